@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vmbus: a Hyper-V VMBus guest subsystem and a simulated Hyper-V host.
+#
+#   make run     build, boot Debian's kernel in QEMU with our modules, show the bus
+#   make check   every test lane (what CI runs)
+#
+# Each target installs what it needs first (scripts/setup-packages.sh).
+
+REPO      := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD     := $(REPO)/build
+ABI        = $(shell $(REPO)/scripts/kernel-abi.sh)
+DIST_KDIR  = /lib/modules/$(ABI)/build
+DEBUG_KDIR := $(BUILD)/debug-kernel/src
+QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
+TESTS_OUT := $(BUILD)/tests
+
+.PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
+	check check-build check-qemu-dist check-qemu-debug run clean
+
+all: modules
+
+setup:
+	@$(REPO)/scripts/setup-packages.sh
+
+# Kbuild writes its objects next to the sources, so each kernel gets its own
+# copy of the tree under build/obj/<kernel>.
+modules-dist: setup
+	@$(REPO)/scripts/build-modules.sh dist $(DIST_KDIR)
+
+modules-debug: debug-kernel
+	@$(REPO)/scripts/build-modules.sh debug $(DEBUG_KDIR)
+
+modules: modules-dist
+
+debug-kernel: setup
+	@$(REPO)/scripts/build-debug-kernel.sh
+
+tests: setup
+	@$(MAKE) -s -C $(REPO)/tools/testing/selftests/vmbus O=$(TESTS_OUT)
+
+lint: setup
+	@$(REPO)/scripts/lint.sh $(DIST_KDIR)
+
+check-build: modules-dist lint
+
+check-qemu-dist: modules-dist tests
+	@$(QEMU_RUN) --kernel dist --mode check --modules $(BUILD)/modules/dist \
+		--tests $(TESTS_OUT)
+
+check-qemu-debug: modules-debug tests
+	@$(QEMU_RUN) --kernel debug --mode check --modules $(BUILD)/modules/debug \
+		--tests $(TESTS_OUT)
+
+check:
+	@$(REPO)/scripts/check.sh
+
+run: modules-dist tests
+	@$(QEMU_RUN) --kernel dist --mode run --modules $(BUILD)/modules/dist \
+		--tests $(TESTS_OUT)
+
+clean:
+	rm -rf $(BUILD) $(REPO)/tools/testing/selftests/vmbus/out

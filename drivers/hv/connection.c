@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest's connection to the host: posting channel messages (with retry
+ * in order), requests that wait for an answer, protocol version
+ * negotiation, REQUEST_OFFERS, and UNLOAD.
+ */
+#define pr_fmt(fmt) "hv_vmbus: " fmt
+
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "hyperv_vmbus.h"
+
+/* Versions the guest speaks, most preferred first. */
+static const u32 vmbus_versions[] = {
+	VERSION_WIN10_V5_3,
+	VERSION_WIN10_V5_2,
+	VERSION_WIN10_V5_1,
+	VERSION_WIN10_V5,
+	VERSION_WIN10_V4_1,
+	VERSION_WIN10,
+	VERSION_WIN8_1,
+	VERSION_WIN8,
+};
+
+/* Retry policy of HvPostMessage for statuses that can clear by themselves. */
+enum vmbus_post_retry {
+	VMBUS_POST_ATTEMPTS	= 20,
+	VMBUS_POST_DELAY_MIN_US	= 100,
+	VMBUS_POST_DELAY_MAX_US	= 20000,
+};
+
+static bool vmbus_post_transient(u64 status)
+{
+	switch (status) {
+	case HV_STATUS_INSUFFICIENT_BUFFERS:	/* host queue full */
+	case HV_STATUS_INSUFFICIENT_MEMORY:
+	case HV_STATUS_INVALID_CONNECTION_ID:	/* host still setting up */
+	case VMBUS_HV_STATUS_TIME_OUT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int vmbus_post_once(void *msg, u32 size)
+{
+	const struct vmbus_hypervisor *hv = vmbus_conn.hv;
+	unsigned int delay = VMBUS_POST_DELAY_MIN_US;
+	u64 status;
+	int i;
+
+	lockdep_assert_held(&vmbus_conn.post_lock);
+	for (i = 0; i < VMBUS_POST_ATTEMPTS; i++) {
+		status = hv->post_message(READ_ONCE(vmbus_conn.msg_conn_id),
+					  VMBUS_HV_MSG_TYPE_CHANNEL, msg, size);
+		if (status == HV_STATUS_SUCCESS) {
+			vmbus_msglog_add(vmbus_msglog_out, msg, size);
+			vmbus_stat_inc(VMBUS_STAT_POSTS);
+			return 0;
+		}
+		if (!vmbus_post_transient(status))
+			break;
+		vmbus_stat_inc(VMBUS_STAT_POST_RETRIES);
+		usleep_range(delay, 2 * delay);
+		delay = min_t(unsigned int, 2 * delay, VMBUS_POST_DELAY_MAX_US);
+	}
+	vmbus_stat_inc(VMBUS_STAT_POST_FAILURES);
+	pr_err("posting message type %u failed: hypervisor status %llu%s\n",
+	       ((struct vmbus_channel_message_header *)msg)->msgtype, status,
+	       vmbus_post_transient(status) ? " (gave up retrying)" : "");
+	return -EIO;
+}
+
+/**
+ * vmbus_post_msg() - post a channel message to the host
+ * @msg: the message, starting with struct vmbus_channel_message_header
+ * @size: its length, at most %HV_MESSAGE_PAYLOAD_BYTE_COUNT
+ *
+ * Retries transient hypervisor failures with back-off.  Posts are
+ * serialized, so messages reach the host in the order of the calls.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EINVAL for a bad size, or -EIO if the hypervisor refused it.
+ */
+int vmbus_post_msg(void *msg, u32 size)
+{
+	int ret;
+
+	if (WARN_ON_ONCE(size > HV_MESSAGE_PAYLOAD_BYTE_COUNT))
+		return -EINVAL;
+	might_sleep();
+	mutex_lock(&vmbus_conn.post_lock);
+	ret = vmbus_post_once(msg, size);
+	mutex_unlock(&vmbus_conn.post_lock);
+	return ret;
+}
+
+/**
+ * vmbus_request_init() - prepare a request that waits for an answer
+ * @req: the request
+ * @resp_type: the message type that answers it
+ */
+void vmbus_request_init(struct vmbus_request *req, u32 resp_type)
+{
+	INIT_LIST_HEAD(&req->node);
+	req->resp_type = resp_type;
+	init_completion(&req->done);
+	req->resp_len = 0;
+}
+
+static void vmbus_request_add(struct vmbus_request *req)
+{
+	spin_lock_irq(&vmbus_conn.req_lock);
+	list_add_tail(&req->node, &vmbus_conn.requests);
+	spin_unlock_irq(&vmbus_conn.req_lock);
+}
+
+static void vmbus_request_del(struct vmbus_request *req)
+{
+	spin_lock_irq(&vmbus_conn.req_lock);
+	list_del_init(&req->node);
+	spin_unlock_irq(&vmbus_conn.req_lock);
+}
+
+/**
+ * vmbus_post_request() - post a message and wait for its answer
+ * @msg: the message
+ * @size: its length
+ * @req: a request prepared with vmbus_request_init()
+ * @timeout_s: how long to wait for the answer
+ *
+ * Context: process context, may sleep.
+ * Return: 0 with the answer in @req, -ETIMEDOUT, or what vmbus_post_msg()
+ * returned.
+ */
+int vmbus_post_request(void *msg, u32 size, struct vmbus_request *req,
+		       unsigned int timeout_s)
+{
+	int ret;
+
+	/* Listed before the post: the answer can arrive before it returns. */
+	vmbus_request_add(req);
+	ret = vmbus_post_msg(msg, size);
+	if (!ret && !wait_for_completion_timeout(&req->done, timeout_s * HZ))
+		ret = -ETIMEDOUT;
+	vmbus_request_del(req);
+	return ret;
+}
+
+/**
+ * vmbus_request_complete() - hand a host answer to the request waiting for it
+ * @type: the answer's message type
+ * @msg: the answer, copied out of the message slot already
+ * @len: its length
+ *
+ * Context: message work; takes a spinlock.
+ * Return: false if no request waits for this answer (the host sent a
+ * response to a request never made).
+ */
+bool vmbus_request_complete(u32 type, const void *msg, u32 len)
+{
+	struct vmbus_request *req;
+	bool found = false;
+
+	spin_lock_irq(&vmbus_conn.req_lock);
+	list_for_each_entry(req, &vmbus_conn.requests, node) {
+		if (req->resp_type != type || completion_done(&req->done))
+			continue;
+		memcpy(req->resp, msg, len);
+		req->resp_len = len;
+		complete(&req->done);
+		found = true;
+		break;
+	}
+	spin_unlock_irq(&vmbus_conn.req_lock);
+	return found;
+}
+
+/* One INITIATE_CONTACT; returns 1 if the host accepted @version, 0 if not. */
+static int vmbus_try_version(u32 version)
+{
+	const struct vmbus_hypervisor *hv = vmbus_conn.hv;
+	struct vmbus_channel_initiate_contact msg = {
+		.header.msgtype = CHANNELMSG_INITIATE_CONTACT,
+		.vmbus_version_requested = version,
+		.target_vcpu = hv->vp_index(vmbus_conn.connect_cpu),
+	};
+	struct vmbus_channel_version_response *resp;
+	struct vmbus_request *req;
+	int ret;
+
+	if (version >= VERSION_WIN10_V5) {
+		msg.msg_sint = VMBUS_MESSAGE_SINT;
+		WRITE_ONCE(vmbus_conn.msg_conn_id, VMBUS_MESSAGE_CONNECTION_ID_4);
+	} else {
+		WRITE_ONCE(vmbus_conn.msg_conn_id, VMBUS_MESSAGE_CONNECTION_ID);
+	}
+
+	req = kmalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	vmbus_request_init(req, CHANNELMSG_VERSION_RESPONSE);
+	ret = vmbus_post_request(&msg, sizeof(msg), req, VMBUS_VERSION_TIMEOUT_S);
+	if (ret == -ETIMEDOUT)
+		pr_err("no VERSION_RESPONSE from the host for version %u.%u\n",
+		       vmbus_ver_major(version), vmbus_ver_minor(version));
+	if (ret)
+		goto out;
+
+	resp = (void *)req->resp;
+	ret = resp->version_supported ? 1 : 0;
+	if (ret && version >= VERSION_WIN10_V5) {
+		if (req->resp_len < sizeof(*resp)) {
+			pr_err("VERSION_RESPONSE for %u.%u lacks the message connection id\n",
+			       vmbus_ver_major(version), vmbus_ver_minor(version));
+			ret = -EPROTO;
+			goto out;
+		}
+		WRITE_ONCE(vmbus_conn.msg_conn_id, resp->msg_conn_id);
+	}
+out:
+	kfree(req);
+	return ret;
+}
+
+static int vmbus_negotiate(void)
+{
+	u32 lowest;
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(vmbus_versions); i++) {
+		ret = vmbus_try_version(vmbus_versions[i]);
+		if (ret < 0)
+			return ret;
+		if (ret) {
+			WRITE_ONCE(vmbus_conn.version, vmbus_versions[i]);
+			return 0;
+		}
+	}
+	lowest = vmbus_versions[ARRAY_SIZE(vmbus_versions) - 1];
+	pr_err("no VMBus protocol version in common with the host (guest speaks %u.%u to %u.%u)\n",
+	       vmbus_ver_major(lowest), vmbus_ver_minor(lowest),
+	       vmbus_ver_major(vmbus_versions[0]), vmbus_ver_minor(vmbus_versions[0]));
+	return -EPROTONOSUPPORT;
+}
+
+int vmbus_request_offers(void)
+{
+	struct vmbus_channel_message_header msg = {
+		.msgtype = CHANNELMSG_REQUESTOFFERS,
+	};
+	int ret;
+
+	reinit_completion(&vmbus_conn.alloffers);
+	ret = vmbus_post_msg(&msg, sizeof(msg));
+	if (ret)
+		return ret;
+	if (!wait_for_completion_timeout(&vmbus_conn.alloffers,
+					 VMBUS_ALLOFFERS_TIMEOUT_S * HZ)) {
+		pr_err("no ALLOFFERS_DELIVERED from the host within %d s\n",
+		       VMBUS_ALLOFFERS_TIMEOUT_S);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/**
+ * vmbus_connect() - negotiate the protocol version and request the offers
+ *
+ * Context: process context, may sleep; the SynIC of the connect CPU is up.
+ * Return: 0 once ALLOFFERS_DELIVERED arrived; -EPROTONOSUPPORT if host and
+ * guest share no version; -ETIMEDOUT if the host did not answer; -EIO if
+ * the hypervisor refused a message.
+ */
+int vmbus_connect(void)
+{
+	int ret;
+
+	ret = vmbus_negotiate();
+	if (ret)
+		return ret;
+	pr_info("Vmbus version:%u.%u\n", vmbus_ver_major(vmbus_conn.version),
+		vmbus_ver_minor(vmbus_conn.version));
+
+	ret = vmbus_request_offers();
+	if (ret)
+		vmbus_disconnect();
+	return ret;
+}
+
+/**
+ * vmbus_disconnect() - send UNLOAD and wait for UNLOAD_RESPONSE
+ *
+ * Waits at most %VMBUS_UNLOAD_TIMEOUT_S: a host that does not answer must
+ * not keep the guest from unloading.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_disconnect(void)
+{
+	struct vmbus_channel_message_header msg = {
+		.msgtype = CHANNELMSG_UNLOAD,
+	};
+	struct vmbus_request *req;
+	int ret;
+
+	req = kmalloc(sizeof(*req), GFP_KERNEL);
+	if (!req) {
+		/* Without a request the response is unexpected, but harmless. */
+		vmbus_post_msg(&msg, sizeof(msg));
+		goto out;
+	}
+	vmbus_request_init(req, CHANNELMSG_UNLOAD_RESPONSE);
+	ret = vmbus_post_request(&msg, sizeof(msg), req, VMBUS_UNLOAD_TIMEOUT_S);
+	if (ret == -ETIMEDOUT)
+		pr_err("no UNLOAD_RESPONSE from the host within %d s\n",
+		       VMBUS_UNLOAD_TIMEOUT_S);
+	kfree(req);
+out:
+	WRITE_ONCE(vmbus_conn.version, 0);
+}

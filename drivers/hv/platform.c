@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmbus_platform: where a hypervisor back end registers and where the guest
+ * core finds it.
+ *
+ * This module is owned by neither side.  The simulated host registers here
+ * and stays registered while hv_vmbus.ko unloads and loads again, as a real
+ * host outlives a kexec of its guest; the real Hyper-V back end
+ * (hv_hyperv.c) registers here at module load when the kernel runs on
+ * Hyper-V.  One back end is registered at a time.
+ *
+ * Contexts that may hold a reference to the registered back end:
+ *  - a guest between vmbus_hv_get() and vmbus_hv_put(): it holds a module
+ *    reference on the back end, so the back end's module cannot unload and
+ *    call vmbus_hv_unregister() meanwhile;
+ *  - vmbus_hv_interrupt(), in hard-IRQ context, calls the guest's handler
+ *    under RCU; vmbus_hv_clear_handler() waits for those callers, so the
+ *    guest's module can go away once it returns.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/hyperv/vmbus_hv.h>
+
+#include "platform.h"
+
+static DEFINE_MUTEX(vmbus_hv_lock);
+/* Protected by vmbus_hv_lock. */
+static const struct vmbus_hypervisor *vmbus_hv_backend;
+static bool vmbus_hv_attached;
+/*
+ * Written under vmbus_hv_lock, loaded and called under rcu_read_lock() from
+ * hard-IRQ context.  It points to code, not to data that must be initialized
+ * before it is published, so WRITE_ONCE()/READ_ONCE() are enough for the
+ * pointer; synchronize_rcu() in vmbus_hv_clear_handler() covers the callers.
+ */
+static void (*vmbus_hv_handler)(void);
+
+static bool vmbus_hv_complete(const struct vmbus_hypervisor *hv)
+{
+	return hv->name && hv->post_message && hv->signal_event &&
+	       hv->synic_enable && hv->synic_disable && hv->eom &&
+	       hv->vp_index && hv->version;
+}
+
+/**
+ * vmbus_hv_register() - make a hypervisor back end available to the guest
+ * @hv: the back end; must stay valid until vmbus_hv_unregister()
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -EINVAL if @hv lacks an operation; -EBUSY if another back end
+ * is registered.
+ */
+int vmbus_hv_register(const struct vmbus_hypervisor *hv)
+{
+	int ret = 0;
+
+	if (!vmbus_hv_complete(hv))
+		return -EINVAL;
+
+	mutex_lock(&vmbus_hv_lock);
+	if (vmbus_hv_backend) {
+		pr_warn("back end %s refused: %s is registered\n",
+			hv->name, vmbus_hv_backend->name);
+		ret = -EBUSY;
+	} else {
+		vmbus_hv_backend = hv;
+		pr_info("hypervisor back end %s registered\n", hv->name);
+	}
+	mutex_unlock(&vmbus_hv_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_register);
+
+/**
+ * vmbus_hv_unregister() - withdraw a hypervisor back end
+ * @hv: the back end passed to vmbus_hv_register()
+ *
+ * The caller is the back end's module exit (or an error path before any
+ * guest could attach), so no guest holds @hv: vmbus_hv_get() pinned the
+ * back end's module while a guest is attached.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_hv_unregister(const struct vmbus_hypervisor *hv)
+{
+	mutex_lock(&vmbus_hv_lock);
+	if (WARN_ON(vmbus_hv_backend != hv || vmbus_hv_attached)) {
+		mutex_unlock(&vmbus_hv_lock);
+		return;
+	}
+	vmbus_hv_backend = NULL;
+	mutex_unlock(&vmbus_hv_lock);
+	pr_info("hypervisor back end %s unregistered\n", hv->name);
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_unregister);
+
+/**
+ * vmbus_hv_get() - attach the guest to the registered back end
+ *
+ * Takes a reference on the back end's module.  Only one guest attaches at a
+ * time.
+ *
+ * Context: process context, may sleep.
+ * Return: the back end, or ERR_PTR(-ENODEV) if none is registered (or its
+ * module is going away), ERR_PTR(-EBUSY) if a guest is already attached.
+ */
+const struct vmbus_hypervisor *vmbus_hv_get(void)
+{
+	const struct vmbus_hypervisor *hv;
+
+	mutex_lock(&vmbus_hv_lock);
+	hv = vmbus_hv_backend;
+	if (!hv || !try_module_get(hv->owner)) {
+		hv = ERR_PTR(-ENODEV);
+	} else if (vmbus_hv_attached) {
+		module_put(hv->owner);
+		hv = ERR_PTR(-EBUSY);
+	} else {
+		vmbus_hv_attached = true;
+	}
+	mutex_unlock(&vmbus_hv_lock);
+	return hv;
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_get);
+
+/**
+ * vmbus_hv_put() - detach the guest from its back end
+ * @hv: what vmbus_hv_get() returned
+ *
+ * The guest must have cleared its handler and disabled every SynIC first.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_hv_put(const struct vmbus_hypervisor *hv)
+{
+	mutex_lock(&vmbus_hv_lock);
+	WARN_ON(!vmbus_hv_attached || hv != vmbus_hv_backend ||
+		READ_ONCE(vmbus_hv_handler));
+	vmbus_hv_attached = false;
+	mutex_unlock(&vmbus_hv_lock);
+	module_put(hv->owner);
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_put);
+
+/**
+ * vmbus_hv_set_handler() - install the guest's interrupt handler
+ * @handler: called in hard-IRQ context for every SINT interrupt
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EBUSY if a handler is installed.
+ */
+int vmbus_hv_set_handler(void (*handler)(void))
+{
+	int ret = 0;
+
+	mutex_lock(&vmbus_hv_lock);
+	if (READ_ONCE(vmbus_hv_handler))
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(vmbus_hv_handler, handler);
+	mutex_unlock(&vmbus_hv_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_set_handler);
+
+/**
+ * vmbus_hv_clear_handler() - remove the guest's interrupt handler
+ *
+ * Returns once no CPU runs the old handler any more.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_hv_clear_handler(void)
+{
+	mutex_lock(&vmbus_hv_lock);
+	WRITE_ONCE(vmbus_hv_handler, NULL);
+	mutex_unlock(&vmbus_hv_lock);
+	/* Waits for vmbus_hv_interrupt() callers that loaded the old value. */
+	synchronize_rcu();
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_clear_handler);
+
+/**
+ * vmbus_hv_interrupt() - a back end's SINT interrupt entry
+ *
+ * Calls the guest's handler, if one is installed.
+ *
+ * Context: hard-IRQ context on the CPU whose SynIC was interrupted.
+ */
+void vmbus_hv_interrupt(void)
+{
+	void (*handler)(void);
+
+	rcu_read_lock();
+	handler = READ_ONCE(vmbus_hv_handler);
+	if (handler)
+		handler();
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_interrupt);
+
+static int __init vmbus_platform_init(void)
+{
+	return vmbus_hyperv_init();
+}
+
+static void __exit vmbus_platform_exit(void)
+{
+	vmbus_hyperv_exit();
+}
+
+module_init(vmbus_platform_init);
+module_exit(vmbus_platform_exit);
+MODULE_DESCRIPTION("VMBus hypervisor boundary and Hyper-V back end");
+MODULE_LICENSE("GPL");

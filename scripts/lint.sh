@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# lint.sh KDIR: sparse (C=2) and checkpatch --strict on our kernel code.
+# Fails on any finding in our files.
+set -euo pipefail
+kdir=$1
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cp_dir=$repo/build/checkpatch
+status=0
+
+kernel_files() {
+	(cd "$repo" && git ls-files -co --exclude-standard -- 'drivers/*.[ch]' 'include/*.h')
+}
+
+run_sparse() {
+	local obj=$repo/build/obj/sparse log
+	mkdir -p "$obj"
+	rsync -a --delete --include '/Kbuild' --include '/drivers/***' \
+		--include '/include/***' --exclude '*' "$repo/" "$obj/"
+	log=$obj/sparse.log
+	make -C "$kdir" M="$obj" C=2 W=1 -j"$(nproc)" modules >"$log" 2>&1 || {
+		cat "$log" >&2; echo "lint: sparse build failed" >&2; return 1; }
+	if grep -E "^$obj/.*: (warning|error):" "$log" | sed "s|$obj/||" >&2; then
+		echo "lint: sparse found problems in our files" >&2
+		return 1
+	fi
+	echo "lint: sparse clean"
+}
+
+fetch_checkpatch() {
+	local f
+	[ -x "$cp_dir/scripts/checkpatch.pl" ] && return 0
+	mkdir -p "$cp_dir"
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$cp_dir" --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	for f in checkpatch.pl spelling.txt const_structs.checkpatch; do
+		[ -e "$cp_dir/scripts/$f" ] || { echo "lint: $f missing from linux-source" >&2; return 1; }
+	done
+}
+
+run_checkpatch() {
+	local files
+	fetch_checkpatch
+	mapfile -t files < <(kernel_files)
+	if ! (cd "$repo" && "$cp_dir/scripts/checkpatch.pl" --strict --no-tree \
+		--terse --show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f "${files[@]}") >"$cp_dir/report.txt" 2>&1; then
+		cat "$cp_dir/report.txt" >&2
+		echo "lint: checkpatch --strict found problems" >&2
+		return 1
+	fi
+	echo "lint: checkpatch --strict clean (${#files[@]} files)"
+}
+
+run_sparse || status=1
+run_checkpatch || status=1
+exit $status
