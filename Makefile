@@ -16,7 +16,7 @@ QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
 TESTS_OUT := $(BUILD)/tests
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
-	check check-build check-qemu-dist check-qemu-debug run clean
+	check check-build check-models check-qemu-dist check-qemu-debug run clean
 
 all: modules
 
@@ -43,6 +43,9 @@ lint: setup
 	@$(REPO)/scripts/lint.sh $(DIST_KDIR)
 
 check-build: modules-dist lint
+
+check-models: setup
+	@$(REPO)/scripts/check-models.sh
 
 check-qemu-dist: modules-dist tests
 	@$(QEMU_RUN) --kernel dist --mode check --modules $(BUILD)/modules/dist \

@@ -11,6 +11,8 @@ obj=$repo/build/obj/$name out=$repo/build/modules/$name
 mkdir -p "$obj" "$out"
 rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 	--include '/Kbuild' --include '/drivers/***' --include '/include/***' \
+	--include '/tools/' --include '/tools/testing/' --include '/tools/testing/vmbus/' \
+	--include '/tools/testing/vmbus/drv/***' \
 	--exclude '*' "$repo/" "$obj/"
 log=$obj/build.log
 if ! make -C "$kdir" M="$obj" W=1 KCFLAGS=-Werror ${KBUILD_EXTRA:-} \
@@ -19,8 +21,9 @@ if ! make -C "$kdir" M="$obj" W=1 KCFLAGS=-Werror ${KBUILD_EXTRA:-} \
 	echo "build-modules: $name build failed" >&2
 	exit 1
 fi
-# W=1 warnings from our files fail the build even where -Werror missed them.
-if grep -E "^$obj/.*: warning:" "$log" >&2; then
+# Warnings from our files (W=1, or sparse with C=2) fail the build even where
+# -Werror does not reach them.
+if grep -E "^$obj/.*: (warning|error):" "$log" >&2; then
 	echo "build-modules: $name: warnings in our files" >&2
 	exit 1
 fi

@@ -7,6 +7,7 @@ cd "$repo"
 
 lanes=(
 	"build:check-build"
+	"models:check-models"
 	"qemu-dist:check-qemu-dist"
 	"qemu-debug:check-qemu-debug"
 )

@@ -8,21 +8,15 @@ cp_dir=$repo/build/checkpatch
 status=0
 
 kernel_files() {
-	(cd "$repo" && git ls-files -co --exclude-standard -- 'drivers/*.[ch]' 'include/*.h')
+	(cd "$repo" && git ls-files -co --exclude-standard -- 'drivers/*.[ch]' 'include/*.h' \
+		'tools/testing/vmbus/drv/*.[ch]')
 }
 
+# The sparse build is an ordinary module build with C=2; build-modules.sh
+# fails on any warning or error in our files.
 run_sparse() {
-	local obj=$repo/build/obj/sparse log
-	mkdir -p "$obj"
-	rsync -a --delete --include '/Kbuild' --include '/drivers/***' \
-		--include '/include/***' --exclude '*' "$repo/" "$obj/"
-	log=$obj/sparse.log
-	make -C "$kdir" M="$obj" C=2 W=1 -j"$(nproc)" modules >"$log" 2>&1 || {
-		cat "$log" >&2; echo "lint: sparse build failed" >&2; return 1; }
-	if grep -E "^$obj/.*: (warning|error):" "$log" | sed "s|$obj/||" >&2; then
-		echo "lint: sparse found problems in our files" >&2
-		return 1
-	fi
+	KBUILD_EXTRA="C=2" "$repo/scripts/build-modules.sh" sparse "$kdir" >/dev/null ||
+		{ echo "lint: sparse found problems in our files" >&2; return 1; }
 	echo "lint: sparse clean"
 }
 

@@ -1,13 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host message dispatch: one table indexed by message type says who handles
- * a message and how long it must at least be.  Every message handed in here
- * is a private copy; nothing is read from shared memory any more.
+ * Host message dispatch, and the channel offer / rescind state machine.
+ *
+ * One table indexed by message type says who handles a message and how long
+ * it must at least be.  Every message handed in here is a private copy;
+ * nothing is read from shared memory any more.
+ *
+ * Offers and rescinds are handled in two steps.  The message work (which
+ * must never wait for the host, since the host's answers arrive through it)
+ * validates the message, allocates or marks the channel and updates the
+ * relid map; then it queues the part that may block - registering or
+ * removing the device, which runs driver probe / remove - on the ordered
+ * offer_wq.  Because offer_wq is ordered, a channel's rescind work always
+ * runs after its add work.
  */
 #define pr_fmt(fmt) "hv_vmbus: " fmt
 
 #include <linux/build_bug.h>
+#include <linux/interrupt.h>
+#include <linux/kobject.h>
 #include <linux/ratelimit.h>
+#include <linux/slab.h>
 
 #include "hyperv_vmbus.h"
 
@@ -32,18 +45,353 @@ static void vmbus_on_response(const struct vmbus_channel_message_header *hdr,
 	}
 }
 
+/* Known device classes; the index of the last entry means unknown. */
+const struct vmbus_device vmbus_devs[] = {
+	{ .dev_type = HV_IDE,		HV_IDE_GUID,		.perf_device = true },
+	{ .dev_type = HV_SCSI,		HV_SCSI_GUID,		.perf_device = true },
+	{ .dev_type = HV_FC,		HV_SYNTHFC_GUID,	.perf_device = true },
+	{ .dev_type = HV_NIC,		HV_NIC_GUID,		.perf_device = true },
+	{ .dev_type = HV_ND,		HV_ND_GUID,		.perf_device = true },
+	{ .dev_type = HV_PCIE,		HV_PCIE_GUID,		.perf_device = false },
+	{ .dev_type = HV_FB,		HV_SYNTHVID_GUID,	.perf_device = false },
+	{ .dev_type = HV_KBD,		HV_KBD_GUID,		.perf_device = false },
+	{ .dev_type = HV_MOUSE,		HV_MOUSE_GUID,		.perf_device = false },
+	{ .dev_type = HV_KVP,		HV_KVP_GUID,		.perf_device = false },
+	{ .dev_type = HV_TS,		HV_TS_GUID,		.perf_device = false },
+	{ .dev_type = HV_HB,		HV_HEART_BEAT_GUID,	.perf_device = false },
+	{ .dev_type = HV_SHUTDOWN,	HV_SHUTDOWN_GUID,	.perf_device = false },
+	{ .dev_type = HV_FCOPY,		HV_FCOPY_GUID,		.perf_device = false },
+	{ .dev_type = HV_BACKUP,	HV_VSS_GUID,		.perf_device = false },
+	{ .dev_type = HV_DM,		HV_DM_GUID,		.perf_device = false },
+	{ .dev_type = HV_UNKNOWN },
+};
+
+/**
+ * vmbus_dev_type_id() - the device type of a class GUID
+ * @class: the offer's interface type
+ *
+ * Return: an enum vmbus_dev_type value, %HV_UNKNOWN for other classes.
+ */
+u16 vmbus_dev_type_id(const guid_t *class)
+{
+	int i;
+
+	for (i = 0; i < HV_UNKNOWN; i++)
+		if (guid_equal(&vmbus_devs[i].guid, class))
+			return vmbus_devs[i].dev_type;
+	return HV_UNKNOWN;
+}
+
+static void vmbus_chan_release(struct kobject *kobj)
+{
+	struct vmbus_channel *ch = container_of(kobj, struct vmbus_channel, kobj);
+
+	pr_debug("channel %u destroyed\n", ch->offermsg.child_relid);
+	kfree(to_vmbus_chan(ch));
+}
+
+static const struct kobj_type vmbus_chan_ktype = {
+	.release	= vmbus_chan_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= vmbus_chan_groups,
+};
+
+static void vmbus_chan_free_ref(struct kref *ref)
+{
+	struct vmbus_chan *vc = container_of(ref, struct vmbus_chan, ref);
+	struct vmbus_channel *primary = vc->ch.primary_channel;
+
+	/* sysfs readers of channels/<relid> are drained by the delete. */
+	mutex_lock(&vmbus_conn.channel_mutex);
+	vmbus_chan_sysfs_del(&vc->ch);
+	mutex_unlock(&vmbus_conn.channel_mutex);
+	kobject_put(&vc->ch.kobj);
+	if (primary)
+		vmbus_chan_put(to_vmbus_chan(primary));
+}
+
+/**
+ * vmbus_chan_put() - drop a reference to a channel
+ * @vc: the channel
+ *
+ * Context: process context (the last put may sleep in kobject_del()).
+ */
+void vmbus_chan_put(struct vmbus_chan *vc)
+{
+	kref_put(&vc->ref, vmbus_chan_free_ref);
+}
+
+static void vmbus_on_event(struct tasklet_struct *t)
+{
+	struct vmbus_channel *ch = from_tasklet(ch, t, callback_event);
+	void (*cb)(void *context) = READ_ONCE(ch->onchannel_callback);
+
+	if (cb)
+		cb(ch->channel_callback_context);
+}
+
+static void vmbus_add_channel_work(struct work_struct *work);
+static void vmbus_rescind_work(struct work_struct *work);
+
+static struct vmbus_chan *
+vmbus_chan_alloc(const struct vmbus_channel_offer_channel *offer)
+{
+	struct vmbus_chan *vc = kzalloc(sizeof(*vc), GFP_KERNEL);
+	struct vmbus_channel *ch;
+
+	if (!vc)
+		return NULL;
+	ch = &vc->ch;
+	kobject_init(&ch->kobj, &vmbus_chan_ktype);
+	kref_init(&vc->ref);
+	INIT_LIST_HEAD(&vc->node);
+	INIT_WORK(&vc->rescind_work, vmbus_rescind_work);
+	INIT_WORK(&ch->add_channel_work, vmbus_add_channel_work);
+	INIT_LIST_HEAD(&ch->listentry);
+	INIT_LIST_HEAD(&ch->sc_list);
+	init_completion(&ch->rescind_event);
+	spin_lock_init(&ch->sched_lock);
+	spin_lock_init(&ch->inbound.ring_lock);
+	spin_lock_init(&ch->outbound.ring_lock);
+	tasklet_setup(&ch->callback_event, vmbus_on_event);
+
+	ch->offermsg = *offer;
+	ch->state = CHANNEL_OFFER_STATE;
+	ch->callback_mode = HV_CALL_BATCHED;
+	ch->target_cpu = VMBUS_CONNECT_CPU;
+	ch->is_dedicated_interrupt = offer->is_dedicated_interrupt;
+	ch->sig_event = offer->connection_id;
+	ch->monitor_grp = offer->monitorid / 32;
+	ch->monitor_bit = offer->monitorid % 32;
+	ch->device_id = vmbus_dev_type_id(&offer->offer.if_type);
+	pr_debug("channel %u created\n", offer->child_relid);
+	return vc;
+}
+
+/* The primary channel of a sub-channel offer, or NULL. */
+static struct vmbus_channel *
+vmbus_find_primary(const struct vmbus_channel_offer_channel *offer)
+{
+	struct vmbus_chan *vc;
+
+	lockdep_assert_held(&vmbus_conn.channel_mutex);
+	list_for_each_entry(vc, &vmbus_conn.channels, node) {
+		const struct vmbus_channel_offer *o = &vc->ch.offermsg.offer;
+
+		if (!vc->ch.primary_channel && !vc->rescinded &&
+		    guid_equal(&o->if_type, &offer->offer.if_type) &&
+		    guid_equal(&o->if_instance, &offer->offer.if_instance))
+			return &vc->ch;
+	}
+	return NULL;
+}
+
+/*
+ * Host-written fields of an offer that the guest relies on.  Returns a
+ * reason for the log, or NULL if the offer is acceptable.
+ */
+static const char *
+vmbus_offer_invalid(const struct vmbus_channel_offer_channel *offer)
+{
+	u32 relid = offer->child_relid;
+
+	if (relid == 0 || relid > VMBUS_MAX_RELID)
+		return "relid out of range";
+	if (offer->monitor_allocated && offer->monitorid >= VMBUS_MONITOR_IDS)
+		return "monitor id out of range";
+	if (vmbus_relid_get(relid))
+		return "relid already in use";
+	if (!offer->offer.sub_channel_index && !is_hvsock_offer(offer) &&
+	    vmbus_find_primary(offer))
+		return "duplicate instance";
+	return NULL;
+}
+
 static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
 			   u32 len)
 {
 	const struct vmbus_channel_offer_channel *offer = (const void *)hdr;
+	struct vmbus_channel *primary = NULL;
+	const char *why;
+	struct vmbus_chan *vc;
 
-	if (offer->child_relid == 0 || offer->child_relid >= HV_EVENT_FLAGS_COUNT) {
+	mutex_lock(&vmbus_conn.channel_mutex);
+	why = READ_ONCE(vmbus_conn.unloading) ? "unloading" :
+	      vmbus_offer_invalid(offer);
+	if (!why && offer->offer.sub_channel_index) {
+		primary = vmbus_find_primary(offer);
+		if (!primary)
+			why = "sub-channel without a primary";
+	}
+	if (why) {
+		mutex_unlock(&vmbus_conn.channel_mutex);
 		vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
-		pr_warn_ratelimited("offer with invalid relid %u ignored\n",
-				    offer->child_relid);
+		pr_warn_ratelimited("offer for relid %u ignored: %s\n",
+				    offer->child_relid, why);
 		return;
 	}
+	vc = vmbus_chan_alloc(offer);
+	if (!vc) {
+		mutex_unlock(&vmbus_conn.channel_mutex);
+		pr_err("no memory for the channel of relid %u\n",
+		       offer->child_relid);
+		return;
+	}
+	if (primary) {
+		kref_get(&to_vmbus_chan(primary)->ref);
+		vc->ch.primary_channel = primary;
+	}
+	list_add_tail(&vc->node, &vmbus_conn.channels);
+	vmbus_relid_publish(&vc->ch);
+	mutex_unlock(&vmbus_conn.channel_mutex);
 	vmbus_stat_inc(VMBUS_STAT_OFFERS);
+	/* The publication above is complete before the add work can run. */
+	queue_work(vmbus_chan_wq(&vc->ch), &vc->ch.add_channel_work);
+}
+
+static void vmbus_add_subchannel(struct vmbus_channel *sc)
+{
+	struct vmbus_channel *primary = sc->primary_channel;
+	void (*cb)(struct vmbus_channel *new_sc);
+
+	mutex_lock(&vmbus_conn.channel_mutex);
+	list_add_tail(&sc->sc_list, &primary->sc_list);
+	cb = primary->sc_creation_callback;
+	if (!vmbus_chan_sysfs_add(sc))
+		to_vmbus_chan(sc)->kobj_added = true;
+	mutex_unlock(&vmbus_conn.channel_mutex);
+	if (cb)
+		cb(sc);
+}
+
+static void vmbus_add_channel_work(struct work_struct *work)
+{
+	struct vmbus_channel *ch = container_of(work, struct vmbus_channel,
+						add_channel_work);
+
+	/* Rescinded before it was added: the rescind work cleans up. */
+	if (READ_ONCE(ch->rescind))
+		return;
+	if (ch->primary_channel)
+		vmbus_add_subchannel(ch);
+	else if (vmbus_device_create(ch))
+		pr_err("relid %u: registering the device failed\n",
+		       ch->offermsg.child_relid);
+	WRITE_ONCE(ch->probe_done, true);
+}
+
+static void vmbus_send_relid_released(u32 relid)
+{
+	struct vmbus_channel_relid_released msg = {
+		.header.msgtype = CHANNELMSG_RELID_RELEASED,
+		.child_relid = relid,
+	};
+
+	if (vmbus_post_msg(&msg, sizeof(msg)))
+		pr_err("relid %u: RELID_RELEASED not delivered\n", relid);
+	else
+		vmbus_stat_inc(VMBUS_STAT_RELIDS_RELEASED);
+}
+
+/*
+ * Last step of a channel: unreachable from the ISR, no callback running,
+ * the relid handed back to the host (once), the list entry gone.  The
+ * memory goes with the last reference.
+ */
+static void vmbus_chan_destroy(struct vmbus_chan *vc, bool release_relid)
+{
+	struct vmbus_channel *ch = &vc->ch;
+
+	vmbus_relid_unpublish(ch);
+	/* No ISR can schedule the tasklet now; wait for a running one. */
+	tasklet_kill(&ch->callback_event);
+	mutex_lock(&vmbus_conn.channel_mutex);
+	list_del_init(&vc->node);
+	if (ch->primary_channel)
+		list_del_init(&ch->sc_list);
+	mutex_unlock(&vmbus_conn.channel_mutex);
+	if (release_relid && !vc->released && READ_ONCE(vmbus_conn.version))
+		vmbus_send_relid_released(ch->offermsg.child_relid);
+	vc->released = true;
+	vmbus_chan_put(vc);
+}
+
+static void vmbus_rescind_work(struct work_struct *work)
+{
+	struct vmbus_chan *vc = container_of(work, struct vmbus_chan,
+					     rescind_work);
+
+	if (!vc->ch.primary_channel)
+		vmbus_device_remove(&vc->ch);
+	vmbus_chan_destroy(vc, true);
+}
+
+static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
+			     u32 len)
+{
+	const struct vmbus_channel_rescind_offer *msg = (const void *)hdr;
+	struct vmbus_channel *ch;
+	const char *why = NULL;
+	struct vmbus_chan *vc;
+
+	mutex_lock(&vmbus_conn.channel_mutex);
+	ch = vmbus_relid_get(msg->child_relid);
+	if (!ch)
+		why = "unknown relid";
+	else if (to_vmbus_chan(ch)->rescinded)
+		why = "duplicate rescind";
+	if (why) {
+		mutex_unlock(&vmbus_conn.channel_mutex);
+		vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
+		pr_warn_ratelimited("rescind of relid %u ignored: %s\n",
+				    msg->child_relid, why);
+		return;
+	}
+	vc = to_vmbus_chan(ch);
+	vc->rescinded = true;
+	/* The ISR stops delivering, waiters see the rescind. */
+	WRITE_ONCE(ch->rescind, true);
+	complete_all(&ch->rescind_event);
+	mutex_unlock(&vmbus_conn.channel_mutex);
+	vmbus_stat_inc(VMBUS_STAT_RESCINDS);
+	queue_work(vmbus_chan_wq(ch), &vc->rescind_work);
+}
+
+/* The first sub-channel (@sub) or primary channel (!@sub) on the list. */
+static struct vmbus_chan *vmbus_chan_first(bool sub)
+{
+	struct vmbus_chan *vc, *found = NULL;
+
+	mutex_lock(&vmbus_conn.channel_mutex);
+	list_for_each_entry(vc, &vmbus_conn.channels, node) {
+		if (!!vc->ch.primary_channel == sub) {
+			found = vc;
+			break;
+		}
+	}
+	mutex_unlock(&vmbus_conn.channel_mutex);
+	return found;
+}
+
+/**
+ * vmbus_channels_remove_all() - remove every channel at unload
+ *
+ * The host has forgotten the connection (UNLOAD), so no relid is released
+ * one by one.  Sub-channels go before their primaries.
+ *
+ * Context: process context; the message path is stopped and offer_wq
+ * drained, so nothing adds or rescinds channels any more.
+ */
+void vmbus_channels_remove_all(void)
+{
+	struct vmbus_chan *vc;
+
+	while ((vc = vmbus_chan_first(true)))
+		vmbus_chan_destroy(vc, false);
+	while ((vc = vmbus_chan_first(false))) {
+		vmbus_device_remove(&vc->ch);
+		vmbus_chan_destroy(vc, false);
+	}
 }
 
 static void vmbus_on_alloffers(const struct vmbus_channel_message_header *hdr,
@@ -60,6 +408,8 @@ static void vmbus_on_alloffers(const struct vmbus_channel_message_header *hdr,
 static const struct vmbus_msg_handler vmbus_msg_handlers[CHANNELMSG_COUNT] = {
 	VMBUS_HANDLER(CHANNELMSG_OFFERCHANNEL, vmbus_on_offer,
 		      struct vmbus_channel_offer_channel),
+	VMBUS_HANDLER(CHANNELMSG_RESCIND_CHANNELOFFER, vmbus_on_rescind,
+		      struct vmbus_channel_rescind_offer),
 	VMBUS_HANDLER(CHANNELMSG_ALLOFFERS_DELIVERED, vmbus_on_alloffers,
 		      struct vmbus_channel_message_header),
 	/* Hosts before 5.0 may end the response before msg_conn_id. */

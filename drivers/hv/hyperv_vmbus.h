@@ -26,6 +26,12 @@ enum vmbus_deadlines {
 	VMBUS_UNLOAD_TIMEOUT_S		= 10,
 };
 
+/* Relids the host may hand out: 1 .. VMBUS_MAX_RELID (relid 0 is never used). */
+enum { VMBUS_MAX_RELID = HV_EVENT_FLAGS_COUNT - 1 };
+
+/* Monitor ids a monitored offer may name (4 trigger groups of 32). */
+enum { VMBUS_MONITOR_IDS = 128 };
+
 /* Entries of the per-CPU ring between the ISR and the message work. */
 enum { VMBUS_MSG_RING_SIZE = 64 };
 
@@ -66,6 +72,39 @@ struct vmbus_synic {
 };
 
 /**
+ * struct vmbus_chan - the guest's state of one channel
+ * @ch: what drivers see; its kobj owns the memory (freed by its release)
+ * @node: on vmbus_conn.channels, under vmbus_conn.channel_mutex
+ * @events: host-to-guest events delivered to this channel (any CPU's ISR)
+ * @rescinded: a rescind for this channel was accepted; set under
+ *	channel_mutex by the message work (a second rescind is ignored)
+ * @released: RELID_RELEASED was sent, or the connection that knew the
+ *	relid is gone
+ * @kobj_added: @ch.kobj is visible in sysfs (channels/<relid>)
+ * @rescind_work: removes the channel after a rescind, on offer_wq
+ * @ref: held by the channel itself, and by each sub-channel on its primary
+ *
+ * Field groups: @events is written by the ISR only.  Everything else is
+ * written by the message work (offer, rescind) or the ordered offer_wq
+ * (add, rescind work), under channel_mutex where the comment says so.
+ */
+struct vmbus_chan {
+	struct vmbus_channel ch;
+	struct list_head node;
+	atomic64_t events;
+	bool rescinded;
+	bool released;
+	bool kobj_added;
+	struct work_struct rescind_work;
+	struct kref ref;
+};
+
+static inline struct vmbus_chan *to_vmbus_chan(struct vmbus_channel *ch)
+{
+	return container_of(ch, struct vmbus_chan, ch);
+}
+
+/**
  * struct vmbus_request - a guest message that waits for the host's answer
  * @node: on vmbus_conn.requests
  * @resp_type: message type that answers it
@@ -91,6 +130,11 @@ enum vmbus_stat {
 	VMBUS_STAT_EOMS,
 	VMBUS_STAT_OFFERS,
 	VMBUS_STAT_OFFERS_AT_ALLOFFERS,
+	VMBUS_STAT_RESCINDS,
+	VMBUS_STAT_RELIDS_RELEASED,
+	VMBUS_STAT_EVENTS,
+	VMBUS_STAT_EVENTS_LATCHED,
+	VMBUS_STAT_EVENTS_DROPPED,
 	VMBUS_NR_STATS
 };
 
@@ -114,7 +158,17 @@ static inline u32 vmbus_ver_minor(u32 version)
  * @req_lock: protects @requests
  * @requests: guest messages waiting for an answer
  * @alloffers: ALLOFFERS_DELIVERED arrived
+ * @unloading: the guest is unloading; offers are ignored
+ * @channel_mutex: protects @channels and the writers of @relid_map; never
+ *	held across anything that waits for the host
+ * @channels: every channel, primary and sub-channel
+ * @relid_map: relid -> channel, read by the ISR under RCU
+ * @event_latch: events that arrived for a relid with no channel mapped;
+ *	delivered when a channel is published at that relid
  * @msg_wq: runs the per-CPU message works
+ * @offer_wq: ordered; adds and removes primary channels (drivers probe)
+ * @subchan_wq: ordered; adds and removes sub-channels
+ * @root: parent of every hv_device
  * @synic: per-CPU SynIC state
  * @stats: counters
  */
@@ -127,7 +181,15 @@ struct vmbus_conn {
 	spinlock_t req_lock;		/* protects @requests */
 	struct list_head requests;
 	struct completion alloffers;
+	bool unloading;
+	struct mutex channel_mutex;	/* see @channel_mutex above */
+	struct list_head channels;
+	struct vmbus_channel __rcu *relid_map[VMBUS_MAX_RELID + 1];
+	DECLARE_BITMAP(event_latch, VMBUS_MAX_RELID + 1);
 	struct workqueue_struct *msg_wq;
+	struct workqueue_struct *offer_wq;
+	struct workqueue_struct *subchan_wq;
+	struct device *root;
 	struct vmbus_synic __percpu *synic;
 	atomic64_t stats[VMBUS_NR_STATS];
 };
@@ -139,6 +201,12 @@ static inline void vmbus_stat_inc(enum vmbus_stat stat)
 	atomic64_inc(&vmbus_conn.stats[stat]);
 }
 
+/* The ordered queue that adds and removes @ch. */
+static inline struct workqueue_struct *vmbus_chan_wq(struct vmbus_channel *ch)
+{
+	return ch->primary_channel ? vmbus_conn.subchan_wq : vmbus_conn.offer_wq;
+}
+
 /* connection.c */
 int vmbus_post_msg(void *msg, u32 size);
 int vmbus_post_request(void *msg, u32 size, struct vmbus_request *req,
@@ -148,8 +216,41 @@ bool vmbus_request_complete(u32 type, const void *msg, u32 len);
 int vmbus_connect(void);
 void vmbus_disconnect(void);
 
+/* connection.c: the relid map */
+void vmbus_relid_publish(struct vmbus_channel *ch);
+void vmbus_relid_unpublish(struct vmbus_channel *ch);
+struct vmbus_channel *vmbus_relid_get(u32 relid);
+void vmbus_chan_event(u32 relid);
+
 /* channel_mgmt.c */
 void vmbus_msg_dispatch(const struct hv_message *msg);
+void vmbus_channels_remove_all(void);
+void vmbus_chan_put(struct vmbus_chan *vc);
+u16 vmbus_dev_type_id(const guid_t *class);
+extern const struct vmbus_device vmbus_devs[];
+
+/* vmbus_drv.c */
+int vmbus_device_create(struct vmbus_channel *ch);
+void vmbus_device_unregister(struct hv_device *device_obj);
+void vmbus_device_remove(struct vmbus_channel *ch);
+void vmbus_chan_deliver(struct vmbus_channel *ch);
+
+/* vmbus_sysfs.c */
+extern const struct attribute_group *vmbus_dev_groups[];
+extern const struct attribute_group *vmbus_drv_groups[];
+extern const struct attribute_group *vmbus_chan_groups[];
+int vmbus_chan_sysfs_add(struct vmbus_channel *ch);
+void vmbus_chan_sysfs_del(struct vmbus_channel *ch);
+
+/**
+ * struct vmbus_dynid - a device id added through the driver's new_id
+ * @node: on the driver's dynids.list
+ * @id: the id
+ */
+struct vmbus_dynid {
+	struct list_head node;
+	struct hv_vmbus_device_id id;
+};
 
 /* msglog.c */
 struct vmbus_msglog;

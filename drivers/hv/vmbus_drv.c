@@ -16,12 +16,16 @@
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
 #include <linux/gfp.h>
+#include <linux/interrupt.h>
 #include <linux/module.h>
+#include <linux/pci_ids.h>
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
 #include <linux/smp.h>
 #include <linux/string.h>
+#include <asm/sync_bitops.h>
 
 #include "hyperv_vmbus.h"
 
@@ -29,22 +33,329 @@ struct vmbus_conn vmbus_conn;
 static enum cpuhp_state vmbus_cpuhp_state;
 static struct dentry *vmbus_debugfs_dir;
 
-static int vmbus_match(struct device *dev, struct device_driver *drv)
+/* The id that binds a device to a driver through driver_override alone. */
+static const struct hv_vmbus_device_id vmbus_device_null;
+
+static const struct hv_vmbus_device_id *
+vmbus_dynid_match(struct hv_driver *drv, const guid_t *guid)
 {
-	const struct hv_driver *hdrv = container_of(drv, struct hv_driver, driver);
-	const struct hv_device *hdev = device_to_hv_device(dev);
+	const struct hv_vmbus_device_id *id = NULL;
+	struct vmbus_dynid *dynid;
+
+	spin_lock(&drv->dynids.lock);
+	list_for_each_entry(dynid, &drv->dynids.list, node) {
+		if (guid_equal(&dynid->id.guid, guid)) {
+			id = &dynid->id;
+			break;
+		}
+	}
+	spin_unlock(&drv->dynids.lock);
+	return id;
+}
+
+static const struct hv_vmbus_device_id *
+vmbus_table_match(const struct hv_vmbus_device_id *id, const guid_t *guid)
+{
+	for (; id && !guid_is_null(&id->guid); id++)
+		if (guid_equal(&id->guid, guid))
+			return id;
+	return NULL;
+}
+
+static const struct hv_vmbus_device_id *
+vmbus_get_id(struct hv_driver *drv, struct hv_device *dev)
+{
 	const struct hv_vmbus_device_id *id;
 
-	for (id = hdrv->id_table; id && !guid_is_null(&id->guid); id++)
-		if (guid_equal(&id->guid, &hdev->dev_type))
-			return 1;
-	return 0;
+	/* With driver_override set, only the named driver binds. */
+	if (dev->driver_override && strcmp(dev->driver_override, drv->name))
+		return NULL;
+	id = vmbus_dynid_match(drv, &dev->dev_type);
+	if (!id)
+		id = vmbus_table_match(drv->id_table, &dev->dev_type);
+	if (!id && dev->driver_override)
+		id = &vmbus_device_null;
+	return id;
+}
+
+static int vmbus_match(struct device *dev, struct device_driver *drv)
+{
+	struct hv_driver *hdrv = drv_to_hv_drv(drv);
+	struct hv_device *hdev = device_to_hv_device(dev);
+
+	/* hv_sock offers belong to the hv_sock driver alone. */
+	if (hdrv->hvsock != is_hvsock_channel(hdev->channel))
+		return 0;
+	return vmbus_get_id(hdrv, hdev) ? 1 : 0;
+}
+
+static int vmbus_probe(struct device *dev)
+{
+	struct hv_driver *hdrv = drv_to_hv_drv(dev->driver);
+	struct hv_device *hdev = device_to_hv_device(dev);
+	const struct hv_vmbus_device_id *id = vmbus_get_id(hdrv, hdev);
+	int ret;
+
+	if (!id || !hdrv->probe)
+		return -ENODEV;
+	ret = hdrv->probe(hdev, id);
+	if (ret)
+		dev_err(dev, "probe by %s failed: %d\n", hdrv->name, ret);
+	return ret;
+}
+
+static void vmbus_remove(struct device *dev)
+{
+	struct hv_driver *hdrv = drv_to_hv_drv(dev->driver);
+
+	if (hdrv->remove)
+		hdrv->remove(device_to_hv_device(dev));
+}
+
+static void vmbus_shutdown(struct device *dev)
+{
+	struct hv_driver *hdrv;
+
+	if (!dev->driver)
+		return;
+	hdrv = drv_to_hv_drv(dev->driver);
+	if (hdrv->shutdown)
+		hdrv->shutdown(device_to_hv_device(dev));
+}
+
+static int vmbus_uevent(struct device *dev, struct kobj_uevent_env *env)
+{
+	struct hv_device *hdev = device_to_hv_device(dev);
+
+	return add_uevent_var(env, "MODALIAS=vmbus:%*phN", UUID_SIZE,
+			      &hdev->dev_type);
 }
 
 static struct bus_type vmbus_bus = {
-	.name	= "vmbus",
-	.match	= vmbus_match,
+	.name		= "vmbus",
+	.match		= vmbus_match,
+	.probe		= vmbus_probe,
+	.remove		= vmbus_remove,
+	.shutdown	= vmbus_shutdown,
+	.uevent		= vmbus_uevent,
+	.dev_groups	= vmbus_dev_groups,
+	.drv_groups	= vmbus_drv_groups,
 };
+
+static bool vmbus_bus_registered;
+
+/**
+ * __vmbus_driver_register() - register a VMBus driver
+ * @hv_driver: the driver; name, id_table and probe are set by the caller
+ * @owner: the driver's module
+ * @mod_name: the driver's module name
+ *
+ * Use the vmbus_driver_register() macro.  Devices whose class GUID is in
+ * @hv_driver's id_table (or was added through new_id) bind to it.
+ *
+ * Context: process context, may sleep (probes matching devices).
+ * Return: 0, -ENODEV if hv_vmbus is not connected to a host, or what
+ * driver_register() returned.
+ */
+int __vmbus_driver_register(struct hv_driver *hv_driver, struct module *owner,
+			    const char *mod_name)
+{
+	if (!READ_ONCE(vmbus_bus_registered))
+		return -ENODEV;
+	pr_debug("registering driver %s\n", hv_driver->name);
+	hv_driver->driver.name = hv_driver->name;
+	hv_driver->driver.owner = owner;
+	hv_driver->driver.mod_name = mod_name;
+	hv_driver->driver.bus = &vmbus_bus;
+	spin_lock_init(&hv_driver->dynids.lock);
+	INIT_LIST_HEAD(&hv_driver->dynids.list);
+	return driver_register(&hv_driver->driver);
+}
+EXPORT_SYMBOL_GPL(__vmbus_driver_register);
+
+/**
+ * vmbus_driver_unregister() - unregister a VMBus driver
+ * @hv_driver: a driver registered with vmbus_driver_register()
+ *
+ * Unbinds every device from it and frees the ids added through new_id.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_driver_unregister(struct hv_driver *hv_driver)
+{
+	struct vmbus_dynid *dynid, *tmp;
+
+	pr_debug("unregistering driver %s\n", hv_driver->name);
+	driver_unregister(&hv_driver->driver);
+	spin_lock(&hv_driver->dynids.lock);
+	list_for_each_entry_safe(dynid, tmp, &hv_driver->dynids.list, node) {
+		list_del(&dynid->node);
+		kfree(dynid);
+	}
+	spin_unlock(&hv_driver->dynids.lock);
+}
+EXPORT_SYMBOL_GPL(vmbus_driver_unregister);
+
+static void vmbus_device_release(struct device *dev)
+{
+	struct hv_device *hdev = device_to_hv_device(dev);
+
+	pr_debug("device %pUl destroyed\n", &hdev->dev_instance);
+	kfree(hdev->driver_override);
+	kfree(hdev);
+}
+
+/* channels/<relid> of every channel of @primary's device. */
+static void vmbus_device_add_channels(struct vmbus_channel *primary)
+{
+	struct vmbus_channel *sc;
+
+	mutex_lock(&vmbus_conn.channel_mutex);
+	if (!vmbus_chan_sysfs_add(primary))
+		to_vmbus_chan(primary)->kobj_added = true;
+	list_for_each_entry(sc, &primary->sc_list, sc_list)
+		if (!to_vmbus_chan(sc)->kobj_added && !vmbus_chan_sysfs_add(sc))
+			to_vmbus_chan(sc)->kobj_added = true;
+	mutex_unlock(&vmbus_conn.channel_mutex);
+}
+
+/**
+ * vmbus_device_create() - register the hv_device of a primary channel
+ * @ch: the channel
+ *
+ * Context: the add work on offer_wq; may sleep (drivers probe).
+ * Return: 0 or -errno.
+ */
+int vmbus_device_create(struct vmbus_channel *ch)
+{
+	struct hv_device *hdev = kzalloc(sizeof(*hdev), GFP_KERNEL);
+	struct device *dev;
+	int ret;
+
+	if (!hdev)
+		return -ENOMEM;
+	hdev->dev_type = ch->offermsg.offer.if_type;
+	hdev->dev_instance = ch->offermsg.offer.if_instance;
+	hdev->vendor_id = PCI_VENDOR_ID_MICROSOFT;
+	hdev->device_id = ch->device_id;
+	hdev->channel = ch;
+	hdev->dma_mask = DMA_BIT_MASK(64);
+	dev = &hdev->device;
+	dev->bus = &vmbus_bus;
+	dev->parent = vmbus_conn.root;
+	dev->release = vmbus_device_release;
+	dev->dma_parms = &hdev->dma_parms;
+	dev->dma_mask = &hdev->dma_mask;
+	dev->coherent_dma_mask = DMA_BIT_MASK(64);
+	dev_set_name(dev, "%pUl", &hdev->dev_instance);
+
+	/* Drivers reach the device from the channel during probe. */
+	ch->device_obj = hdev;
+	ret = device_register(dev);
+	if (ret) {
+		ch->device_obj = NULL;
+		put_device(dev);
+		return ret;
+	}
+	pr_debug("device %pUl created\n", &hdev->dev_instance);
+	hdev->channels_kset = kset_create_and_add("channels", NULL, &dev->kobj);
+	if (hdev->channels_kset)
+		vmbus_device_add_channels(ch);
+	return 0;
+}
+
+/**
+ * vmbus_device_remove() - unregister the hv_device of a primary channel
+ * @ch: the channel; nothing happens if it has no device
+ *
+ * Context: offer_wq or module exit; may sleep (drivers' remove runs).
+ */
+void vmbus_device_remove(struct vmbus_channel *ch)
+{
+	struct hv_device *hdev = ch->device_obj;
+	struct vmbus_channel *sc;
+
+	if (!hdev)
+		return;
+	device_unregister(&hdev->device);
+	/* channels/<relid> go before the kset that holds them. */
+	mutex_lock(&vmbus_conn.channel_mutex);
+	list_for_each_entry(sc, &ch->sc_list, sc_list)
+		vmbus_chan_sysfs_del(sc);
+	vmbus_chan_sysfs_del(ch);
+	mutex_unlock(&vmbus_conn.channel_mutex);
+	kset_unregister(hdev->channels_kset);
+	ch->device_obj = NULL;
+}
+
+/**
+ * vmbus_device_unregister() - remove a device on its driver's request
+ * @device_obj: the device
+ *
+ * Used by hv_sock when a connection's channel goes away.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_device_unregister(struct hv_device *device_obj)
+{
+	vmbus_device_remove(device_obj->channel);
+}
+EXPORT_SYMBOL_GPL(vmbus_device_unregister);
+
+/**
+ * vmbus_chan_deliver() - run or schedule a channel's callback for an event
+ * @ch: the channel, reachable from the relid map
+ *
+ * The callback tasklet never runs twice at once, and scheduling it while it
+ * runs makes it run again, so an event during the callback is not lost.
+ *
+ * Context: hard-IRQ, or interrupts disabled.
+ */
+void vmbus_chan_deliver(struct vmbus_channel *ch)
+{
+	void (*cb)(void *context);
+
+	atomic64_inc(&to_vmbus_chan(ch)->events);
+	vmbus_stat_inc(VMBUS_STAT_EVENTS);
+	/* A rescinded channel's host side is gone: nothing to read. */
+	if (READ_ONCE(ch->rescind)) {
+		vmbus_stat_inc(VMBUS_STAT_EVENTS_DROPPED);
+		return;
+	}
+	if (ch->callback_mode == HV_CALL_ISR) {
+		cb = READ_ONCE(ch->onchannel_callback);
+		if (cb)
+			cb(ch->channel_callback_context);
+		return;
+	}
+	tasklet_schedule(&ch->callback_event);
+}
+
+/*
+ * Take every set relid off this CPU's event page.  sync_test_and_clear_bit()
+ * is a full barrier between clearing the bit and loading the relid map
+ * (step 4 of the publication argument in connection.c).
+ */
+static void vmbus_event_scan(struct vmbus_synic *s)
+{
+	unsigned long *flags = s->event_page[VMBUS_MESSAGE_SINT].flags;
+	unsigned long word;
+	unsigned int i, bit, relid;
+
+	for (i = 0; i < HV_EVENT_FLAGS_LONG_COUNT; i++) {
+		word = READ_ONCE(flags[i]);
+		for_each_set_bit(bit, &word, BITS_PER_LONG) {
+			relid = i * BITS_PER_LONG + bit;
+			if (!sync_test_and_clear_bit(relid, flags))
+				continue;
+			if (relid == 0) {	/* never a channel */
+				vmbus_stat_inc(VMBUS_STAT_EVENTS_DROPPED);
+				continue;
+			}
+			vmbus_chan_event(relid);
+		}
+	}
+}
 
 /* Frees the slot; the host may then deliver the next message. */
 static void vmbus_slot_free(struct hv_message *slot)
@@ -102,6 +413,7 @@ static void vmbus_isr(void)
 
 	if (!READ_ONCE(s->enabled))
 		return;
+	vmbus_event_scan(s);
 	if (vmbus_msg_harvest(s))
 		queue_work_on(s->cpu, vmbus_conn.msg_wq, &s->msg_work);
 }
@@ -200,6 +512,11 @@ static const char * const vmbus_stat_names[VMBUS_NR_STATS] = {
 	[VMBUS_STAT_EOMS]		 = "eoms",
 	[VMBUS_STAT_OFFERS]		 = "offers",
 	[VMBUS_STAT_OFFERS_AT_ALLOFFERS] = "offers_at_alloffers",
+	[VMBUS_STAT_RESCINDS]		 = "rescinds",
+	[VMBUS_STAT_RELIDS_RELEASED]	 = "relids_released",
+	[VMBUS_STAT_EVENTS]		 = "events",
+	[VMBUS_STAT_EVENTS_LATCHED]	 = "events_latched",
+	[VMBUS_STAT_EVENTS_DROPPED]	 = "events_dropped",
 };
 
 static int vmbus_stats_show(struct seq_file *m, void *v)
@@ -249,6 +566,9 @@ static void vmbus_conn_init(const struct vmbus_hypervisor *hv)
 	spin_lock_init(&vmbus_conn.req_lock);
 	INIT_LIST_HEAD(&vmbus_conn.requests);
 	init_completion(&vmbus_conn.alloffers);
+	mutex_init(&vmbus_conn.channel_mutex);
+	INIT_LIST_HEAD(&vmbus_conn.channels);
+	WRITE_ONCE(vmbus_conn.unloading, false);
 }
 
 /* Stops the message path: no ISR, no SynIC, no message work any more. */
@@ -286,6 +606,59 @@ static void vmbus_log_backend(const struct vmbus_hypervisor *hv)
 		hv->name, ver.major, ver.minor, ver.build);
 }
 
+static void vmbus_wqs_destroy(void)
+{
+	if (vmbus_conn.msg_wq)
+		destroy_workqueue(vmbus_conn.msg_wq);
+	if (vmbus_conn.offer_wq)
+		destroy_workqueue(vmbus_conn.offer_wq);
+	if (vmbus_conn.subchan_wq)
+		destroy_workqueue(vmbus_conn.subchan_wq);
+}
+
+/*
+ * Message work must never wait behind a driver; a primary's probe may wait
+ * for its sub-channels' offers, so those are added on a queue of their own.
+ */
+static int vmbus_wqs_alloc(void)
+{
+	vmbus_conn.msg_wq = alloc_workqueue("hv_vmbus_msg", WQ_MEM_RECLAIM, 0);
+	vmbus_conn.offer_wq = alloc_ordered_workqueue("hv_vmbus_offer", 0);
+	vmbus_conn.subchan_wq = alloc_ordered_workqueue("hv_vmbus_subchan", 0);
+	if (vmbus_conn.msg_wq && vmbus_conn.offer_wq && vmbus_conn.subchan_wq)
+		return 0;
+	vmbus_wqs_destroy();
+	return -ENOMEM;
+}
+
+/* Every channel gone; the message path must be stopped already. */
+static void vmbus_channels_stop(void)
+{
+	flush_workqueue(vmbus_conn.offer_wq);
+	flush_workqueue(vmbus_conn.subchan_wq);
+	vmbus_channels_remove_all();
+}
+
+static int vmbus_bus_init(void)
+{
+	int ret;
+
+	vmbus_conn.root = root_device_register("vmbus");
+	if (IS_ERR(vmbus_conn.root))
+		return PTR_ERR(vmbus_conn.root);
+	ret = bus_register(&vmbus_bus);
+	if (ret)
+		root_device_unregister(vmbus_conn.root);
+	return ret;
+}
+
+static void vmbus_bus_exit(void)
+{
+	WRITE_ONCE(vmbus_bus_registered, false);
+	bus_unregister(&vmbus_bus);
+	root_device_unregister(vmbus_conn.root);
+}
+
 static int __init vmbus_init(void)
 {
 	const struct vmbus_hypervisor *hv;
@@ -306,14 +679,12 @@ static int __init vmbus_init(void)
 	ret = vmbus_synic_alloc();
 	if (ret)
 		goto err_free_logs;
-	vmbus_conn.msg_wq = alloc_workqueue("hv_vmbus_msg", WQ_MEM_RECLAIM, 0);
-	if (!vmbus_conn.msg_wq) {
-		ret = -ENOMEM;
-		goto err_free_synic;
-	}
-	ret = bus_register(&vmbus_bus);
+	ret = vmbus_wqs_alloc();
 	if (ret)
-		goto err_destroy_wq;
+		goto err_free_synic;
+	ret = vmbus_bus_init();
+	if (ret)
+		goto err_destroy_wqs;
 	vmbus_debugfs_init();
 	ret = vmbus_msg_path_start();
 	if (ret)
@@ -321,15 +692,18 @@ static int __init vmbus_init(void)
 	ret = vmbus_connect();
 	if (ret)
 		goto err_stop_msg_path;
+	WRITE_ONCE(vmbus_bus_registered, true);
 	return 0;
 
 err_stop_msg_path:
+	WRITE_ONCE(vmbus_conn.unloading, true);
 	vmbus_msg_path_stop();
+	vmbus_channels_stop();
 err_remove_debugfs:
 	debugfs_remove_recursive(vmbus_debugfs_dir);
-	bus_unregister(&vmbus_bus);
-err_destroy_wq:
-	destroy_workqueue(vmbus_conn.msg_wq);
+	vmbus_bus_exit();
+err_destroy_wqs:
+	vmbus_wqs_destroy();
 err_free_synic:
 	vmbus_synic_free();
 err_free_logs:
@@ -341,11 +715,14 @@ err_put_hv:
 
 static void __exit vmbus_exit(void)
 {
+	/* No new channels; the host forgets every channel at UNLOAD. */
+	WRITE_ONCE(vmbus_conn.unloading, true);
 	vmbus_disconnect();
 	vmbus_msg_path_stop();
+	vmbus_channels_stop();
 	debugfs_remove_recursive(vmbus_debugfs_dir);
-	bus_unregister(&vmbus_bus);
-	destroy_workqueue(vmbus_conn.msg_wq);
+	vmbus_bus_exit();
+	vmbus_wqs_destroy();
 	vmbus_synic_free();
 	vmbus_msglogs_free();
 	vmbus_hv_put(vmbus_conn.hv);

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmbus_sim: interfaces private to the simulated Hyper-V host.
+ *
+ * The simulator sees only what a real host sees: the calls of the
+ * hypervisor boundary (<linux/hyperv/vmbus_hv.h>), the guest memory handed
+ * to it and the wire formats of <linux/hyperv.h>.  It never includes the
+ * guest core's private header.
+ *
+ * Owners:
+ *  sim_synic.c    per-CPU SynIC: the guest's pages, the message slot,
+ *                 event flags, interrupts
+ *  sim_msg.c      message transport: the HvPostMessage queue, the outbound
+ *                 queue, EOM
+ *  sim_proto.c    the host side of the VMBus connection protocol
+ *  sim_dev.c      the device table and relid allocation
+ *  sim_stats.c    counters and message logs
+ *  sim_debugfs.c  the control plane, /sys/kernel/debug/vmbus_sim/
+ *  sim_main.c     modes, the hypervisor ops, module init and exit
+ */
+#ifndef _VMBUS_SIM_H
+#define _VMBUS_SIM_H
+
+#include <linux/compiler.h>
+#include <linux/hyperv.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/uuid.h>
+#include <linux/workqueue.h>
+#include <linux/hyperv/vmbus_hv.h>
+
+/*
+ * Class GUID of the simulator's test echo device,
+ * {14d57429-963f-4abd-9c40-c2eae445a6cd}.  Generated once for this
+ * simulator; no real host offers it, so no in-kernel driver binds to it.
+ */
+#define SIM_TEST_ECHO_GUID						\
+	GUID_INIT(0x14d57429, 0x963f, 0x4abd,				\
+		  0x9c, 0x40, 0xc2, 0xea, 0xe4, 0x45, 0xa6, 0xcd)
+
+enum sim_limits {
+	/* Depth of the host's HvPostMessage queue (HOST.md 6). */
+	SIM_IN_QUEUE_DEPTH	= 16,
+	/* The guest's queue is not drained while more are undelivered. */
+	SIM_OUT_BACKLOG		= 64,
+	/* Relids are 1..SIM_MAX_RELID (HOST.md 7). */
+	SIM_MAX_RELID		= 2047,
+	/* Lines kept by each message log. */
+	SIM_LOG_LINES		= 8192,
+	/* Highest connection id the msg_conn_id mode accepts. */
+	SIM_MSG_CONN_ID_MAX	= 0xffff,
+	/* Offer connection id of relid r: SIM_CHAN_CONN_ID_BASE + r. */
+	SIM_CHAN_CONN_ID_BASE	= 0x10000,
+};
+
+/*
+ * The SynIC message type the host writes into the slot for every VMBus
+ * message.  The guest only tests it against HVMSG_NONE; 1 is what Linux
+ * guests pass to HvPostMessage for VMBus messages too.
+ */
+enum { SIM_HVMSG_VMBUS = 1 };
+
+/**
+ * struct sim_modes - behaviours set through debugfs
+ * @version_ceiling: highest protocol version the host accepts
+ * @msg_conn_id: connection id a 5.0+ VERSION_RESPONSE names
+ * @post_fail_rate: percent of HvPostMessage calls refused
+ * @post_fail_status: the status those calls get
+ * @eom_delay_us: upper bound of the random delay of a delivery after EOM
+ * @unload_delay_ms: delay of UNLOAD_RESPONSE
+ * @unload_respond: 0 = never answer UNLOAD
+ *
+ * Written by the control plane with WRITE_ONCE(), read with READ_ONCE() at
+ * the point each takes effect; no lock.
+ */
+struct sim_modes {
+	u32 version_ceiling;
+	u32 msg_conn_id;
+	u32 post_fail_rate;
+	u32 post_fail_status;
+	u32 eom_delay_us;
+	u32 unload_delay_ms;
+	u32 unload_respond;
+};
+
+extern struct sim_modes sim_modes;
+
+/* The host's own ordered workqueue: protocol work, delayed responses. */
+extern struct workqueue_struct *sim_wq;
+
+/*
+ * The host's protocol lock: connection state and the device table.  Taken
+ * in process context only (host work, control-plane writes).
+ */
+extern struct mutex sim_lock;
+
+/* Known protocol versions, ascending. */
+extern const u32 sim_versions[];
+extern const unsigned int sim_nr_versions;
+bool sim_version_known(u32 version);
+
+/* sim_stats.c */
+enum sim_stat {
+	SIM_STAT_CONTACTS,
+	SIM_STAT_RESETS,
+	SIM_STAT_UNLOADS,
+	SIM_STAT_UNLOAD_RESPONSES,
+	SIM_STAT_POSTS,
+	SIM_STAT_POSTS_REFUSED_INJECTED,
+	SIM_STAT_POSTS_REFUSED_FULL,
+	SIM_STAT_POSTS_BAD_CONN_ID,
+	SIM_STAT_MSGS_IN,
+	SIM_STAT_MSGS_OUT,
+	SIM_STAT_MSG_PENDING_SET,
+	SIM_STAT_EOMS,
+	SIM_STAT_GUEST_ERRORS,
+	SIM_STAT_COUNT
+};
+
+enum sim_dir {
+	SIM_IN,		/* guest -> host, accepted by HvPostMessage */
+	SIM_OUT,	/* host -> guest, put into the message slot */
+	SIM_NR_DIRS
+};
+
+void sim_stat_inc(enum sim_stat stat);
+u64 sim_stat_read(enum sim_stat stat);
+const char *sim_stat_name(enum sim_stat stat);
+void sim_msg_count(enum sim_dir dir, const void *msg, u32 size);
+u64 sim_msg_count_read(enum sim_dir dir, unsigned int type);
+const char *sim_msg_type_name(unsigned int type);
+__printf(1, 2) void sim_guest_error(const char *fmt, ...);
+void sim_stats_reset(void);
+int sim_stats_init(void);
+void sim_stats_exit(void);
+
+struct seq_file;
+int sim_log_show(struct seq_file *m, enum sim_dir dir);
+void sim_log_clear(enum sim_dir dir);
+
+/* sim_synic.c */
+enum sim_slot_result {
+	SIM_SLOT_DELIVERED,	/* in the slot, interrupt raised */
+	SIM_SLOT_BUSY,		/* slot full, msg_pending set: an EOM follows */
+	SIM_SLOT_OFF,		/* the CPU's SynIC is disabled */
+};
+
+int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
+		     union hv_synic_event_flags *event_pages);
+void sim_synic_disable(unsigned int cpu);
+bool sim_synic_enabled(unsigned int cpu);
+enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
+				    u32 size);
+bool sim_synic_signal(unsigned int cpu, u32 relid);
+u64 sim_synic_interrupts(unsigned int cpu);
+void sim_synic_reset_stats(void);
+void sim_synic_init(void);
+void sim_synic_exit(void);
+
+/* sim_msg.c */
+u64 sim_msg_post(u32 conn_id, u32 hv_type, const void *payload, u32 size);
+int sim_msg_send(const void *msg, u32 size);
+void sim_msg_eom(void);
+void sim_msg_kick(void);
+void sim_msg_connect(unsigned int cpu, u32 conn_id);
+void sim_msg_disconnect(void);
+void sim_msg_init(void);
+void sim_msg_exit(void);
+
+/* sim_dev.c: all under sim_lock */
+struct sim_device {
+	struct list_head node;
+	guid_t class_id;
+	guid_t instance;
+	u32 relid;
+};
+
+int sim_dev_add(const guid_t *class_id, const guid_t *instance,
+		struct sim_device **devp);
+unsigned int sim_dev_free_relids(void);
+void sim_dev_clear(void);
+void sim_dev_hold(u32 relid);
+bool sim_dev_release(u32 relid);
+void sim_dev_release_all(void);
+struct list_head *sim_dev_list(void);
+
+/* sim_proto.c */
+void sim_proto_handle(u32 conn_id, const void *msg, u32 size);
+int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance);
+int sim_proto_dev_add_test(unsigned int n);
+void sim_proto_dev_clear(void);
+bool sim_proto_connected(void);
+u32 sim_proto_version(void);
+u32 sim_proto_conn_id(void);
+unsigned int sim_proto_contact_cpu(void);
+void sim_proto_init(void);
+void sim_proto_exit(void);
+
+/* sim_debugfs.c */
+void sim_debugfs_init(void);
+void sim_debugfs_exit(void);
+
+#endif /* _VMBUS_SIM_H */

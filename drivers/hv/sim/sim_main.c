@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmbus_sim: a simulated Hyper-V host for the VMBus guest core.
+ *
+ * The module registers itself as the hypervisor back end with
+ * vmbus_hv_register() and plays the host's part: SynIC message slots and
+ * event flags in the guest's own pages, HvPostMessage, EOM and interrupts
+ * in hard-IRQ context on the target CPU, the host side of the VMBus
+ * protocol and a debugfs control plane.  See
+ * Documentation/virt/hyperv/vmbus-sim.rst.
+ *
+ * The simulator outlives the guest: hv_vmbus may unload and load again
+ * while it stays.  A guest that is attached holds a reference on this
+ * module (vmbus_hv_get()), so module exit runs only with no guest attached:
+ * no post, EOM or SynIC call can come in during or after it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/smp.h>
+#include <linux/workqueue.h>
+
+#include "sim.h"
+
+struct sim_modes sim_modes = {
+	.version_ceiling	= VERSION_WIN10_V5_3,
+	.msg_conn_id		= VMBUS_MESSAGE_CONNECTION_ID_4,
+	.post_fail_rate		= 0,
+	.post_fail_status	= HV_STATUS_INSUFFICIENT_BUFFERS,
+	.eom_delay_us		= 0,
+	.unload_delay_ms	= 0,
+	.unload_respond		= 1,
+};
+
+const u32 sim_versions[] = {
+	VERSION_WS2008, VERSION_WIN7, VERSION_WIN8, VERSION_WIN8_1,
+	VERSION_WIN10, VERSION_WIN10_V4_1, VERSION_WIN10_V5,
+	VERSION_WIN10_V5_1, VERSION_WIN10_V5_2, VERSION_WIN10_V5_3,
+};
+
+const unsigned int sim_nr_versions = ARRAY_SIZE(sim_versions);
+
+struct workqueue_struct *sim_wq;
+
+static u64 sim_hv_signal_event(u32 connection_id, u16 flag)
+{
+	/* No channel can be open yet: no connection id takes events. */
+	sim_guest_error("signal_event on connection id %u: no channel\n",
+			connection_id);
+	return HV_STATUS_INVALID_CONNECTION_ID;
+}
+
+static int sim_hv_synic_enable(unsigned int cpu,
+			       struct hv_message_page *msg_page,
+			       union hv_synic_event_flags *event_pages)
+{
+	return sim_synic_enable(cpu, msg_page, event_pages);
+}
+
+static u32 sim_hv_vp_index(unsigned int cpu)
+{
+	/* The sim numbers its virtual processors like Linux numbers CPUs. */
+	return cpu;
+}
+
+static void sim_hv_version(struct vmbus_hv_version *ver)
+{
+	/* What Windows Server 2022 reports; no guest logic depends on it. */
+	ver->major = 10;
+	ver->minor = 0;
+	ver->build = 20348;
+}
+
+static const struct vmbus_hypervisor sim_hv = {
+	.name		= "sim",
+	.owner		= THIS_MODULE,
+	.post_message	= sim_msg_post,
+	.signal_event	= sim_hv_signal_event,
+	.synic_enable	= sim_hv_synic_enable,
+	.synic_disable	= sim_synic_disable,
+	.eom		= sim_msg_eom,
+	.vp_index	= sim_hv_vp_index,
+	.version	= sim_hv_version,
+};
+
+static int __init sim_init(void)
+{
+	int ret;
+
+	ret = sim_stats_init();
+	if (ret)
+		return ret;
+	/* Ordered: guest messages are handled one at a time, in order. */
+	sim_wq = alloc_ordered_workqueue("vmbus_sim", 0);
+	if (!sim_wq) {
+		ret = -ENOMEM;
+		goto err_stats;
+	}
+	sim_synic_init();
+	sim_msg_init();
+	sim_proto_init();
+	sim_debugfs_init();
+	/* Last: a guest may attach as soon as this returns. */
+	ret = vmbus_hv_register(&sim_hv);
+	if (ret)
+		goto err_debugfs;
+	return 0;
+
+err_debugfs:
+	sim_debugfs_exit();
+	sim_proto_exit();
+	sim_msg_exit();
+	destroy_workqueue(sim_wq);
+err_stats:
+	sim_stats_exit();
+	return ret;
+}
+
+/*
+ * Teardown order: no guest is attached (see the top of this file), so
+ * after vmbus_hv_unregister() only the control plane and our own work can
+ * still run.  The control plane goes first; then the delayed
+ * UNLOAD_RESPONSE, the EOM timer and the host work item, which are the
+ * only things that queue work or raise interrupts; then the interrupts
+ * still in flight.
+ */
+static void __exit sim_exit(void)
+{
+	vmbus_hv_unregister(&sim_hv);
+	sim_debugfs_exit();
+	sim_proto_exit();
+	sim_msg_exit();
+	destroy_workqueue(sim_wq);
+	sim_synic_exit();
+	sim_stats_exit();
+}
+
+module_init(sim_init);
+module_exit(sim_exit);
+MODULE_DESCRIPTION("Simulated Hyper-V host for the VMBus guest core");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmbus_sim: the message transport, both ways (HOST.md 5 and 6).
+ *
+ * Guest -> host: HvPostMessage copies the message into a bounded queue of
+ * SIM_IN_QUEUE_DEPTH entries and returns at once; the host's work item
+ * takes the messages out in order and hands them to the protocol.  The
+ * host stops taking them while more than SIM_OUT_BACKLOG of its own
+ * messages are undelivered, and starts again when EOMs drain its queue.
+ *
+ * Host -> guest: every message goes to the contact CPU's slot, in order,
+ * through an unbounded queue.  A busy slot gets msg_pending; the guest's
+ * EOM delivers the next message (at once, or after a random delay in the
+ * eom_delay_us mode).
+ *
+ * Contexts: sim_msg_post() and sim_msg_eom() run in any context, EOM with
+ * interrupts off on the guest's CPU, so both locks are irqsave spinlocks.
+ * Lock order: in_lock -> log lock; out_lock -> SynIC lock -> log lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/overflow.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+#include <asm/hyperv-tlfs.h>
+
+#include "sim.h"
+
+struct sim_in_msg {
+	u32 conn_id;
+	u32 size;
+	u8 data[HV_MESSAGE_PAYLOAD_BYTE_COUNT] __aligned(8);
+};
+
+struct sim_out_msg {
+	struct list_head node;
+	u32 size;
+	u8 data[] __aligned(8);
+};
+
+/**
+ * struct sim_transport - both message queues
+ * @in_lock: guards @in_ring, @in_head, @in_count and @in_conn_id
+ * @in_ring: accepted guest messages, oldest at @in_head
+ * @in_head: index of the oldest entry
+ * @in_count: entries in @in_ring
+ * @in_conn_id: the one connection id valid for every message but
+ *	INITIATE_CONTACT while connected; 0 while not connected
+ * @in_work: takes messages out of @in_ring (on sim_wq)
+ * @in_msg: @in_work's private copy of the message it handles
+ * @out_lock: guards @out_queue, @out_len, @out_cpu and @eom_wait
+ * @out_queue: undelivered host messages, oldest first
+ * @out_len: entries in @out_queue; read locklessly by @in_work
+ * @out_cpu: the contact CPU, whose slot every message goes to
+ * @eom_wait: a delivery after EOM is waiting for @eom_timer
+ * @eom_timer: delays that delivery in the eom_delay_us mode
+ */
+struct sim_transport {
+	spinlock_t in_lock;		/* see above */
+	struct sim_in_msg in_ring[SIM_IN_QUEUE_DEPTH];
+	unsigned int in_head;
+	unsigned int in_count;
+	u32 in_conn_id;
+	struct work_struct in_work;
+	struct sim_in_msg in_msg;
+
+	spinlock_t out_lock;		/* see above */
+	struct list_head out_queue;
+	unsigned int out_len;
+	unsigned int out_cpu;
+	bool eom_wait;
+	struct hrtimer eom_timer;
+};
+
+static struct sim_transport sim_tp;
+
+static bool sim_conn_id_valid(u32 conn_id, u32 type)
+{
+	lockdep_assert_held(&sim_tp.in_lock);
+	if (type == CHANNELMSG_INITIATE_CONTACT || !sim_tp.in_conn_id)
+		return conn_id == VMBUS_MESSAGE_CONNECTION_ID ||
+		       conn_id == VMBUS_MESSAGE_CONNECTION_ID_4;
+	return conn_id == sim_tp.in_conn_id;
+}
+
+static bool sim_post_injected(void)
+{
+	u32 rate = READ_ONCE(sim_modes.post_fail_rate);
+
+	return rate && get_random_u32_below(100) < rate;
+}
+
+/* Queue a copy; the caller checked the size.  Returns an HV_STATUS_*. */
+static u64 sim_in_queue(const struct sim_in_msg *m, u32 type)
+{
+	u64 status = HV_STATUS_SUCCESS;
+	bool bad_conn_id = false;
+	unsigned long flags;
+
+	spin_lock_irqsave(&sim_tp.in_lock, flags);
+	if (!sim_conn_id_valid(m->conn_id, type)) {
+		sim_stat_inc(SIM_STAT_POSTS_BAD_CONN_ID);
+		status = HV_STATUS_INVALID_CONNECTION_ID;
+		bad_conn_id = true;
+	} else if (sim_post_injected()) {
+		sim_stat_inc(SIM_STAT_POSTS_REFUSED_INJECTED);
+		status = READ_ONCE(sim_modes.post_fail_status);
+	} else if (sim_tp.in_count == SIM_IN_QUEUE_DEPTH) {
+		sim_stat_inc(SIM_STAT_POSTS_REFUSED_FULL);
+		status = HV_STATUS_INSUFFICIENT_BUFFERS;
+	} else {
+		sim_tp.in_ring[(sim_tp.in_head + sim_tp.in_count) %
+			       SIM_IN_QUEUE_DEPTH] = *m;
+		sim_tp.in_count++;
+		/* Under in_lock, so the log shows the acceptance order. */
+		sim_msg_count(SIM_IN, m->data, m->size);
+		queue_work(sim_wq, &sim_tp.in_work);
+	}
+	spin_unlock_irqrestore(&sim_tp.in_lock, flags);
+	if (bad_conn_id)
+		sim_guest_error("post: type %u to connection id %u refused\n",
+				type, m->conn_id);
+	return status;
+}
+
+/**
+ * sim_msg_post() - HvPostMessage
+ * @conn_id: connection id the guest posts to
+ * @hv_type: the SynIC message type; positive and below 0x80000000 (the
+ *	upper half belongs to the hypervisor)
+ * @payload: the message, starting with its vmbus_channel_message_header
+ * @size: its size
+ *
+ * Checks, in this order: the size and type, the connection id, fault
+ * injection, room in the queue.
+ *
+ * Context: any; does not sleep.
+ * Return: HV_STATUS_SUCCESS if the message was queued;
+ * HV_STATUS_INVALID_PARAMETER for a bad size or type;
+ * HV_STATUS_INVALID_CONNECTION_ID for a connection id the state does not
+ * allow; the post_fail_status mode when fault injection refuses it;
+ * HV_STATUS_INSUFFICIENT_BUFFERS when the queue is full.
+ */
+u64 sim_msg_post(u32 conn_id, u32 hv_type, const void *payload, u32 size)
+{
+	struct vmbus_channel_message_header hdr;
+	struct sim_in_msg m;
+
+	sim_stat_inc(SIM_STAT_POSTS);
+	if (size < sizeof(hdr) || size > HV_MESSAGE_PAYLOAD_BYTE_COUNT ||
+	    !hv_type || hv_type >= 0x80000000U) {
+		sim_guest_error("post: bad size %u or message type %#x\n",
+				size, hv_type);
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+	/* One copy out of guest memory; everything below looks at it. */
+	m.conn_id = conn_id;
+	m.size = size;
+	memcpy(m.data, payload, size);
+	memcpy(&hdr, m.data, sizeof(hdr));
+
+	return sim_in_queue(&m, hdr.msgtype);
+}
+
+static bool sim_out_backlogged(void)
+{
+	return READ_ONCE(sim_tp.out_len) > SIM_OUT_BACKLOG;
+}
+
+static bool sim_in_pop(struct sim_in_msg *m)
+{
+	unsigned long flags;
+	bool popped = false;
+
+	/*
+	 * A stale backlog reading is harmless: sim_out_deliver() queues this
+	 * work again when the backlog falls to SIM_OUT_BACKLOG.
+	 */
+	if (sim_out_backlogged())
+		return false;
+	spin_lock_irqsave(&sim_tp.in_lock, flags);
+	if (sim_tp.in_count) {
+		*m = sim_tp.in_ring[sim_tp.in_head];
+		sim_tp.in_head = (sim_tp.in_head + 1) % SIM_IN_QUEUE_DEPTH;
+		sim_tp.in_count--;
+		popped = true;
+	}
+	spin_unlock_irqrestore(&sim_tp.in_lock, flags);
+	return popped;
+}
+
+static void sim_in_work(struct work_struct *work)
+{
+	struct sim_in_msg *m = &sim_tp.in_msg;
+
+	/* sim_wq is ordered: one instance at a time owns in_msg. */
+	while (sim_in_pop(m)) {
+		sim_proto_handle(m->conn_id, m->data, m->size);
+		cond_resched();
+	}
+}
+
+/* Move queued messages into the slot until it is busy. */
+static void sim_out_deliver(void)
+{
+	struct sim_out_msg *m;
+
+	lockdep_assert_held(&sim_tp.out_lock);
+	while (!sim_tp.eom_wait) {
+		m = list_first_entry_or_null(&sim_tp.out_queue,
+					     struct sim_out_msg, node);
+		if (!m || sim_synic_post(sim_tp.out_cpu, m->data, m->size) !=
+			  SIM_SLOT_DELIVERED)
+			break;
+		/* Under out_lock, so the log shows the delivery order. */
+		sim_msg_count(SIM_OUT, m->data, m->size);
+		list_del(&m->node);
+		kfree(m);
+		WRITE_ONCE(sim_tp.out_len, sim_tp.out_len - 1);
+		if (sim_tp.out_len == SIM_OUT_BACKLOG)
+			queue_work(sim_wq, &sim_tp.in_work);
+	}
+}
+
+/**
+ * sim_msg_send() - send a message to the guest
+ * @msg: the message, starting with its vmbus_channel_message_header
+ * @size: its size, at most HV_MESSAGE_PAYLOAD_BYTE_COUNT
+ *
+ * Queues a copy behind every message not yet delivered and delivers what
+ * the contact CPU's slot takes.
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -EINVAL for a bad size; -ENOMEM.
+ */
+int sim_msg_send(const void *msg, u32 size)
+{
+	struct sim_out_msg *m;
+	unsigned long flags;
+
+	if (WARN_ON_ONCE(size > HV_MESSAGE_PAYLOAD_BYTE_COUNT))
+		return -EINVAL;
+	m = kmalloc(struct_size(m, data, size), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->size = size;
+	memcpy(m->data, msg, size);
+
+	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	list_add_tail(&m->node, &sim_tp.out_queue);
+	WRITE_ONCE(sim_tp.out_len, sim_tp.out_len + 1);
+	sim_out_deliver();
+	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	return 0;
+}
+
+/**
+ * sim_msg_kick() - deliver what the contact CPU's slot takes now
+ *
+ * For a SynIC that was just enabled.
+ *
+ * Context: any.
+ */
+void sim_msg_kick(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	sim_out_deliver();
+	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+}
+
+/**
+ * sim_msg_eom() - the guest's end-of-message on the current CPU
+ *
+ * The guest freed its slot and saw msg_pending.  The next message goes in
+ * at once, or after a random 0..eom_delay_us microseconds.  An EOM on a CPU
+ * that has nothing pending is counted and otherwise ignored.
+ *
+ * Context: any, interrupts off, on the guest CPU whose slot was freed.
+ */
+void sim_msg_eom(void)
+{
+	unsigned int cpu = smp_processor_id();
+	unsigned long flags;
+	u64 delay_ns;
+	u32 max_us;
+
+	sim_stat_inc(SIM_STAT_EOMS);
+	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	if (cpu == sim_tp.out_cpu && !sim_tp.eom_wait &&
+	    !list_empty(&sim_tp.out_queue)) {
+		max_us = READ_ONCE(sim_modes.eom_delay_us);
+		if (max_us) {
+			delay_ns = (u64)get_random_u32_below(max_us + 1) *
+				   NSEC_PER_USEC;
+			sim_tp.eom_wait = true;
+			hrtimer_start(&sim_tp.eom_timer, ns_to_ktime(delay_ns),
+				      HRTIMER_MODE_REL_SOFT);
+		} else {
+			sim_out_deliver();
+		}
+	}
+	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+}
+
+static enum hrtimer_restart sim_eom_timer_fn(struct hrtimer *timer)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	sim_tp.eom_wait = false;
+	sim_out_deliver();
+	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	return HRTIMER_NORESTART;
+}
+
+static void sim_out_free(struct list_head *list)
+{
+	struct sim_out_msg *m, *tmp;
+
+	list_for_each_entry_safe(m, tmp, list, node) {
+		list_del(&m->node);
+		kfree(m);
+	}
+}
+
+/**
+ * sim_msg_connect() - start a connection: INITIATE_CONTACT was handled
+ * @cpu: the contact CPU; every later message goes to its slot
+ * @conn_id: the connection id the guest must post to from now on; 0 if
+ *	the contact was refused
+ *
+ * Messages queued for an earlier connection are dropped (a new contact is
+ * a new guest, or the same one after kexec); one already in the slot stays
+ * there.  Called before the VERSION_RESPONSE is sent, so the guest's next
+ * post already finds the new connection id.
+ *
+ * Context: process context, under sim_lock.
+ */
+void sim_msg_connect(unsigned int cpu, u32 conn_id)
+{
+	unsigned long flags;
+	LIST_HEAD(stale);
+
+	lockdep_assert_held(&sim_lock);
+	spin_lock_irqsave(&sim_tp.in_lock, flags);
+	sim_tp.in_conn_id = conn_id;
+	spin_unlock_irqrestore(&sim_tp.in_lock, flags);
+
+	/*
+	 * Dropping the backlog queues no in_work: the caller runs in it and
+	 * takes the next message when it returns.
+	 */
+	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	list_splice_init(&sim_tp.out_queue, &stale);
+	WRITE_ONCE(sim_tp.out_len, 0);
+	sim_tp.out_cpu = cpu;
+	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	sim_out_free(&stale);
+}
+
+/**
+ * sim_msg_disconnect() - the connection is gone (UNLOAD)
+ *
+ * Only the well-known connection ids are valid again.  Messages already
+ * queued are still delivered, in order, to the contact CPU.
+ *
+ * Context: process context, under sim_lock.
+ */
+void sim_msg_disconnect(void)
+{
+	unsigned long flags;
+
+	lockdep_assert_held(&sim_lock);
+	spin_lock_irqsave(&sim_tp.in_lock, flags);
+	sim_tp.in_conn_id = 0;
+	spin_unlock_irqrestore(&sim_tp.in_lock, flags);
+}
+
+/**
+ * sim_msg_init() - set up both queues, empty
+ *
+ * Context: module init.
+ */
+void sim_msg_init(void)
+{
+	spin_lock_init(&sim_tp.in_lock);
+	INIT_WORK(&sim_tp.in_work, sim_in_work);
+	spin_lock_init(&sim_tp.out_lock);
+	INIT_LIST_HEAD(&sim_tp.out_queue);
+	hrtimer_init(&sim_tp.eom_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	sim_tp.eom_timer.function = sim_eom_timer_fn;
+}
+
+/**
+ * sim_msg_exit() - stop the EOM timer and free what is still queued
+ *
+ * The guest has detached: no post or EOM can come.  The caller destroys
+ * sim_wq (which runs in_work) after this, and the timer is the only other
+ * thing that could queue in_work, so it is cancelled first.
+ *
+ * Context: module exit, may sleep.
+ */
+void sim_msg_exit(void)
+{
+	hrtimer_cancel(&sim_tp.eom_timer);
+	cancel_work_sync(&sim_tp.in_work);
+	sim_out_free(&sim_tp.out_queue);
+	sim_tp.out_len = 0;
+}

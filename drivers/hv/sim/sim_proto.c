@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmbus_sim: the host side of the VMBus connection protocol (HOST.md 1-4).
+ *
+ *   INITIATE_CONTACT -> VERSION_RESPONSE; a contact while connected resets
+ *                       the bus first (no UNLOAD_RESPONSE)
+ *   REQUEST_OFFERS   -> one OFFERCHANNEL per device, ALLOFFERS_DELIVERED;
+ *                       later devices are offered at once
+ *   UNLOAD           -> the connection ends; UNLOAD_RESPONSE (delayed or
+ *                       never, per mode)
+ *   RELID_RELEASED   -> the relid may be given out again
+ *
+ * Every message comes from the guest and is checked here before use; a
+ * violation is counted in guest_errors and the message is dropped (or the
+ * contact refused).  Everything runs in process context under sim_lock:
+ * the host work item for guest messages, the control plane for devices,
+ * and the delayed UNLOAD_RESPONSE.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/cpumask.h>
+#include <linux/jiffies.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
+#include <linux/printk.h>
+#include <linux/workqueue.h>
+
+#include "sim.h"
+
+/* Connection state and device table; see sim.h. */
+DEFINE_MUTEX(sim_lock);
+
+/**
+ * struct sim_conn - the connection with the guest
+ * @connected: a version was agreed and no UNLOAD came since
+ * @offering: REQUEST_OFFERS was answered: new devices are offered at once
+ * @version: the agreed version; 0 while not connected
+ * @conn_id: the connection id the guest posts to while connected
+ * @contact_cpu: the CPU every host message goes to
+ * @unload_work: the delayed UNLOAD_RESPONSE
+ * @logged: message types already reported as not handled yet
+ *
+ * Written under sim_lock; the fields the stats file shows are written with
+ * WRITE_ONCE() and read there without the lock.
+ */
+struct sim_conn {
+	bool connected;
+	bool offering;
+	u32 version;
+	u32 conn_id;
+	unsigned int contact_cpu;
+	struct delayed_work unload_work;
+	DECLARE_BITMAP(logged, CHANNELMSG_COUNT);
+};
+
+static struct sim_conn sim_conn;
+
+/* Sizes of the host's messages on the wire. */
+static_assert(sizeof(struct vmbus_channel_version_response) == 16);
+static_assert(sizeof(struct vmbus_channel_offer_channel) == 196);
+static_assert(sizeof(struct vmbus_channel_offer_channel) <=
+	      HV_MESSAGE_PAYLOAD_BYTE_COUNT);
+static_assert(offsetof(struct vmbus_channel_offer_channel, child_relid) ==
+	      184);
+
+/**
+ * struct sim_handler - how the host takes one message type from the guest
+ * @handle: the handler, called under sim_lock; NULL for a type the
+ *	simulator does not handle yet
+ * @min_size: the smallest valid message
+ * @from_guest: a guest may send this type at all
+ */
+struct sim_handler {
+	void (*handle)(const void *msg, u32 size, u32 conn_id);
+	u32 min_size;
+	bool from_guest;
+};
+
+static int sim_send_hdr(enum vmbus_channel_message_type type)
+{
+	struct vmbus_channel_message_header hdr = { .msgtype = type };
+
+	return sim_msg_send(&hdr, sizeof(hdr));
+}
+
+/* Sends a failed send's error to the log; the guest waits in vain. */
+static void sim_send_check(int ret, const char *what)
+{
+	if (ret)
+		pr_err("sending %s failed: %d\n", what, ret);
+}
+
+static void sim_offer(const struct sim_device *dev)
+{
+	struct vmbus_channel_offer_channel msg = {
+		.header.msgtype = CHANNELMSG_OFFERCHANNEL,
+		.offer.if_type = dev->class_id,
+		.offer.if_instance = dev->instance,
+		.child_relid = dev->relid,
+		.monitorid = 0xff,	/* no monitor page: monitor_allocated 0 */
+		.connection_id = SIM_CHAN_CONN_ID_BASE + dev->relid,
+	};
+	int ret;
+
+	ret = sim_msg_send(&msg, sizeof(msg));
+	if (!ret)
+		sim_dev_hold(dev->relid);
+	sim_send_check(ret, "OFFERCHANNEL");
+}
+
+/* Forget the connection: the guest holds no relid, nothing is offered. */
+static void sim_disconnect(void)
+{
+	lockdep_assert_held(&sim_lock);
+	sim_conn.connected = false;
+	sim_conn.offering = false;
+	WRITE_ONCE(sim_conn.version, 0);
+	WRITE_ONCE(sim_conn.conn_id, 0);
+	sim_dev_release_all();
+	sim_msg_disconnect();
+}
+
+/**
+ * sim_version_known() - whether @version is a protocol version of VMBus
+ * @version: (major << 16) | minor
+ *
+ * Return: true for the versions in sim_versions.
+ */
+bool sim_version_known(u32 version)
+{
+	unsigned int i;
+
+	for (i = 0; i < sim_nr_versions; i++)
+		if (sim_versions[i] == version)
+			return true;
+	return false;
+}
+
+/*
+ * Check an INITIATE_CONTACT.  Returns false (and counts a guest error) for
+ * a contact the host refuses whatever the version; *cpu is the contact CPU,
+ * CPU 0 if target_vcpu is unusable.
+ */
+static bool sim_contact_valid(const struct vmbus_channel_initiate_contact *msg,
+			      u32 conn_id, unsigned int *cpu)
+{
+	u32 version = msg->vmbus_version_requested;
+	bool v5 = version >= VERSION_WIN10_V5;
+	u32 vp = msg->target_vcpu;
+
+	/* vp_index() of the sim is the identity. */
+	*cpu = sim_synic_enabled(vp) ? vp : 0;
+	if (*cpu != vp) {
+		sim_guest_error("INITIATE_CONTACT: target_vcpu %u has no enabled SynIC\n",
+				vp);
+		return false;
+	}
+	if (conn_id != (v5 ? VMBUS_MESSAGE_CONNECTION_ID_4 :
+			     VMBUS_MESSAGE_CONNECTION_ID)) {
+		sim_guest_error("INITIATE_CONTACT: version %#x on connection id %u\n",
+				version, conn_id);
+		return false;
+	}
+	if (v5 && msg->msg_sint != VMBUS_MESSAGE_SINT) {
+		sim_guest_error("INITIATE_CONTACT: msg_sint %u\n", msg->msg_sint);
+		return false;
+	}
+	if (!msg->monitor_page1 != !msg->monitor_page2) {
+		sim_guest_error("INITIATE_CONTACT: only one monitor page\n");
+		return false;
+	}
+	return true;
+}
+
+static bool sim_version_supported(u32 version)
+{
+	return sim_version_known(version) &&
+	       version <= READ_ONCE(sim_modes.version_ceiling);
+}
+
+static void sim_initiate_contact(const void *data, u32 size, u32 conn_id)
+{
+	const struct vmbus_channel_initiate_contact *msg = data;
+	struct vmbus_channel_version_response resp = {
+		.header.msgtype = CHANNELMSG_VERSION_RESPONSE,
+	};
+	u32 version = msg->vmbus_version_requested;
+	unsigned int cpu;
+
+	sim_stat_inc(SIM_STAT_CONTACTS);
+	if (sim_conn.connected) {
+		/* kexec, or a resume without UNLOAD (HOST.md 3). */
+		sim_stat_inc(SIM_STAT_RESETS);
+		sim_disconnect();
+	}
+	/*
+	 * An UNLOAD_RESPONSE still owed belongs to the old guest.  We run on
+	 * the ordered sim_wq, so unload_work is not running: a plain cancel
+	 * removes it whether its timer is pending or it is queued behind us.
+	 */
+	cancel_delayed_work(&sim_conn.unload_work);
+
+	if (sim_contact_valid(msg, conn_id, &cpu) &&
+	    sim_version_supported(version)) {
+		sim_conn.connected = true;
+		WRITE_ONCE(sim_conn.version, version);
+		WRITE_ONCE(sim_conn.conn_id, version >= VERSION_WIN10_V5 ?
+			   READ_ONCE(sim_modes.msg_conn_id) :
+			   VMBUS_MESSAGE_CONNECTION_ID);
+		resp.version_supported = 1;
+		if (version >= VERSION_WIN10_V5)
+			resp.msg_conn_id = sim_conn.conn_id;
+	}
+	WRITE_ONCE(sim_conn.contact_cpu, cpu);
+	sim_msg_connect(cpu, sim_conn.connected ? sim_conn.conn_id : 0);
+	sim_send_check(sim_msg_send(&resp, sizeof(resp)), "VERSION_RESPONSE");
+}
+
+static void sim_request_offers(const void *data, u32 size, u32 conn_id)
+{
+	struct sim_device *dev;
+
+	if (!sim_conn.connected || sim_conn.offering) {
+		sim_guest_error("REQUEST_OFFERS while %s\n",
+				sim_conn.connected ? "already offering" :
+						     "not connected");
+		return;
+	}
+	sim_conn.offering = true;
+	list_for_each_entry(dev, sim_dev_list(), node)
+		sim_offer(dev);
+	sim_send_check(sim_send_hdr(CHANNELMSG_ALLOFFERS_DELIVERED),
+		       "ALLOFFERS_DELIVERED");
+}
+
+static void sim_unload_respond(void)
+{
+	lockdep_assert_held(&sim_lock);
+	sim_stat_inc(SIM_STAT_UNLOAD_RESPONSES);
+	sim_send_check(sim_send_hdr(CHANNELMSG_UNLOAD_RESPONSE),
+		       "UNLOAD_RESPONSE");
+}
+
+static void sim_unload_work(struct work_struct *work)
+{
+	mutex_lock(&sim_lock);
+	sim_unload_respond();
+	mutex_unlock(&sim_lock);
+}
+
+static void sim_unload(const void *data, u32 size, u32 conn_id)
+{
+	u32 delay_ms = READ_ONCE(sim_modes.unload_delay_ms);
+
+	sim_stat_inc(SIM_STAT_UNLOADS);
+	/* Answered anyway: a host answers UNLOAD in any state. */
+	if (!sim_conn.connected)
+		sim_guest_error("UNLOAD while not connected\n");
+	sim_disconnect();
+	if (!READ_ONCE(sim_modes.unload_respond))
+		return;
+	if (!delay_ms)
+		sim_unload_respond();
+	else if (!queue_delayed_work(sim_wq, &sim_conn.unload_work,
+				     msecs_to_jiffies(delay_ms)))
+		sim_guest_error("UNLOAD while an UNLOAD_RESPONSE is pending\n");
+}
+
+static void sim_relid_released(const void *data, u32 size, u32 conn_id)
+{
+	const struct vmbus_channel_relid_released *msg = data;
+
+	if (!sim_dev_release(msg->child_relid))
+		sim_guest_error("RELID_RELEASED for relid %u, which the guest does not hold\n",
+				msg->child_relid);
+}
+
+/* Taken from the guest but handled by later work; sizes come with that. */
+#define SIM_GUEST_MSG(_type)						\
+	[_type] = {							\
+		.min_size = sizeof(struct vmbus_channel_message_header),	\
+		.from_guest = true,					\
+	}
+
+static const struct sim_handler sim_handlers[CHANNELMSG_COUNT] = {
+	[CHANNELMSG_REQUESTOFFERS] = {
+		.handle = sim_request_offers, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_message_header),
+	},
+	[CHANNELMSG_RELID_RELEASED] = {
+		.handle = sim_relid_released, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_relid_released),
+	},
+	[CHANNELMSG_INITIATE_CONTACT] = {
+		.handle = sim_initiate_contact, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_initiate_contact),
+	},
+	[CHANNELMSG_UNLOAD] = {
+		.handle = sim_unload, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_message_header),
+	},
+	SIM_GUEST_MSG(CHANNELMSG_OPENCHANNEL),
+	SIM_GUEST_MSG(CHANNELMSG_CLOSECHANNEL),
+	SIM_GUEST_MSG(CHANNELMSG_GPADL_HEADER),
+	SIM_GUEST_MSG(CHANNELMSG_GPADL_BODY),
+	SIM_GUEST_MSG(CHANNELMSG_GPADL_TEARDOWN),
+	SIM_GUEST_MSG(CHANNELMSG_TL_CONNECT_REQUEST),
+	SIM_GUEST_MSG(CHANNELMSG_MODIFYCHANNEL),
+};
+
+static_assert(ARRAY_SIZE(sim_handlers) == CHANNELMSG_COUNT);
+
+/* Returns the handler, or NULL (after reporting) for a message to drop. */
+static const struct sim_handler *sim_handler_find(u32 type, u32 size)
+{
+	const struct sim_handler *h;
+
+	if (type >= CHANNELMSG_COUNT || !sim_handlers[type].from_guest) {
+		sim_guest_error("message type %u is not one a guest sends\n",
+				type);
+		return NULL;
+	}
+	h = &sim_handlers[type];
+	if (size < h->min_size) {
+		sim_guest_error("%s: %u bytes, at least %u expected\n",
+				sim_msg_type_name(type), size, h->min_size);
+		return NULL;
+	}
+	if (!h->handle) {
+		if (!test_and_set_bit(type, sim_conn.logged))
+			pr_debug("%s: not handled yet, dropped\n",
+				 sim_msg_type_name(type));
+		return NULL;
+	}
+	return h;
+}
+
+/**
+ * sim_proto_handle() - the host takes one message from the guest
+ * @conn_id: the connection id it was posted to (already checked against
+ *	the connection state when it was posted)
+ * @msg: the host's copy of the message
+ * @size: its size, at least that of the message header
+ *
+ * Context: process context (the host work item), may sleep.
+ */
+void sim_proto_handle(u32 conn_id, const void *msg, u32 size)
+{
+	const struct vmbus_channel_message_header *hdr = msg;
+	const struct sim_handler *h;
+
+	h = sim_handler_find(hdr->msgtype, size);
+	if (!h)
+		return;
+	mutex_lock(&sim_lock);
+	h->handle(msg, size, conn_id);
+	mutex_unlock(&sim_lock);
+}
+
+/* Offers @dev at once if the guest already asked for offers. */
+static int sim_dev_add_offer(const guid_t *class_id, const guid_t *instance)
+{
+	struct sim_device *dev;
+	int ret;
+
+	lockdep_assert_held(&sim_lock);
+	ret = sim_dev_add(class_id, instance, &dev);
+	if (!ret && sim_conn.offering)
+		sim_offer(dev);
+	return ret;
+}
+
+/**
+ * sim_proto_dev_add() - add a device; offer it if offers were requested
+ * @class_id: class GUID
+ * @instance: instance GUID
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or the error of sim_dev_add().
+ */
+int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance)
+{
+	int ret;
+
+	mutex_lock(&sim_lock);
+	ret = sim_dev_add_offer(class_id, instance);
+	mutex_unlock(&sim_lock);
+	return ret;
+}
+
+/**
+ * sim_proto_dev_add_test() - add @n test echo devices, all or none
+ * @n: how many; instance GUIDs are random
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -ENOSPC if fewer than @n relids are free; -ENOMEM (devices
+ * added before the failure stay).
+ */
+int sim_proto_dev_add_test(unsigned int n)
+{
+	const guid_t class_id = SIM_TEST_ECHO_GUID;
+	guid_t instance;
+	int ret = 0;
+
+	mutex_lock(&sim_lock);
+	if (n > sim_dev_free_relids())
+		ret = -ENOSPC;
+	while (!ret && n--) {
+		guid_gen(&instance);
+		ret = sim_dev_add_offer(&class_id, &instance);
+	}
+	mutex_unlock(&sim_lock);
+	return ret;
+}
+
+/**
+ * sim_proto_dev_clear() - remove every device
+ *
+ * Offered relids stay busy until the guest releases them or the connection
+ * ends.  Nothing is rescinded.
+ *
+ * Context: process context, may sleep.
+ */
+void sim_proto_dev_clear(void)
+{
+	mutex_lock(&sim_lock);
+	sim_dev_clear();
+	mutex_unlock(&sim_lock);
+}
+
+/**
+ * sim_proto_connected() - whether a guest is connected
+ *
+ * Context: any; a snapshot.
+ * Return: true while connected.
+ */
+bool sim_proto_connected(void)
+{
+	return READ_ONCE(sim_conn.version) != 0;
+}
+
+/**
+ * sim_proto_version() - the agreed version
+ *
+ * Context: any; a snapshot.
+ * Return: the version, 0 while not connected.
+ */
+u32 sim_proto_version(void)
+{
+	return READ_ONCE(sim_conn.version);
+}
+
+/**
+ * sim_proto_conn_id() - the connection id the guest posts to
+ *
+ * Context: any; a snapshot.
+ * Return: the id (1 before 5.0, the msg_conn_id mode from 5.0), 0 while not
+ * connected.
+ */
+u32 sim_proto_conn_id(void)
+{
+	return READ_ONCE(sim_conn.conn_id);
+}
+
+/**
+ * sim_proto_contact_cpu() - the CPU host messages go to
+ *
+ * Context: any; a snapshot.
+ * Return: the CPU of the last INITIATE_CONTACT, 0 before the first.
+ */
+unsigned int sim_proto_contact_cpu(void)
+{
+	return READ_ONCE(sim_conn.contact_cpu);
+}
+
+/**
+ * sim_proto_init() - the host starts with no connection and no device
+ *
+ * Context: module init.
+ */
+void sim_proto_init(void)
+{
+	INIT_DELAYED_WORK(&sim_conn.unload_work, sim_unload_work);
+}
+
+/**
+ * sim_proto_exit() - cancel the delayed UNLOAD_RESPONSE, free the devices
+ *
+ * The guest has detached and the control plane is gone.
+ *
+ * Context: module exit, may sleep.
+ */
+void sim_proto_exit(void)
+{
+	cancel_delayed_work_sync(&sim_conn.unload_work);
+	mutex_lock(&sim_lock);
+	sim_dev_clear();
+	mutex_unlock(&sim_lock);
+}

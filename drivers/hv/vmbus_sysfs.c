@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sysfs of the vmbus bus: device attributes, the drivers' new_id and
+ * remove_id, and channels/<relid>/ of every channel.  The formats are those
+ * of Documentation/ABI/stable/sysfs-bus-vmbus.
+ *
+ * Each kind of attribute has one show function that switches on the
+ * attribute's id, instead of one function per file.
+ */
+#include <linux/device.h>
+#include <linux/kobject.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/topology.h>
+#include <linux/uuid.h>
+
+#include "hyperv_vmbus.h"
+
+enum vmbus_dev_attr_id {
+	VMBUS_DEV_ID,
+	VMBUS_DEV_CLASS_ID,
+	VMBUS_DEV_DEVICE_ID,
+	VMBUS_DEV_VP_MAPPING,
+	VMBUS_DEV_MODALIAS,
+	VMBUS_DEV_STATE,
+	VMBUS_DEV_MONITOR_ID,
+	VMBUS_DEV_VENDOR,
+	VMBUS_DEV_DEVICE,
+	VMBUS_DEV_NUMA_NODE,
+};
+
+struct vmbus_dev_attribute {
+	struct device_attribute attr;
+	enum vmbus_dev_attr_id id;
+};
+
+/* "relid:cpu" of the primary channel and each sub-channel. */
+static ssize_t vmbus_vp_mapping_show(struct vmbus_channel *primary, char *buf)
+{
+	struct vmbus_channel *sc;
+	ssize_t n;
+
+	n = sysfs_emit(buf, "%u:%u\n", primary->offermsg.child_relid,
+		       READ_ONCE(primary->target_cpu));
+	mutex_lock(&vmbus_conn.channel_mutex);
+	list_for_each_entry(sc, &primary->sc_list, sc_list)
+		n += sysfs_emit_at(buf, n, "%u:%u\n", sc->offermsg.child_relid,
+				   READ_ONCE(sc->target_cpu));
+	mutex_unlock(&vmbus_conn.channel_mutex);
+	return n;
+}
+
+static ssize_t vmbus_dev_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	enum vmbus_dev_attr_id id =
+		container_of(attr, struct vmbus_dev_attribute, attr)->id;
+	struct hv_device *hdev = device_to_hv_device(dev);
+	struct vmbus_channel *ch = hdev->channel;
+
+	if (!ch)
+		return -ENODEV;
+	switch (id) {
+	case VMBUS_DEV_ID:
+		return sysfs_emit(buf, "%u\n", ch->offermsg.child_relid);
+	case VMBUS_DEV_CLASS_ID:
+		return sysfs_emit(buf, "{%pUl}\n", &hdev->dev_type);
+	case VMBUS_DEV_DEVICE_ID:
+		return sysfs_emit(buf, "{%pUl}\n", &hdev->dev_instance);
+	case VMBUS_DEV_VP_MAPPING:
+		return vmbus_vp_mapping_show(ch, buf);
+	case VMBUS_DEV_MODALIAS:
+		return sysfs_emit(buf, "vmbus:%*phN\n", UUID_SIZE, &hdev->dev_type);
+	case VMBUS_DEV_STATE:
+		return sysfs_emit(buf, "%d\n", ch->state);
+	case VMBUS_DEV_MONITOR_ID:
+		return sysfs_emit(buf, "%d\n", ch->offermsg.monitorid);
+	case VMBUS_DEV_VENDOR:
+		return sysfs_emit(buf, "0x%x\n", hdev->vendor_id);
+	case VMBUS_DEV_DEVICE:
+		return sysfs_emit(buf, "0x%x\n", hdev->device_id);
+	case VMBUS_DEV_NUMA_NODE:
+		return sysfs_emit(buf, "%d\n", cpu_to_node(READ_ONCE(ch->target_cpu)));
+	}
+	return -EINVAL;
+}
+
+#define VMBUS_DEV_ATTR(_name, _id)					\
+	struct vmbus_dev_attribute vmbus_dev_attr_##_name = {		\
+		.attr = __ATTR(_name, 0444, vmbus_dev_show, NULL),	\
+		.id = _id,						\
+	}
+
+static VMBUS_DEV_ATTR(id, VMBUS_DEV_ID);
+static VMBUS_DEV_ATTR(class_id, VMBUS_DEV_CLASS_ID);
+static VMBUS_DEV_ATTR(device_id, VMBUS_DEV_DEVICE_ID);
+static VMBUS_DEV_ATTR(channel_vp_mapping, VMBUS_DEV_VP_MAPPING);
+static VMBUS_DEV_ATTR(modalias, VMBUS_DEV_MODALIAS);
+static VMBUS_DEV_ATTR(state, VMBUS_DEV_STATE);
+static VMBUS_DEV_ATTR(monitor_id, VMBUS_DEV_MONITOR_ID);
+static VMBUS_DEV_ATTR(vendor, VMBUS_DEV_VENDOR);
+static VMBUS_DEV_ATTR(device, VMBUS_DEV_DEVICE);
+static VMBUS_DEV_ATTR(numa_node, VMBUS_DEV_NUMA_NODE);
+
+static ssize_t driver_override_store(struct device *dev,
+				     struct device_attribute *attr,
+				     const char *buf, size_t count)
+{
+	struct hv_device *hdev = device_to_hv_device(dev);
+	int ret;
+
+	ret = driver_set_override(dev, &hdev->driver_override, buf, count);
+	return ret ? ret : count;
+}
+
+static ssize_t driver_override_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct hv_device *hdev = device_to_hv_device(dev);
+	ssize_t n;
+
+	device_lock(dev);
+	n = sysfs_emit(buf, "%s\n", hdev->driver_override ?: "");
+	device_unlock(dev);
+	return n;
+}
+static DEVICE_ATTR_RW(driver_override);
+
+static struct attribute *vmbus_dev_attrs[] = {
+	&vmbus_dev_attr_id.attr.attr,
+	&vmbus_dev_attr_class_id.attr.attr,
+	&vmbus_dev_attr_device_id.attr.attr,
+	&vmbus_dev_attr_channel_vp_mapping.attr.attr,
+	&vmbus_dev_attr_modalias.attr.attr,
+	&vmbus_dev_attr_state.attr.attr,
+	&vmbus_dev_attr_monitor_id.attr.attr,
+	&vmbus_dev_attr_vendor.attr.attr,
+	&vmbus_dev_attr_device.attr.attr,
+	&vmbus_dev_attr_numa_node.attr.attr,
+	&dev_attr_driver_override.attr,
+	NULL,
+};
+
+static const struct attribute_group vmbus_dev_group = {
+	.attrs = vmbus_dev_attrs,
+};
+
+const struct attribute_group *vmbus_dev_groups[] = {
+	&vmbus_dev_group,
+	NULL,
+};
+
+/* A GUID written to new_id or remove_id: 36 characters, then only blanks. */
+static int vmbus_parse_guid(const char *buf, size_t count, guid_t *guid)
+{
+	char str[UUID_STRING_LEN + 1];
+
+	if (count < UUID_STRING_LEN)
+		return -EINVAL;
+	memcpy(str, buf, UUID_STRING_LEN);
+	str[UUID_STRING_LEN] = '\0';
+	if (strspn(buf + UUID_STRING_LEN, " \t\n") != count - UUID_STRING_LEN)
+		return -EINVAL;
+	return guid_parse(str, guid);
+}
+
+static ssize_t new_id_store(struct device_driver *driver, const char *buf,
+			    size_t count)
+{
+	struct hv_driver *drv = drv_to_hv_drv(driver);
+	struct vmbus_dynid *dynid;
+	guid_t guid;
+	int ret;
+
+	ret = vmbus_parse_guid(buf, count, &guid);
+	if (ret)
+		return ret;
+	dynid = kzalloc(sizeof(*dynid), GFP_KERNEL);
+	if (!dynid)
+		return -ENOMEM;
+	dynid->id.guid = guid;
+	spin_lock(&drv->dynids.lock);
+	list_add_tail(&dynid->node, &drv->dynids.list);
+	spin_unlock(&drv->dynids.lock);
+	ret = driver_attach(driver);
+	return ret ? ret : count;
+}
+static DRIVER_ATTR_WO(new_id);
+
+static ssize_t remove_id_store(struct device_driver *driver, const char *buf,
+			       size_t count)
+{
+	struct hv_driver *drv = drv_to_hv_drv(driver);
+	struct vmbus_dynid *dynid, *found = NULL;
+	guid_t guid;
+	int ret;
+
+	ret = vmbus_parse_guid(buf, count, &guid);
+	if (ret)
+		return ret;
+	spin_lock(&drv->dynids.lock);
+	list_for_each_entry(dynid, &drv->dynids.list, node) {
+		if (guid_equal(&dynid->id.guid, &guid)) {
+			list_del(&dynid->node);
+			found = dynid;
+			break;
+		}
+	}
+	spin_unlock(&drv->dynids.lock);
+	if (!found)
+		return -ENODEV;
+	kfree(found);
+	return count;
+}
+static DRIVER_ATTR_WO(remove_id);
+
+static struct attribute *vmbus_drv_attrs[] = {
+	&driver_attr_new_id.attr,
+	&driver_attr_remove_id.attr,
+	NULL,
+};
+
+static const struct attribute_group vmbus_drv_group = {
+	.attrs = vmbus_drv_attrs,
+};
+
+const struct attribute_group *vmbus_drv_groups[] = {
+	&vmbus_drv_group,
+	NULL,
+};
+
+enum vmbus_chan_attr_id {
+	VMBUS_CHAN_CPU,
+	VMBUS_CHAN_EVENTS,
+	VMBUS_CHAN_INTERRUPTS,
+	VMBUS_CHAN_MONITOR_ID,
+	VMBUS_CHAN_SUBCHANNEL_ID,
+};
+
+struct vmbus_chan_attribute {
+	struct kobj_attribute attr;
+	enum vmbus_chan_attr_id id;
+};
+
+static ssize_t vmbus_chan_show(struct kobject *kobj, struct kobj_attribute *attr,
+			       char *buf)
+{
+	enum vmbus_chan_attr_id id =
+		container_of(attr, struct vmbus_chan_attribute, attr)->id;
+	struct vmbus_channel *ch = container_of(kobj, struct vmbus_channel, kobj);
+
+	switch (id) {
+	case VMBUS_CHAN_CPU:
+		return sysfs_emit(buf, "%u\n", READ_ONCE(ch->target_cpu));
+	case VMBUS_CHAN_EVENTS:
+		return sysfs_emit(buf, "%llu\n", READ_ONCE(ch->sig_events));
+	case VMBUS_CHAN_INTERRUPTS:
+		return sysfs_emit(buf, "%lld\n",
+				  atomic64_read(&to_vmbus_chan(ch)->events));
+	case VMBUS_CHAN_MONITOR_ID:
+		return sysfs_emit(buf, "%u\n", ch->offermsg.monitorid);
+	case VMBUS_CHAN_SUBCHANNEL_ID:
+		return sysfs_emit(buf, "%u\n",
+				  ch->offermsg.offer.sub_channel_index);
+	}
+	return -EINVAL;
+}
+
+#define VMBUS_CHAN_ATTR(_name, _id)					\
+	struct vmbus_chan_attribute vmbus_chan_attr_##_name = {		\
+		.attr = __ATTR(_name, 0444, vmbus_chan_show, NULL),	\
+		.id = _id,						\
+	}
+
+static VMBUS_CHAN_ATTR(cpu, VMBUS_CHAN_CPU);
+static VMBUS_CHAN_ATTR(events, VMBUS_CHAN_EVENTS);
+static VMBUS_CHAN_ATTR(interrupts, VMBUS_CHAN_INTERRUPTS);
+static VMBUS_CHAN_ATTR(monitor_id, VMBUS_CHAN_MONITOR_ID);
+static VMBUS_CHAN_ATTR(subchannel_id, VMBUS_CHAN_SUBCHANNEL_ID);
+
+static struct attribute *vmbus_chan_attrs[] = {
+	&vmbus_chan_attr_cpu.attr.attr,
+	&vmbus_chan_attr_events.attr.attr,
+	&vmbus_chan_attr_interrupts.attr.attr,
+	&vmbus_chan_attr_monitor_id.attr.attr,
+	&vmbus_chan_attr_subchannel_id.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group vmbus_chan_group = {
+	.attrs = vmbus_chan_attrs,
+};
+
+const struct attribute_group *vmbus_chan_groups[] = {
+	&vmbus_chan_group,
+	NULL,
+};
+
+/**
+ * vmbus_chan_sysfs_add() - show a channel as channels/<relid>
+ * @ch: a channel whose device (its own or its primary's) has a channels kset
+ *
+ * Context: holds channel_mutex.
+ * Return: 0 or -errno.
+ */
+int vmbus_chan_sysfs_add(struct vmbus_channel *ch)
+{
+	struct vmbus_channel *primary = ch->primary_channel ?: ch;
+	struct hv_device *hdev = primary->device_obj;
+
+	lockdep_assert_held(&vmbus_conn.channel_mutex);
+	if (!hdev || !hdev->channels_kset)
+		return -ENODEV;
+	ch->kobj.kset = hdev->channels_kset;
+	return kobject_add(&ch->kobj, NULL, "%u", ch->offermsg.child_relid);
+}
+
+/**
+ * vmbus_chan_sysfs_del() - remove channels/<relid>; no-op if not shown
+ * @ch: the channel
+ *
+ * Waits for sysfs readers of the channel's files.
+ *
+ * Context: holds channel_mutex.
+ */
+void vmbus_chan_sysfs_del(struct vmbus_channel *ch)
+{
+	struct vmbus_chan *vc = to_vmbus_chan(ch);
+
+	lockdep_assert_held(&vmbus_conn.channel_mutex);
+	if (!vc->kobj_added)
+		return;
+	kobject_del(&ch->kobj);
+	vc->kobj_added = false;
+}

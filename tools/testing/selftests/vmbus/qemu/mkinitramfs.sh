@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Build the gzip'd newc initramfs for a vmbus test boot.
+# Usage: mkinitramfs.sh --kver VER --modtree DIR --modules DIR --tests DIR
+#                       [--extra-modules "name ..."] --out FILE
+#   --modtree: the kernel's unpacked lib/modules/VER (with modules.dep)
+#   --modules: our .ko files (searched recursively), installed under
+#              lib/modules/VER/updates/vmbus/ so they win over in-tree ones
+#   --tests:   test programs, copied to /vmbus-tests/ with run_tests.sh
+#   --extra-modules: in-tree modules to add, with their modules.dep deps
+# The staging tree is FILE's directory/initramfs/.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUSYBOX=/bin/busybox
+KMOD=/usr/bin/kmod
+KMOD_LINKS=(modprobe insmod rmmod lsmod depmod modinfo)
+
+KVER='' MODTREE='' MODULES='' TESTS='' EXTRA='' OUT=''
+
+die() { echo "mkinitramfs: $*" >&2; exit 1; }
+
+usage() {
+	sed -n '2,10s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		[ $# -ge 2 ] || usage
+		case $1 in
+		--kver) KVER=$2 ;;
+		--modtree) MODTREE=$2 ;;
+		--modules) MODULES=$2 ;;
+		--tests) TESTS=$2 ;;
+		--extra-modules) EXTRA=$2 ;;
+		--out) OUT=$2 ;;
+		*) usage ;;
+		esac
+		shift 2
+	done
+	local v
+	for v in KVER MODTREE MODULES TESTS OUT; do
+		[ -n "${!v}" ] || usage
+	done
+	[ -f "$MODTREE/modules.dep" ] || die "$MODTREE/modules.dep missing"
+	[ -d "$MODULES" ] || die "module directory $MODULES missing"
+	[ -d "$TESTS" ] || die "test directory $TESTS missing"
+}
+
+# Module name as kmod compares them: basename, no .ko[.xz|.zst|.gz], - is _.
+modname() {
+	local b=${1##*/}
+	b=${b%.ko*}
+	echo "${b//-/_}"
+}
+
+install_busybox() {
+	local root=$1
+	[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (install busybox-static)"
+	if ldd "$BUSYBOX" >/dev/null 2>&1; then
+		die "$BUSYBOX is dynamically linked; install busybox-static"
+	fi
+	mkdir -p "$root/bin"
+	cp "$BUSYBOX" "$root/bin/busybox"
+}
+
+# The host's kmod, with the shared libraries ldd names; Debian's modules
+# may be compressed and busybox's modprobe cannot read them.
+install_kmod() {
+	local root=$1 lib l
+	[ -x "$KMOD" ] || die "$KMOD missing (install kmod)"
+	mkdir -p "$root/sbin"
+	cp "$KMOD" "$root/bin/kmod"
+	for l in "${KMOD_LINKS[@]}"; do
+		ln -sf /bin/kmod "$root/sbin/$l"
+	done
+	for lib in $(ldd "$KMOD" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# Our modules go to updates/vmbus/; prints their names, one a line.
+install_our_modules() {
+	local root=$1 dst=$1/lib/modules/$KVER/updates/vmbus ko seen=" "
+	mkdir -p "$dst"
+	while IFS= read -r ko; do
+		case $seen in *" ${ko##*/} "*) die "two modules named ${ko##*/} under $MODULES" ;; esac
+		seen+="${ko##*/} "
+		cp "$ko" "$dst/"
+		modname "$ko"
+	done < <(find "$MODULES" -name '*.ko' -type f | sort)
+}
+
+# First line of FILE whose first field is the module NAME (modules.dep:
+# "path: dep dep ...", modules.builtin: "path").
+find_module() {
+	awk -v n="$1" '{
+		b = $1; sub(/:$/, "", b); sub(/.*\//, "", b); sub(/\.ko.*$/, "", b)
+		gsub(/-/, "_", b)
+		if (b == n) { print; found = 1; exit }
+	} END { exit !found }' "$2"
+}
+
+dep_line() { find_module "$1" "$MODTREE/modules.dep"; }
+
+is_builtin() {
+	[ -f "$MODTREE/modules.builtin" ] && find_module "$1" "$MODTREE/modules.builtin" >/dev/null
+}
+
+# Copy each --extra-modules entry and its dependencies (modules.dep is
+# already transitive); skip the ones that ours replace.
+install_extra_modules() {
+	local root=$1 ours=$2 name line path
+	for name in $EXTRA; do
+		name=$(modname "$name")
+		if ! line=$(dep_line "$name"); then
+			is_builtin "$name" && { echo "mkinitramfs: $name is built in" >&2; continue; }
+			die "extra module $name not found in $MODTREE/modules.dep"
+		fi
+		for path in ${line/:/}; do
+			grep -qx "$(modname "$path")" <<<"$ours" && continue
+			mkdir -p "$root/lib/modules/$KVER/$(dirname "$path")"
+			cp "$MODTREE/$path" "$root/lib/modules/$KVER/$path"
+		done
+	done
+}
+
+run_depmod() {
+	local root=$1 f
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		[ -f "$MODTREE/$f" ] && cp "$MODTREE/$f" "$root/lib/modules/$KVER/"
+	done
+	# Our own config, so the host's /etc/depmod.d cannot change the order.
+	mkdir -p "$root/etc/depmod.d"
+	echo "search updates built-in" >"$root/etc/depmod.d/vmbus.conf"
+	depmod -b "$root" -C "$root/etc/depmod.d" "$KVER" ||
+		die "depmod -b $root $KVER failed"
+}
+
+install_tests() {
+	local root=$1
+	mkdir -p "$root/vmbus-tests"
+	cp -a "$TESTS"/. "$root/vmbus-tests/"
+	install -m 0755 "$HERE/run_tests.sh" "$root/vmbus-tests/run_tests.sh"
+}
+
+pack() {
+	local root=$1
+	install -m 0755 "$HERE/init" "$root/init"
+	mkdir -p "$root/dev"
+	# Optional: init takes the console itself if this node is missing.
+	[ "$(id -u)" = 0 ] && mknod -m 600 "$root/dev/console" c 5 1
+	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$OUT.tmp" ||
+		die "packing $root into $OUT failed"
+	mv "$OUT.tmp" "$OUT"
+}
+
+main() {
+	local root ours
+	parse_args "$@"
+	root=$(dirname "$OUT")/initramfs
+	rm -rf "$root"
+	mkdir -p "$root"
+	install_busybox "$root"
+	install_kmod "$root"
+	ours=$(install_our_modules "$root")
+	[ -n "$ours" ] || echo "mkinitramfs: warning: no .ko files under $MODULES" >&2
+	install_extra_modules "$root" "$ours"
+	run_depmod "$root"
+	install_tests "$root"
+	pack "$root"
+}
+
+main "$@"

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Boot a kernel in QEMU (TCG, -smp 4) with our modules and kselftests in an
+# initramfs, and judge the run.
+#
+# Usage: run.sh --kernel dist|debug --mode check|run --modules DIR --tests DIR
+#               [--timeout SECONDS] [--extra-modules "name ..."]
+#   dist:  Debian's linux-image-$ABI (scripts/fetch-dist-kernel.sh)
+#   debug: build/debug-kernel/ (scripts/build-debug-kernel.sh, run it first)
+#   check: run the tests; exit 0 only if every test passed or skipped, the
+#          TAP is complete, the kernel log scan is clean and QEMU did not
+#          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default 300 s).
+#   run:   a demo for a human; console shown live; exit with QEMU's status.
+# Output under build/qemu/<kernel>/: console.log, tap.txt, dmesg.txt.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../../../../.." && pwd)
+
+KERNEL='' MODE='' MODULES='' TESTS='' TIMEOUT='' EXTRA=''
+TEST_TIMEOUT=${VMBUS_TEST_TIMEOUT:-300}
+IMAGE='' MODTREE='' KVER='' MEM=1G
+OUT='' CONSOLE=''
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+say() { echo "run.sh: $*"; }
+
+usage() {
+	sed -n '5,6s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		[ $# -ge 2 ] || usage
+		case $1 in
+		--kernel) KERNEL=$2 ;;
+		--mode) MODE=$2 ;;
+		--modules) MODULES=$2 ;;
+		--tests) TESTS=$2 ;;
+		--timeout) TIMEOUT=$2 ;;
+		--extra-modules) EXTRA=$2 ;;
+		*) usage ;;
+		esac
+		shift 2
+	done
+	case $KERNEL in dist|debug) ;; *) usage ;; esac
+	case $MODE in check|run) ;; *) usage ;; esac
+	if [ -z "$MODULES" ] || [ -z "$TESTS" ]; then usage; fi
+	[ -d "$MODULES" ] || die "--modules $MODULES: no such directory"
+	[ -d "$TESTS" ] || die "--tests $TESTS: no such directory"
+	MODULES=$(realpath "$MODULES")
+	TESTS=$(realpath "$TESTS")
+	if [ -z "$TIMEOUT" ]; then
+		if [ "$KERNEL" = debug ]; then TIMEOUT=900; else TIMEOUT=600; fi
+	fi
+	[[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout $TIMEOUT: not a number of seconds"
+	[[ $TEST_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VMBUS_TEST_TIMEOUT=$TEST_TIMEOUT: not a number"
+}
+
+resolve_dist() {
+	local dir
+	dir=$("$REPO/scripts/fetch-dist-kernel.sh" | tail -n 1) ||
+		die "scripts/fetch-dist-kernel.sh failed"
+	local trees=("$dir"/lib/modules/*/)
+	if [ ${#trees[@]} -ne 1 ] || [ ! -d "${trees[0]}" ]; then
+		die "expected exactly one kernel under $dir/lib/modules"
+	fi
+	KVER=$(basename "${trees[0]}")
+	IMAGE=$dir/boot/vmlinuz-$KVER
+	MODTREE=$dir/lib/modules/$KVER
+}
+
+resolve_debug() {
+	local dk=$REPO/build/debug-kernel
+	IMAGE=$dk/src/arch/x86/boot/bzImage
+	if [ ! -f "$IMAGE" ] || [ ! -f "$dk/src/include/config/kernel.release" ]; then
+		die "no debug kernel in $dk; run scripts/build-debug-kernel.sh first"
+	fi
+	KVER=$(cat "$dk/src/include/config/kernel.release")
+	MODTREE=$dk/modroot/lib/modules/$KVER
+	# KASAN's shadow and kmemleak's metadata need room.
+	MEM=2G
+}
+
+resolve_kernel() {
+	"resolve_$KERNEL"
+	[ -f "$IMAGE" ] || die "kernel image $IMAGE missing"
+	[ -f "$MODTREE/modules.dep" ] || die "module tree $MODTREE has no modules.dep"
+}
+
+make_initramfs() {
+	"$HERE/mkinitramfs.sh" --kver "$KVER" --modtree "$MODTREE" --modules "$MODULES" \
+		--tests "$TESTS" --extra-modules "$EXTRA" --out "$OUT/initramfs.cpio.gz" ||
+		die "building the initramfs failed"
+}
+
+qemu_args() {
+	local append="console=ttyS0 panic=-1 panic_on_warn=0 loglevel=7 log_buf_len=8M"
+	append+=" vmbus_mode=$MODE vmbus_test_timeout=$TEST_TIMEOUT"
+	# shellcheck disable=SC2054 # the commas belong to -accel's value
+	QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 4 -m "$MEM"
+	      -kernel "$IMAGE" -initrd "$OUT/initramfs.cpio.gz" -nic none
+	      -nographic -no-reboot
+	      -append "$append")
+}
+
+# Sets QEMU_RC (124: the --timeout fired).
+boot() {
+	local t0=$SECONDS
+	qemu_args
+	say "booting the $KERNEL kernel $KVER (timeout $TIMEOUT s), console: $CONSOLE"
+	QEMU_RC=0
+	if [ "$MODE" = run ]; then
+		set +e
+		timeout --foreground -k 10 "$TIMEOUT" "${QEMU[@]}" 2>&1 | tee "$CONSOLE"
+		QEMU_RC=${PIPESTATUS[0]}
+		set -e
+	else
+		timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null >"$CONSOLE" 2>&1 || QEMU_RC=$?
+	fi
+	say "QEMU exited with status $QEMU_RC after $((SECONDS - t0)) s"
+	# The serial console ends lines with CRLF.
+	[ "$MODE" = run ] || sed -i 's/\r$//' "$CONSOLE"
+}
+
+# Lines of the console between two marker lines.
+section() {
+	awk -v b="$1" -v e="$2" 'index($0, e) { exit } f { print } index($0, b) { f = 1 }' "$CONSOLE"
+}
+
+has_marker() { grep -qF "$1" "$CONSOLE"; }
+
+extract_logs() {
+	if has_marker "===TAP-END==="; then
+		section "===TAP-BEGIN===" "===TAP-END===" >"$OUT/tap.txt"
+	else
+		# Partial: the live copy from the start of the TAP stream.
+		sed -n '/^TAP version 13$/,$p' "$CONSOLE" >"$OUT/tap.txt"
+	fi
+	if has_marker "===DMESG-END==="; then
+		section "===DMESG-BEGIN===" "===DMESG-END===" >"$OUT/dmesg.txt"
+	else
+		say "no dmesg markers in the console; scanning the whole console log"
+		cp "$CONSOLE" "$OUT/dmesg.txt"
+	fi
+}
+
+count() { grep -cE "$1" "$OUT/tap.txt" || true; }
+
+# Sets PASSED FAILED SKIPPED and appends to PROBLEMS.
+check_tap() {
+	local tap=$OUT/tap.txt plan oks
+	has_marker "===TAP-END===" || PROBLEMS+=("no complete TAP output (markers missing)")
+	plan=$(sed -n 's/^1\.\.\([0-9]\+\)$/\1/p;T;q' "$tap")
+	oks=$(count '^ok [0-9]+')
+	SKIPPED=$(count '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]')
+	PASSED=$((oks - SKIPPED))
+	FAILED=$(count '^not ok [0-9]+')
+	grep -E '^not ok [0-9]+' "$tap" || true
+	if [ -z "$plan" ]; then
+		PROBLEMS+=("no TAP plan (1..N)")
+	elif [ "$plan" -eq 0 ]; then
+		PROBLEMS+=("the TAP plan is 1..0: no test programs ran")
+	elif [ $((oks + FAILED)) -ne "$plan" ]; then
+		PROBLEMS+=("TAP plan says $plan tests, $((oks + FAILED)) reported")
+	fi
+	[ "$FAILED" -eq 0 ] || PROBLEMS+=("$FAILED test(s) failed")
+}
+
+verdict() {
+	local p
+	PROBLEMS=()
+	if [ "$QEMU_RC" -eq 124 ] || [ "$QEMU_RC" -eq 137 ]; then
+		PROBLEMS+=("QEMU timed out after $TIMEOUT s")
+		say "QEMU timed out; the last lines of the console:"
+		tail -n 15 "$CONSOLE" | sed 's/^/    | /'
+	fi
+	[ "$QEMU_RC" -eq 0 ] || [ "$QEMU_RC" -eq 124 ] || [ "$QEMU_RC" -eq 137 ] ||
+		PROBLEMS+=("QEMU exited with status $QEMU_RC")
+	grep -m1 'Kernel panic' "$CONSOLE" && PROBLEMS+=("the kernel panicked")
+	extract_logs
+	check_tap
+	"$HERE/logscan.sh" "$OUT/dmesg.txt" || PROBLEMS+=("the kernel log scan found problems")
+	echo "# $KERNEL: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+	echo "$PASSED passed, $FAILED failed"
+	if [ ${#PROBLEMS[@]} -eq 0 ]; then
+		say "PASS ($OUT)"
+		return 0
+	fi
+	for p in "${PROBLEMS[@]}"; do say "FAIL: $p"; done
+	say "logs: $CONSOLE $OUT/tap.txt $OUT/dmesg.txt"
+	return 1
+}
+
+main() {
+	parse_args "$@"
+	command -v qemu-system-x86_64 >/dev/null ||
+		die "qemu-system-x86_64 missing (run scripts/setup-packages.sh)"
+	resolve_kernel
+	OUT=$REPO/build/qemu/$KERNEL
+	CONSOLE=$OUT/console.log
+	mkdir -p "$OUT"
+	rm -f "$CONSOLE" "$OUT/tap.txt" "$OUT/dmesg.txt"
+	make_initramfs
+	boot
+	if [ "$MODE" = run ]; then
+		exit "$QEMU_RC"
+	fi
+	verdict
+}
+
+main "$@"
