@@ -43,6 +43,8 @@ lint: setup
 	@$(REPO)/scripts/lint.sh $(DIST_KDIR)
 
 check-build: modules-dist lint
+	@$(REPO)/scripts/check-crc.sh dist $(DIST_KDIR)/Module.symvers \
+		$$($(REPO)/scripts/fetch-dist-kernel.sh)/lib/modules/$(ABI)
 
 check-models: setup
 	@$(REPO)/scripts/check-models.sh
@@ -52,6 +54,9 @@ check-qemu-dist: modules-dist tests
 		--tests $(TESTS_OUT)
 
 check-qemu-debug: modules-debug tests
+	@$(REPO)/scripts/check-crc.sh debug $(DEBUG_KDIR)/Module.symvers \
+		$(BUILD)/debug-kernel/modroot/lib/modules/$$(make -s -C $(DEBUG_KDIR) kernelrelease) \
+		--allow-missing
 	@$(QEMU_RUN) --kernel debug --mode check --modules $(BUILD)/modules/debug \
 		--tests $(TESTS_OUT)
 

@@ -121,17 +121,38 @@ void vmbus_chan_put(struct vmbus_chan *vc)
 	kref_put(&vc->ref, vmbus_chan_free_ref);
 }
 
+/*
+ * The channel's tasklet.  In batched mode the ISR masked the inbound ring's
+ * interrupt before scheduling it; after the callback drained the ring,
+ * hv_end_read() unmasks, issues a full barrier and looks again, so a packet
+ * that arrived while masked (the host did not signal it) is not left behind.
+ * A tasklet scheduled while running is run once more, so an event during
+ * the callback is not lost either.
+ */
 static void vmbus_on_event(struct tasklet_struct *t)
 {
 	struct vmbus_channel *ch = from_tasklet(ch, t, callback_event);
-	void (*cb)(void *context) = READ_ONCE(ch->onchannel_callback);
+	unsigned long deadline = jiffies + 2;
+	void (*cb)(void *context);
 
-	if (cb)
+	do {
+		cb = READ_ONCE(ch->onchannel_callback);
+		if (!cb)
+			return;
 		cb(ch->channel_callback_context);
+		if (ch->callback_mode != HV_CALL_BATCHED || !ch->inbound.ring_buffer)
+			return;
+		if (!hv_end_read(&ch->inbound))
+			return;
+		hv_begin_read(&ch->inbound);
+	} while (time_before(jiffies, deadline));
+	/* Still busy: let other tasklets run, come back (still masked). */
+	tasklet_schedule(&ch->callback_event);
 }
 
 static void vmbus_add_channel_work(struct work_struct *work);
 static void vmbus_rescind_work(struct work_struct *work);
+static void vmbus_destroy_work(struct work_struct *work);
 
 static struct vmbus_chan *
 vmbus_chan_alloc(const struct vmbus_channel_offer_channel *offer)
@@ -146,6 +167,7 @@ vmbus_chan_alloc(const struct vmbus_channel_offer_channel *offer)
 	kref_init(&vc->ref);
 	INIT_LIST_HEAD(&vc->node);
 	INIT_WORK(&vc->rescind_work, vmbus_rescind_work);
+	INIT_WORK(&vc->destroy_work, vmbus_destroy_work);
 	INIT_WORK(&ch->add_channel_work, vmbus_add_channel_work);
 	INIT_LIST_HEAD(&ch->listentry);
 	INIT_LIST_HEAD(&ch->sc_list);
@@ -316,13 +338,35 @@ static void vmbus_chan_destroy(struct vmbus_chan *vc, bool release_relid)
 	vmbus_chan_put(vc);
 }
 
+static void vmbus_destroy_work(struct work_struct *work)
+{
+	vmbus_chan_destroy(container_of(work, struct vmbus_chan, destroy_work),
+			   true);
+}
+
+/*
+ * A rescinded primary loses its device (the driver's remove closes the
+ * channel); a rescinded sub-channel that its driver still has open is freed
+ * when the driver closes it (vmbus_close_one()).
+ */
 static void vmbus_rescind_work(struct work_struct *work)
 {
 	struct vmbus_chan *vc = container_of(work, struct vmbus_chan,
 					     rescind_work);
+	struct vmbus_channel *ch = &vc->ch;
 
-	if (!vc->ch.primary_channel)
-		vmbus_device_remove(&vc->ch);
+	if (ch->chn_rescind_callback)
+		ch->chn_rescind_callback(ch);
+	if (!ch->primary_channel) {
+		vmbus_device_remove(ch);
+		vmbus_chan_close_all(ch);
+	} else if (ch->state != CHANNEL_OFFER_STATE) {
+		set_bit(VMBUS_CHAN_REMOVE_ON_CLOSE, &vc->flags);
+		/* Closed meanwhile: nobody else will see the bit. */
+		if (ch->state != CHANNEL_OFFER_STATE ||
+		    !test_and_clear_bit(VMBUS_CHAN_REMOVE_ON_CLOSE, &vc->flags))
+			return;
+	}
 	vmbus_chan_destroy(vc, true);
 }
 
@@ -353,6 +397,7 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 	WRITE_ONCE(ch->rescind, true);
 	complete_all(&ch->rescind_event);
 	mutex_unlock(&vmbus_conn.channel_mutex);
+	vmbus_requests_cancel(msg->child_relid);
 	vmbus_stat_inc(VMBUS_STAT_RESCINDS);
 	queue_work(vmbus_chan_wq(ch), &vc->rescind_work);
 }
@@ -420,6 +465,14 @@ static const struct vmbus_msg_handler vmbus_msg_handlers[CHANNELMSG_COUNT] = {
 	},
 	VMBUS_HANDLER(CHANNELMSG_UNLOAD_RESPONSE, vmbus_on_response,
 		      struct vmbus_channel_message_header),
+	VMBUS_HANDLER(CHANNELMSG_OPENCHANNEL_RESULT, vmbus_on_response,
+		      struct vmbus_channel_open_result),
+	VMBUS_HANDLER(CHANNELMSG_GPADL_CREATED, vmbus_on_response,
+		      struct vmbus_channel_gpadl_created),
+	VMBUS_HANDLER(CHANNELMSG_GPADL_TORNDOWN, vmbus_on_response,
+		      struct vmbus_channel_gpadl_torndown),
+	VMBUS_HANDLER(CHANNELMSG_MODIFYCHANNEL_RESPONSE, vmbus_on_response,
+		      struct vmbus_channel_modifychannel_response),
 };
 
 static_assert(ARRAY_SIZE(vmbus_msg_handlers) == CHANNELMSG_COUNT);
@@ -459,4 +512,129 @@ void vmbus_msg_dispatch(const struct hv_message *msg)
 	return;
 bad:
 	vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
+}
+
+/**
+ * vmbus_set_sc_create_callback() - be told of new sub-channels
+ * @primary_channel: the primary channel
+ * @sc_cr_cb: called, in process context, for each sub-channel offered
+ *
+ * Context: any.
+ */
+void vmbus_set_sc_create_callback(struct vmbus_channel *primary_channel,
+				  void (*sc_cr_cb)(struct vmbus_channel *new_sc))
+{
+	primary_channel->sc_creation_callback = sc_cr_cb;
+}
+
+/**
+ * vmbus_set_chn_rescind_callback() - be told when the host rescinds a channel
+ * @channel: the channel
+ * @chn_rescind_cb: called from the rescind work, before the device goes
+ *
+ * Context: any.
+ */
+void vmbus_set_chn_rescind_callback(struct vmbus_channel *channel,
+				    void (*chn_rescind_cb)(struct vmbus_channel *))
+{
+	channel->chn_rescind_callback = chn_rescind_cb;
+}
+
+/**
+ * vmbus_hvsock_device_unregister() - remove an hv_sock connection's device
+ * @channel: the connection's channel
+ *
+ * The host always rescinds an hv_sock channel when the connection closes;
+ * this waits for that rescind (and for the device's probe), then removes
+ * the device.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_hvsock_device_unregister(struct vmbus_channel *channel)
+{
+	if (WARN_ON(!is_hvsock_channel(channel)))
+		return;
+	wait_for_completion(&channel->rescind_event);
+	flush_workqueue(vmbus_conn.offer_wq);
+	vmbus_device_remove(channel);
+}
+
+/* The highest version of @want (major << 16 | minor) that @offer lists. */
+static bool vmbus_ic_pick(const struct ic_version *offer, u32 n,
+			  const int *want, int want_cnt, struct ic_version *pick)
+{
+	int i;
+	u32 j;
+
+	for (i = 0; i < want_cnt; i++) {
+		for (j = 0; j < n; j++) {
+			if (offer[j].major == (want[i] >> 16) &&
+			    offer[j].minor == (want[i] & 0xffff)) {
+				*pick = offer[j];
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/**
+ * vmbus_prep_negotiate_resp() - answer an integration component's version
+ *	negotiation in place
+ * @icmsghdrp: the message header in @buf
+ * @buf: the received packet: pipe header, message header, negotiate body
+ * @buflen: its length
+ * @fw_version: framework versions the driver speaks, preferred first
+ * @fw_vercnt: how many
+ * @srv_version: service versions the driver speaks, preferred first
+ * @srv_vercnt: how many
+ * @nego_fw_version: if not NULL, set to the framework version chosen
+ * @nego_srv_version: if not NULL, set to the service version chosen
+ *
+ * The host lists its framework versions, then its service versions.  The
+ * answer names one of each, the driver's most preferred that the host
+ * lists, or none if either list has no match.  Counts and the buffer
+ * length come from the host and are checked before use.
+ *
+ * Context: any.
+ * Return: true if both versions were agreed.
+ */
+bool vmbus_prep_negotiate_resp(struct icmsg_hdr *icmsghdrp, u8 *buf,
+			       u32 buflen, const int *fw_version, int fw_vercnt,
+			       const int *srv_version, int srv_vercnt,
+			       int *nego_fw_version, int *nego_srv_version)
+{
+	struct icmsg_negotiate *neg = (void *)&buf[ICMSG_HDR];
+	struct ic_version fw = {}, srv = {};
+	u32 nfw, nsrv;
+	bool ok;
+
+	if (buflen < ICMSG_NEGOTIATE_PKT_SIZE(0, 0))
+		return false;
+	nfw = neg->icframe_vercnt;
+	nsrv = neg->icmsg_vercnt;
+	if (nfw > IC_VERSION_NEGOTIATION_MAX_VER_COUNT ||
+	    nsrv > IC_VERSION_NEGOTIATION_MAX_VER_COUNT ||
+	    buflen < ICMSG_NEGOTIATE_PKT_SIZE(nfw, nsrv) ||
+	    ICMSG_NEGOTIATE_PKT_SIZE(1, 1) > buflen) {
+		pr_err_ratelimited("IC version negotiation with bad counts %u/%u in %u bytes\n",
+				   nfw, nsrv, buflen);
+		return false;
+	}
+	ok = vmbus_ic_pick(neg->icversion_data, nfw, fw_version, fw_vercnt, &fw) &&
+	     vmbus_ic_pick(neg->icversion_data + nfw, nsrv, srv_version,
+			   srv_vercnt, &srv);
+
+	icmsghdrp->icmsgsize = sizeof(*neg) + 2 * sizeof(struct ic_version);
+	neg->icframe_vercnt = ok ? 1 : 0;
+	neg->icmsg_vercnt = ok ? 1 : 0;
+	neg->icversion_data[0] = fw;
+	neg->icversion_data[1] = srv;
+	if (nego_fw_version)
+		*nego_fw_version = fw.major << 16 | fw.minor;
+	if (nego_srv_version)
+		*nego_srv_version = srv.major << 16 | srv.minor;
+	if (!ok)
+		pr_err_ratelimited("IC version negotiation: no common version\n");
+	return ok;
 }

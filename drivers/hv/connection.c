@@ -7,12 +7,64 @@
 #define pr_fmt(fmt) "hv_vmbus: " fmt
 
 #include <linux/delay.h>
+#include <linux/io.h>
 #include <linux/jiffies.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "hyperv_vmbus.h"
+
+struct vmbus_connection vmbus_connection = {
+	.conn_state = DISCONNECTED,
+};
+
+/* The negotiated protocol version; 0 while not connected. */
+__u32 vmbus_proto_version;
+
+/**
+ * vmbus_conn_pages_alloc() - the interrupt page and the two monitor pages
+ *
+ * The monitor pages go to the host in INITIATE_CONTACT; uio_hv_generic maps
+ * them and the interrupt page for user space.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int vmbus_conn_pages_alloc(void)
+{
+	struct vmbus_connection *c = &vmbus_connection;
+
+	c->int_page = (void *)get_zeroed_page(GFP_KERNEL);
+	c->monitor_pages[0] = (void *)get_zeroed_page(GFP_KERNEL);
+	c->monitor_pages[1] = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!c->int_page || !c->monitor_pages[0] || !c->monitor_pages[1]) {
+		vmbus_conn_pages_free();
+		return -ENOMEM;
+	}
+	c->send_int_page = c->int_page;
+	c->recv_int_page = c->int_page + PAGE_SIZE / 2;
+	return 0;
+}
+
+/**
+ * vmbus_conn_pages_free() - free what vmbus_conn_pages_alloc() allocated
+ *
+ * Context: process context; the host no longer has the pages (UNLOAD).
+ */
+void vmbus_conn_pages_free(void)
+{
+	struct vmbus_connection *c = &vmbus_connection;
+
+	free_page((unsigned long)c->int_page);
+	free_page((unsigned long)c->monitor_pages[0]);
+	free_page((unsigned long)c->monitor_pages[1]);
+	c->int_page = NULL;
+	c->send_int_page = NULL;
+	c->recv_int_page = NULL;
+	c->monitor_pages[0] = NULL;
+	c->monitor_pages[1] = NULL;
+}
 
 /* Versions the guest speaks, most preferred first. */
 static const u32 vmbus_versions[] = {
@@ -108,18 +160,104 @@ void vmbus_request_init(struct vmbus_request *req, u32 resp_type)
 {
 	INIT_LIST_HEAD(&req->node);
 	req->resp_type = resp_type;
+	req->relid = 0;
+	req->key = 0;
+	req->status = 0;
 	init_completion(&req->done);
 	req->resp_len = 0;
 }
 
-static void vmbus_request_add(struct vmbus_request *req)
+/**
+ * vmbus_request_bind() - say which channel and key the answer must name
+ * @req: a request prepared with vmbus_request_init()
+ * @relid: the channel; a rescind of it completes @req with -ENODEV
+ * @key: the open id or GPADL handle the answer carries, or 0
+ */
+void vmbus_request_bind(struct vmbus_request *req, u32 relid, u32 key)
+{
+	req->relid = relid;
+	req->key = key;
+}
+
+/*
+ * The channel and key an answer names, read from the private copy; the
+ * dispatch table guaranteed the length of each type.
+ */
+static void vmbus_answer_ids(u32 type, const void *msg, u32 *relid, u32 *key)
+{
+	const struct vmbus_channel_open_result *open = msg;
+	const struct vmbus_channel_gpadl_created *created = msg;
+	const struct vmbus_channel_gpadl_torndown *torndown = msg;
+	const struct vmbus_channel_modifychannel_response *modify = msg;
+
+	*relid = 0;
+	*key = 0;
+	switch (type) {
+	case CHANNELMSG_OPENCHANNEL_RESULT:
+		*relid = open->child_relid;
+		*key = open->openid;
+		break;
+	case CHANNELMSG_GPADL_CREATED:
+		*relid = created->child_relid;
+		*key = created->gpadl;
+		break;
+	case CHANNELMSG_GPADL_TORNDOWN:
+		*key = torndown->gpadl;
+		break;
+	case CHANNELMSG_MODIFYCHANNEL_RESPONSE:
+		*relid = modify->child_relid;
+		break;
+	}
+}
+
+static bool vmbus_request_matches(struct vmbus_request *req, u32 type,
+				  u32 relid, u32 key)
+{
+	if (req->resp_type != type || completion_done(&req->done))
+		return false;
+	/* A TORNDOWN names only the GPADL. */
+	if (type != CHANNELMSG_GPADL_TORNDOWN && req->relid != relid)
+		return false;
+	return req->key == key;
+}
+
+/**
+ * vmbus_requests_cancel() - fail every request about a rescinded channel
+ * @relid: the channel
+ *
+ * The host answers nothing about a channel once it rescinded it.
+ *
+ * Context: message work; takes a spinlock.
+ */
+void vmbus_requests_cancel(u32 relid)
+{
+	struct vmbus_request *req;
+
+	spin_lock_irq(&vmbus_conn.req_lock);
+	list_for_each_entry(req, &vmbus_conn.requests, node) {
+		if (req->relid != relid || completion_done(&req->done))
+			continue;
+		req->status = -ENODEV;
+		complete(&req->done);
+	}
+	spin_unlock_irq(&vmbus_conn.req_lock);
+}
+
+/**
+ * vmbus_request_add() - list a request before its message is posted
+ * @req: the request
+ *
+ * The answer can arrive before the post returns.  Follow with
+ * vmbus_wait_request(), also when posting failed.
+ */
+void vmbus_request_add(struct vmbus_request *req)
 {
 	spin_lock_irq(&vmbus_conn.req_lock);
 	list_add_tail(&req->node, &vmbus_conn.requests);
 	spin_unlock_irq(&vmbus_conn.req_lock);
 }
 
-static void vmbus_request_del(struct vmbus_request *req)
+void vmbus_request_del(struct vmbus_request *req)
 {
 	spin_lock_irq(&vmbus_conn.req_lock);
 	list_del_init(&req->node);
@@ -134,21 +272,41 @@ static void vmbus_request_del(struct vmbus_request *req)
  * @timeout_s: how long to wait for the answer
  *
  * Context: process context, may sleep.
- * Return: 0 with the answer in @req, -ETIMEDOUT, or what vmbus_post_msg()
- * returned.
+ * Return: 0 with the answer in @req, -ETIMEDOUT, -ENODEV if the channel
+ * @req is bound to was rescinded, or what vmbus_post_msg() returned.
  */
 int vmbus_post_request(void *msg, u32 size, struct vmbus_request *req,
 		       unsigned int timeout_s)
 {
 	int ret;
 
-	/* Listed before the post: the answer can arrive before it returns. */
 	vmbus_request_add(req);
 	ret = vmbus_post_msg(msg, size);
-	if (!ret && !wait_for_completion_timeout(&req->done, timeout_s * HZ))
+	if (ret) {
+		vmbus_request_del(req);
+		return ret;
+	}
+	return vmbus_wait_request(req, timeout_s);
+}
+
+/**
+ * vmbus_wait_request() - wait for the answer to a listed request
+ * @req: a request added with vmbus_request_add() whose message went out
+ * @timeout_s: how long to wait
+ *
+ * Unlists @req.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -ETIMEDOUT, or -ENODEV if its channel was rescinded.
+ */
+int vmbus_wait_request(struct vmbus_request *req, unsigned int timeout_s)
+{
+	int ret = 0;
+
+	if (!wait_for_completion_timeout(&req->done, timeout_s * HZ))
 		ret = -ETIMEDOUT;
 	vmbus_request_del(req);
-	return ret;
+	return ret ?: req->status;
 }
 
 /**
@@ -165,10 +323,12 @@ bool vmbus_request_complete(u32 type, const void *msg, u32 len)
 {
 	struct vmbus_request *req;
 	bool found = false;
+	u32 relid, key;
 
+	vmbus_answer_ids(type, msg, &relid, &key);
 	spin_lock_irq(&vmbus_conn.req_lock);
 	list_for_each_entry(req, &vmbus_conn.requests, node) {
-		if (req->resp_type != type || completion_done(&req->done))
+		if (!vmbus_request_matches(req, type, relid, key))
 			continue;
 		memcpy(req->resp, msg, len);
 		req->resp_len = len;
@@ -188,6 +348,8 @@ static int vmbus_try_version(u32 version)
 		.header.msgtype = CHANNELMSG_INITIATE_CONTACT,
 		.vmbus_version_requested = version,
 		.target_vcpu = hv->vp_index(vmbus_conn.connect_cpu),
+		.monitor_page1 = virt_to_phys(vmbus_connection.monitor_pages[0]),
+		.monitor_page2 = virt_to_phys(vmbus_connection.monitor_pages[1]),
 	};
 	struct vmbus_channel_version_response *resp;
 	struct vmbus_request *req;
@@ -197,6 +359,7 @@ static int vmbus_try_version(u32 version)
 		msg.msg_sint = VMBUS_MESSAGE_SINT;
 		WRITE_ONCE(vmbus_conn.msg_conn_id, VMBUS_MESSAGE_CONNECTION_ID_4);
 	} else {
+		msg.interrupt_page = virt_to_phys(vmbus_connection.int_page);
 		WRITE_ONCE(vmbus_conn.msg_conn_id, VMBUS_MESSAGE_CONNECTION_ID);
 	}
 
@@ -238,6 +401,9 @@ static int vmbus_negotiate(void)
 			return ret;
 		if (ret) {
 			WRITE_ONCE(vmbus_conn.version, vmbus_versions[i]);
+			vmbus_proto_version = vmbus_versions[i];
+			vmbus_connection.msg_conn_id = vmbus_conn.msg_conn_id;
+			vmbus_connection.conn_state = CONNECTED;
 			return 0;
 		}
 	}
@@ -280,9 +446,12 @@ int vmbus_connect(void)
 {
 	int ret;
 
+	vmbus_connection.conn_state = CONNECTING;
 	ret = vmbus_negotiate();
-	if (ret)
+	if (ret) {
+		vmbus_connection.conn_state = DISCONNECTED;
 		return ret;
+	}
 	pr_info("Vmbus version:%u.%u\n", vmbus_ver_major(vmbus_conn.version),
 		vmbus_ver_minor(vmbus_conn.version));
 
@@ -308,6 +477,7 @@ void vmbus_disconnect(void)
 	struct vmbus_request *req;
 	int ret;
 
+	vmbus_connection.conn_state = DISCONNECTING;
 	req = kmalloc(sizeof(*req), GFP_KERNEL);
 	if (!req) {
 		/* Without a request the response is unexpected, but harmless. */
@@ -322,6 +492,8 @@ void vmbus_disconnect(void)
 	kfree(req);
 out:
 	WRITE_ONCE(vmbus_conn.version, 0);
+	vmbus_proto_version = 0;
+	vmbus_connection.conn_state = DISCONNECTED;
 }
 
 /*
@@ -452,4 +624,19 @@ void vmbus_chan_event(u32 relid)
 	vmbus_chan_deliver(ch);
 out:
 	rcu_read_unlock();
+}
+
+/**
+ * vmbus_set_event() - HvSignalEvent on a channel's connection id
+ * @channel: the channel
+ *
+ * Context: any.
+ */
+void vmbus_set_event(struct vmbus_channel *channel)
+{
+	u64 status = vmbus_conn.hv->signal_event(channel->sig_event, 0);
+
+	if (status != HV_STATUS_SUCCESS)
+		pr_warn_ratelimited("relid %u: signalling the host failed: status %llu\n",
+				    channel->offermsg.child_relid, status);
 }

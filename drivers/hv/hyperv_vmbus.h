@@ -5,13 +5,26 @@
 #ifndef _HYPERV_VMBUS_H
 #define _HYPERV_VMBUS_H
 
-#include <linux/completion.h>
-#include <linux/hyperv.h>
 #include <linux/list.h>
+#include <linux/bitops.h>
+#include <asm/sync_bitops.h>
+#include <asm/hyperv-tlfs.h>
+#include <linux/atomic.h>
+#include <linux/hyperv.h>
+#include <linux/interrupt.h>
+/*
+ * Symbol CRCs: the kernel's own exporting files see the tracepoint types
+ * (struct static_call_mod, struct trace_eval_map) that <linux/tracepoint.h>
+ * defines, and a CRC covers every type definition its symbol reaches.
+ * Including it here, in every exporting file, reproduces those CRCs.
+ */
+#include <linux/tracepoint.h>
+#include <linux/completion.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <linux/hyperv/vmbus_hv.h>
+#include <linux/hyperv/vmbus_monitor.h>
 
 /* The CPU that makes first contact; the host sends every message there. */
 enum { VMBUS_CONNECT_CPU = 0 };
@@ -71,6 +84,12 @@ struct vmbus_synic {
 	unsigned int cpu;
 };
 
+/* Bits of vmbus_chan.flags. */
+enum vmbus_chan_flag {
+	VMBUS_CHAN_BROKEN,		/* bad host input: ring ops fail with -EIO */
+	VMBUS_CHAN_REMOVE_ON_CLOSE,	/* rescinded while open: free at close */
+};
+
 /**
  * struct vmbus_chan - the guest's state of one channel
  * @ch: what drivers see; its kobj owns the memory (freed by its release)
@@ -81,7 +100,9 @@ struct vmbus_synic {
  * @released: RELID_RELEASED was sent, or the connection that knew the
  *	relid is gone
  * @kobj_added: @ch.kobj is visible in sysfs (channels/<relid>)
+ * @flags: VMBUS_CHAN_* bits, atomic
  * @rescind_work: removes the channel after a rescind, on offer_wq
+ * @destroy_work: frees a rescinded sub-channel once its driver closed it
  * @ref: held by the channel itself, and by each sub-channel on its primary
  *
  * Field groups: @events is written by the ISR only.  Everything else is
@@ -95,7 +116,9 @@ struct vmbus_chan {
 	bool rescinded;
 	bool released;
 	bool kobj_added;
+	unsigned long flags;
 	struct work_struct rescind_work;
+	struct work_struct destroy_work;
 	struct kref ref;
 };
 
@@ -108,6 +131,10 @@ static inline struct vmbus_chan *to_vmbus_chan(struct vmbus_channel *ch)
  * struct vmbus_request - a guest message that waits for the host's answer
  * @node: on vmbus_conn.requests
  * @resp_type: message type that answers it
+ * @relid: the channel it is about (0: none); a rescind of that channel
+ *	completes it with @status -ENODEV
+ * @key: what else the answer must carry (open id, GPADL handle), or 0
+ * @status: 0, or -ENODEV when the channel was rescinded
  * @done: completed when the answer was copied into @resp
  * @resp: the answer
  * @resp_len: its length
@@ -115,6 +142,9 @@ static inline struct vmbus_chan *to_vmbus_chan(struct vmbus_channel *ch)
 struct vmbus_request {
 	struct list_head node;
 	u32 resp_type;
+	u32 relid;
+	u32 key;
+	int status;
 	struct completion done;
 	u8 resp[HV_MESSAGE_PAYLOAD_BYTE_COUNT];
 	u32 resp_len;
@@ -196,6 +226,49 @@ struct vmbus_conn {
 
 extern struct vmbus_conn vmbus_conn;
 
+/*
+ * What the distribution's drivers read of the connection (uio_hv_generic
+ * maps the interrupt and monitor pages it names).  The layout and member
+ * names are the exported symbol's ABI: its CRC covers them, so they must
+ * stay exactly as the target kernel has them.  Only @msg_conn_id,
+ * @conn_state, @int_page, @send_int_page, @recv_int_page and
+ * @monitor_pages are maintained; the guest's own state is in vmbus_conn.
+ */
+enum vmbus_connect_state {
+	DISCONNECTED,
+	CONNECTING,
+	CONNECTED,
+	DISCONNECTING
+};
+
+struct vmbus_connection {
+	u32 msg_conn_id;
+	atomic_t offer_in_progress;
+	enum vmbus_connect_state conn_state;
+	atomic_t next_gpadl_handle;
+	struct completion unload_event;
+	void *int_page;
+	void *send_int_page;
+	void *recv_int_page;
+	struct hv_monitor_page *monitor_pages[2];
+	struct list_head chn_msg_list;
+	spinlock_t channelmsg_lock;	/* unused; part of the ABI */
+	struct list_head chn_list;
+	struct mutex channel_mutex;	/* unused; part of the ABI */
+	struct vmbus_channel **channels;
+	struct workqueue_struct *work_queue;
+	struct workqueue_struct *handle_primary_chan_wq;
+	struct workqueue_struct *handle_sub_chan_wq;
+	struct workqueue_struct *rescind_work_queue;
+	bool ignore_any_offer_msg;
+	atomic_t nr_chan_close_on_suspend;
+	struct completion ready_for_suspend_event;
+	atomic_t nr_chan_fixup_on_resume;
+	struct completion ready_for_resume_event;
+};
+
+extern struct vmbus_connection vmbus_connection;
+
 static inline void vmbus_stat_inc(enum vmbus_stat stat)
 {
 	atomic64_inc(&vmbus_conn.stats[stat]);
@@ -208,10 +281,17 @@ static inline struct workqueue_struct *vmbus_chan_wq(struct vmbus_channel *ch)
 }
 
 /* connection.c */
+int vmbus_conn_pages_alloc(void);
+void vmbus_conn_pages_free(void);
 int vmbus_post_msg(void *msg, u32 size);
 int vmbus_post_request(void *msg, u32 size, struct vmbus_request *req,
 		       unsigned int timeout_s);
 void vmbus_request_init(struct vmbus_request *req, u32 resp_type);
+void vmbus_request_bind(struct vmbus_request *req, u32 relid, u32 key);
+void vmbus_request_add(struct vmbus_request *req);
+void vmbus_request_del(struct vmbus_request *req);
+int vmbus_wait_request(struct vmbus_request *req, unsigned int timeout_s);
+void vmbus_requests_cancel(u32 relid);
 bool vmbus_request_complete(u32 type, const void *msg, u32 len);
 int vmbus_connect(void);
 void vmbus_disconnect(void);
@@ -228,6 +308,21 @@ void vmbus_channels_remove_all(void);
 void vmbus_chan_put(struct vmbus_chan *vc);
 u16 vmbus_dev_type_id(const guid_t *class);
 extern const struct vmbus_device vmbus_devs[];
+
+/* ring_buffer.c */
+void vmbus_chan_break(struct vmbus_channel *ch, const char *why);
+int hv_ringbuffer_init(struct hv_ring_buffer_info *rbi, struct page *pages,
+		       u32 page_cnt, u32 max_pkt_size);
+void hv_ringbuffer_cleanup(struct hv_ring_buffer_info *rbi);
+int hv_ringbuffer_write(struct vmbus_channel *ch, const struct kvec *kv_list,
+			u32 kv_count, u64 requestid, u64 *trans_id);
+int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
+		       u32 *actual, u64 *requestid, bool raw);
+
+/* channel.c */
+void vmbus_chan_close_all(struct vmbus_channel *ch);
+int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
+		     void (*cb)(void *context), void *context);
 
 /* vmbus_drv.c */
 int vmbus_device_create(struct vmbus_channel *ch);

@@ -171,7 +171,6 @@ int __vmbus_driver_register(struct hv_driver *hv_driver, struct module *owner,
 	INIT_LIST_HEAD(&hv_driver->dynids.list);
 	return driver_register(&hv_driver->driver);
 }
-EXPORT_SYMBOL_GPL(__vmbus_driver_register);
 
 /**
  * vmbus_driver_unregister() - unregister a VMBus driver
@@ -194,7 +193,47 @@ void vmbus_driver_unregister(struct hv_driver *hv_driver)
 	}
 	spin_unlock(&hv_driver->dynids.lock);
 }
-EXPORT_SYMBOL_GPL(vmbus_driver_unregister);
+
+/**
+ * vmbus_allocate_mmio() - claim guest physical address space for a device
+ * @new: set to the claimed resource
+ * @device_obj: the device asking
+ * @min: lowest acceptable start
+ * @max: highest acceptable end
+ * @size: bytes wanted
+ * @align: alignment
+ * @fb_overlap_ok: whether the range may overlap the boot framebuffer
+ *
+ * The MMIO ranges come from the VMBus ACPI device on Hyper-V.  This guest
+ * core learns of none (neither the simulated host nor a bus without ACPI
+ * offers any), so every request fails cleanly.
+ *
+ * Context: process context.
+ * Return: -ENODEV.
+ */
+int vmbus_allocate_mmio(struct resource **new, struct hv_device *device_obj,
+			resource_size_t min, resource_size_t max,
+			resource_size_t size, resource_size_t align,
+			bool fb_overlap_ok)
+{
+	*new = NULL;
+	dev_warn(&device_obj->device, "no VMBus MMIO range to allocate %pa bytes from\n",
+		 &size);
+	return -ENODEV;
+}
+
+/**
+ * vmbus_free_mmio() - release what vmbus_allocate_mmio() claimed
+ * @start: start of the range
+ * @size: its size
+ *
+ * Nothing is ever claimed (see vmbus_allocate_mmio()), so nothing is freed.
+ *
+ * Context: process context.
+ */
+void vmbus_free_mmio(resource_size_t start, resource_size_t size)
+{
+}
 
 static void vmbus_device_release(struct device *dev)
 {
@@ -205,12 +244,17 @@ static void vmbus_device_release(struct device *dev)
 	kfree(hdev);
 }
 
-/* channels/<relid> of every channel of @primary's device. */
-static void vmbus_device_add_channels(struct vmbus_channel *primary)
+/*
+ * channels/<relid> of every channel of @primary's device.  Sub-channels
+ * added while the device was being probed found no kset and are shown now.
+ */
+static void vmbus_device_add_channels(struct vmbus_channel *primary,
+				      struct kset *kset)
 {
 	struct vmbus_channel *sc;
 
 	mutex_lock(&vmbus_conn.channel_mutex);
+	primary->device_obj->channels_kset = kset;
 	if (!vmbus_chan_sysfs_add(primary))
 		to_vmbus_chan(primary)->kobj_added = true;
 	list_for_each_entry(sc, &primary->sc_list, sc_list)
@@ -230,6 +274,7 @@ int vmbus_device_create(struct vmbus_channel *ch)
 {
 	struct hv_device *hdev = kzalloc(sizeof(*hdev), GFP_KERNEL);
 	struct device *dev;
+	struct kset *kset;
 	int ret;
 
 	if (!hdev)
@@ -258,9 +303,11 @@ int vmbus_device_create(struct vmbus_channel *ch)
 		return ret;
 	}
 	pr_debug("device %pUl created\n", &hdev->dev_instance);
-	hdev->channels_kset = kset_create_and_add("channels", NULL, &dev->kobj);
-	if (hdev->channels_kset)
-		vmbus_device_add_channels(ch);
+	kset = kset_create_and_add("channels", NULL, &dev->kobj);
+	if (kset)
+		vmbus_device_add_channels(ch, kset);
+	else
+		dev_err(dev, "no memory for the channels directory\n");
 	return 0;
 }
 
@@ -272,20 +319,30 @@ int vmbus_device_create(struct vmbus_channel *ch)
  */
 void vmbus_device_remove(struct vmbus_channel *ch)
 {
-	struct hv_device *hdev = ch->device_obj;
 	struct vmbus_channel *sc;
+	struct hv_device *hdev;
+	struct kset *kset;
 
+	/* The rescind work and hv_sock may both get here: one removes. */
+	hdev = xchg(&ch->device_obj, NULL);
 	if (!hdev)
 		return;
+	/* Keeps @hdev for the kset below; its release may run at unregister. */
+	get_device(&hdev->device);
 	device_unregister(&hdev->device);
-	/* channels/<relid> go before the kset that holds them. */
+	/*
+	 * channels/<relid> go before the kset that holds them; a sub-channel
+	 * added from now on finds no kset and stays out of sysfs.
+	 */
 	mutex_lock(&vmbus_conn.channel_mutex);
 	list_for_each_entry(sc, &ch->sc_list, sc_list)
 		vmbus_chan_sysfs_del(sc);
 	vmbus_chan_sysfs_del(ch);
+	kset = hdev->channels_kset;
+	hdev->channels_kset = NULL;
 	mutex_unlock(&vmbus_conn.channel_mutex);
-	kset_unregister(hdev->channels_kset);
-	ch->device_obj = NULL;
+	kset_unregister(kset);
+	put_device(&hdev->device);
 }
 
 /**
@@ -300,7 +357,6 @@ void vmbus_device_unregister(struct hv_device *device_obj)
 {
 	vmbus_device_remove(device_obj->channel);
 }
-EXPORT_SYMBOL_GPL(vmbus_device_unregister);
 
 /**
  * vmbus_chan_deliver() - run or schedule a channel's callback for an event
@@ -322,13 +378,27 @@ void vmbus_chan_deliver(struct vmbus_channel *ch)
 		vmbus_stat_inc(VMBUS_STAT_EVENTS_DROPPED);
 		return;
 	}
-	if (ch->callback_mode == HV_CALL_ISR) {
-		cb = READ_ONCE(ch->onchannel_callback);
-		if (cb)
-			cb(ch->channel_callback_context);
-		return;
+	/*
+	 * sched_lock pairs with vmbus_reset_cb(): once close cleared the
+	 * callback, no ISR calls it or touches the rings it is about to free.
+	 */
+	spin_lock(&ch->sched_lock);
+	cb = READ_ONCE(ch->onchannel_callback);
+	if (!cb)
+		goto out;
+	switch (ch->callback_mode) {
+	case HV_CALL_ISR:
+		cb(ch->channel_callback_context);
+		break;
+	case HV_CALL_BATCHED:
+		/* Masked until the tasklet drained the ring: hv_end_read(). */
+		hv_begin_read(&ch->inbound);
+		fallthrough;
+	case HV_CALL_DIRECT:
+		tasklet_schedule(&ch->callback_event);
 	}
-	tasklet_schedule(&ch->callback_event);
+out:
+	spin_unlock(&ch->sched_lock);
 }
 
 /*
@@ -676,9 +746,12 @@ static int __init vmbus_init(void)
 	ret = vmbus_msglogs_alloc();
 	if (ret)
 		goto err_put_hv;
-	ret = vmbus_synic_alloc();
+	ret = vmbus_conn_pages_alloc();
 	if (ret)
 		goto err_free_logs;
+	ret = vmbus_synic_alloc();
+	if (ret)
+		goto err_free_conn_pages;
 	ret = vmbus_wqs_alloc();
 	if (ret)
 		goto err_free_synic;
@@ -706,6 +779,8 @@ err_destroy_wqs:
 	vmbus_wqs_destroy();
 err_free_synic:
 	vmbus_synic_free();
+err_free_conn_pages:
+	vmbus_conn_pages_free();
 err_free_logs:
 	vmbus_msglogs_free();
 err_put_hv:
@@ -724,6 +799,7 @@ static void __exit vmbus_exit(void)
 	vmbus_bus_exit();
 	vmbus_wqs_destroy();
 	vmbus_synic_free();
+	vmbus_conn_pages_free();
 	vmbus_msglogs_free();
 	vmbus_hv_put(vmbus_conn.hv);
 }

@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMBus ring buffers.
+ *
+ * A ring is one header page (struct hv_ring_buffer: write_index,
+ * read_index, interrupt_mask, pending_send_sz, feature bits) followed by the
+ * data pages.  The data pages are mapped twice in a row, so a packet that
+ * wraps around the end is still one contiguous copy.
+ *
+ * Packets are 8-byte aligned: a struct vmpacket_descriptor, the payload,
+ * padding, then a trailing u64 holding the writer's old write index << 32.
+ *
+ * The host writes the inbound ring's write_index, the outbound ring's
+ * read_index, interrupt_mask and pending_send_sz of its side; all of them
+ * are untrusted.  Each is read once with READ_ONCE() into a local, checked,
+ * and only the local is used.  A packet is copied out of the ring before it
+ * is parsed.  A bad index or length marks the channel broken: later ring
+ * operations fail with -EIO, and the log says why once.
+ *
+ * Signalling contract (the host enforces and counts it):
+ *  - the writer signals only when the ring goes from empty to non-empty and
+ *    the reader's interrupt_mask is clear;
+ *  - the reader signals the writer only when the free space it just made
+ *    crosses the writer's pending_send_sz.
+ */
+#define pr_fmt(fmt) "hv_vmbus: " fmt
+
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/hyperv.h>
+#include <linux/uio.h>
+#include <linux/vmalloc.h>
+#include <linux/slab.h>
+#include <linux/io.h>
+
+#include "hyperv_vmbus.h"
+
+/* The trailing u64 after every packet. */
+enum { VMBUS_PKT_TRAILER = sizeof(u64) };
+
+static_assert(sizeof(struct hv_ring_buffer) == PAGE_SIZE);
+static_assert(offsetof(struct hv_ring_buffer, pending_send_sz) == 12);
+static_assert(offsetof(struct hv_ring_buffer, feature_bits) == 64);
+static_assert(sizeof(struct vmpacket_descriptor) == 16);
+
+/**
+ * vmbus_chan_break() - mark a channel broken after bad host input
+ * @ch: the channel
+ * @why: what was wrong, for the log
+ *
+ * Context: any.
+ */
+void vmbus_chan_break(struct vmbus_channel *ch, const char *why)
+{
+	struct vmbus_chan *vc = to_vmbus_chan(ch);
+
+	if (!test_and_set_bit(VMBUS_CHAN_BROKEN, &vc->flags))
+		pr_err("relid %u: %s; channel broken\n",
+		       ch->offermsg.child_relid, why);
+}
+
+static bool vmbus_chan_broken(struct vmbus_channel *ch)
+{
+	return test_bit(VMBUS_CHAN_BROKEN, &to_vmbus_chan(ch)->flags);
+}
+
+/**
+ * hv_ringbuffer_init() - map a ring and prepare its bookkeeping
+ * @rbi: the ring
+ * @pages: the ring's first page (header), followed by @page_cnt - 1 data pages
+ * @page_cnt: pages in the ring, header included; at least 2
+ * @max_pkt_size: the largest packet the reader copies out
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int hv_ringbuffer_init(struct hv_ring_buffer_info *rbi, struct page *pages,
+		       u32 page_cnt, u32 max_pkt_size)
+{
+	struct page **map;
+	u32 i, data = page_cnt - 1;
+
+	if (page_cnt < 2)
+		return -EINVAL;
+	map = kcalloc(2 * data + 1, sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return -ENOMEM;
+	map[0] = pages;
+	for (i = 0; i < 2 * data; i++)
+		map[i + 1] = &pages[1 + i % data];
+	rbi->ring_buffer = vmap(map, 2 * data + 1, VM_MAP, PAGE_KERNEL);
+	kfree(map);
+	if (!rbi->ring_buffer)
+		return -ENOMEM;
+
+	rbi->pkt_buffer = kzalloc(max_pkt_size, GFP_KERNEL);
+	if (!rbi->pkt_buffer) {
+		vunmap(rbi->ring_buffer);
+		rbi->ring_buffer = NULL;
+		return -ENOMEM;
+	}
+	rbi->pkt_buffer_size = max_pkt_size;
+	rbi->ring_buffer->feature_bits.value = 1;	/* feat_pending_send_sz */
+	rbi->ring_size = page_cnt << PAGE_SHIFT;
+	rbi->ring_size_div10_reciprocal = reciprocal_value(rbi->ring_size / 10);
+	rbi->ring_datasize = rbi->ring_size - sizeof(struct hv_ring_buffer);
+	rbi->priv_read_index = 0;
+	spin_lock_init(&rbi->ring_lock);
+	mutex_init(&rbi->ring_buffer_mutex);
+	return 0;
+}
+
+/**
+ * hv_ringbuffer_cleanup() - unmap a ring
+ * @rbi: the ring; nothing happens if it is not mapped
+ *
+ * Context: process context; the ring is no longer used by anyone.
+ */
+void hv_ringbuffer_cleanup(struct hv_ring_buffer_info *rbi)
+{
+	mutex_lock(&rbi->ring_buffer_mutex);
+	if (rbi->ring_buffer)
+		vunmap(rbi->ring_buffer);
+	rbi->ring_buffer = NULL;
+	kfree(rbi->pkt_buffer);
+	rbi->pkt_buffer = NULL;
+	rbi->pkt_buffer_size = 0;
+	mutex_unlock(&rbi->ring_buffer_mutex);
+}
+
+/* A host-written index: inside the data area and 8-byte aligned. */
+static bool vmbus_index_ok(const struct hv_ring_buffer_info *rbi, u32 index)
+{
+	return index < rbi->ring_datasize && IS_ALIGNED(index, 8);
+}
+
+static u32 vmbus_ring_used(const struct hv_ring_buffer_info *rbi, u32 read,
+			   u32 write)
+{
+	return write >= read ? write - read : rbi->ring_datasize - read + write;
+}
+
+/* Signal the host after a write, if the contract says so. */
+static void vmbus_signal_on_write(struct vmbus_channel *ch, u32 old_write)
+{
+	struct hv_ring_buffer *rb = ch->outbound.ring_buffer;
+
+	/* Order the write_index store before the loads below: pairs with the
+	 * host's barrier between clearing interrupt_mask and re-reading
+	 * write_index.
+	 */
+	virt_mb();
+	if (READ_ONCE(rb->interrupt_mask))
+		return;
+	/* Signal only if the host had read everything: empty -> non-empty. */
+	if (old_write == READ_ONCE(rb->read_index)) {
+		++ch->intr_out_empty;
+		vmbus_setevent(ch);
+	}
+}
+
+static u64 vmbus_ring_trans_id(struct vmbus_channel *ch, u64 requestid)
+{
+	if (requestid == VMBUS_NO_RQSTOR || !ch->rqstor_size)
+		return requestid;
+	return vmbus_next_request_id(ch, requestid);
+}
+
+/**
+ * hv_ringbuffer_write() - write one packet to the outbound ring
+ * @ch: an open channel
+ * @kv_list: the packet's pieces; the first starts with its descriptor
+ * @kv_count: number of pieces
+ * @requestid: the caller's request id, or VMBUS_NO_RQSTOR
+ * @trans_id: if not NULL, set to the transaction id written
+ *
+ * Context: any; takes the outbound ring lock with interrupts disabled.
+ * Return: 0; -EAGAIN if the ring has no room (or no request id is free);
+ * -ENODEV if the channel was rescinded; -EIO if it is broken.
+ */
+int hv_ringbuffer_write(struct vmbus_channel *ch, const struct kvec *kv_list,
+			u32 kv_count, u64 requestid, u64 *trans_id)
+{
+	struct hv_ring_buffer_info *rbi = &ch->outbound;
+	u32 i, len = 0, total, read, write, old_write;
+	struct vmpacket_descriptor *desc;
+	unsigned long flags;
+	u64 tid, trailer;
+	void *data;
+
+	for (i = 0; i < kv_count; i++)
+		len += kv_list[i].iov_len;
+	total = ALIGN(len, 8) + VMBUS_PKT_TRAILER;
+
+	spin_lock_irqsave(&rbi->ring_lock, flags);
+	if (READ_ONCE(ch->rescind)) {
+		spin_unlock_irqrestore(&rbi->ring_lock, flags);
+		return -ENODEV;
+	}
+	if (vmbus_chan_broken(ch) || !rbi->ring_buffer)
+		goto err_io;
+	read = READ_ONCE(rbi->ring_buffer->read_index);
+	write = READ_ONCE(rbi->ring_buffer->write_index);
+	if (!vmbus_index_ok(rbi, read) || !vmbus_index_ok(rbi, write)) {
+		vmbus_chan_break(ch, "outbound ring index out of range");
+		goto err_io;
+	}
+	/* Never fill the ring completely: full would look empty. */
+	if (rbi->ring_datasize - vmbus_ring_used(rbi, read, write) <= total) {
+		++ch->out_full_total;
+		spin_unlock_irqrestore(&rbi->ring_lock, flags);
+		return -EAGAIN;
+	}
+	tid = vmbus_ring_trans_id(ch, requestid);
+	if (tid == VMBUS_RQST_ERROR) {
+		spin_unlock_irqrestore(&rbi->ring_lock, flags);
+		return -EAGAIN;
+	}
+
+	old_write = write;
+	data = hv_get_ring_buffer(rbi);
+	desc = data + write;
+	for (i = 0; i < kv_count; i++) {
+		memcpy(data + write, kv_list[i].iov_base, kv_list[i].iov_len);
+		write += kv_list[i].iov_len;
+	}
+	desc->trans_id = tid;
+	memset(data + write, 0, ALIGN(len, 8) - len);
+	write = old_write + ALIGN(len, 8);
+	trailer = (u64)old_write << 32;
+	memcpy(data + write, &trailer, sizeof(trailer));
+	write = (write + VMBUS_PKT_TRAILER) % rbi->ring_datasize;
+
+	/* The packet is in place before the host can see the new index. */
+	virt_mb();
+	WRITE_ONCE(rbi->ring_buffer->write_index, write);
+	spin_unlock_irqrestore(&rbi->ring_lock, flags);
+
+	if (trans_id)
+		*trans_id = tid;
+	vmbus_signal_on_write(ch, old_write);
+	return 0;
+
+err_io:
+	spin_unlock_irqrestore(&rbi->ring_lock, flags);
+	return -EIO;
+}
+
+/* Bytes the reader may still consume, from its private read index. */
+static u32 vmbus_iter_avail(struct vmbus_channel *ch)
+{
+	struct hv_ring_buffer_info *rbi = &ch->inbound;
+	u32 write = READ_ONCE(rbi->ring_buffer->write_index);
+
+	if (!vmbus_index_ok(rbi, write)) {
+		vmbus_chan_break(ch, "inbound write index out of range");
+		return 0;
+	}
+	/* The packet bytes are read after the index: pairs with the host's
+	 * barrier between writing a packet and publishing write_index.
+	 */
+	virt_rmb();
+	return vmbus_ring_used(rbi, rbi->priv_read_index, write);
+}
+
+/**
+ * hv_pkt_iter_first() - the next unread inbound packet, copied out
+ * @channel: an open channel; the caller is its only reader
+ *
+ * The packet is validated and copied into the ring's packet buffer; the
+ * returned descriptor points there and stays valid until the next call.
+ *
+ * Context: the channel's callback, or the caller that serializes reads.
+ * Return: the packet, or NULL if there is none or the ring is corrupt.
+ */
+struct vmpacket_descriptor *hv_pkt_iter_first(struct vmbus_channel *channel)
+{
+	struct hv_ring_buffer_info *rbi = &channel->inbound;
+	struct vmpacket_descriptor d, *copy;
+	u32 avail, len;
+	void *src;
+
+	if (!rbi->ring_buffer || vmbus_chan_broken(channel))
+		return NULL;
+	avail = vmbus_iter_avail(channel);
+	if (avail < sizeof(d) + VMBUS_PKT_TRAILER)
+		return NULL;
+	src = hv_get_ring_buffer(rbi) + rbi->priv_read_index;
+	memcpy(&d, src, sizeof(d));
+	len = (u32)d.len8 << 3;
+	if (len < sizeof(d) || len + VMBUS_PKT_TRAILER > avail ||
+	    ((u32)d.offset8 << 3) > len) {
+		vmbus_chan_break(channel, "inbound packet length beyond the data");
+		return NULL;
+	}
+	if (len > rbi->pkt_buffer_size) {
+		vmbus_chan_break(channel, "inbound packet larger than the driver allows");
+		return NULL;
+	}
+	copy = rbi->pkt_buffer;
+	memcpy(copy, src, len);
+	/* The host may have changed the ring since: keep what was checked. */
+	*copy = d;
+	return copy;
+}
+
+/**
+ * __hv_pkt_iter_next() - consume a packet and return the next one
+ * @channel: the channel
+ * @pkt: what hv_pkt_iter_first() or this function returned last
+ *
+ * The read index the host sees is not moved until hv_pkt_iter_close().
+ *
+ * Context: as hv_pkt_iter_first().
+ * Return: the next packet, or NULL.
+ */
+struct vmpacket_descriptor *
+__hv_pkt_iter_next(struct vmbus_channel *channel,
+		   const struct vmpacket_descriptor *pkt)
+{
+	struct hv_ring_buffer_info *rbi = &channel->inbound;
+
+	rbi->priv_read_index = (rbi->priv_read_index + hv_pkt_len(pkt) +
+				VMBUS_PKT_TRAILER) % rbi->ring_datasize;
+	return hv_pkt_iter_first(channel);
+}
+
+/**
+ * hv_pkt_iter_close() - publish the packets consumed so far
+ * @channel: the channel
+ *
+ * Moves the read index the host sees and signals the host if the space
+ * this made crosses its pending_send_sz.
+ *
+ * Context: as hv_pkt_iter_first().
+ */
+void hv_pkt_iter_close(struct vmbus_channel *channel)
+{
+	struct hv_ring_buffer_info *rbi = &channel->inbound;
+	u32 old_read, pending, free_before, free_now, write;
+
+	if (!rbi->ring_buffer)
+		return;
+	old_read = READ_ONCE(rbi->ring_buffer->read_index);
+	/* Every read of the consumed packets happens before the index moves. */
+	virt_rmb();
+	WRITE_ONCE(rbi->ring_buffer->read_index, rbi->priv_read_index);
+
+	if (!rbi->ring_buffer->feature_bits.feat_pending_send_sz)
+		return;
+	/* The index store is visible before pending_send_sz is read: pairs
+	 * with the host's barrier between setting pending_send_sz and
+	 * re-reading read_index.
+	 */
+	virt_mb();
+	pending = READ_ONCE(rbi->ring_buffer->pending_send_sz);
+	if (!pending)
+		return;
+	write = READ_ONCE(rbi->ring_buffer->write_index);
+	if (!vmbus_index_ok(rbi, write))
+		return;
+	free_now = rbi->ring_datasize -
+		   vmbus_ring_used(rbi, rbi->priv_read_index, write);
+	free_before = rbi->ring_datasize - vmbus_ring_used(rbi, old_read, write);
+	/* Signal only on the crossing: not enough before, enough now. */
+	if (free_before > pending || free_now <= pending)
+		return;
+	++channel->intr_in_full;
+	vmbus_setevent(channel);
+}
+
+/**
+ * hv_ringbuffer_read() - copy one inbound packet out
+ * @ch: an open channel
+ * @buf: where the packet goes
+ * @buflen: room in @buf
+ * @actual: set to the packet's length (payload, or whole packet if @raw)
+ * @requestid: set to the packet's transaction id
+ * @raw: copy the whole packet, descriptor included
+ *
+ * Context: the channel's reader.
+ * Return: 0 (also with *@actual == 0 when there is no packet), -ENOBUFS if
+ * @buf is too small (the packet stays in the ring), -EIO if broken.
+ */
+int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
+		       u32 *actual, u64 *requestid, bool raw)
+{
+	struct vmpacket_descriptor *desc;
+	u32 offset, len;
+
+	*actual = 0;
+	*requestid = 0;
+	if (vmbus_chan_broken(ch))
+		return -EIO;
+	desc = hv_pkt_iter_first(ch);
+	if (!desc)
+		return vmbus_chan_broken(ch) ? -EIO : 0;
+	offset = raw ? 0 : (u32)desc->offset8 << 3;
+	len = hv_pkt_len(desc) - offset;
+	*actual = len;
+	*requestid = desc->trans_id;
+	if (len > buflen)
+		return -ENOBUFS;
+	memcpy(buf, (void *)desc + offset, len);
+	__hv_pkt_iter_next(ch, desc);
+	hv_pkt_iter_close(ch);
+	return 0;
+}
+
+/**
+ * hv_ringbuffer_get_debuginfo() - the state of a ring, for sysfs and debugfs
+ * @ring_info: the ring
+ * @debug_info: filled in
+ *
+ * Context: process context (takes the ring's mutex).
+ * Return: 0, or -EINVAL if the ring is not mapped.
+ */
+int hv_ringbuffer_get_debuginfo(struct hv_ring_buffer_info *ring_info,
+				struct hv_ring_buffer_debug_info *debug_info)
+{
+	u32 read, write;
+
+	mutex_lock(&ring_info->ring_buffer_mutex);
+	if (!ring_info->ring_buffer) {
+		mutex_unlock(&ring_info->ring_buffer_mutex);
+		return -EINVAL;
+	}
+	read = READ_ONCE(ring_info->ring_buffer->read_index);
+	write = READ_ONCE(ring_info->ring_buffer->write_index);
+	debug_info->current_interrupt_mask =
+		READ_ONCE(ring_info->ring_buffer->interrupt_mask);
+	debug_info->current_read_index = read;
+	debug_info->current_write_index = write;
+	if (vmbus_index_ok(ring_info, read) && vmbus_index_ok(ring_info, write)) {
+		debug_info->bytes_avail_toread =
+			vmbus_ring_used(ring_info, read, write);
+		debug_info->bytes_avail_towrite = ring_info->ring_datasize -
+			debug_info->bytes_avail_toread;
+	} else {
+		debug_info->bytes_avail_toread = 0;
+		debug_info->bytes_avail_towrite = 0;
+	}
+	mutex_unlock(&ring_info->ring_buffer_mutex);
+	return 0;
+}
+
+/**
+ * hv_ringbuffer_spinlock_busy() - is someone writing to the outbound ring
+ * @channel: the channel
+ *
+ * Context: any.
+ * Return: true if the outbound ring's lock is held.
+ */
+bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel)
+{
+	unsigned long flags;
+
+	if (!spin_trylock_irqsave(&channel->outbound.ring_lock, flags))
+		return true;
+	spin_unlock_irqrestore(&channel->outbound.ring_lock, flags);
+	return false;
+}
