@@ -22,6 +22,7 @@
 #include <linux/hyperv.h>
 #include <linux/uio.h>
 #include <linux/interrupt.h>
+#include <linux/cpu.h>
 #include <asm/page.h>
 
 #include "hyperv_vmbus.h"
@@ -826,5 +827,42 @@ int vmbus_send_modifychannel(struct vmbus_channel *channel, u32 target_vp)
 		}
 	}
 	kfree(req);
+	return ret;
+}
+
+/**
+ * vmbus_chan_retarget() - move a channel's interrupts to another CPU
+ * @ch: the channel
+ * @cpu: the new target CPU
+ *
+ * An open channel is moved with MODIFYCHANNEL; a closed one only records
+ * the CPU for its next open.  Events that still arrive on the old CPU are
+ * delivered there (the ISR scans whichever CPU was interrupted), so none
+ * is lost.  CPU hot-unplug is held off meanwhile, and a CPU that is some
+ * open channel's target refuses to go offline (vmbus_synic_offline()).
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -EINVAL if @cpu is offline; -EIO below protocol 4.1; or the
+ * error of vmbus_send_modifychannel().
+ */
+int vmbus_chan_retarget(struct vmbus_channel *ch, unsigned int cpu)
+{
+	int ret = 0;
+
+	if (vmbus_proto_version < VERSION_WIN10_V4_1)
+		return -EIO;
+	cpus_read_lock();
+	if (!cpu_online(cpu)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (cpu == READ_ONCE(ch->target_cpu))
+		goto out;
+	if (ch->state == CHANNEL_OPENED_STATE)
+		ret = vmbus_send_modifychannel(ch, vmbus_conn.hv->vp_index(cpu));
+	if (!ret)
+		WRITE_ONCE(ch->target_cpu, cpu);
+out:
+	cpus_read_unlock();
 	return ret;
 }

@@ -321,6 +321,7 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 
 /* channel.c */
 void vmbus_chan_close_all(struct vmbus_channel *ch);
+int vmbus_chan_retarget(struct vmbus_channel *ch, unsigned int cpu);
 int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 		     void (*cb)(void *context), void *context);
 

@@ -526,12 +526,33 @@ static int vmbus_synic_online(unsigned int cpu)
 	return 0;
 }
 
+/* Is @cpu the target of an open channel? */
+static bool vmbus_cpu_has_channels(unsigned int cpu)
+{
+	struct vmbus_chan *vc;
+	bool busy = false;
+
+	mutex_lock(&vmbus_conn.channel_mutex);
+	list_for_each_entry(vc, &vmbus_conn.channels, node) {
+		if (vc->ch.state != CHANNEL_OFFER_STATE &&
+		    READ_ONCE(vc->ch.target_cpu) == cpu) {
+			busy = true;
+			break;
+		}
+	}
+	mutex_unlock(&vmbus_conn.channel_mutex);
+	return busy;
+}
+
 static int vmbus_synic_offline(unsigned int cpu)
 {
 	struct vmbus_synic *s = per_cpu_ptr(vmbus_conn.synic, cpu);
 
 	/* The host sends every message to the connect CPU. */
 	if (cpu == vmbus_conn.connect_cpu && READ_ONCE(vmbus_conn.version))
+		return -EBUSY;
+	/* Its events would land on a page nobody scans. */
+	if (vmbus_cpu_has_channels(cpu))
 		return -EBUSY;
 	WRITE_ONCE(s->enabled, false);
 	vmbus_conn.hv->synic_disable(cpu);

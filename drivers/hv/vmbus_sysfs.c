@@ -235,12 +235,60 @@ enum vmbus_chan_attr_id {
 	VMBUS_CHAN_INTERRUPTS,
 	VMBUS_CHAN_MONITOR_ID,
 	VMBUS_CHAN_SUBCHANNEL_ID,
+	VMBUS_CHAN_IN_MASK,
+	VMBUS_CHAN_OUT_MASK,
+	VMBUS_CHAN_READ_AVAIL,
+	VMBUS_CHAN_WRITE_AVAIL,
+	VMBUS_CHAN_PENDING,
+	VMBUS_CHAN_LATENCY,
+	VMBUS_CHAN_INTR_IN_FULL,
+	VMBUS_CHAN_INTR_OUT_EMPTY,
+	VMBUS_CHAN_OUT_FULL_FIRST,
+	VMBUS_CHAN_OUT_FULL_TOTAL,
 };
 
 struct vmbus_chan_attribute {
 	struct kobj_attribute attr;
 	enum vmbus_chan_attr_id id;
 };
+
+/* The ring attributes; -EINVAL while the channel has no rings. */
+static ssize_t vmbus_chan_ring_show(struct vmbus_channel *ch,
+				    enum vmbus_chan_attr_id id, char *buf)
+{
+	struct hv_ring_buffer_debug_info in, out;
+
+	if (hv_ringbuffer_get_debuginfo(&ch->inbound, &in) ||
+	    hv_ringbuffer_get_debuginfo(&ch->outbound, &out))
+		return -EINVAL;
+	switch (id) {
+	case VMBUS_CHAN_IN_MASK:
+		return sysfs_emit(buf, "%u\n", in.current_interrupt_mask);
+	case VMBUS_CHAN_OUT_MASK:
+		return sysfs_emit(buf, "%u\n", out.current_interrupt_mask);
+	case VMBUS_CHAN_READ_AVAIL:
+		return sysfs_emit(buf, "%u\n", in.bytes_avail_toread);
+	case VMBUS_CHAN_WRITE_AVAIL:
+		return sysfs_emit(buf, "%u\n", out.bytes_avail_towrite);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Monitor-page state of a monitored channel (pending, latency). */
+static ssize_t vmbus_chan_monitor_show(struct vmbus_channel *ch,
+				       enum vmbus_chan_attr_id id, char *buf)
+{
+	struct hv_monitor_page *mp = vmbus_connection.monitor_pages[1];
+	u8 grp = ch->monitor_grp, bit = ch->monitor_bit;
+
+	if (!ch->offermsg.monitor_allocated || !mp)
+		return -EINVAL;
+	if (id == VMBUS_CHAN_PENDING)
+		return sysfs_emit(buf, "%d\n",
+				  !!(READ_ONCE(mp->trigger_group[grp].pending) & BIT(bit)));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(mp->latency[grp][bit]));
+}
 
 static ssize_t vmbus_chan_show(struct kobject *kobj, struct kobj_attribute *attr,
 			       char *buf)
@@ -250,6 +298,22 @@ static ssize_t vmbus_chan_show(struct kobject *kobj, struct kobj_attribute *attr
 	struct vmbus_channel *ch = container_of(kobj, struct vmbus_channel, kobj);
 
 	switch (id) {
+	case VMBUS_CHAN_IN_MASK:
+	case VMBUS_CHAN_OUT_MASK:
+	case VMBUS_CHAN_READ_AVAIL:
+	case VMBUS_CHAN_WRITE_AVAIL:
+		return vmbus_chan_ring_show(ch, id, buf);
+	case VMBUS_CHAN_PENDING:
+	case VMBUS_CHAN_LATENCY:
+		return vmbus_chan_monitor_show(ch, id, buf);
+	case VMBUS_CHAN_INTR_IN_FULL:
+		return sysfs_emit(buf, "%llu\n", READ_ONCE(ch->intr_in_full));
+	case VMBUS_CHAN_INTR_OUT_EMPTY:
+		return sysfs_emit(buf, "%llu\n", READ_ONCE(ch->intr_out_empty));
+	case VMBUS_CHAN_OUT_FULL_FIRST:
+		return sysfs_emit(buf, "%llu\n", READ_ONCE(ch->out_full_first));
+	case VMBUS_CHAN_OUT_FULL_TOTAL:
+		return sysfs_emit(buf, "%llu\n", READ_ONCE(ch->out_full_total));
 	case VMBUS_CHAN_CPU:
 		return sysfs_emit(buf, "%u\n", READ_ONCE(ch->target_cpu));
 	case VMBUS_CHAN_EVENTS:
@@ -272,11 +336,46 @@ static ssize_t vmbus_chan_show(struct kobject *kobj, struct kobj_attribute *attr
 		.id = _id,						\
 	}
 
-static VMBUS_CHAN_ATTR(cpu, VMBUS_CHAN_CPU);
+/*
+ * Writing a CPU number retargets the channel's interrupts (MODIFYCHANNEL).
+ * Errors: -EIO below protocol 4.1 (the host cannot retarget); -EINVAL for
+ * something that is not a CPU number, a CPU out of range or offline; the
+ * error of vmbus_send_modifychannel() if the host refused.
+ */
+static ssize_t vmbus_chan_cpu_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	struct vmbus_channel *ch = container_of(kobj, struct vmbus_channel, kobj);
+	unsigned int cpu;
+	int ret;
+
+	if (vmbus_proto_version < VERSION_WIN10_V4_1)
+		return -EIO;
+	if (kstrtouint(buf, 10, &cpu) || cpu >= nr_cpu_ids)
+		return -EINVAL;
+	ret = vmbus_chan_retarget(ch, cpu);
+	return ret ? ret : count;
+}
+
 static VMBUS_CHAN_ATTR(events, VMBUS_CHAN_EVENTS);
 static VMBUS_CHAN_ATTR(interrupts, VMBUS_CHAN_INTERRUPTS);
 static VMBUS_CHAN_ATTR(monitor_id, VMBUS_CHAN_MONITOR_ID);
 static VMBUS_CHAN_ATTR(subchannel_id, VMBUS_CHAN_SUBCHANNEL_ID);
+static VMBUS_CHAN_ATTR(in_mask, VMBUS_CHAN_IN_MASK);
+static VMBUS_CHAN_ATTR(out_mask, VMBUS_CHAN_OUT_MASK);
+static VMBUS_CHAN_ATTR(read_avail, VMBUS_CHAN_READ_AVAIL);
+static VMBUS_CHAN_ATTR(write_avail, VMBUS_CHAN_WRITE_AVAIL);
+static VMBUS_CHAN_ATTR(pending, VMBUS_CHAN_PENDING);
+static VMBUS_CHAN_ATTR(latency, VMBUS_CHAN_LATENCY);
+static VMBUS_CHAN_ATTR(intr_in_full, VMBUS_CHAN_INTR_IN_FULL);
+static VMBUS_CHAN_ATTR(intr_out_empty, VMBUS_CHAN_INTR_OUT_EMPTY);
+static VMBUS_CHAN_ATTR(out_full_first, VMBUS_CHAN_OUT_FULL_FIRST);
+static VMBUS_CHAN_ATTR(out_full_total, VMBUS_CHAN_OUT_FULL_TOTAL);
+static struct vmbus_chan_attribute vmbus_chan_attr_cpu = {
+	.attr = __ATTR(cpu, 0644, vmbus_chan_show, vmbus_chan_cpu_store),
+	.id = VMBUS_CHAN_CPU,
+};
 
 static struct attribute *vmbus_chan_attrs[] = {
 	&vmbus_chan_attr_cpu.attr.attr,
@@ -284,6 +383,16 @@ static struct attribute *vmbus_chan_attrs[] = {
 	&vmbus_chan_attr_interrupts.attr.attr,
 	&vmbus_chan_attr_monitor_id.attr.attr,
 	&vmbus_chan_attr_subchannel_id.attr.attr,
+	&vmbus_chan_attr_in_mask.attr.attr,
+	&vmbus_chan_attr_out_mask.attr.attr,
+	&vmbus_chan_attr_read_avail.attr.attr,
+	&vmbus_chan_attr_write_avail.attr.attr,
+	&vmbus_chan_attr_pending.attr.attr,
+	&vmbus_chan_attr_latency.attr.attr,
+	&vmbus_chan_attr_intr_in_full.attr.attr,
+	&vmbus_chan_attr_intr_out_empty.attr.attr,
+	&vmbus_chan_attr_out_full_first.attr.attr,
+	&vmbus_chan_attr_out_full_total.attr.attr,
 	NULL,
 };
 
