@@ -14,6 +14,8 @@
  *                 queue, EOM
  *  sim_proto.c    the host side of the VMBus connection protocol
  *  sim_dev.c      the device table and relid allocation
+ *  sim_event.c    host -> guest events on offered channels
+ *  sim_burst.c    offer -> rescind -> re-offer bursts
  *  sim_stats.c    counters and message logs
  *  sim_debugfs.c  the control plane, /sys/kernel/debug/vmbus_sim/
  *  sim_main.c     modes, the hypervisor ops, module init and exit
@@ -50,6 +52,10 @@ enum sim_limits {
 	SIM_LOG_LINES		= 8192,
 	/* Highest connection id the msg_conn_id mode accepts. */
 	SIM_MSG_CONN_ID_MAX	= 0xffff,
+	/* Longest sleep between event rounds or burst steps, in us. */
+	SIM_DELAY_US_MAX	= 1000000,
+	/* A burst stops if the guest keeps a rescinded relid longer. */
+	SIM_RELEASE_TIMEOUT_S	= 10,
 	/* Offer connection id of relid r: SIM_CHAN_CONN_ID_BASE + r. */
 	SIM_CHAN_CONN_ID_BASE	= 0x10000,
 };
@@ -89,6 +95,9 @@ extern struct sim_modes sim_modes;
 /* The host's own ordered workqueue: protocol work, delayed responses. */
 extern struct workqueue_struct *sim_wq;
 
+/* Long-running host jobs (event rounds, bursts); unbound. */
+extern struct workqueue_struct *sim_async_wq;
+
 /*
  * The host's protocol lock: connection state and the device table.  Taken
  * in process context only (host work, control-plane writes).
@@ -115,6 +124,12 @@ enum sim_stat {
 	SIM_STAT_MSG_PENDING_SET,
 	SIM_STAT_EOMS,
 	SIM_STAT_GUEST_ERRORS,
+	SIM_STAT_EVENTS_SET,
+	SIM_STAT_EVENTS_COALESCED,
+	SIM_STAT_RESCINDS,
+	SIM_STAT_RELIDS_RELEASED,
+	SIM_STAT_OFFERS,
+	SIM_STAT_BURSTS_DONE,
 	SIM_STAT_COUNT
 };
 
@@ -146,13 +161,20 @@ enum sim_slot_result {
 	SIM_SLOT_OFF,		/* the CPU's SynIC is disabled */
 };
 
+/* What setting an event flag did (HOST.md 12). */
+enum sim_event_result {
+	SIM_EVENT_SET,		/* the bit went 0 -> 1, interrupt raised */
+	SIM_EVENT_COALESCED,	/* the bit was already set */
+	SIM_EVENT_OFF,		/* the CPU's SynIC is disabled */
+};
+
 int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
 		     union hv_synic_event_flags *event_pages);
 void sim_synic_disable(unsigned int cpu);
 bool sim_synic_enabled(unsigned int cpu);
 enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
 				    u32 size);
-bool sim_synic_signal(unsigned int cpu, u32 relid);
+enum sim_event_result sim_synic_signal(unsigned int cpu, u32 relid);
 u64 sim_synic_interrupts(unsigned int cpu);
 void sim_synic_reset_stats(void);
 void sim_synic_init(void);
@@ -169,33 +191,115 @@ void sim_msg_init(void);
 void sim_msg_exit(void);
 
 /* sim_dev.c: all under sim_lock */
+enum sim_chan_state {
+	SIM_CHAN_OFFERED,	/* in the table; offered to a guest that asks */
+	SIM_CHAN_RESCINDED,	/* rescinded, the guest still holds the relid */
+};
+
+struct sim_device;
+
+/**
+ * struct sim_chan - one channel the host knows, the owner of its relid
+ * @dev: the device it belongs to
+ * @relid: its relid; busy for as long as this record exists
+ * @sub_index: 0 for the primary channel, 1..nsub for sub-channels
+ * @state: see &enum sim_chan_state
+ * @held: offered to the guest in this connection and not released; a
+ *	rescinded record always has it
+ * @reoffer: a sub-channel to offer again once the guest released it
+ * @events: 0 -> 1 transitions of its event flag since its last offer
+ *
+ * All under sim_lock.
+ */
+struct sim_chan {
+	struct sim_device *dev;
+	u32 relid;
+	u16 sub_index;
+	enum sim_chan_state state;
+	bool held;
+	bool reoffer;
+	u64 events;
+};
+
+/**
+ * struct sim_device - a device: a primary channel and its sub-channels
+ * @node: in the list of every device object
+ * @class_id: class (interface type) GUID
+ * @instance: instance GUID
+ * @nsub: sub-channels it was added with
+ * @nr_chans: records of its channels that exist
+ * @in_table: its primary is offered (not rescinded); only then may its
+ *	channels be offered
+ * @reoffer: out of the table: add it again once no record is left
+ * @hold: a burst delays that re-offer; see sim_burst.c
+ * @chans: the records by sub_index; NULL where there is none
+ *
+ * A device out of the table lives on while records of its channels await
+ * RELID_RELEASED or while a re-offer is pending.  All under sim_lock.
+ */
 struct sim_device {
 	struct list_head node;
 	guid_t class_id;
 	guid_t instance;
-	u32 relid;
+	u16 nsub;
+	u16 nr_chans;
+	bool in_table;
+	bool reoffer;
+	bool hold;
+	struct sim_chan *chans[];
 };
 
-int sim_dev_add(const guid_t *class_id, const guid_t *instance,
+int sim_dev_add(const guid_t *class_id, const guid_t *instance, u16 nsub,
 		struct sim_device **devp);
+int sim_dev_readd(struct sim_device *dev);
+int sim_dev_readd_sub(struct sim_device *dev, u16 sub_index);
+void sim_chan_free(struct sim_chan *ch);
+void sim_dev_free(struct sim_device *dev);
+void sim_dev_destroy_all(void);
+struct sim_chan *sim_chan_get(u32 relid);
+struct sim_device *sim_dev_pick_held(void);
 unsigned int sim_dev_free_relids(void);
-void sim_dev_clear(void);
-void sim_dev_hold(u32 relid);
-bool sim_dev_release(u32 relid);
-void sim_dev_release_all(void);
 struct list_head *sim_dev_list(void);
 
 /* sim_proto.c */
+enum sim_rescind_how {
+	SIM_RESCIND,		/* rescind */
+	SIM_RESCIND_DUP,	/* rescind, and send the RESCIND twice */
+	SIM_RESCIND_REOFFER,	/* rescind, offer again once released */
+};
+
 void sim_proto_handle(u32 conn_id, const void *msg, u32 size);
-int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance);
+int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance,
+		      u16 nsub);
 int sim_proto_dev_add_test(unsigned int n);
 void sim_proto_dev_clear(void);
+int sim_proto_rescind(u32 relid, enum sim_rescind_how how);
+int sim_proto_rescind_stray(u32 relid);
+void sim_proto_dev_rescind(struct sim_device *dev, enum sim_rescind_how how);
+void sim_proto_dev_settle(struct sim_device *dev);
 bool sim_proto_connected(void);
 u32 sim_proto_version(void);
 u32 sim_proto_conn_id(void);
 unsigned int sim_proto_contact_cpu(void);
 void sim_proto_init(void);
 void sim_proto_exit(void);
+
+/* sim_event.c */
+int sim_events_fire(u32 rounds, int cpu, u32 delay_us);
+void sim_events_stop(void);
+void sim_events_request_stop(void);
+bool sim_events_active(void);
+void sim_events_init(void);
+void sim_events_exit(void);
+
+/* sim_burst.c */
+int sim_burst_start(u32 count, u32 max_delay_us);
+void sim_burst_stop(void);
+void sim_burst_request_stop(void);
+void sim_burst_dev_done(struct sim_device *dev, bool reoffered);
+bool sim_burst_active(void);
+void sim_burst_init(void);
+void sim_burst_exit(void);
 
 /* sim_debugfs.c */
 void sim_debugfs_init(void);

@@ -49,8 +49,12 @@ static const struct sim_mode sim_mode_table[] = {
 	  0, 1 },
 };
 
-/* Longest write the control plane takes: "add <guid> <guid>\n". */
-enum { SIM_CMD_MAX = 128 };
+enum {
+	/* Longest write the control plane takes: "add <guid> <guid> <n>\n". */
+	SIM_CMD_MAX	= 128,
+	/* Most words in a command, the verb included. */
+	SIM_CMD_WORDS	= 4,
+};
 
 static struct dentry *sim_debugfs_dir;
 
@@ -164,6 +168,8 @@ static int sim_stats_show(struct seq_file *m, void *unused)
 		if (i == SIM_STAT_EOMS)
 			seq_printf(m, "interrupts %llu\n", interrupts);
 	}
+	seq_printf(m, "burst_active %d\n", sim_burst_active());
+	seq_printf(m, "events_active %d\n", sim_events_active());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(sim_stats);
@@ -247,62 +253,144 @@ static const struct file_operations sim_reset_fops = {
 	.llseek	= noop_llseek,
 };
 
+static const char * const sim_chan_state_names[] = {
+	[SIM_CHAN_OFFERED]	= "offered",
+	[SIM_CHAN_RESCINDED]	= "rescinded",
+};
+
 static int sim_devices_show(struct seq_file *m, void *unused)
 {
-	struct sim_device *dev;
+	struct sim_chan *ch;
+	u32 relid;
 
 	mutex_lock(&sim_lock);
-	list_for_each_entry(dev, sim_dev_list(), node)
-		seq_printf(m, "%u %pUl %pUl\n", dev->relid, &dev->class_id,
-			   &dev->instance);
+	for (relid = 1; relid <= SIM_MAX_RELID; relid++) {
+		ch = sim_chan_get(relid);
+		if (ch)
+			seq_printf(m, "%u %pUl %pUl %u %s\n", relid,
+				   &ch->dev->class_id, &ch->dev->instance,
+				   ch->sub_index,
+				   sim_chan_state_names[ch->state]);
+	}
 	mutex_unlock(&sim_lock);
 	return 0;
 }
 
 static int sim_devices_open(struct inode *inode, struct file *file)
 {
-	/* One line is at most 4 + 2 * 37 bytes. */
+	/* One line is at most 5 + 2 * 37 + 6 + 10 bytes. */
 	return single_open_size(file, sim_devices_show, NULL,
-				(SIM_MAX_RELID + 1) * 80);
+				(SIM_MAX_RELID + 1) * 96);
+}
+
+/*
+ * Split @cmd into at most SIM_CMD_WORDS words.  Returns how many, or
+ * SIM_CMD_WORDS + 1 if there are more.
+ */
+static unsigned int sim_cmd_split(char *cmd, char **words)
+{
+	unsigned int n = 0;
+	char *w;
+
+	while ((w = strsep(&cmd, " \t"))) {
+		if (!*w)
+			continue;
+		if (n == SIM_CMD_WORDS)
+			return n + 1;
+		words[n++] = w;
+	}
+	return n;
 }
 
 /* guid_parse() ignores what follows the GUID; a command may not. */
 static bool sim_guid_parse(const char *s, guid_t *guid)
 {
-	return s && strlen(s) == UUID_STRING_LEN && !guid_parse(s, guid);
+	return strlen(s) == UUID_STRING_LEN && !guid_parse(s, guid);
 }
 
-static int sim_devices_add(char *args)
+/* add <class> <instance> [<nsub>] */
+static int sim_devices_add(unsigned int argc, char **argv)
 {
-	char *class_s = args ? strsep(&args, " \t") : NULL;
-	char *inst_s = args ? strim(args) : NULL;
 	guid_t class_id, instance;
+	u16 nsub = 0;
 
-	if (!sim_guid_parse(class_s, &class_id) ||
-	    !sim_guid_parse(inst_s, &instance))
+	if (argc < 2 || argc > 3 || !sim_guid_parse(argv[0], &class_id) ||
+	    !sim_guid_parse(argv[1], &instance))
 		return -EINVAL;
-	return sim_proto_dev_add(&class_id, &instance);
+	if (argc == 3 &&
+	    (kstrtou16(argv[2], 10, &nsub) || nsub >= SIM_MAX_RELID))
+		return -EINVAL;
+	return sim_proto_dev_add(&class_id, &instance, nsub);
 }
 
-static int sim_devices_add_test(const char *arg)
+static int sim_devices_add_test(unsigned int argc, char **argv)
 {
 	unsigned int n;
 
-	if (!arg || kstrtouint(arg, 10, &n) || !n || n > SIM_MAX_RELID)
+	if (argc != 1 || kstrtouint(argv[0], 10, &n) || !n ||
+	    n > SIM_MAX_RELID)
 		return -EINVAL;
 	return sim_proto_dev_add_test(n);
 }
 
+static int sim_devices_rescind(unsigned int argc, char **argv,
+			       enum sim_rescind_how how)
+{
+	u32 relid;
+
+	if (argc != 1 || kstrtou32(argv[0], 10, &relid))
+		return -EINVAL;
+	return sim_proto_rescind(relid, how);
+}
+
+static int sim_devices_rescind_stray(unsigned int argc, char **argv)
+{
+	u32 relid;
+
+	if (argc != 1 || kstrtou32(argv[0], 10, &relid))
+		return -EINVAL;
+	return sim_proto_rescind_stray(relid);
+}
+
+static int sim_devices_burst(unsigned int argc, char **argv)
+{
+	u32 count, max_delay_us;
+
+	if (argc != 2 || kstrtou32(argv[0], 10, &count) ||
+	    kstrtou32(argv[1], 10, &max_delay_us))
+		return -EINVAL;
+	return sim_burst_start(count, max_delay_us);
+}
+
 static int sim_devices_cmd(char *cmd)
 {
-	char *verb = strsep(&cmd, " \t");
-	char *args = cmd ? strim(cmd) : NULL;
+	char *words[SIM_CMD_WORDS], **argv = words + 1;
+	unsigned int argc, n = sim_cmd_split(cmd, words);
 
-	if (!strcmp(verb, "add"))
-		return sim_devices_add(args);
-	if (!strcmp(verb, "add_test"))
-		return sim_devices_add_test(args);
-	if (!strcmp(verb, "clear") && !args) {
+	if (!n || n > SIM_CMD_WORDS)
+		return -EINVAL;
+	argc = n - 1;
+	if (!strcmp(words[0], "add"))
+		return sim_devices_add(argc, argv);
+	if (!strcmp(words[0], "add_test"))
+		return sim_devices_add_test(argc, argv);
+	if (!strcmp(words[0], "rescind"))
+		return sim_devices_rescind(argc, argv, SIM_RESCIND);
+	if (!strcmp(words[0], "rescind_dup"))
+		return sim_devices_rescind(argc, argv, SIM_RESCIND_DUP);
+	if (!strcmp(words[0], "reoffer"))
+		return sim_devices_rescind(argc, argv, SIM_RESCIND_REOFFER);
+	if (!strcmp(words[0], "rescind_stray"))
+		return sim_devices_rescind_stray(argc, argv);
+	if (!strcmp(words[0], "burst"))
+		return sim_devices_burst(argc, argv);
+	if (argc)
+		return -EINVAL;
+	if (!strcmp(words[0], "burst_stop")) {
+		sim_burst_stop();
+		return 0;
+	}
+	if (!strcmp(words[0], "clear")) {
 		sim_proto_dev_clear();
 		return 0;
 	}
@@ -332,6 +420,76 @@ static const struct file_operations sim_devices_fops = {
 	.release	= single_release,
 };
 
+/* fire <rounds> <cpu> <delay_us> | stop */
+static int sim_events_cmd(char *cmd)
+{
+	char *words[SIM_CMD_WORDS];
+	unsigned int n = sim_cmd_split(cmd, words);
+	u32 rounds, delay_us;
+	int cpu;
+
+	if (n == 1 && !strcmp(words[0], "stop")) {
+		sim_events_stop();
+		return 0;
+	}
+	if (n != 4 || strcmp(words[0], "fire") ||
+	    kstrtou32(words[1], 10, &rounds) || kstrtoint(words[2], 10, &cpu) ||
+	    kstrtou32(words[3], 10, &delay_us))
+		return -EINVAL;
+	return sim_events_fire(rounds, cpu, delay_us);
+}
+
+static ssize_t sim_events_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	char buf[SIM_CMD_MAX], *cmd;
+	ssize_t ret;
+
+	ret = sim_copy_cmd(buf, sizeof(buf), ubuf, count, &cmd);
+	if (!ret)
+		ret = sim_events_cmd(cmd);
+	if (ret == -EINVAL)
+		pr_warn_ratelimited("events: invalid command\n");
+	return ret ? ret : count;
+}
+
+static const struct file_operations sim_events_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= sim_events_write,
+	.llseek	= noop_llseek,
+};
+
+static int sim_events_set_show(struct seq_file *m, void *unused)
+{
+	struct sim_chan *ch;
+	u32 relid;
+
+	mutex_lock(&sim_lock);
+	for (relid = 1; relid <= SIM_MAX_RELID; relid++) {
+		ch = sim_chan_get(relid);
+		if (ch)
+			seq_printf(m, "%u %llu\n", relid, ch->events);
+	}
+	mutex_unlock(&sim_lock);
+	return 0;
+}
+
+static int sim_events_set_open(struct inode *inode, struct file *file)
+{
+	/* "<relid> <count>\n" is at most 5 + 21 bytes. */
+	return single_open_size(file, sim_events_set_show, NULL,
+				(SIM_MAX_RELID + 1) * 32);
+}
+
+static const struct file_operations sim_events_set_fops = {
+	.owner		= THIS_MODULE,
+	.open		= sim_events_set_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
 /**
  * sim_debugfs_init() - create /sys/kernel/debug/vmbus_sim/
  *
@@ -349,6 +507,9 @@ void sim_debugfs_init(void)
 		debugfs_create_file(sim_mode_table[i].name, 0644, dir,
 				    (void *)&sim_mode_table[i], &sim_mode_fops);
 	debugfs_create_file("devices", 0644, dir, NULL, &sim_devices_fops);
+	debugfs_create_file("events", 0200, dir, NULL, &sim_events_fops);
+	debugfs_create_file("events_set", 0444, dir, NULL,
+			    &sim_events_set_fops);
 	debugfs_create_file("stats", 0444, dir, NULL, &sim_stats_fops);
 	debugfs_create_file("msg_in", 0444, dir, NULL, &sim_msg_in_fops);
 	debugfs_create_file("msg_out", 0444, dir, NULL, &sim_msg_out_fops);

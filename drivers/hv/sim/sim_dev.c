@@ -2,42 +2,43 @@
 /*
  * vmbus_sim: the device table and relid allocation (HOST.md 7).
  *
- * A relid is busy while a device in the table has it, or while the guest
- * holds it: from its offer until the guest's RELID_RELEASED, or until the
- * connection ends (UNLOAD, a new INITIATE_CONTACT).  New devices get the
- * lowest relid that is not busy, from 1 to SIM_MAX_RELID.
+ * Every channel the host knows has a record, struct sim_chan, in a table
+ * indexed by relid; a relid is busy exactly while it has a record.  A
+ * record lives from the device's addition (or re-offer) until the guest no
+ * longer holds the relid: at once if the guest was never offered it, else
+ * at the guest's RELID_RELEASED after a rescind, or when the connection
+ * ends.  So a relid is never given out again before its RELID_RELEASED.
+ * New records get the lowest free relid, from 1 to SIM_MAX_RELID.
+ *
+ * Devices (struct sim_device) group a primary channel and its
+ * sub-channels.  This file only keeps the data consistent; what is offered
+ * or rescinded, and when, is decided by sim_proto.c.
  *
  * Everything here runs in process context under sim_lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/bitmap.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
+#include <linux/overflow.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 
 #include "sim.h"
 
 /**
- * struct sim_dev_table - devices the host offers
- * @list: the devices, in relid order
- * @used: relids of devices in @list
- * @held: relids the guest was offered and has not released
+ * struct sim_dev_table - what the host knows
+ * @chans: the channel records by relid; index 0 is never used
+ * @devs: every device object, in the table or not
  */
 struct sim_dev_table {
-	struct list_head list;
-	DECLARE_BITMAP(used, SIM_MAX_RELID + 1);
-	DECLARE_BITMAP(held, SIM_MAX_RELID + 1);
+	struct sim_chan *chans[SIM_MAX_RELID + 1];
+	struct list_head devs;
 };
 
 static struct sim_dev_table sim_devs = {
-	.list = LIST_HEAD_INIT(sim_devs.list),
+	.devs = LIST_HEAD_INIT(sim_devs.devs),
 };
-
-static bool sim_relid_busy(u32 relid)
-{
-	return test_bit(relid, sim_devs.used) || test_bit(relid, sim_devs.held);
-}
 
 /* Lowest free relid, or 0 if there is none. */
 static u32 sim_relid_alloc(void)
@@ -45,16 +46,16 @@ static u32 sim_relid_alloc(void)
 	u32 relid;
 
 	for (relid = 1; relid <= SIM_MAX_RELID; relid++)
-		if (!sim_relid_busy(relid))
+		if (!sim_devs.chans[relid])
 			return relid;
 	return 0;
 }
 
 /**
- * sim_dev_free_relids() - how many devices can still be added
+ * sim_dev_free_relids() - how many channels can still be added
  *
  * Context: under sim_lock.
- * Return: the number of relids that are not busy.
+ * Return: the number of relids without a record.
  */
 unsigned int sim_dev_free_relids(void)
 {
@@ -62,124 +63,244 @@ unsigned int sim_dev_free_relids(void)
 
 	lockdep_assert_held(&sim_lock);
 	for (relid = 1; relid <= SIM_MAX_RELID; relid++)
-		n += !sim_relid_busy(relid);
+		n += !sim_devs.chans[relid];
 	return n;
 }
 
-static bool sim_dev_instance_known(const guid_t *instance)
+/*
+ * An instance is taken by a device in the table and by one that will come
+ * back (a re-offer is pending).  A rescinded device that only waits for
+ * RELID_RELEASED does not keep its instance: the guest ignores rescinded
+ * channels when it looks for a primary or a duplicate.
+ */
+static bool sim_dev_instance_taken(const guid_t *instance)
 {
 	struct sim_device *dev;
 
-	list_for_each_entry(dev, &sim_devs.list, node)
-		if (guid_equal(&dev->instance, instance))
+	list_for_each_entry(dev, &sim_devs.devs, node)
+		if ((dev->in_table || dev->reoffer) &&
+		    guid_equal(&dev->instance, instance))
 			return true;
 	return false;
 }
 
-static void sim_dev_insert(struct sim_device *new)
+static int sim_chan_alloc(struct sim_device *dev, u16 sub_index)
 {
-	struct sim_device *dev;
+	struct sim_chan *ch;
+	u32 relid;
 
-	list_for_each_entry(dev, &sim_devs.list, node)
-		if (dev->relid > new->relid)
-			break;
-	/* Before the first higher relid, or at the tail. */
-	list_add_tail(&new->node, &dev->node);
-	set_bit(new->relid, sim_devs.used);
+	relid = sim_relid_alloc();
+	if (!relid)
+		return -ENOSPC;
+	ch = kzalloc(sizeof(*ch), GFP_KERNEL);
+	if (!ch)
+		return -ENOMEM;
+	ch->dev = dev;
+	ch->relid = relid;
+	ch->sub_index = sub_index;
+	ch->state = SIM_CHAN_OFFERED;
+	sim_devs.chans[relid] = ch;
+	dev->chans[sub_index] = ch;
+	dev->nr_chans++;
+	return 0;
+}
+
+/**
+ * sim_chan_free() - remove a record; its relid becomes free
+ * @ch: the record
+ *
+ * The device stays, even with no record left.
+ *
+ * Context: under sim_lock.
+ */
+void sim_chan_free(struct sim_chan *ch)
+{
+	struct sim_device *dev = ch->dev;
+
+	lockdep_assert_held(&sim_lock);
+	sim_devs.chans[ch->relid] = NULL;
+	dev->chans[ch->sub_index] = NULL;
+	dev->nr_chans--;
+	kfree(ch);
+}
+
+/* Records for the primary and every sub-channel, all or none. */
+static int sim_dev_chans_alloc(struct sim_device *dev)
+{
+	unsigned int i;
+	int ret;
+
+	if (sim_dev_free_relids() < dev->nsub + 1U)
+		return -ENOSPC;
+	for (i = 0; i <= dev->nsub; i++) {
+		ret = sim_chan_alloc(dev, i);
+		if (ret)
+			goto err_free_chans;
+	}
+	dev->in_table = true;
+	return 0;
+
+err_free_chans:
+	while (i--)
+		sim_chan_free(dev->chans[i]);
+	return ret;
 }
 
 /**
  * sim_dev_add() - add a device to the table
  * @class_id: its class (interface type) GUID
- * @instance: its instance GUID, unique in the table
+ * @instance: its instance GUID, not taken by another device
+ * @nsub: how many sub-channels it has
  * @devp: the new device, for the caller to offer
  *
+ * The primary gets the lowest free relid and each sub-channel, in order,
+ * the lowest one left.
+ *
  * Context: process context, under sim_lock.
- * Return: 0; -EEXIST if @instance is in the table; -ENOSPC if no relid is
- * free; -ENOMEM.
+ * Return: 0; -EEXIST if @instance is taken; -ENOSPC if fewer than
+ * @nsub + 1 relids are free; -ENOMEM.
  */
-int sim_dev_add(const guid_t *class_id, const guid_t *instance,
+int sim_dev_add(const guid_t *class_id, const guid_t *instance, u16 nsub,
 		struct sim_device **devp)
 {
 	struct sim_device *dev;
-	u32 relid;
+	int ret;
 
 	lockdep_assert_held(&sim_lock);
-	if (sim_dev_instance_known(instance))
+	if (sim_dev_instance_taken(instance))
 		return -EEXIST;
-	relid = sim_relid_alloc();
-	if (!relid)
-		return -ENOSPC;
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = kzalloc(struct_size(dev, chans, nsub + 1), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
 	guid_copy(&dev->class_id, class_id);
 	guid_copy(&dev->instance, instance);
-	dev->relid = relid;
-	sim_dev_insert(dev);
+	dev->nsub = nsub;
+	ret = sim_dev_chans_alloc(dev);
+	if (ret) {
+		kfree(dev);
+		return ret;
+	}
+	list_add_tail(&dev->node, &sim_devs.devs);
 	*devp = dev;
 	return 0;
 }
 
 /**
- * sim_dev_clear() - remove every device from the table
+ * sim_dev_readd() - put a rescinded device back into the table
+ * @dev: a device out of the table with no record left
  *
- * Relids the guest holds stay busy until it releases them.
+ * New records for all its channels, at the lowest free relids; the pending
+ * re-offer is done.
  *
- * Context: process context, under sim_lock.
+ * Context: under sim_lock.
+ * Return: 0; -ENOSPC; -ENOMEM.
  */
-void sim_dev_clear(void)
+int sim_dev_readd(struct sim_device *dev)
+{
+	lockdep_assert_held(&sim_lock);
+	if (WARN_ON_ONCE(dev->in_table || dev->nr_chans))
+		return -EBUSY;
+	dev->reoffer = false;
+	return sim_dev_chans_alloc(dev);
+}
+
+/**
+ * sim_dev_readd_sub() - a new record for one sub-channel of a device
+ * @dev: a device in the table
+ * @sub_index: a sub-channel of it that has no record
+ *
+ * Context: under sim_lock.
+ * Return: 0; -ENOSPC; -ENOMEM.
+ */
+int sim_dev_readd_sub(struct sim_device *dev, u16 sub_index)
+{
+	lockdep_assert_held(&sim_lock);
+	if (WARN_ON_ONCE(!dev->in_table || sub_index > dev->nsub ||
+			 dev->chans[sub_index]))
+		return -EBUSY;
+	return sim_chan_alloc(dev, sub_index);
+}
+
+/**
+ * sim_dev_free() - free a device that has no record left
+ * @dev: the device
+ *
+ * Context: under sim_lock.
+ */
+void sim_dev_free(struct sim_device *dev)
+{
+	lockdep_assert_held(&sim_lock);
+	WARN_ON_ONCE(dev->nr_chans);
+	list_del(&dev->node);
+	kfree(dev);
+}
+
+/**
+ * sim_dev_destroy_all() - free every record and device, no questions asked
+ *
+ * For module exit: no guest is attached and nothing else runs.
+ *
+ * Context: under sim_lock.
+ */
+void sim_dev_destroy_all(void)
 {
 	struct sim_device *dev, *tmp;
+	u32 relid;
 
 	lockdep_assert_held(&sim_lock);
-	list_for_each_entry_safe(dev, tmp, &sim_devs.list, node) {
-		list_del(&dev->node);
-		clear_bit(dev->relid, sim_devs.used);
-		kfree(dev);
-	}
+	for (relid = 1; relid <= SIM_MAX_RELID; relid++)
+		if (sim_devs.chans[relid])
+			sim_chan_free(sim_devs.chans[relid]);
+	list_for_each_entry_safe(dev, tmp, &sim_devs.devs, node)
+		sim_dev_free(dev);
 }
 
 /**
- * sim_dev_hold() - the guest was offered @relid
- * @relid: 1..SIM_MAX_RELID
+ * sim_chan_get() - the record of a relid
+ * @relid: any value, validated here
  *
- * Context: under sim_lock.
+ * Context: under sim_lock, which keeps the record alive.
+ * Return: the record, or NULL if @relid has none.
  */
-void sim_dev_hold(u32 relid)
-{
-	lockdep_assert_held(&sim_lock);
-	set_bit(relid, sim_devs.held);
-}
-
-/**
- * sim_dev_release() - the guest released @relid
- * @relid: any value the guest sent
- *
- * Context: under sim_lock.
- * Return: true if the guest held @relid; false otherwise (a guest error).
- */
-bool sim_dev_release(u32 relid)
+struct sim_chan *sim_chan_get(u32 relid)
 {
 	lockdep_assert_held(&sim_lock);
 	if (!relid || relid > SIM_MAX_RELID)
-		return false;
-	return test_and_clear_bit(relid, sim_devs.held);
+		return NULL;
+	return sim_devs.chans[relid];
+}
+
+static bool sim_dev_held(const struct sim_device *dev)
+{
+	return dev->in_table && dev->chans[0]->held;
 }
 
 /**
- * sim_dev_release_all() - the connection ended: the guest holds nothing
+ * sim_dev_pick_held() - a random device whose primary the guest holds
  *
  * Context: under sim_lock.
+ * Return: a device in the table whose primary was offered to the guest in
+ * this connection, or NULL if there is none.
  */
-void sim_dev_release_all(void)
+struct sim_device *sim_dev_pick_held(void)
 {
+	struct sim_device *dev;
+	unsigned int n = 0;
+
 	lockdep_assert_held(&sim_lock);
-	bitmap_zero(sim_devs.held, SIM_MAX_RELID + 1);
+	list_for_each_entry(dev, &sim_devs.devs, node)
+		n += sim_dev_held(dev);
+	if (!n)
+		return NULL;
+	n = get_random_u32_below(n);
+	list_for_each_entry(dev, &sim_devs.devs, node)
+		if (sim_dev_held(dev) && !n--)
+			return dev;
+	return NULL;
 }
 
 /**
- * sim_dev_list() - the devices, in relid order
+ * sim_dev_list() - every device object
  *
  * Context: under sim_lock, which keeps the list stable.
  * Return: the list head of &struct sim_device.node entries.
@@ -187,5 +308,5 @@ void sim_dev_release_all(void)
 struct list_head *sim_dev_list(void)
 {
 	lockdep_assert_held(&sim_lock);
-	return &sim_devs.list;
+	return &sim_devs.devs;
 }

@@ -41,6 +41,7 @@ const u32 sim_versions[] = {
 const unsigned int sim_nr_versions = ARRAY_SIZE(sim_versions);
 
 struct workqueue_struct *sim_wq;
+struct workqueue_struct *sim_async_wq;
 
 static u64 sim_hv_signal_event(u32 connection_id, u16 flag)
 {
@@ -96,9 +97,17 @@ static int __init sim_init(void)
 		ret = -ENOMEM;
 		goto err_stats;
 	}
+	/* Event rounds and bursts sleep and loop: keep them off sim_wq. */
+	sim_async_wq = alloc_workqueue("vmbus_sim_async", WQ_UNBOUND, 0);
+	if (!sim_async_wq) {
+		ret = -ENOMEM;
+		goto err_wq;
+	}
 	sim_synic_init();
 	sim_msg_init();
 	sim_proto_init();
+	sim_events_init();
+	sim_burst_init();
 	sim_debugfs_init();
 	/* Last: a guest may attach as soon as this returns. */
 	ret = vmbus_hv_register(&sim_hv);
@@ -108,8 +117,12 @@ static int __init sim_init(void)
 
 err_debugfs:
 	sim_debugfs_exit();
+	sim_burst_exit();
+	sim_events_exit();
 	sim_proto_exit();
 	sim_msg_exit();
+	destroy_workqueue(sim_async_wq);
+err_wq:
 	destroy_workqueue(sim_wq);
 err_stats:
 	sim_stats_exit();
@@ -119,17 +132,21 @@ err_stats:
 /*
  * Teardown order: no guest is attached (see the top of this file), so
  * after vmbus_hv_unregister() only the control plane and our own work can
- * still run.  The control plane goes first; then the delayed
- * UNLOAD_RESPONSE, the EOM timer and the host work item, which are the
- * only things that queue work or raise interrupts; then the interrupts
- * still in flight.
+ * still run.  The control plane goes first, so nothing starts an event
+ * run or a burst; then those two (they take sim_lock and raise
+ * interrupts); then the delayed UNLOAD_RESPONSE, the EOM timer and the
+ * host work item, which are the only other things that queue work or
+ * raise interrupts; then the interrupts still in flight.
  */
 static void __exit sim_exit(void)
 {
 	vmbus_hv_unregister(&sim_hv);
 	sim_debugfs_exit();
+	sim_burst_exit();
+	sim_events_exit();
 	sim_proto_exit();
 	sim_msg_exit();
+	destroy_workqueue(sim_async_wq);
 	destroy_workqueue(sim_wq);
 	sim_synic_exit();
 	sim_stats_exit();

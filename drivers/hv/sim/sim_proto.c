@@ -4,17 +4,22 @@
  *
  *   INITIATE_CONTACT -> VERSION_RESPONSE; a contact while connected resets
  *                       the bus first (no UNLOAD_RESPONSE)
- *   REQUEST_OFFERS   -> one OFFERCHANNEL per device, ALLOFFERS_DELIVERED;
- *                       later devices are offered at once
- *   UNLOAD           -> the connection ends; UNLOAD_RESPONSE (delayed or
- *                       never, per mode)
- *   RELID_RELEASED   -> the relid may be given out again
+ *   REQUEST_OFFERS   -> one OFFERCHANNEL per channel, each primary
+ *                       followed by its sub-channels, ALLOFFERS_DELIVERED;
+ *                       later channels are offered at once (hot add)
+ *   UNLOAD           -> the connection ends; UNLOAD_RESPONSE (delayed),
+ *                       or the UNLOAD is ignored (unload_respond 0)
+ *   RELID_RELEASED   -> a rescinded relid is free again; a pending
+ *                       re-offer goes out
+ *
+ * and the host's own rescinds (HOST.md 9, 10): a rescinded channel the
+ * guest holds keeps its record, in state rescinded, until RELID_RELEASED.
  *
  * Every message comes from the guest and is checked here before use; a
  * violation is counted in guest_errors and the message is dropped (or the
  * contact refused).  Everything runs in process context under sim_lock:
  * the host work item for guest messages, the control plane for devices,
- * and the delayed UNLOAD_RESPONSE.
+ * the delayed UNLOAD_RESPONSE, the event rounds and the bursts.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -63,6 +68,9 @@ static_assert(sizeof(struct vmbus_channel_offer_channel) <=
 	      HV_MESSAGE_PAYLOAD_BYTE_COUNT);
 static_assert(offsetof(struct vmbus_channel_offer_channel, child_relid) ==
 	      184);
+static_assert(offsetof(struct vmbus_channel_offer_channel,
+		       offer.sub_channel_index) == 180);
+static_assert(sizeof(struct vmbus_channel_rescind_offer) == 12);
 
 /**
  * struct sim_handler - how the host takes one message type from the guest
@@ -91,33 +99,193 @@ static void sim_send_check(int ret, const char *what)
 		pr_err("sending %s failed: %d\n", what, ret);
 }
 
-static void sim_offer(const struct sim_device *dev)
+/* Offer one channel to the guest: a new instance at its relid. */
+static void sim_offer(struct sim_chan *ch)
 {
+	const struct sim_device *dev = ch->dev;
 	struct vmbus_channel_offer_channel msg = {
 		.header.msgtype = CHANNELMSG_OFFERCHANNEL,
 		.offer.if_type = dev->class_id,
 		.offer.if_instance = dev->instance,
-		.child_relid = dev->relid,
+		.offer.sub_channel_index = ch->sub_index,
+		.child_relid = ch->relid,
 		.monitorid = 0xff,	/* no monitor page: monitor_allocated 0 */
-		.connection_id = SIM_CHAN_CONN_ID_BASE + dev->relid,
+		.connection_id = SIM_CHAN_CONN_ID_BASE + ch->relid,
 	};
 	int ret;
 
+	lockdep_assert_held(&sim_lock);
 	ret = sim_msg_send(&msg, sizeof(msg));
-	if (!ret)
-		sim_dev_hold(dev->relid);
 	sim_send_check(ret, "OFFERCHANNEL");
+	if (ret)
+		return;
+	ch->held = true;
+	ch->events = 0;
+	sim_stat_inc(SIM_STAT_OFFERS);
 }
 
-/* Forget the connection: the guest holds no relid, nothing is offered. */
+/*
+ * Offer the channels of @dev the guest does not hold yet, primary first,
+ * if the guest asked for offers.  Sub-channels always come after their
+ * primary (HOST.md 2): the guest drops a sub-channel it cannot attach.
+ */
+static void sim_offer_dev(struct sim_device *dev)
+{
+	struct sim_chan *ch;
+	unsigned int i;
+
+	if (!sim_conn.offering || !dev->in_table)
+		return;
+	for (i = 0; i <= dev->nsub; i++) {
+		ch = dev->chans[i];
+		if (ch && ch->state == SIM_CHAN_OFFERED && !ch->held)
+			sim_offer(ch);
+	}
+}
+
+static int sim_send_rescind(u32 relid)
+{
+	struct vmbus_channel_rescind_offer msg = {
+		.header.msgtype = CHANNELMSG_RESCIND_CHANNELOFFER,
+		.child_relid = relid,
+	};
+	int ret = sim_msg_send(&msg, sizeof(msg));
+
+	sim_send_check(ret, "RESCIND_CHANNELOFFER");
+	return ret;
+}
+
+/**
+ * sim_proto_dev_settle() - re-offer or free a device whose state changed
+ * @dev: the device
+ *
+ * A device out of the table with no record left is added again if a
+ * re-offer is pending and no burst holds it back, and freed otherwise.
+ * A burst waiting for @dev hears about either.
+ *
+ * Context: under sim_lock.
+ */
+void sim_proto_dev_settle(struct sim_device *dev)
+{
+	int ret;
+
+	lockdep_assert_held(&sim_lock);
+	if (dev->in_table || dev->nr_chans || dev->hold)
+		return;
+	if (dev->reoffer) {
+		ret = sim_dev_readd(dev);
+		if (!ret) {
+			sim_offer_dev(dev);
+			sim_burst_dev_done(dev, true);
+			return;
+		}
+		pr_err("re-offer of %pUl failed: %d\n", &dev->instance, ret);
+	}
+	sim_burst_dev_done(dev, false);
+	sim_dev_free(dev);
+}
+
+/*
+ * The guest no longer holds @ch (never offered, released, or the
+ * connection ended): free the record, then re-offer what waited for it.
+ */
+static void sim_chan_gone(struct sim_chan *ch)
+{
+	struct sim_device *dev = ch->dev;
+	u16 sub_index = ch->sub_index;
+	bool reoffer = ch->reoffer;
+	int ret;
+
+	sim_chan_free(ch);
+	if (reoffer && dev->in_table) {
+		ret = sim_dev_readd_sub(dev, sub_index);
+		if (ret)
+			pr_err("re-offer of %pUl sub-channel %u failed: %d\n",
+			       &dev->instance, sub_index, ret);
+		else
+			sim_offer_dev(dev);
+	}
+	sim_proto_dev_settle(dev);
+}
+
+/*
+ * Rescind one channel (HOST.md 9).  The host stops using it at once: the
+ * state changes under sim_lock before the RESCIND is queued, so an event
+ * round (which also holds sim_lock) set its bit either before the RESCIND
+ * was queued, and counted it for this instance, or not at all.
+ */
+static void sim_chan_rescind(struct sim_chan *ch, bool dup)
+{
+	if (!ch->held) {
+		sim_chan_gone(ch);
+		return;
+	}
+	ch->state = SIM_CHAN_RESCINDED;
+	sim_stat_inc(SIM_STAT_RESCINDS);
+	sim_send_rescind(ch->relid);
+	if (dup)
+		sim_send_rescind(ch->relid);
+}
+
+/**
+ * sim_proto_dev_rescind() - take a device out of the table
+ * @dev: a device in the table
+ * @how: plain, with a duplicate RESCIND of the primary, or to be offered
+ *	again once the guest released every channel
+ *
+ * Sub-channels are rescinded first, then the primary.  Channels the guest
+ * does not hold go at once; the others stay, rescinded, until released.
+ *
+ * Context: under sim_lock.
+ */
+void sim_proto_dev_rescind(struct sim_device *dev, enum sim_rescind_how how)
+{
+	struct sim_chan *ch;
+	unsigned int i;
+
+	lockdep_assert_held(&sim_lock);
+	dev->in_table = false;
+	dev->reoffer = how == SIM_RESCIND_REOFFER;
+	for (i = 1; i <= dev->nsub; i++) {
+		ch = dev->chans[i];
+		if (!ch)
+			continue;
+		/* The device's re-offer brings every sub-channel back. */
+		ch->reoffer = false;
+		if (ch->state == SIM_CHAN_OFFERED)
+			sim_chan_rescind(ch, false);
+	}
+	/* Last: its going may re-offer the device at once. */
+	sim_chan_rescind(dev->chans[0], how == SIM_RESCIND_DUP);
+}
+
+/*
+ * Forget the connection: the guest holds no relid, nothing is offered, and
+ * what waited for a RELID_RELEASED is done now (re-offers go back into the
+ * table, to be offered at the next REQUEST_OFFERS).  Event rounds and
+ * bursts are asked to stop; they may not be waited for under sim_lock.
+ */
 static void sim_disconnect(void)
 {
+	struct sim_chan *ch;
+	u32 relid;
+
 	lockdep_assert_held(&sim_lock);
 	sim_conn.connected = false;
 	sim_conn.offering = false;
 	WRITE_ONCE(sim_conn.version, 0);
 	WRITE_ONCE(sim_conn.conn_id, 0);
-	sim_dev_release_all();
+	/* Records re-added on the way have a free relid and are not held. */
+	for (relid = 1; relid <= SIM_MAX_RELID; relid++) {
+		ch = sim_chan_get(relid);
+		if (!ch)
+			continue;
+		ch->held = false;
+		if (ch->state == SIM_CHAN_RESCINDED)
+			sim_chan_gone(ch);
+	}
+	sim_events_request_stop();
+	sim_burst_request_stop();
 	sim_msg_disconnect();
 }
 
@@ -219,7 +387,8 @@ static void sim_initiate_contact(const void *data, u32 size, u32 conn_id)
 
 static void sim_request_offers(const void *data, u32 size, u32 conn_id)
 {
-	struct sim_device *dev;
+	struct sim_chan *ch;
+	u32 relid;
 
 	if (!sim_conn.connected || sim_conn.offering) {
 		sim_guest_error("REQUEST_OFFERS while %s\n",
@@ -228,8 +397,12 @@ static void sim_request_offers(const void *data, u32 size, u32 conn_id)
 		return;
 	}
 	sim_conn.offering = true;
-	list_for_each_entry(dev, sim_dev_list(), node)
-		sim_offer(dev);
+	/* Primaries in relid order, each with its sub-channels. */
+	for (relid = 1; relid <= SIM_MAX_RELID; relid++) {
+		ch = sim_chan_get(relid);
+		if (ch && !ch->sub_index)
+			sim_offer_dev(ch->dev);
+	}
 	sim_send_check(sim_send_hdr(CHANNELMSG_ALLOFFERS_DELIVERED),
 		       "ALLOFFERS_DELIVERED");
 }
@@ -254,12 +427,17 @@ static void sim_unload(const void *data, u32 size, u32 conn_id)
 	u32 delay_ms = READ_ONCE(sim_modes.unload_delay_ms);
 
 	sim_stat_inc(SIM_STAT_UNLOADS);
+	/*
+	 * A host too slow to act on the UNLOAD: it stays connected with all
+	 * its state and sends nothing.  The guest's next INITIATE_CONTACT
+	 * finds it connected and resets the bus (HOST.md 3).
+	 */
+	if (!READ_ONCE(sim_modes.unload_respond))
+		return;
 	/* Answered anyway: a host answers UNLOAD in any state. */
 	if (!sim_conn.connected)
 		sim_guest_error("UNLOAD while not connected\n");
 	sim_disconnect();
-	if (!READ_ONCE(sim_modes.unload_respond))
-		return;
 	if (!delay_ms)
 		sim_unload_respond();
 	else if (!queue_delayed_work(sim_wq, &sim_conn.unload_work,
@@ -267,13 +445,23 @@ static void sim_unload(const void *data, u32 size, u32 conn_id)
 		sim_guest_error("UNLOAD while an UNLOAD_RESPONSE is pending\n");
 }
 
+/*
+ * Valid only for a relid the host rescinded and the guest still holds
+ * (HOST.md 10); the channel cannot be open or closed yet.
+ */
 static void sim_relid_released(const void *data, u32 size, u32 conn_id)
 {
 	const struct vmbus_channel_relid_released *msg = data;
+	struct sim_chan *ch = sim_chan_get(msg->child_relid);
 
-	if (!sim_dev_release(msg->child_relid))
-		sim_guest_error("RELID_RELEASED for relid %u, which the guest does not hold\n",
-				msg->child_relid);
+	if (!ch || ch->state != SIM_CHAN_RESCINDED) {
+		sim_guest_error("RELID_RELEASED for relid %u, which is %s\n",
+				msg->child_relid,
+				ch ? "not rescinded" : "unknown");
+		return;
+	}
+	sim_stat_inc(SIM_STAT_RELIDS_RELEASED);
+	sim_chan_gone(ch);
 }
 
 /* Taken from the guest but handled by later work; sizes come with that. */
@@ -358,16 +546,17 @@ void sim_proto_handle(u32 conn_id, const void *msg, u32 size)
 	mutex_unlock(&sim_lock);
 }
 
-/* Offers @dev at once if the guest already asked for offers. */
-static int sim_dev_add_offer(const guid_t *class_id, const guid_t *instance)
+/* Offers the new device at once if the guest already asked for offers. */
+static int sim_dev_add_offer(const guid_t *class_id, const guid_t *instance,
+			     u16 nsub)
 {
 	struct sim_device *dev;
 	int ret;
 
 	lockdep_assert_held(&sim_lock);
-	ret = sim_dev_add(class_id, instance, &dev);
-	if (!ret && sim_conn.offering)
-		sim_offer(dev);
+	ret = sim_dev_add(class_id, instance, nsub, &dev);
+	if (!ret)
+		sim_offer_dev(dev);
 	return ret;
 }
 
@@ -375,16 +564,18 @@ static int sim_dev_add_offer(const guid_t *class_id, const guid_t *instance)
  * sim_proto_dev_add() - add a device; offer it if offers were requested
  * @class_id: class GUID
  * @instance: instance GUID
+ * @nsub: number of sub-channels, offered right after the primary
  *
  * Context: process context, may sleep.
  * Return: 0 or the error of sim_dev_add().
  */
-int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance)
+int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance,
+		      u16 nsub)
 {
 	int ret;
 
 	mutex_lock(&sim_lock);
-	ret = sim_dev_add_offer(class_id, instance);
+	ret = sim_dev_add_offer(class_id, instance, nsub);
 	mutex_unlock(&sim_lock);
 	return ret;
 }
@@ -408,7 +599,7 @@ int sim_proto_dev_add_test(unsigned int n)
 		ret = -ENOSPC;
 	while (!ret && n--) {
 		guid_gen(&instance);
-		ret = sim_dev_add_offer(&class_id, &instance);
+		ret = sim_dev_add_offer(&class_id, &instance, 0);
 	}
 	mutex_unlock(&sim_lock);
 	return ret;
@@ -417,16 +608,79 @@ int sim_proto_dev_add_test(unsigned int n)
 /**
  * sim_proto_dev_clear() - remove every device
  *
- * Offered relids stay busy until the guest releases them or the connection
- * ends.  Nothing is rescinded.
+ * A running burst is stopped first.  Devices in the table are rescinded;
+ * pending re-offers are dropped.  Relids the guest holds stay reserved
+ * until it releases them or the connection ends.
  *
- * Context: process context, may sleep.
+ * Context: process context, may sleep; not under sim_lock.
  */
 void sim_proto_dev_clear(void)
 {
+	struct sim_device *dev, *tmp;
+
+	sim_burst_stop();
 	mutex_lock(&sim_lock);
-	sim_dev_clear();
+	/* Settling frees at most @dev itself, never the next entry. */
+	list_for_each_entry_safe(dev, tmp, sim_dev_list(), node) {
+		if (dev->in_table) {
+			sim_proto_dev_rescind(dev, SIM_RESCIND);
+		} else {
+			dev->reoffer = false;
+			sim_proto_dev_settle(dev);
+		}
+	}
 	mutex_unlock(&sim_lock);
+}
+
+/**
+ * sim_proto_rescind() - rescind a channel, on the control plane's word
+ * @relid: an offered channel's relid; for a primary the whole device goes
+ * @how: see &enum sim_rescind_how; for a sub-channel, a re-offer brings
+ *	back that sub-channel while its primary is still offered
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -ENOENT if @relid has no channel in the offered state.
+ */
+int sim_proto_rescind(u32 relid, enum sim_rescind_how how)
+{
+	struct sim_chan *ch;
+	int ret = 0;
+
+	mutex_lock(&sim_lock);
+	ch = sim_chan_get(relid);
+	if (!ch || ch->state != SIM_CHAN_OFFERED) {
+		ret = -ENOENT;
+	} else if (!ch->sub_index) {
+		sim_proto_dev_rescind(ch->dev, how);
+	} else {
+		ch->reoffer = how == SIM_RESCIND_REOFFER;
+		sim_chan_rescind(ch, how == SIM_RESCIND_DUP);
+	}
+	mutex_unlock(&sim_lock);
+	return ret;
+}
+
+/**
+ * sim_proto_rescind_stray() - a RESCIND for a relid the host does not know
+ * @relid: any value that has no record (out of range is fine: hostile)
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -ENOTCONN without a connection; -EBUSY if @relid has a
+ * record; -ENOMEM.
+ */
+int sim_proto_rescind_stray(u32 relid)
+{
+	int ret = 0;
+
+	mutex_lock(&sim_lock);
+	if (!sim_conn.connected)
+		ret = -ENOTCONN;
+	else if (sim_chan_get(relid))
+		ret = -EBUSY;
+	else
+		ret = sim_send_rescind(relid);
+	mutex_unlock(&sim_lock);
+	return ret;
 }
 
 /**
@@ -487,7 +741,8 @@ void sim_proto_init(void)
 /**
  * sim_proto_exit() - cancel the delayed UNLOAD_RESPONSE, free the devices
  *
- * The guest has detached and the control plane is gone.
+ * The guest has detached, the control plane is gone and event rounds and
+ * bursts have ended.
  *
  * Context: module exit, may sleep.
  */
@@ -495,6 +750,6 @@ void sim_proto_exit(void)
 {
 	cancel_delayed_work_sync(&sim_conn.unload_work);
 	mutex_lock(&sim_lock);
-	sim_dev_clear();
+	sim_dev_destroy_all();
 	mutex_unlock(&sim_lock);
 }

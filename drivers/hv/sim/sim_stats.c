@@ -38,6 +38,12 @@ static const char * const sim_stat_names[SIM_STAT_COUNT] = {
 	[SIM_STAT_MSG_PENDING_SET]	= "msg_pending_set",
 	[SIM_STAT_EOMS]			= "eoms",
 	[SIM_STAT_GUEST_ERRORS]		= "guest_errors",
+	[SIM_STAT_EVENTS_SET]		= "events_set",
+	[SIM_STAT_EVENTS_COALESCED]	= "events_coalesced",
+	[SIM_STAT_RESCINDS]		= "rescinds",
+	[SIM_STAT_RELIDS_RELEASED]	= "relids_released",
+	[SIM_STAT_OFFERS]		= "offers",
+	[SIM_STAT_BURSTS_DONE]		= "bursts_done",
 };
 
 /* The CHANNELMSG_ suffixes; the last entry counts types out of range. */

@@ -298,37 +298,48 @@ enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
 
 /**
  * sim_synic_signal() - set @relid's event flag on @cpu
- * @cpu: target CPU
+ * @cpu: target CPU, validated here
  * @relid: the channel's relid
  *
  * Sets bit @relid of the SINT VMBUS_MESSAGE_SINT event flags of @cpu and
  * raises the interrupt only on a 0 -> 1 transition of that bit (HOST.md
- * 12): a set bit means the guest has not scanned it yet.
+ * 12): a set bit means the guest has not scanned it yet, and the
+ * interrupt raised when it was set will make it do so.
  *
  * Context: any.
- * Return: true if the bit went from 0 to 1.
+ * Return: %SIM_EVENT_SET if the bit went from 0 to 1; %SIM_EVENT_COALESCED
+ * if it was set already; %SIM_EVENT_OFF if @cpu has no enabled SynIC or
+ * @relid has no bit.
  */
-bool sim_synic_signal(unsigned int cpu, u32 relid)
+enum sim_event_result sim_synic_signal(unsigned int cpu, u32 relid)
 {
+	enum sim_event_result ret = SIM_EVENT_OFF;
+	unsigned long *flags_page;
 	struct sim_synic *s;
 	unsigned long flags;
-	bool raised = false;
 
 	if (relid >= HV_EVENT_FLAGS_COUNT || !sim_synic_enabled(cpu))
-		return false;
+		return SIM_EVENT_OFF;
 	s = per_cpu_ptr(&sim_synics, cpu);
 	spin_lock_irqsave(&s->lock, flags);
 	/*
 	 * Fully ordered: the caller's ring writes come before the bit.  Pairs
 	 * with the guest's sync_test_and_clear_bit() before it reads the ring.
 	 */
-	if (s->event_pages)
-		raised = !sync_test_and_set_bit(relid,
-				s->event_pages[VMBUS_MESSAGE_SINT].flags);
+	if (s->event_pages) {
+		flags_page = s->event_pages[VMBUS_MESSAGE_SINT].flags;
+		ret = sync_test_and_set_bit(relid, flags_page) ?
+		      SIM_EVENT_COALESCED : SIM_EVENT_SET;
+	}
 	spin_unlock_irqrestore(&s->lock, flags);
-	if (raised)
+	/*
+	 * A guest scan that clears the bit before this raise lands costs
+	 * only a spurious interrupt: the raise is ordered after the set (see
+	 * sim_synic_raise()), so the scan it causes cannot miss it.
+	 */
+	if (ret == SIM_EVENT_SET)
 		sim_synic_raise(cpu);
-	return raised;
+	return ret;
 }
 
 /**

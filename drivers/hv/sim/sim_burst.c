@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmbus_sim: offer -> rescind -> re-offer bursts (HOST.md 10).
+ *
+ * `burst <count> <max_delay_us>` runs a work item on sim_async_wq that
+ * does count cycles, one after the other:
+ *
+ *  1. pick a random device whose primary the guest holds in the offered
+ *     state, and rescind it (sub-channels first) with a re-offer pending;
+ *     the device's @hold keeps that re-offer back;
+ *  2. sleep a random 0..max_delay_us;
+ *  3. drop @hold: if the guest released every relid by now, the device is
+ *     offered again at once, else as soon as it does (sim_proto.c);
+ *  4. wait for that re-offer, at most SIM_RELEASE_TIMEOUT_S.  A guest that
+ *     keeps a rescinded relid longer is reported, counted as a guest error
+ *     and ends the burst (the re-offer stays pending).
+ *
+ * Every completed cycle counts in bursts_done.  The burst ends early when
+ * no device is offered to the guest, on `burst_stop`, at `clear`, at the
+ * end of the connection and at module exit.  Step 3 runs even when
+ * stopped, so a device is never left held back.
+ *
+ * The device being cycled, @dev, is written under sim_lock: here, and by
+ * sim_burst_dev_done() when sim_proto.c re-offers or frees that device.
+ * Step 4 reads it locklessly only to decide when to stop waiting.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "sim.h"
+
+/**
+ * struct sim_burst - the burst
+ * @ctl: serializes starting and stopping
+ * @work: the cycles, on sim_async_wq
+ * @wait: wakes the work on @stop and when @dev was re-offered or freed
+ * @count: cycles of the current run
+ * @max_delay_us: upper bound of the delay between rescind and re-offer
+ * @stop: end after the current cycle; lockless
+ * @active: a run is queued or running; lockless, cleared by @work
+ * @dev: the device of the current cycle until it was re-offered or freed;
+ *	under sim_lock
+ * @relid: its primary's relid when it was rescinded; under sim_lock
+ * @reoffered: @dev went because it was re-offered; under sim_lock
+ *
+ * @count and @max_delay_us are written under @ctl while no run is active,
+ * before queue_work(), which orders them before @work reads them.
+ */
+struct sim_burst {
+	struct mutex ctl;	/* see above */
+	struct work_struct work;
+	wait_queue_head_t wait;
+	u32 count;
+	u32 max_delay_us;
+	bool stop;
+	bool active;
+
+	struct sim_device *dev;
+	u32 relid;
+	bool reoffered;
+};
+
+static struct sim_burst sim_bu;
+
+/* Step 1.  Returns false if no device is offered to the guest. */
+static bool sim_burst_rescind(void)
+{
+	struct sim_device *dev;
+
+	mutex_lock(&sim_lock);
+	dev = sim_dev_pick_held();
+	if (dev) {
+		sim_bu.relid = dev->chans[0]->relid;
+		sim_bu.reoffered = false;
+		WRITE_ONCE(sim_bu.dev, dev);
+		dev->hold = true;
+		sim_proto_dev_rescind(dev, SIM_RESCIND_REOFFER);
+	}
+	mutex_unlock(&sim_lock);
+	return dev;
+}
+
+/* Step 2: wakes early on stop. */
+static void sim_burst_sleep(void)
+{
+	u32 us = get_random_u32_below(sim_bu.max_delay_us + 1);
+
+	if (!us)
+		return;
+	/* Pairs with the wake_up() after setting @stop. */
+	wait_event_hrtimeout(sim_bu.wait, READ_ONCE(sim_bu.stop),
+			     ns_to_ktime((u64)us * NSEC_PER_USEC));
+}
+
+/* Step 3. */
+static void sim_burst_unhold(void)
+{
+	struct sim_device *dev;
+
+	mutex_lock(&sim_lock);
+	dev = sim_bu.dev;
+	if (dev) {
+		dev->hold = false;
+		sim_proto_dev_settle(dev);
+	}
+	mutex_unlock(&sim_lock);
+}
+
+/*
+ * After step 4: true if the cycle completed, false (and the burst ends) if
+ * the guest kept the relid too long or the burst was stopped first.
+ */
+static bool sim_burst_finish(bool timed_out)
+{
+	bool done;
+
+	mutex_lock(&sim_lock);
+	done = !sim_bu.dev;
+	if (!done && timed_out)
+		sim_guest_error("burst: relid %u not released within %u s, burst stopped\n",
+				sim_bu.relid, SIM_RELEASE_TIMEOUT_S);
+	if (done && sim_bu.reoffered)
+		sim_stat_inc(SIM_STAT_BURSTS_DONE);
+	WRITE_ONCE(sim_bu.dev, NULL);
+	mutex_unlock(&sim_lock);
+	return done;
+}
+
+/* One cycle.  Returns false to end the burst. */
+static bool sim_burst_cycle(void)
+{
+	long left;
+
+	if (!sim_burst_rescind()) {
+		pr_info("burst: no device offered to the guest, burst ended\n");
+		return false;
+	}
+	sim_burst_sleep();
+	sim_burst_unhold();
+	/* Pairs with the wake_up() in sim_burst_dev_done() and at stop. */
+	left = wait_event_timeout(sim_bu.wait,
+				  !READ_ONCE(sim_bu.dev) ||
+				  READ_ONCE(sim_bu.stop),
+				  SIM_RELEASE_TIMEOUT_S * HZ);
+	return sim_burst_finish(!left);
+}
+
+static void sim_burst_work(struct work_struct *work)
+{
+	u32 i;
+
+	for (i = 0; i < sim_bu.count && !READ_ONCE(sim_bu.stop); i++) {
+		if (!sim_burst_cycle())
+			break;
+		/* With max_delay_us 0 nothing else yields. */
+		cond_resched();
+	}
+	/* Last: a new run may be started (and this work queued) from here. */
+	WRITE_ONCE(sim_bu.active, false);
+}
+
+/**
+ * sim_burst_dev_done() - a device was re-offered or freed
+ * @dev: the device
+ * @reoffered: true if it is back in the table, false if it was freed
+ *
+ * If the burst waits for @dev, the wait is over.
+ *
+ * Context: under sim_lock.
+ */
+void sim_burst_dev_done(struct sim_device *dev, bool reoffered)
+{
+	lockdep_assert_held(&sim_lock);
+	if (dev != sim_bu.dev)
+		return;
+	sim_bu.reoffered = reoffered;
+	WRITE_ONCE(sim_bu.dev, NULL);
+	/* Pairs with wait_event_timeout() in sim_burst_cycle(). */
+	wake_up(&sim_bu.wait);
+}
+
+/**
+ * sim_burst_start() - start a burst asynchronously
+ * @count: how many cycles, at least 1
+ * @max_delay_us: upper bound of the delay between a rescind and its
+ *	re-offer, at most SIM_DELAY_US_MAX
+ *
+ * Context: process context, may sleep; not under sim_lock.
+ * Return: 0; -EBUSY while a burst is active; -EINVAL for bad arguments.
+ */
+int sim_burst_start(u32 count, u32 max_delay_us)
+{
+	int ret = 0;
+
+	if (!count || max_delay_us > SIM_DELAY_US_MAX)
+		return -EINVAL;
+	mutex_lock(&sim_bu.ctl);
+	if (READ_ONCE(sim_bu.active)) {
+		ret = -EBUSY;
+	} else {
+		sim_bu.count = count;
+		sim_bu.max_delay_us = max_delay_us;
+		WRITE_ONCE(sim_bu.stop, false);
+		WRITE_ONCE(sim_bu.active, true);
+		queue_work(sim_async_wq, &sim_bu.work);
+	}
+	mutex_unlock(&sim_bu.ctl);
+	return ret;
+}
+
+/**
+ * sim_burst_request_stop() - ask the burst to end after its current step
+ *
+ * Does not wait: the caller may hold sim_lock, which the burst takes.
+ *
+ * Context: any process context.
+ */
+void sim_burst_request_stop(void)
+{
+	WRITE_ONCE(sim_bu.stop, true);
+	/* Pairs with the waits in sim_burst_sleep() and sim_burst_cycle(). */
+	wake_up(&sim_bu.wait);
+}
+
+/**
+ * sim_burst_stop() - end the burst and wait until it has ended
+ *
+ * A device rescinded by the last cycle is re-offered once the guest
+ * releases it, as after `reoffer`.
+ *
+ * Context: process context, may sleep; not under sim_lock.
+ */
+void sim_burst_stop(void)
+{
+	mutex_lock(&sim_bu.ctl);
+	sim_burst_request_stop();
+	flush_work(&sim_bu.work);
+	mutex_unlock(&sim_bu.ctl);
+}
+
+/**
+ * sim_burst_active() - whether a burst is active
+ *
+ * Context: any; a snapshot.
+ * Return: true from start until the burst ended.
+ */
+bool sim_burst_active(void)
+{
+	return READ_ONCE(sim_bu.active);
+}
+
+/**
+ * sim_burst_init() - no burst at first
+ *
+ * Context: module init.
+ */
+void sim_burst_init(void)
+{
+	mutex_init(&sim_bu.ctl);
+	INIT_WORK(&sim_bu.work, sim_burst_work);
+	init_waitqueue_head(&sim_bu.wait);
+}
+
+/**
+ * sim_burst_exit() - stop the burst and wait for it
+ *
+ * The control plane is gone, so nothing starts a new one.
+ *
+ * Context: module exit, may sleep.
+ */
+void sim_burst_exit(void)
+{
+	sim_burst_stop();
+	mutex_destroy(&sim_bu.ctl);
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmbus_sim: host -> guest events on offered channels (HOST.md 12).
+ *
+ * `fire <rounds> <cpu> <delay_us>` runs a work item on sim_async_wq that,
+ * round after round, sets the relid bit of every channel the guest holds
+ * in the offered state, in the SINT 2 event flags of one CPU, and raises
+ * that CPU's interrupt only when the bit went from 0 to 1.  It counts the
+ * 0 -> 1 transitions per channel instance (struct sim_chan.events, reset
+ * by each offer) and in total, and the coalesced ones (bit already set).
+ * The guest clears the bit with sync_test_and_clear_bit() when it scans,
+ * and counts one event per bit it cleared, so for a channel that stays
+ * offered the guest's count equals the host's.
+ *
+ * What races with a rescind: a round holds sim_lock while it looks at a
+ * channel's state and sets its bit, and a rescind changes the state and
+ * queues the RESCIND under sim_lock too.  So every bit a round set went
+ * in before the RESCIND was queued, while the channel was offered, and
+ * counts for that instance; after it the channel gets no bit.  Whether the
+ * guest takes such a late bit off its page before it unmaps the channel
+ * is the guest's business: if it does not, its count for the old instance
+ * is short, and it may hand the event to the next instance at that relid
+ * (which the host does not count), so counts compare only for channels
+ * that stayed offered.
+ *
+ * A round holds sim_lock (rounds are never longer than SIM_MAX_RELID
+ * channels and yield between channels); between rounds the work sleeps
+ * delay_us or, with delay_us 0, yields.  `stop`, module exit and the end
+ * of the connection stop it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpumask.h>
+#include <linux/ktime.h>
+#include <linux/mutex.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "sim.h"
+
+/**
+ * struct sim_events - the event source
+ * @ctl: serializes starting and stopping
+ * @work: the rounds, on sim_async_wq
+ * @wait: wakes the sleep between rounds when @stop is set
+ * @rounds: how many rounds the current run fires
+ * @cpu: the target CPU, or -1 for a random online CPU per event
+ * @delay_us: sleep between rounds
+ * @stop: end the run after the current round; lockless
+ * @active: a run is queued or running; lockless, cleared by @work
+ *
+ * @rounds, @cpu and @delay_us are written under @ctl while no run is
+ * active, before queue_work(), which orders them before @work reads them.
+ */
+struct sim_events {
+	struct mutex ctl;	/* see above */
+	struct work_struct work;
+	wait_queue_head_t wait;
+	u32 rounds;
+	int cpu;
+	u32 delay_us;
+	bool stop;
+	bool active;
+};
+
+static struct sim_events sim_ev;
+
+static unsigned int sim_event_cpu(int cpu)
+{
+	/* A CPU going offline now gives nr_cpu_ids: the event is dropped. */
+	if (cpu < 0)
+		return cpumask_nth(get_random_u32_below(num_online_cpus()),
+				   cpu_online_mask);
+	return cpu;
+}
+
+static void sim_event_fire(struct sim_chan *ch, int cpu)
+{
+	switch (sim_synic_signal(sim_event_cpu(cpu), ch->relid)) {
+	case SIM_EVENT_SET:
+		ch->events++;
+		sim_stat_inc(SIM_STAT_EVENTS_SET);
+		break;
+	case SIM_EVENT_COALESCED:
+		sim_stat_inc(SIM_STAT_EVENTS_COALESCED);
+		break;
+	case SIM_EVENT_OFF:
+		break;
+	}
+}
+
+/* One event for every channel the guest holds in the offered state. */
+static void sim_events_round(int cpu)
+{
+	struct sim_chan *ch;
+	u32 relid;
+
+	mutex_lock(&sim_lock);
+	for (relid = 1; relid <= SIM_MAX_RELID; relid++) {
+		ch = sim_chan_get(relid);
+		if (ch && ch->held && ch->state == SIM_CHAN_OFFERED) {
+			sim_event_fire(ch, cpu);
+			cond_resched();
+		}
+	}
+	mutex_unlock(&sim_lock);
+}
+
+static void sim_events_pause(u32 delay_us)
+{
+	if (!delay_us) {
+		cond_resched();
+		return;
+	}
+	/* Pairs with the wake_up() after setting @stop. */
+	wait_event_hrtimeout(sim_ev.wait, READ_ONCE(sim_ev.stop),
+			     ns_to_ktime((u64)delay_us * NSEC_PER_USEC));
+}
+
+static void sim_events_work(struct work_struct *work)
+{
+	u32 round;
+
+	for (round = 0; round < sim_ev.rounds && !READ_ONCE(sim_ev.stop);
+	     round++) {
+		sim_events_round(sim_ev.cpu);
+		sim_events_pause(sim_ev.delay_us);
+	}
+	/* Last: a new run may be started (and this work queued) from here. */
+	WRITE_ONCE(sim_ev.active, false);
+}
+
+/**
+ * sim_events_fire() - start firing events asynchronously
+ * @rounds: how many rounds, at least 1
+ * @cpu: a CPU that was online when checked, or -1 (a random online CPU for
+ *	every event)
+ * @delay_us: sleep between rounds, at most SIM_DELAY_US_MAX
+ *
+ * Context: process context, may sleep; not under sim_lock.
+ * Return: 0; -EBUSY while a run is active; -EINVAL for bad arguments.
+ */
+int sim_events_fire(u32 rounds, int cpu, u32 delay_us)
+{
+	int ret = 0;
+
+	if (!rounds || delay_us > SIM_DELAY_US_MAX || cpu < -1 ||
+	    (cpu >= 0 && ((unsigned int)cpu >= nr_cpu_ids || !cpu_online(cpu))))
+		return -EINVAL;
+	mutex_lock(&sim_ev.ctl);
+	if (READ_ONCE(sim_ev.active)) {
+		ret = -EBUSY;
+	} else {
+		sim_ev.rounds = rounds;
+		sim_ev.cpu = cpu;
+		sim_ev.delay_us = delay_us;
+		WRITE_ONCE(sim_ev.stop, false);
+		WRITE_ONCE(sim_ev.active, true);
+		queue_work(sim_async_wq, &sim_ev.work);
+	}
+	mutex_unlock(&sim_ev.ctl);
+	return ret;
+}
+
+/**
+ * sim_events_request_stop() - ask a run to end after its current round
+ *
+ * Does not wait: the caller may hold sim_lock, which a round takes.
+ *
+ * Context: any process context.
+ */
+void sim_events_request_stop(void)
+{
+	WRITE_ONCE(sim_ev.stop, true);
+	/* Pairs with wait_event_hrtimeout() in sim_events_pause(). */
+	wake_up(&sim_ev.wait);
+}
+
+/**
+ * sim_events_stop() - end a run and wait until it has ended
+ *
+ * When this returns no event of the run is set any more.
+ *
+ * Context: process context, may sleep; not under sim_lock.
+ */
+void sim_events_stop(void)
+{
+	mutex_lock(&sim_ev.ctl);
+	sim_events_request_stop();
+	flush_work(&sim_ev.work);
+	mutex_unlock(&sim_ev.ctl);
+}
+
+/**
+ * sim_events_active() - whether a run is active
+ *
+ * Context: any; a snapshot.
+ * Return: true from fire until the run ended.
+ */
+bool sim_events_active(void)
+{
+	return READ_ONCE(sim_ev.active);
+}
+
+/**
+ * sim_events_init() - the event source starts idle
+ *
+ * Context: module init.
+ */
+void sim_events_init(void)
+{
+	mutex_init(&sim_ev.ctl);
+	INIT_WORK(&sim_ev.work, sim_events_work);
+	init_waitqueue_head(&sim_ev.wait);
+}
+
+/**
+ * sim_events_exit() - stop a run and wait for it
+ *
+ * The control plane is gone, so nothing starts a new one.
+ *
+ * Context: module exit, may sleep.
+ */
+void sim_events_exit(void)
+{
+	sim_events_stop();
+	mutex_destroy(&sim_ev.ctl);
+}
