@@ -80,8 +80,8 @@ verify_config() {
 		fi
 	done < <(fragment_wants)
 	if [ ${#missing[@]} -gt 0 ]; then
-		echo "build-debug-kernel: options the fragment asks for but olddefconfig dropped" \
-		     "(missing dependencies?):" >&2
+		echo "build-debug-kernel: after olddefconfig these options do not have the value" \
+		     "$(basename "$FRAG") asks for (missing dependency, or selected by another):" >&2
 		printf '  %s\n' "${missing[@]}" >&2
 		exit 1
 	fi
@@ -106,10 +106,20 @@ build() {
 	say "built in $((SECONDS - t0)) s"
 }
 
+# One build at a time: a second caller waits, then finds the tree built.
+take_lock() {
+	exec 9>"$DK/.lock"
+	if ! flock -n 9; then
+		say "another build holds $DK/.lock; waiting"
+		flock 9
+	fi
+}
+
 main() {
 	local stamp
 	[ -f "$FRAG" ] || die "config fragment $FRAG missing"
 	mkdir -p "$DK"
+	take_lock
 	stamp=$(wanted_stamp)
 	if up_to_date "$stamp"; then
 		say "up to date ($SRC/arch/x86/boot/bzImage)"
