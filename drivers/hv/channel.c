@@ -579,6 +579,28 @@ static int vmbus_close_one(struct vmbus_channel *ch)
 	return ret;
 }
 
+/*
+ * An open sub-channel of @primary, with a reference so that its memory
+ * stays while it is closed outside the channel mutex (a rescinded one is
+ * destroyed as it closes), or NULL when none is open.
+ */
+static struct vmbus_chan *vmbus_open_subchannel_get(struct vmbus_channel *primary)
+{
+	struct vmbus_chan *found = NULL;
+	struct vmbus_channel *sc;
+
+	mutex_lock(&vmbus_conn.channel_mutex);
+	list_for_each_entry(sc, &primary->sc_list, sc_list) {
+		if (sc->state == CHANNEL_OPENED_STATE) {
+			found = to_vmbus_chan(sc);
+			kref_get(&found->ref);
+			break;
+		}
+	}
+	mutex_unlock(&vmbus_conn.channel_mutex);
+	return found;
+}
+
 /**
  * vmbus_disconnect_ring() - close a primary channel and its sub-channels
  * @channel: the primary channel
@@ -591,21 +613,16 @@ static int vmbus_close_one(struct vmbus_channel *ch)
  */
 int vmbus_disconnect_ring(struct vmbus_channel *channel)
 {
-	struct vmbus_channel *sc;
+	struct vmbus_chan *vc;
 
 	if (channel->primary_channel)
 		return -EINVAL;
-	mutex_lock(&vmbus_conn.channel_mutex);
-	list_for_each_entry(sc, &channel->sc_list, sc_list) {
-		if (sc->state != CHANNEL_OPENED_STATE)
-			continue;
-		/* Closing waits for the host: not under the channel mutex. */
-		mutex_unlock(&vmbus_conn.channel_mutex);
-		vmbus_close_one(sc);
-		vmbus_free_ring(sc);
-		mutex_lock(&vmbus_conn.channel_mutex);
+	/* Closing waits for the host, so it cannot hold the channel mutex. */
+	while ((vc = vmbus_open_subchannel_get(channel))) {
+		vmbus_close_one(&vc->ch);
+		vmbus_free_ring(&vc->ch);
+		vmbus_chan_put(vc);
 	}
-	mutex_unlock(&vmbus_conn.channel_mutex);
 	return vmbus_close_one(channel);
 }
 

@@ -142,6 +142,9 @@ static void vmbus_on_event(struct tasklet_struct *t)
 		cb(ch->channel_callback_context);
 		if (ch->callback_mode != HV_CALL_BATCHED || !ch->inbound.ring_buffer)
 			return;
+		/* A broken ring's indices mean nothing: do not spin on them. */
+		if (test_bit(VMBUS_CHAN_BROKEN, &to_vmbus_chan(ch)->flags))
+			return;
 		if (!hv_end_read(&ch->inbound))
 			return;
 		hv_begin_read(&ch->inbound);
@@ -519,12 +522,21 @@ bad:
  * @primary_channel: the primary channel
  * @sc_cr_cb: called, in process context, for each sub-channel offered
  *
- * Context: any.
+ * Sub-channels offered before the call are on @primary_channel->sc_list.
+ *
+ * Context: process context, may sleep.
  */
 void vmbus_set_sc_create_callback(struct vmbus_channel *primary_channel,
 				  void (*sc_cr_cb)(struct vmbus_channel *new_sc))
 {
+	/*
+	 * Under the lock vmbus_add_subchannel() holds while it lists a
+	 * sub-channel and reads the callback: a driver that sets the callback
+	 * and then walks sc_list sees every sub-channel at least once.
+	 */
+	mutex_lock(&vmbus_conn.channel_mutex);
 	primary_channel->sc_creation_callback = sc_cr_cb;
+	mutex_unlock(&vmbus_conn.channel_mutex);
 }
 
 /**

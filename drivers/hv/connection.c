@@ -42,8 +42,9 @@ int vmbus_conn_pages_alloc(void)
 		vmbus_conn_pages_free();
 		return -ENOMEM;
 	}
-	c->send_int_page = c->int_page;
-	c->recv_int_page = c->int_page + PAGE_SIZE / 2;
+	/* The receive half first, the send half second. */
+	c->recv_int_page = c->int_page;
+	c->send_int_page = c->int_page + PAGE_SIZE / 2;
 	return 0;
 }
 
