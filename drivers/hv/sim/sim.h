@@ -61,6 +61,13 @@ enum sim_limits {
 };
 
 /*
+ * The status of a GPADL_CREATED, OPENCHANNEL_RESULT or
+ * MODIFYCHANNEL_RESPONSE the host refuses with: STATUS_UNSUCCESSFUL, as
+ * Windows hosts answer.
+ */
+enum { SIM_STATUS_FAIL = 0xc0000001 };
+
+/*
  * The SynIC message type the host writes into the slot for every VMBus
  * message.  The guest only tests it against HVMSG_NONE; 1 is what Linux
  * guests pass to HvPostMessage for VMBus messages too.
@@ -76,6 +83,8 @@ enum { SIM_HVMSG_VMBUS = 1 };
  * @eom_delay_us: upper bound of the random delay of a delivery after EOM
  * @unload_delay_ms: delay of UNLOAD_RESPONSE
  * @unload_respond: 0 = never answer UNLOAD
+ * @open_status: status of every OPENCHANNEL_RESULT; non-zero refuses
+ * @open_early_packet: 1 = a packet and an event precede OPENCHANNEL_RESULT
  *
  * Written by the control plane with WRITE_ONCE(), read with READ_ONCE() at
  * the point each takes effect; no lock.
@@ -88,6 +97,8 @@ struct sim_modes {
 	u32 eom_delay_us;
 	u32 unload_delay_ms;
 	u32 unload_respond;
+	u32 open_status;
+	u32 open_early_packet;
 };
 
 extern struct sim_modes sim_modes;
@@ -130,6 +141,13 @@ enum sim_stat {
 	SIM_STAT_RELIDS_RELEASED,
 	SIM_STAT_OFFERS,
 	SIM_STAT_BURSTS_DONE,
+	SIM_STAT_SIGNALS,
+	SIM_STAT_MODIFYCHANNELS,
+	SIM_STAT_PACKETS_IN,
+	SIM_STAT_PACKETS_OUT,
+	SIM_STAT_RING_SPURIOUS,
+	SIM_STAT_RING_MISSED,
+	SIM_STAT_RING_ERRORS,
 	SIM_STAT_COUNT
 };
 
@@ -207,9 +225,11 @@ struct sim_device;
  * @held: offered to the guest in this connection and not released; a
  *	rescinded record always has it
  * @reoffer: a sub-channel to offer again once the guest released it
- * @events: 0 -> 1 transitions of its event flag since its last offer
+ * @events: 0 -> 1 transitions of its event flag since its last offer;
+ *	atomic, because the ring work of an open channel counts its events
+ *	without sim_lock (the record outlives the open channel)
  *
- * All under sim_lock.
+ * All else under sim_lock.
  */
 struct sim_chan {
 	struct sim_device *dev;
@@ -218,7 +238,7 @@ struct sim_chan {
 	enum sim_chan_state state;
 	bool held;
 	bool reoffer;
-	u64 events;
+	atomic64_t events;
 };
 
 /**
@@ -283,6 +303,39 @@ u32 sim_proto_conn_id(void);
 unsigned int sim_proto_contact_cpu(void);
 void sim_proto_init(void);
 void sim_proto_exit(void);
+
+/* sim_gpadl.c: all under sim_lock */
+struct sim_gpadl;
+
+void sim_gpadl_header(const void *data, u32 size, u32 conn_id);
+void sim_gpadl_body(const void *data, u32 size, u32 conn_id);
+void sim_gpadl_teardown(const void *data, u32 size, u32 conn_id);
+struct sim_gpadl *sim_gpadl_find(u32 handle);
+struct sim_gpadl *sim_gpadl_ready(u32 handle, u32 relid);
+u32 sim_gpadl_pages(const struct sim_gpadl *g);
+void sim_gpadl_get(struct sim_gpadl *g);
+void sim_gpadl_put(u32 handle);
+void *sim_gpadl_map_ring(const struct sim_gpadl *g, u32 first, u32 n);
+void sim_gpadl_rescind(u32 relid);
+void sim_gpadl_destroy_all(void);
+
+/* sim_ring.c */
+enum sim_corrupt {
+	SIM_CORRUPT_WRITE_INDEX,	/* write_index beyond the ring */
+	SIM_CORRUPT_LEN,		/* a packet longer than the data */
+};
+
+void sim_ring_open(const void *data, u32 size, u32 conn_id);
+void sim_ring_close_msg(const void *data, u32 size, u32 conn_id);
+void sim_ring_modify(const void *data, u32 size, u32 conn_id);
+void sim_ring_close(u32 relid);
+void sim_ring_rescind(u32 relid);
+void sim_ring_disconnect(void);
+void sim_ring_conn_id_set(u32 relid, bool held);
+u64 sim_ring_signal(u32 conn_id);
+int sim_ring_corrupt(u32 relid, enum sim_corrupt how);
+void sim_ring_show(struct seq_file *m);
+void sim_ring_reset_stats(void);
 
 /* sim_event.c */
 int sim_events_fire(u32 rounds, int cpu, u32 delay_us);

@@ -47,6 +47,10 @@ static const struct sim_mode sim_mode_table[] = {
 	  0, 60 * MSEC_PER_SEC },
 	{ "unload_respond", &sim_modes.unload_respond, SIM_MODE_DECIMAL,
 	  0, 1 },
+	{ "open_status", &sim_modes.open_status, SIM_MODE_DECIMAL,
+	  0, U32_MAX },
+	{ "open_early_packet", &sim_modes.open_early_packet, SIM_MODE_DECIMAL,
+	  0, 1 },
 };
 
 enum {
@@ -469,7 +473,8 @@ static int sim_events_set_show(struct seq_file *m, void *unused)
 	for (relid = 1; relid <= SIM_MAX_RELID; relid++) {
 		ch = sim_chan_get(relid);
 		if (ch)
-			seq_printf(m, "%u %llu\n", relid, ch->events);
+			seq_printf(m, "%u %lld\n", relid,
+				   atomic64_read(&ch->events));
 	}
 	mutex_unlock(&sim_lock);
 	return 0;
@@ -486,6 +491,62 @@ static const struct file_operations sim_events_set_fops = {
 	.owner		= THIS_MODULE,
 	.open		= sim_events_set_open,
 	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+static int sim_channels_show(struct seq_file *m, void *unused)
+{
+	sim_ring_show(m);
+	return 0;
+}
+
+static int sim_channels_open(struct inode *inode, struct file *file)
+{
+	/* A line is at most 5 + 11 + 7 * 21 bytes. */
+	return single_open_size(file, sim_channels_show, NULL,
+				(SIM_MAX_RELID + 1) * 176);
+}
+
+/* corrupt <relid> write_index|len */
+static int sim_channels_cmd(char *cmd)
+{
+	char *words[SIM_CMD_WORDS];
+	unsigned int n = sim_cmd_split(cmd, words);
+	enum sim_corrupt how;
+	u32 relid;
+
+	if (n != 3 || strcmp(words[0], "corrupt") ||
+	    kstrtou32(words[1], 10, &relid))
+		return -EINVAL;
+	if (!strcmp(words[2], "write_index"))
+		how = SIM_CORRUPT_WRITE_INDEX;
+	else if (!strcmp(words[2], "len"))
+		how = SIM_CORRUPT_LEN;
+	else
+		return -EINVAL;
+	return sim_ring_corrupt(relid, how);
+}
+
+static ssize_t sim_channels_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	char buf[SIM_CMD_MAX], *cmd;
+	ssize_t ret;
+
+	ret = sim_copy_cmd(buf, sizeof(buf), ubuf, count, &cmd);
+	if (!ret)
+		ret = sim_channels_cmd(cmd);
+	if (ret == -EINVAL)
+		pr_warn_ratelimited("channels: invalid command\n");
+	return ret ? ret : count;
+}
+
+static const struct file_operations sim_channels_fops = {
+	.owner		= THIS_MODULE,
+	.open		= sim_channels_open,
+	.read		= seq_read,
+	.write		= sim_channels_write,
 	.llseek		= seq_lseek,
 	.release	= single_release,
 };
@@ -510,6 +571,7 @@ void sim_debugfs_init(void)
 	debugfs_create_file("events", 0200, dir, NULL, &sim_events_fops);
 	debugfs_create_file("events_set", 0444, dir, NULL,
 			    &sim_events_set_fops);
+	debugfs_create_file("channels", 0644, dir, NULL, &sim_channels_fops);
 	debugfs_create_file("stats", 0444, dir, NULL, &sim_stats_fops);
 	debugfs_create_file("msg_in", 0444, dir, NULL, &sim_msg_in_fops);
 	debugfs_create_file("msg_out", 0444, dir, NULL, &sim_msg_out_fops);

@@ -80,7 +80,7 @@ static void sim_event_fire(struct sim_chan *ch, int cpu)
 {
 	switch (sim_synic_signal(sim_event_cpu(cpu), ch->relid)) {
 	case SIM_EVENT_SET:
-		ch->events++;
+		atomic64_inc(&ch->events);
 		sim_stat_inc(SIM_STAT_EVENTS_SET);
 		break;
 	case SIM_EVENT_COALESCED:

@@ -30,6 +30,8 @@ struct sim_modes sim_modes = {
 	.eom_delay_us		= 0,
 	.unload_delay_ms	= 0,
 	.unload_respond		= 1,
+	.open_status		= 0,
+	.open_early_packet	= 0,
 };
 
 const u32 sim_versions[] = {
@@ -45,10 +47,12 @@ struct workqueue_struct *sim_async_wq;
 
 static u64 sim_hv_signal_event(u32 connection_id, u16 flag)
 {
-	/* No channel can be open yet: no connection id takes events. */
-	sim_guest_error("signal_event on connection id %u: no channel\n",
-			connection_id);
-	return HV_STATUS_INVALID_CONNECTION_ID;
+	/* Flag numbers are for event ports with several flags: VMBus uses 0. */
+	if (flag) {
+		sim_guest_error("signal_event with flag %u\n", flag);
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+	return sim_ring_signal(connection_id);
 }
 
 static int sim_hv_synic_enable(unsigned int cpu,

@@ -120,7 +120,8 @@ static void sim_offer(struct sim_chan *ch)
 	if (ret)
 		return;
 	ch->held = true;
-	ch->events = 0;
+	atomic64_set(&ch->events, 0);
+	sim_ring_conn_id_set(ch->relid, true);
 	sim_stat_inc(SIM_STAT_OFFERS);
 }
 
@@ -196,6 +197,7 @@ static void sim_chan_gone(struct sim_chan *ch)
 	bool reoffer = ch->reoffer;
 	int ret;
 
+	sim_ring_conn_id_set(ch->relid, false);
 	sim_chan_free(ch);
 	if (reoffer && dev->in_table) {
 		ret = sim_dev_readd_sub(dev, sub_index);
@@ -221,6 +223,8 @@ static void sim_chan_rescind(struct sim_chan *ch, bool dup)
 		return;
 	}
 	ch->state = SIM_CHAN_RESCINDED;
+	/* Rings and GPADLs go first; pending creates are answered. */
+	sim_ring_rescind(ch->relid);
 	sim_stat_inc(SIM_STAT_RESCINDS);
 	sim_send_rescind(ch->relid);
 	if (dup)
@@ -271,6 +275,8 @@ static void sim_disconnect(void)
 	u32 relid;
 
 	lockdep_assert_held(&sim_lock);
+	/* The host closes every channel and GPADL (HOST.md 4). */
+	sim_ring_disconnect();
 	sim_conn.connected = false;
 	sim_conn.offering = false;
 	WRITE_ONCE(sim_conn.version, 0);
@@ -488,13 +494,31 @@ static const struct sim_handler sim_handlers[CHANNELMSG_COUNT] = {
 		.handle = sim_unload, .from_guest = true,
 		.min_size = sizeof(struct vmbus_channel_message_header),
 	},
-	SIM_GUEST_MSG(CHANNELMSG_OPENCHANNEL),
-	SIM_GUEST_MSG(CHANNELMSG_CLOSECHANNEL),
-	SIM_GUEST_MSG(CHANNELMSG_GPADL_HEADER),
-	SIM_GUEST_MSG(CHANNELMSG_GPADL_BODY),
-	SIM_GUEST_MSG(CHANNELMSG_GPADL_TEARDOWN),
+	[CHANNELMSG_OPENCHANNEL] = {
+		.handle = sim_ring_open, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_open_channel),
+	},
+	[CHANNELMSG_CLOSECHANNEL] = {
+		.handle = sim_ring_close_msg, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_close_channel),
+	},
+	[CHANNELMSG_GPADL_HEADER] = {
+		.handle = sim_gpadl_header, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_gpadl_header),
+	},
+	[CHANNELMSG_GPADL_BODY] = {
+		.handle = sim_gpadl_body, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_gpadl_body),
+	},
+	[CHANNELMSG_GPADL_TEARDOWN] = {
+		.handle = sim_gpadl_teardown, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_gpadl_teardown),
+	},
+	[CHANNELMSG_MODIFYCHANNEL] = {
+		.handle = sim_ring_modify, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_modifychannel),
+	},
 	SIM_GUEST_MSG(CHANNELMSG_TL_CONNECT_REQUEST),
-	SIM_GUEST_MSG(CHANNELMSG_MODIFYCHANNEL),
 };
 
 static_assert(ARRAY_SIZE(sim_handlers) == CHANNELMSG_COUNT);
@@ -750,6 +774,8 @@ void sim_proto_exit(void)
 {
 	cancel_delayed_work_sync(&sim_conn.unload_work);
 	mutex_lock(&sim_lock);
+	/* A guest that never got an UNLOAD_RESPONSE left channels open. */
+	sim_ring_disconnect();
 	sim_dev_destroy_all();
 	mutex_unlock(&sim_lock);
 }

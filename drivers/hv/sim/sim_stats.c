@@ -44,6 +44,13 @@ static const char * const sim_stat_names[SIM_STAT_COUNT] = {
 	[SIM_STAT_RELIDS_RELEASED]	= "relids_released",
 	[SIM_STAT_OFFERS]		= "offers",
 	[SIM_STAT_BURSTS_DONE]		= "bursts_done",
+	[SIM_STAT_SIGNALS]		= "signals",
+	[SIM_STAT_MODIFYCHANNELS]	= "modifychannels",
+	[SIM_STAT_PACKETS_IN]		= "packets_in",
+	[SIM_STAT_PACKETS_OUT]		= "packets_out",
+	[SIM_STAT_RING_SPURIOUS]	= "ring_spurious_signals",
+	[SIM_STAT_RING_MISSED]		= "ring_missed_signals",
+	[SIM_STAT_RING_ERRORS]		= "ring_errors",
 };
 
 /* The CHANNELMSG_ suffixes; the last entry counts types out of range. */
@@ -288,6 +295,7 @@ void sim_stats_reset(void)
 		sim_log_clear(i);
 	}
 	sim_synic_reset_stats();
+	sim_ring_reset_stats();
 }
 
 /**
