@@ -12,7 +12,7 @@ mkdir -p "$obj" "$out"
 rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 	--include '/Kbuild' --include '/drivers/***' --include '/include/***' \
 	--include '/tools/' --include '/tools/testing/' --include '/tools/testing/vmbus/' \
-	--include '/tools/testing/vmbus/drv/***' \
+	--include '/tools/testing/vmbus/drv/***' --include '/tools/testing/vmbus/echo/***' \
 	--exclude '*' "$repo/" "$obj/"
 log=$obj/build.log
 if ! make -C "$kdir" M="$obj" W=1 KCFLAGS=-Werror ${KBUILD_EXTRA:-} \

@@ -9,7 +9,7 @@ status=0
 
 kernel_files() {
 	(cd "$repo" && git ls-files -co --exclude-standard -- 'drivers/*.[ch]' 'include/*.h' \
-		'tools/testing/vmbus/drv/*.[ch]')
+		'tools/testing/vmbus/drv/*.[ch]' 'tools/testing/vmbus/echo/*.[ch]')
 }
 
 # The sparse build is an ordinary module build with C=2; build-modules.sh

@@ -2,6 +2,7 @@
 /*
  * Helpers shared by the vmbus selftests; see vmbus_util.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -492,12 +493,41 @@ bool vm_wait_until(bool (*done)(void *arg), void *arg, unsigned int timeout_ms,
 	return false;
 }
 
+bool vm_wait(const struct vm_wait *w, const char *fmt, ...)
+{
+	uint64_t start = vm_now_ms(), next = w->progress_ms, elapsed;
+	char what[256];
+	va_list ap;
+
+	for (;;) {
+		if (w->done(w->arg))
+			return true;
+		elapsed = vm_now_ms() - start;
+		if (elapsed >= w->timeout_ms)
+			break;
+		if (w->progress && w->progress_ms && elapsed >= next) {
+			w->progress(w->arg, elapsed);
+			next = elapsed + w->progress_ms;
+		}
+		vm_sleep_ms(w->poll_ms ? w->poll_ms : VM_POLL_MS);
+	}
+	if (w->progress)
+		w->progress(w->arg, vm_now_ms() - start);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	tap_diag("timed out after %u ms waiting for %s", w->timeout_ms, what);
+	return false;
+}
+
 /* ---- kernel log ---------------------------------------------------------- */
 
 struct kmsg_scan {
 	uint64_t from;		/* first sequence number of interest */
 	const char *text;	/* NULL: only find the end */
+	const char *also;	/* NULL, or a second text the line must hold */
 	bool whole_line;
+	unsigned int show;	/* print the first @show matches */
 	int count;
 	uint64_t next;		/* one past the last record seen */
 	bool any;
@@ -505,6 +535,8 @@ struct kmsg_scan {
 
 static bool kmsg_matches(const struct kmsg_scan *s, const char *msg)
 {
+	if (s->also && !strstr(msg, s->also))
+		return false;
 	return s->whole_line ? !strcmp(msg, s->text) : !!strstr(msg, s->text);
 }
 
@@ -528,8 +560,9 @@ static int kmsg_record(struct kmsg_scan *s, char *rec)
 	}
 	s->any = true;
 	s->next = seq + 1;
-	if (s->text && seq >= s->from && kmsg_matches(s, msg))
-		s->count++;
+	if (s->text && seq >= s->from && kmsg_matches(s, msg) &&
+	    (unsigned int)++s->count <= s->show)
+		tap_diag("kernel log: %s", msg);
 	return 0;
 }
 
@@ -581,6 +614,17 @@ int vm_kmsg_count(const struct vm_kmsg_mark *mark, const char *text, bool whole_
 {
 	struct kmsg_scan s = {
 		.from = mark->next_seq, .text = text, .whole_line = whole_line,
+	};
+	int err = kmsg_scan(&s);
+
+	return err ? err : s.count;
+}
+
+int vm_kmsg_grep(const struct vm_kmsg_mark *mark, const char *text,
+		 const char *also, unsigned int show)
+{
+	struct kmsg_scan s = {
+		.from = mark->next_seq, .text = text, .also = also, .show = show,
 	};
 	int err = kmsg_scan(&s);
 
@@ -884,27 +928,488 @@ int vm_sim_devices_clear(void)
 	return vm_write(VM_SIM, "devices", "clear");
 }
 
-/* Re-adds the devices found at setup (their relids may differ). */
+/* Sub-channel lines of @instance in the saved list (Issue 3 format). */
+static unsigned int saved_subchannels(const char *instance)
+{
+	char *copy = strdup(sim.devices), *line, *save, class[64], inst[64];
+	unsigned int relid, sub, n = 0;
+
+	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		n += sscanf(line, "%u %63s %63s %u", &relid, class, inst, &sub) == 4 &&
+		     sub && !strcmp(inst, instance);
+	free(copy);
+	return n;
+}
+
+/*
+ * Re-adds the devices found at setup (their relids may differ): lines
+ * `relid class instance`, or `relid class instance sub_index state`, where
+ * a primary brings its sub-channels back and a rescinded one stays away.
+ */
 static bool sim_restore_devices(void)
 {
-	char *line, *save, class[64], instance[64];
+	char *line, *save, class[64], instance[64], state[16];
 	bool ok = !vm_sim_devices_clear();
-	unsigned int relid;
+	unsigned int relid, sub, nsub;
+	int n;
 
 	if (!sim.devices)
 		return ok;
 	for (line = strtok_r(sim.devices, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%u %63s %63s", &relid, class, instance) != 3) {
+		n = sscanf(line, "%u %63s %63s %u %15s", &relid, class, instance,
+			   &sub, state);
+		if (n != 3 && n != 5) {
 			ok = tap_expect(false, "cannot parse saved device line '%s'",
 					line);
 			continue;
 		}
-		ok &= !vm_write(VM_SIM, "devices", "add %s %s", class, instance);
+		if (n == 5 && (sub || strcmp(state, "offered")))
+			continue;
+		nsub = n == 5 ? saved_subchannels(instance) : 0;
+		if (nsub)
+			ok &= !vm_write(VM_SIM, "devices", "add %s %s %u", class,
+					instance, nsub);
+		else
+			ok &= !vm_write(VM_SIM, "devices", "add %s %s", class,
+					instance);
 	}
 	free(sim.devices);
 	sim.devices = NULL;
 	return ok;
+}
+
+/* ---- simulated host: the device table, events_set ----------------------- */
+
+static bool guid_valid(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	if (strlen(s) != VM_GUID_LEN)
+		return false;
+	for (i = 0; i < VM_GUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!s[i] || !strchr(hex, s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int sim_dev_parse_line(const char *line, struct vm_sim_dev *d,
+			      unsigned int lineno)
+{
+	char class[64], instance[64], state[16];
+	int end = 0, n;
+
+	n = sscanf(line, "%u %63s %63s %u %15s%n", &d->relid, class, instance,
+		   &d->sub, state, &end);
+	if (n == 3) {
+		tap_diag("vmbus_sim/devices line %u: '%s' has no sub_index and "
+			 "state: the simulator lacks the Issue 3 format `relid "
+			 "class instance sub_index state`", lineno, line);
+		return -EINVAL;
+	}
+	if (n != 5 || line[end] || !d->relid || d->relid > VM_MAX_RELID ||
+	    !guid_valid(class) || !guid_valid(instance) ||
+	    (strcmp(state, "offered") && strcmp(state, "rescinded"))) {
+		tap_diag("vmbus_sim/devices line %u: not `relid class instance "
+			 "sub_index offered|rescinded`: '%s'", lineno, line);
+		return -EINVAL;
+	}
+	d->offered = !strcmp(state, "offered");
+	strcpy(d->class_id, class);
+	strcpy(d->instance, instance);
+	return 0;
+}
+
+int vm_sim_devices_parse(const char *text, struct vm_sim_devs *devs)
+{
+	char *copy = strdup(text), *line, *save;
+	size_t lines = 1;
+	const char *p;
+	int err = 0;
+
+	devs->count = 0;
+	for (p = text; *p; p++)
+		lines += *p == '\n';
+	devs->dev = calloc(lines, sizeof(*devs->dev));
+	if (!copy || !devs->dev) {
+		free(copy);
+		vm_sim_devices_free(devs);
+		return -ENOMEM;
+	}
+	for (line = strtok_r(copy, "\n", &save); line && !err;
+	     line = strtok_r(NULL, "\n", &save)) {
+		err = sim_dev_parse_line(line, &devs->dev[devs->count],
+					 devs->count + 1);
+		devs->count += !err;
+	}
+	free(copy);
+	if (err)
+		vm_sim_devices_free(devs);
+	return err;
+}
+
+int vm_sim_devices_load(struct vm_sim_devs *devs)
+{
+	char *text = vm_read(VM_SIM, "devices");
+	int err;
+
+	devs->count = 0;
+	devs->dev = NULL;
+	if (!text)
+		return -EIO;
+	err = vm_sim_devices_parse(text, devs);
+	free(text);
+	return err;
+}
+
+void vm_sim_devices_free(struct vm_sim_devs *devs)
+{
+	free(devs->dev);
+	devs->dev = NULL;
+	devs->count = 0;
+}
+
+/* The line of @instance's channel @sub (0: the primary), or NULL. */
+const struct vm_sim_dev *vm_sim_devices_find(const struct vm_sim_devs *devs,
+					     const char *instance, unsigned int sub)
+{
+	size_t i;
+
+	for (i = 0; i < devs->count; i++)
+		if (devs->dev[i].sub == sub &&
+		    !strcmp(devs->dev[i].instance, instance))
+			return &devs->dev[i];
+	return NULL;
+}
+
+/* Offered primaries: the devices the guest should show. */
+size_t vm_sim_devices_primaries(const struct vm_sim_devs *devs)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < devs->count; i++)
+		n += !devs->dev[i].sub && devs->dev[i].offered;
+	return n;
+}
+
+/* One command to the `devices` file (add, rescind, reoffer, burst, ...). */
+int vm_sim_devices_cmd(const char *fmt, ...)
+{
+	char cmd[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return vm_write(VM_SIM, "devices", "%s", cmd);
+}
+
+int vm_sim_events_set_load(uint64_t count[VM_MAX_RELID + 1])
+{
+	char *text = vm_read(VM_SIM, "events_set"), *line, *save;
+	unsigned int lineno = 0, relid;
+	uint64_t n;
+	int end, err = 0;
+
+	memset(count, 0, sizeof(*count) * (VM_MAX_RELID + 1));
+	if (!text)
+		return -EIO;
+	for (line = strtok_r(text, "\n", &save); line && !err;
+	     line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		end = 0;
+		if (sscanf(line, "%u %" SCNu64 "%n", &relid, &n, &end) != 2 ||
+		    line[end] || !relid || relid > VM_MAX_RELID) {
+			tap_diag("vmbus_sim/events_set line %u: not `relid count`: "
+				 "'%s'", lineno, line);
+			err = -EINVAL;
+			break;
+		}
+		count[relid] = n;
+	}
+	free(text);
+	return err;
+}
+
+/* ---- the guest's sysfs -------------------------------------------------- */
+
+/* A small file into @buf, the trailing newline dropped; -errno with a diagnostic. */
+int vm_read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		tap_diag("cannot open %s: %s", path, strerror(errno));
+		return err;
+	}
+	do {
+		n = read(fd, buf, len - 1);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		err = -errno;
+		tap_diag("cannot read %s: %s", path, strerror(errno));
+		n = 0;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return err;
+}
+
+int vm_read_u64(const char *path, uint64_t *value)
+{
+	char buf[64];
+	int err = vm_read_text(path, buf, sizeof(buf));
+
+	if (err)
+		return err;
+	if (parse_value(buf, value)) {
+		tap_diag("%s: '%s' is not a number", path, buf);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One write() of @text; -errno, and no diagnostic (the caller may expect it). */
+int vm_write_errno(const char *path, const char *text)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != strlen(text))
+		err = -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
+}
+
+/* Entries of a directory, without . and ..; -errno. */
+int vm_dir_count(const char *path)
+{
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(dir);
+	return n;
+}
+
+/* Devices on the vmbus bus; 0 when the bus is gone (hv_vmbus unloaded). */
+int vm_vmbus_device_count(void)
+{
+	int n = vm_dir_count(VM_VMBUS_DEVICES);
+
+	return n == -ENOENT ? 0 : n;
+}
+
+struct dev_count_wait {
+	unsigned int want;
+	int last;
+};
+
+static bool dev_count_reached(void *arg)
+{
+	struct dev_count_wait *w = arg;
+
+	w->last = vm_vmbus_device_count();
+	return w->last == (int)w->want;
+}
+
+static void dev_count_progress(void *arg, uint64_t elapsed_ms)
+{
+	struct dev_count_wait *w = arg;
+
+	tap_diag("%s: %d entries after %" PRIu64 " ms (waiting for %u)",
+		 VM_VMBUS_DEVICES, w->last, elapsed_ms, w->want);
+}
+
+/* Waits until the bus shows exactly @want devices. */
+bool vm_wait_vmbus_devices(unsigned int want, unsigned int timeout_ms)
+{
+	struct dev_count_wait dw = { .want = want };
+	struct vm_wait w = {
+		.done = dev_count_reached, .progress = dev_count_progress,
+		.arg = &dw, .timeout_ms = timeout_ms, .poll_ms = 100,
+		.progress_ms = 30000,
+	};
+
+	return vm_wait(&w, "%u entries in %s", want, VM_VMBUS_DEVICES);
+}
+
+/* channels/<relid>/<attr> of device @instance, a number. */
+int vm_chan_read(const char *instance, unsigned int relid, const char *attr,
+		 uint64_t *value)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s/channels/%u/%s", VM_VMBUS_DEVICES,
+		 instance, relid, attr);
+	return vm_read_u64(path, value);
+}
+
+/*
+ * `vmbus:` and the GUID's 16 bytes in memory order, as the kernel prints
+ * %*phN of a guid_t: the first three fields are little-endian, so their
+ * bytes are reversed against the text; the last 8 bytes are in text order.
+ */
+void vm_guid_modalias(const char *guid, char *buf, size_t len)
+{
+	/* Text offset of memory byte i (the kernel's guid_index, times 2). */
+	static const unsigned char text_pos[16] = {
+		6, 4, 2, 0, 11, 9, 16, 14, 19, 21, 24, 26, 28, 30, 32, 34,
+	};
+	size_t used = snprintf(buf, len, "vmbus:");
+	int i;
+
+	for (i = 0; i < 16 && used + 2 < len; i++, used += 2)
+		snprintf(buf + used, len - used, "%.2s", guid + text_pos[i]);
+}
+
+struct dev_attr_want {
+	const char *attr;
+	char want[80];
+};
+
+static bool expect_attr(const char *dir, const struct dev_attr_want *a)
+{
+	char path[320], got[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, a->attr);
+	if (vm_read_text(path, got, sizeof(got)))
+		return false;
+	return tap_expect(!strcmp(got, a->want), "%s: expected '%s', got '%s'",
+			  path, a->want, got);
+}
+
+/* Is `r:c` of channel_vp_mapping a channel of the device, with its cpu? */
+static bool expect_vp_line(const struct vm_sim_devs *devs,
+			   const struct vm_sim_dev *primary, const char *dir,
+			   const char *line, bool *seen)
+{
+	unsigned int relid, cpu;
+	uint64_t chan_cpu;
+	size_t i;
+	int end = 0;
+
+	if (sscanf(line, "%u:%u%n", &relid, &cpu, &end) != 2 || line[end])
+		return tap_expect(false, "%s/channel_vp_mapping: line '%s' is not "
+				  "`relid:cpu`", dir, line);
+	for (i = 0; i < devs->count; i++) {
+		const struct vm_sim_dev *d = &devs->dev[i];
+
+		if (d->relid == relid && !strcmp(d->instance, primary->instance))
+			break;
+	}
+	if (!tap_expect(i < devs->count && !seen[i], "%s/channel_vp_mapping: "
+			"relid %u is %s", dir, relid, i < devs->count ?
+			"listed twice" : "not a channel the host offered for it"))
+		return false;
+	seen[i] = true;
+	if (vm_chan_read(primary->instance, relid, "cpu", &chan_cpu))
+		return false;
+	return tap_expect(chan_cpu == cpu, "%s/channel_vp_mapping: '%s', but "
+			  "channels/%u/cpu is %" PRIu64, dir, line, relid, chan_cpu);
+}
+
+static bool expect_vp_mapping(const struct vm_sim_devs *devs,
+			      const struct vm_sim_dev *primary, const char *dir)
+{
+	char path[320], text[4096], *line, *save;
+	bool *seen = calloc(devs->count, sizeof(*seen)), ok = true;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/channel_vp_mapping", dir);
+	if (!seen || vm_read_text(path, text, sizeof(text))) {
+		free(seen);
+		return false;
+	}
+	for (line = strtok_r(text, "\n", &save); line && ok;
+	     line = strtok_r(NULL, "\n", &save))
+		ok = expect_vp_line(devs, primary, dir, line, seen);
+	for (i = 0; i < devs->count && ok; i++)
+		if (!strcmp(devs->dev[i].instance, primary->instance))
+			ok = tap_expect(seen[i], "%s/channel_vp_mapping has no line "
+					"for relid %u", dir, devs->dev[i].relid);
+	free(seen);
+	return ok;
+}
+
+/* channels/<relid>/ of each of the device's channels, with its subchannel_id. */
+static bool expect_channel_dirs(const struct vm_sim_devs *devs,
+				const struct vm_sim_dev *primary, const char *dir)
+{
+	char path[320];
+	uint64_t sub;
+	size_t i;
+	int n;
+
+	for (i = 0; i < devs->count; i++) {
+		const struct vm_sim_dev *d = &devs->dev[i];
+
+		if (strcmp(d->instance, primary->instance))
+			continue;
+		if (vm_chan_read(d->instance, d->relid, "subchannel_id", &sub) ||
+		    !tap_expect(sub == d->sub, "%s/channels/%u/subchannel_id: "
+				"expected %u, got %" PRIu64, dir, d->relid, d->sub, sub))
+			return false;
+	}
+	snprintf(path, sizeof(path), "%s/channels", dir);
+	n = vm_dir_count(path);
+	for (i = 0; i < devs->count; i++)
+		n -= !strcmp(devs->dev[i].instance, primary->instance);
+	return tap_expect(n == 0, "%s: %d more entries than the host has channels "
+			  "for the device", path, n);
+}
+
+/*
+ * The guest's view of one device the host offers: the attributes of
+ * INTERFACES.md (Issue 3) and channels/<relid>/ for the primary and every
+ * sub-channel @devs lists for the instance.
+ */
+bool vm_expect_vmbus_device(const struct vm_sim_devs *devs,
+			    const struct vm_sim_dev *primary)
+{
+	struct dev_attr_want want[] = {
+		{ .attr = "id" }, { .attr = "class_id" }, { .attr = "device_id" },
+		{ .attr = "modalias" }, { .attr = "vendor", .want = "0x1414" },
+	};
+	char dir[256];
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/%s", VM_VMBUS_DEVICES, primary->instance);
+	if (!tap_expect(vm_exists(dir), "%s is missing (relid %u)", dir,
+			primary->relid))
+		return false;
+	snprintf(want[0].want, sizeof(want[0].want), "%u", primary->relid);
+	snprintf(want[1].want, sizeof(want[1].want), "{%s}", primary->class_id);
+	snprintf(want[2].want, sizeof(want[2].want), "{%s}", primary->instance);
+	vm_guid_modalias(primary->class_id, want[3].want, sizeof(want[3].want));
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!expect_attr(dir, &want[i]))
+			return false;
+	return expect_vp_mapping(devs, primary, dir) &&
+	       expect_channel_dirs(devs, primary, dir);
 }
 
 /* ---- kmemleak -------------------------------------------------------------- */
@@ -1042,6 +1547,9 @@ bool vm_teardown(void)
 	bool ok = true;
 
 	sim.teardown_done = true;
+	/* A client of hv_vmbus (driver_bind_test) keeps it from unloading. */
+	if (vm_module_loaded("vmbus_test_drv"))
+		ok &= !vm_rmmod("vmbus_test_drv", VM_RMMOD_MS);
 	if (vm_module_loaded("hv_vmbus"))
 		ok &= !vm_rmmod("hv_vmbus", VM_RMMOD_MS);
 	ok &= sim_restore_modes();
@@ -1049,4 +1557,308 @@ bool vm_teardown(void)
 	ok &= tap_expect(!vm_module_loaded("hv_vmbus"), "hv_vmbus still loaded");
 	ok &= tap_expect(vm_module_loaded("vmbus_sim"), "vmbus_sim not loaded");
 	return ok;
+}
+
+/* ---- echo traffic (vmbus_echo_drv) ------------------------------------------ */
+
+#include <sys/utsname.h>
+
+static void echo_path(char *buf, size_t len, const char *instance, const char *file)
+{
+	const char *root = getenv("VMBUS_DEBUGFS_ROOT");
+
+	snprintf(buf, len, "%s/vmbus_echo/%s/%s", root ? root : "/sys/kernel/debug",
+		 instance, file);
+}
+
+int vm_echo_run_start(const char *instance, const char *cmd)
+{
+	char path[512];
+	pid_t pid;
+	int err;
+
+	echo_path(path, sizeof(path), instance, "run");
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		tap_diag("cannot fork for `%s` > %s: %s", cmd, path, strerror(errno));
+		return err;
+	}
+	if (pid == 0)
+		_exit(-vm_write_errno(path, cmd) & 0xff);
+	return pid;
+}
+
+int vm_echo_run_wait(int pid, const char *cmd, unsigned int timeout_ms)
+{
+	uint64_t start = vm_now_ms();
+	int status, err;
+
+	err = reap(pid, timeout_ms, &status);
+	if (err == -ETIMEDOUT) {
+		tap_diag("`%s` > run: the write has not returned after %u ms", cmd,
+			 timeout_ms);
+		kill(pid, SIGKILL);
+		reap(pid, VM_RMMOD_MS, &status);
+		return -ETIMEDOUT;
+	}
+	if (err) {
+		tap_diag("waiting for `%s` > run: %s", cmd, strerror(-err));
+		return err;
+	}
+	if (!WIFEXITED(status)) {
+		tap_diag("`%s` > run: writer killed by signal %d", cmd, WTERMSIG(status));
+		return -EINTR;
+	}
+	err = -WEXITSTATUS(status);
+	if (err)
+		tap_diag("`%s` > run: write failed after %" PRIu64 " ms: %s", cmd,
+			 vm_now_ms() - start, strerror(-err));
+	return err;
+}
+
+int vm_echo_run(const char *instance, const char *cmd, unsigned int timeout_ms)
+{
+	int pid = vm_echo_run_start(instance, cmd);
+
+	return pid < 0 ? pid : vm_echo_run_wait(pid, cmd, timeout_ms);
+}
+
+static int echo_result_line(const char *line, struct vm_echo_result *r)
+{
+	struct vm_echo_chan c = { 0 };
+	char name[32];
+
+	if (sscanf(line, "elapsed_ns %" SCNu64, &r->elapsed_ns) == 1)
+		return 0;
+	if (sscanf(line, "%31s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, name,
+		   &c.sent, &c.received, &c.bad, &c.out_of_order) != 5)
+		return -EINVAL;
+	if (!strcmp(name, "total")) {
+		r->total = c;
+		return 0;
+	}
+	if (sscanf(name, "%u", &c.relid) != 1 || !c.relid || r->nchans == VM_ECHO_MAX_CHANS)
+		return -EINVAL;
+	r->chan[r->nchans++] = c;
+	return 0;
+}
+
+bool vm_echo_result_exists(const char *instance)
+{
+	char path[512];
+
+	echo_path(path, sizeof(path), instance, "result");
+	return vm_exists(path);
+}
+
+int vm_echo_result_load(const char *instance, struct vm_echo_result *r)
+{
+	char path[512], *text, *line, *save;
+	int err = 0;
+
+	memset(r, 0, sizeof(*r));
+	echo_path(path, sizeof(path), instance, "result");
+	text = vm_read_file(path);
+	if (!text)
+		return -EIO;
+	for (line = strtok_r(text, "\n", &save); line && !err;
+	     line = strtok_r(NULL, "\n", &save)) {
+		err = echo_result_line(line, r);
+		if (err)
+			tap_diag("%s: cannot parse '%s'", path, line);
+	}
+	free(text);
+	return err;
+}
+
+bool vm_echo_expect_clean(const struct vm_echo_result *r, uint64_t want_total)
+{
+	uint64_t sum = 0;
+	bool ok = true;
+	unsigned int i;
+
+	for (i = 0; i < r->nchans; i++) {
+		const struct vm_echo_chan *c = &r->chan[i];
+
+		sum += c->sent;
+		ok &= tap_expect(c->sent && c->received == c->sent && !c->bad &&
+				 !c->out_of_order, "relid %u: sent %" PRIu64
+				 " received %" PRIu64 " bad %" PRIu64 " out_of_order %"
+				 PRIu64 " (want sent > 0, received == sent, 0, 0)",
+				 c->relid, c->sent, c->received, c->bad, c->out_of_order);
+	}
+	ok &= tap_expect_eq("echo result: packets sent over all channels", want_total, sum);
+	ok &= tap_expect_eq("echo result: total line, sent", want_total, r->total.sent);
+	ok &= tap_expect_eq("echo result: total line, received", want_total,
+			    r->total.received);
+	return ok;
+}
+
+uint64_t vm_param_u64(const char *name, uint64_t dflt)
+{
+	char *env = getenv(name), *cmdline, *p, key[64];
+	uint64_t v = dflt;
+
+	if (env)
+		return strtoull(env, NULL, 0);
+	cmdline = vm_read_file("/proc/cmdline");
+	snprintf(key, sizeof(key), "%s=", name);
+	p = cmdline ? strstr(cmdline, key) : NULL;
+	if (p)
+		v = strtoull(p + strlen(key), NULL, 0);
+	free(cmdline);
+	return v;
+}
+
+bool vm_dist_kernel(void)
+{
+	struct utsname u;
+	size_t n;
+
+	if (uname(&u))
+		return false;
+	n = strlen(u.release);
+	return n > 6 && !strcmp(u.release + n - 6, "-amd64");
+}
+
+static bool echo_atexit_done;
+
+static void echo_unload_at_exit(void)
+{
+	if (vm_module_loaded(VM_ECHO_DRV))
+		vm_echo_unload();
+}
+
+struct echo_chans_wait {
+	const char *instance;
+	unsigned int want, got;
+};
+
+static bool echo_chans_open(void *arg)
+{
+	struct echo_chans_wait *w = arg;
+	struct vm_echo_result r;
+
+	if (!vm_echo_result_exists(w->instance) ||
+	    vm_echo_result_load(w->instance, &r))
+		return false;
+	w->got = r.nchans;
+	return r.nchans == w->want;
+}
+
+/* What the host received and sent, for a channel that did not open. */
+static void echo_dump_sim(void)
+{
+	static const char *const files[] = { "msg_in", "msg_out" };
+	char *text, *line, *save;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		text = vm_read(VM_SIM, files[i]);
+		for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save))
+			tap_diag("vmbus_sim/%s: %s", files[i], line);
+		free(text);
+	}
+}
+
+bool vm_echo_load(const char *const instances[], unsigned int n, unsigned int nsub)
+{
+	struct echo_chans_wait w = { .want = 1 + nsub };
+	unsigned int i;
+
+	if (!echo_atexit_done) {
+		/* Registered after vm_setup()'s handler, so it runs before it. */
+		atexit(echo_unload_at_exit);
+		echo_atexit_done = true;
+	}
+	for (i = 0; i < n; i++)
+		if (vm_write(VM_SIM, "devices", "add %s %s %u", VM_TEST_CLASS,
+			     instances[i], nsub))
+			return false;
+	if (vm_sim_set("version_ceiling", "5.3") || !vm_guest_load(VM_MODPROBE_MS) ||
+	    !vm_wait_vmbus_devices(n, VM_MODPROBE_MS))
+		return false;
+	if (!tap_expect(!vm_modprobe(VM_ECHO_DRV, VM_MODPROBE_MS), "`modprobe %s`: "
+			"expected exit status 0", VM_ECHO_DRV))
+		return false;
+	for (i = 0; i < n; i++) {
+		w.instance = instances[i];
+		if (!vm_wait_until(echo_chans_open, &w, VM_MODPROBE_MS,
+				   "vmbus_echo/%s/result listing %u open channels",
+				   instances[i], w.want)) {
+			tap_diag("vmbus_echo/%s/result lists %u channels", instances[i],
+				 w.got);
+			echo_dump_sim();
+			return false;
+		}
+	}
+	return true;
+}
+
+bool vm_echo_unload(void)
+{
+	return tap_expect(!vm_rmmod(VM_ECHO_DRV, VM_RMMOD_MS), "`rmmod %s`: expected "
+			  "exit status 0", VM_ECHO_DRV);
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int vm_chan_relids(const char *instance, unsigned int *relid, unsigned int max)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	char path[512];
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/%s/channels", VM_VMBUS_DEVICES, instance);
+	dir = opendir(path);
+	if (!dir) {
+		tap_diag("cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while ((de = readdir(dir)) && n < max)
+		if (sscanf(de->d_name, "%u", &relid[n]) == 1)
+			n++;
+	closedir(dir);
+	qsort(relid, n, sizeof(*relid), cmp_uint);
+	return n;
+}
+
+int vm_chan_set_cpu(const char *instance, unsigned int relid, const char *cpu)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s/channels/%u/cpu", VM_VMBUS_DEVICES, instance,
+		 relid);
+	return vm_write_errno(path, cpu);
+}
+
+int vm_sim_chan_load(unsigned int relid, struct vm_sim_chan *c)
+{
+	char *text = vm_read(VM_SIM, "channels"), *line, *save;
+	int err = -ENOENT;
+
+	if (!text)
+		return -EIO;
+	for (line = strtok_r(text, "\n", &save); line && err == -ENOENT;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%u %u %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+			   " %" SCNu64 " %" SCNu64 " %" SCNu64, &c->relid, &c->target_vp,
+			   &c->pkts_in, &c->pkts_out, &c->bytes_in, &c->bytes_out,
+			   &c->spurious, &c->missed, &c->errors) == 9 && c->relid == relid)
+			err = 0;
+	}
+	free(text);
+	if (err)
+		tap_diag("vmbus_sim/channels: no line for relid %u", relid);
+	return err;
 }

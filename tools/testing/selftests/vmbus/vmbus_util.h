@@ -100,6 +100,22 @@ void vm_sleep_ms(unsigned int ms);
 bool vm_wait_until(bool (*done)(void *arg), void *arg, unsigned int timeout_ms,
 		   const char *fmt, ...) VM_PRINTF(4, 5);
 
+/*
+ * A long wait: @done is polled every @poll_ms (0: VM_POLL_MS), and every
+ * @progress_ms (0: never) @progress prints how far it got, so that a slow
+ * kernel shows where the time goes.
+ */
+struct vm_wait {
+	bool (*done)(void *arg);
+	void (*progress)(void *arg, uint64_t elapsed_ms);
+	void *arg;
+	unsigned int timeout_ms;
+	unsigned int poll_ms;
+	unsigned int progress_ms;
+};
+
+bool vm_wait(const struct vm_wait *w, const char *fmt, ...) VM_PRINTF(2, 3);
+
 /* Kernel log (/dev/kmsg): count lines logged after a mark. */
 struct vm_kmsg_mark {
 	uint64_t next_seq;	/* first record that counts */
@@ -111,6 +127,12 @@ bool vm_expect_kmsg(const struct vm_kmsg_mark *mark, const char *text,
 		    bool whole_line, int want);
 bool vm_expect_version_lines(const struct vm_kmsg_mark *mark,
 			     const char *version, int want);
+/*
+ * Lines after @mark that contain @text and, unless NULL, @also; the first
+ * @show of them are printed as diagnostics.  -errno as vm_kmsg_count().
+ */
+int vm_kmsg_grep(const struct vm_kmsg_mark *mark, const char *text,
+		 const char *also, unsigned int show);
 
 /* Message logs: `<seq> <type> <size> <crc32>` per line. */
 struct vm_msg {
@@ -148,11 +170,124 @@ int vm_sim_reset_stats(void);
 int vm_sim_devices_add_test(unsigned int count);
 int vm_sim_devices_clear(void);
 
+/*
+ * Simulated host devices (INTERFACES.md, Issue 3): `devices` lists one line
+ * per relid the host knows, `relid class instance sub_index state`.
+ */
+enum {
+	VM_MAX_RELID	= 2047,
+	VM_GUID_LEN	= 36,	/* xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx */
+};
+
+/* Class GUID of the sim's test echo device (`devices add_test`). */
+#define VM_TEST_CLASS "14d57429-963f-4abd-9c40-c2eae445a6cd"
+
+struct vm_sim_dev {
+	unsigned int relid;
+	unsigned int sub;		/* sub_channel_index, 0 for a primary */
+	bool offered;			/* state `offered`; else `rescinded` */
+	char class_id[VM_GUID_LEN + 1];
+	char instance[VM_GUID_LEN + 1];
+};
+
+struct vm_sim_devs {
+	size_t count;
+	struct vm_sim_dev *dev;
+};
+
+int vm_sim_devices_parse(const char *text, struct vm_sim_devs *devs);
+int vm_sim_devices_load(struct vm_sim_devs *devs);
+void vm_sim_devices_free(struct vm_sim_devs *devs);
+const struct vm_sim_dev *vm_sim_devices_find(const struct vm_sim_devs *devs,
+					     const char *instance, unsigned int sub);
+size_t vm_sim_devices_primaries(const struct vm_sim_devs *devs);
+int vm_sim_devices_cmd(const char *fmt, ...) VM_PRINTF(1, 2);
+/* `events_set`: count[relid] for relids 1..VM_MAX_RELID, 0 where not listed. */
+int vm_sim_events_set_load(uint64_t count[VM_MAX_RELID + 1]);
+
+/* The guest's sysfs: /sys/bus/vmbus/. */
+#define VM_VMBUS_DEVICES "/sys/bus/vmbus/devices"
+#define VM_VMBUS_DRIVERS "/sys/bus/vmbus/drivers"
+
+int vm_read_text(const char *path, char *buf, size_t len);
+int vm_read_u64(const char *path, uint64_t *value);
+int vm_write_errno(const char *path, const char *text);
+int vm_dir_count(const char *path);
+int vm_vmbus_device_count(void);
+bool vm_wait_vmbus_devices(unsigned int want, unsigned int timeout_ms);
+int vm_chan_read(const char *instance, unsigned int relid, const char *attr,
+		 uint64_t *value);
+void vm_guid_modalias(const char *guid, char *buf, size_t len);
+bool vm_expect_vmbus_device(const struct vm_sim_devs *devs,
+			    const struct vm_sim_dev *primary);
+
 /* kmemleak: VM_SKIP (reason in *why) where the kernel has none. */
 enum vm_verdict vm_kmemleak_check(const char **why);
 
 /* Test life cycle. */
 void vm_setup(void);
 bool vm_teardown(void);
+
+/*
+ * Echo traffic (vmbus_echo_drv, tools/testing/vmbus/echo/): its debugfs
+ * directory per device, <debugfs>/vmbus_echo/<instance>/{run,result}.
+ */
+#define VM_ECHO_DRV "vmbus_echo_drv"
+
+enum { VM_ECHO_MAX_CHANS = 64 };
+
+struct vm_echo_chan {
+	unsigned int relid;	/* 0 on the total line */
+	uint64_t sent, received, bad, out_of_order;
+};
+
+struct vm_echo_result {
+	unsigned int nchans;
+	struct vm_echo_chan chan[VM_ECHO_MAX_CHANS];
+	struct vm_echo_chan total;
+	uint64_t elapsed_ns;
+};
+
+/*
+ * Writes @cmd to the device's `run` file in a child process and waits up to
+ * @timeout_ms for the write to return: 0, -errno of the write, or
+ * -ETIMEDOUT (the child is then killed; ETIMEDOUT from the driver itself
+ * comes back as -ETIMEDOUT too, with a diagnostic telling them apart).
+ */
+int vm_echo_run(const char *instance, const char *cmd, unsigned int timeout_ms);
+/* Starts the same write without waiting: the child's pid, or -errno. */
+int vm_echo_run_start(const char *instance, const char *cmd);
+/* Waits for a child of vm_echo_run_start(): as vm_echo_run(). */
+int vm_echo_run_wait(int pid, const char *cmd, unsigned int timeout_ms);
+int vm_echo_result_load(const char *instance, struct vm_echo_result *r);
+/* The device's result file exists (the driver is bound to it). */
+bool vm_echo_result_exists(const char *instance);
+/* Every channel: received == sent, no bad, none out of order; sent > 0. */
+bool vm_echo_expect_clean(const struct vm_echo_result *r, uint64_t want_total);
+/* Test parameter: $name from the environment or name=N on /proc/cmdline. */
+uint64_t vm_param_u64(const char *name, uint64_t dflt);
+/* True on Debian's own kernel (release ends in -amd64), not the debug one. */
+bool vm_dist_kernel(void);
+
+/*
+ * Adds one echo device per @instances entry with @nsub sub-channels each,
+ * loads hv_vmbus and vmbus_echo_drv and waits until every device's result
+ * file lists 1 + @nsub open channels.  vmbus_echo_drv is unloaded at exit
+ * before the teardown of vm_setup() runs (it holds hv_vmbus).
+ */
+bool vm_echo_load(const char *const instances[], unsigned int n, unsigned int nsub);
+bool vm_echo_unload(void);
+/* Relids under /sys/bus/vmbus/devices/<instance>/channels/, sorted; count or -errno. */
+int vm_chan_relids(const char *instance, unsigned int *relid, unsigned int max);
+/* Writes channels/<relid>/cpu: 0 or -errno of the write. */
+int vm_chan_set_cpu(const char *instance, unsigned int relid, const char *cpu);
+/* `channels` of the sim: `relid target_vp pkts_in pkts_out bytes_in bytes_out
+ * spurious_signals missed_signals errors`. */
+struct vm_sim_chan {
+	unsigned int relid, target_vp;
+	uint64_t pkts_in, pkts_out, bytes_in, bytes_out, spurious, missed, errors;
+};
+
+int vm_sim_chan_load(unsigned int relid, struct vm_sim_chan *c);
 
 #endif

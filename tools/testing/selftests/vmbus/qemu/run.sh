@@ -10,13 +10,18 @@
 #          TAP is complete, the kernel log scan is clean and QEMU did not
 #          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default 300 s).
 #   run:   a demo for a human; console shown live; exit with QEMU's status.
-# Output under build/qemu/<kernel>/: console.log, tap.txt, dmesg.txt.
+# Output under build/qemu/<kernel>/: console.log, tap.txt, dmesg.txt, and
+# artifacts/: every block a test printed between `===ARTIFACT <name> BEGIN===`
+# and `===ARTIFACT <name> END===` (base64; the lines may carry `# ` TAP
+# prefixes), decoded into artifacts/<name>.  In check mode every executable
+# qemu/post/*.sh then runs with the artifacts directory as its argument; a
+# failing one fails the run.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../../../../.." && pwd)
 
-KERNEL='' MODE='' MODULES='' TESTS='' TIMEOUT='' EXTRA=''
+KERNEL='' MODE='' MODULES='' TESTS='' TIMEOUT='' EXTRA='' ARTIFACTS=''
 TEST_TIMEOUT=${VMBUS_TEST_TIMEOUT:-300}
 IMAGE='' MODTREE='' KVER='' MEM=1G
 OUT='' CONSOLE=''
@@ -145,6 +150,67 @@ extract_logs() {
 	fi
 }
 
+# Prints the name of every complete artifact block in FILE and writes its
+# base64 body to DIR/<name>.b64; the first complete block of a name wins
+# (the console has the TAP twice).  Names: [A-Za-z0-9_.-], not starting
+# with a dot.  An unfinished block is reported on stderr as `incomplete NAME`.
+artifact_blocks() {
+	awk -v dir="$2" '
+		function strip(l) { while (substr(l, 1, 2) == "# ") l = substr(l, 3); return l }
+		{ line = strip($0) }
+		line ~ /^===ARTIFACT [A-Za-z0-9_][A-Za-z0-9_.-]* BEGIN===$/ {
+			name = line; sub(/^===ARTIFACT /, "", name); sub(/ BEGIN===$/, "", name)
+			if (cur != "") print "incomplete " cur > "/dev/stderr"
+			cur = (name in done) ? "" : name
+			if (cur != "") { file = dir "/" cur ".b64"; printf "" > file }
+			next
+		}
+		cur != "" && line == "===ARTIFACT " cur " END===" {
+			close(file); done[cur] = 1; print cur; cur = ""; next
+		}
+		cur != "" { print line > file }
+		END { if (cur != "") print "incomplete " cur > "/dev/stderr" }' "$1"
+}
+
+# Decodes every artifact of the TAP into $ARTIFACTS; problems go to PROBLEMS.
+extract_artifacts() {
+	local name bad
+	rm -rf "$ARTIFACTS"
+	mkdir -p "$ARTIFACTS"
+	for bad in $(artifact_blocks "$OUT/tap.txt" "$ARTIFACTS" 2>&1 >/dev/null |
+		     sed -n 's/^incomplete //p'); do
+		PROBLEMS+=("artifact $bad: no END marker (the test stopped while printing it)")
+	done
+	for name in $(artifact_blocks "$OUT/tap.txt" "$ARTIFACTS" 2>/dev/null); do
+		if base64 -d "$ARTIFACTS/$name.b64" >"$ARTIFACTS/$name" 2>/dev/null; then
+			say "artifact $name: $(stat -c %s "$ARTIFACTS/$name") bytes in $ARTIFACTS"
+		else
+			PROBLEMS+=("artifact $name: not valid base64")
+		fi
+		rm -f "$ARTIFACTS/$name.b64"
+	done
+}
+
+# Every executable qemu/post/*.sh, with the artifacts directory; its output
+# is shown, and a non-zero exit fails the run.
+post_checks() {
+	local hook name rc log
+	for hook in "$HERE"/post/*.sh; do
+		if [ ! -f "$hook" ] || [ ! -x "$hook" ]; then continue; fi
+		name=$(basename "$hook")
+		log=$OUT/post-${name%.sh}.log
+		rc=0
+		"$hook" "$ARTIFACTS" >"$log" 2>&1 || rc=$?
+		sed "s/^/    $name | /" "$log"
+		if [ "$rc" -eq 0 ]; then
+			say "post check $name: PASS"
+		else
+			say "post check $name: FAIL (exit status $rc)"
+			PROBLEMS+=("post check $name failed (log: $log)")
+		fi
+	done
+}
+
 count() { grep -cE "$1" "$OUT/tap.txt" || true; }
 
 # Sets PASSED FAILED SKIPPED and appends to PROBLEMS.
@@ -181,6 +247,8 @@ verdict() {
 	extract_logs
 	check_tap
 	"$HERE/logscan.sh" "$OUT/dmesg.txt" || PROBLEMS+=("the kernel log scan found problems")
+	extract_artifacts
+	post_checks
 	echo "# $KERNEL: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 	echo "$PASSED passed, $FAILED failed"
 	if [ ${#PROBLEMS[@]} -eq 0 ]; then
@@ -199,8 +267,9 @@ main() {
 	resolve_kernel
 	OUT=$REPO/build/qemu/$KERNEL
 	CONSOLE=$OUT/console.log
+	ARTIFACTS=$OUT/artifacts
 	mkdir -p "$OUT"
-	rm -f "$CONSOLE" "$OUT/tap.txt" "$OUT/dmesg.txt"
+	rm -rf "$CONSOLE" "$OUT/tap.txt" "$OUT/dmesg.txt" "$ARTIFACTS" "$OUT"/post-*.log
 	make_initramfs
 	boot
 	if [ "$MODE" = run ]; then

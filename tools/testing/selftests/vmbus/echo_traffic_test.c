@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * echo_traffic_test: bulk and ping-pong traffic through the sim's echo
+ * device, a primary and 7 sub-channels spread over the CPUs.
+ *
+ * vmbus_echo_drv sends packets of mixed sizes round-robin over the 8
+ * channels and checks that every echo came back once, intact and in order
+ * per channel.  The host's counters must agree: it read every packet and
+ * wrote every echo (per channel, too), and saw no missed signal, no ring
+ * error and no guest error.
+ *
+ * Parameters (environment or kernel command line): vmbus_echo_count, the
+ * bulk packet count (default 1000000 on Debian's kernel, 100000 on the
+ * debug kernel), vmbus_echo_pingpong (default 2000).
+ *
+ * Sim modes: version_ceiling 5.3, one echo device with 7 sub-channels.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmbus_util.h"
+
+#define INSTANCE	"6b0c6f2e-4a11-4d25-9e51-0e3c5d7a0001"
+
+enum {
+	NSUB		= 7,
+	NCHANS		= NSUB + 1,
+	MIN_SIZE	= 16,
+	MAX_SIZE	= 16384,
+	PINGPONG_SIZE	= 1024,
+	/* Generous: under TCG a bulk packet costs well under 1 ms. */
+	MS_PER_PACKET	= 1,
+	RUN_SLACK_MS	= 60000,
+};
+
+static unsigned int relids[NCHANS];
+static uint64_t bulk_count, pingpong_count;
+
+static bool load(void)
+{
+	const char *const inst[] = { INSTANCE };
+	int n;
+
+	if (!vm_echo_load(inst, 1, NSUB))
+		return false;
+	n = vm_chan_relids(INSTANCE, relids, NCHANS + 1);
+	return tap_expect(n == NCHANS, "%s/%s/channels: expected %u channels, got %d",
+			  VM_VMBUS_DEVICES, INSTANCE, NCHANS, n);
+}
+
+/* Channel i to CPU i % online CPUs; read back through sysfs and the host. */
+static bool retarget(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct vm_sim_chan sc;
+	char cpu[24];
+	uint64_t got;
+	bool ok = true;
+	int i, err;
+
+	tap_diag("%ld CPUs online", cpus);
+	for (i = 0; i < NCHANS; i++) {
+		snprintf(cpu, sizeof(cpu), "%ld", i % cpus);
+		err = vm_chan_set_cpu(INSTANCE, relids[i], cpu);
+		ok &= tap_expect(!err, "channels/%u/cpu <- %s: %s", relids[i], cpu,
+				 err ? strerror(-err) : "ok");
+		ok &= !vm_chan_read(INSTANCE, relids[i], "cpu", &got) &&
+		      tap_expect_eq("channels/<relid>/cpu read back", i % cpus, got);
+		ok &= !vm_sim_chan_load(relids[i], &sc) &&
+		      tap_expect_eq("vmbus_sim/channels target_vp", i % cpus, sc.target_vp);
+	}
+	return ok;
+}
+
+static bool sim_clean(const char *what)
+{
+	struct vm_stats st;
+	uint64_t spurious = 0;
+
+	if (vm_stats_load(VM_SIM, "stats", &st))
+		return false;
+	vm_stat_get(&st, "ring_spurious_signals", &spurious);
+	tap_diag("%s: host saw %" PRIu64 " spurious signals", what, spurious);
+	return vm_expect_stat(&st, "ring_missed_signals", 0) &
+	       vm_expect_stat(&st, "ring_errors", 0) &
+	       vm_expect_stat(&st, "guest_errors", 0);
+}
+
+/* The host's per-channel and total packet counts match the driver's. */
+static bool host_counts(const struct vm_echo_result *r, uint64_t total)
+{
+	struct vm_sim_chan sc;
+	struct vm_stats st;
+	bool ok = true;
+	unsigned int i;
+
+	for (i = 0; i < r->nchans; i++) {
+		if (vm_sim_chan_load(r->chan[i].relid, &sc))
+			return false;
+		ok &= tap_expect(sc.pkts_in == r->chan[i].sent &&
+				 sc.pkts_out == r->chan[i].sent && !sc.errors &&
+				 !sc.missed, "vmbus_sim/channels relid %u: pkts_in %"
+				 PRIu64 " pkts_out %" PRIu64 " missed %" PRIu64 " errors %"
+				 PRIu64 "; the guest sent %" PRIu64, sc.relid, sc.pkts_in,
+				 sc.pkts_out, sc.missed, sc.errors, r->chan[i].sent);
+	}
+	if (vm_stats_load(VM_SIM, "stats", &st))
+		return false;
+	return ok & vm_expect_stat(&st, "packets_in", total) &
+	       vm_expect_stat(&st, "packets_out", total);
+}
+
+static uint64_t run_timeout_ms(uint64_t count)
+{
+	return count * MS_PER_PACKET + RUN_SLACK_MS;
+}
+
+static bool traffic(const char *kind, uint64_t count, const char *cmd)
+{
+	struct vm_echo_result r;
+	double secs;
+	int err;
+
+	if (vm_sim_reset_stats())
+		return false;
+	err = vm_echo_run(INSTANCE, cmd, run_timeout_ms(count));
+	if (vm_echo_result_load(INSTANCE, &r))
+		return false;
+	secs = r.elapsed_ns / 1e9;
+	tap_diag("%s: %" PRIu64 " packets over %u channels in %.2f s: %.0f packets/s",
+		 kind, r.total.received, r.nchans, secs,
+		 secs > 0 ? r.total.received / secs : 0);
+	return tap_expect(!err, "`%s` > run: expected success, got %s", cmd,
+			  strerror(-err)) &
+	       tap_expect_eq("channels used", NCHANS, r.nchans) &
+	       vm_echo_expect_clean(&r, count) & host_counts(&r, count) &
+	       sim_clean(kind);
+}
+
+static bool bulk(void)
+{
+	char cmd[80];
+
+	snprintf(cmd, sizeof(cmd), "bulk %" PRIu64 " %u %u", bulk_count, MIN_SIZE,
+		 MAX_SIZE);
+	return traffic("bulk", bulk_count, cmd);
+}
+
+static bool pingpong(void)
+{
+	char cmd[80];
+
+	snprintf(cmd, sizeof(cmd), "pingpong %" PRIu64 " %u", pingpong_count,
+		 PINGPONG_SIZE);
+	return traffic("pingpong", pingpong_count, cmd);
+}
+
+static bool unload(void)
+{
+	return vm_echo_unload() & vm_guest_unload();
+}
+
+int main(void)
+{
+	tap_init();
+	vm_setup();
+	bulk_count = vm_param_u64("vmbus_echo_count", vm_dist_kernel() ? 1000000 : 100000);
+	pingpong_count = vm_param_u64("vmbus_echo_pingpong", 2000);
+	tap_diag("bulk count %" PRIu64 " (%s kernel), pingpong count %" PRIu64,
+		 bulk_count, vm_dist_kernel() ? "dist" : "debug", pingpong_count);
+	tap_plan(6);
+	tap_ok(load(), "echo device with %u sub-channels: %u channels open", NSUB, NCHANS);
+	tap_ok(retarget(), "%u channels retargeted across the CPUs", NCHANS);
+	tap_ok(bulk(), "bulk: %" PRIu64 " packets of %u..%u bytes echoed intact, in order",
+	       bulk_count, MIN_SIZE, MAX_SIZE);
+	tap_ok(pingpong(), "pingpong: %" PRIu64 " round trips of %u bytes", pingpong_count,
+	       PINGPONG_SIZE);
+	tap_ok(unload(), "rmmod %s and hv_vmbus", VM_ECHO_DRV);
+	tap_ok(vm_teardown(), "teardown: sim modes and devices restored");
+	tap_finish();
+}
