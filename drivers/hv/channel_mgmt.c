@@ -211,6 +211,14 @@ vmbus_find_primary(const struct vmbus_channel_offer_channel *offer)
 	return NULL;
 }
 
+/* Rescinded, unmapped, RELID_RELEASED not sent yet. */
+static bool vmbus_relid_rescinded(u32 relid)
+{
+	lockdep_assert_held(&vmbus_conn.channel_mutex);
+	return relid && relid <= VMBUS_MAX_RELID &&
+	       test_bit(relid, vmbus_conn.rescinded);
+}
+
 /*
  * Host-written fields of an offer that the guest relies on.  Returns a
  * reason for the log, or NULL if the offer is acceptable.
@@ -226,6 +234,8 @@ vmbus_offer_invalid(const struct vmbus_channel_offer_channel *offer)
 		return "monitor id out of range";
 	if (vmbus_relid_get(relid))
 		return "relid already in use";
+	if (vmbus_relid_rescinded(relid))
+		return "relid not released yet";
 	if (!offer->offer.sub_channel_index && !is_hvsock_offer(offer) &&
 	    vmbus_find_primary(offer))
 		return "duplicate instance";
@@ -334,6 +344,9 @@ static void vmbus_chan_destroy(struct vmbus_chan *vc, bool release_relid)
 	list_del_init(&vc->node);
 	if (ch->primary_channel)
 		list_del_init(&ch->sc_list);
+	/* From RELID_RELEASED on, the host may offer the relid again. */
+	if (vc->rescinded)
+		clear_bit(ch->offermsg.child_relid, vmbus_conn.rescinded);
 	mutex_unlock(&vmbus_conn.channel_mutex);
 	if (release_relid && !vc->released && READ_ONCE(vmbus_conn.version))
 		vmbus_send_relid_released(ch->offermsg.child_relid);
@@ -383,10 +396,12 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 
 	mutex_lock(&vmbus_conn.channel_mutex);
 	ch = vmbus_relid_get(msg->child_relid);
-	if (!ch)
-		why = "unknown relid";
-	else if (to_vmbus_chan(ch)->rescinded)
+	if (ch && to_vmbus_chan(ch)->rescinded)
 		why = "duplicate rescind";
+	else if (!ch && vmbus_relid_rescinded(msg->child_relid))
+		why = "duplicate rescind";	/* already unmapped, not released */
+	else if (!ch)
+		why = "unknown relid";
 	if (why) {
 		mutex_unlock(&vmbus_conn.channel_mutex);
 		vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
@@ -396,6 +411,7 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 	}
 	vc = to_vmbus_chan(ch);
 	vc->rescinded = true;
+	set_bit(msg->child_relid, vmbus_conn.rescinded);
 	/* The ISR stops delivering, waiters see the rescind. */
 	WRITE_ONCE(ch->rescind, true);
 	complete_all(&ch->rescind_event);

@@ -576,8 +576,12 @@ void vmbus_relid_unpublish(struct vmbus_channel *ch)
 	if (mapped)
 		RCU_INIT_POINTER(vmbus_conn.relid_map[relid], NULL);
 	mutex_unlock(&vmbus_conn.channel_mutex);
-	/* Every ISR that loaded @ch from the map has returned after this. */
-	synchronize_rcu();
+	/*
+	 * Every ISR that loaded @ch from the map has returned after this.
+	 * Expedited: rescinds come in bursts (a host tearing down thousands of
+	 * channels) and each waits here on the ordered offer queue.
+	 */
+	synchronize_rcu_expedited();
 	/* Another channel's latch (after a relid move) is not ours to drop. */
 	if (mapped)
 		clear_bit(relid, vmbus_conn.event_latch);

@@ -195,6 +195,9 @@ static inline u32 vmbus_ver_minor(u32 version)
  * @relid_map: relid -> channel, read by the ISR under RCU
  * @event_latch: events that arrived for a relid with no channel mapped;
  *	delivered when a channel is published at that relid
+ * @rescinded: relids rescinded but not yet released (RELID_RELEASED not
+ *	sent); under @channel_mutex.  A second rescind of one is a duplicate,
+ *	also after the channel left the relid map
  * @msg_wq: runs the per-CPU message works
  * @offer_wq: ordered; adds and removes primary channels (drivers probe)
  * @subchan_wq: ordered; adds and removes sub-channels
@@ -216,6 +219,7 @@ struct vmbus_conn {
 	struct list_head channels;
 	struct vmbus_channel __rcu *relid_map[VMBUS_MAX_RELID + 1];
 	DECLARE_BITMAP(event_latch, VMBUS_MAX_RELID + 1);
+	DECLARE_BITMAP(rescinded, VMBUS_MAX_RELID + 1);
 	struct workqueue_struct *msg_wq;
 	struct workqueue_struct *offer_wq;
 	struct workqueue_struct *subchan_wq;
