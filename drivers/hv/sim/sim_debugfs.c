@@ -75,6 +75,21 @@ static ssize_t sim_copy_cmd(char *buf, size_t size, const char __user *ubuf,
 	return 0;
 }
 
+/* Copy a command written to @file from user space and run it. */
+static ssize_t sim_run_cmd(const char __user *ubuf, size_t count,
+			   int (*handler)(char *cmd), const char *file)
+{
+	char buf[SIM_CMD_MAX], *cmd;
+	ssize_t ret;
+
+	ret = sim_copy_cmd(buf, sizeof(buf), ubuf, count, &cmd);
+	if (!ret)
+		ret = handler(cmd);
+	if (ret == -EINVAL)
+		pr_warn_ratelimited("%s: invalid command\n", file);
+	return ret ? ret : count;
+}
+
 static bool sim_status_valid(u32 status)
 {
 	return status == HV_STATUS_INSUFFICIENT_MEMORY ||
@@ -404,15 +419,7 @@ static int sim_devices_cmd(char *cmd)
 static ssize_t sim_devices_write(struct file *file, const char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
-	char buf[SIM_CMD_MAX], *cmd;
-	ssize_t ret;
-
-	ret = sim_copy_cmd(buf, sizeof(buf), ubuf, count, &cmd);
-	if (!ret)
-		ret = sim_devices_cmd(cmd);
-	if (ret == -EINVAL)
-		pr_warn_ratelimited("devices: invalid command\n");
-	return ret ? ret : count;
+	return sim_run_cmd(ubuf, count, sim_devices_cmd, "devices");
 }
 
 static const struct file_operations sim_devices_fops = {
@@ -446,15 +453,7 @@ static int sim_events_cmd(char *cmd)
 static ssize_t sim_events_write(struct file *file, const char __user *ubuf,
 				size_t count, loff_t *ppos)
 {
-	char buf[SIM_CMD_MAX], *cmd;
-	ssize_t ret;
-
-	ret = sim_copy_cmd(buf, sizeof(buf), ubuf, count, &cmd);
-	if (!ret)
-		ret = sim_events_cmd(cmd);
-	if (ret == -EINVAL)
-		pr_warn_ratelimited("events: invalid command\n");
-	return ret ? ret : count;
+	return sim_run_cmd(ubuf, count, sim_events_cmd, "events");
 }
 
 static const struct file_operations sim_events_fops = {
@@ -531,15 +530,7 @@ static int sim_channels_cmd(char *cmd)
 static ssize_t sim_channels_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
-	char buf[SIM_CMD_MAX], *cmd;
-	ssize_t ret;
-
-	ret = sim_copy_cmd(buf, sizeof(buf), ubuf, count, &cmd);
-	if (!ret)
-		ret = sim_channels_cmd(cmd);
-	if (ret == -EINVAL)
-		pr_warn_ratelimited("channels: invalid command\n");
-	return ret ? ret : count;
+	return sim_run_cmd(ubuf, count, sim_channels_cmd, "channels");
 }
 
 static const struct file_operations sim_channels_fops = {
