@@ -102,9 +102,9 @@ static void vmbus_chan_free_ref(struct kref *ref)
 	struct vmbus_channel *primary = vc->ch.primary_channel;
 
 	/* sysfs readers of channels/<relid> are drained by the delete. */
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	vmbus_chan_sysfs_del(&vc->ch);
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	kobject_put(&vc->ch.kobj);
 	if (primary)
 		vmbus_chan_put(to_vmbus_chan(primary));
@@ -199,7 +199,7 @@ vmbus_find_primary(const struct vmbus_channel_offer_channel *offer)
 {
 	struct vmbus_chan *vc;
 
-	lockdep_assert_held(&vmbus_conn.channel_mutex);
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
 	list_for_each_entry(vc, &vmbus_conn.channels, node) {
 		const struct vmbus_channel_offer *o = &vc->ch.offermsg.offer;
 
@@ -214,7 +214,7 @@ vmbus_find_primary(const struct vmbus_channel_offer_channel *offer)
 /* Rescinded, unmapped, RELID_RELEASED not sent yet. */
 static bool vmbus_relid_rescinded(u32 relid)
 {
-	lockdep_assert_held(&vmbus_conn.channel_mutex);
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
 	return relid && relid <= VMBUS_MAX_RELID &&
 	       test_bit(relid, vmbus_conn.rescinded);
 }
@@ -250,7 +250,7 @@ static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
 	const char *why;
 	struct vmbus_chan *vc;
 
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	why = READ_ONCE(vmbus_conn.unloading) ? "unloading" :
 	      vmbus_offer_invalid(offer);
 	if (!why && offer->offer.sub_channel_index) {
@@ -259,7 +259,7 @@ static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
 			why = "sub-channel without a primary";
 	}
 	if (why) {
-		mutex_unlock(&vmbus_conn.channel_mutex);
+		mutex_unlock(&vmbus_connection.channel_mutex);
 		vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
 		pr_warn_ratelimited("offer for relid %u ignored: %s\n",
 				    offer->child_relid, why);
@@ -267,7 +267,7 @@ static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
 	}
 	vc = vmbus_chan_alloc(offer);
 	if (!vc) {
-		mutex_unlock(&vmbus_conn.channel_mutex);
+		mutex_unlock(&vmbus_connection.channel_mutex);
 		pr_err("no memory for the channel of relid %u\n",
 		       offer->child_relid);
 		return;
@@ -278,7 +278,7 @@ static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
 	}
 	list_add_tail(&vc->node, &vmbus_conn.channels);
 	vmbus_relid_publish(&vc->ch);
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	vmbus_stat_inc(VMBUS_STAT_OFFERS);
 	/* The publication above is complete before the add work can run. */
 	queue_work(vmbus_chan_wq(&vc->ch), &vc->ch.add_channel_work);
@@ -289,12 +289,12 @@ static void vmbus_add_subchannel(struct vmbus_channel *sc)
 	struct vmbus_channel *primary = sc->primary_channel;
 	void (*cb)(struct vmbus_channel *new_sc);
 
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	list_add_tail(&sc->sc_list, &primary->sc_list);
 	cb = primary->sc_creation_callback;
 	if (!vmbus_chan_sysfs_add(sc))
 		to_vmbus_chan(sc)->kobj_added = true;
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	if (cb)
 		cb(sc);
 }
@@ -340,14 +340,14 @@ static void vmbus_chan_destroy(struct vmbus_chan *vc, bool release_relid)
 	vmbus_relid_unpublish(ch);
 	/* No ISR can schedule the tasklet now; wait for a running one. */
 	tasklet_kill(&ch->callback_event);
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	list_del_init(&vc->node);
 	if (ch->primary_channel)
 		list_del_init(&ch->sc_list);
 	/* From RELID_RELEASED on, the host may offer the relid again. */
 	if (vc->rescinded)
 		clear_bit(ch->offermsg.child_relid, vmbus_conn.rescinded);
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	if (release_relid && !vc->released && READ_ONCE(vmbus_conn.version))
 		vmbus_send_relid_released(ch->offermsg.child_relid);
 	vc->released = true;
@@ -394,7 +394,7 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 	const char *why = NULL;
 	struct vmbus_chan *vc;
 
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	ch = vmbus_relid_get(msg->child_relid);
 	if (ch && to_vmbus_chan(ch)->rescinded)
 		why = "duplicate rescind";
@@ -403,7 +403,7 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 	else if (!ch)
 		why = "unknown relid";
 	if (why) {
-		mutex_unlock(&vmbus_conn.channel_mutex);
+		mutex_unlock(&vmbus_connection.channel_mutex);
 		vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
 		pr_warn_ratelimited("rescind of relid %u ignored: %s\n",
 				    msg->child_relid, why);
@@ -415,7 +415,7 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 	/* The ISR stops delivering, waiters see the rescind. */
 	WRITE_ONCE(ch->rescind, true);
 	complete_all(&ch->rescind_event);
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	vmbus_requests_cancel(msg->child_relid);
 	vmbus_stat_inc(VMBUS_STAT_RESCINDS);
 	queue_work(vmbus_chan_wq(ch), &vc->rescind_work);
@@ -426,14 +426,14 @@ static struct vmbus_chan *vmbus_chan_first(bool sub)
 {
 	struct vmbus_chan *vc, *found = NULL;
 
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	list_for_each_entry(vc, &vmbus_conn.channels, node) {
 		if (!!vc->ch.primary_channel == sub) {
 			found = vc;
 			break;
 		}
 	}
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	return found;
 }
 
@@ -550,9 +550,9 @@ void vmbus_set_sc_create_callback(struct vmbus_channel *primary_channel,
 	 * sub-channel and reads the callback: a driver that sets the callback
 	 * and then walks sc_list sees every sub-channel at least once.
 	 */
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	primary_channel->sc_creation_callback = sc_cr_cb;
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 }
 
 /**

@@ -17,6 +17,7 @@
 
 struct vmbus_connection vmbus_connection = {
 	.conn_state = DISCONNECTED,
+	.channel_mutex = __MUTEX_INITIALIZER(vmbus_connection.channel_mutex),
 };
 
 /* The negotiated protocol version; 0 while not connected. */
@@ -542,7 +543,7 @@ void vmbus_relid_publish(struct vmbus_channel *ch)
 {
 	u32 relid = ch->offermsg.child_relid;
 
-	lockdep_assert_held(&vmbus_conn.channel_mutex);
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
 	rcu_assign_pointer(vmbus_conn.relid_map[relid], ch);
 	/* Pairs with smp_mb__after_atomic() in vmbus_chan_event(). */
 	smp_mb();
@@ -571,11 +572,11 @@ void vmbus_relid_unpublish(struct vmbus_channel *ch)
 	u32 relid = ch->offermsg.child_relid;
 	bool mapped;
 
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	mapped = rcu_access_pointer(vmbus_conn.relid_map[relid]) == ch;
 	if (mapped)
 		RCU_INIT_POINTER(vmbus_conn.relid_map[relid], NULL);
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	/*
 	 * Every ISR that loaded @ch from the map has returned after this.
 	 * Expedited: rescinds come in bursts (a host tearing down thousands of
@@ -596,11 +597,11 @@ void vmbus_relid_unpublish(struct vmbus_channel *ch)
  */
 struct vmbus_channel *vmbus_relid_get(u32 relid)
 {
-	lockdep_assert_held(&vmbus_conn.channel_mutex);
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
 	if (relid == 0 || relid > VMBUS_MAX_RELID)
 		return NULL;
 	return rcu_dereference_protected(vmbus_conn.relid_map[relid],
-					 lockdep_is_held(&vmbus_conn.channel_mutex));
+					 lockdep_is_held(&vmbus_connection.channel_mutex));
 }
 
 /**

@@ -93,7 +93,7 @@ enum vmbus_chan_flag {
 /**
  * struct vmbus_chan - the guest's state of one channel
  * @ch: what drivers see; its kobj owns the memory (freed by its release)
- * @node: on vmbus_conn.channels, under vmbus_conn.channel_mutex
+ * @node: on vmbus_conn.channels, under vmbus_connection.channel_mutex
  * @events: host-to-guest events delivered to this channel (any CPU's ISR)
  * @rescinded: a rescind for this channel was accepted; set under
  *	channel_mutex by the message work (a second rescind is ignored)
@@ -189,15 +189,13 @@ static inline u32 vmbus_ver_minor(u32 version)
  * @requests: guest messages waiting for an answer
  * @alloffers: ALLOFFERS_DELIVERED arrived
  * @unloading: the guest is unloading; offers are ignored
- * @channel_mutex: protects @channels and the writers of @relid_map; never
- *	held across anything that waits for the host
  * @channels: every channel, primary and sub-channel
  * @relid_map: relid -> channel, read by the ISR under RCU
  * @event_latch: events that arrived for a relid with no channel mapped;
  *	delivered when a channel is published at that relid
  * @rescinded: relids rescinded but not yet released (RELID_RELEASED not
- *	sent); under @channel_mutex.  A second rescind of one is a duplicate,
- *	also after the channel left the relid map
+ *	sent); under vmbus_connection.channel_mutex.  A second rescind of
+ *	one is a duplicate, also after the channel left the relid map
  * @msg_wq: runs the per-CPU message works
  * @offer_wq: ordered; adds and removes primary channels (drivers probe)
  * @subchan_wq: ordered; adds and removes sub-channels
@@ -215,7 +213,6 @@ struct vmbus_conn {
 	struct list_head requests;
 	struct completion alloffers;
 	bool unloading;
-	struct mutex channel_mutex;	/* see @channel_mutex above */
 	struct list_head channels;
 	struct vmbus_channel __rcu *relid_map[VMBUS_MAX_RELID + 1];
 	DECLARE_BITMAP(event_latch, VMBUS_MAX_RELID + 1);
@@ -235,8 +232,14 @@ extern struct vmbus_conn vmbus_conn;
  * maps the interrupt and monitor pages it names).  The layout and member
  * names are the exported symbol's ABI: its CRC covers them, so they must
  * stay exactly as the target kernel has them.  Only @msg_conn_id,
- * @conn_state, @int_page, @send_int_page, @recv_int_page and
- * @monitor_pages are maintained; the guest's own state is in vmbus_conn.
+ * @conn_state, @int_page, @send_int_page, @recv_int_page,
+ * @monitor_pages and @channel_mutex are maintained; the guest's own state
+ * is in vmbus_conn.
+ *
+ * @channel_mutex is the guest's channel lock: it protects vmbus_conn's
+ * channel list, every primary's sc_list and the writers of the relid map,
+ * and is never held across anything that waits for the host.
+ * uio_hv_generic takes it to walk a primary's sub-channels.
  */
 enum vmbus_connect_state {
 	DISCONNECTED,
@@ -258,7 +261,7 @@ struct vmbus_connection {
 	struct list_head chn_msg_list;
 	spinlock_t channelmsg_lock;	/* unused; part of the ABI */
 	struct list_head chn_list;
-	struct mutex channel_mutex;	/* unused; part of the ABI */
+	struct mutex channel_mutex;	/* see above */
 	struct vmbus_channel **channels;
 	struct workqueue_struct *work_queue;
 	struct workqueue_struct *handle_primary_chan_wq;

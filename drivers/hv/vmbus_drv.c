@@ -253,14 +253,14 @@ static void vmbus_device_add_channels(struct vmbus_channel *primary,
 {
 	struct vmbus_channel *sc;
 
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	primary->device_obj->channels_kset = kset;
 	if (!vmbus_chan_sysfs_add(primary))
 		to_vmbus_chan(primary)->kobj_added = true;
 	list_for_each_entry(sc, &primary->sc_list, sc_list)
 		if (!to_vmbus_chan(sc)->kobj_added && !vmbus_chan_sysfs_add(sc))
 			to_vmbus_chan(sc)->kobj_added = true;
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 }
 
 /**
@@ -334,13 +334,13 @@ void vmbus_device_remove(struct vmbus_channel *ch)
 	 * channels/<relid> go before the kset that holds them; a sub-channel
 	 * added from now on finds no kset and stays out of sysfs.
 	 */
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	list_for_each_entry(sc, &ch->sc_list, sc_list)
 		vmbus_chan_sysfs_del(sc);
 	vmbus_chan_sysfs_del(ch);
 	kset = hdev->channels_kset;
 	hdev->channels_kset = NULL;
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	kset_unregister(kset);
 	put_device(&hdev->device);
 }
@@ -532,7 +532,7 @@ static bool vmbus_cpu_has_channels(unsigned int cpu)
 	struct vmbus_chan *vc;
 	bool busy = false;
 
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	list_for_each_entry(vc, &vmbus_conn.channels, node) {
 		if (vc->ch.state != CHANNEL_OFFER_STATE &&
 		    READ_ONCE(vc->ch.target_cpu) == cpu) {
@@ -540,7 +540,7 @@ static bool vmbus_cpu_has_channels(unsigned int cpu)
 			break;
 		}
 	}
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	return busy;
 }
 
@@ -657,7 +657,6 @@ static void vmbus_conn_init(const struct vmbus_hypervisor *hv)
 	spin_lock_init(&vmbus_conn.req_lock);
 	INIT_LIST_HEAD(&vmbus_conn.requests);
 	init_completion(&vmbus_conn.alloffers);
-	mutex_init(&vmbus_conn.channel_mutex);
 	INIT_LIST_HEAD(&vmbus_conn.channels);
 	WRITE_ONCE(vmbus_conn.unloading, false);
 }

@@ -42,11 +42,11 @@ static ssize_t vmbus_vp_mapping_show(struct vmbus_channel *primary, char *buf)
 
 	n = sysfs_emit(buf, "%u:%u\n", primary->offermsg.child_relid,
 		       READ_ONCE(primary->target_cpu));
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	list_for_each_entry(sc, &primary->sc_list, sc_list)
 		n += sysfs_emit_at(buf, n, "%u:%u\n", sc->offermsg.child_relid,
 				   READ_ONCE(sc->target_cpu));
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	return n;
 }
 
@@ -417,7 +417,7 @@ int vmbus_chan_sysfs_add(struct vmbus_channel *ch)
 	struct vmbus_channel *primary = ch->primary_channel ?: ch;
 	struct hv_device *hdev = primary->device_obj;
 
-	lockdep_assert_held(&vmbus_conn.channel_mutex);
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
 	if (!hdev || !hdev->channels_kset)
 		return -ENODEV;
 	ch->kobj.kset = hdev->channels_kset;
@@ -436,7 +436,7 @@ void vmbus_chan_sysfs_del(struct vmbus_channel *ch)
 {
 	struct vmbus_chan *vc = to_vmbus_chan(ch);
 
-	lockdep_assert_held(&vmbus_conn.channel_mutex);
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
 	if (!vc->kobj_added)
 		return;
 	kobject_del(&ch->kobj);
