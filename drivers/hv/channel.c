@@ -23,6 +23,8 @@
 #include <linux/uio.h>
 #include <linux/interrupt.h>
 #include <linux/cpu.h>
+
+#include <asm/sync_bitops.h>
 #include <asm/page.h>
 
 #include "hyperv_vmbus.h"
@@ -45,11 +47,26 @@ static atomic_t vmbus_next_gpadl = ATOMIC_INIT(0xe1e10);
  * vmbus_setevent() - signal the host that a channel has work
  * @channel: the channel
  *
+ * A channel the host offered with a monitor id is signalled through the
+ * child-to-parent monitor page: its bit in the trigger group's pending
+ * word, which the host scans at the group's latency.  Other channels, and
+ * monitored ones a driver put in low-latency mode, use HvSignalEvent on
+ * the offer's connection id.  The caller's ring update is ordered before
+ * either by the full barrier of the ring code's signalling decision; the
+ * locked bit operation is what the host's atomic exchange pairs with.
+ *
  * Context: any.
  */
 void vmbus_setevent(struct vmbus_channel *channel)
 {
+	struct hv_monitor_page *mp = vmbus_connection.monitor_pages[1];
+
 	++channel->sig_events;
+	if (channel->offermsg.monitor_allocated && !channel->low_latency && mp) {
+		sync_set_bit(channel->monitor_bit,
+			     (unsigned long *)&mp->trigger_group[channel->monitor_grp].pending);
+		return;
+	}
 	vmbus_set_event(channel);
 }
 
@@ -589,7 +606,7 @@ static struct vmbus_chan *vmbus_open_subchannel_get(struct vmbus_channel *primar
 	struct vmbus_chan *found = NULL;
 	struct vmbus_channel *sc;
 
-	mutex_lock(&vmbus_conn.channel_mutex);
+	mutex_lock(&vmbus_connection.channel_mutex);
 	list_for_each_entry(sc, &primary->sc_list, sc_list) {
 		if (sc->state == CHANNEL_OPENED_STATE) {
 			found = to_vmbus_chan(sc);
@@ -597,7 +614,7 @@ static struct vmbus_chan *vmbus_open_subchannel_get(struct vmbus_channel *primar
 			break;
 		}
 	}
-	mutex_unlock(&vmbus_conn.channel_mutex);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	return found;
 }
 

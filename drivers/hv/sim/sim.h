@@ -15,6 +15,7 @@
  *  sim_proto.c    the host side of the VMBus connection protocol
  *  sim_dev.c      the device table and relid allocation
  *  sim_event.c    host -> guest events on offered channels
+ *  sim_monitor.c  monitor pages: monitor ids and the scanner
  *  sim_burst.c    offer -> rescind -> re-offer bursts
  *  sim_stats.c    counters and message logs
  *  sim_debugfs.c  the control plane, /sys/kernel/debug/vmbus_sim/
@@ -85,6 +86,8 @@ enum { SIM_HVMSG_VMBUS = 1 };
  * @unload_respond: 0 = never answer UNLOAD
  * @open_status: status of every OPENCHANNEL_RESULT; non-zero refuses
  * @open_early_packet: 1 = a packet and an event precede OPENCHANNEL_RESULT
+ * @monitor: monitor ids in offers and how the host scans (&enum sim_monitor_mode)
+ * @monitor_latency: the scan period of SIM_MONITOR_LATENCY, 100 ns units
  *
  * Written by the control plane with WRITE_ONCE(), read with READ_ONCE() at
  * the point each takes effect; no lock.
@@ -99,7 +102,19 @@ struct sim_modes {
 	u32 unload_respond;
 	u32 open_status;
 	u32 open_early_packet;
+	u32 monitor;
+	u32 monitor_latency;
 };
+
+/* sim_modes.monitor; see sim_monitor.c. */
+enum sim_monitor_mode {
+	SIM_MONITOR_OFF,	/* offers carry no monitor id */
+	SIM_MONITOR_IMMEDIATE,	/* monitor ids, scanned at once */
+	SIM_MONITOR_LATENCY,	/* monitor ids, scanned at their latency */
+};
+
+/* The monitorid of an offer without monitor_allocated. */
+enum { SIM_MONITOR_NONE = 0xff };
 
 extern struct sim_modes sim_modes;
 
@@ -148,6 +163,8 @@ enum sim_stat {
 	SIM_STAT_RING_SPURIOUS,
 	SIM_STAT_RING_MISSED,
 	SIM_STAT_RING_ERRORS,
+	SIM_STAT_MONITOR_SCANS,
+	SIM_STAT_MONITOR_SIGNALS,
 	SIM_STAT_COUNT
 };
 
@@ -336,6 +353,14 @@ u64 sim_ring_signal(u32 conn_id);
 int sim_ring_corrupt(u32 relid, enum sim_corrupt how);
 void sim_ring_show(struct seq_file *m);
 void sim_ring_reset_stats(void);
+
+/* sim_monitor.c */
+int sim_monitor_connect(u64 gpa1, u64 gpa2);
+void sim_monitor_disconnect(void);
+u8 sim_monitor_assign(u32 relid);
+void sim_monitor_release(u32 relid);
+int sim_monitor_init(void);
+void sim_monitor_exit(void);
 
 /* sim_event.c */
 int sim_events_fire(u32 rounds, int cpu, u32 delay_us);

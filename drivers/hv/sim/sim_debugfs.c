@@ -51,6 +51,10 @@ static const struct sim_mode sim_mode_table[] = {
 	  0, U32_MAX },
 	{ "open_early_packet", &sim_modes.open_early_packet, SIM_MODE_DECIMAL,
 	  0, 1 },
+	{ "monitor", &sim_modes.monitor, SIM_MODE_DECIMAL,
+	  SIM_MONITOR_OFF, SIM_MONITOR_LATENCY },
+	{ "monitor_latency", &sim_modes.monitor_latency, SIM_MODE_DECIMAL,
+	  1, U16_MAX },
 };
 
 enum {

@@ -32,6 +32,8 @@ struct sim_modes sim_modes = {
 	.unload_respond		= 1,
 	.open_status		= 0,
 	.open_early_packet	= 0,
+	.monitor		= SIM_MONITOR_OFF,
+	.monitor_latency	= 1000,
 };
 
 const u32 sim_versions[] = {
@@ -112,6 +114,9 @@ static int __init sim_init(void)
 	sim_proto_init();
 	sim_events_init();
 	sim_burst_init();
+	ret = sim_monitor_init();
+	if (ret)
+		goto err_proto;
 	sim_debugfs_init();
 	/* Last: a guest may attach as soon as this returns. */
 	ret = vmbus_hv_register(&sim_hv);
@@ -121,6 +126,8 @@ static int __init sim_init(void)
 
 err_debugfs:
 	sim_debugfs_exit();
+	sim_monitor_exit();
+err_proto:
 	sim_burst_exit();
 	sim_events_exit();
 	sim_proto_exit();
@@ -149,6 +156,7 @@ static void __exit sim_exit(void)
 	sim_burst_exit();
 	sim_events_exit();
 	sim_proto_exit();
+	sim_monitor_exit();
 	sim_msg_exit();
 	destroy_workqueue(sim_async_wq);
 	destroy_workqueue(sim_wq);

@@ -109,16 +109,19 @@ static void sim_offer(struct sim_chan *ch)
 		.offer.if_instance = dev->instance,
 		.offer.sub_channel_index = ch->sub_index,
 		.child_relid = ch->relid,
-		.monitorid = 0xff,	/* no monitor page: monitor_allocated 0 */
 		.connection_id = SIM_CHAN_CONN_ID_BASE + ch->relid,
 	};
 	int ret;
 
 	lockdep_assert_held(&sim_lock);
+	msg.monitorid = sim_monitor_assign(ch->relid);
+	msg.monitor_allocated = msg.monitorid != SIM_MONITOR_NONE;
 	ret = sim_msg_send(&msg, sizeof(msg));
 	sim_send_check(ret, "OFFERCHANNEL");
-	if (ret)
+	if (ret) {
+		sim_monitor_release(ch->relid);
 		return;
+	}
 	ch->held = true;
 	atomic64_set(&ch->events, 0);
 	sim_ring_conn_id_set(ch->relid, true);
@@ -198,6 +201,7 @@ static void sim_chan_gone(struct sim_chan *ch)
 	int ret;
 
 	sim_ring_conn_id_set(ch->relid, false);
+	sim_monitor_release(ch->relid);
 	sim_chan_free(ch);
 	if (reoffer && dev->in_table) {
 		ret = sim_dev_readd_sub(dev, sub_index);
@@ -277,6 +281,7 @@ static void sim_disconnect(void)
 	lockdep_assert_held(&sim_lock);
 	/* The host closes every channel and GPADL (HOST.md 4). */
 	sim_ring_disconnect();
+	sim_monitor_disconnect();
 	sim_conn.connected = false;
 	sim_conn.offering = false;
 	WRITE_ONCE(sim_conn.version, 0);
@@ -383,6 +388,8 @@ static void sim_initiate_contact(const void *data, u32 size, u32 conn_id)
 			   READ_ONCE(sim_modes.msg_conn_id) :
 			   VMBUS_MESSAGE_CONNECTION_ID);
 		resp.version_supported = 1;
+		/* Bad pages: a guest error, and offers without monitor ids. */
+		sim_monitor_connect(msg->monitor_page1, msg->monitor_page2);
 		if (version >= VERSION_WIN10_V5)
 			resp.msg_conn_id = sim_conn.conn_id;
 	}
@@ -776,6 +783,7 @@ void sim_proto_exit(void)
 	mutex_lock(&sim_lock);
 	/* A guest that never got an UNLOAD_RESPONSE left channels open. */
 	sim_ring_disconnect();
+	sim_monitor_disconnect();
 	sim_dev_destroy_all();
 	mutex_unlock(&sim_lock);
 }

@@ -51,6 +51,8 @@ static const char * const sim_stat_names[SIM_STAT_COUNT] = {
 	[SIM_STAT_RING_SPURIOUS]	= "ring_spurious_signals",
 	[SIM_STAT_RING_MISSED]		= "ring_missed_signals",
 	[SIM_STAT_RING_ERRORS]		= "ring_errors",
+	[SIM_STAT_MONITOR_SCANS]	= "monitor_scans",
+	[SIM_STAT_MONITOR_SIGNALS]	= "monitor_signals",
 };
 
 /* The CHANNELMSG_ suffixes; the last entry counts types out of range. */
