@@ -13,6 +13,8 @@ ABI        = $(shell $(REPO)/scripts/kernel-abi.sh)
 DIST_KDIR  = /lib/modules/$(ABI)/build
 DEBUG_KDIR := $(BUILD)/debug-kernel/src
 QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
+# The distribution's modules the kselftests load on our bus.
+QEMU_EXTRA := uio_hv_generic
 TESTS_OUT := $(BUILD)/tests
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
@@ -51,21 +53,21 @@ check-models: setup
 
 check-qemu-dist: modules-dist tests
 	@$(QEMU_RUN) --kernel dist --mode check --modules $(BUILD)/modules/dist \
-		--tests $(TESTS_OUT)
+		--tests $(TESTS_OUT) --extra-modules "$(QEMU_EXTRA)"
 
 check-qemu-debug: modules-debug tests
 	@$(REPO)/scripts/check-crc.sh debug $(DEBUG_KDIR)/Module.symvers \
 		$(BUILD)/debug-kernel/modroot/lib/modules/$$(make -s -C $(DEBUG_KDIR) kernelrelease) \
 		--allow-missing
 	@$(QEMU_RUN) --kernel debug --mode check --modules $(BUILD)/modules/debug \
-		--tests $(TESTS_OUT)
+		--tests $(TESTS_OUT) --extra-modules "$(QEMU_EXTRA)"
 
 check:
 	@$(REPO)/scripts/check.sh
 
 run: modules-dist tests
 	@$(QEMU_RUN) --kernel dist --mode run --modules $(BUILD)/modules/dist \
-		--tests $(TESTS_OUT)
+		--tests $(TESTS_OUT) --extra-modules "$(QEMU_EXTRA)"
 
 clean:
 	rm -rf $(BUILD) $(REPO)/tools/testing/selftests/vmbus/out

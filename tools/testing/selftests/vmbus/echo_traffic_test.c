@@ -9,11 +9,19 @@
  * wrote every echo (per channel, too), and saw no missed signal, no ring
  * error and no guest error.
  *
- * Parameters (environment or kernel command line): vmbus_echo_count, the
- * bulk packet count (default 1000000 on Debian's kernel, 100000 on the
- * debug kernel), vmbus_echo_pingpong (default 2000).
+ * Then the same device is offered again with monitor ids (sim mode
+ * monitor 2, a 100 us scan latency): the guest now signals the host through
+ * the monitor page, never with HvSignalEvent, and a shorter bulk and
+ * ping-pong run must be just as clean - every host-side signal of that run
+ * came from the scanner, and none was missed.
  *
- * Sim modes: version_ceiling 5.3, one echo device with 7 sub-channels.
+ * Parameters (environment or kernel command line): vmbus_echo_count, the
+ * bulk packet count (default 1000000 on both kernels), vmbus_echo_pingpong
+ * (default 2000), vmbus_echo_monitored (the monitored bulk count, default
+ * 100000 on Debian's kernel, 20000 on the debug kernel).
+ *
+ * Sim modes: version_ceiling 5.3, one echo device with 7 sub-channels;
+ * monitor 2 and monitor_latency 1000 for the second half.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,7 +45,7 @@ enum {
 };
 
 static unsigned int relids[NCHANS];
-static uint64_t bulk_count, pingpong_count;
+static uint64_t bulk_count, pingpong_count, monitored_count;
 
 static bool load(void)
 {
@@ -140,13 +148,17 @@ static bool traffic(const char *kind, uint64_t count, const char *cmd)
 	       sim_clean(kind);
 }
 
-static bool bulk(void)
+static bool bulk_n(const char *kind, uint64_t count)
 {
 	char cmd[80];
 
-	snprintf(cmd, sizeof(cmd), "bulk %" PRIu64 " %u %u", bulk_count, MIN_SIZE,
-		 MAX_SIZE);
-	return traffic("bulk", bulk_count, cmd);
+	snprintf(cmd, sizeof(cmd), "bulk %" PRIu64 " %u %u", count, MIN_SIZE, MAX_SIZE);
+	return traffic(kind, count, cmd);
+}
+
+static bool bulk(void)
+{
+	return bulk_n("bulk", bulk_count);
 }
 
 static bool pingpong(void)
@@ -163,21 +175,72 @@ static bool unload(void)
 	return vm_echo_unload() & vm_guest_unload();
 }
 
+/* Every channel of the device carries a monitor id below 128. */
+static bool monitor_ids(void)
+{
+	uint64_t id;
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < NCHANS; i++)
+		ok &= !vm_chan_read(INSTANCE, relids[i], "monitor_id", &id) &&
+		      tap_expect(id < 128, "channels/%u/monitor_id %" PRIu64
+				 ": expected a monitor id", relids[i], id);
+	return ok;
+}
+
+/* All of the last run's signals came through the monitor page. */
+static bool signals_monitored(void)
+{
+	uint64_t sigs = 0, mon = 0;
+	struct vm_stats st;
+
+	if (vm_stats_load(VM_SIM, "stats", &st))
+		return false;
+	vm_stat_get(&st, "signals", &sigs);
+	vm_stat_get(&st, "monitor_signals", &mon);
+	tap_diag("host: %" PRIu64 " signals, %" PRIu64 " of them from the monitor page",
+		 sigs, mon);
+	return tap_expect(mon > 0 && mon == sigs, "signals %" PRIu64 " monitor_signals %"
+			  PRIu64 ": expected every signal from the monitor page", sigs, mon);
+}
+
+static bool monitored(void)
+{
+	const char *const inst[] = { INSTANCE };
+	int n;
+
+	if (!unload() || vm_sim_set("monitor", "2") || vm_sim_set("monitor_latency", "1000") ||
+	    !vm_echo_attach(inst, 1, NSUB))
+		return false;
+	n = vm_chan_relids(INSTANCE, relids, NCHANS + 1);
+	if (!tap_expect(n == NCHANS, "expected %u channels, got %d", NCHANS, n) ||
+	    !monitor_ids())
+		return false;
+	return bulk_n("monitored bulk", monitored_count) && signals_monitored() &&
+	       pingpong() && signals_monitored();
+}
+
 int main(void)
 {
 	tap_init();
 	vm_setup();
-	bulk_count = vm_param_u64("vmbus_echo_count", vm_dist_kernel() ? 1000000 : 100000);
+	bulk_count = vm_param_u64("vmbus_echo_count", 1000000);
 	pingpong_count = vm_param_u64("vmbus_echo_pingpong", 2000);
+	monitored_count = vm_param_u64("vmbus_echo_monitored",
+				       vm_dist_kernel() ? 100000 : 20000);
 	tap_diag("bulk count %" PRIu64 " (%s kernel), pingpong count %" PRIu64,
 		 bulk_count, vm_dist_kernel() ? "dist" : "debug", pingpong_count);
-	tap_plan(6);
+	tap_plan(7);
 	tap_ok(load(), "echo device with %u sub-channels: %u channels open", NSUB, NCHANS);
 	tap_ok(retarget(), "%u channels retargeted across the CPUs", NCHANS);
 	tap_ok(bulk(), "bulk: %" PRIu64 " packets of %u..%u bytes echoed intact, in order",
 	       bulk_count, MIN_SIZE, MAX_SIZE);
 	tap_ok(pingpong(), "pingpong: %" PRIu64 " round trips of %u bytes", pingpong_count,
 	       PINGPONG_SIZE);
+	tap_ok(monitored(), "monitored channels: %" PRIu64 " bulk packets and %" PRIu64
+	       " round trips, every signal through the monitor page", monitored_count,
+	       pingpong_count);
 	tap_ok(unload(), "rmmod %s and hv_vmbus", VM_ECHO_DRV);
 	tap_ok(vm_teardown(), "teardown: sim modes and devices restored");
 	tap_finish();

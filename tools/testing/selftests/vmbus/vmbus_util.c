@@ -1765,7 +1765,7 @@ static void echo_dump_sim(void)
 	}
 }
 
-bool vm_echo_load(const char *const instances[], unsigned int n, unsigned int nsub)
+bool vm_echo_attach(const char *const instances[], unsigned int n, unsigned int nsub)
 {
 	struct echo_chans_wait w = { .want = 1 + nsub };
 	unsigned int i;
@@ -1775,10 +1775,6 @@ bool vm_echo_load(const char *const instances[], unsigned int n, unsigned int ns
 		atexit(echo_unload_at_exit);
 		echo_atexit_done = true;
 	}
-	for (i = 0; i < n; i++)
-		if (vm_write(VM_SIM, "devices", "add %s %s %u", VM_TEST_CLASS,
-			     instances[i], nsub))
-			return false;
 	if (vm_sim_set("version_ceiling", "5.3") || !vm_guest_load(VM_MODPROBE_MS) ||
 	    !vm_wait_vmbus_devices(n, VM_MODPROBE_MS))
 		return false;
@@ -1797,6 +1793,17 @@ bool vm_echo_load(const char *const instances[], unsigned int n, unsigned int ns
 		}
 	}
 	return true;
+}
+
+bool vm_echo_load(const char *const instances[], unsigned int n, unsigned int nsub)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (vm_write(VM_SIM, "devices", "add %s %s %u", VM_TEST_CLASS,
+			     instances[i], nsub))
+			return false;
+	return vm_echo_attach(instances, n, nsub);
 }
 
 bool vm_echo_unload(void)
