@@ -337,6 +337,38 @@ int sim_ring_corrupt(u32 relid, enum sim_corrupt how);
 void sim_ring_show(struct seq_file *m);
 void sim_ring_reset_stats(void);
 
+struct sim_open;
+
+/**
+ * struct sim_backend - how the host serves the open channels of a class
+ * @guid: the device class (named so the HV_*_GUID initializers fit)
+ * @name: for the log
+ * @open: optional: a channel of @be's class is being opened; may store its
+ *	data with sim_ring_set_priv(); an error refuses the open.  Under
+ *	sim_lock, before the channel is published.  A back end with @open
+ *	gets a service run right after the OPENCHANNEL_RESULT.
+ * @service: the channel's work, under the channel's lock: take what the
+ *	guest wrote (sim_ring_drain()), send what is due (sim_ring_send());
+ *	returns whether it did anything
+ * @close: optional: the channel closed and none of its work runs or can
+ *	start again; free the data.  Under sim_lock.
+ */
+struct sim_backend {
+	guid_t guid;
+	const char *name;
+	int (*open)(const struct sim_backend *be, struct sim_open *o);
+	bool (*service)(struct sim_open *o);
+	void (*close)(struct sim_open *o);
+};
+
+bool sim_ring_drain(struct sim_open *o,
+		    void (*handle)(struct sim_open *o, const void *pkt, u32 len));
+int sim_ring_send(struct sim_open *o, const void *pkt, u32 len);
+bool sim_ring_kick(u32 relid, const struct sim_backend *be);
+u32 sim_ring_relid(const struct sim_open *o);
+void *sim_ring_priv(const struct sim_open *o);
+void sim_ring_set_priv(struct sim_open *o, void *priv);
+
 /* sim_event.c */
 int sim_events_fire(u32 rounds, int cpu, u32 delay_us);
 void sim_events_stop(void);
