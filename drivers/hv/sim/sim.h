@@ -17,6 +17,7 @@
  *  sim_event.c    host -> guest events on offered channels
  *  sim_burst.c    offer -> rescind -> re-offer bursts
  *  sim_stats.c    counters and message logs
+ *  sim_ic*.c      the integration components' back ends (sim_ic.h)
  *  sim_debugfs.c  the control plane, /sys/kernel/debug/vmbus_sim/
  *  sim_main.c     modes, the hypervisor ops, module init and exit
  */
@@ -368,6 +369,22 @@ bool sim_ring_kick(u32 relid, const struct sim_backend *be);
 u32 sim_ring_relid(const struct sim_open *o);
 void *sim_ring_priv(const struct sim_open *o);
 void sim_ring_set_priv(struct sim_open *o, void *priv);
+
+/* sim_ic.c */
+enum sim_ic_kind {
+	SIM_IC_HEARTBEAT,
+	SIM_IC_SHUTDOWN,
+	SIM_IC_TIMESYNC,
+	SIM_IC_KVP,
+	SIM_IC_COUNT
+};
+
+extern const struct sim_backend sim_ic_backends[SIM_IC_COUNT];
+
+struct dentry;
+void sim_ic_debugfs_init(struct dentry *parent);
+void sim_ic_init(void);
+void sim_ic_exit(void);
 
 /* sim_event.c */
 int sim_events_fire(u32 rounds, int cpu, u32 delay_us);

@@ -112,6 +112,7 @@ static int __init sim_init(void)
 	sim_proto_init();
 	sim_events_init();
 	sim_burst_init();
+	sim_ic_init();
 	sim_debugfs_init();
 	/* Last: a guest may attach as soon as this returns. */
 	ret = vmbus_hv_register(&sim_hv);
@@ -121,6 +122,7 @@ static int __init sim_init(void)
 
 err_debugfs:
 	sim_debugfs_exit();
+	sim_ic_exit();
 	sim_burst_exit();
 	sim_events_exit();
 	sim_proto_exit();
@@ -146,6 +148,7 @@ static void __exit sim_exit(void)
 {
 	vmbus_hv_unregister(&sim_hv);
 	sim_debugfs_exit();
+	sim_ic_exit();
 	sim_burst_exit();
 	sim_events_exit();
 	sim_proto_exit();

@@ -25,11 +25,11 @@
  *    holders may wait for them.
  *
  * Back ends: each device class the host serves has a struct sim_backend
- * (see sim_backend_find()): the echo device so far.  The ring contract
- * (peek, write, signal, consume, poll) is this file's; a back end's
- * service function runs in the channel's work and uses sim_ring_drain()
- * and sim_ring_send().  A channel of a class without a back end is never
- * read by the host.
+ * (see sim_backend_find()): the echo device here, the integration
+ * components in sim_ic.c.  The ring contract (peek, write, signal,
+ * consume, poll) is this file's; a back end's service function runs in
+ * the channel's work and uses sim_ring_drain() and sim_ring_send().  A
+ * channel of a class without a back end is never read by the host.
  *
  * Ring contract, as the host reads (the guest writes its outbound ring in
  * hv_ringbuffer_write()):
@@ -475,8 +475,13 @@ static const struct sim_backend sim_echo_backend = {
 /* The back end of a device class: NULL if the host does not serve it. */
 static const struct sim_backend *sim_backend_find(const guid_t *class_id)
 {
+	unsigned int i;
+
 	if (guid_equal(class_id, &sim_echo_backend.guid))
 		return &sim_echo_backend;
+	for (i = 0; i < SIM_IC_COUNT; i++)
+		if (guid_equal(class_id, &sim_ic_backends[i].guid))
+			return &sim_ic_backends[i];
 	return NULL;
 }
 
