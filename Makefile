@@ -13,9 +13,10 @@ ABI        = $(shell $(REPO)/scripts/kernel-abi.sh)
 DIST_KDIR  = /lib/modules/$(ABI)/build
 DEBUG_KDIR := $(BUILD)/debug-kernel/src
 QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
-# The distribution's modules the kselftests load on our bus.
-QEMU_EXTRA := uio_hv_generic
 TESTS_OUT := $(BUILD)/tests
+# Distribution drivers the QEMU lanes add to the initramfs (with their
+# modules.dep dependencies; our hv_vmbus wins).
+EXTRA_MODS := hv_utils uio_hv_generic
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-models check-qemu-dist check-qemu-debug run clean
@@ -53,21 +54,21 @@ check-models: setup
 
 check-qemu-dist: modules-dist tests
 	@$(QEMU_RUN) --kernel dist --mode check --modules $(BUILD)/modules/dist \
-		--tests $(TESTS_OUT) --extra-modules "$(QEMU_EXTRA)"
+		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
 
 check-qemu-debug: modules-debug tests
 	@$(REPO)/scripts/check-crc.sh debug $(DEBUG_KDIR)/Module.symvers \
 		$(BUILD)/debug-kernel/modroot/lib/modules/$$(make -s -C $(DEBUG_KDIR) kernelrelease) \
 		--allow-missing
 	@$(QEMU_RUN) --kernel debug --mode check --modules $(BUILD)/modules/debug \
-		--tests $(TESTS_OUT) --extra-modules "$(QEMU_EXTRA)"
+		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
 
 check:
 	@$(REPO)/scripts/check.sh
 
 run: modules-dist tests
 	@$(QEMU_RUN) --kernel dist --mode run --modules $(BUILD)/modules/dist \
-		--tests $(TESTS_OUT) --extra-modules "$(QEMU_EXTRA)"
+		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
 
 clean:
 	rm -rf $(BUILD) $(REPO)/tools/testing/selftests/vmbus/out

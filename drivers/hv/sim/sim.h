@@ -18,6 +18,7 @@
  *  sim_monitor.c  monitor pages: monitor ids and the scanner
  *  sim_burst.c    offer -> rescind -> re-offer bursts
  *  sim_stats.c    counters and message logs
+ *  sim_ic*.c      the integration components' back ends (sim_ic.h)
  *  sim_debugfs.c  the control plane, /sys/kernel/debug/vmbus_sim/
  *  sim_main.c     modes, the hypervisor ops, module init and exit
  */
@@ -361,6 +362,54 @@ u8 sim_monitor_assign(u32 relid);
 void sim_monitor_release(u32 relid);
 int sim_monitor_init(void);
 void sim_monitor_exit(void);
+
+struct sim_open;
+
+/**
+ * struct sim_backend - how the host serves the open channels of a class
+ * @guid: the device class (named so the HV_*_GUID initializers fit)
+ * @name: for the log
+ * @open: optional: a channel of @be's class is being opened; may store its
+ *	data with sim_ring_set_priv(); an error refuses the open.  Under
+ *	sim_lock, before the channel is published.  A back end with @open
+ *	gets a service run right after the OPENCHANNEL_RESULT.
+ * @service: the channel's work, under the channel's lock: take what the
+ *	guest wrote (sim_ring_drain()), send what is due (sim_ring_send());
+ *	returns whether it did anything
+ * @close: optional: the channel closed and none of its work runs or can
+ *	start again; free the data.  Under sim_lock.
+ */
+struct sim_backend {
+	guid_t guid;
+	const char *name;
+	int (*open)(const struct sim_backend *be, struct sim_open *o);
+	bool (*service)(struct sim_open *o);
+	void (*close)(struct sim_open *o);
+};
+
+bool sim_ring_drain(struct sim_open *o,
+		    void (*handle)(struct sim_open *o, const void *pkt, u32 len));
+int sim_ring_send(struct sim_open *o, const void *pkt, u32 len);
+bool sim_ring_kick(u32 relid, const struct sim_backend *be);
+u32 sim_ring_relid(const struct sim_open *o);
+void *sim_ring_priv(const struct sim_open *o);
+void sim_ring_set_priv(struct sim_open *o, void *priv);
+
+/* sim_ic.c */
+enum sim_ic_kind {
+	SIM_IC_HEARTBEAT,
+	SIM_IC_SHUTDOWN,
+	SIM_IC_TIMESYNC,
+	SIM_IC_KVP,
+	SIM_IC_COUNT
+};
+
+extern const struct sim_backend sim_ic_backends[SIM_IC_COUNT];
+
+struct dentry;
+void sim_ic_debugfs_init(struct dentry *parent);
+void sim_ic_init(void);
+void sim_ic_exit(void);
 
 /* sim_event.c */
 int sim_events_fire(u32 rounds, int cpu, u32 delay_us);

@@ -577,6 +577,7 @@ void sim_debugfs_init(void)
 	debugfs_create_file("msg_out_log", 0644, dir, (void *)(uintptr_t)SIM_OUT,
 			    &sim_log_fops);
 	debugfs_create_file("reset_stats", 0200, dir, NULL, &sim_reset_fops);
+	sim_ic_debugfs_init(dir);
 }
 
 /**

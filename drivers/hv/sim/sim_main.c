@@ -117,6 +117,7 @@ static int __init sim_init(void)
 	ret = sim_monitor_init();
 	if (ret)
 		goto err_proto;
+	sim_ic_init();
 	sim_debugfs_init();
 	/* Last: a guest may attach as soon as this returns. */
 	ret = vmbus_hv_register(&sim_hv);
@@ -126,6 +127,7 @@ static int __init sim_init(void)
 
 err_debugfs:
 	sim_debugfs_exit();
+	sim_ic_exit();
 	sim_monitor_exit();
 err_proto:
 	sim_burst_exit();
@@ -153,6 +155,7 @@ static void __exit sim_exit(void)
 {
 	vmbus_hv_unregister(&sim_hv);
 	sim_debugfs_exit();
+	sim_ic_exit();
 	sim_burst_exit();
 	sim_events_exit();
 	sim_proto_exit();

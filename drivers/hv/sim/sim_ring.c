@@ -24,6 +24,13 @@
  *    mutex: all ring access.  They never take sim_lock, so sim_lock
  *    holders may wait for them.
  *
+ * Back ends: each device class the host serves has a struct sim_backend
+ * (see sim_backend_find()): the echo device here, the integration
+ * components in sim_ic.c.  The ring contract (peek, write, signal,
+ * consume, poll) is this file's; a back end's service function runs in
+ * the channel's work and uses sim_ring_drain() and sim_ring_send().  A
+ * channel of a class without a back end is never read by the host.
+ *
  * Ring contract, as the host reads (the guest writes its outbound ring in
  * hv_ringbuffer_write()):
  *
@@ -113,13 +120,14 @@ enum sim_open_counter {
  * struct sim_open - an open channel
  * @relid: its relid
  * @gpadl: handle of the GPADL its rings live in
- * @echo: an echo device: the host drains and echoes its packets
+ * @be: its class's back end, NULL if the host does not serve the class
+ * @priv: the back end's, from its open to its close
  * @events: the channel record's event count (outlives this object)
  * @rcu: frees it after signal_event callers are done
  * @target_vp: the VP its events go to; written under @lock
  * @signals: guest signals since the work last ran
  * @lock: serializes every ring access and @target_vp
- * @work: drains and echoes, on a signal or a poll's word
+ * @work: the back end's service, on a signal, a poll's or a kick's word
  * @poll: the safety poll
  * @in: the guest's outbound ring
  * @out: the guest's inbound ring
@@ -134,7 +142,8 @@ enum sim_open_counter {
 struct sim_open {
 	u32 relid;
 	u32 gpadl;
-	bool echo;
+	const struct sim_backend *be;
+	void *priv;
 	atomic64_t *events;
 	struct rcu_head rcu;
 
@@ -400,7 +409,7 @@ static bool sim_echo_service(struct sim_open *o)
 }
 
 /* Whether the host has something to do that a guest signal should start. */
-static bool sim_echo_pending(struct sim_open *o)
+static bool sim_open_pending(struct sim_open *o)
 {
 	if (o->blocked)
 		return sim_out_room(o, o->need) == 1;
@@ -420,14 +429,14 @@ static void sim_open_work(struct work_struct *work)
 		mutex_unlock(&o->lock);
 		return;
 	}
-	did = o->blocked && sim_echo_pending(o);
+	did = o->blocked && sim_open_pending(o);
 	if (o->blocked && !o->dead) {
 		/* Look again; a drain that still finds no room blocks anew. */
 		o->blocked = false;
 		WRITE_ONCE(o->out.hdr->pending_send_sz, 0);
 	}
 	if (!o->dead)
-		did |= sim_echo_service(o);
+		did |= o->be->service(o);
 	if (!did && sigs) {
 		sim_oc_add(o, SIM_OC_SPURIOUS, 1);
 		sim_stat_inc(SIM_STAT_RING_SPURIOUS);
@@ -441,7 +450,7 @@ static void sim_open_poll(struct work_struct *work)
 					  struct sim_open, poll);
 
 	mutex_lock(&o->lock);
-	if (!o->dead && !atomic_read(&o->signals) && sim_echo_pending(o)) {
+	if (!o->dead && !atomic_read(&o->signals) && sim_open_pending(o)) {
 		if (o->suspect) {
 			sim_oc_add(o, SIM_OC_MISSED, 1);
 			sim_stat_inc(SIM_STAT_RING_MISSED);
@@ -455,6 +464,162 @@ static void sim_open_poll(struct work_struct *work)
 	mutex_unlock(&o->lock);
 	queue_delayed_work(sim_async_wq, &o->poll,
 			   msecs_to_jiffies(SIM_POLL_MS));
+}
+
+static const struct sim_backend sim_echo_backend = {
+	.guid = SIM_TEST_ECHO_GUID,
+	.name = "echo",
+	.service = sim_echo_service,
+};
+
+/* The back end of a device class: NULL if the host does not serve it. */
+static const struct sim_backend *sim_backend_find(const guid_t *class_id)
+{
+	unsigned int i;
+
+	if (guid_equal(class_id, &sim_echo_backend.guid))
+		return &sim_echo_backend;
+	for (i = 0; i < SIM_IC_COUNT; i++)
+		if (guid_equal(class_id, &sim_ic_backends[i].guid))
+			return &sim_ic_backends[i];
+	return NULL;
+}
+
+/**
+ * sim_ring_drain() - take every packet the guest wrote to the host
+ * @o: the channel; its lock held (a back end's service)
+ * @handle: called with each packet (descriptor, payload, padding; @len
+ *	bytes), copied out of the ring, checked against the ring and
+ *	consumed; the copy is valid until @handle returns
+ *
+ * The guest's signals are masked while draining, then unmasked and the
+ * ring looked at once more (see the table at the top).  The back end
+ * checks everything inside the packet.
+ *
+ * Context: the channel's work, may sleep.
+ * Return: whether a packet was taken.
+ */
+bool sim_ring_drain(struct sim_open *o,
+		    void (*handle)(struct sim_open *o, const void *pkt, u32 len))
+{
+	struct sim_ring *in = &o->in;
+	bool did = false;
+	u32 write, old;
+	int len;
+
+	lockdep_assert_held(&o->lock);
+	for (;;) {
+		WRITE_ONCE(in->hdr->interrupt_mask, 1);
+		while ((len = sim_in_peek(o, &write)) > 0) {
+			sim_oc_add(o, SIM_OC_PKTS_IN, 1);
+			sim_oc_add(o, SIM_OC_BYTES_IN, len);
+			sim_stat_inc(SIM_STAT_PACKETS_IN);
+			old = in->index;
+			in->index = (old + len + SIM_PKT_TRAILER) % in->size;
+			sim_in_consumed(o, old, write);
+			handle(o, o->pkt, len);
+			did = true;
+			cond_resched();
+		}
+		if (o->dead)
+			return did;
+		WRITE_ONCE(in->hdr->interrupt_mask, 0);
+		/* Pairs with the guest's virt_mb() in vmbus_signal_on_write(). */
+		virt_mb();
+		if (READ_ONCE(in->hdr->write_index) == in->index)
+			return did;
+	}
+}
+
+/**
+ * sim_ring_send() - write one packet into the guest's inbound ring
+ * @o: the channel; its lock held (a back end's service)
+ * @pkt: descriptor and payload
+ * @len: their length, a multiple of 8
+ *
+ * Signals the guest as the ring contract says.  Without room the host
+ * asks the guest's reader for it (pending_send_sz); the guest's signal
+ * runs the service again.
+ *
+ * Context: the channel's work, may sleep.
+ * Return: 0; -EAGAIN if there is no room yet; -EMSGSIZE if the ring is
+ * too small for @len; -EIO if the channel is broken.
+ */
+int sim_ring_send(struct sim_open *o, const void *pkt, u32 len)
+{
+	u32 total = len + SIM_PKT_TRAILER;
+	int room;
+
+	lockdep_assert_held(&o->lock);
+	if (o->dead)
+		return -EIO;
+	if (!IS_ALIGNED(len, 8) || total >= o->out.size)
+		return -EMSGSIZE;
+	room = sim_out_room(o, total);
+	if (!room)
+		room = sim_out_wait(o, total);
+	if (room < 0)
+		return -EIO;
+	if (!room)
+		return -EAGAIN;
+	sim_out_write(o, pkt, len);
+	return 0;
+}
+
+/**
+ * sim_ring_kick() - run a back end's service on its channel soon
+ * @relid: the channel
+ * @be: the back end the caller expects there
+ *
+ * Context: any.
+ * Return: true if @relid is open with @be.
+ */
+bool sim_ring_kick(u32 relid, const struct sim_backend *be)
+{
+	struct sim_open *o;
+	bool open;
+
+	if (!relid || relid > SIM_MAX_RELID)
+		return false;
+	rcu_read_lock();
+	o = rcu_dereference(sim_opens[relid]);
+	open = o && o->be == be;
+	if (open)
+		queue_work(sim_async_wq, &o->work);
+	rcu_read_unlock();
+	return open;
+}
+
+/**
+ * sim_ring_relid() - the relid of an open channel
+ * @o: the channel
+ *
+ * Return: its relid.
+ */
+u32 sim_ring_relid(const struct sim_open *o)
+{
+	return o->relid;
+}
+
+/**
+ * sim_ring_priv() - the back end's data of an open channel
+ * @o: the channel
+ *
+ * Return: what the back end's open stored with sim_ring_set_priv().
+ */
+void *sim_ring_priv(const struct sim_open *o)
+{
+	return o->priv;
+}
+
+/**
+ * sim_ring_set_priv() - store the back end's data of a channel
+ * @o: the channel, in its back end's open
+ * @priv: the data; the back end frees it in its close
+ */
+void sim_ring_set_priv(struct sim_open *o, void *priv)
+{
+	o->priv = priv;
 }
 
 /**
@@ -479,7 +644,7 @@ u64 sim_ring_signal(u32 conn_id)
 	sim_stat_inc(SIM_STAT_SIGNALS);
 	rcu_read_lock();
 	o = rcu_dereference(sim_opens[relid]);
-	if (o && o->echo) {
+	if (o && o->be) {
 		atomic_inc(&o->signals);
 		queue_work(sim_async_wq, &o->work);
 	}
@@ -546,7 +711,7 @@ static struct sim_open *sim_open_alloc(struct sim_chan *ch,
 		return NULL;
 	o->relid = ch->relid;
 	o->gpadl = msg->ringbuffer_gpadlhandle;
-	o->echo = guid_equal(&ch->dev->class_id, &SIM_TEST_ECHO_GUID);
+	o->be = sim_backend_find(&ch->dev->class_id);
 	o->events = &ch->events;
 	o->target_vp = msg->target_vp;
 	mutex_init(&o->lock);
@@ -573,6 +738,9 @@ static void sim_open_destroy(struct sim_open *o)
 	cancel_delayed_work_sync(&o->poll);
 	/* The poll may have queued the work before it stopped. */
 	cancel_work_sync(&o->work);
+	/* No work of @o runs or can start: the back end lets go. */
+	if (o->be && o->be->close)
+		o->be->close(o);
 	sim_gpadl_put(o->gpadl);
 	sim_open_free(o);
 }
@@ -698,14 +866,22 @@ void sim_ring_open(const void *data, u32 size, u32 conn_id)
 		sim_send_open_result(msg, SIM_STATUS_FAIL);
 		return;
 	}
+	if (o->be && o->be->open && o->be->open(o->be, o)) {
+		sim_open_free(o);
+		sim_send_open_result(msg, SIM_STATUS_FAIL);
+		return;
+	}
 	sim_gpadl_get(g);
 	rcu_assign_pointer(sim_opens[o->relid], o);
-	if (o->echo)
+	if (o->be)
 		queue_delayed_work(sim_async_wq, &o->poll,
 				   msecs_to_jiffies(SIM_POLL_MS));
 	if (READ_ONCE(sim_modes.open_early_packet))
 		sim_open_early_packet(o);
 	sim_send_open_result(msg, 0);
+	/* A back end may speak first (the ICs negotiate). */
+	if (o->be && o->be->open)
+		queue_work(sim_async_wq, &o->work);
 }
 
 /**

@@ -151,16 +151,28 @@ int vm_write(enum vm_side side, const char *file, const char *fmt, ...)
 
 /* ---- `name value` files ----------------------------------------------- */
 
-/* Decimal, or hexadecimal with a 0x prefix (the `version` lines). */
+/*
+ * Decimal, hexadecimal with a 0x prefix (the `version` lines), or a
+ * version "M.m" (the IC stats), stored as M << 16 | m.
+ */
 static int parse_value(const char *s, uint64_t *value)
 {
 	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	uint64_t minor;
 	char *end;
 
 	if (!*s || *s == '-')
 		return -EINVAL;
 	errno = 0;
 	*value = strtoull(s, &end, hex ? 16 : 10);
+	if (!hex && !errno && end != s && *end == '.' && *value <= 0xffff &&
+	    end[1] >= '0' && end[1] <= '9') {
+		minor = strtoull(end + 1, &end, 10);
+		if (errno || *end || minor > 0xffff)
+			return -EINVAL;
+		*value = *value << 16 | minor;
+		return 0;
+	}
 	if (errno || end == s || *end)
 		return -EINVAL;
 	return 0;
@@ -1419,7 +1431,9 @@ enum {
 	VM_KMEMLEAK_PAUSE_MS = 6000,
 };
 
-static const char *const our_modules[] = { "hv_vmbus", "vmbus_sim", "vmbus_platform" };
+/* hv_utils: the distribution's client, loaded and unloaded by the IC tests. */
+static const char *const our_modules[] = { "hv_vmbus", "vmbus_sim", "vmbus_platform",
+					   "hv_utils" };
 
 static bool report_is_ours(const char *begin, const char *end)
 {
@@ -1461,8 +1475,8 @@ static unsigned int kmemleak_ours(const char *text)
 			report_print(p, next ? next : p + strlen(p));
 		}
 	}
-	tap_diag("kmemleak: %u reports, %u naming hv_vmbus, vmbus_sim or "
-		 "vmbus_platform", all, ours);
+	tap_diag("kmemleak: %u reports, %u naming hv_vmbus, vmbus_sim, "
+		 "vmbus_platform or hv_utils", all, ours);
 	return ours;
 }
 
@@ -1505,6 +1519,9 @@ static void unload_guest_or_bail(void)
 {
 	if (!vm_module_loaded("hv_vmbus"))
 		return;
+	/* The distribution's client (the hv_utils tests) holds hv_vmbus. */
+	if (vm_module_loaded("hv_utils") && vm_rmmod("hv_utils", VM_RMMOD_MS))
+		tap_bail("cannot unload hv_utils left loaded by an earlier run");
 	tap_diag("hv_vmbus is loaded at start: unloading it");
 	if (vm_rmmod("hv_vmbus", VM_RMMOD_MS))
 		tap_bail("cannot unload hv_vmbus left loaded by an earlier run");
@@ -1550,6 +1567,8 @@ bool vm_teardown(void)
 	/* A client of hv_vmbus (driver_bind_test) keeps it from unloading. */
 	if (vm_module_loaded("vmbus_test_drv"))
 		ok &= !vm_rmmod("vmbus_test_drv", VM_RMMOD_MS);
+	if (vm_module_loaded("hv_utils"))
+		ok &= !vm_rmmod("hv_utils", VM_RMMOD_MS);
 	if (vm_module_loaded("hv_vmbus"))
 		ok &= !vm_rmmod("hv_vmbus", VM_RMMOD_MS);
 	ok &= sim_restore_modes();

@@ -7,6 +7,9 @@
 #              lib/modules/VER/updates/vmbus/ so they win over in-tree ones
 #   --tests:   test programs, copied to /vmbus-tests/ with run_tests.sh
 #   --extra-modules: in-tree modules to add, with their modules.dep deps
+# Also: /sbin/poweroff, /sbin/reboot, /sbin/halt (qemu/vmbus-power), and the
+# hyperv-daemons package's hv_kvp_daemon with its shared libraries, its
+# scripts, /var/lib/hyperv and the name-service files getaddrinfo() reads.
 # The staging tree is FILE's directory/initramfs/.
 set -euo pipefail
 
@@ -14,6 +17,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUSYBOX=/bin/busybox
 KMOD=/usr/bin/kmod
 KMOD_LINKS=(modprobe insmod rmmod lsmod depmod modinfo)
+KVP_DAEMON=/usr/sbin/hv_kvp_daemon
+KVP_SCRIPTS=/usr/libexec/hypervkvpd
 
 KVER='' MODTREE='' MODULES='' TESTS='' EXTRA='' OUT=''
 
@@ -78,6 +83,49 @@ install_kmod() {
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
 	done
+}
+
+# Copies FILE and the shared libraries ldd names for it to the same paths.
+install_with_libs() {
+	local root=$1 file=$2 lib
+	mkdir -p "$root$(dirname "$file")"
+	cp "$file" "$root$file"
+	for lib in $(ldd "$file" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# /sbin/poweroff, /sbin/reboot and /sbin/halt: what orderly_poweroff() and
+# orderly_reboot() run (see vmbus-power); busybox --install in /init leaves
+# existing names alone.
+install_power() {
+	local root=$1 l
+	mkdir -p "$root/sbin"
+	install -m 0755 "$HERE/vmbus-power" "$root/sbin/vmbus-power"
+	for l in poweroff reboot halt; do
+		ln -sf vmbus-power "$root/sbin/$l"
+	done
+}
+
+# hv_kvp_daemon from Debian's hyperv-daemons (scripts/setup-packages.sh):
+# it creates its pools under /var/lib/hyperv (mkdir of the last part only),
+# runs hv_get_dns_info / hv_get_dhcp_info from $KVP_SCRIPTS for IP data, and
+# resolves its host name with getaddrinfo(AI_CANONNAME) for the FQDN: only
+# /etc/hosts is consulted, which a test extends with the name it sets.
+install_kvp_daemon() {
+	local root=$1 lib f
+	[ -x "$KVP_DAEMON" ] || die "$KVP_DAEMON missing (install hyperv-daemons)"
+	install_with_libs "$root" "$KVP_DAEMON"
+	# Loaded through NSS at run time, so ldd does not name it.
+	lib=$(dirname "$(ldd "$KVP_DAEMON" | grep -o '/[^ ]*libc\.so[^ ]*')")
+	[ -f "$lib/libnss_files.so.2" ] && cp -L "$lib/libnss_files.so.2" "$root$lib/"
+	mkdir -p "$root$KVP_SCRIPTS" "$root/var/lib/hyperv" "$root/etc"
+	for f in "$KVP_SCRIPTS"/*; do
+		[ -f "$f" ] && install -m 0755 "$f" "$root$KVP_SCRIPTS/"
+	done
+	echo "hosts: files" >"$root/etc/nsswitch.conf"
+	printf '127.0.0.1\tlocalhost\n127.0.1.1\tvmbus-guest\n' >"$root/etc/hosts"
 }
 
 # Our modules go to updates/vmbus/; prints their names, one a line.
@@ -165,6 +213,8 @@ main() {
 	mkdir -p "$root"
 	install_busybox "$root"
 	install_kmod "$root"
+	install_power "$root"
+	install_kvp_daemon "$root"
 	ours=$(install_our_modules "$root")
 	[ -n "$ours" ] || echo "mkinitramfs: warning: no .ko files under $MODULES" >&2
 	install_extra_modules "$root" "$ours"

@@ -10,7 +10,17 @@
 #          TAP is complete, the kernel log scan is clean and QEMU did not
 #          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default 300 s).
 #   run:   a demo for a human; console shown live; exit with QEMU's status.
-# Output under build/qemu/<kernel>/: console.log, tap.txt, dmesg.txt, and
+# Every boot ends with the host asking the distribution's hv_utils for a
+# shutdown or a restart (the end step of qemu/init): the run passes only if
+# the guest ended itself that way, which the runner tells from a panic, a
+# timeout or any other stop by the kernel's last line (`reboot: Power down`
+# or `reboot: Restarting system`), init's `===VMBUS-END <action>===` and the
+# hv_utils and /sbin/<action> lines in the kernel log.  check: the tests
+# run in a first boot that ends in a host-requested restart (-no-reboot makes
+# QEMU exit); a second boot, the rebooted guest, ends in a host-requested
+# shutdown.  run: one boot, the demo, then the host-requested shutdown.
+# Output under build/qemu/<kernel>/: console.log, tap.txt, dmesg.txt (first
+# boot), console-rebooted.log, dmesg-rebooted.txt (second boot), and
 # artifacts/: every block a test printed between `===ARTIFACT <name> BEGIN===`
 # and `===ARTIFACT <name> END===` (base64; the lines may carry `# ` TAP
 # prefixes), decoded into artifacts/<name>.  In check mode every executable
@@ -99,9 +109,10 @@ make_initramfs() {
 		die "building the initramfs failed"
 }
 
+# qemu_args BOOT_MODE END_ACTION
 qemu_args() {
 	local append="console=ttyS0 panic=-1 panic_on_warn=0 loglevel=7 log_buf_len=8M"
-	append+=" vmbus_mode=$MODE vmbus_test_timeout=$TEST_TIMEOUT"
+	append+=" vmbus_mode=$1 vmbus_end=$2 vmbus_test_timeout=$TEST_TIMEOUT"
 	# shellcheck disable=SC2054 # the commas belong to -accel's value
 	QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 4 -m "$MEM"
 	      -kernel "$IMAGE" -initrd "$OUT/initramfs.cpio.gz" -nic none
@@ -109,23 +120,87 @@ qemu_args() {
 	      -append "$append")
 }
 
-# Sets QEMU_RC (124: the --timeout fired).
+# boot BOOT_MODE END_ACTION CONSOLE TIMEOUT; sets QEMU_RC (124: the
+# timeout fired).
 boot() {
-	local t0=$SECONDS
-	qemu_args
-	say "booting the $KERNEL kernel $KVER (timeout $TIMEOUT s), console: $CONSOLE"
+	local t0=$SECONDS console=$3 limit=$4
+	qemu_args "$1" "$2"
+	say "booting the $KERNEL kernel $KVER, vmbus_mode=$1, ending in a host-requested $2" \
+		"(timeout $limit s), console: $console"
 	QEMU_RC=0
 	if [ "$MODE" = run ]; then
 		set +e
-		timeout --foreground -k 10 "$TIMEOUT" "${QEMU[@]}" 2>&1 | tee "$CONSOLE"
+		timeout --foreground -k 10 "$limit" "${QEMU[@]}" 2>&1 | tee "$console"
 		QEMU_RC=${PIPESTATUS[0]}
 		set -e
 	else
-		timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null >"$CONSOLE" 2>&1 || QEMU_RC=$?
+		timeout -k 10 "$limit" "${QEMU[@]}" </dev/null >"$console" 2>&1 || QEMU_RC=$?
 	fi
 	say "QEMU exited with status $QEMU_RC after $((SECONDS - t0)) s"
 	# The serial console ends lines with CRLF.
-	[ "$MODE" = run ] || sed -i 's/\r$//' "$CONSOLE"
+	sed -i 's/\r$//' "$console"
+}
+
+# check_end CONSOLE DMESG ACTION LABEL: did the boot end in the orderly
+# ACTION (poweroff or reboot) the host asked hv_utils for?  Appends to
+# PROBLEMS otherwise, naming what happened instead.
+check_end() {
+	local console=$1 dmesg=$2 action=$3 label=$4 kline hvline why=()
+	if [ "$action" = poweroff ]; then
+		kline='reboot: Power down'
+		hvline='Shutdown request received - graceful shutdown initiated'
+	else
+		kline='reboot: Restarting system'
+		hvline='Restart request received - graceful restart initiated'
+	fi
+	if [ "$QEMU_RC" -eq 124 ] || [ "$QEMU_RC" -eq 137 ]; then
+		why+=("QEMU timed out")
+	elif grep -q 'Kernel panic' "$console"; then
+		why+=("the kernel panicked")
+	fi
+	if grep -q 'vmbus init: END FAILED' "$console"; then
+		grep -m1 'vmbus init: END FAILED' "$console" | sed 's/^/    | /'
+		why+=("init's end step failed")
+	fi
+	grep -q "^===VMBUS-END $action===\$" "$console" ||
+		why+=("no ===VMBUS-END $action=== from init")
+	grep -qF "$kline" "$console" || why+=("the kernel never printed '$kline'")
+	grep -qF "hv_utils: $hvline" "$dmesg" || why+=("no 'hv_utils: $hvline' in the kernel log")
+	grep -qF "vmbus-power: /sbin/$action called" "$dmesg" ||
+		why+=("/sbin/$action never ran")
+	if [ ${#why[@]} -eq 0 ]; then
+		say "$label: orderly $action at the host's request (hv_utils ->" \
+			"/sbin/$action -> init -> '$kline')"
+		return 0
+	fi
+	local w
+	for w in "${why[@]}"; do PROBLEMS+=("$label: not an orderly $action: $w"); done
+	say "$label: the last lines of its console:"
+	tail -n 8 "$console" | sed 's/^/    | /'
+}
+
+# Lines of CONSOLE between ===DMESG-BEGIN=== and ===DMESG-END===, or all of it.
+dmesg_of() {
+	if grep -qF "===DMESG-END===" "$1"; then
+		awk 'index($0, "===DMESG-END===") { exit } f { print }
+		     index($0, "===DMESG-BEGIN===") { f = 1 }' "$1" >"$2"
+	else
+		say "no dmesg markers in $1; scanning the whole console log"
+		cp "$1" "$2"
+	fi
+}
+
+# The second boot of a check run: the guest the host's restart request
+# rebooted, ending in a host-requested shutdown.
+rebooted_boot() {
+	local console=$OUT/console-rebooted.log dmesg=$OUT/dmesg-rebooted.txt
+	boot rebooted poweroff "$console" 300
+	[ "$QEMU_RC" -eq 0 ] || [ "$QEMU_RC" -eq 124 ] || [ "$QEMU_RC" -eq 137 ] ||
+		PROBLEMS+=("second boot: QEMU exited with status $QEMU_RC")
+	dmesg_of "$console" "$dmesg"
+	"$HERE/logscan.sh" "$dmesg" ||
+		PROBLEMS+=("second boot: the kernel log scan found problems")
+	check_end "$console" "$dmesg" poweroff "second boot"
 }
 
 # Lines of the console between two marker lines.
@@ -142,12 +217,7 @@ extract_logs() {
 		# Partial: the live copy from the start of the TAP stream.
 		sed -n '/^TAP version 13$/,$p' "$CONSOLE" >"$OUT/tap.txt"
 	fi
-	if has_marker "===DMESG-END==="; then
-		section "===DMESG-BEGIN===" "===DMESG-END===" >"$OUT/dmesg.txt"
-	else
-		say "no dmesg markers in the console; scanning the whole console log"
-		cp "$CONSOLE" "$OUT/dmesg.txt"
-	fi
+	dmesg_of "$CONSOLE" "$OUT/dmesg.txt"
 }
 
 # Prints the name of every complete artifact block in FILE and writes its
@@ -249,6 +319,8 @@ verdict() {
 	"$HERE/logscan.sh" "$OUT/dmesg.txt" || PROBLEMS+=("the kernel log scan found problems")
 	extract_artifacts
 	post_checks
+	check_end "$CONSOLE" "$OUT/dmesg.txt" reboot "first boot"
+	rebooted_boot
 	echo "# $KERNEL: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 	echo "$PASSED passed, $FAILED failed"
 	if [ ${#PROBLEMS[@]} -eq 0 ]; then
@@ -260,21 +332,34 @@ verdict() {
 	return 1
 }
 
+# make run: QEMU's status, or 1 if the guest did not end in the orderly
+# shutdown the host asked for.
+run_verdict() {
+	PROBLEMS=()
+	[ "$QEMU_RC" -eq 0 ] && check_end "$CONSOLE" "$CONSOLE" poweroff "make run"
+	[ "$QEMU_RC" -eq 0 ] || exit "$QEMU_RC"
+	[ ${#PROBLEMS[@]} -eq 0 ] || { printf 'run.sh: %s\n' "${PROBLEMS[@]}"; exit 1; }
+	exit 0
+}
+
 main() {
 	parse_args "$@"
 	command -v qemu-system-x86_64 >/dev/null ||
 		die "qemu-system-x86_64 missing (run scripts/setup-packages.sh)"
 	resolve_kernel
-	OUT=$REPO/build/qemu/$KERNEL
+	# VMBUS_QEMU_OUT: another directory, for runs side by side.
+	OUT=${VMBUS_QEMU_OUT:-$REPO/build/qemu/$KERNEL}
 	CONSOLE=$OUT/console.log
 	ARTIFACTS=$OUT/artifacts
 	mkdir -p "$OUT"
-	rm -rf "$CONSOLE" "$OUT/tap.txt" "$OUT/dmesg.txt" "$ARTIFACTS" "$OUT"/post-*.log
+	rm -rf "$CONSOLE" "$OUT/tap.txt" "$OUT/dmesg.txt" "$ARTIFACTS" "$OUT"/post-*.log \
+		"$OUT/console-rebooted.log" "$OUT/dmesg-rebooted.txt"
 	make_initramfs
-	boot
 	if [ "$MODE" = run ]; then
-		exit "$QEMU_RC"
+		boot run poweroff "$CONSOLE" "$TIMEOUT"
+		run_verdict
 	fi
+	boot check reboot "$CONSOLE" "$TIMEOUT"
 	verdict
 }
 

@@ -1,0 +1,1146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmbus_sim: the integration components (ICs) a Hyper-V host offers every
+ * guest - heartbeat, shutdown, time sync and KVP (sim_ic_kvp.c) - and the
+ * reference counter the guest's time sync reads.
+ *
+ * Each IC is a device with its real class GUID and a fixed instance GUID,
+ * added and rescinded from the control plane.  When the guest opens its
+ * channel the host speaks first: ICMSGTYPE_NEGOTIATE with the framework
+ * versions and the IC's message versions a Hyper-V host lists (capped by
+ * the `version` command); the guest answers with one of each.  Then the
+ * host sends its requests, one transaction at a time per channel:
+ *
+ *   heartbeat  every heartbeat_period_ms: seq_num = the last answer; the
+ *              guest must answer seq_num + 1
+ *   shutdown   on command: flags 0..5 (shut down, reboot, hibernate, each
+ *              also forced); the guest's status is counted
+ *   time sync  a SYNC first after every negotiation and on command, a
+ *              SAMPLE every timesync_period_ms; from message version 4.0
+ *              struct ictimesync_ref_data (parent time and the reference
+ *              counter at sampling), before struct ictimesync_data
+ *   KVP        get / set / delete / enumerate on command (sim_ic_kvp.c)
+ *
+ * Everything the guest writes back is checked: packet type, transaction
+ * id, length, message type, flags, status, and each message's fields.  A
+ * malformed answer counts in ic_protocol_errors (and guest_errors); a
+ * well-formed wrong one (a bad heartbeat sequence) in the IC's bad count.
+ *
+ * Contexts and locks:
+ *  - a channel's open and close (sim_lock) and its service (the ring
+ *    work, under the channel's lock) own its struct sim_ic_chan;
+ *  - the control plane and the period ticks never touch a channel: they
+ *    set a pending bit under the IC's spinlock and kick the channel's work
+ *    through sim_ring_kick(), which finds it under RCU;
+ *  - the service takes the IC's spinlock inside the channel's lock, never
+ *    the other way round; nothing sleeps under the spinlock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+#include <asm/mshyperv.h>
+
+#include "sim_ic.h"
+
+static_assert(sizeof(struct vmbuspipe_hdr) == 8);
+static_assert(sizeof(struct icmsg_hdr) == 20);
+static_assert(ICMSG_HDR == 28);
+static_assert(sizeof(struct icmsg_negotiate) == 8);
+static_assert(sizeof(struct heartbeat_msg_data) == 40);
+static_assert(sizeof(struct shutdown_msg_data) == 2060);
+static_assert(sizeof(struct ictimesync_data) == 25);
+static_assert(sizeof(struct ictimesync_ref_data) == 22);
+static_assert(sizeof(struct vmpacket_descriptor) +
+	      ALIGN(ICMSG_HDR + sizeof(struct shutdown_msg_data), 8) <=
+	      SIM_IC_PKT_MAX);
+
+#define SIM_IC_V(major, minor)	((major) << 16 | (minor))
+
+enum {
+	/* Version of the time sync message with the reference time. */
+	SIM_TS_REF_VERSION	= SIM_IC_V(4, 0),
+	/* Largest command the control file takes: kvp_set with a value. */
+	SIM_IC_CMD_MAX		= 4096,
+	/* Defaults of the periods, in ms. */
+	SIM_HB_PERIOD_MS	= 1000,
+	SIM_TS_PERIOD_MS	= 5000,
+	SIM_PERIOD_MS_MAX	= 3600 * 1000,
+};
+
+/* Requests the control plane and the ticks leave for a channel's work. */
+enum sim_ic_pending {
+	SIM_IC_PEND_HEARTBEAT,
+	SIM_IC_PEND_SHUTDOWN,
+	SIM_IC_PEND_SYNC,
+	SIM_IC_PEND_SAMPLE,
+};
+
+/* Framework versions a Hyper-V host lists, ascending. */
+static const u32 sim_ic_fw_versions[] = {
+	UTIL_WS2K8_FW_VERSION, UTIL_FW_VERSION,
+};
+
+/* Message versions per IC, ascending, as Hyper-V hosts list them. */
+static const u32 sim_hb_versions[] = { SIM_IC_V(1, 0), SIM_IC_V(3, 0) };
+
+static const u32 sim_sd_versions[] = {
+	SIM_IC_V(1, 0), SIM_IC_V(3, 0), SIM_IC_V(3, 1), SIM_IC_V(3, 2),
+};
+
+static const u32 sim_ts_versions[] = {
+	SIM_IC_V(1, 0), SIM_IC_V(3, 0), SIM_IC_V(4, 0),
+};
+
+static const u32 sim_kvp_versions[] = {
+	SIM_IC_V(1, 0), SIM_IC_V(3, 0), SIM_IC_V(4, 0), SIM_IC_V(5, 0),
+};
+
+/**
+ * struct sim_ic_ops - what one IC does after the negotiation
+ * @build: if a request is due, write it with sim_ic_req_start() and
+ *	return true; the channel's lock held
+ * @answer: the guest's answer to it, framing checked; @hdr NULL for an
+ *	answer too malformed to look at; the channel's lock held
+ * @negotiated: optional: versions were just agreed
+ * @closed: optional: the channel closed with a request staged or out
+ */
+struct sim_ic_ops {
+	bool (*build)(struct sim_ic_chan *c);
+	void (*answer)(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
+		       const u8 *body, u32 len);
+	void (*negotiated)(struct sim_ic_chan *c);
+	void (*closed)(struct sim_ic_chan *c);
+};
+
+/**
+ * struct sim_ic - one integration component, whether offered or not
+ * @name: the name of the control plane
+ * @instance: the fixed instance GUID of its device
+ * @versions: message versions the host lists, ascending
+ * @nr_versions: how many
+ * @ops: its requests and answers
+ * @ceiling: the highest message version the host lists; control plane
+ * @lock: covers @relid, @pending, @shutdown_flags (and the KVP operation)
+ * @relid: its open channel, 0 if none
+ * @pending: bits of &enum sim_ic_pending
+ * @shutdown_flags: the flags of the pending shutdown request
+ * @fw_version: the framework version last agreed; for the stats file
+ * @msg_version: the message version last agreed; for the stats file
+ * @negotiated: negotiations that agreed on versions
+ */
+struct sim_ic {
+	const char *name;
+	guid_t instance;
+	const u32 *versions;
+	unsigned int nr_versions;
+	const struct sim_ic_ops *ops;
+	u32 ceiling;
+
+	spinlock_t lock;	/* see above */
+	u32 relid;
+	unsigned long pending;
+	u32 shutdown_flags;
+
+	u32 fw_version;
+	u32 msg_version;
+	atomic64_t negotiated;
+};
+
+/**
+ * struct sim_ic_tick - a period that makes a request due
+ * @work: the tick
+ * @kind: the IC
+ * @bit: the request, &enum sim_ic_pending
+ * @period_ms: 0 stops it; written under sim_ic_ctl, read by the tick
+ */
+struct sim_ic_tick {
+	struct delayed_work work;
+	enum sim_ic_kind kind;
+	unsigned int bit;
+	u32 period_ms;
+};
+
+static const struct sim_ic_ops sim_hb_ops, sim_sd_ops, sim_ts_ops,
+	sim_kvp_ops;
+
+/* Instance GUIDs {7b3ec0c9-1e4d-4f5a-8e5b-564d42534901..04}. */
+#define SIM_IC_INSTANCE(n)						\
+	GUID_INIT(0x7b3ec0c9, 0x1e4d, 0x4f5a,				\
+		  0x8e, 0x5b, 0x56, 0x4d, 0x42, 0x53, 0x49, (n))
+
+/* Instances, locks and ceilings are set by sim_ic_init(). */
+static struct sim_ic sim_ics[SIM_IC_COUNT] = {
+	[SIM_IC_HEARTBEAT] = {
+		.name = "heartbeat",
+		.versions = sim_hb_versions,
+		.nr_versions = ARRAY_SIZE(sim_hb_versions),
+		.ops = &sim_hb_ops,
+	},
+	[SIM_IC_SHUTDOWN] = {
+		.name = "shutdown",
+		.versions = sim_sd_versions,
+		.nr_versions = ARRAY_SIZE(sim_sd_versions),
+		.ops = &sim_sd_ops,
+	},
+	[SIM_IC_TIMESYNC] = {
+		.name = "timesync",
+		.versions = sim_ts_versions,
+		.nr_versions = ARRAY_SIZE(sim_ts_versions),
+		.ops = &sim_ts_ops,
+	},
+	[SIM_IC_KVP] = {
+		.name = "kvp",
+		.versions = sim_kvp_versions,
+		.nr_versions = ARRAY_SIZE(sim_kvp_versions),
+		.ops = &sim_kvp_ops,
+	},
+};
+
+static struct sim_ic_tick sim_ic_ticks[] = {
+	{ .kind = SIM_IC_HEARTBEAT, .bit = SIM_IC_PEND_HEARTBEAT,
+	  .period_ms = SIM_HB_PERIOD_MS },
+	{ .kind = SIM_IC_TIMESYNC, .bit = SIM_IC_PEND_SAMPLE,
+	  .period_ms = SIM_TS_PERIOD_MS },
+};
+
+/* Serializes the control plane's period changes and rescinds. */
+static DEFINE_MUTEX(sim_ic_ctl);
+
+static atomic64_t sim_ic_stats[SIM_IC_STAT_COUNT];
+
+/* Transaction ids of every IC request; never 0. */
+static atomic64_t sim_ic_trans_ids;
+
+/* Heartbeat: the last sequence number the guest answered correctly. */
+static u64 sim_hb_seq;
+
+/* Shutdown: the status of the last answer. */
+static u32 sim_sd_status;
+
+static const char * const sim_ic_stat_names[SIM_IC_STAT_COUNT] = {
+	[SIM_IC_HEARTBEAT_SENT]		= "heartbeat_sent",
+	[SIM_IC_HEARTBEAT_OK]		= "heartbeat_ok",
+	[SIM_IC_HEARTBEAT_BAD]		= "heartbeat_bad",
+	[SIM_IC_SHUTDOWN_SENT]		= "shutdown_sent",
+	[SIM_IC_SHUTDOWN_OK]		= "shutdown_ok",
+	[SIM_IC_SHUTDOWN_BAD]		= "shutdown_bad",
+	[SIM_IC_TIMESYNC_SAMPLES]	= "timesync_samples",
+	[SIM_IC_TIMESYNC_SYNCS]		= "timesync_syncs",
+	[SIM_IC_TIMESYNC_OK]		= "timesync_ok",
+	[SIM_IC_TIMESYNC_BAD]		= "timesync_bad",
+	[SIM_IC_KVP_SENT]		= "kvp_sent",
+	[SIM_IC_KVP_OK]			= "kvp_ok",
+	[SIM_IC_KVP_FAILED]		= "kvp_failed",
+	[SIM_IC_KVP_TIMEOUTS]		= "kvp_timeouts",
+	[SIM_IC_KVP_LATE]		= "kvp_late",
+	[SIM_IC_PROTOCOL_ERRORS]	= "ic_protocol_errors",
+};
+
+/*
+ * The host's clocks.  The reference counter counts 100 ns units of the
+ * raw monotonic clock since load; the host's wall clock is the real time
+ * at load advanced by the same counter, so nothing the guest does to its
+ * own clock moves the host's.
+ */
+static u64 sim_ic_raw0;
+static u64 sim_ic_wall0;	/* 100 ns units since 1601-01-01 */
+static u64 (*sim_ic_saved_refcount)(void);
+
+static u64 sim_ic_refcount(void)
+{
+	return div_u64(ktime_get_raw_ns() - sim_ic_raw0, 100);
+}
+
+static u64 sim_ic_host_time(u64 ref)
+{
+	return sim_ic_wall0 + ref;
+}
+
+/**
+ * sim_ic_stat_inc() - count one event of the stats file
+ * @stat: the counter
+ *
+ * Context: any.
+ */
+void sim_ic_stat_inc(enum sim_ic_stat stat)
+{
+	atomic64_inc(&sim_ic_stats[stat]);
+}
+
+/**
+ * sim_ic_proto_error() - count and report a malformed answer
+ * @c: the channel it came on
+ * @fmt: printf format of the report
+ *
+ * Counts in ic_protocol_errors and in the host's guest_errors.
+ *
+ * Context: any.
+ */
+void sim_ic_proto_error(struct sim_ic_chan *c, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	sim_ic_stat_inc(SIM_IC_PROTOCOL_ERRORS);
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	sim_guest_error("ic %s: relid %u: %pV", sim_ics[c->kind].name,
+			sim_ring_relid(c->o), &vaf);
+	va_end(args);
+}
+
+/**
+ * sim_ic_lock() - the spinlock of an IC
+ * @kind: the IC
+ *
+ * Return: the lock that covers its pending requests.
+ */
+spinlock_t *sim_ic_lock(enum sim_ic_kind kind)
+{
+	return &sim_ics[kind].lock;
+}
+
+/**
+ * sim_ic_kick() - run the service of an IC's open channel soon
+ * @kind: the IC
+ *
+ * Context: any; not under the IC's lock.
+ * Return: true if its channel is open.
+ */
+bool sim_ic_kick(enum sim_ic_kind kind)
+{
+	struct sim_ic *ic = &sim_ics[kind];
+	u32 relid;
+
+	spin_lock(&ic->lock);
+	relid = ic->relid;
+	spin_unlock(&ic->lock);
+	return sim_ring_kick(relid, &sim_ic_backends[kind]);
+}
+
+/* Make a request of an IC due and kick its channel. */
+static void sim_ic_request(enum sim_ic_kind kind, unsigned int bit)
+{
+	struct sim_ic *ic = &sim_ics[kind];
+
+	spin_lock(&ic->lock);
+	__set_bit(bit, &ic->pending);
+	spin_unlock(&ic->lock);
+	sim_ic_kick(kind);
+}
+
+/* Take a due request; the channel's service. */
+static bool sim_ic_take(enum sim_ic_kind kind, unsigned int bit)
+{
+	struct sim_ic *ic = &sim_ics[kind];
+	bool due;
+
+	spin_lock(&ic->lock);
+	due = __test_and_clear_bit(bit, &ic->pending);
+	spin_unlock(&ic->lock);
+	return due;
+}
+
+static struct ic_version sim_ic_ver(u32 v)
+{
+	return (struct ic_version){ .major = v >> 16, .minor = v & 0xffff };
+}
+
+/**
+ * sim_ic_req_start() - start a request in the channel's packet buffer
+ * @c: the channel
+ * @type: ICMSGTYPE_*
+ * @body_len: bytes of the message after struct icmsg_hdr
+ *
+ * Writes the descriptor (VM_PKT_DATA_INBAND, COMPLETION_REQUESTED, a new
+ * transaction id), the pipe header and the IC header with the agreed
+ * versions; the body is zeroed, the payload padded to 8 bytes.
+ *
+ * Context: the channel's service.
+ * Return: the body, for the caller to fill.
+ */
+void *sim_ic_req_start(struct sim_ic_chan *c, u16 type, u32 body_len)
+{
+	u32 payload = ALIGN(ICMSG_HDR + body_len, 8);
+	struct vmpacket_descriptor *d = (void *)c->pkt;
+	struct vmbuspipe_hdr *pipe = (void *)(d + 1);
+	struct icmsg_hdr *hdr = (void *)(pipe + 1);
+
+	memset(c->pkt, 0, sizeof(*d) + payload);
+	c->trans_id = atomic64_inc_return(&sim_ic_trans_ids);
+	c->type = type;
+	c->len = sizeof(*d) + payload;
+	c->sent_stat = SIM_IC_STAT_COUNT;
+	d->type = VM_PKT_DATA_INBAND;
+	d->offset8 = sizeof(*d) >> 3;
+	d->len8 = c->len >> 3;
+	d->flags = VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED;
+	d->trans_id = c->trans_id;
+	pipe->msgsize = payload - sizeof(*pipe);
+	/* Before the negotiation both versions are 1.0. */
+	hdr->icverframe = sim_ic_ver(c->negotiated ? c->fw_version :
+				     UTIL_WS2K8_FW_VERSION);
+	hdr->icvermsg = sim_ic_ver(c->negotiated ? c->msg_version :
+				   SIM_IC_V(1, 0));
+	hdr->icmsgtype = type;
+	hdr->icmsgsize = body_len;
+	hdr->ictransaction_id = (u8)c->trans_id;
+	hdr->icflags = ICMSGHDRFLAG_TRANSACTION | ICMSGHDRFLAG_REQUEST;
+	return hdr + 1;
+}
+
+/* Message versions the host lists now: those up to the ceiling. */
+static unsigned int sim_ic_nr_offered(const struct sim_ic *ic, u32 ceiling)
+{
+	unsigned int n = 0;
+
+	while (n < ic->nr_versions && ic->versions[n] <= ceiling)
+		n++;
+	return n;
+}
+
+static bool sim_ic_negotiate_build(struct sim_ic_chan *c)
+{
+	struct sim_ic *ic = &sim_ics[c->kind];
+	u32 ceiling = READ_ONCE(ic->ceiling);
+	unsigned int nfw = ARRAY_SIZE(sim_ic_fw_versions);
+	unsigned int nmsg = sim_ic_nr_offered(ic, ceiling);
+	struct icmsg_negotiate *neg;
+	unsigned int i;
+
+	neg = sim_ic_req_start(c, ICMSGTYPE_NEGOTIATE, sizeof(*neg) +
+			       (nfw + nmsg) * sizeof(struct ic_version));
+	neg->icframe_vercnt = nfw;
+	neg->icmsg_vercnt = nmsg;
+	for (i = 0; i < nfw; i++)
+		neg->icversion_data[i] = sim_ic_ver(sim_ic_fw_versions[i]);
+	for (i = 0; i < nmsg; i++)
+		neg->icversion_data[nfw + i] = sim_ic_ver(ic->versions[i]);
+	c->msg_ceiling = ceiling;
+	return true;
+}
+
+static bool sim_ic_listed(const u32 *list, unsigned int n, u32 v)
+{
+	while (n--)
+		if (list[n] == v)
+			return true;
+	return false;
+}
+
+/*
+ * The guest's choice, written in place: one framework and one message
+ * version, each one the host listed; or no version at all (counts 0),
+ * which ends the IC on this open without being an error.
+ */
+static void sim_ic_negotiate_answer(struct sim_ic_chan *c,
+				    const struct icmsg_hdr *hdr,
+				    const u8 *body, u32 len)
+{
+	struct sim_ic *ic = &sim_ics[c->kind];
+	struct icmsg_negotiate neg;
+	struct ic_version v[2];
+	u32 fw, msg;
+
+	c->refused = true;
+	if (len < sizeof(neg) + sizeof(v)) {
+		sim_ic_proto_error(c, "negotiation answer of %u bytes\n", len);
+		return;
+	}
+	memcpy(&neg, body, sizeof(neg));
+	memcpy(v, body + sizeof(neg), sizeof(v));
+	if (!neg.icframe_vercnt && !neg.icmsg_vercnt) {
+		pr_info("ic %s: the guest has no version in common\n",
+			ic->name);
+		return;
+	}
+	fw = SIM_IC_V(v[0].major, v[0].minor);
+	msg = SIM_IC_V(v[1].major, v[1].minor);
+	if (neg.icframe_vercnt != 1 || neg.icmsg_vercnt != 1 ||
+	    !sim_ic_listed(sim_ic_fw_versions, ARRAY_SIZE(sim_ic_fw_versions),
+			   fw) ||
+	    !sim_ic_listed(ic->versions,
+			   sim_ic_nr_offered(ic, c->msg_ceiling), msg)) {
+		sim_ic_proto_error(c, "negotiation answer %u/%u counts, versions %#x/%#x\n",
+				   neg.icframe_vercnt, neg.icmsg_vercnt, fw,
+				   msg);
+		return;
+	}
+	c->refused = false;
+	c->negotiated = true;
+	c->fw_version = fw;
+	c->msg_version = msg;
+	WRITE_ONCE(ic->fw_version, fw);
+	WRITE_ONCE(ic->msg_version, msg);
+	atomic64_inc(&ic->negotiated);
+	if (ic->ops->negotiated)
+		ic->ops->negotiated(c);
+}
+
+/* The counter of a malformed answer to the current request. */
+static void sim_ic_answer_bad(struct sim_ic_chan *c)
+{
+	if (c->type != ICMSGTYPE_NEGOTIATE)
+		sim_ics[c->kind].ops->answer(c, NULL, NULL, 0);
+	else
+		c->refused = true;
+}
+
+/*
+ * One packet from the guest: the answer to the request that is out.  The
+ * framing is checked here, the message by the IC.
+ */
+static void sim_ic_packet(struct sim_open *o, const void *pkt, u32 len)
+{
+	struct sim_ic_chan *c = sim_ring_priv(o);
+	const struct vmpacket_descriptor *d = pkt;
+	u32 off = (u32)d->offset8 << 3;
+	const struct icmsg_hdr *hdr;
+	const u8 *payload = (const u8 *)pkt + off;
+	u32 plen = len - off;
+
+	if (d->type != VM_PKT_DATA_INBAND || off < sizeof(*d)) {
+		sim_ic_proto_error(c, "packet type %u, data offset %u\n",
+				   d->type, off);
+		return;
+	}
+	if (!c->busy || d->trans_id != c->trans_id) {
+		sim_ic_proto_error(c, "answer with transaction id %llu, %s %llu\n",
+				   d->trans_id, c->busy ? "expected" : "none out, last",
+				   c->trans_id);
+		return;
+	}
+	c->busy = false;
+	if (plen < ICMSG_HDR || plen > c->len - sizeof(*d)) {
+		sim_ic_proto_error(c, "answer of %u bytes to a request of %zu\n",
+				   plen, c->len - sizeof(*d));
+		sim_ic_answer_bad(c);
+		return;
+	}
+	hdr = (const void *)(payload + sizeof(struct vmbuspipe_hdr));
+	if (hdr->icmsgtype != c->type ||
+	    !(hdr->icflags & ICMSGHDRFLAG_RESPONSE) ||
+	    hdr->ictransaction_id != (u8)c->trans_id) {
+		sim_ic_proto_error(c, "answer type %u flags %#x transaction %u to type %u\n",
+				   hdr->icmsgtype, hdr->icflags,
+				   hdr->ictransaction_id, c->type);
+		sim_ic_answer_bad(c);
+		return;
+	}
+	if (c->type == ICMSGTYPE_NEGOTIATE)
+		sim_ic_negotiate_answer(c, hdr, payload + ICMSG_HDR,
+					plen - ICMSG_HDR);
+	else
+		sim_ics[c->kind].ops->answer(c, hdr, payload + ICMSG_HDR,
+					     plen - ICMSG_HDR);
+}
+
+/* Send the next request if none is out: the negotiation comes first. */
+static bool sim_ic_send_next(struct sim_ic_chan *c)
+{
+	const struct sim_ic *ic = &sim_ics[c->kind];
+	int ret;
+
+	if (c->busy || c->refused)
+		return false;
+	if (!c->staged) {
+		if (!(c->negotiated ? ic->ops->build(c) :
+				      sim_ic_negotiate_build(c)))
+			return false;
+		c->staged = true;
+	}
+	ret = sim_ring_send(c->o, c->pkt, c->len);
+	if (ret == -EAGAIN)
+		return false;
+	c->staged = false;
+	if (ret) {
+		pr_warn_ratelimited("ic %s: relid %u: request not sent: %d\n",
+				    ic->name, sim_ring_relid(c->o), ret);
+		c->refused = true;
+		return false;
+	}
+	c->busy = true;
+	if (c->sent_stat != SIM_IC_STAT_COUNT)
+		sim_ic_stat_inc(c->sent_stat);
+	return true;
+}
+
+static bool sim_ic_service(struct sim_open *o)
+{
+	struct sim_ic_chan *c = sim_ring_priv(o);
+	bool did = sim_ring_drain(o, sim_ic_packet);
+
+	return sim_ic_send_next(c) || did;
+}
+
+static int sim_ic_open(const struct sim_backend *be, struct sim_open *o)
+{
+	enum sim_ic_kind kind = be - sim_ic_backends;
+	struct sim_ic *ic = &sim_ics[kind];
+	struct sim_ic_chan *c;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	c->kind = kind;
+	c->o = o;
+	sim_ring_set_priv(o, c);
+	spin_lock(&ic->lock);
+	ic->relid = sim_ring_relid(o);
+	spin_unlock(&ic->lock);
+	return 0;
+}
+
+static void sim_ic_close(struct sim_open *o)
+{
+	struct sim_ic_chan *c = sim_ring_priv(o);
+	struct sim_ic *ic = &sim_ics[c->kind];
+
+	spin_lock(&ic->lock);
+	if (ic->relid == sim_ring_relid(o))
+		ic->relid = 0;
+	spin_unlock(&ic->lock);
+	if ((c->busy || c->staged) && ic->ops->closed)
+		ic->ops->closed(c);
+	kfree(c);
+}
+
+#define SIM_IC_BACKEND(_kind, _guid, _name)				\
+	[_kind] = {							\
+		_guid,							\
+		.name = _name,						\
+		.open = sim_ic_open,					\
+		.service = sim_ic_service,				\
+		.close = sim_ic_close,					\
+	}
+
+const struct sim_backend sim_ic_backends[SIM_IC_COUNT] = {
+	SIM_IC_BACKEND(SIM_IC_HEARTBEAT, HV_HEART_BEAT_GUID, "heartbeat"),
+	SIM_IC_BACKEND(SIM_IC_SHUTDOWN, HV_SHUTDOWN_GUID, "shutdown"),
+	SIM_IC_BACKEND(SIM_IC_TIMESYNC, HV_TS_GUID, "timesync"),
+	SIM_IC_BACKEND(SIM_IC_KVP, HV_KVP_GUID, "kvp"),
+};
+
+/* Heartbeat: the guest answers seq_num + 1. */
+static bool sim_hb_build(struct sim_ic_chan *c)
+{
+	struct heartbeat_msg_data *hb;
+
+	if (!sim_ic_take(SIM_IC_HEARTBEAT, SIM_IC_PEND_HEARTBEAT))
+		return false;
+	hb = sim_ic_req_start(c, ICMSGTYPE_HEARTBEAT, sizeof(*hb));
+	/* One heartbeat channel at a time: its service owns the sequence. */
+	c->seq = READ_ONCE(sim_hb_seq);
+	hb->seq_num = c->seq;
+	c->sent_stat = SIM_IC_HEARTBEAT_SENT;
+	return true;
+}
+
+static void sim_hb_answer(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
+			  const u8 *body, u32 len)
+{
+	u64 seq;
+
+	if (!hdr || len < sizeof(seq)) {
+		if (hdr)
+			sim_ic_proto_error(c, "heartbeat answer of %u bytes\n",
+					   len);
+		sim_ic_stat_inc(SIM_IC_HEARTBEAT_BAD);
+		return;
+	}
+	memcpy(&seq, body, sizeof(seq));
+	if (hdr->status != HV_S_OK || seq != c->seq + 1) {
+		pr_warn_ratelimited("ic heartbeat: sent %llu, answer %llu status %#x\n",
+				    c->seq, seq, hdr->status);
+		sim_ic_stat_inc(SIM_IC_HEARTBEAT_BAD);
+		return;
+	}
+	WRITE_ONCE(sim_hb_seq, seq);
+	sim_ic_stat_inc(SIM_IC_HEARTBEAT_OK);
+}
+
+static const struct sim_ic_ops sim_hb_ops = {
+	.build = sim_hb_build,
+	.answer = sim_hb_answer,
+};
+
+/* Shutdown: the flags the control plane gave; the guest says yes or no. */
+static bool sim_sd_build(struct sim_ic_chan *c)
+{
+	struct sim_ic *ic = &sim_ics[SIM_IC_SHUTDOWN];
+	struct shutdown_msg_data *sd;
+	u32 flags;
+
+	spin_lock(&ic->lock);
+	if (!__test_and_clear_bit(SIM_IC_PEND_SHUTDOWN, &ic->pending)) {
+		spin_unlock(&ic->lock);
+		return false;
+	}
+	flags = ic->shutdown_flags;
+	spin_unlock(&ic->lock);
+	sd = sim_ic_req_start(c, ICMSGTYPE_SHUTDOWN, sizeof(*sd));
+	sd->flags = flags;
+	c->sent_stat = SIM_IC_SHUTDOWN_SENT;
+	return true;
+}
+
+static void sim_sd_answer(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
+			  const u8 *body, u32 len)
+{
+	if (!hdr || len < sizeof(struct shutdown_msg_data)) {
+		if (hdr)
+			sim_ic_proto_error(c, "shutdown answer of %u bytes\n",
+					   len);
+		sim_ic_stat_inc(SIM_IC_SHUTDOWN_BAD);
+		return;
+	}
+	WRITE_ONCE(sim_sd_status, hdr->status);
+	pr_info("ic shutdown: the guest answered status %#x\n", hdr->status);
+	sim_ic_stat_inc(hdr->status == HV_S_OK ? SIM_IC_SHUTDOWN_OK :
+						 SIM_IC_SHUTDOWN_BAD);
+}
+
+static const struct sim_ic_ops sim_sd_ops = {
+	.build = sim_sd_build,
+	.answer = sim_sd_answer,
+};
+
+/* Time sync: the layout follows the agreed message version. */
+static void sim_ts_fill(struct sim_ic_chan *c, u8 flags)
+{
+	u64 ref = sim_ic_refcount();
+	struct ictimesync_ref_data *r;
+	struct ictimesync_data *t;
+
+	if (c->msg_version >= SIM_TS_REF_VERSION) {
+		r = sim_ic_req_start(c, ICMSGTYPE_TIMESYNC, sizeof(*r));
+		r->parenttime = sim_ic_host_time(ref);
+		r->vmreferencetime = ref;
+		r->flags = flags;
+	} else {
+		t = sim_ic_req_start(c, ICMSGTYPE_TIMESYNC, sizeof(*t));
+		t->parenttime = sim_ic_host_time(ref);
+		t->flags = flags;
+	}
+}
+
+static bool sim_ts_build(struct sim_ic_chan *c)
+{
+	if (sim_ic_take(SIM_IC_TIMESYNC, SIM_IC_PEND_SYNC)) {
+		sim_ts_fill(c, ICTIMESYNCFLAG_SYNC);
+		c->sent_stat = SIM_IC_TIMESYNC_SYNCS;
+		return true;
+	}
+	if (sim_ic_take(SIM_IC_TIMESYNC, SIM_IC_PEND_SAMPLE)) {
+		sim_ts_fill(c, ICTIMESYNCFLAG_SAMPLE);
+		c->sent_stat = SIM_IC_TIMESYNC_SAMPLES;
+		return true;
+	}
+	return false;
+}
+
+static void sim_ts_answer(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
+			  const u8 *body, u32 len)
+{
+	u32 need = c->msg_version >= SIM_TS_REF_VERSION ?
+		   sizeof(struct ictimesync_ref_data) :
+		   sizeof(struct ictimesync_data);
+
+	if (hdr && len < need)
+		sim_ic_proto_error(c, "time sync answer of %u bytes\n", len);
+	if (!hdr || len < need || hdr->status != HV_S_OK)
+		sim_ic_stat_inc(SIM_IC_TIMESYNC_BAD);
+	else
+		sim_ic_stat_inc(SIM_IC_TIMESYNC_OK);
+}
+
+/* After a (re)start the host syncs first, as Hyper-V does. */
+static void sim_ts_negotiated(struct sim_ic_chan *c)
+{
+	struct sim_ic *ic = &sim_ics[SIM_IC_TIMESYNC];
+
+	spin_lock(&ic->lock);
+	__set_bit(SIM_IC_PEND_SYNC, &ic->pending);
+	spin_unlock(&ic->lock);
+}
+
+static const struct sim_ic_ops sim_ts_ops = {
+	.build = sim_ts_build,
+	.answer = sim_ts_answer,
+	.negotiated = sim_ts_negotiated,
+};
+
+static const struct sim_ic_ops sim_kvp_ops = {
+	.build = sim_kvp_build,
+	.answer = sim_kvp_answer,
+	.closed = sim_kvp_closed,
+};
+
+static void sim_ic_tick_fn(struct work_struct *work)
+{
+	struct sim_ic_tick *t = container_of(to_delayed_work(work),
+					     struct sim_ic_tick, work);
+	u32 period = READ_ONCE(t->period_ms);
+
+	if (!period)
+		return;
+	sim_ic_request(t->kind, t->bit);
+	queue_delayed_work(sim_async_wq, &t->work, msecs_to_jiffies(period));
+}
+
+static void sim_ic_tick_set(struct sim_ic_tick *t, u32 period_ms)
+{
+	lockdep_assert_held(&sim_ic_ctl);
+	WRITE_ONCE(t->period_ms, period_ms);
+	if (period_ms)
+		mod_delayed_work(sim_async_wq, &t->work,
+				 msecs_to_jiffies(period_ms));
+	else
+		cancel_delayed_work_sync(&t->work);
+}
+
+/* The device of an IC: in the table, else one with a re-offer pending. */
+static struct sim_device *sim_ic_dev(const struct sim_ic *ic)
+{
+	struct sim_device *dev, *found = NULL;
+
+	lockdep_assert_held(&sim_lock);
+	list_for_each_entry(dev, sim_dev_list(), node) {
+		if (!guid_equal(&dev->instance, &ic->instance))
+			continue;
+		if (dev->in_table)
+			return dev;
+		if (dev->reoffer)
+			found = dev;
+	}
+	return found;
+}
+
+static int sim_ic_add(enum sim_ic_kind kind)
+{
+	return sim_proto_dev_add(&sim_ic_backends[kind].guid,
+				 &sim_ics[kind].instance, 0);
+}
+
+static int sim_ic_rescind(enum sim_ic_kind kind, enum sim_rescind_how how)
+{
+	struct sim_device *dev;
+	int ret = 0;
+
+	mutex_lock(&sim_lock);
+	dev = sim_ic_dev(&sim_ics[kind]);
+	if (!dev)
+		ret = -ENOENT;
+	else if (!dev->in_table)
+		ret = -EBUSY;
+	else
+		sim_proto_dev_rescind(dev, how);
+	mutex_unlock(&sim_lock);
+	return ret;
+}
+
+static bool sim_ic_offered(enum sim_ic_kind kind)
+{
+	struct sim_device *dev;
+	bool offered;
+
+	mutex_lock(&sim_lock);
+	dev = sim_ic_dev(&sim_ics[kind]);
+	offered = dev && dev->in_table;
+	mutex_unlock(&sim_lock);
+	return offered;
+}
+
+/* add|rescind|reoffer on one IC; "all" skips those already done. */
+static int sim_ic_dev_cmd(const char *verb, enum sim_ic_kind kind)
+{
+	if (!strcmp(verb, "add"))
+		return sim_ic_add(kind);
+	if (!strcmp(verb, "rescind"))
+		return sim_ic_rescind(kind, SIM_RESCIND);
+	return sim_ic_rescind(kind, SIM_RESCIND_REOFFER);
+}
+
+static int sim_ic_parse_kind(const char *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIM_IC_COUNT; i++)
+		if (!strcmp(s, sim_ics[i].name))
+			return i;
+	return -EINVAL;
+}
+
+static int sim_ic_dev_cmds(const char *verb, const char *arg)
+{
+	int kind, ret, first = 0;
+
+	if (strcmp(arg, "all")) {
+		kind = sim_ic_parse_kind(arg);
+		return kind < 0 ? kind : sim_ic_dev_cmd(verb, kind);
+	}
+	for (kind = 0; kind < SIM_IC_COUNT; kind++) {
+		ret = sim_ic_dev_cmd(verb, kind);
+		if (ret == -EEXIST || ret == -ENOENT)
+			continue;
+		if (!first)
+			first = ret;
+	}
+	return first;
+}
+
+static int sim_ic_shutdown_cmd(const char *arg)
+{
+	struct sim_ic *ic = &sim_ics[SIM_IC_SHUTDOWN];
+	u32 flags;
+
+	if (kstrtou32(arg, 10, &flags) || flags > 5)
+		return -EINVAL;
+	spin_lock(&ic->lock);
+	ic->shutdown_flags = flags;
+	__set_bit(SIM_IC_PEND_SHUTDOWN, &ic->pending);
+	spin_unlock(&ic->lock);
+	sim_ic_kick(SIM_IC_SHUTDOWN);
+	return 0;
+}
+
+static int sim_ic_period_cmd(struct sim_ic_tick *t, const char *arg)
+{
+	u32 ms;
+
+	if (kstrtou32(arg, 10, &ms) || ms > SIM_PERIOD_MS_MAX)
+		return -EINVAL;
+	mutex_lock(&sim_ic_ctl);
+	sim_ic_tick_set(t, ms);
+	mutex_unlock(&sim_ic_ctl);
+	return 0;
+}
+
+/* version <ic> <M.m>: the highest message version the host lists. */
+static int sim_ic_version_cmd(char *args)
+{
+	char *name = strsep(&args, " ");
+	unsigned int major, minor;
+	struct sim_ic *ic;
+	char end;
+	int kind;
+
+	kind = sim_ic_parse_kind(name);
+	if (kind < 0 || !args ||
+	    sscanf(args, "%u.%u%c", &major, &minor, &end) != 2 ||
+	    major > U16_MAX || minor > U16_MAX)
+		return -EINVAL;
+	ic = &sim_ics[kind];
+	if (SIM_IC_V(major, minor) < ic->versions[0])
+		return -EINVAL;
+	WRITE_ONCE(ic->ceiling, SIM_IC_V(major, minor));
+	return 0;
+}
+
+static void sim_ic_reset_stats(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIM_IC_STAT_COUNT; i++)
+		atomic64_set(&sim_ic_stats[i], 0);
+	for (i = 0; i < SIM_IC_COUNT; i++)
+		atomic64_set(&sim_ics[i].negotiated, 0);
+}
+
+static const char * const sim_kvp_op_names[] = {
+	[KVP_OP_GET]		= "kvp_get",
+	[KVP_OP_SET]		= "kvp_set",
+	[KVP_OP_DELETE]		= "kvp_delete",
+	[KVP_OP_ENUMERATE]	= "kvp_enum",
+};
+
+static int sim_ic_cmd(char *cmd)
+{
+	char *verb = strsep(&cmd, " ");
+	char *arg = cmd ? skip_spaces(cmd) : NULL;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sim_kvp_op_names); i++)
+		if (!strcmp(verb, sim_kvp_op_names[i]))
+			return arg ? sim_kvp_cmd(i, arg) : -EINVAL;
+	if (!strcmp(verb, "timesync_sample") && !arg) {
+		sim_ic_request(SIM_IC_TIMESYNC, SIM_IC_PEND_SAMPLE);
+		return 0;
+	}
+	if (!strcmp(verb, "timesync_sync") && !arg) {
+		sim_ic_request(SIM_IC_TIMESYNC, SIM_IC_PEND_SYNC);
+		return 0;
+	}
+	if (!strcmp(verb, "reset_stats") && !arg) {
+		sim_ic_reset_stats();
+		return 0;
+	}
+	if (!arg)
+		return -EINVAL;
+	if (!strcmp(verb, "add") || !strcmp(verb, "rescind") ||
+	    !strcmp(verb, "reoffer"))
+		return sim_ic_dev_cmds(verb, arg);
+	if (!strcmp(verb, "shutdown"))
+		return sim_ic_shutdown_cmd(arg);
+	if (!strcmp(verb, "heartbeat_period_ms"))
+		return sim_ic_period_cmd(&sim_ic_ticks[0], arg);
+	if (!strcmp(verb, "timesync_period_ms"))
+		return sim_ic_period_cmd(&sim_ic_ticks[1], arg);
+	if (!strcmp(verb, "version"))
+		return sim_ic_version_cmd(arg);
+	return -EINVAL;
+}
+
+static ssize_t sim_ic_control_write(struct file *file,
+				    const char __user *ubuf, size_t count,
+				    loff_t *ppos)
+{
+	char *buf;
+	int ret;
+
+	if (!count || count >= SIM_IC_CMD_MAX)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	ret = sim_ic_cmd(strim(buf));
+	if (ret == -EINVAL)
+		pr_warn_ratelimited("ic/control: invalid command\n");
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+static const struct file_operations sim_ic_control_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= sim_ic_control_write,
+	.llseek	= noop_llseek,
+};
+
+static int sim_ic_stats_show(struct seq_file *m, void *unused)
+{
+	const struct sim_ic *ic;
+	unsigned int i;
+	u32 v;
+
+	for (i = 0; i < SIM_IC_COUNT; i++) {
+		ic = &sim_ics[i];
+		seq_printf(m, "%s_offered %d\n", ic->name, sim_ic_offered(i));
+		seq_printf(m, "%s_negotiated %lld\n", ic->name,
+			   atomic64_read(&ic->negotiated));
+		v = READ_ONCE(ic->fw_version);
+		seq_printf(m, "%s_fw_version %u.%u\n", ic->name, v >> 16,
+			   v & 0xffff);
+		v = READ_ONCE(ic->msg_version);
+		seq_printf(m, "%s_msg_version %u.%u\n", ic->name, v >> 16,
+			   v & 0xffff);
+	}
+	for (i = 0; i < SIM_IC_STAT_COUNT; i++) {
+		seq_printf(m, "%s %lld\n", sim_ic_stat_names[i],
+			   atomic64_read(&sim_ic_stats[i]));
+		if (i == SIM_IC_HEARTBEAT_BAD)
+			seq_printf(m, "heartbeat_seq %llu\n",
+				   READ_ONCE(sim_hb_seq));
+		if (i == SIM_IC_SHUTDOWN_BAD)
+			seq_printf(m, "shutdown_status 0x%08x\n",
+				   READ_ONCE(sim_sd_status));
+	}
+	seq_printf(m, "heartbeat_period_ms %u\n",
+		   READ_ONCE(sim_ic_ticks[0].period_ms));
+	seq_printf(m, "timesync_period_ms %u\n",
+		   READ_ONCE(sim_ic_ticks[1].period_ms));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sim_ic_stats);
+
+static int sim_ic_kvp_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, sim_kvp_show, NULL);
+}
+
+static const struct file_operations sim_ic_kvp_fops = {
+	.owner		= THIS_MODULE,
+	.open		= sim_ic_kvp_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+/**
+ * sim_ic_debugfs_init() - create vmbus_sim/ic/
+ * @parent: the simulator's debugfs directory
+ *
+ * Context: module init, after sim_ic_init().
+ */
+void sim_ic_debugfs_init(struct dentry *parent)
+{
+	struct dentry *dir = debugfs_create_dir("ic", parent);
+
+	debugfs_create_file("control", 0200, dir, NULL, &sim_ic_control_fops);
+	debugfs_create_file("kvp", 0444, dir, NULL, &sim_ic_kvp_fops);
+	debugfs_create_file("stats", 0444, dir, NULL, &sim_ic_stats_fops);
+}
+
+/**
+ * sim_ic_init() - start the host's clocks and the period ticks
+ *
+ * Installs the simulator's reference counter in the kernel's
+ * hv_read_reference_counter, which otherwise reads a Hyper-V MSR that
+ * does not exist here.
+ *
+ * Context: module init.
+ */
+void sim_ic_init(void)
+{
+	unsigned int i;
+
+	sim_ic_raw0 = ktime_get_raw_ns();
+	sim_ic_wall0 = div_u64(ktime_get_real_ns(), 100) + WLTIMEDELTA;
+	sim_ic_saved_refcount = hv_read_reference_counter;
+	WRITE_ONCE(hv_read_reference_counter, sim_ic_refcount);
+	for (i = 0; i < SIM_IC_COUNT; i++) {
+		spin_lock_init(&sim_ics[i].lock);
+		sim_ics[i].instance = SIM_IC_INSTANCE(i + 1);
+		sim_ics[i].ceiling = U32_MAX;
+	}
+	sim_kvp_init();
+	for (i = 0; i < ARRAY_SIZE(sim_ic_ticks); i++) {
+		INIT_DELAYED_WORK(&sim_ic_ticks[i].work, sim_ic_tick_fn);
+		queue_delayed_work(sim_async_wq, &sim_ic_ticks[i].work,
+				   msecs_to_jiffies(sim_ic_ticks[i].period_ms));
+	}
+}
+
+/**
+ * sim_ic_exit() - stop the ticks, give the reference counter back
+ *
+ * The control plane is gone.  No guest is attached, so hv_utils, which
+ * imports from hv_vmbus, is not loaded: nothing of the guest calls the
+ * counter while it is swapped back.  The grace period lets a caller of
+ * the kernel's own that read the pointer just before finish with it.
+ *
+ * Context: module exit, may sleep.
+ */
+void sim_ic_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sim_ic_ticks); i++)
+		cancel_delayed_work_sync(&sim_ic_ticks[i].work);
+	WRITE_ONCE(hv_read_reference_counter, sim_ic_saved_refcount);
+	synchronize_rcu();
+}

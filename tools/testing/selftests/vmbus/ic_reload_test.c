@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ic_reload_test: the distribution's hv_utils is unloaded and loaded again
+ * 100 times while the simulated host offers all four integration
+ * components and hv_vmbus stays loaded.  Every load binds all four devices
+ * and negotiates heartbeat, shutdown and time sync again (the host counts
+ * one negotiation per open, and hv_utils logs one `Heartbeat IC version`
+ * line per load); every unload closes the channels so the next load can
+ * open them.  No IC protocol error, no guest error, and kmemleak (where
+ * the kernel has it) reports nothing naming hv_utils, hv_vmbus, vmbus_sim
+ * or vmbus_platform.  The run's kernel-log scan covers the rest.
+ *
+ * KVP is bound but, with no hv_kvp_daemon, hv_utils holds its negotiation
+ * back (ic_kvp_test covers it).
+ *
+ * Sim: ic/control add all.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "ic_util.h"
+
+enum {
+	CYCLES		= 100,
+	PROGRESS_EVERY	= 25,
+};
+
+static const enum ic_kind negotiating[] = { IC_HEARTBEAT, IC_SHUTDOWN, IC_TIMESYNC };
+#define NNEG (sizeof(negotiating) / sizeof(negotiating[0]))
+
+static uint64_t base[NNEG];
+
+static bool negotiated(unsigned int cycle)
+{
+	char name[64];
+	unsigned int i;
+
+	for (i = 0; i < NNEG; i++) {
+		snprintf(name, sizeof(name), "%s_negotiated", ic_name[negotiating[i]]);
+		if (!ic_wait_stat_ge(name, base[i] + cycle, IC_BIND_MS))
+			return false;
+	}
+	return true;
+}
+
+static bool one_cycle(unsigned int cycle)
+{
+	if (!ic_utils_load() || !ic_wait_bound(IC_ALL, IC_BIND_MS) ||
+	    !negotiated(cycle))
+		return tap_expect(false, "cycle %u of %u: load failed", cycle, CYCLES);
+	if (!ic_utils_unload())
+		return tap_expect(false, "cycle %u of %u: unload failed", cycle, CYCLES);
+	return true;
+}
+
+static bool reload_cycles(struct vm_kmsg_mark *mark, unsigned int *done)
+{
+	uint64_t t0;
+	char name[64];
+	unsigned int i;
+
+	if (!ic_offer(IC_ALL) || !vm_guest_load(VM_MODPROBE_MS) || vm_kmsg_mark(mark))
+		return false;
+	for (i = 0; i < NNEG; i++) {
+		snprintf(name, sizeof(name), "%s_negotiated", ic_name[negotiating[i]]);
+		if (!ic_stat(name, &base[i]))
+			return false;
+	}
+	t0 = vm_now_ms();
+	for (*done = 0; *done < CYCLES; ) {
+		if (!one_cycle(*done + 1))
+			break;
+		++*done;
+		if (*done % PROGRESS_EVERY == 0)
+			tap_diag("%u of %u reloads, %" PRIu64 " ms", *done, CYCLES,
+				 vm_now_ms() - t0);
+	}
+	tap_diag("hv_utils reloaded %u times in %" PRIu64 " ms", *done, vm_now_ms() - t0);
+	return tap_expect_eq("reload cycles", CYCLES, *done);
+}
+
+static bool counts_agree(const struct vm_kmsg_mark *mark)
+{
+	struct vm_stats st;
+	char name[64];
+	uint64_t v;
+	unsigned int i;
+	bool ok = true;
+
+	if (ic_stats_load(&st))
+		return false;
+	for (i = 0; i < NNEG; i++) {
+		snprintf(name, sizeof(name), "%s_negotiated", ic_name[negotiating[i]]);
+		ok &= vm_stat_get(&st, name, &v) && tap_expect_eq(name, base[i] + CYCLES, v);
+	}
+	ok &= vm_expect_stat(&st, "ic_protocol_errors", 0);
+	ok &= vm_expect_kmsg(mark, "hv_utils: Heartbeat IC version", false, CYCLES);
+	ok &= vm_expect_kmsg(mark, "hv_utils: Shutdown IC version", false, CYCLES);
+	ok &= vm_expect_kmsg(mark, "hv_utils: TimeSync IC version", false, CYCLES);
+	if (!vm_stats_load(VM_SIM, "stats", &st))
+		ok &= vm_expect_stat(&st, "guest_errors", 0);
+	return ok;
+}
+
+static void kmemleak_subtest(void)
+{
+	static const char name[] =
+		"kmemleak: no leak from hv_utils, hv_vmbus, vmbus_sim, vmbus_platform";
+	const char *why = "";
+	enum vm_verdict verdict = vm_kmemleak_check(&why);
+
+	if (verdict == VM_SKIP)
+		tap_skip(why, "%s", name);
+	else
+		tap_ok(verdict == VM_PASS, "%s", name);
+}
+
+int main(void)
+{
+	struct vm_kmsg_mark mark;
+	unsigned int done = 0;
+	bool ran;
+
+	tap_init();
+	vm_setup();
+	ic_setup();
+	tap_plan(4);
+	ran = reload_cycles(&mark, &done);
+	tap_ok(ran, "%u hv_utils unload/reload cycles, all four bound each time", CYCLES);
+	tap_ok(ran && counts_agree(&mark),
+	       "one negotiation and one version line per load, no protocol error");
+	kmemleak_subtest();
+	tap_ok(ic_teardown() & vm_teardown(),
+	       "teardown: hv_utils and hv_vmbus unloaded, sim restored");
+	tap_finish();
+}
