@@ -53,10 +53,14 @@
  * impossible.  A *missed* signal is counted by the poll (every
  * SIM_POLL_MS): the host has something to do (unread packets while it is
  * not blocked on the out ring, or room in the out ring while it is), no
- * signal came since the last run of the work, and the same was true at
- * the previous poll.  The guest owed a signal then: the host leaves the
- * in ring unmasked and fully drained whenever it is not blocked.  A missed
- * signal is a guest bug; the poll processes the data so traffic goes on.
+ * signal came since the last run of the work, and every poll for
+ * SIM_MISSED_MS found the same.  The guest owed a signal then: the host
+ * leaves the in ring unmasked and fully drained whenever it is not
+ * blocked.  The wait is long because a guest vCPU may be descheduled
+ * between its index store and its signal (a loaded host running TCG
+ * stalls a vCPU for well over 100 ms); a guest that really missed a signal
+ * leaves the ring stuck for good.  A missed signal is a guest bug; the
+ * poll processes the data so traffic goes on.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -89,6 +93,8 @@ enum {
 	SIM_PKT_TRAILER	= sizeof(u64),
 	/* Safety poll period of an open echo channel. */
 	SIM_POLL_MS	= 50,
+	/* How long work without a signal must last to be a missed signal. */
+	SIM_MISSED_MS	= 2000,
 };
 
 /**
@@ -134,7 +140,8 @@ enum sim_open_counter {
  * @pkt: one packet copied out of @in, @in.size bytes
  * @blocked: waiting for room in @out (pending_send_sz set there)
  * @need: the room it waits for; the host's copy of that pending_send_sz
- * @suspect: the previous poll found work and no signal
+ * @suspect: the polls since @suspect_at found work and no signal
+ * @suspect_at: when the first of them did, in jiffies
  * @dead: corrupted by the control plane or bad guest input: no more ring
  *	access
  * @counters: see &enum sim_open_counter; any context
@@ -159,6 +166,7 @@ struct sim_open {
 	bool blocked;
 	u32 need;
 	bool suspect;
+	unsigned long suspect_at;
 	bool dead;
 
 	atomic64_t counters[SIM_OC_COUNT];
@@ -451,13 +459,18 @@ static void sim_open_poll(struct work_struct *work)
 
 	mutex_lock(&o->lock);
 	if (!o->dead && !atomic_read(&o->signals) && sim_open_pending(o)) {
-		if (o->suspect) {
+		if (!o->suspect) {
+			o->suspect = true;
+			o->suspect_at = jiffies;
+		} else if (time_after_eq(jiffies, o->suspect_at +
+					 msecs_to_jiffies(SIM_MISSED_MS))) {
 			sim_oc_add(o, SIM_OC_MISSED, 1);
 			sim_stat_inc(SIM_STAT_RING_MISSED);
-			sim_guest_error("relid %u: missed signal\n", o->relid);
+			sim_guest_error("relid %u: missed signal (%u ms without one)\n",
+					o->relid, jiffies_to_msecs(jiffies - o->suspect_at));
+			o->suspect = false;
 			queue_work(sim_async_wq, &o->work);
 		}
-		o->suspect = !o->suspect;
 	} else {
 		o->suspect = false;
 	}
