@@ -8,7 +8,9 @@
 #   debug: build/debug-kernel/ (scripts/build-debug-kernel.sh, run it first)
 #   check: run the tests; exit 0 only if every test passed or skipped, the
 #          TAP is complete, the kernel log scan is clean and QEMU did not
-#          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default 300 s).
+#          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default 300 s,
+#          600 s on the debug kernel); the whole boot: --timeout (default
+#          600 s, 1800 s on the debug kernel).
 #   run:   a demo for a human; console shown live; exit with QEMU's status.
 # Every boot ends with the host asking the distribution's hv_utils for a
 # shutdown or a restart (the end step of qemu/init): the run passes only if
@@ -32,7 +34,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../../../../.." && pwd)
 
 KERNEL='' MODE='' MODULES='' TESTS='' TIMEOUT='' EXTRA='' ARTIFACTS=''
-TEST_TIMEOUT=${VMBUS_TEST_TIMEOUT:-300}
+TEST_TIMEOUT=${VMBUS_TEST_TIMEOUT:-}
 IMAGE='' MODTREE='' KVER='' MEM=1G
 OUT='' CONSOLE=''
 
@@ -65,8 +67,12 @@ parse_args() {
 	[ -d "$TESTS" ] || die "--tests $TESTS: no such directory"
 	MODULES=$(realpath "$MODULES")
 	TESTS=$(realpath "$TESTS")
+	# KASAN, lockdep and kmemleak under TCG: several times slower.
 	if [ -z "$TIMEOUT" ]; then
-		if [ "$KERNEL" = debug ]; then TIMEOUT=900; else TIMEOUT=600; fi
+		if [ "$KERNEL" = debug ]; then TIMEOUT=1800; else TIMEOUT=600; fi
+	fi
+	if [ -z "$TEST_TIMEOUT" ]; then
+		if [ "$KERNEL" = debug ]; then TEST_TIMEOUT=600; else TEST_TIMEOUT=300; fi
 	fi
 	[[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout $TIMEOUT: not a number of seconds"
 	[[ $TEST_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VMBUS_TEST_TIMEOUT=$TEST_TIMEOUT: not a number"
