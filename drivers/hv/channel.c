@@ -509,6 +509,8 @@ int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 	ret = vmbus_rqstor_alloc(ch);
 	if (ret)
 		return ret;
+	hv_ringbuffer_reset(&ch->outbound);
+	hv_ringbuffer_reset(&ch->inbound);
 	ret = vmbus_establish_gpadl(ch, page_address(ch->ringbuffer_page),
 				    ch->ringbuffer_pagecount << PAGE_SHIFT,
 				    &ch->ringbuffer_gpadlhandle);

@@ -203,7 +203,7 @@ vmbus_find_primary(const struct vmbus_channel_offer_channel *offer)
 	list_for_each_entry(vc, &vmbus_conn.channels, node) {
 		const struct vmbus_channel_offer *o = &vc->ch.offermsg.offer;
 
-		if (!vc->ch.primary_channel && !vc->rescinded &&
+		if (!vc->ch.primary_channel && !vc->rescinded && !vc->fixup &&
 		    guid_equal(&o->if_type, &offer->offer.if_type) &&
 		    guid_equal(&o->if_instance, &offer->offer.if_instance))
 			return &vc->ch;
@@ -242,6 +242,65 @@ vmbus_offer_invalid(const struct vmbus_channel_offer_channel *offer)
 	return NULL;
 }
 
+/*
+ * Hibernation resume: an offer for a suspended primary channel (same class
+ * and instance GUID) moves that channel to the offer's relid, with the
+ * offer's connection id and monitor id, and publishes it there exactly as
+ * a new offer is published (vmbus_relid_publish()).  The device, the
+ * driver's binding and the channel object stay.  Returns true if @offer
+ * was such a re-offer.
+ */
+static bool vmbus_chan_fixup(const struct vmbus_channel_offer_channel *offer)
+{
+	struct vmbus_chan *vc;
+	struct vmbus_channel *ch;
+	u32 old;
+
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	if (offer->offer.sub_channel_index)
+		return false;
+	list_for_each_entry(vc, &vmbus_conn.channels, node) {
+		ch = &vc->ch;
+		if (!vc->fixup ||
+		    !guid_equal(&ch->offermsg.offer.if_type, &offer->offer.if_type) ||
+		    !guid_equal(&ch->offermsg.offer.if_instance,
+				&offer->offer.if_instance))
+			continue;
+		old = ch->offermsg.child_relid;
+		ch->offermsg = *offer;
+		ch->sig_event = offer->connection_id;
+		ch->is_dedicated_interrupt = offer->is_dedicated_interrupt;
+		ch->monitor_grp = offer->monitorid / 32;
+		ch->monitor_bit = offer->monitorid % 32;
+		vc->fixup = false;
+		vmbus_relid_publish(ch);
+		vmbus_stat_inc(VMBUS_STAT_FIXUPS);
+		pr_debug("resume: %pUl moved from relid %u to %u\n",
+			 &offer->offer.if_instance, old, offer->child_relid);
+		/* Never the last count: resume holds one until it ends. */
+		atomic_dec(&vmbus_conn.fixups);
+		return true;
+	}
+	return false;
+}
+
+/* channels/<relid> follows a channel that moved to @relid. */
+static void vmbus_chan_rename(u32 relid)
+{
+	struct vmbus_channel *ch;
+	char name[16];
+	int ret = 0;
+
+	snprintf(name, sizeof(name), "%u", relid);
+	mutex_lock(&vmbus_connection.channel_mutex);
+	ch = vmbus_relid_get(relid);
+	if (ch && to_vmbus_chan(ch)->kobj_added)
+		ret = kobject_rename(&ch->kobj, name);
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	if (ret)
+		pr_err("relid %u: renaming channels/<relid> failed: %d\n", relid, ret);
+}
+
 static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
 			   u32 len)
 {
@@ -252,7 +311,13 @@ static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
 
 	mutex_lock(&vmbus_connection.channel_mutex);
 	why = READ_ONCE(vmbus_conn.unloading) ? "unloading" :
+	      vmbus_conn.suspended ? "suspended for hibernation" :
 	      vmbus_offer_invalid(offer);
+	if (!why && vmbus_conn.resuming && vmbus_chan_fixup(offer)) {
+		mutex_unlock(&vmbus_connection.channel_mutex);
+		vmbus_chan_rename(offer->child_relid);
+		return;
+	}
 	if (!why && offer->offer.sub_channel_index) {
 		primary = vmbus_find_primary(offer);
 		if (!primary)
@@ -260,7 +325,8 @@ static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
 	}
 	if (why) {
 		mutex_unlock(&vmbus_connection.channel_mutex);
-		vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
+		vmbus_stat_inc(vmbus_conn.suspended ? VMBUS_STAT_IGNORED_SUSPENDED :
+						      VMBUS_STAT_MSGS_BAD);
 		pr_warn_ratelimited("offer for relid %u ignored: %s\n",
 				    offer->child_relid, why);
 		return;
@@ -396,7 +462,9 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 
 	mutex_lock(&vmbus_connection.channel_mutex);
 	ch = vmbus_relid_get(msg->child_relid);
-	if (ch && to_vmbus_chan(ch)->rescinded)
+	if (vmbus_conn.suspended)
+		why = "suspended for hibernation";
+	else if (ch && to_vmbus_chan(ch)->rescinded)
 		why = "duplicate rescind";
 	else if (!ch && vmbus_relid_rescinded(msg->child_relid))
 		why = "duplicate rescind";	/* already unmapped, not released */
@@ -404,7 +472,8 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 		why = "unknown relid";
 	if (why) {
 		mutex_unlock(&vmbus_connection.channel_mutex);
-		vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
+		vmbus_stat_inc(vmbus_conn.suspended ? VMBUS_STAT_IGNORED_SUSPENDED :
+						      VMBUS_STAT_MSGS_BAD);
 		pr_warn_ratelimited("rescind of relid %u ignored: %s\n",
 				    msg->child_relid, why);
 		return;
@@ -456,6 +525,158 @@ void vmbus_channels_remove_all(void)
 		vmbus_device_remove(&vc->ch);
 		vmbus_chan_destroy(vc, false);
 	}
+}
+
+/*
+ * Hibernation.
+ *
+ * Suspend (the bus's noirq callback, after every driver's suspend callback
+ * closed its channels): no offer or rescind is acted on any more; queued
+ * adds and rescinds finish; sub-channels and hv_sock channels, which the
+ * host does not offer again, are freed; every other channel is marked for
+ * a fix-up and unmapped, and from then on the ISR leaves the event pages
+ * alone.  Then the caller sends UNLOAD.
+ *
+ * Resume: the caller reconnects and requests offers; each re-offer of a
+ * marked channel moves it to its new relid (vmbus_chan_fixup()).  At
+ * ALLOFFERS_DELIVERED, or after a timeout, a channel still marked is
+ * removed with its device.  When the count of outstanding fix-ups reaches
+ * 0 the ISR is released and every CPU scans its event page, so an event
+ * the host set meanwhile is delivered then, to the channel now at that
+ * relid, or latched for the one to come (see the relid map in
+ * connection.c).  The argument and the model:
+ * Documentation/virt/hyperv/hibernation.rst.
+ */
+
+/* The first open channel, or NULL; its name goes into the log. */
+static struct vmbus_channel *vmbus_chan_open_one(void)
+{
+	struct vmbus_chan *vc;
+
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	list_for_each_entry(vc, &vmbus_conn.channels, node)
+		if (vc->ch.state != CHANNEL_OFFER_STATE)
+			return &vc->ch;
+	return NULL;
+}
+
+/* The first sub-channel or hv_sock channel, which do not come back. */
+static struct vmbus_chan *vmbus_chan_first_transient(void)
+{
+	struct vmbus_chan *vc, *found = NULL;
+
+	mutex_lock(&vmbus_connection.channel_mutex);
+	list_for_each_entry(vc, &vmbus_conn.channels, node) {
+		if (vc->ch.primary_channel || is_hvsock_channel(&vc->ch)) {
+			found = vc;
+			break;
+		}
+	}
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	return found;
+}
+
+/**
+ * vmbus_channels_suspend() - prepare the channels for hibernation
+ *
+ * Context: process context, may sleep; the bus's noirq suspend.
+ * Return: 0, or -EBUSY (nothing changed) if a channel is still open.
+ */
+int vmbus_channels_suspend(void)
+{
+	struct vmbus_channel *open;
+	struct vmbus_chan *vc;
+	unsigned int n = 0;
+
+	mutex_lock(&vmbus_connection.channel_mutex);
+	WRITE_ONCE(vmbus_conn.suspended, true);
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	/* Offers and rescinds handled before the flag finish now. */
+	flush_workqueue(vmbus_conn.offer_wq);
+	flush_workqueue(vmbus_conn.subchan_wq);
+
+	mutex_lock(&vmbus_connection.channel_mutex);
+	open = vmbus_chan_open_one();
+	if (open) {
+		pr_err("suspend: relid %u (%pUl) is still open; its driver did not close it\n",
+		       open->offermsg.child_relid, &open->offermsg.offer.if_instance);
+		WRITE_ONCE(vmbus_conn.suspended, false);
+		mutex_unlock(&vmbus_connection.channel_mutex);
+		return -EBUSY;
+	}
+	mutex_unlock(&vmbus_connection.channel_mutex);
+
+	while ((vc = vmbus_chan_first_transient())) {
+		if (!vc->ch.primary_channel)
+			vmbus_device_remove(&vc->ch);
+		vmbus_chan_destroy(vc, false);
+	}
+
+	mutex_lock(&vmbus_connection.channel_mutex);
+	list_for_each_entry(vc, &vmbus_conn.channels, node) {
+		vc->fixup = true;
+		n++;
+	}
+	/* Held off from here; the +1 is the suspend / resume path's own. */
+	atomic_set(&vmbus_conn.fixups, n + 1);
+	list_for_each_entry(vc, &vmbus_conn.channels, node)
+		RCU_INIT_POINTER(vmbus_conn.relid_map[vc->ch.offermsg.child_relid],
+				 NULL);
+	/* The host forgets every relid at UNLOAD. */
+	bitmap_zero(vmbus_conn.rescinded, VMBUS_MAX_RELID + 1);
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	/* No ISR still holds a channel it found at its old relid. */
+	synchronize_rcu();
+	bitmap_zero(vmbus_conn.event_latch, VMBUS_MAX_RELID + 1);
+	vmbus_stat_inc(VMBUS_STAT_SUSPENDS);
+	pr_info("suspend: %u channels wait for their re-offer\n", n);
+	return 0;
+}
+
+/**
+ * vmbus_channels_resume_begin() - the host's offers are re-offers from now
+ *
+ * Context: process context; reconnected, before REQUEST_OFFERS.
+ */
+void vmbus_channels_resume_begin(void)
+{
+	mutex_lock(&vmbus_connection.channel_mutex);
+	WRITE_ONCE(vmbus_conn.suspended, false);
+	vmbus_conn.resuming = true;
+	mutex_unlock(&vmbus_connection.channel_mutex);
+}
+
+/**
+ * vmbus_channels_resume_end() - remove what was not re-offered, release the ISR
+ *
+ * Context: process context, may sleep; ALLOFFERS_DELIVERED arrived or the
+ * wait for it timed out.
+ */
+void vmbus_channels_resume_end(void)
+{
+	struct vmbus_chan *vc;
+	unsigned int gone = 0;
+
+	mutex_lock(&vmbus_connection.channel_mutex);
+	vmbus_conn.resuming = false;
+	list_for_each_entry(vc, &vmbus_conn.channels, node) {
+		if (!vc->fixup)
+			continue;
+		pr_warn("%pUl was not offered again after resume; removing it\n",
+			&vc->ch.offermsg.offer.if_instance);
+		vc->fixup = false;
+		/* Its relid means nothing to the host any more. */
+		vc->released = true;
+		WRITE_ONCE(vc->ch.rescind, true);
+		complete_all(&vc->ch.rescind_event);
+		queue_work(vmbus_chan_wq(&vc->ch), &vc->rescind_work);
+		vmbus_stat_inc(VMBUS_STAT_DEVICES_MISSING);
+		gone++;
+	}
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	if (atomic_sub_and_test(gone + 1, &vmbus_conn.fixups))
+		vmbus_events_release();
+	vmbus_stat_inc(VMBUS_STAT_RESUMES);
 }
 
 static void vmbus_on_alloffers(const struct vmbus_channel_message_header *hdr,

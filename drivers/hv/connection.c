@@ -416,7 +416,15 @@ static int vmbus_negotiate(void)
 	return -EPROTONOSUPPORT;
 }
 
-int vmbus_request_offers(void)
+/**
+ * vmbus_request_offers_timeout() - REQUEST_OFFERS, then wait for
+ *	ALLOFFERS_DELIVERED
+ * @timeout_s: how long to wait, in seconds
+ *
+ * Context: process context, may sleep; connected.
+ * Return: 0, -ETIMEDOUT, or the error of the post.
+ */
+int vmbus_request_offers_timeout(unsigned int timeout_s)
 {
 	struct vmbus_channel_message_header msg = {
 		.msgtype = CHANNELMSG_REQUESTOFFERS,
@@ -427,13 +435,23 @@ int vmbus_request_offers(void)
 	ret = vmbus_post_msg(&msg, sizeof(msg));
 	if (ret)
 		return ret;
-	if (!wait_for_completion_timeout(&vmbus_conn.alloffers,
-					 VMBUS_ALLOFFERS_TIMEOUT_S * HZ)) {
-		pr_err("no ALLOFFERS_DELIVERED from the host within %d s\n",
-		       VMBUS_ALLOFFERS_TIMEOUT_S);
+	if (!wait_for_completion_timeout(&vmbus_conn.alloffers, timeout_s * HZ)) {
+		pr_err("no ALLOFFERS_DELIVERED from the host within %u s\n",
+		       timeout_s);
 		return -ETIMEDOUT;
 	}
 	return 0;
+}
+
+/**
+ * vmbus_request_offers() - request the offers of a new connection
+ *
+ * Context: process context, may sleep; connected.
+ * Return: as vmbus_request_offers_timeout().
+ */
+int vmbus_request_offers(void)
+{
+	return vmbus_request_offers_timeout(VMBUS_ALLOFFERS_TIMEOUT_S);
 }
 
 /**
@@ -461,6 +479,36 @@ int vmbus_connect(void)
 	if (ret)
 		vmbus_disconnect();
 	return ret;
+}
+
+/**
+ * vmbus_reconnect() - contact the host again at the version used before
+ * @version: the version of the connection that hibernation ended
+ *
+ * A resumed guest must speak the protocol its drivers negotiated with, so
+ * only @version is tried.  Offers are not requested here.
+ *
+ * Context: process context, may sleep; the SynIC of the connect CPU is up.
+ * Return: 0, -EPROTONOSUPPORT if the host refused @version, -ETIMEDOUT or
+ * -EIO.
+ */
+int vmbus_reconnect(u32 version)
+{
+	int ret;
+
+	vmbus_connection.conn_state = CONNECTING;
+	ret = vmbus_try_version(version);
+	if (ret != 1) {
+		vmbus_connection.conn_state = DISCONNECTED;
+		pr_err("resume: the host did not accept version %u.%u again (%d)\n",
+		       vmbus_ver_major(version), vmbus_ver_minor(version), ret);
+		return ret ? ret : -EPROTONOSUPPORT;
+	}
+	WRITE_ONCE(vmbus_conn.version, version);
+	vmbus_proto_version = version;
+	vmbus_connection.msg_conn_id = vmbus_conn.msg_conn_id;
+	vmbus_connection.conn_state = CONNECTED;
+	return 0;
 }
 
 /**

@@ -37,6 +37,8 @@ enum vmbus_deadlines {
 	VMBUS_VERSION_TIMEOUT_S		= 10,
 	VMBUS_ALLOFFERS_TIMEOUT_S	= 120,
 	VMBUS_UNLOAD_TIMEOUT_S		= 10,
+	/* Resume: the host's re-offers, up to ALLOFFERS_DELIVERED. */
+	VMBUS_RESUME_TIMEOUT_S		= 10,
 };
 
 /* Relids the host may hand out: 1 .. VMBUS_MAX_RELID (relid 0 is never used). */
@@ -100,6 +102,8 @@ enum vmbus_chan_flag {
  * @released: RELID_RELEASED was sent, or the connection that knew the
  *	relid is gone
  * @kobj_added: @ch.kobj is visible in sysfs (channels/<relid>)
+ * @fixup: suspended for hibernation and not re-offered yet: unmapped,
+ *	waiting for an offer with its instance GUID (under channel_mutex)
  * @flags: VMBUS_CHAN_* bits, atomic
  * @rescind_work: removes the channel after a rescind, on offer_wq
  * @destroy_work: frees a rescinded sub-channel once its driver closed it
@@ -116,6 +120,7 @@ struct vmbus_chan {
 	bool rescinded;
 	bool released;
 	bool kobj_added;
+	bool fixup;
 	unsigned long flags;
 	struct work_struct rescind_work;
 	struct work_struct destroy_work;
@@ -165,6 +170,11 @@ enum vmbus_stat {
 	VMBUS_STAT_EVENTS,
 	VMBUS_STAT_EVENTS_LATCHED,
 	VMBUS_STAT_EVENTS_DROPPED,
+	VMBUS_STAT_SUSPENDS,
+	VMBUS_STAT_RESUMES,
+	VMBUS_STAT_FIXUPS,
+	VMBUS_STAT_DEVICES_MISSING,
+	VMBUS_STAT_IGNORED_SUSPENDED,
 	VMBUS_NR_STATS
 };
 
@@ -189,6 +199,16 @@ static inline u32 vmbus_ver_minor(u32 version)
  * @requests: guest messages waiting for an answer
  * @alloffers: ALLOFFERS_DELIVERED arrived
  * @unloading: the guest is unloading; offers are ignored
+ * @suspended: hibernation suspend started and resume has not reconnected
+ *	yet: offers and rescinds are ignored (under channel_mutex)
+ * @resuming: resume reconnected and waits for the re-offers, which are
+ *	matched to suspended channels (under channel_mutex)
+ * @fixups: channels waiting for their re-offer, plus one held by the
+ *	suspend / resume path itself; while not 0 the ISR leaves the event
+ *	pages alone, and when it drops to 0 every CPU scans its page
+ * @suspend_version: the protocol version resume must reconnect with
+ * @pm_suspended: the bus suspended for hibernation (UNLOAD sent)
+ * @synic_suspended: syscore suspend disabled the connect CPU's SynIC
  * @channels: every channel, primary and sub-channel
  * @relid_map: relid -> channel, read by the ISR under RCU
  * @event_latch: events that arrived for a relid with no channel mapped;
@@ -213,6 +233,12 @@ struct vmbus_conn {
 	struct list_head requests;
 	struct completion alloffers;
 	bool unloading;
+	bool suspended;
+	bool resuming;
+	atomic_t fixups;
+	u32 suspend_version;
+	bool pm_suspended;
+	bool synic_suspended;
 	struct list_head channels;
 	struct vmbus_channel __rcu *relid_map[VMBUS_MAX_RELID + 1];
 	DECLARE_BITMAP(event_latch, VMBUS_MAX_RELID + 1);
@@ -302,6 +328,8 @@ void vmbus_requests_cancel(u32 relid);
 bool vmbus_request_complete(u32 type, const void *msg, u32 len);
 int vmbus_connect(void);
 void vmbus_disconnect(void);
+int vmbus_reconnect(u32 version);
+int vmbus_request_offers_timeout(unsigned int timeout_s);
 
 /* connection.c: the relid map */
 void vmbus_relid_publish(struct vmbus_channel *ch);
@@ -312,6 +340,9 @@ void vmbus_chan_event(u32 relid);
 /* channel_mgmt.c */
 void vmbus_msg_dispatch(const struct hv_message *msg);
 void vmbus_channels_remove_all(void);
+int vmbus_channels_suspend(void);
+void vmbus_channels_resume_begin(void);
+void vmbus_channels_resume_end(void);
 void vmbus_chan_put(struct vmbus_chan *vc);
 u16 vmbus_dev_type_id(const guid_t *class);
 extern const struct vmbus_device vmbus_devs[];
@@ -321,6 +352,7 @@ void vmbus_chan_break(struct vmbus_channel *ch, const char *why);
 int hv_ringbuffer_init(struct hv_ring_buffer_info *rbi, struct page *pages,
 		       u32 page_cnt, u32 max_pkt_size);
 void hv_ringbuffer_cleanup(struct hv_ring_buffer_info *rbi);
+void hv_ringbuffer_reset(struct hv_ring_buffer_info *rbi);
 int hv_ringbuffer_write(struct vmbus_channel *ch, const struct kvec *kv_list,
 			u32 kv_count, u64 requestid, u64 *trans_id);
 int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
@@ -337,6 +369,7 @@ int vmbus_device_create(struct vmbus_channel *ch);
 void vmbus_device_unregister(struct hv_device *device_obj);
 void vmbus_device_remove(struct vmbus_channel *ch);
 void vmbus_chan_deliver(struct vmbus_channel *ch);
+void vmbus_events_release(void);
 
 /* vmbus_sysfs.c */
 extern const struct attribute_group *vmbus_dev_groups[];

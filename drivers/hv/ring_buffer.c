@@ -111,6 +111,29 @@ int hv_ringbuffer_init(struct hv_ring_buffer_info *rbi, struct page *pages,
 }
 
 /**
+ * hv_ringbuffer_reset() - an empty ring for a new open
+ * @rbi: the ring, mapped and not in use
+ *
+ * A channel may be opened again on the rings it used before
+ * (vmbus_disconnect_ring() and vmbus_connect_ring()); the host starts
+ * every open at index 0, so the guest must too, with the interrupt
+ * unmasked and no send request pending.
+ *
+ * Context: process context; no one uses the ring.
+ */
+void hv_ringbuffer_reset(struct hv_ring_buffer_info *rbi)
+{
+	struct hv_ring_buffer *rb = rbi->ring_buffer;
+
+	rb->write_index = 0;
+	rb->read_index = 0;
+	rb->interrupt_mask = 0;
+	rb->pending_send_sz = 0;
+	rb->feature_bits.value = 1;	/* feat_pending_send_sz */
+	rbi->priv_read_index = 0;
+}
+
+/**
  * hv_ringbuffer_cleanup() - unmap a ring
  * @rbi: the ring; nothing happens if it is not mapped
  *

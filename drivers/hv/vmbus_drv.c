@@ -22,9 +22,12 @@
 #include <linux/module.h>
 #include <linux/pci_ids.h>
 #include <linux/percpu.h>
+#include <linux/pm.h>
+#include <linux/pm_domain.h>
 #include <linux/seq_file.h>
 #include <linux/smp.h>
 #include <linux/string.h>
+#include <linux/syscore_ops.h>
 #include <asm/sync_bitops.h>
 
 #include "hyperv_vmbus.h"
@@ -131,8 +134,41 @@ static int vmbus_uevent(struct device *dev, struct kobj_uevent_env *env)
 			      &hdev->dev_type);
 }
 
+/*
+ * Hibernation only (freeze / thaw, poweroff / restore), noirq: a driver's
+ * suspend callback closes its channels, its resume callback opens them
+ * again.  The PM core runs these for every device before the bus's own
+ * callbacks on the root device (vmbus_root_pm below) on the way down, and
+ * after them on the way up.
+ */
+static int vmbus_dev_suspend(struct device *dev)
+{
+	struct hv_driver *hdrv = dev->driver ? drv_to_hv_drv(dev->driver) : NULL;
+
+	if (!hdrv || !hdrv->suspend)
+		return 0;
+	return hdrv->suspend(device_to_hv_device(dev));
+}
+
+static int vmbus_dev_resume(struct device *dev)
+{
+	struct hv_driver *hdrv = dev->driver ? drv_to_hv_drv(dev->driver) : NULL;
+
+	if (!hdrv || !hdrv->resume)
+		return 0;
+	return hdrv->resume(device_to_hv_device(dev));
+}
+
+static const struct dev_pm_ops vmbus_dev_pm = {
+	.freeze_noirq	= vmbus_dev_suspend,
+	.thaw_noirq	= vmbus_dev_resume,
+	.poweroff_noirq	= vmbus_dev_suspend,
+	.restore_noirq	= vmbus_dev_resume,
+};
+
 static struct bus_type vmbus_bus = {
 	.name		= "vmbus",
+	.pm		= &vmbus_dev_pm,
 	.match		= vmbus_match,
 	.probe		= vmbus_probe,
 	.remove		= vmbus_remove,
@@ -483,7 +519,14 @@ static void vmbus_isr(void)
 
 	if (!READ_ONCE(s->enabled))
 		return;
-	vmbus_event_scan(s);
+	/*
+	 * Channels are being moved to new relids (hibernation resume): leave
+	 * the bits on the page; vmbus_events_release() scans every page once
+	 * the count is 0.  The host raises no second interrupt for a bit that
+	 * is still set, so that scan is what delivers them.
+	 */
+	if (!atomic_read(&vmbus_conn.fixups))
+		vmbus_event_scan(s);
 	if (vmbus_msg_harvest(s))
 		queue_work_on(s->cpu, vmbus_conn.msg_wq, &s->msg_work);
 }
@@ -491,6 +534,31 @@ static void vmbus_isr(void)
 static void vmbus_msg_reharvest(void *arg)
 {
 	vmbus_isr();
+}
+
+static void vmbus_events_rescan(void *arg)
+{
+	struct vmbus_synic *s = this_cpu_ptr(vmbus_conn.synic);
+
+	if (READ_ONCE(s->enabled))
+		vmbus_event_scan(s);
+}
+
+/**
+ * vmbus_events_release() - the fix-up count reached 0: scan every event page
+ *
+ * Every ISR that runs after the count reached 0 scans its page; one that
+ * read the count before and left its page alone ran on a CPU that this
+ * scan reaches after it (an IPI, with interrupts off, cannot overtake the
+ * ISR on that CPU).  So every bit set during the hold-off is taken.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_events_release(void)
+{
+	cpus_read_lock();
+	on_each_cpu(vmbus_events_rescan, NULL, 1);
+	cpus_read_unlock();
 }
 
 static void vmbus_msg_work(struct work_struct *work)
@@ -608,6 +676,11 @@ static const char * const vmbus_stat_names[VMBUS_NR_STATS] = {
 	[VMBUS_STAT_EVENTS]		 = "events",
 	[VMBUS_STAT_EVENTS_LATCHED]	 = "events_latched",
 	[VMBUS_STAT_EVENTS_DROPPED]	 = "events_dropped",
+	[VMBUS_STAT_SUSPENDS]		 = "suspends",
+	[VMBUS_STAT_RESUMES]		 = "resumes",
+	[VMBUS_STAT_FIXUPS]		 = "fixups",
+	[VMBUS_STAT_DEVICES_MISSING]	 = "devices_missing",
+	[VMBUS_STAT_IGNORED_SUSPENDED]	 = "ignored_suspended",
 };
 
 static int vmbus_stats_show(struct seq_file *m, void *v)
@@ -617,6 +690,7 @@ static int vmbus_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "version 0x%x\n", READ_ONCE(vmbus_conn.version));
 	seq_printf(m, "msg_conn_id %u\n", READ_ONCE(vmbus_conn.msg_conn_id));
 	seq_printf(m, "connect_cpu %u\n", vmbus_conn.connect_cpu);
+	seq_printf(m, "fixups_pending %d\n", atomic_read(&vmbus_conn.fixups));
 	for (i = 0; i < VMBUS_NR_STATS; i++)
 		seq_printf(m, "%s %lld\n", vmbus_stat_names[i],
 			   atomic64_read(&vmbus_conn.stats[i]));
@@ -729,6 +803,90 @@ static void vmbus_channels_stop(void)
 	vmbus_channels_remove_all();
 }
 
+/*
+ * The bus's hibernation callbacks, on the root device that parents every
+ * hv_device: the PM core runs them after every device's noirq suspend
+ * callback and before every device's noirq resume callback.
+ */
+static int vmbus_bus_suspend(struct device *dev)
+{
+	int ret;
+
+	ret = vmbus_channels_suspend();
+	if (ret)
+		return ret;
+	vmbus_conn.suspend_version = READ_ONCE(vmbus_conn.version);
+	vmbus_disconnect();
+	WRITE_ONCE(vmbus_conn.pm_suspended, true);
+	return 0;
+}
+
+static int vmbus_bus_resume(struct device *dev)
+{
+	int ret;
+
+	ret = vmbus_reconnect(vmbus_conn.suspend_version);
+	if (!ret) {
+		vmbus_channels_resume_begin();
+		ret = vmbus_request_offers_timeout(VMBUS_RESUME_TIMEOUT_S);
+		if (ret)
+			pr_err("resume: re-offers incomplete (%d); devices not re-offered are removed\n",
+			       ret);
+	}
+	/* Also without a connection: nothing may stay held off. */
+	vmbus_channels_resume_end();
+	WRITE_ONCE(vmbus_conn.pm_suspended, false);
+	return ret;
+}
+
+static struct dev_pm_domain vmbus_root_pm = {
+	.ops = {
+		.freeze_noirq	= vmbus_bus_suspend,
+		.thaw_noirq	= vmbus_bus_resume,
+		.poweroff_noirq	= vmbus_bus_suspend,
+		.restore_noirq	= vmbus_bus_resume,
+	},
+};
+
+/*
+ * The connect CPU's SynIC, after the bus suspended for hibernation: the
+ * other CPUs go offline (vmbus_synic_offline()) before syscore suspend and
+ * come back online after syscore resume.
+ */
+static int vmbus_syscore_suspend(void)
+{
+	struct vmbus_synic *s = per_cpu_ptr(vmbus_conn.synic,
+					    vmbus_conn.connect_cpu);
+
+	if (!READ_ONCE(vmbus_conn.pm_suspended) || !s->enabled ||
+	    smp_processor_id() != vmbus_conn.connect_cpu)
+		return 0;
+	WRITE_ONCE(s->enabled, false);
+	vmbus_conn.hv->synic_disable(s->cpu);
+	vmbus_conn.synic_suspended = true;
+	return 0;
+}
+
+static void vmbus_syscore_resume(void)
+{
+	struct vmbus_synic *s = per_cpu_ptr(vmbus_conn.synic,
+					    vmbus_conn.connect_cpu);
+
+	if (!vmbus_conn.synic_suspended)
+		return;
+	vmbus_conn.synic_suspended = false;
+	if (vmbus_conn.hv->synic_enable(s->cpu, s->msg_page, s->event_page))
+		pr_err("cpu%u: enabling the SynIC after hibernation failed\n",
+		       s->cpu);
+	else
+		WRITE_ONCE(s->enabled, true);
+}
+
+static struct syscore_ops vmbus_syscore_ops = {
+	.suspend	= vmbus_syscore_suspend,
+	.resume		= vmbus_syscore_resume,
+};
+
 static int vmbus_bus_init(void)
 {
 	int ret;
@@ -736,16 +894,23 @@ static int vmbus_bus_init(void)
 	vmbus_conn.root = root_device_register("vmbus");
 	if (IS_ERR(vmbus_conn.root))
 		return PTR_ERR(vmbus_conn.root);
+	dev_pm_domain_set(vmbus_conn.root, &vmbus_root_pm);
 	ret = bus_register(&vmbus_bus);
-	if (ret)
+	if (ret) {
+		dev_pm_domain_set(vmbus_conn.root, NULL);
 		root_device_unregister(vmbus_conn.root);
-	return ret;
+		return ret;
+	}
+	register_syscore_ops(&vmbus_syscore_ops);
+	return 0;
 }
 
 static void vmbus_bus_exit(void)
 {
 	WRITE_ONCE(vmbus_bus_registered, false);
+	unregister_syscore_ops(&vmbus_syscore_ops);
 	bus_unregister(&vmbus_bus);
+	dev_pm_domain_set(vmbus_conn.root, NULL);
 	root_device_unregister(vmbus_conn.root);
 }
 

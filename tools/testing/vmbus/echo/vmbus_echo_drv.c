@@ -33,6 +33,7 @@
 #include <linux/mutex.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
@@ -109,10 +110,13 @@ struct echo_chan {
  * struct echo_dev - an echo device bound to this driver
  * @hdev: the VMBus device
  * @node: on echo_devs, under echo_devs_lock
- * @lock: protects @chans, @nchans, @stopping; held while a channel opens
+ * @lock: protects @chans, @nchans, @stopping, @suspended; held while a
+ *	channel opens
  * @chans: open channels, the primary first
  * @nchans: their number
  * @stopping: remove started; no channel opens any more
+ * @suspended: between the suspend and resume callbacks of hibernation;
+ *	no channel opens
  * @run_lock: one run at a time; @gen and @elapsed_ns change under it
  * @gen: generation of the current or last run
  * @elapsed_ns: duration of the last run
@@ -127,6 +131,7 @@ struct echo_dev {
 	struct list_head chans;
 	unsigned int nchans;
 	bool stopping;
+	bool suspended;
 
 	struct mutex run_lock;	/* see @run_lock above */
 	u16 gen;
@@ -142,6 +147,8 @@ struct echo_dev {
  */
 static LIST_HEAD(echo_devs);
 static DEFINE_MUTEX(echo_devs_lock);
+/* Channels' per_channel_state, read by rescind callbacks; a leaf lock. */
+static DEFINE_SPINLOCK(echo_state_lock);
 static struct dentry *echo_root;
 
 /* ---- payload --------------------------------------------------------------- */
@@ -296,20 +303,20 @@ static struct echo_chan *echo_chan_find(struct echo_dev *edev,
 
 /*
  * The rescind work calls this (process context).  per_channel_state is
- * cleared under echo_devs_lock before the channel is closed and its
+ * cleared under echo_state_lock before the channel is closed and its
  * echo_chan freed (echo_chans_close()), so what is found here is alive.
  */
 static void echo_chan_rescind(struct vmbus_channel *ch)
 {
 	struct echo_chan *ec;
 
-	mutex_lock(&echo_devs_lock);
+	spin_lock(&echo_state_lock);
 	ec = ch->per_channel_state;
 	if (ec) {
 		WRITE_ONCE(ec->dead, true);
 		wake_up(&ec->edev->wq);
 	}
-	mutex_unlock(&echo_devs_lock);
+	spin_unlock(&echo_state_lock);
 }
 
 /*
@@ -322,7 +329,7 @@ static int echo_chan_open(struct echo_dev *edev, struct vmbus_channel *ch)
 	int ret;
 
 	lockdep_assert_held(&edev->lock);
-	if (edev->stopping || echo_chan_find(edev, ch))
+	if (edev->stopping || edev->suspended || echo_chan_find(edev, ch))
 		return 0;
 	ec = kzalloc(sizeof(*ec), GFP_KERNEL);
 	if (!ec)
@@ -382,9 +389,9 @@ static void echo_chans_close(struct echo_dev *edev)
 
 	mutex_lock(&edev->lock);
 	list_for_each_entry_safe_reverse(ec, tmp, &edev->chans, node) {
-		mutex_lock(&echo_devs_lock);
+		spin_lock(&echo_state_lock);
 		ec->ch->per_channel_state = NULL;
-		mutex_unlock(&echo_devs_lock);
+		spin_unlock(&echo_state_lock);
 		vmbus_close(ec->ch);
 		list_del(&ec->node);
 		kfree(ec);
@@ -703,10 +710,11 @@ static struct echo_dev *echo_dev_alloc(struct hv_device *hdev)
  * Sub-channels offered before the callback was set are already on the
  * primary's sc_list; later ones come through the callback, and one that
  * is added while this walks may be found by both: echo_chan_open() opens
- * it once.  The core keeps sc_list under a mutex that drivers cannot take
- * and reads the callback without a full barrier after adding to the list,
- * so a sub-channel added at this very moment could in principle be missed
- * by both; the echo devices offer theirs with the primary, long before.
+ * it once.  The core adds to sc_list and reads the callback under
+ * vmbus_connection.channel_mutex, which this walk cannot hold across
+ * vmbus_open(), so the walk relies on vmbus_set_sc_create_callback()
+ * (the same mutex) having run first: a sub-channel added after it gets
+ * the callback, one added before it is on the list.
  */
 static void echo_open_subchannels(struct echo_dev *edev)
 {
@@ -776,6 +784,44 @@ static int echo_remove(struct hv_device *hdev)
 	return 0;
 }
 
+/*
+ * Hibernation: every channel closes before the bus suspends (no run is in
+ * progress: a run is a debugfs write, and its writer is frozen only once
+ * the write returned).  After the bus resumed, the primary opens again;
+ * the host offers the sub-channels anew, and those the walk of sc_list
+ * misses arrive through echo_sc_create() after @suspended was cleared.
+ */
+static int echo_suspend(struct hv_device *hdev)
+{
+	struct echo_dev *edev = hv_get_drvdata(hdev);
+
+	mutex_lock(&edev->run_lock);
+	mutex_lock(&edev->lock);
+	edev->suspended = true;
+	mutex_unlock(&edev->lock);
+	echo_chans_close(edev);
+	mutex_unlock(&edev->run_lock);
+	dev_info(&hdev->device, "echo device suspended\n");
+	return 0;
+}
+
+static int echo_resume(struct hv_device *hdev)
+{
+	struct echo_dev *edev = hv_get_drvdata(hdev);
+	int ret;
+
+	mutex_lock(&edev->lock);
+	edev->suspended = false;
+	ret = echo_chan_open(edev, hdev->channel);
+	mutex_unlock(&edev->lock);
+	if (ret)
+		return ret;
+	echo_open_subchannels(edev);
+	dev_info(&hdev->device, "echo device resumed at relid %u, %u channels open\n",
+		 hdev->channel->offermsg.child_relid, edev->nchans);
+	return 0;
+}
+
 static const struct hv_vmbus_device_id echo_ids[] = {
 	{ .guid = ECHO_CLASS_GUID },
 	{ },
@@ -787,6 +833,8 @@ static struct hv_driver echo_drv = {
 	.id_table	= echo_ids,
 	.probe		= echo_probe,
 	.remove		= echo_remove,
+	.suspend	= echo_suspend,
+	.resume		= echo_resume,
 };
 
 static int __init echo_init(void)
