@@ -284,6 +284,6 @@ bool rs_hibernate(uint64_t *ms)
 	if (!tap_expect(!err, "`echo disk > %s` after %" PRIu64 " ms: %s",
 			RS_POWER_STATE, *ms, err ? strerror(-err) : "ok"))
 		return false;
-	return vm_expect_kmsg(&mark, "PM: hibernation entry", false, 1) &
-	       vm_expect_kmsg(&mark, "PM: hibernation exit", false, 1);
+	return vm_expect_kmsg(&mark, "PM: hibernation: hibernation entry", false, 1) &
+	       vm_expect_kmsg(&mark, "PM: hibernation: hibernation exit", false, 1);
 }

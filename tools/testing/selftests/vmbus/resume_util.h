@@ -89,7 +89,8 @@ bool rs_hibernate_possible(const char **why);
  * Sets pm_test to `core` and writes `disk` to /sys/power/state in a child,
  * waiting at most RS_HIBERNATE_MS for the write to return.  Checks that it
  * succeeded and that the kernel log has one more `PM: hibernation entry`
- * and `PM: hibernation exit`.  *ms is the time the write took.
+ * and `PM: hibernation exit` (6.1 prints them as `PM: hibernation:
+ * hibernation entry` and `... exit`).  *ms is the time the write took.
  */
 bool rs_hibernate(uint64_t *ms);
 
