@@ -17,6 +17,8 @@
  *  sim_event.c    host -> guest events on offered channels
  *  sim_monitor.c  monitor pages: monitor ids and the scanner
  *  sim_burst.c    offer -> rescind -> re-offer bursts
+ *  sim_resume.c   what a reconnecting guest meets: moved relids and
+ *                 connection ids, withheld devices, late rescinds
  *  sim_stats.c    counters and message logs
  *  sim_ic*.c      the integration components' back ends (sim_ic.h)
  *  sim_debugfs.c  the control plane, /sys/kernel/debug/vmbus_sim/
@@ -58,7 +60,12 @@ enum sim_limits {
 	SIM_DELAY_US_MAX	= 1000000,
 	/* A burst stops if the guest keeps a rescinded relid longer. */
 	SIM_RELEASE_TIMEOUT_S	= 10,
-	/* Offer connection id of relid r: SIM_CHAN_CONN_ID_BASE + r. */
+	/* Most event bits the reoffer_events mode sets after one offer. */
+	SIM_REOFFER_EVENTS_MAX	= 1000,
+	/*
+	 * Offer connection id of relid r: SIM_CHAN_CONN_ID_BASE + r, plus a
+	 * per-connection offset with resume_conn_ids (sim_resume.c).
+	 */
 	SIM_CHAN_CONN_ID_BASE	= 0x10000,
 };
 
@@ -89,6 +96,11 @@ enum { SIM_HVMSG_VMBUS = 1 };
  * @open_early_packet: 1 = a packet and an event precede OPENCHANNEL_RESULT
  * @monitor: monitor ids in offers and how the host scans (&enum sim_monitor_mode)
  * @monitor_latency: the scan period of SIM_MONITOR_LATENCY, 100 ns units
+ * @resume_relids: 1 = new relids (a derangement) at every reconnect
+ * @resume_conn_ids: 1 = new offer connection ids at every reconnect
+ * @unload_rescind: a relid to rescind ahead of the next UNLOAD_RESPONSE;
+ *	0 = none; the host sets it back to 0 at that UNLOAD (xchg())
+ * @reoffer_events: event bits set after each offer of a reconnect
  *
  * Written by the control plane with WRITE_ONCE(), read with READ_ONCE() at
  * the point each takes effect; no lock.
@@ -105,6 +117,10 @@ struct sim_modes {
 	u32 open_early_packet;
 	u32 monitor;
 	u32 monitor_latency;
+	u32 resume_relids;
+	u32 resume_conn_ids;
+	u32 unload_rescind;
+	u32 reoffer_events;
 };
 
 /* sim_modes.monitor; see sim_monitor.c. */
@@ -166,6 +182,9 @@ enum sim_stat {
 	SIM_STAT_RING_ERRORS,
 	SIM_STAT_MONITOR_SCANS,
 	SIM_STAT_MONITOR_SIGNALS,
+	SIM_STAT_CONNECTIONS,
+	SIM_STAT_RELIDS_MOVED,
+	SIM_STAT_DEVICES_WITHHELD,
 	SIM_STAT_COUNT
 };
 
@@ -176,6 +195,7 @@ enum sim_dir {
 };
 
 void sim_stat_inc(enum sim_stat stat);
+void sim_stat_add(enum sim_stat stat, u64 n);
 u64 sim_stat_read(enum sim_stat stat);
 const char *sim_stat_name(enum sim_stat stat);
 void sim_msg_count(enum sim_dir dir, const void *msg, u32 size);
@@ -270,6 +290,8 @@ struct sim_chan {
  *	channels be offered
  * @reoffer: out of the table: add it again once no record is left
  * @hold: a burst delays that re-offer; see sim_burst.c
+ * @withheld: leaves the table at the next REQUEST_OFFERS; see
+ *	sim_resume.c
  * @chans: the records by sub_index; NULL where there is none
  *
  * A device out of the table lives on while records of its channels await
@@ -284,6 +306,7 @@ struct sim_device {
 	bool in_table;
 	bool reoffer;
 	bool hold;
+	bool withheld;
 	struct sim_chan *chans[];
 };
 
@@ -298,6 +321,8 @@ struct sim_chan *sim_chan_get(u32 relid);
 struct sim_device *sim_dev_pick_held(void);
 unsigned int sim_dev_free_relids(void);
 struct list_head *sim_dev_list(void);
+unsigned int sim_dev_relids(u32 *relids);
+void sim_dev_relids_move(const u32 *from, const u32 *to, unsigned int n);
 
 /* sim_proto.c */
 enum sim_rescind_how {
@@ -312,6 +337,7 @@ int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance,
 int sim_proto_dev_add_test(unsigned int n);
 void sim_proto_dev_clear(void);
 int sim_proto_rescind(u32 relid, enum sim_rescind_how how);
+int sim_proto_rescind_locked(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_stray(u32 relid);
 void sim_proto_dev_rescind(struct sim_device *dev, enum sim_rescind_how how);
 void sim_proto_dev_settle(struct sim_device *dev);
@@ -416,6 +442,7 @@ int sim_events_fire(u32 rounds, int cpu, u32 delay_us);
 void sim_events_stop(void);
 void sim_events_request_stop(void);
 bool sim_events_active(void);
+void sim_events_chan_fire(struct sim_chan *ch, unsigned int cpu, u32 n);
 void sim_events_init(void);
 void sim_events_exit(void);
 
@@ -427,6 +454,15 @@ void sim_burst_dev_done(struct sim_device *dev, bool reoffered);
 bool sim_burst_active(void);
 void sim_burst_init(void);
 void sim_burst_exit(void);
+
+/* sim_resume.c */
+void sim_resume_connect(void);
+u32 sim_resume_chan_conn_id(u32 relid);
+bool sim_resume_chan_relid(u32 conn_id, u32 *relid);
+void sim_resume_offered(struct sim_chan *ch, unsigned int cpu);
+int sim_resume_withhold(const guid_t *instance);
+void sim_resume_request_offers(void);
+void sim_resume_unload(void);
 
 /* sim_debugfs.c */
 void sim_debugfs_init(void);

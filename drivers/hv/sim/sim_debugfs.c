@@ -55,6 +55,13 @@ static const struct sim_mode sim_mode_table[] = {
 	  SIM_MONITOR_OFF, SIM_MONITOR_LATENCY },
 	{ "monitor_latency", &sim_modes.monitor_latency, SIM_MODE_DECIMAL,
 	  1, U16_MAX },
+	{ "resume_relids", &sim_modes.resume_relids, SIM_MODE_DECIMAL, 0, 1 },
+	{ "resume_conn_ids", &sim_modes.resume_conn_ids, SIM_MODE_DECIMAL,
+	  0, 1 },
+	{ "unload_rescind", &sim_modes.unload_rescind, SIM_MODE_DECIMAL,
+	  0, SIM_MAX_RELID },
+	{ "reoffer_events", &sim_modes.reoffer_events, SIM_MODE_DECIMAL,
+	  0, SIM_REOFFER_EVENTS_MAX },
 };
 
 enum {
@@ -375,6 +382,15 @@ static int sim_devices_rescind_stray(unsigned int argc, char **argv)
 	return sim_proto_rescind_stray(relid);
 }
 
+static int sim_devices_withhold(unsigned int argc, char **argv)
+{
+	guid_t instance;
+
+	if (argc != 1 || !sim_guid_parse(argv[0], &instance))
+		return -EINVAL;
+	return sim_resume_withhold(&instance);
+}
+
 static int sim_devices_burst(unsigned int argc, char **argv)
 {
 	u32 count, max_delay_us;
@@ -407,6 +423,8 @@ static int sim_devices_cmd(char *cmd)
 		return sim_devices_rescind_stray(argc, argv);
 	if (!strcmp(words[0], "burst"))
 		return sim_devices_burst(argc, argv);
+	if (!strcmp(words[0], "withhold"))
+		return sim_devices_withhold(argc, argv);
 	if (argc)
 		return -EINVAL;
 	if (!strcmp(words[0], "burst_stop")) {

@@ -310,3 +310,58 @@ struct list_head *sim_dev_list(void)
 	lockdep_assert_held(&sim_lock);
 	return &sim_devs.devs;
 }
+
+/**
+ * sim_dev_relids() - the relids that have a record
+ * @relids: room for SIM_MAX_RELID entries; filled in ascending order
+ *
+ * Context: under sim_lock.
+ * Return: how many there are.
+ */
+unsigned int sim_dev_relids(u32 *relids)
+{
+	unsigned int n = 0;
+	u32 relid;
+
+	lockdep_assert_held(&sim_lock);
+	for (relid = 1; relid <= SIM_MAX_RELID; relid++)
+		if (sim_devs.chans[relid])
+			relids[n++] = relid;
+	return n;
+}
+
+/**
+ * sim_dev_relids_move() - give records new relids
+ * @from: relids that have a record, each once
+ * @to: the new relid of the record at @from[i]; a permutation of @from
+ * @n: entries in both
+ *
+ * The set of busy relids stays the same; only which record owns which
+ * changes.  Nothing else may know the records by relid: no channel open,
+ * no GPADL, no monitor id, no offer the guest holds.
+ *
+ * Context: under sim_lock.
+ */
+void sim_dev_relids_move(const u32 *from, const u32 *to, unsigned int n)
+{
+	struct sim_device *dev;
+	struct sim_chan *ch;
+	unsigned int i;
+
+	lockdep_assert_held(&sim_lock);
+	/* Every record first learns its new relid, then leaves the table ... */
+	for (i = 0; i < n; i++) {
+		ch = sim_devs.chans[from[i]];
+		WARN_ON_ONCE(ch->held);
+		ch->relid = to[i];
+		sim_devs.chans[from[i]] = NULL;
+	}
+	/* ... and comes back through its device: @to overlaps @from. */
+	list_for_each_entry(dev, &sim_devs.devs, node) {
+		for (i = 0; i <= dev->nsub; i++) {
+			ch = dev->chans[i];
+			if (ch)
+				sim_devs.chans[ch->relid] = ch;
+		}
+	}
+}

@@ -91,6 +91,26 @@ static void sim_event_fire(struct sim_chan *ch, int cpu)
 	}
 }
 
+/**
+ * sim_events_chan_fire() - set @ch's event bit @n times on @cpu
+ * @ch: a record the guest was offered in this connection
+ * @cpu: the target CPU
+ * @n: how many times
+ *
+ * Counted as event rounds count: a 0 -> 1 transition for the instance and
+ * in events_set, a bit found set in events_coalesced.
+ *
+ * Context: under sim_lock, may sleep.
+ */
+void sim_events_chan_fire(struct sim_chan *ch, unsigned int cpu, u32 n)
+{
+	lockdep_assert_held(&sim_lock);
+	while (n--) {
+		sim_event_fire(ch, cpu);
+		cond_resched();
+	}
+}
+
 /* One event for every channel the guest holds in the offered state. */
 static void sim_events_round(int cpu)
 {

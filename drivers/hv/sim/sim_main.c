@@ -34,6 +34,10 @@ struct sim_modes sim_modes = {
 	.open_early_packet	= 0,
 	.monitor		= SIM_MONITOR_OFF,
 	.monitor_latency	= 1000,
+	.resume_relids		= 0,
+	.resume_conn_ids	= 0,
+	.unload_rescind		= 0,
+	.reoffer_events		= 0,
 };
 
 const u32 sim_versions[] = {

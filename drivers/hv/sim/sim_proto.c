@@ -109,7 +109,7 @@ static void sim_offer(struct sim_chan *ch)
 		.offer.if_instance = dev->instance,
 		.offer.sub_channel_index = ch->sub_index,
 		.child_relid = ch->relid,
-		.connection_id = SIM_CHAN_CONN_ID_BASE + ch->relid,
+		.connection_id = sim_resume_chan_conn_id(ch->relid),
 	};
 	int ret;
 
@@ -126,6 +126,7 @@ static void sim_offer(struct sim_chan *ch)
 	atomic64_set(&ch->events, 0);
 	sim_ring_conn_id_set(ch->relid, true);
 	sim_stat_inc(SIM_STAT_OFFERS);
+	sim_resume_offered(ch, sim_conn.contact_cpu);
 }
 
 /*
@@ -253,6 +254,7 @@ void sim_proto_dev_rescind(struct sim_device *dev, enum sim_rescind_how how)
 
 	lockdep_assert_held(&sim_lock);
 	dev->in_table = false;
+	dev->withheld = false;
 	dev->reoffer = how == SIM_RESCIND_REOFFER;
 	for (i = 1; i <= dev->nsub; i++) {
 		ch = dev->chans[i];
@@ -383,6 +385,8 @@ static void sim_initiate_contact(const void *data, u32 size, u32 conn_id)
 	if (sim_contact_valid(msg, conn_id, &cpu) &&
 	    sim_version_supported(version)) {
 		sim_conn.connected = true;
+		/* Before the first offer: relids and connection ids move. */
+		sim_resume_connect();
 		WRITE_ONCE(sim_conn.version, version);
 		WRITE_ONCE(sim_conn.conn_id, version >= VERSION_WIN10_V5 ?
 			   READ_ONCE(sim_modes.msg_conn_id) :
@@ -409,6 +413,7 @@ static void sim_request_offers(const void *data, u32 size, u32 conn_id)
 						     "not connected");
 		return;
 	}
+	sim_resume_request_offers();
 	sim_conn.offering = true;
 	/* Primaries in relid order, each with its sub-channels. */
 	for (relid = 1; relid <= SIM_MAX_RELID; relid++) {
@@ -440,6 +445,8 @@ static void sim_unload(const void *data, u32 size, u32 conn_id)
 	u32 delay_ms = READ_ONCE(sim_modes.unload_delay_ms);
 
 	sim_stat_inc(SIM_STAT_UNLOADS);
+	/* Queued ahead of the UNLOAD_RESPONSE (HOST.md 4). */
+	sim_resume_unload();
 	/*
 	 * A host too slow to act on the UNLOAD: it stays connected with all
 	 * its state and sends nothing.  The guest's next INITIATE_CONTACT
@@ -674,21 +681,37 @@ void sim_proto_dev_clear(void)
  */
 int sim_proto_rescind(u32 relid, enum sim_rescind_how how)
 {
-	struct sim_chan *ch;
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&sim_lock);
+	ret = sim_proto_rescind_locked(relid, how);
+	mutex_unlock(&sim_lock);
+	return ret;
+}
+
+/**
+ * sim_proto_rescind_locked() - sim_proto_rescind() under sim_lock
+ * @relid: as for sim_proto_rescind()
+ * @how: as for sim_proto_rescind()
+ *
+ * Context: under sim_lock, may sleep.
+ * Return: as sim_proto_rescind().
+ */
+int sim_proto_rescind_locked(u32 relid, enum sim_rescind_how how)
+{
+	struct sim_chan *ch;
+
+	lockdep_assert_held(&sim_lock);
 	ch = sim_chan_get(relid);
-	if (!ch || ch->state != SIM_CHAN_OFFERED) {
-		ret = -ENOENT;
-	} else if (!ch->sub_index) {
+	if (!ch || ch->state != SIM_CHAN_OFFERED)
+		return -ENOENT;
+	if (!ch->sub_index) {
 		sim_proto_dev_rescind(ch->dev, how);
 	} else {
 		ch->reoffer = how == SIM_RESCIND_REOFFER;
 		sim_chan_rescind(ch, how == SIM_RESCIND_DUP);
 	}
-	mutex_unlock(&sim_lock);
-	return ret;
+	return 0;
 }
 
 /**

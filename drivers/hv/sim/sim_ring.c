@@ -645,10 +645,11 @@ void sim_ring_set_priv(struct sim_open *o, void *priv)
  */
 u64 sim_ring_signal(u32 conn_id)
 {
-	u32 relid = conn_id - SIM_CHAN_CONN_ID_BASE;
 	struct sim_open *o;
+	u32 relid;
 
-	if (conn_id < SIM_CHAN_CONN_ID_BASE || relid > SIM_MAX_RELID ||
+	/* The mapping of the current connection (resume_conn_ids). */
+	if (!sim_resume_chan_relid(conn_id, &relid) ||
 	    !test_bit(relid, sim_conn_ids)) {
 		sim_guest_error("signal_event on connection id %#x: no channel\n",
 				conn_id);

@@ -53,6 +53,9 @@ static const char * const sim_stat_names[SIM_STAT_COUNT] = {
 	[SIM_STAT_RING_ERRORS]		= "ring_errors",
 	[SIM_STAT_MONITOR_SCANS]	= "monitor_scans",
 	[SIM_STAT_MONITOR_SIGNALS]	= "monitor_signals",
+	[SIM_STAT_CONNECTIONS]		= "connections",
+	[SIM_STAT_RELIDS_MOVED]		= "relids_moved",
+	[SIM_STAT_DEVICES_WITHHELD]	= "devices_withheld",
 };
 
 /* The CHANNELMSG_ suffixes; the last entry counts types out of range. */
@@ -118,6 +121,18 @@ static struct sim_log sim_logs[SIM_NR_DIRS];
 void sim_stat_inc(enum sim_stat stat)
 {
 	atomic64_inc(&sim_stats[stat]);
+}
+
+/**
+ * sim_stat_add() - count @n events
+ * @stat: the counter
+ * @n: how many
+ *
+ * Context: any.
+ */
+void sim_stat_add(enum sim_stat stat, u64 n)
+{
+	atomic64_add(n, &sim_stats[stat]);
 }
 
 /**

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers of the reconnect and hibernation tests; see resume_util.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "resume_util.h"
+
+int rs_map_load(struct rs_map *m)
+{
+	struct vm_sim_devs d;
+	size_t i;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	err = vm_sim_devices_load(&d);
+	if (err)
+		return err;
+	for (i = 0; i < d.count && m->count < VM_MAX_RELID; i++) {
+		struct rs_chan *c = &m->chan[m->count++];
+
+		snprintf(c->instance, sizeof(c->instance), "%s", d.dev[i].instance);
+		c->sub = d.dev[i].sub;
+		c->relid = d.dev[i].relid;
+		c->offered = d.dev[i].offered;
+	}
+	vm_sim_devices_free(&d);
+	return 0;
+}
+
+const struct rs_chan *rs_map_find(const struct rs_map *m, const char *instance,
+				  unsigned int sub)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->count; i++)
+		if (m->chan[i].sub == sub && !strcmp(m->chan[i].instance, instance))
+			return &m->chan[i];
+	return NULL;
+}
+
+unsigned int rs_map_primaries(const struct rs_map *m)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < m->count; i++)
+		n += !m->chan[i].sub && m->chan[i].offered;
+	return n;
+}
+
+bool rs_expect_moved(const struct rs_map *prev, const struct rs_map *cur,
+		     const char *what)
+{
+	char line[1024];
+	size_t used = 0;
+	unsigned int i, compared = 0;
+	bool ok = true;
+
+	for (i = 0; i < cur->count; i++) {
+		const struct rs_chan *c = &cur->chan[i];
+		const struct rs_chan *p = rs_map_find(prev, c->instance, c->sub);
+
+		if (!p)
+			continue;
+		compared++;
+		ok &= tap_expect(p->relid != c->relid, "%s sub %u: relid %u before and "
+				 "after the reconnect; resume_relids 1 moves every one",
+				 c->instance, c->sub, c->relid);
+		if (!c->sub && used + 16 < sizeof(line))
+			used += snprintf(line + used, sizeof(line) - used, " %u->%u",
+					 p->relid, c->relid);
+	}
+	tap_diag("%s: relids of primaries%s", what, used ? line : " (none)");
+	return ok & tap_expect(compared > 1, "%s: only %u channels in both listings",
+			       what, compared);
+}
+
+bool rs_expect_same(const struct rs_map *prev, const struct rs_map *cur)
+{
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < cur->count; i++) {
+		const struct rs_chan *c = &cur->chan[i];
+		const struct rs_chan *p = rs_map_find(prev, c->instance, c->sub);
+
+		if (p)
+			ok &= tap_expect(p->relid == c->relid, "%s sub %u: relid %u, "
+					 "then %u; resume_relids 0 keeps them",
+					 c->instance, c->sub, p->relid, c->relid);
+	}
+	return ok;
+}
+
+bool rs_expect_bus_matches_host(void)
+{
+	struct vm_sim_devs d;
+	size_t i, primaries;
+	bool ok;
+	int n;
+
+	if (vm_sim_devices_load(&d))
+		return false;
+	primaries = vm_sim_devices_primaries(&d);
+	n = vm_vmbus_device_count();
+	ok = tap_expect(n >= 0 && (size_t)n == primaries, "%s: %d devices, the host "
+			"offers %zu", VM_VMBUS_DEVICES, n, primaries);
+	for (i = 0; i < d.count && ok; i++)
+		if (!d.dev[i].sub && d.dev[i].offered)
+			ok = vm_expect_vmbus_device(&d, &d.dev[i]);
+	vm_sim_devices_free(&d);
+	return ok;
+}
+
+/*
+ * The same comparison, silent: each device's `id` is the host's relid and
+ * the bus has as many devices as the host offers.
+ */
+static bool bus_matches_quiet(void *arg)
+{
+	char path[320], id[32], want[32];
+	struct vm_sim_devs d;
+	size_t i, primaries;
+	bool ok;
+
+	(void)arg;
+	if (vm_sim_devices_load(&d))
+		return false;
+	primaries = vm_sim_devices_primaries(&d);
+	ok = vm_vmbus_device_count() == (int)primaries;
+	for (i = 0; i < d.count && ok; i++) {
+		const struct vm_sim_dev *v = &d.dev[i];
+		FILE *f;
+
+		if (v->sub || !v->offered)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/id", VM_VMBUS_DEVICES, v->instance);
+		f = fopen(path, "r");
+		ok = f && fgets(id, sizeof(id), f);
+		if (f)
+			fclose(f);
+		snprintf(want, sizeof(want), "%u\n", v->relid);
+		ok = ok && !strcmp(id, want);
+	}
+	vm_sim_devices_free(&d);
+	return ok;
+}
+
+bool rs_wait_bus_matches_host(unsigned int timeout_ms)
+{
+	/* On a timeout the loud check says what differs. */
+	vm_wait_until(bus_matches_quiet, NULL, timeout_ms,
+		      "the bus to show the host's devices at the host's relids");
+	return rs_expect_bus_matches_host();
+}
+
+int rs_irqs_load(const struct rs_map *m, struct rs_irqs *irqs)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < m->count; i++) {
+		irqs->count[i] = 0;
+		if (!m->chan[i].offered)
+			continue;
+		err = vm_chan_read(m->chan[i].instance, m->chan[i].relid, "interrupts",
+				   &irqs->count[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+bool rs_expect_events_match(const struct rs_map *cur, const struct rs_map *base_map,
+			    const struct rs_irqs *base, uint64_t *host_sum,
+			    uint64_t *guest_sum)
+{
+	static uint64_t host[VM_MAX_RELID + 1];
+	static struct rs_irqs now;
+	unsigned int i;
+	bool ok = true;
+
+	*host_sum = *guest_sum = 0;
+	if (vm_sim_events_set_load(host) || rs_irqs_load(cur, &now))
+		return false;
+	for (i = 0; i < cur->count; i++) {
+		const struct rs_chan *c = &cur->chan[i];
+		const struct rs_chan *b = base_map ?
+			rs_map_find(base_map, c->instance, c->sub) : NULL;
+		uint64_t was = b ? base->count[b - base_map->chan] : 0;
+		uint64_t seen = now.count[i] - was;
+
+		if (!c->offered)
+			continue;
+		*host_sum += host[c->relid];
+		*guest_sum += seen;
+		ok &= tap_expect(host[c->relid] == seen, "%s sub %u at relid %u: the "
+				 "host set %" PRIu64 " events, the guest's interrupts "
+				 "grew by %" PRIu64 " (%" PRIu64 " -> %" PRIu64 ")",
+				 c->instance, c->sub, c->relid, host[c->relid], seen,
+				 was, now.count[i]);
+	}
+	return ok;
+}
+
+bool rs_sim_stat(const char *name, uint64_t *value)
+{
+	struct vm_stats st;
+
+	return !vm_stats_load(VM_SIM, "stats", &st) && vm_stat_get(&st, name, value);
+}
+
+/* ---- hibernation ---------------------------------------------------------- */
+
+#define RS_POWER_STATE	"/sys/power/state"
+#define RS_PM_TEST	"/sys/power/pm_test"
+
+bool rs_hibernate_possible(const char **why)
+{
+	char text[256];
+
+	if (!vm_exists(RS_PM_TEST)) {
+		*why = RS_PM_TEST " is absent (no CONFIG_PM_DEBUG)";
+		return false;
+	}
+	if (vm_read_text(RS_POWER_STATE, text, sizeof(text)) || !strstr(text, "disk")) {
+		*why = RS_POWER_STATE " does not offer `disk` (no CONFIG_HIBERNATION)";
+		return false;
+	}
+	return true;
+}
+
+/* The write of `disk`, in a child: a hung resume must not hang the test. */
+static int hibernate_write(uint64_t *ms)
+{
+	uint64_t start = vm_now_ms();
+	int status, err;
+	pid_t pid, got;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid)
+		_exit(-vm_write_errno(RS_POWER_STATE, "disk"));
+	do {
+		got = waitpid(pid, &status, WNOHANG);
+		if (!got)
+			vm_sleep_ms(VM_POLL_MS * 5);
+	} while (!got && vm_now_ms() - start < RS_HIBERNATE_MS);
+	*ms = vm_now_ms() - start;
+	if (!got) {
+		tap_diag("`echo disk > %s` has not returned after %u ms: killing it",
+			 RS_POWER_STATE, RS_HIBERNATE_MS);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -ETIMEDOUT;
+	}
+	if (got < 0)
+		return -errno;
+	err = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+	return -err;
+}
+
+bool rs_hibernate(uint64_t *ms)
+{
+	struct vm_kmsg_mark mark;
+	int err;
+
+	*ms = 0;
+	if (vm_kmsg_mark(&mark))
+		return false;
+	err = vm_write_errno(RS_PM_TEST, "core");
+	if (!tap_expect(!err, "`echo core > %s`: %s", RS_PM_TEST,
+			err ? strerror(-err) : "ok"))
+		return false;
+	err = hibernate_write(ms);
+	if (!tap_expect(!err, "`echo disk > %s` after %" PRIu64 " ms: %s",
+			RS_POWER_STATE, *ms, err ? strerror(-err) : "ok"))
+		return false;
+	return vm_expect_kmsg(&mark, "PM: hibernation: hibernation entry", false, 1) &
+	       vm_expect_kmsg(&mark, "PM: hibernation: hibernation exit", false, 1);
+}
