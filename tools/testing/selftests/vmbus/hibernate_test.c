@@ -4,28 +4,31 @@
  * and thaw with the real callbacks, no image) while the host gives every
  * channel a new relid and a new connection id at each reconnect.
  *
- * After every cycle: the bus has the same number of devices, each device's
- * `id` and channels/ show the relids the host's table gives now, every
- * channel has another relid than before the cycle, and the kernel log has
- * one more `PM: hibernation entry` and `PM: hibernation exit`.  At the end
- * the guest counted one suspend and one resume per cycle and no missing
- * device, and the host no guest error.  Then one cycle with 256 devices,
- * timed.
+ * The distribution's hv_utils is bound to the host's heartbeat (a 100 ms
+ * period) throughout.  After every cycle: the bus has the same number of
+ * devices, each device's `id` and channels/ show the relids the host's
+ * table gives now, every channel has another relid than before the cycle,
+ * the heartbeat sequence advances again with every answer correct (its
+ * channel was closed by hv_utils' suspend callback and opened again by its
+ * resume callback at the new relid), and the kernel log has one more
+ * `PM: hibernation entry` and `PM: hibernation exit`.  At the end the
+ * guest counted one suspend and one resume per cycle and no missing
+ * device, and the host no guest error.  Then devices are hot-added up to
+ * 256 and one more cycle is timed, the heartbeat still bound.
  *
- * The checks made around each cycle are one table (cycle_checks[]); a
- * bound driver's own check, such as the hv_utils heartbeat sequence
- * advancing, is one more entry there.
+ * The checks made around each cycle are one table (cycle_checks[]).
  *
  * Parameters (environment or kernel command line): vmbus_hibernate_cycles
  * (default 20), vmbus_hibernate_big (devices of the timed cycle, default
  * 256).
  *
  * Sim modes: version_ceiling 5.3, resume_relids 1, resume_conn_ids 1;
- * DEVICES test devices and one with NSUB sub-channels.
+ * DEVICES test devices and one with NSUB sub-channels; the heartbeat IC.
  */
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "ic_util.h"
 #include "resume_util.h"
 
 #define SUB_INSTANCE "7a6b3c1d-2e4f-4a5b-8c9d-0e1f2a3b0001"
@@ -34,9 +37,12 @@ enum {
 	DEVICES		= 8,
 	NSUB		= 2,
 	SETTLE_MS	= 60000,	/* resume until the bus matches the host */
+	HB_PERIOD_MS	= 100,
+	HB_AFTER	= 5,		/* answers each cycle must add */
+	HB_WAIT_MS	= 20000,
 };
 
-static uint64_t cycles, big;
+static uint64_t cycles, big, hb_before;
 static unsigned int want_devices;
 static struct rs_map before, after;
 
@@ -46,11 +52,14 @@ static bool setup(void)
 	    vm_sim_set("resume_conn_ids", "1") || vm_sim_set("reoffer_events", "0") ||
 	    vm_sim_set("unload_rescind", "0") || vm_sim_devices_add_test(DEVICES) ||
 	    vm_sim_devices_cmd("add %s %s %u", VM_TEST_CLASS, SUB_INSTANCE, NSUB) ||
-	    !vm_guest_load(VM_MODPROBE_MS))
+	    !ic_offer(IC_BIT(IC_HEARTBEAT)) ||
+	    ic_control("heartbeat_period_ms %u", HB_PERIOD_MS) || !ic_load() ||
+	    !ic_wait_bound(IC_BIT(IC_HEARTBEAT), IC_BIND_MS))
 		return false;
-	want_devices = DEVICES + 1;
+	want_devices = DEVICES + 2;
 	return vm_wait_vmbus_devices(want_devices, VM_MODPROBE_MS) &&
-	       rs_wait_bus_matches_host(SETTLE_MS) && !vm_sim_reset_stats();
+	       rs_wait_bus_matches_host(SETTLE_MS) && !vm_sim_reset_stats() &&
+	       !ic_control("reset_stats");
 }
 
 /* ---- the checks around each cycle ------------------------------------ */
@@ -65,6 +74,27 @@ static bool bus_after(unsigned int cycle)
 	(void)cycle;
 	return vm_wait_vmbus_devices(want_devices, SETTLE_MS) &&
 	       rs_wait_bus_matches_host(SETTLE_MS);
+}
+
+static bool heartbeat_before(void)
+{
+	return ic_stat("heartbeat_ok", &hb_before);
+}
+
+static bool heartbeat_after(unsigned int cycle)
+{
+	uint64_t ok = 0, bad = 0, seq = 0;
+	bool good;
+
+	good = ic_wait_stat_ge("heartbeat_ok", hb_before + HB_AFTER, HB_WAIT_MS);
+	ic_stat("heartbeat_ok", &ok);
+	ic_stat("heartbeat_bad", &bad);
+	ic_stat("heartbeat_seq", &seq);
+	if (cycle == 1 || cycle == cycles || !good || bad)
+		tap_diag("cycle %u: heartbeat answers %" PRIu64 " -> %" PRIu64
+			 ", sequence %" PRIu64 ", bad %" PRIu64, cycle, hb_before, ok,
+			 seq, bad);
+	return good && tap_expect(!bad, "heartbeat_bad %" PRIu64 ": expected 0", bad);
 }
 
 static bool moved_after(unsigned int cycle)
@@ -89,6 +119,8 @@ static const struct cycle_check cycle_checks[] = {
 	{ "device count unchanged, ids and channels as the host lists them",
 	  NULL, bus_after },
 	{ "every channel at another relid", map_before, moved_after },
+	{ "the hv_utils heartbeat sequence advances, every answer correct",
+	  heartbeat_before, heartbeat_after },
 };
 
 enum { NR_CHECKS = sizeof(cycle_checks) / sizeof(cycle_checks[0]) };
@@ -140,30 +172,37 @@ static bool counters(void)
 	ok &= vm_expect_stat(&guest, "devices_missing", 0);
 	ok &= vm_expect_stat(&guest, "fixups_pending", 0);
 	ok &= vm_expect_stat(&sim, "connections", cycles);
-	ok &= vm_expect_stat(&sim, "relids_moved", cycles * (DEVICES + 1 + NSUB));
+	/* The test devices, the one with sub-channels, the heartbeat. */
+	ok &= vm_expect_stat(&sim, "relids_moved", cycles * (DEVICES + 1 + NSUB + 1));
 	ok &= vm_expect_stat(&sim, "guest_errors", 0);
 	return ok;
 }
 
-/* One cycle with many devices, timed until the bus matches the host. */
+/*
+ * One cycle with many devices, timed until the bus matches the host: test
+ * devices are hot-added up to @big (the heartbeat stays bound).
+ */
 static bool big_cycle(void)
 {
 	uint64_t ms, start;
 	bool ok;
 
-	if (!vm_guest_unload() || vm_sim_devices_clear() ||
-	    vm_sim_devices_add_test(big) || !vm_guest_load(VM_MODPROBE_SLOW_MS))
-		return false;
-	want_devices = big;
+	if (big > want_devices) {
+		if (vm_sim_devices_add_test(big - want_devices))
+			return false;
+		want_devices = big;
+	}
 	if (!vm_wait_vmbus_devices(want_devices, VM_MODPROBE_SLOW_MS) ||
-	    !rs_wait_bus_matches_host(VM_MODPROBE_SLOW_MS) || !map_before())
+	    !rs_wait_bus_matches_host(VM_MODPROBE_SLOW_MS) || !map_before() ||
+	    !heartbeat_before())
 		return false;
 	start = vm_now_ms();
 	ok = rs_hibernate(&ms) && bus_after(0);
-	tap_diag("%" PRIu64 " devices: `echo disk` returned after %" PRIu64 " ms, the bus "
-		 "matched the host after %" PRIu64 " ms", big, ms, vm_now_ms() - start);
-	ok = ok && moved_after(0);
-	ok &= vm_guest_unload();
+	tap_diag("%u devices: `echo disk` returned after %" PRIu64 " ms, the bus "
+		 "matched the host after %" PRIu64 " ms", want_devices, ms,
+		 vm_now_ms() - start);
+	ok = ok && moved_after(0) && heartbeat_after(0);
+	ok &= ic_teardown() & vm_guest_unload();
 	return ok;
 }
 
@@ -175,11 +214,12 @@ int main(void)
 	if (!rs_hibernate_possible(&why))
 		tap_skip_all("%s", why);
 	vm_setup();
+	ic_setup();
 	cycles = vm_param_u64("vmbus_hibernate_cycles", 20);
 	big = vm_param_u64("vmbus_hibernate_big", 256);
 	tap_plan(5);
-	tap_ok(setup(), "%u devices and one with %u sub-channels; resume_relids 1, "
-	       "resume_conn_ids 1", DEVICES, NSUB);
+	tap_ok(setup(), "%u devices, one with %u sub-channels, hv_utils on the heartbeat; "
+	       "resume_relids 1, resume_conn_ids 1", DEVICES, NSUB);
 	tap_ok(cycles_run(), "%" PRIu64 " hibernation cycles", cycles);
 	tap_ok(counters(), "a suspend and a resume per cycle, nothing missing, no guest "
 	       "error");
