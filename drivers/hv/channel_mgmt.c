@@ -193,7 +193,12 @@ vmbus_chan_alloc(const struct vmbus_channel_offer_channel *offer)
 	return vc;
 }
 
-/* The primary channel of a sub-channel offer, or NULL. */
+/*
+ * The live primary channel with @offer's class and instance, or NULL.  A
+ * channel on its way out (rescinded, or not re-offered after hibernation)
+ * does not count: a new offer of its instance makes a new channel, whose
+ * device is added after the old one is removed (both on offer_wq).
+ */
 static struct vmbus_channel *
 vmbus_find_primary(const struct vmbus_channel_offer_channel *offer)
 {
@@ -204,6 +209,7 @@ vmbus_find_primary(const struct vmbus_channel_offer_channel *offer)
 		const struct vmbus_channel_offer *o = &vc->ch.offermsg.offer;
 
 		if (!vc->ch.primary_channel && !vc->rescinded && !vc->fixup &&
+		    !READ_ONCE(vc->ch.rescind) &&
 		    guid_equal(&o->if_type, &offer->offer.if_type) &&
 		    guid_equal(&o->if_instance, &offer->offer.if_instance))
 			return &vc->ch;
