@@ -10,7 +10,7 @@
 #          TAP is complete, the kernel log scan is clean and QEMU did not
 #          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default 300 s,
 #          600 s on the debug kernel); the whole boot: --timeout (default
-#          600 s, 1800 s on the debug kernel).
+#          900 s, 2700 s on the debug kernel).
 #   run:   a demo for a human; console shown live; exit with QEMU's status.
 # Every boot ends with the host asking the distribution's hv_utils for a
 # shutdown or a restart (the end step of qemu/init): the run passes only if
@@ -69,7 +69,7 @@ parse_args() {
 	TESTS=$(realpath "$TESTS")
 	# KASAN, lockdep and kmemleak under TCG: several times slower.
 	if [ -z "$TIMEOUT" ]; then
-		if [ "$KERNEL" = debug ]; then TIMEOUT=1800; else TIMEOUT=600; fi
+		if [ "$KERNEL" = debug ]; then TIMEOUT=2700; else TIMEOUT=900; fi
 	fi
 	if [ -z "$TEST_TIMEOUT" ]; then
 		if [ "$KERNEL" = debug ]; then TEST_TIMEOUT=600; else TEST_TIMEOUT=300; fi
