@@ -189,22 +189,6 @@ static bool monitor_ids(void)
 	return ok;
 }
 
-/* All of the last run's signals came through the monitor page. */
-static bool signals_monitored(void)
-{
-	uint64_t sigs = 0, mon = 0;
-	struct vm_stats st;
-
-	if (vm_stats_load(VM_SIM, "stats", &st))
-		return false;
-	vm_stat_get(&st, "signals", &sigs);
-	vm_stat_get(&st, "monitor_signals", &mon);
-	tap_diag("host: %" PRIu64 " signals, %" PRIu64 " of them from the monitor page",
-		 sigs, mon);
-	return tap_expect(mon > 0 && mon == sigs, "signals %" PRIu64 " monitor_signals %"
-			  PRIu64 ": expected every signal from the monitor page", sigs, mon);
-}
-
 static bool monitored(void)
 {
 	const char *const inst[] = { INSTANCE };
@@ -217,8 +201,8 @@ static bool monitored(void)
 	if (!tap_expect(n == NCHANS, "expected %u channels, got %d", NCHANS, n) ||
 	    !monitor_ids())
 		return false;
-	return bulk_n("monitored bulk", monitored_count) && signals_monitored() &&
-	       pingpong() && signals_monitored();
+	return bulk_n("monitored bulk", monitored_count) && vm_sim_expect_monitored() &&
+	       pingpong() && vm_sim_expect_monitored();
 }
 
 int main(void)

@@ -102,19 +102,6 @@ static bool counts_agree(const struct vm_kmsg_mark *mark)
 	return ok;
 }
 
-static void kmemleak_subtest(void)
-{
-	static const char name[] =
-		"kmemleak: no leak from hv_utils, hv_vmbus, vmbus_sim, vmbus_platform";
-	const char *why = "";
-	enum vm_verdict verdict = vm_kmemleak_check(&why);
-
-	if (verdict == VM_SKIP)
-		tap_skip(why, "%s", name);
-	else
-		tap_ok(verdict == VM_PASS, "%s", name);
-}
-
 int main(void)
 {
 	struct vm_kmsg_mark mark;
@@ -129,7 +116,7 @@ int main(void)
 	tap_ok(ran, "%u hv_utils unload/reload cycles, all four bound each time", CYCLES);
 	tap_ok(ran && counts_agree(&mark),
 	       "one negotiation and one version line per load, no protocol error");
-	kmemleak_subtest();
+	vm_kmemleak_subtest("kmemleak: no leak from hv_utils, hv_vmbus, vmbus_sim, vmbus_platform");
 	tap_ok(ic_teardown() & vm_teardown(),
 	       "teardown: hv_utils and hv_vmbus unloaded, sim restored");
 	tap_finish();

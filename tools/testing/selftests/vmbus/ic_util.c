@@ -107,14 +107,12 @@ bool ic_offer(unsigned int mask)
 
 bool ic_utils_load(void)
 {
-	return tap_expect(!vm_modprobe("hv_utils", VM_MODPROBE_MS),
-			  "`modprobe hv_utils`: expected exit status 0");
+	return vm_modprobe_expect("hv_utils", VM_MODPROBE_MS);
 }
 
 bool ic_utils_unload(void)
 {
-	return tap_expect(!vm_rmmod("hv_utils", VM_RMMOD_MS),
-			  "`rmmod hv_utils`: expected exit status 0");
+	return vm_rmmod_expect("hv_utils");
 }
 
 bool ic_load(void)

@@ -59,18 +59,6 @@ static bool load_unload_cycles(void)
 	return ok;
 }
 
-static void kmemleak_subtest(void)
-{
-	static const char name[] = "kmemleak: no leak from hv_vmbus, vmbus_sim, vmbus_platform";
-	const char *why = "";
-	enum vm_verdict verdict = vm_kmemleak_check(&why);
-
-	if (verdict == VM_SKIP)
-		tap_skip(why, "%s", name);
-	else
-		tap_ok(verdict == VM_PASS, "%s", name);
-}
-
 static bool rmmod_within_deadline(void)
 {
 	const char *const argv[] = { "rmmod", "hv_vmbus", NULL };
@@ -161,7 +149,7 @@ int main(void)
 	vm_setup();
 	tap_plan(5);
 	tap_ok(load_unload_cycles(), "%u modprobe/rmmod cycles, one contact each", CYCLES);
-	kmemleak_subtest();
+	vm_kmemleak_subtest("kmemleak: no leak from hv_vmbus, vmbus_sim, vmbus_platform");
 	tap_ok(unload_unanswered(&u), "rmmod finishes when the host never answers UNLOAD");
 	tap_ok(reconnect_after_unanswered(&u),
 	       "next load connects again (a reset iff the host still thought it connected)");

@@ -214,22 +214,6 @@ static bool check_rescind_counters(void)
 	return ok;
 }
 
-/* While hv_vmbus is loaded: a leaked channel is still unreferenced memory. */
-static void kmemleak_subtest(void)
-{
-	static const char name[] = "kmemleak: no leak from hv_vmbus, vmbus_sim, vmbus_platform";
-	uint64_t start = vm_now_ms();
-	const char *why = "";
-	enum vm_verdict verdict = vm_kmemleak_check(&why);
-
-	if (verdict != VM_SKIP)
-		tap_diag("kmemleak check: %" PRIu64 " ms", vm_now_ms() - start);
-	if (verdict == VM_SKIP)
-		tap_skip(why, "%s", name);
-	else
-		tap_ok(verdict == VM_PASS, "%s", name);
-}
-
 static bool unload(void)
 {
 	bool ok = vm_guest_unload();
@@ -251,7 +235,8 @@ int main(void)
 	tap_ok(rescind_all(), "rescind all %u: bus empty, every relid released", DEVICES);
 	tap_ok(check_rescind_counters(), "rescind counters: %u rescinds and releases",
 	       DEVICES);
-	kmemleak_subtest();
+	/* While hv_vmbus is loaded: a leaked channel is still unreferenced memory. */
+	vm_kmemleak_subtest("kmemleak: no leak from hv_vmbus, vmbus_sim, vmbus_platform");
 	tap_ok(unload(), "rmmod hv_vmbus");
 	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
 	vm_sim_devices_free(&devs);

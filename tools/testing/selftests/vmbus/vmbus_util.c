@@ -443,20 +443,30 @@ bool vm_module_loaded(const char *module)
 	return found;
 }
 
+bool vm_modprobe_expect(const char *module, unsigned int timeout_ms)
+{
+	return tap_expect(!vm_modprobe(module, timeout_ms),
+			  "`modprobe %s`: expected exit status 0", module);
+}
+
+bool vm_rmmod_expect(const char *module)
+{
+	return tap_expect(!vm_rmmod(module, VM_RMMOD_MS),
+			  "`rmmod %s`: expected exit status 0", module);
+}
+
 /* modprobe hv_vmbus; it must not be loaded already (modprobe would say 0). */
 bool vm_guest_load(unsigned int timeout_ms)
 {
 	if (!tap_expect(!vm_module_loaded("hv_vmbus"),
 			"hv_vmbus is loaded before modprobe (an earlier step failed)"))
 		return false;
-	return tap_expect(!vm_modprobe("hv_vmbus", timeout_ms),
-			  "`modprobe hv_vmbus`: expected exit status 0");
+	return vm_modprobe_expect("hv_vmbus", timeout_ms);
 }
 
 bool vm_guest_unload(void)
 {
-	return tap_expect(!vm_rmmod("hv_vmbus", VM_RMMOD_MS),
-			  "`rmmod hv_vmbus`: expected exit status 0");
+	return vm_rmmod_expect("hv_vmbus");
 }
 
 /* ---- time and waits ----------------------------------------------------- */
@@ -1505,6 +1515,35 @@ enum vm_verdict vm_kmemleak_check(const char **why)
 	return ours ? VM_FAIL : VM_PASS;
 }
 
+void vm_kmemleak_subtest(const char *name)
+{
+	uint64_t start = vm_now_ms();
+	const char *why = "";
+	enum vm_verdict verdict = vm_kmemleak_check(&why);
+
+	if (verdict == VM_SKIP) {
+		tap_skip(why, "%s", name);
+		return;
+	}
+	tap_diag("kmemleak check: %" PRIu64 " ms", vm_now_ms() - start);
+	tap_ok(verdict == VM_PASS, "%s", name);
+}
+
+bool vm_sim_expect_monitored(void)
+{
+	uint64_t sigs = 0, mon = 0;
+	struct vm_stats st;
+
+	if (vm_stats_load(VM_SIM, "stats", &st))
+		return false;
+	vm_stat_get(&st, "signals", &sigs);
+	vm_stat_get(&st, "monitor_signals", &mon);
+	tap_diag("host: %" PRIu64 " signals, %" PRIu64 " of them from the monitor page",
+		 sigs, mon);
+	return tap_expect(mon > 0 && mon == sigs, "signals %" PRIu64 " monitor_signals %"
+			  PRIu64 ": expected every signal from the monitor page", sigs, mon);
+}
+
 /* ---- test life cycle ------------------------------------------------------- */
 
 static void teardown_at_exit(void)
@@ -1797,8 +1836,7 @@ bool vm_echo_attach(const char *const instances[], unsigned int n, unsigned int 
 	if (vm_sim_set("version_ceiling", "5.3") || !vm_guest_load(VM_MODPROBE_MS) ||
 	    !vm_wait_vmbus_devices(n, VM_MODPROBE_MS))
 		return false;
-	if (!tap_expect(!vm_modprobe(VM_ECHO_DRV, VM_MODPROBE_MS), "`modprobe %s`: "
-			"expected exit status 0", VM_ECHO_DRV))
+	if (!vm_modprobe_expect(VM_ECHO_DRV, VM_MODPROBE_MS))
 		return false;
 	for (i = 0; i < n; i++) {
 		w.instance = instances[i];
@@ -1827,8 +1865,7 @@ bool vm_echo_load(const char *const instances[], unsigned int n, unsigned int ns
 
 bool vm_echo_unload(void)
 {
-	return tap_expect(!vm_rmmod(VM_ECHO_DRV, VM_RMMOD_MS), "`rmmod %s`: expected "
-			  "exit status 0", VM_ECHO_DRV);
+	return vm_rmmod_expect(VM_ECHO_DRV);
 }
 
 static int cmp_uint(const void *a, const void *b)

@@ -91,6 +91,9 @@ int vm_run(unsigned int timeout_ms, const char *const argv[]);
 int vm_modprobe(const char *module, unsigned int timeout_ms);
 int vm_rmmod(const char *module, unsigned int timeout_ms);
 bool vm_module_loaded(const char *module);
+/* modprobe / rmmod @module as a TAP expectation (exit status 0). */
+bool vm_modprobe_expect(const char *module, unsigned int timeout_ms);
+bool vm_rmmod_expect(const char *module);
 bool vm_guest_load(unsigned int timeout_ms);
 bool vm_guest_unload(void);
 
@@ -223,6 +226,10 @@ bool vm_expect_vmbus_device(const struct vm_sim_devs *devs,
 
 /* kmemleak: VM_SKIP (reason in *why) where the kernel has none. */
 enum vm_verdict vm_kmemleak_check(const char **why);
+/* A subtest named @name from vm_kmemleak_check(): ok, not ok or skip. */
+void vm_kmemleak_subtest(const char *name);
+/* The sim's signals since its last reset all came from the monitor page. */
+bool vm_sim_expect_monitored(void);
 
 /* Test life cycle. */
 void vm_setup(void);
