@@ -398,6 +398,9 @@ void ic_setup(void)
 	if (!vm_exists(dir))
 		tap_bail("%s is absent: this simulator has no integration components",
 			 dir);
+	/* Counts start at 0: an earlier test may have used the components. */
+	if (ic_control("reset_stats"))
+		tap_bail("%s/control: reset_stats failed", dir);
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(ic_teardown_at_exit);
 	ic_setup_done = true;
