@@ -41,17 +41,13 @@ static pid_t daemon_pid;	/* 0: none running */
 
 int ic_control(const char *fmt, ...)
 {
-	char path[512], text[512];
 	va_list ap;
-	int n;
+	int err;
 
 	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
+	err = vm_vwrite(VM_SIM, "ic/control", fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(text) ||
-	    vm_path(path, sizeof(path), VM_SIM, "ic/control"))
-		return -ENAMETOOLONG;
-	return vm_write_file(path, text);
+	return err;
 }
 
 int ic_stats_load(struct vm_stats *st)

@@ -134,19 +134,27 @@ char *vm_read(enum vm_side side, const char *file)
 	return vm_read_file(path);
 }
 
-int vm_write(enum vm_side side, const char *file, const char *fmt, ...)
+int vm_vwrite(enum vm_side side, const char *file, const char *fmt, va_list ap)
 {
-	char path[512], text[256];
-	va_list ap;
+	char path[512], text[1024];
 	int n;
 
-	va_start(ap, fmt);
 	n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    vm_path(path, sizeof(path), side, file))
 		return -ENAMETOOLONG;
 	return vm_write_file(path, text);
+}
+
+int vm_write(enum vm_side side, const char *file, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = vm_vwrite(side, file, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 /* ---- `name value` files ----------------------------------------------- */

@@ -16,6 +16,7 @@
 #ifndef VMBUS_SELFTEST_UTIL_H
 #define VMBUS_SELFTEST_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +62,9 @@ int vm_write_file(const char *path, const char *text);
 char *vm_read(enum vm_side side, const char *file);
 int vm_write(enum vm_side side, const char *file, const char *fmt, ...)
 	VM_PRINTF(3, 4);
+/* vm_write() with a va_list, for wrappers; at most 1023 bytes of text. */
+int vm_vwrite(enum vm_side side, const char *file, const char *fmt, va_list ap)
+	VM_PRINTF(3, 0);
 
 /* `name value` files: stats (every name present) and msg_in/msg_out (only non-zero). */
 enum { VM_STATS_MAX = 64, VM_NAME_MAX = 48, VM_LABEL_MAX = 64 };
