@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# lint.sh KDIR: sparse (C=2) and checkpatch --strict on our kernel code.
-# Fails on any finding in our files.
+# lint.sh KDIR: sparse (C=2), the two-way call check of scripts/callgraph.sh
+# and checkpatch --strict on our kernel code.  Fails on any finding in our
+# files.
 set -euo pipefail
 kdir=$1
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +57,15 @@ run_checkpatch() {
 	echo "lint: checkpatch --strict clean ($(( ${#files[@]} + ${#exports[@]} )) files)"
 }
 
+# Two-way calls between hv_vmbus files, from the objects the sparse build
+# just made (scripts/callgraph.sh holds the allow-list).
+run_callgraph() {
+	"$repo/scripts/callgraph.sh" --check "$repo/build/obj/sparse/drivers/hv" >/dev/null ||
+		{ echo "lint: two-way calls between hv_vmbus files" >&2; return 1; }
+	echo "lint: no two-way calls between hv_vmbus files outside the allow-list"
+}
+
 run_sparse || status=1
+run_callgraph || status=1
 run_checkpatch || status=1
 exit $status

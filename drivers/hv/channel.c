@@ -427,7 +427,7 @@ static void vmbus_reset_cb(struct vmbus_channel *ch)
 	unsigned long flags;
 
 	tasklet_disable(&ch->callback_event);
-	/* Pairs with the HV_CALL_ISR path, which calls under sched_lock. */
+	/* Pairs with vmbus_chan_deliver() (vmbus_event.c), under sched_lock. */
 	spin_lock_irqsave(&ch->sched_lock, flags);
 	WRITE_ONCE(ch->onchannel_callback, NULL);
 	spin_unlock_irqrestore(&ch->sched_lock, flags);
@@ -658,21 +658,6 @@ void vmbus_close(struct vmbus_channel *channel)
 	else
 		vmbus_disconnect_ring(channel);
 	vmbus_free_ring(channel);
-}
-
-/**
- * vmbus_chan_close_all() - close a channel its driver left open
- * @ch: the channel
- *
- * Context: the rescind work, after the driver's remove.
- */
-void vmbus_chan_close_all(struct vmbus_channel *ch)
-{
-	if (ch->state == CHANNEL_OFFER_STATE)
-		return;
-	pr_warn("relid %u: still open after its driver let go; closing it\n",
-		ch->offermsg.child_relid);
-	vmbus_close(ch);
 }
 
 /**

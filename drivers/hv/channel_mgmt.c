@@ -21,6 +21,8 @@
 #include <linux/kobject.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/workqueue.h>
 
 #include "hyperv_vmbus.h"
 
@@ -119,38 +121,6 @@ static void vmbus_chan_free_ref(struct kref *ref)
 void vmbus_chan_put(struct vmbus_chan *vc)
 {
 	kref_put(&vc->ref, vmbus_chan_free_ref);
-}
-
-/*
- * The channel's tasklet.  In batched mode the ISR masked the inbound ring's
- * interrupt before scheduling it; after the callback drained the ring,
- * hv_end_read() unmasks, issues a full barrier and looks again, so a packet
- * that arrived while masked (the host did not signal it) is not left behind.
- * A tasklet scheduled while running is run once more, so an event during
- * the callback is not lost either.
- */
-static void vmbus_on_event(struct tasklet_struct *t)
-{
-	struct vmbus_channel *ch = from_tasklet(ch, t, callback_event);
-	unsigned long deadline = jiffies + 2;
-	void (*cb)(void *context);
-
-	do {
-		cb = READ_ONCE(ch->onchannel_callback);
-		if (!cb)
-			return;
-		cb(ch->channel_callback_context);
-		if (ch->callback_mode != HV_CALL_BATCHED || !ch->inbound.ring_buffer)
-			return;
-		/* A broken ring's indices mean nothing: do not spin on them. */
-		if (test_bit(VMBUS_CHAN_BROKEN, &to_vmbus_chan(ch)->flags))
-			return;
-		if (!hv_end_read(&ch->inbound))
-			return;
-		hv_begin_read(&ch->inbound);
-	} while (time_before(jiffies, deadline));
-	/* Still busy: let other tasklets run, come back (still masked). */
-	tasklet_schedule(&ch->callback_event);
 }
 
 static void vmbus_add_channel_work(struct work_struct *work);
@@ -758,6 +728,34 @@ void vmbus_msg_dispatch(const struct hv_message *msg)
 	return;
 bad:
 	vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
+}
+
+/**
+ * vmbus_msg_work() - dispatch the messages one CPU's ISR copied out
+ * @work: the CPU's vmbus_synic.msg_work, set up by vmbus_synic_alloc()
+ *
+ * The ring's single consumer; its producer is vmbus_msg_harvest() in
+ * vmbus_event.c.
+ *
+ * Context: process context, on msg_wq; never runs twice at once for a CPU.
+ */
+void vmbus_msg_work(struct work_struct *work)
+{
+	struct vmbus_synic *s = container_of(work, struct vmbus_synic, msg_work);
+	struct vmbus_msg_ring *r = &s->ring;
+	unsigned int tail = r->tail;
+
+	/* Pairs with the release of the head in vmbus_msg_harvest(), vmbus_event.c. */
+	while (tail != smp_load_acquire(&r->head)) {
+		vmbus_msg_dispatch(&r->msgs[tail % VMBUS_MSG_RING_SIZE]);
+		/* Pairs with the acquire of the tail in vmbus_msg_harvest(). */
+		smp_store_release(&r->tail, ++tail);
+	}
+	/* A message left in the slot while the ring was full: fetch it now. */
+	if (READ_ONCE(s->stalled)) {
+		WRITE_ONCE(s->stalled, false);
+		smp_call_function_single(s->cpu, vmbus_msg_reharvest, NULL, 1);
+	}
 }
 
 /**

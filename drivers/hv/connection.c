@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The guest's connection to the host: posting channel messages (with retry
- * in order), requests that wait for an answer, protocol version
- * negotiation, REQUEST_OFFERS, and UNLOAD.
+ * The guest's connection to the host: the connection state (vmbus_conn,
+ * and vmbus_connection, the part the distribution's drivers read), posting
+ * channel messages (with retry in order), requests that wait for an answer,
+ * protocol version negotiation, REQUEST_OFFERS, and UNLOAD.
+ *
+ * Every other guest file reads vmbus_conn; this file calls none of them
+ * (only msglog.c, to log what it posts).
  */
 #define pr_fmt(fmt) "hv_vmbus: " fmt
 
@@ -15,6 +19,9 @@
 
 #include "hyperv_vmbus.h"
 
+/* The guest's connection state; see struct vmbus_conn. */
+struct vmbus_conn vmbus_conn;
+
 struct vmbus_connection vmbus_connection = {
 	.conn_state = DISCONNECTED,
 	.channel_mutex = __MUTEX_INITIALIZER(vmbus_connection.channel_mutex),
@@ -22,6 +29,24 @@ struct vmbus_connection vmbus_connection = {
 
 /* The negotiated protocol version; 0 while not connected. */
 __u32 vmbus_proto_version;
+
+/**
+ * vmbus_conn_init() - set up vmbus_conn before anything uses it
+ * @hv: the hypervisor back end
+ *
+ * Context: module init.
+ */
+void vmbus_conn_init(const struct vmbus_hypervisor *hv)
+{
+	vmbus_conn.hv = hv;
+	vmbus_conn.connect_cpu = VMBUS_CONNECT_CPU;
+	mutex_init(&vmbus_conn.post_lock);
+	spin_lock_init(&vmbus_conn.req_lock);
+	INIT_LIST_HEAD(&vmbus_conn.requests);
+	init_completion(&vmbus_conn.alloffers);
+	INIT_LIST_HEAD(&vmbus_conn.channels);
+	WRITE_ONCE(vmbus_conn.unloading, false);
+}
 
 /**
  * vmbus_conn_pages_alloc() - the interrupt page and the two monitor pages
@@ -544,140 +569,6 @@ out:
 	WRITE_ONCE(vmbus_conn.version, 0);
 	vmbus_proto_version = 0;
 	vmbus_connection.conn_state = DISCONNECTED;
-}
-
-/*
- * The relid map.
- *
- * Publication (an offer): vmbus_relid_publish() stores the channel in
- * relid_map[relid] with release semantics and then issues a full barrier,
- * before the offer's add_channel_work is queued.  The argument that the ISR
- * never sees a half-built channel:
- *  1. the channel is fully initialized before the store (release);
- *  2. the full barrier makes the store visible to every CPU before the add
- *     work is queued, so before any driver can open the channel;
- *  3. the host signals only open channels (an early event from a hostile
- *     host is covered by the latch below);
- *  4. the ISR's sync_test_and_clear_bit() on the event page is a full
- *     barrier before its load of relid_map[relid].
- *
- * An event whose relid has no channel mapped is latched in event_latch and
- * delivered when a channel is published at that relid:
- *
- *   initially: relid_map[r] == NULL, latch bit r clear
- *   publisher (message work)          ISR (any CPU)
- *   relid_map[r] = ch                 set latch bit r
- *   smp_mb()                          smp_mb__after_atomic()
- *   if test_and_clear(latch r):       if relid_map[r] != NULL and
- *       deliver                           test_and_clear(latch r): deliver
- *   forbidden: the publisher sees the latch clear and the ISR sees
- *   relid_map[r] == NULL (the event would be lost); the two full barriers
- *   forbid it.  If both see the other, test_and_clear picks one deliverer.
- *
- * Unpublication (rescind): relid_map[r] is cleared, then synchronize_rcu()
- * waits for every ISR that may still hold the channel; only then is the
- * latch bit dropped (those events were for the dead channel), RELID_RELEASED
- * sent (the host may reuse the relid after it) and the channel freed.
- * The litmus tests and the full argument: Documentation/virt/hyperv/.
- */
-
-/**
- * vmbus_relid_publish() - make a channel reachable from the ISR
- * @ch: a fully initialized channel whose relid slot is empty
- *
- * Context: message work, holds channel_mutex.
- */
-void vmbus_relid_publish(struct vmbus_channel *ch)
-{
-	u32 relid = ch->offermsg.child_relid;
-
-	lockdep_assert_held(&vmbus_connection.channel_mutex);
-	rcu_assign_pointer(vmbus_conn.relid_map[relid], ch);
-	/* Pairs with smp_mb__after_atomic() in vmbus_chan_event(). */
-	smp_mb();
-	if (test_and_clear_bit(relid, vmbus_conn.event_latch)) {
-		local_irq_disable();
-		vmbus_chan_deliver(ch);
-		local_irq_enable();
-	}
-}
-
-/**
- * vmbus_relid_unpublish() - make a channel unreachable from the ISR
- * @ch: a published channel
- *
- * Returns once no ISR can still use @ch.  Events latched for the relid so
- * far are dropped: they were meant for @ch.  An event-page bit set for @ch
- * but scanned only after this may still be latched and then reach the next
- * channel at this relid as a spurious event; the event page says nothing
- * about which instance a bit was for, and a callback that finds its ring
- * empty simply returns.
- *
- * Context: process context, may sleep; takes channel_mutex.
- */
-void vmbus_relid_unpublish(struct vmbus_channel *ch)
-{
-	u32 relid = ch->offermsg.child_relid;
-	bool mapped;
-
-	mutex_lock(&vmbus_connection.channel_mutex);
-	mapped = rcu_access_pointer(vmbus_conn.relid_map[relid]) == ch;
-	if (mapped)
-		RCU_INIT_POINTER(vmbus_conn.relid_map[relid], NULL);
-	mutex_unlock(&vmbus_connection.channel_mutex);
-	/*
-	 * Every ISR that loaded @ch from the map has returned after this.
-	 * Expedited: rescinds come in bursts (a host tearing down thousands of
-	 * channels) and each waits here on the ordered offer queue.
-	 */
-	synchronize_rcu_expedited();
-	/* Another channel's latch (after a relid move) is not ours to drop. */
-	if (mapped)
-		clear_bit(relid, vmbus_conn.event_latch);
-}
-
-/**
- * vmbus_relid_get() - the channel mapped at a relid
- * @relid: a relid the host sent, not yet validated
- *
- * Context: holds channel_mutex.
- * Return: the channel, or NULL if @relid is out of range or unmapped.
- */
-struct vmbus_channel *vmbus_relid_get(u32 relid)
-{
-	lockdep_assert_held(&vmbus_connection.channel_mutex);
-	if (relid == 0 || relid > VMBUS_MAX_RELID)
-		return NULL;
-	return rcu_dereference_protected(vmbus_conn.relid_map[relid],
-					 lockdep_is_held(&vmbus_connection.channel_mutex));
-}
-
-/**
- * vmbus_chan_event() - an event for @relid was taken off an event page
- * @relid: the relid whose bit sync_test_and_clear_bit() found set
- *
- * Context: hard-IRQ (the ISR); the event-page bit was cleared with a full
- * barrier just before.
- */
-void vmbus_chan_event(u32 relid)
-{
-	struct vmbus_channel *ch;
-
-	rcu_read_lock();
-	ch = rcu_dereference(vmbus_conn.relid_map[relid]);
-	if (!ch) {
-		set_bit(relid, vmbus_conn.event_latch);
-		/* Pairs with smp_mb() in vmbus_relid_publish(). */
-		smp_mb__after_atomic();
-		ch = rcu_dereference(vmbus_conn.relid_map[relid]);
-		if (!ch || !test_and_clear_bit(relid, vmbus_conn.event_latch)) {
-			vmbus_stat_inc(VMBUS_STAT_EVENTS_LATCHED);
-			goto out;
-		}
-	}
-	vmbus_chan_deliver(ch);
-out:
-	rcu_read_unlock();
 }
 
 /**

@@ -313,7 +313,8 @@ static inline struct workqueue_struct *vmbus_chan_wq(struct vmbus_channel *ch)
 	return ch->primary_channel ? vmbus_conn.subchan_wq : vmbus_conn.offer_wq;
 }
 
-/* connection.c */
+/* connection.c: the connection state and the host's message channel */
+void vmbus_conn_init(const struct vmbus_hypervisor *hv);
 int vmbus_conn_pages_alloc(void);
 void vmbus_conn_pages_free(void);
 int vmbus_post_msg(void *msg, u32 size);
@@ -331,13 +332,17 @@ void vmbus_disconnect(void);
 int vmbus_reconnect(u32 version);
 int vmbus_request_offers_timeout(unsigned int timeout_s);
 
-/* connection.c: the relid map */
+/* vmbus_event.c: the interrupt entry, the event path, the relid map */
+void vmbus_isr(void);
+void vmbus_msg_reharvest(void *arg);
+void vmbus_on_event(struct tasklet_struct *t);
 void vmbus_relid_publish(struct vmbus_channel *ch);
 void vmbus_relid_unpublish(struct vmbus_channel *ch);
 struct vmbus_channel *vmbus_relid_get(u32 relid);
-void vmbus_chan_event(u32 relid);
+void vmbus_events_release(void);
 
 /* channel_mgmt.c */
+void vmbus_msg_work(struct work_struct *work);
 void vmbus_msg_dispatch(const struct hv_message *msg);
 void vmbus_channels_remove_all(void);
 int vmbus_channels_suspend(void);
@@ -359,17 +364,18 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 		       u32 *actual, u64 *requestid, bool raw);
 
 /* channel.c */
-void vmbus_chan_close_all(struct vmbus_channel *ch);
 int vmbus_chan_retarget(struct vmbus_channel *ch, unsigned int cpu);
 int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 		     void (*cb)(void *context), void *context);
 
-/* vmbus_drv.c */
+/* vmbus_bus.c: the bus type and the devices on it */
+int vmbus_bus_register(void);
+void vmbus_bus_ready(bool ready);
+void vmbus_bus_unregister(void);
 int vmbus_device_create(struct vmbus_channel *ch);
 void vmbus_device_unregister(struct hv_device *device_obj);
 void vmbus_device_remove(struct vmbus_channel *ch);
-void vmbus_chan_deliver(struct vmbus_channel *ch);
-void vmbus_events_release(void);
+void vmbus_chan_close_all(struct vmbus_channel *ch);
 
 /* vmbus_sysfs.c */
 extern const struct attribute_group *vmbus_dev_groups[];

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hv_vmbus: the guest event path, in the order an interrupt takes it.
+ *
+ *   vmbus_isr()            SINT 2 interrupt on some CPU (hard-IRQ)
+ *   vmbus_event_scan()     takes every set relid off the CPU's SIEFP page
+ *   vmbus_chan_event()     relid map lookup under RCU; unmapped: latch
+ *   vmbus_chan_deliver()   runs the callback, or schedules the tasklet
+ *   vmbus_on_event()       the channel's callback tasklet
+ *
+ * Then the writer side of the relid map (vmbus_relid_publish() and
+ * vmbus_relid_unpublish(), from the channel state machine in
+ * channel_mgmt.c), the hibernation hold-off (vmbus_events_release()), and
+ * the message half of the ISR: the host's channel messages are copied out
+ * of the SINT 2 slot into a per-CPU ring that vmbus_msg_work() in
+ * channel_mgmt.c drains.
+ *
+ * Host message path.  The host puts one message at a time into the SINT 2
+ * slot of the connect CPU's message page and interrupts that CPU.  The ISR
+ * copies the message into a per-CPU ring, frees the slot and signals EOM if
+ * the host marked another message pending; the CPU's message work then
+ * validates and dispatches the copies in arrival order.  If the ring is full
+ * the ISR leaves the message in the slot (the host waits, nothing is lost)
+ * and the work harvests it once it has made room.
+ *
+ * The state read here (vmbus_conn's relid map, event latch, fix-up count
+ * and per-CPU SynIC) belongs to the connection, connection.c.
+ */
+#define pr_fmt(fmt) "hv_vmbus: " fmt
+
+#include <linux/cpu.h>
+#include <linux/interrupt.h>
+#include <linux/jiffies.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/smp.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+#include <asm/sync_bitops.h>
+
+#include "hyperv_vmbus.h"
+
+static void vmbus_event_scan(struct vmbus_synic *s);
+static void vmbus_chan_event(u32 relid);
+static void vmbus_chan_deliver(struct vmbus_channel *ch);
+static bool vmbus_msg_harvest(struct vmbus_synic *s);
+
+/**
+ * vmbus_isr() - the SINT 2 interrupt: events first, then messages
+ *
+ * The platform module calls it through the handler that vmbus_drv.c
+ * registers with vmbus_hv_set_handler(); the message work calls it again
+ * on the owning CPU (vmbus_msg_reharvest()) after the ring was full.
+ *
+ * Context: hard-IRQ, or interrupts disabled on the CPU whose pages it reads.
+ */
+void vmbus_isr(void)
+{
+	struct vmbus_synic *s = this_cpu_ptr(vmbus_conn.synic);
+
+	if (!READ_ONCE(s->enabled))
+		return;
+	/*
+	 * Channels are being moved to new relids (hibernation resume): leave
+	 * the bits on the page; vmbus_events_release() scans every page once
+	 * the count is 0.  The host raises no second interrupt for a bit that
+	 * is still set, so that scan is what delivers them.
+	 */
+	if (!atomic_read(&vmbus_conn.fixups))
+		vmbus_event_scan(s);
+	if (vmbus_msg_harvest(s))
+		queue_work_on(s->cpu, vmbus_conn.msg_wq, &s->msg_work);
+}
+
+/**
+ * vmbus_msg_reharvest() - run the ISR on this CPU again
+ * @arg: unused
+ *
+ * vmbus_msg_work() calls it on the owning CPU through
+ * smp_call_function_single() to fetch a message left in the slot while the
+ * ring was full.
+ *
+ * Context: IPI, interrupts disabled.
+ */
+void vmbus_msg_reharvest(void *arg)
+{
+	vmbus_isr();
+}
+
+/*
+ * Take every set relid off this CPU's event page.  sync_test_and_clear_bit()
+ * is a full barrier between clearing the bit and loading the relid map
+ * (step 4 of the publication argument at vmbus_relid_publish() below).
+ */
+static void vmbus_event_scan(struct vmbus_synic *s)
+{
+	unsigned long *flags = s->event_page[VMBUS_MESSAGE_SINT].flags;
+	unsigned long word;
+	unsigned int i, bit, relid;
+
+	for (i = 0; i < HV_EVENT_FLAGS_LONG_COUNT; i++) {
+		word = READ_ONCE(flags[i]);
+		for_each_set_bit(bit, &word, BITS_PER_LONG) {
+			relid = i * BITS_PER_LONG + bit;
+			if (!sync_test_and_clear_bit(relid, flags))
+				continue;
+			if (relid == 0) {	/* never a channel */
+				vmbus_stat_inc(VMBUS_STAT_EVENTS_DROPPED);
+				continue;
+			}
+			vmbus_chan_event(relid);
+		}
+	}
+}
+
+/**
+ * vmbus_chan_event() - an event for @relid was taken off an event page
+ * @relid: the relid whose bit sync_test_and_clear_bit() found set
+ *
+ * Context: hard-IRQ (the ISR); the event-page bit was cleared with a full
+ * barrier just before.
+ */
+static void vmbus_chan_event(u32 relid)
+{
+	struct vmbus_channel *ch;
+
+	rcu_read_lock();
+	ch = rcu_dereference(vmbus_conn.relid_map[relid]);
+	if (!ch) {
+		set_bit(relid, vmbus_conn.event_latch);
+		/* Pairs with smp_mb() in vmbus_relid_publish(). */
+		smp_mb__after_atomic();
+		ch = rcu_dereference(vmbus_conn.relid_map[relid]);
+		if (!ch || !test_and_clear_bit(relid, vmbus_conn.event_latch)) {
+			vmbus_stat_inc(VMBUS_STAT_EVENTS_LATCHED);
+			goto out;
+		}
+	}
+	vmbus_chan_deliver(ch);
+out:
+	rcu_read_unlock();
+}
+
+/**
+ * vmbus_chan_deliver() - run or schedule a channel's callback for an event
+ * @ch: the channel, reachable from the relid map
+ *
+ * The callback tasklet never runs twice at once, and scheduling it while it
+ * runs makes it run again, so an event during the callback is not lost.
+ *
+ * Context: hard-IRQ, or interrupts disabled.
+ */
+static void vmbus_chan_deliver(struct vmbus_channel *ch)
+{
+	void (*cb)(void *context);
+
+	atomic64_inc(&to_vmbus_chan(ch)->events);
+	vmbus_stat_inc(VMBUS_STAT_EVENTS);
+	/* A rescinded channel's host side is gone: nothing to read. */
+	if (READ_ONCE(ch->rescind)) {
+		vmbus_stat_inc(VMBUS_STAT_EVENTS_DROPPED);
+		return;
+	}
+	/*
+	 * sched_lock pairs with vmbus_reset_cb() in channel.c: once close
+	 * cleared the callback, no ISR calls it or touches the rings it is
+	 * about to free.
+	 */
+	spin_lock(&ch->sched_lock);
+	cb = READ_ONCE(ch->onchannel_callback);
+	if (!cb)
+		goto out;
+	switch (ch->callback_mode) {
+	case HV_CALL_ISR:
+		cb(ch->channel_callback_context);
+		break;
+	case HV_CALL_BATCHED:
+		/* Masked until the tasklet drained the ring: hv_end_read(). */
+		hv_begin_read(&ch->inbound);
+		fallthrough;
+	case HV_CALL_DIRECT:
+		tasklet_schedule(&ch->callback_event);
+	}
+out:
+	spin_unlock(&ch->sched_lock);
+}
+
+/**
+ * vmbus_on_event() - the channel's callback tasklet
+ * @t: the channel's callback_event, set up by vmbus_chan_alloc() in
+ *	channel_mgmt.c
+ *
+ * In batched mode the ISR masked the inbound ring's
+ * interrupt before scheduling it; after the callback drained the ring,
+ * hv_end_read() unmasks, issues a full barrier and looks again, so a packet
+ * that arrived while masked (the host did not signal it) is not left behind.
+ * A tasklet scheduled while running is run once more, so an event during
+ * the callback is not lost either.
+ *
+ * Context: softirq (tasklet).
+ */
+void vmbus_on_event(struct tasklet_struct *t)
+{
+	struct vmbus_channel *ch = from_tasklet(ch, t, callback_event);
+	unsigned long deadline = jiffies + 2;
+	void (*cb)(void *context);
+
+	do {
+		cb = READ_ONCE(ch->onchannel_callback);
+		if (!cb)
+			return;
+		cb(ch->channel_callback_context);
+		if (ch->callback_mode != HV_CALL_BATCHED || !ch->inbound.ring_buffer)
+			return;
+		/* A broken ring's indices mean nothing: do not spin on them. */
+		if (test_bit(VMBUS_CHAN_BROKEN, &to_vmbus_chan(ch)->flags))
+			return;
+		if (!hv_end_read(&ch->inbound))
+			return;
+		hv_begin_read(&ch->inbound);
+	} while (time_before(jiffies, deadline));
+	/* Still busy: let other tasklets run, come back (still masked). */
+	tasklet_schedule(&ch->callback_event);
+}
+
+/*
+ * The relid map.
+ *
+ * Publication (an offer): vmbus_relid_publish() stores the channel in
+ * relid_map[relid] with release semantics and then issues a full barrier,
+ * before the offer's add_channel_work is queued.  The argument that the ISR
+ * never sees a half-built channel:
+ *  1. the channel is fully initialized before the store (release);
+ *  2. the full barrier makes the store visible to every CPU before the add
+ *     work is queued, so before any driver can open the channel;
+ *  3. the host signals only open channels (an early event from a hostile
+ *     host is covered by the latch below);
+ *  4. the ISR's sync_test_and_clear_bit() on the event page is a full
+ *     barrier before its load of relid_map[relid].
+ *
+ * An event whose relid has no channel mapped is latched in event_latch and
+ * delivered when a channel is published at that relid:
+ *
+ *   initially: relid_map[r] == NULL, latch bit r clear
+ *   publisher (message work)          ISR (any CPU)
+ *   relid_map[r] = ch                 set latch bit r
+ *   smp_mb()                          smp_mb__after_atomic()
+ *   if test_and_clear(latch r):       if relid_map[r] != NULL and
+ *       deliver                           test_and_clear(latch r): deliver
+ *   forbidden: the publisher sees the latch clear and the ISR sees
+ *   relid_map[r] == NULL (the event would be lost); the two full barriers
+ *   forbid it.  If both see the other, test_and_clear picks one deliverer.
+ *
+ * Unpublication (rescind): relid_map[r] is cleared, then synchronize_rcu()
+ * waits for every ISR that may still hold the channel; only then is the
+ * latch bit dropped (those events were for the dead channel), RELID_RELEASED
+ * sent (the host may reuse the relid after it) and the channel freed.
+ * The litmus tests and the full argument: Documentation/virt/hyperv/.
+ */
+
+/**
+ * vmbus_relid_publish() - make a channel reachable from the ISR
+ * @ch: a fully initialized channel whose relid slot is empty
+ *
+ * Context: message work, holds channel_mutex.
+ */
+void vmbus_relid_publish(struct vmbus_channel *ch)
+{
+	u32 relid = ch->offermsg.child_relid;
+
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	rcu_assign_pointer(vmbus_conn.relid_map[relid], ch);
+	/* Pairs with smp_mb__after_atomic() in vmbus_chan_event(). */
+	smp_mb();
+	if (test_and_clear_bit(relid, vmbus_conn.event_latch)) {
+		local_irq_disable();
+		vmbus_chan_deliver(ch);
+		local_irq_enable();
+	}
+}
+
+/**
+ * vmbus_relid_unpublish() - make a channel unreachable from the ISR
+ * @ch: a published channel
+ *
+ * Returns once no ISR can still use @ch.  Events latched for the relid so
+ * far are dropped: they were meant for @ch.  An event-page bit set for @ch
+ * but scanned only after this may still be latched and then reach the next
+ * channel at this relid as a spurious event; the event page says nothing
+ * about which instance a bit was for, and a callback that finds its ring
+ * empty simply returns.
+ *
+ * Context: process context, may sleep; takes channel_mutex.
+ */
+void vmbus_relid_unpublish(struct vmbus_channel *ch)
+{
+	u32 relid = ch->offermsg.child_relid;
+	bool mapped;
+
+	mutex_lock(&vmbus_connection.channel_mutex);
+	mapped = rcu_access_pointer(vmbus_conn.relid_map[relid]) == ch;
+	if (mapped)
+		RCU_INIT_POINTER(vmbus_conn.relid_map[relid], NULL);
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	/*
+	 * Every ISR that loaded @ch from the map has returned after this.
+	 * Expedited: rescinds come in bursts (a host tearing down thousands of
+	 * channels) and each waits here on the ordered offer queue.
+	 */
+	synchronize_rcu_expedited();
+	/* Another channel's latch (after a relid move) is not ours to drop. */
+	if (mapped)
+		clear_bit(relid, vmbus_conn.event_latch);
+}
+
+/**
+ * vmbus_relid_get() - the channel mapped at a relid
+ * @relid: a relid the host sent, not yet validated
+ *
+ * Context: holds channel_mutex.
+ * Return: the channel, or NULL if @relid is out of range or unmapped.
+ */
+struct vmbus_channel *vmbus_relid_get(u32 relid)
+{
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	if (relid == 0 || relid > VMBUS_MAX_RELID)
+		return NULL;
+	return rcu_dereference_protected(vmbus_conn.relid_map[relid],
+					 lockdep_is_held(&vmbus_connection.channel_mutex));
+}
+
+static void vmbus_events_rescan(void *arg)
+{
+	struct vmbus_synic *s = this_cpu_ptr(vmbus_conn.synic);
+
+	if (READ_ONCE(s->enabled))
+		vmbus_event_scan(s);
+}
+
+/**
+ * vmbus_events_release() - the fix-up count reached 0: scan every event page
+ *
+ * Every ISR that runs after the count reached 0 scans its page; one that
+ * read the count before and left its page alone ran on a CPU that this
+ * scan reaches after it (an IPI, with interrupts off, cannot overtake the
+ * ISR on that CPU).  So every bit set during the hold-off is taken.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_events_release(void)
+{
+	cpus_read_lock();
+	on_each_cpu(vmbus_events_rescan, NULL, 1);
+	cpus_read_unlock();
+}
+
+/* The message half of the ISR. */
+
+/* Frees the slot; the host may then deliver the next message. */
+static void vmbus_slot_free(struct hv_message *slot)
+{
+	union hv_message_flags flags;
+
+	WRITE_ONCE(slot->header.message_type, HVMSG_NONE);
+	/*
+	 * Order the free slot before the msg_pending load: pairs with the
+	 * host's barrier between setting msg_pending and re-checking the slot.
+	 * Either we see msg_pending and signal EOM, or the host sees the slot
+	 * free and delivers without one.
+	 */
+	virt_mb();
+	flags.asu8 = READ_ONCE(slot->header.message_flags.asu8);
+	if (flags.msg_pending) {
+		vmbus_stat_inc(VMBUS_STAT_EOMS);
+		vmbus_conn.hv->eom();
+	}
+}
+
+/*
+ * Copy every message the slot holds into the ring.  Returns true if one was
+ * copied.  Runs on the owning CPU with interrupts off (the ISR, or the
+ * re-harvest IPI), so it is the ring's only producer.
+ */
+static bool vmbus_msg_harvest(struct vmbus_synic *s)
+{
+	struct hv_message *slot = &s->msg_page->sint_message[VMBUS_MESSAGE_SINT];
+	struct vmbus_msg_ring *r = &s->ring;
+	bool copied = false;
+	unsigned int head;
+
+	while (READ_ONCE(slot->header.message_type) != HVMSG_NONE) {
+		head = r->head;
+		/* Pairs with the release of the tail in vmbus_msg_work() (channel_mgmt.c). */
+		if (head - smp_load_acquire(&r->tail) == VMBUS_MSG_RING_SIZE) {
+			WRITE_ONCE(s->stalled, true);
+			break;
+		}
+		/* The type is read before the body: pairs with the host's write. */
+		virt_rmb();
+		memcpy(&r->msgs[head % VMBUS_MSG_RING_SIZE], slot, sizeof(*slot));
+		/* Pairs with the acquire of the head in vmbus_msg_work() (channel_mgmt.c). */
+		smp_store_release(&r->head, head + 1);
+		vmbus_slot_free(slot);
+		copied = true;
+	}
+	return copied;
+}
