@@ -148,6 +148,7 @@ vmbus_chan_alloc(const struct vmbus_channel_offer_channel *offer)
 	spin_lock_init(&ch->sched_lock);
 	spin_lock_init(&ch->inbound.ring_lock);
 	spin_lock_init(&ch->outbound.ring_lock);
+	/* A callback: vmbus_chan_deliver() (vmbus_event.c) schedules it. */
 	tasklet_setup(&ch->callback_event, vmbus_on_event);
 
 	ch->offermsg = *offer;

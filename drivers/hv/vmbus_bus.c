@@ -125,8 +125,8 @@ static int vmbus_uevent(struct device *dev, struct kobj_uevent_env *env)
  * Hibernation only (freeze / thaw, poweroff / restore), noirq: a driver's
  * suspend callback closes its channels, its resume callback opens them
  * again.  The PM core runs these for every device before the bus's own
- * callbacks on the root device (vmbus_root_pm below) on the way down, and
- * after them on the way up.
+ * callbacks on the root device (vmbus_root_pm in vmbus_drv.c) on the way
+ * down, and after them on the way up.
  */
 static int vmbus_dev_suspend(struct device *dev)
 {

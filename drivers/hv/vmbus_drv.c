@@ -99,6 +99,7 @@ static int vmbus_synic_alloc(void)
 	for_each_possible_cpu(cpu) {
 		s = per_cpu_ptr(vmbus_conn.synic, cpu);
 		s->cpu = cpu;
+		/* A callback: the ISR queues it, channel_mgmt.c drains the ring. */
 		INIT_WORK(&s->msg_work, vmbus_msg_work);
 		s->msg_page = (void *)get_zeroed_page(GFP_KERNEL);
 		s->event_page = (void *)get_zeroed_page(GFP_KERNEL);
@@ -170,7 +171,6 @@ static int vmbus_msglogs_alloc(void)
 	vmbus_msglogs_free();
 	return -ENOMEM;
 }
-
 
 /* Stops the message path: no ISR, no SynIC, no message work any more. */
 static void vmbus_msg_path_stop(void)

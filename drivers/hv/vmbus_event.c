@@ -255,7 +255,10 @@ void vmbus_on_event(struct tasklet_struct *t)
  * waits for every ISR that may still hold the channel; only then is the
  * latch bit dropped (those events were for the dead channel), RELID_RELEASED
  * sent (the host may reuse the relid after it) and the channel freed.
- * The litmus tests and the full argument: Documentation/virt/hyperv/.
+ * The full argument: Documentation/virt/hyperv/channels.rst, "Publication:
+ * the ISR never sees a half-built channel", "The event latch: events for a
+ * relid with no channel" and "Rescind against the ISR"; the litmus tests in
+ * Documentation/virt/hyperv/litmus/.
  */
 
 /**
