@@ -3,9 +3,8 @@
  * callback_rerun.pml - a channel's callback against the host's writes and
  * interrupts: the callback never runs twice at once, and a packet written
  * while it runs is not left behind (the interrupt_mask handshake of
- * drivers/hv/ring_buffer.c, the tasklet of drivers/hv/channel_mgmt.c and
- * the event scan of drivers/hv/vmbus_drv.c, in the default
- * HV_CALL_BATCHED mode).
+ * drivers/hv/ring_buffer.c, the tasklet and the event scan of
+ * drivers/hv/vmbus_event.c, in the default HV_CALL_BATCHED mode).
  *
  * Processes and the code they stand for:
  *   host        sim_out_write() for NPKT packets into the guest's inbound

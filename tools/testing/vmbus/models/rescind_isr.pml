@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * rescind_isr.pml - offer, rescind and re-offer of one relid against the
- * ISRs of two CPUs (drivers/hv/connection.c, channel_mgmt.c, vmbus_drv.c).
+ * ISRs of two CPUs (drivers/hv/vmbus_event.c, channel_mgmt.c).
  *
  * Processes and the code they stand for:
  *   host          offers the relid, sets its event bit on either CPU's event

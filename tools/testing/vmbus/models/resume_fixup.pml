@@ -3,7 +3,7 @@
  * resume_fixup.pml - hibernation resume: the host's re-offers move the
  * suspended channels to new relids while the ISRs of two CPUs are held off,
  * late rescinds and a hot-added device race the fix-ups and the release of
- * the ISRs (drivers/hv/channel_mgmt.c, connection.c, vmbus_drv.c).
+ * the ISRs (drivers/hv/channel_mgmt.c, vmbus_event.c, vmbus_drv.c).
  *
  * Start: vmbus_channels_suspend() has run (two channels, A at relid 1 and
  * B at relid 2, marked for a fix-up and unmapped; the latch empty; the

@@ -2,9 +2,10 @@
 /*
  * slot_handoff.pml - the SynIC message slot between the host and the
  * guest's ISR, with msg_pending / EOM and the guest's per-CPU ring
- * (drivers/hv/vmbus_drv.c: vmbus_msg_harvest(), vmbus_slot_free(),
- * vmbus_msg_work(); the host side as drivers/hv/sim/sim_msg.c and
- * sim_synic.c do it, which is what Hyper-V does).
+ * (drivers/hv/vmbus_event.c: vmbus_msg_harvest(), vmbus_slot_free();
+ * channel_mgmt.c: vmbus_msg_work(); the host side as
+ * drivers/hv/sim/sim_msg.c and sim_synic.c do it, which is what Hyper-V
+ * does).
  *
  * Processes and the code they stand for:
  *   host      sim_msg_send() of NMSG messages: queue, then deliver into the
