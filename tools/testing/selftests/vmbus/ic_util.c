@@ -85,7 +85,7 @@ bool ic_wait_stat_ge(const char *name, uint64_t min, unsigned int timeout_ms)
 	if (vm_wait_until(stat_ge_reached, &w, timeout_ms,
 			  "vmbus_sim/ic/stats %s >= %" PRIu64, name, min))
 		return true;
-	tap_diag("vmbus_sim/ic/stats %s is %" PRIu64, name, w.got);
+	ksft_print_msg("vmbus_sim/ic/stats %s is %" PRIu64 "\n", name, w.got);
 	return false;
 }
 
@@ -177,8 +177,8 @@ bool ic_wait_bound(unsigned int mask, unsigned int timeout_ms)
 		return true;
 	for (ic = 0; ic < IC_COUNT; ic++)
 		if (mask & IC_BIT(ic))
-			tap_diag("%s: %s", ic_name[ic],
-				 ic_bound(ic) ? "bound to hv_utils" : "not bound");
+			ksft_print_msg("%s: %s\n", ic_name[ic],
+				       ic_bound(ic) ? "bound to hv_utils" : "not bound");
 	return false;
 }
 
@@ -221,7 +221,7 @@ int ic_kvp(struct ic_kvp_result *r, const char *fmt, ...)
 		return -EIO;
 	err = kvp_parse(text, r);
 	if (err)
-		tap_diag("cannot parse vmbus_sim/ic/kvp: '%s'", text);
+		ksft_print_msg("cannot parse vmbus_sim/ic/kvp: '%s'\n", text);
 	free(text);
 	return err;
 }
@@ -232,7 +232,7 @@ pid_t ic_kvp_daemon_start(void)
 
 	/* A second daemon would find the device busy and end. */
 	if (daemon_pid > 0 && ic_kvp_daemon_alive(daemon_pid, NULL)) {
-		tap_diag("hv_kvp_daemon (pid %d) still runs", (int)daemon_pid);
+		ksft_print_msg("hv_kvp_daemon (pid %d) still runs\n", (int)daemon_pid);
 		return -EBUSY;
 	}
 
@@ -240,7 +240,7 @@ pid_t ic_kvp_daemon_start(void)
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
-		tap_diag("cannot fork for %s: %s", KVP_DAEMON, strerror(errno));
+		ksft_print_msg("cannot fork for %s: %s\n", KVP_DAEMON, strerror(errno));
 		return -errno;
 	}
 	if (pid == 0) {
@@ -274,8 +274,8 @@ bool ic_kvp_daemon_wait_exit(pid_t pid, unsigned int timeout_ms, int *status)
 
 	while (ic_kvp_daemon_alive(pid, status)) {
 		if (vm_now_ms() >= deadline) {
-			tap_diag("timed out after %u ms waiting for hv_kvp_daemon "
-				 "(pid %d) to end", timeout_ms, (int)pid);
+			ksft_print_msg("timed out after %u ms waiting for hv_kvp_daemon "
+				       "(pid %d) to end\n", timeout_ms, (int)pid);
 			return false;
 		}
 		vm_sleep_ms(VM_POLL_MS);
@@ -380,8 +380,8 @@ bool ic_teardown(void)
 static void ic_teardown_at_exit(void)
 {
 	if (ic_setup_done && !ic_teardown_done) {
-		tap_diag("exiting early: stopping hv_kvp_daemon, unloading hv_utils, "
-			 "rescinding the IC devices");
+		ksft_print_msg("exiting early: stopping hv_kvp_daemon, unloading hv_utils, "
+			       "rescinding the IC devices\n");
 		ic_teardown();
 	}
 }
@@ -392,11 +392,11 @@ void ic_setup(void)
 
 	vm_path(dir, sizeof(dir), VM_SIM, "ic");
 	if (!vm_exists(dir))
-		tap_bail("%s is absent: this simulator has no integration components",
-			 dir);
+		ksft_exit_fail_msg("%s is absent: this simulator has no integration components\n",
+				   dir);
 	/* Counts start at 0: an earlier test may have used the components. */
 	if (ic_control("reset_stats"))
-		tap_bail("%s/control: reset_stats failed", dir);
+		ksft_exit_fail_msg("%s/control: reset_stats failed\n", dir);
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(ic_teardown_at_exit);
 	ic_setup_done = true;

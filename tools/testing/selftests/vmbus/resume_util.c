@@ -70,16 +70,16 @@ bool rs_expect_moved(const struct rs_map *prev, const struct rs_map *cur,
 		if (!p)
 			continue;
 		compared++;
-		ok &= tap_expect(p->relid != c->relid, "%s sub %u: relid %u before and "
-				 "after the reconnect; resume_relids 1 moves every one",
-				 c->instance, c->sub, c->relid);
+		ok &= vm_expect(p->relid != c->relid, "%s sub %u: relid %u before and "
+				"after the reconnect; resume_relids 1 moves every one",
+				c->instance, c->sub, c->relid);
 		if (!c->sub && used + 16 < sizeof(line))
 			used += snprintf(line + used, sizeof(line) - used, " %u->%u",
 					 p->relid, c->relid);
 	}
-	tap_diag("%s: relids of primaries%s", what, used ? line : " (none)");
-	return ok & tap_expect(compared > 1, "%s: only %u channels in both listings",
-			       what, compared);
+	ksft_print_msg("%s: relids of primaries%s\n", what, used ? line : " (none)");
+	return ok & vm_expect(compared > 1, "%s: only %u channels in both listings",
+			      what, compared);
 }
 
 bool rs_expect_same(const struct rs_map *prev, const struct rs_map *cur)
@@ -92,9 +92,9 @@ bool rs_expect_same(const struct rs_map *prev, const struct rs_map *cur)
 		const struct rs_chan *p = rs_map_find(prev, c->instance, c->sub);
 
 		if (p)
-			ok &= tap_expect(p->relid == c->relid, "%s sub %u: relid %u, "
-					 "then %u; resume_relids 0 keeps them",
-					 c->instance, c->sub, p->relid, c->relid);
+			ok &= vm_expect(p->relid == c->relid, "%s sub %u: relid %u, "
+					"then %u; resume_relids 0 keeps them",
+					c->instance, c->sub, p->relid, c->relid);
 	}
 	return ok;
 }
@@ -110,8 +110,8 @@ bool rs_expect_bus_matches_host(void)
 		return false;
 	primaries = vm_sim_devices_primaries(&d);
 	n = vm_vmbus_device_count();
-	ok = tap_expect(n >= 0 && (size_t)n == primaries, "%s: %d devices, the host "
-			"offers %zu", VM_VMBUS_DEVICES, n, primaries);
+	ok = vm_expect(n >= 0 && (size_t)n == primaries, "%s: %d devices, the host "
+		       "offers %zu", VM_VMBUS_DEVICES, n, primaries);
 	for (i = 0; i < d.count && ok; i++)
 		if (!d.dev[i].sub && d.dev[i].offered)
 			ok = vm_expect_vmbus_device(&d, &d.dev[i]);
@@ -201,11 +201,11 @@ bool rs_expect_events_match(const struct rs_map *cur, const struct rs_map *base_
 			continue;
 		*host_sum += host[c->relid];
 		*guest_sum += seen;
-		ok &= tap_expect(host[c->relid] == seen, "%s sub %u at relid %u: the "
-				 "host set %" PRIu64 " events, the guest's interrupts "
-				 "grew by %" PRIu64 " (%" PRIu64 " -> %" PRIu64 ")",
-				 c->instance, c->sub, c->relid, host[c->relid], seen,
-				 was, now.count[i]);
+		ok &= vm_expect(host[c->relid] == seen, "%s sub %u at relid %u: the "
+				"host set %" PRIu64 " events, the guest's interrupts "
+				"grew by %" PRIu64 " (%" PRIu64 " -> %" PRIu64 ")",
+				c->instance, c->sub, c->relid, host[c->relid], seen,
+				was, now.count[i]);
 	}
 	return ok;
 }
@@ -256,8 +256,8 @@ static int hibernate_write(uint64_t *ms)
 	} while (!got && vm_now_ms() - start < RS_HIBERNATE_MS);
 	*ms = vm_now_ms() - start;
 	if (!got) {
-		tap_diag("`echo disk > %s` has not returned after %u ms: killing it",
-			 RS_POWER_STATE, RS_HIBERNATE_MS);
+		ksft_print_msg("`echo disk > %s` has not returned after %u ms: killing it\n",
+			       RS_POWER_STATE, RS_HIBERNATE_MS);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		return -ETIMEDOUT;
@@ -277,12 +277,12 @@ bool rs_hibernate(uint64_t *ms)
 	if (vm_kmsg_mark(&mark))
 		return false;
 	err = vm_write_errno(RS_PM_TEST, "core");
-	if (!tap_expect(!err, "`echo core > %s`: %s", RS_PM_TEST,
-			err ? strerror(-err) : "ok"))
+	if (!vm_expect(!err, "`echo core > %s`: %s", RS_PM_TEST,
+		       err ? strerror(-err) : "ok"))
 		return false;
 	err = hibernate_write(ms);
-	if (!tap_expect(!err, "`echo disk > %s` after %" PRIu64 " ms: %s",
-			RS_POWER_STATE, *ms, err ? strerror(-err) : "ok"))
+	if (!vm_expect(!err, "`echo disk > %s` after %" PRIu64 " ms: %s",
+		       RS_POWER_STATE, *ms, err ? strerror(-err) : "ok"))
 		return false;
 	return vm_expect_kmsg(&mark, "PM: hibernation: hibernation entry", false, 1) &
 	       vm_expect_kmsg(&mark, "PM: hibernation: hibernation exit", false, 1);

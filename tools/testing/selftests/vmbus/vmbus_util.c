@@ -90,13 +90,13 @@ char *vm_read_file(const char *path)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		tap_diag("cannot open %s: %s", path, strerror(errno));
+		ksft_print_msg("cannot open %s: %s\n", path, strerror(errno));
 		return NULL;
 	}
 	err = read_fd(fd, &text);
 	close(fd);
 	if (err)
-		tap_diag("cannot read %s: %s", path, strerror(-err));
+		ksft_print_msg("cannot read %s: %s\n", path, strerror(-err));
 	return text;
 }
 
@@ -110,7 +110,7 @@ int vm_write_file(const char *path, const char *text)
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		tap_diag("cannot open %s for writing: %s", path, strerror(errno));
+		ksft_print_msg("cannot open %s for writing: %s\n", path, strerror(errno));
 		return err;
 	}
 	n = write(fd, text, len);
@@ -121,7 +121,7 @@ int vm_write_file(const char *path, const char *text)
 	if (close(fd) && !err)
 		err = -errno;
 	if (err)
-		tap_diag("writing '%s' to %s failed: %s", text, path, strerror(-err));
+		ksft_print_msg("writing '%s' to %s failed: %s\n", text, path, strerror(-err));
 	return err;
 }
 
@@ -198,14 +198,14 @@ static int stats_parse_line(char *line, struct vm_stats *st, unsigned int lineno
 	extra = strtok_r(NULL, " \t", &save);
 	if (st->count == VM_STATS_MAX || strlen(name) >= VM_NAME_MAX ||
 	    !value || extra) {
-		tap_diag("%s line %u: not `name value`", st->label, lineno);
+		ksft_print_msg("%s line %u: not `name value`\n", st->label, lineno);
 		return -EINVAL;
 	}
 	stat = &st->stat[st->count];
 	strcpy(stat->name, name);
 	if (parse_value(value, &stat->value)) {
-		tap_diag("%s line %u: bad value '%s' for %s", st->label, lineno,
-			 value, name);
+		ksft_print_msg("%s line %u: bad value '%s' for %s\n", st->label, lineno,
+			       value, name);
 		return -EINVAL;
 	}
 	st->count++;
@@ -261,8 +261,8 @@ bool vm_stats_find(const struct vm_stats *st, const char *name, uint64_t *value)
 bool vm_stat_get(const struct vm_stats *st, const char *name, uint64_t *value)
 {
 	*value = 0;
-	return tap_expect(vm_stats_find(st, name, value), "%s has no '%s' line",
-			  st->label, name);
+	return vm_expect(vm_stats_find(st, name, value), "%s has no '%s' line",
+			 st->label, name);
 }
 
 bool vm_expect_stat(const struct vm_stats *st, const char *name, uint64_t want)
@@ -273,7 +273,7 @@ bool vm_expect_stat(const struct vm_stats *st, const char *name, uint64_t want)
 	if (!vm_stat_get(st, name, &got))
 		return false;
 	snprintf(what, sizeof(what), "%s %s", st->label, name);
-	return tap_expect_eq(what, want, got);
+	return vm_expect_eq(what, want, got);
 }
 
 bool vm_expect_stat_ge(const struct vm_stats *st, const char *name, uint64_t min)
@@ -284,7 +284,7 @@ bool vm_expect_stat_ge(const struct vm_stats *st, const char *name, uint64_t min
 	if (!vm_stat_get(st, name, &got))
 		return false;
 	snprintf(what, sizeof(what), "%s %s", st->label, name);
-	return tap_expect_ge(what, min, got);
+	return vm_expect_ge(what, min, got);
 }
 
 /* msg_in / msg_out list only the types seen: a missing line means 0. */
@@ -295,7 +295,7 @@ bool vm_expect_msgs(const struct vm_stats *st, const char *name, uint64_t want)
 
 	vm_stats_find(st, name, &got);
 	snprintf(what, sizeof(what), "%s %s", st->label, name);
-	return tap_expect_eq(what, want, got);
+	return vm_expect_eq(what, want, got);
 }
 
 struct stat_wait {
@@ -333,11 +333,11 @@ bool vm_wait_stat(enum vm_side side, const char *file, const char *name,
 			  side_dir[side], file, name, want))
 		return true;
 	if (w.seen)
-		tap_diag("%s/%s %s: expected %" PRIu64 ", got %" PRIu64,
-			 side_dir[side], file, name, want, w.last);
+		ksft_print_msg("%s/%s %s: expected %" PRIu64 ", got %" PRIu64 "\n",
+			       side_dir[side], file, name, want, w.last);
 	else
-		tap_diag("%s/%s has no readable '%s' line", side_dir[side],
-			 file, name);
+		ksft_print_msg("%s/%s has no readable '%s' line\n", side_dir[side],
+			       file, name);
 	return false;
 }
 
@@ -396,27 +396,27 @@ int vm_run(unsigned int timeout_ms, const char *const argv[])
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
-		tap_diag("cannot fork for `%s`: %s", cmd, strerror(errno));
+		ksft_print_msg("cannot fork for `%s`: %s\n", cmd, strerror(errno));
 		return -errno;
 	}
 	if (pid == 0)
 		child_exec(argv);
 	err = reap(pid, timeout_ms, &status);
 	if (err == -ETIMEDOUT) {
-		tap_diag("`%s` still running after %u ms: killing it", cmd,
-			 timeout_ms);
+		ksft_print_msg("`%s` still running after %u ms: killing it\n", cmd,
+			       timeout_ms);
 		kill(pid, SIGKILL);
 		reap(pid, VM_SETTLE_MS, &status);
 		return -ETIMEDOUT;
 	}
 	if (err) {
-		tap_diag("waiting for `%s`: %s", cmd, strerror(-err));
+		ksft_print_msg("waiting for `%s`: %s\n", cmd, strerror(-err));
 		return err;
 	}
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (status)
-		tap_diag("`%s` exited with status %d after %" PRIu64 " ms", cmd,
-			 status, vm_now_ms() - start);
+		ksft_print_msg("`%s` exited with status %d after %" PRIu64 " ms\n", cmd,
+			       status, vm_now_ms() - start);
 	return status;
 }
 
@@ -453,21 +453,21 @@ bool vm_module_loaded(const char *module)
 
 bool vm_modprobe_expect(const char *module, unsigned int timeout_ms)
 {
-	return tap_expect(!vm_modprobe(module, timeout_ms),
-			  "`modprobe %s`: expected exit status 0", module);
+	return vm_expect(!vm_modprobe(module, timeout_ms),
+			 "`modprobe %s`: expected exit status 0", module);
 }
 
 bool vm_rmmod_expect(const char *module)
 {
-	return tap_expect(!vm_rmmod(module, VM_RMMOD_MS),
-			  "`rmmod %s`: expected exit status 0", module);
+	return vm_expect(!vm_rmmod(module, VM_RMMOD_MS),
+			 "`rmmod %s`: expected exit status 0", module);
 }
 
 /* modprobe hv_vmbus; it must not be loaded already (modprobe would say 0). */
 bool vm_guest_load(unsigned int timeout_ms)
 {
-	if (!tap_expect(!vm_module_loaded("hv_vmbus"),
-			"hv_vmbus is loaded before modprobe (an earlier step failed)"))
+	if (!vm_expect(!vm_module_loaded("hv_vmbus"),
+		       "hv_vmbus is loaded before modprobe (an earlier step failed)"))
 		return false;
 	return vm_modprobe_expect("hv_vmbus", timeout_ms);
 }
@@ -519,7 +519,7 @@ bool vm_wait_until(bool (*done)(void *arg), void *arg, unsigned int timeout_ms,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	tap_diag("timed out after %u ms waiting for %s", timeout_ms, what);
+	ksft_print_msg("timed out after %u ms waiting for %s\n", timeout_ms, what);
 	return false;
 }
 
@@ -546,7 +546,7 @@ bool vm_wait(const struct vm_wait *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	tap_diag("timed out after %u ms waiting for %s", w->timeout_ms, what);
+	ksft_print_msg("timed out after %u ms waiting for %s\n", w->timeout_ms, what);
 	return false;
 }
 
@@ -583,16 +583,16 @@ static int kmsg_record(struct kmsg_scan *s, char *rec)
 	if (nl)
 		*nl = '\0';
 	if (!s->any && s->from && seq > s->from) {
-		tap_diag("/dev/kmsg: records %" PRIu64 "..%" PRIu64
-			 " were overwritten before they could be read",
-			 s->from, seq - 1);
+		ksft_print_msg("/dev/kmsg: records %" PRIu64 "..%" PRIu64
+			       " were overwritten before they could be read\n",
+			       s->from, seq - 1);
 		return -EPIPE;
 	}
 	s->any = true;
 	s->next = seq + 1;
 	if (s->text && seq >= s->from && kmsg_matches(s, msg) &&
 	    (unsigned int)++s->count <= s->show)
-		tap_diag("kernel log: %s", msg);
+		ksft_print_msg("kernel log: %s\n", msg);
 	return 0;
 }
 
@@ -604,7 +604,7 @@ static int kmsg_scan(struct kmsg_scan *s)
 
 	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		tap_diag("cannot open /dev/kmsg: %s", strerror(errno));
+		ksft_print_msg("cannot open /dev/kmsg: %s\n", strerror(errno));
 		return -errno;
 	}
 	while (!err) {
@@ -615,7 +615,7 @@ static int kmsg_scan(struct kmsg_scan *s)
 			break;
 		if (n < 0) {
 			err = -errno;
-			tap_diag("reading /dev/kmsg: %s", strerror(errno));
+			ksft_print_msg("reading /dev/kmsg: %s\n", strerror(errno));
 			break;
 		}
 		rec[n] = '\0';
@@ -668,9 +668,9 @@ bool vm_expect_kmsg(const struct vm_kmsg_mark *mark, const char *text,
 
 	if (got < 0)
 		return false;
-	return tap_expect(got == want, "kernel log lines %s '%s' since the mark: "
-			  "expected %d, got %d", whole_line ? "equal to" :
-			  "containing", text, want, got);
+	return vm_expect(got == want, "kernel log lines %s '%s' since the mark: "
+			 "expected %d, got %d", whole_line ? "equal to" :
+			 "containing", text, want, got);
 }
 
 /* The guest's connect line, exactly as the ABI has it, @want times. */
@@ -726,8 +726,8 @@ int vm_msglog_parse(const char *text, struct vm_msglog *log)
 	}
 	return 0;
 bad:
-	tap_diag("%s line %zu: not `<seq> <type> <size> <crc32 as %%08x>`: '%.*s'",
-		 log->label, n, (int)(p - line), line);
+	ksft_print_msg("%s line %zu: not `<seq> <type> <size> <crc32 as %%08x>`: '%.*s'\n",
+		       log->label, n, (int)(p - line), line);
 	vm_msglog_free(log);
 	return -EINVAL;
 }
@@ -779,9 +779,9 @@ bool vm_msglog_expect_complete(const struct vm_msglog *log)
 
 	for (i = 0; i < log->count; i++) {
 		if (log->msg[i].seq != i + 1)
-			return tap_expect(false, "%s line %zu: seq %" PRIu64
-					  ", expected %zu (ring wrapped or lines lost)",
-					  log->label, i + 1, log->msg[i].seq, i + 1);
+			return vm_expect(false, "%s line %zu: seq %" PRIu64
+					 ", expected %zu (ring wrapped or lines lost)",
+					 log->label, i + 1, log->msg[i].seq, i + 1);
 	}
 	return true;
 }
@@ -798,8 +798,8 @@ static bool msglog_expect_prefix(const struct vm_msglog *a,
 			continue;
 		msg_format(la, sizeof(la), a, i);
 		msg_format(lb, sizeof(lb), b, i);
-		return tap_expect(false, "first difference at line %zu: %s has %s, "
-				  "%s has %s", i + 1, a->label, la, b->label, lb);
+		return vm_expect(false, "first difference at line %zu: %s has %s, "
+				 "%s has %s", i + 1, a->label, la, b->label, lb);
 	}
 	return true;
 }
@@ -811,8 +811,8 @@ bool vm_msglog_expect_equal(const struct vm_msglog *a, const struct vm_msglog *b
 	bool ok = vm_msglog_expect_complete(a) & vm_msglog_expect_complete(b);
 
 	if (a->count != b->count)
-		tap_diag("%s has %zu lines, %s has %zu", a->label, a->count,
-			 b->label, b->count);
+		ksft_print_msg("%s has %zu lines, %s has %zu\n", a->label, a->count,
+			       b->label, b->count);
 	return msglog_expect_prefix(a, b, n) && ok;
 }
 
@@ -824,16 +824,16 @@ bool vm_msglog_expect_one_more(const struct vm_msglog *before,
 	bool ok;
 
 	ok = vm_msglog_expect_complete(after) &&
-	     tap_expect(after->count == before->count + 1,
-			"%s: expected %zu lines (%zu before plus one of type %u), got %zu",
-			after->label, before->count + 1, before->count, type,
-			after->count) &&
+	     vm_expect(after->count == before->count + 1,
+		       "%s: expected %zu lines (%zu before plus one of type %u), got %zu",
+		       after->label, before->count + 1, before->count, type,
+		       after->count) &&
 	     msglog_expect_prefix(before, after, before->count);
 	if (!ok)
 		return false;
 	last = &after->msg[before->count];
-	return tap_expect(last->type == type, "%s last line: expected type %u, got %u",
-			  after->label, type, last->type);
+	return vm_expect(last->type == type, "%s last line: expected type %u, got %u",
+			 after->label, type, last->type);
 }
 
 /* Lines first+1 .. first+count are all messages of @type. */
@@ -842,13 +842,13 @@ bool vm_msglog_expect_types(const struct vm_msglog *log, size_t first,
 {
 	size_t i;
 
-	if (!tap_expect(log->count >= first + count, "%s: expected at least %zu "
-			"lines, got %zu", log->label, first + count, log->count))
+	if (!vm_expect(log->count >= first + count, "%s: expected at least %zu "
+		       "lines, got %zu", log->label, first + count, log->count))
 		return false;
 	for (i = first; i < first + count; i++) {
 		if (log->msg[i].type != type)
-			return tap_expect(false, "%s line %zu: expected type %u, got %u",
-					  log->label, i + 1, type, log->msg[i].type);
+			return vm_expect(false, "%s line %zu: expected type %u, got %u",
+					 log->label, i + 1, type, log->msg[i].type);
 	}
 	return true;
 }
@@ -867,7 +867,7 @@ uint32_t vm_version_code(const char *version)
 	unsigned int major = 0, minor = 0;
 
 	if (sscanf(version, "%u.%u", &major, &minor) != 2)
-		tap_bail("bad version string '%s'", version);
+		ksft_exit_fail_msg("bad version string '%s'\n", version);
 	return major << 16 | minor;
 }
 
@@ -905,7 +905,7 @@ static int sim_save_mode(const char *mode)
 		if (!strcmp(sim.mode[i].mode, mode))
 			return 0;
 	if (sim.modes == VM_MODES_MAX || strlen(mode) >= sizeof(sim.mode[0].mode))
-		tap_bail("too many or too long sim modes to restore (%s)", mode);
+		ksft_exit_fail_msg("too many or too long sim modes to restore (%s)\n", mode);
 	value = vm_read(VM_SIM, mode);
 	if (!value)
 		return -EIO;
@@ -991,8 +991,8 @@ static bool sim_restore_devices(void)
 		n = sscanf(line, "%u %63s %63s %u %15s", &relid, class, instance,
 			   &sub, state);
 		if (n != 3 && n != 5) {
-			ok = tap_expect(false, "cannot parse saved device line '%s'",
-					line);
+			ok = vm_expect(false, "cannot parse saved device line '%s'",
+				       line);
 			continue;
 		}
 		if (n == 5 && (sub || strcmp(state, "offered")))
@@ -1039,16 +1039,16 @@ static int sim_dev_parse_line(const char *line, struct vm_sim_dev *d,
 	n = sscanf(line, "%u %63s %63s %u %15s%n", &d->relid, class, instance,
 		   &d->sub, state, &end);
 	if (n == 3) {
-		tap_diag("vmbus_sim/devices line %u: '%s' has no sub_index and "
-			 "state: the simulator lacks the Issue 3 format `relid "
-			 "class instance sub_index state`", lineno, line);
+		ksft_print_msg("vmbus_sim/devices line %u: '%s' has no sub_index and "
+			       "state: the simulator lacks the Issue 3 format `relid "
+			       "class instance sub_index state`\n", lineno, line);
 		return -EINVAL;
 	}
 	if (n != 5 || line[end] || !d->relid || d->relid > VM_MAX_RELID ||
 	    !guid_valid(class) || !guid_valid(instance) ||
 	    (strcmp(state, "offered") && strcmp(state, "rescinded"))) {
-		tap_diag("vmbus_sim/devices line %u: not `relid class instance "
-			 "sub_index offered|rescinded`: '%s'", lineno, line);
+		ksft_print_msg("vmbus_sim/devices line %u: not `relid class instance "
+			       "sub_index offered|rescinded`: '%s'\n", lineno, line);
 		return -EINVAL;
 	}
 	d->offered = !strcmp(state, "offered");
@@ -1157,8 +1157,8 @@ int vm_sim_events_set_load(uint64_t count[VM_MAX_RELID + 1])
 		end = 0;
 		if (sscanf(line, "%u %" SCNu64 "%n", &relid, &n, &end) != 2 ||
 		    line[end] || !relid || relid > VM_MAX_RELID) {
-			tap_diag("vmbus_sim/events_set line %u: not `relid count`: "
-				 "'%s'", lineno, line);
+			ksft_print_msg("vmbus_sim/events_set line %u: not `relid count`: "
+				       "'%s'\n", lineno, line);
 			err = -EINVAL;
 			break;
 		}
@@ -1179,7 +1179,7 @@ int vm_read_text(const char *path, char *buf, size_t len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		tap_diag("cannot open %s: %s", path, strerror(errno));
+		ksft_print_msg("cannot open %s: %s\n", path, strerror(errno));
 		return err;
 	}
 	do {
@@ -1187,7 +1187,7 @@ int vm_read_text(const char *path, char *buf, size_t len)
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		err = -errno;
-		tap_diag("cannot read %s: %s", path, strerror(errno));
+		ksft_print_msg("cannot read %s: %s\n", path, strerror(errno));
 		n = 0;
 	}
 	close(fd);
@@ -1205,7 +1205,7 @@ int vm_read_u64(const char *path, uint64_t *value)
 	if (err)
 		return err;
 	if (parse_value(buf, value)) {
-		tap_diag("%s: '%s' is not a number", path, buf);
+		ksft_print_msg("%s: '%s' is not a number\n", path, buf);
 		return -EINVAL;
 	}
 	return 0;
@@ -1270,8 +1270,8 @@ static void dev_count_progress(void *arg, uint64_t elapsed_ms)
 {
 	struct dev_count_wait *w = arg;
 
-	tap_diag("%s: %d entries after %" PRIu64 " ms (waiting for %u)",
-		 VM_VMBUS_DEVICES, w->last, elapsed_ms, w->want);
+	ksft_print_msg("%s: %d entries after %" PRIu64 " ms (waiting for %u)\n",
+		       VM_VMBUS_DEVICES, w->last, elapsed_ms, w->want);
 }
 
 /* Waits until the bus shows exactly @want devices. */
@@ -1328,8 +1328,8 @@ static bool expect_attr(const char *dir, const struct dev_attr_want *a)
 	snprintf(path, sizeof(path), "%s/%s", dir, a->attr);
 	if (vm_read_text(path, got, sizeof(got)))
 		return false;
-	return tap_expect(!strcmp(got, a->want), "%s: expected '%s', got '%s'",
-			  path, a->want, got);
+	return vm_expect(!strcmp(got, a->want), "%s: expected '%s', got '%s'",
+			 path, a->want, got);
 }
 
 /* Is `r:c` of channel_vp_mapping a channel of the device, with its cpu? */
@@ -1343,23 +1343,23 @@ static bool expect_vp_line(const struct vm_sim_devs *devs,
 	int end = 0;
 
 	if (sscanf(line, "%u:%u%n", &relid, &cpu, &end) != 2 || line[end])
-		return tap_expect(false, "%s/channel_vp_mapping: line '%s' is not "
-				  "`relid:cpu`", dir, line);
+		return vm_expect(false, "%s/channel_vp_mapping: line '%s' is not "
+				 "`relid:cpu`", dir, line);
 	for (i = 0; i < devs->count; i++) {
 		const struct vm_sim_dev *d = &devs->dev[i];
 
 		if (d->relid == relid && !strcmp(d->instance, primary->instance))
 			break;
 	}
-	if (!tap_expect(i < devs->count && !seen[i], "%s/channel_vp_mapping: "
-			"relid %u is %s", dir, relid, i < devs->count ?
-			"listed twice" : "not a channel the host offered for it"))
+	if (!vm_expect(i < devs->count && !seen[i], "%s/channel_vp_mapping: "
+		       "relid %u is %s", dir, relid, i < devs->count ?
+		       "listed twice" : "not a channel the host offered for it"))
 		return false;
 	seen[i] = true;
 	if (vm_chan_read(primary->instance, relid, "cpu", &chan_cpu))
 		return false;
-	return tap_expect(chan_cpu == cpu, "%s/channel_vp_mapping: '%s', but "
-			  "channels/%u/cpu is %" PRIu64, dir, line, relid, chan_cpu);
+	return vm_expect(chan_cpu == cpu, "%s/channel_vp_mapping: '%s', but "
+			 "channels/%u/cpu is %" PRIu64, dir, line, relid, chan_cpu);
 }
 
 static bool expect_vp_mapping(const struct vm_sim_devs *devs,
@@ -1379,8 +1379,8 @@ static bool expect_vp_mapping(const struct vm_sim_devs *devs,
 		ok = expect_vp_line(devs, primary, dir, line, seen);
 	for (i = 0; i < devs->count && ok; i++)
 		if (!strcmp(devs->dev[i].instance, primary->instance))
-			ok = tap_expect(seen[i], "%s/channel_vp_mapping has no line "
-					"for relid %u", dir, devs->dev[i].relid);
+			ok = vm_expect(seen[i], "%s/channel_vp_mapping has no line "
+				       "for relid %u", dir, devs->dev[i].relid);
 	free(seen);
 	return ok;
 }
@@ -1400,16 +1400,16 @@ static bool expect_channel_dirs(const struct vm_sim_devs *devs,
 		if (strcmp(d->instance, primary->instance))
 			continue;
 		if (vm_chan_read(d->instance, d->relid, "subchannel_id", &sub) ||
-		    !tap_expect(sub == d->sub, "%s/channels/%u/subchannel_id: "
-				"expected %u, got %" PRIu64, dir, d->relid, d->sub, sub))
+		    !vm_expect(sub == d->sub, "%s/channels/%u/subchannel_id: "
+			       "expected %u, got %" PRIu64, dir, d->relid, d->sub, sub))
 			return false;
 	}
 	snprintf(path, sizeof(path), "%s/channels", dir);
 	n = vm_dir_count(path);
 	for (i = 0; i < devs->count; i++)
 		n -= !strcmp(devs->dev[i].instance, primary->instance);
-	return tap_expect(n == 0, "%s: %d more entries than the host has channels "
-			  "for the device", path, n);
+	return vm_expect(n == 0, "%s: %d more entries than the host has channels "
+			 "for the device", path, n);
 }
 
 /*
@@ -1428,8 +1428,8 @@ bool vm_expect_vmbus_device(const struct vm_sim_devs *devs,
 	size_t i;
 
 	snprintf(dir, sizeof(dir), "%s/%s", VM_VMBUS_DEVICES, primary->instance);
-	if (!tap_expect(vm_exists(dir), "%s is missing (relid %u)", dir,
-			primary->relid))
+	if (!vm_expect(vm_exists(dir), "%s is missing (relid %u)", dir,
+		       primary->relid))
 		return false;
 	snprintf(want[0].want, sizeof(want[0].want), "%u", primary->relid);
 	snprintf(want[1].want, sizeof(want[1].want), "{%s}", primary->class_id);
@@ -1474,7 +1474,7 @@ static void report_print(const char *begin, const char *end)
 		nl = memchr(begin, '\n', end - begin);
 		if (!nl)
 			nl = end;
-		tap_diag("  %.*s", (int)(nl - begin), begin);
+		ksft_print_msg("  %.*s\n", (int)(nl - begin), begin);
 	}
 }
 
@@ -1493,8 +1493,8 @@ static unsigned int kmemleak_ours(const char *text)
 			report_print(p, next ? next : p + strlen(p));
 		}
 	}
-	tap_diag("kmemleak: %u reports, %u naming hv_vmbus, vmbus_sim, "
-		 "vmbus_platform or hv_utils", all, ours);
+	ksft_print_msg("kmemleak: %u reports, %u naming hv_vmbus, vmbus_sim, "
+		       "vmbus_platform or hv_utils\n", all, ours);
 	return ours;
 }
 
@@ -1523,20 +1523,6 @@ enum vm_verdict vm_kmemleak_check(const char **why)
 	return ours ? VM_FAIL : VM_PASS;
 }
 
-void vm_kmemleak_subtest(const char *name)
-{
-	uint64_t start = vm_now_ms();
-	const char *why = "";
-	enum vm_verdict verdict = vm_kmemleak_check(&why);
-
-	if (verdict == VM_SKIP) {
-		tap_skip(why, "%s", name);
-		return;
-	}
-	tap_diag("kmemleak check: %" PRIu64 " ms", vm_now_ms() - start);
-	tap_ok(verdict == VM_PASS, "%s", name);
-}
-
 bool vm_sim_expect_monitored(void)
 {
 	uint64_t sigs = 0, mon = 0;
@@ -1546,10 +1532,10 @@ bool vm_sim_expect_monitored(void)
 		return false;
 	vm_stat_get(&st, "signals", &sigs);
 	vm_stat_get(&st, "monitor_signals", &mon);
-	tap_diag("host: %" PRIu64 " signals, %" PRIu64 " of them from the monitor page",
-		 sigs, mon);
-	return tap_expect(mon > 0 && mon == sigs, "signals %" PRIu64 " monitor_signals %"
-			  PRIu64 ": expected every signal from the monitor page", sigs, mon);
+	ksft_print_msg("host: %" PRIu64 " signals, %" PRIu64 " of them from the monitor page\n",
+		       sigs, mon);
+	return vm_expect(mon > 0 && mon == sigs, "signals %" PRIu64 " monitor_signals %"
+			 PRIu64 ": expected every signal from the monitor page", sigs, mon);
 }
 
 /* ---- test life cycle ------------------------------------------------------- */
@@ -1557,7 +1543,7 @@ bool vm_sim_expect_monitored(void)
 static void teardown_at_exit(void)
 {
 	if (sim.setup_done && !sim.teardown_done) {
-		tap_diag("exiting early: unloading hv_vmbus and restoring the sim");
+		ksft_print_msg("exiting early: unloading hv_vmbus and restoring the sim\n");
 		vm_teardown();
 	}
 }
@@ -1568,10 +1554,10 @@ static void unload_guest_or_bail(void)
 		return;
 	/* The distribution's client (the hv_utils tests) holds hv_vmbus. */
 	if (vm_module_loaded("hv_utils") && vm_rmmod("hv_utils", VM_RMMOD_MS))
-		tap_bail("cannot unload hv_utils left loaded by an earlier run");
-	tap_diag("hv_vmbus is loaded at start: unloading it");
+		ksft_exit_fail_msg("cannot unload hv_utils left loaded by an earlier run\n");
+	ksft_print_msg("hv_vmbus is loaded at start: unloading it\n");
 	if (vm_rmmod("hv_vmbus", VM_RMMOD_MS))
-		tap_bail("cannot unload hv_vmbus left loaded by an earlier run");
+		ksft_exit_fail_msg("cannot unload hv_vmbus left loaded by an earlier run\n");
 }
 
 /*
@@ -1589,15 +1575,15 @@ void vm_setup(void)
 	vm_path(dir, sizeof(dir), VM_SIM, NULL);
 	if (!vm_exists(dir)) {
 		if (status)
-			tap_skip_all("no simulated host: `modprobe vmbus_sim` "
-				     "failed and %s is absent", dir);
-		tap_bail("vmbus_sim loaded but %s is absent (debugfs not mounted?)",
-			 dir);
+			ksft_exit_skip("no simulated host: `modprobe vmbus_sim` "
+				       "failed and %s is absent\n", dir);
+		ksft_exit_fail_msg("vmbus_sim loaded but %s is absent (debugfs not mounted?)\n",
+				   dir);
 	}
 	unload_guest_or_bail();
 	sim.devices = vm_read(VM_SIM, "devices");
 	if (!sim.devices || vm_sim_devices_clear())
-		tap_bail("cannot save and clear the sim's device list");
+		ksft_exit_fail_msg("cannot save and clear the sim's device list\n");
 	sim.setup_done = true;
 	atexit(teardown_at_exit);
 }
@@ -1620,8 +1606,8 @@ bool vm_teardown(void)
 		ok &= !vm_rmmod("hv_vmbus", VM_RMMOD_MS);
 	ok &= sim_restore_modes();
 	ok &= sim_restore_devices();
-	ok &= tap_expect(!vm_module_loaded("hv_vmbus"), "hv_vmbus still loaded");
-	ok &= tap_expect(vm_module_loaded("vmbus_sim"), "vmbus_sim not loaded");
+	ok &= vm_expect(!vm_module_loaded("hv_vmbus"), "hv_vmbus still loaded");
+	ok &= vm_expect(vm_module_loaded("vmbus_sim"), "vmbus_sim not loaded");
 	return ok;
 }
 
@@ -1649,7 +1635,7 @@ int vm_echo_run_start(const char *instance, const char *cmd)
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
-		tap_diag("cannot fork for `%s` > %s: %s", cmd, path, strerror(errno));
+		ksft_print_msg("cannot fork for `%s` > %s: %s\n", cmd, path, strerror(errno));
 		return err;
 	}
 	if (pid == 0)
@@ -1664,24 +1650,24 @@ int vm_echo_run_wait(int pid, const char *cmd, unsigned int timeout_ms)
 
 	err = reap(pid, timeout_ms, &status);
 	if (err == -ETIMEDOUT) {
-		tap_diag("`%s` > run: the write has not returned after %u ms", cmd,
-			 timeout_ms);
+		ksft_print_msg("`%s` > run: the write has not returned after %u ms\n", cmd,
+			       timeout_ms);
 		kill(pid, SIGKILL);
 		reap(pid, VM_RMMOD_MS, &status);
 		return -ETIMEDOUT;
 	}
 	if (err) {
-		tap_diag("waiting for `%s` > run: %s", cmd, strerror(-err));
+		ksft_print_msg("waiting for `%s` > run: %s\n", cmd, strerror(-err));
 		return err;
 	}
 	if (!WIFEXITED(status)) {
-		tap_diag("`%s` > run: writer killed by signal %d", cmd, WTERMSIG(status));
+		ksft_print_msg("`%s` > run: writer killed by signal %d\n", cmd, WTERMSIG(status));
 		return -EINTR;
 	}
 	err = -WEXITSTATUS(status);
 	if (err)
-		tap_diag("`%s` > run: write failed after %" PRIu64 " ms: %s", cmd,
-			 vm_now_ms() - start, strerror(-err));
+		ksft_print_msg("`%s` > run: write failed after %" PRIu64 " ms: %s\n", cmd,
+			       vm_now_ms() - start, strerror(-err));
 	return err;
 }
 
@@ -1734,7 +1720,7 @@ int vm_echo_result_load(const char *instance, struct vm_echo_result *r)
 	     line = strtok_r(NULL, "\n", &save)) {
 		err = echo_result_line(line, r);
 		if (err)
-			tap_diag("%s: cannot parse '%s'", path, line);
+			ksft_print_msg("%s: cannot parse '%s'\n", path, line);
 	}
 	free(text);
 	return err;
@@ -1750,16 +1736,16 @@ bool vm_echo_expect_clean(const struct vm_echo_result *r, uint64_t want_total)
 		const struct vm_echo_chan *c = &r->chan[i];
 
 		sum += c->sent;
-		ok &= tap_expect(c->sent && c->received == c->sent && !c->bad &&
-				 !c->out_of_order, "relid %u: sent %" PRIu64
-				 " received %" PRIu64 " bad %" PRIu64 " out_of_order %"
-				 PRIu64 " (want sent > 0, received == sent, 0, 0)",
-				 c->relid, c->sent, c->received, c->bad, c->out_of_order);
+		ok &= vm_expect(c->sent && c->received == c->sent && !c->bad &&
+				!c->out_of_order, "relid %u: sent %" PRIu64
+				" received %" PRIu64 " bad %" PRIu64 " out_of_order %"
+				PRIu64 " (want sent > 0, received == sent, 0, 0)",
+				c->relid, c->sent, c->received, c->bad, c->out_of_order);
 	}
-	ok &= tap_expect_eq("echo result: packets sent over all channels", want_total, sum);
-	ok &= tap_expect_eq("echo result: total line, sent", want_total, r->total.sent);
-	ok &= tap_expect_eq("echo result: total line, received", want_total,
-			    r->total.received);
+	ok &= vm_expect_eq("echo result: packets sent over all channels", want_total, sum);
+	ok &= vm_expect_eq("echo result: total line, sent", want_total, r->total.sent);
+	ok &= vm_expect_eq("echo result: total line, received", want_total,
+			   r->total.received);
 	return ok;
 }
 
@@ -1826,7 +1812,7 @@ static void echo_dump_sim(void)
 		text = vm_read(VM_SIM, files[i]);
 		for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
 		     line = strtok_r(NULL, "\n", &save))
-			tap_diag("vmbus_sim/%s: %s", files[i], line);
+			ksft_print_msg("vmbus_sim/%s: %s\n", files[i], line);
 		free(text);
 	}
 }
@@ -1851,8 +1837,8 @@ bool vm_echo_attach(const char *const instances[], unsigned int n, unsigned int 
 		if (!vm_wait_until(echo_chans_open, &w, VM_MODPROBE_MS,
 				   "vmbus_echo/%s/result listing %u open channels",
 				   instances[i], w.want)) {
-			tap_diag("vmbus_echo/%s/result lists %u channels", instances[i],
-				 w.got);
+			ksft_print_msg("vmbus_echo/%s/result lists %u channels\n", instances[i],
+				       w.got);
 			echo_dump_sim();
 			return false;
 		}
@@ -1893,7 +1879,7 @@ int vm_chan_relids(const char *instance, unsigned int *relid, unsigned int max)
 	snprintf(path, sizeof(path), "%s/%s/channels", VM_VMBUS_DEVICES, instance);
 	dir = opendir(path);
 	if (!dir) {
-		tap_diag("cannot open %s: %s", path, strerror(errno));
+		ksft_print_msg("cannot open %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
 	while ((de = readdir(dir)) && n < max)
@@ -1930,6 +1916,6 @@ int vm_sim_chan_load(unsigned int relid, struct vm_sim_chan *c)
 	}
 	free(text);
 	if (err)
-		tap_diag("vmbus_sim/channels: no line for relid %u", relid);
+		ksft_print_msg("vmbus_sim/channels: no line for relid %u\n", relid);
 	return err;
 }

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tap.h"
+#include "vm_ksft.h"
 
 enum vm_side {
 	VM_SIM,		/* <debugfs>/vmbus_sim/ */
@@ -51,8 +51,6 @@ enum vm_msg_type {
 	VM_MSG_UNLOAD			= 16,
 	VM_MSG_UNLOAD_RESPONSE		= 17,
 };
-
-#define VM_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
 /* Files. */
 int vm_path(char *buf, size_t len, enum vm_side side, const char *file);
@@ -230,8 +228,26 @@ bool vm_expect_vmbus_device(const struct vm_sim_devs *devs,
 
 /* kmemleak: VM_SKIP (reason in *why) where the kernel has none. */
 enum vm_verdict vm_kmemleak_check(const char **why);
-/* A subtest named @name from vm_kmemleak_check(): ok, not ok or skip. */
-void vm_kmemleak_subtest(const char *name);
+uint64_t vm_now_ms(void);
+
+/*
+ * A subtest named @name from vm_kmemleak_check(): ok, not ok or skip
+ * (static inline: it counts in the caller's file, see vm_ksft.h).
+ */
+static inline void vm_kmemleak_subtest(const char *name)
+{
+	uint64_t start = vm_now_ms();
+	const char *why = "";
+	enum vm_verdict verdict = vm_kmemleak_check(&why);
+
+	if (verdict == VM_SKIP) {
+		vm_test_result_skip(why, "%s", name);
+		return;
+	}
+	ksft_print_msg("kmemleak check: %llu ms\n",
+		       (unsigned long long)(vm_now_ms() - start));
+	ksft_test_result(verdict == VM_PASS, "%s\n", name);
+}
 /* The sim's signals since its last reset all came from the monitor page. */
 bool vm_sim_expect_monitored(void);
 
