@@ -354,12 +354,12 @@ static bool fixed_done(void *arg)
 
 static int sim_interrupts_load(uint64_t irq[FIXED_CPUS])
 {
-	char *text = vm_read(VM_SIM, "interrupts"), *line, *save;
+	char *text, *line, *save;
 	unsigned int cpu;
 	uint64_t n;
 
 	memset(irq, 0, sizeof(*irq) * FIXED_CPUS);
-	if (!text)
+	if (vm_read(VM_SIM, "interrupts", &text))
 		return -EIO;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (sscanf(line, "cpu%u %" SCNu64, &cpu, &n) == 2 && cpu < FIXED_CPUS)

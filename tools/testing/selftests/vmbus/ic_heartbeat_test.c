@@ -83,8 +83,9 @@ static bool versions_agree(const struct vm_kmsg_mark *mark)
 
 static void show_versions(void)
 {
-	char *text = vm_read(VM_SIM, "ic/stats"), *line, *save;
+	char *text, *line, *save;
 
+	vm_read(VM_SIM, "ic/stats", &text);
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save))
 		if (strstr(line, "_version") || strstr(line, "_negotiated"))

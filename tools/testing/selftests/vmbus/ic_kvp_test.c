@@ -66,7 +66,7 @@ static bool set_hostname(void)
 	gethostname(old_hostname, sizeof(old_hostname));
 	snprintf(hostname, sizeof(hostname), "vmbus-kvp-%x",
 		 (unsigned int)(vm_now_ms() ^ getpid()) & 0xffffff);
-	old_hosts = vm_read_file(HOSTS);
+	vm_read_file(HOSTS, &old_hosts);
 	if (!vm_expect(!sethostname(hostname, strlen(hostname)), "sethostname: %m"))
 		return false;
 	fd = open(HOSTS, O_WRONLY | O_APPEND | O_CREAT, 0644);

@@ -50,7 +50,7 @@ static bool set_hostname(void)
 	gethostname(old_hostname, sizeof(old_hostname));
 	snprintf(hostname, sizeof(hostname), "vmbus-rescind-%x",
 		 (unsigned int)(vm_now_ms() ^ getpid()) & 0xffffff);
-	old_hosts = vm_read_file("/etc/hosts");
+	vm_read_file("/etc/hosts", &old_hosts);
 	fd = open("/etc/hosts", O_WRONLY | O_APPEND | O_CREAT, 0644);
 	snprintf(line, sizeof(line), "127.0.1.3\t%s\n", hostname);
 	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))

@@ -216,9 +216,9 @@ int ic_kvp(struct ic_kvp_result *r, const char *fmt, ...)
 	err = ic_control("%s", cmd);
 	if (err)
 		return err;
-	text = vm_read(VM_SIM, "ic/kvp");
-	if (!text)
-		return -EIO;
+	err = vm_read(VM_SIM, "ic/kvp", &text);
+	if (err)
+		return err;
 	err = kvp_parse(text, r);
 	if (err)
 		ksft_print_msg("cannot parse vmbus_sim/ic/kvp: '%s'\n", text);
@@ -314,11 +314,11 @@ bool ic_power_recorder(const char **why)
 
 int ic_power_requests(const char *name)
 {
-	char *text = vm_read_file(POWER_DIR "/requests"), *line, *save;
+	char *text, *line, *save;
 	size_t len = strlen(name);
 	int n = 0;
 
-	if (!text)
+	if (vm_read_file(POWER_DIR "/requests", &text))
 		return -ENOENT;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		n += !strncmp(line, name, len) && (line[len] == ' ' || !line[len]);

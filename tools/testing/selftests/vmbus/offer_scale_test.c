@@ -166,10 +166,11 @@ static bool check_offer_counters(void)
 
 static bool sim_table_empty(void *arg)
 {
-	char *text = vm_read(VM_SIM, "devices");
-	bool empty = text && !*text;
+	char *text;
+	bool empty;
 
 	(void)arg;
+	empty = !vm_read(VM_SIM, "devices", &text) && !*text;
 	free(text);
 	return empty;
 }

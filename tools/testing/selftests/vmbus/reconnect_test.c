@@ -227,7 +227,7 @@ static bool unload_rescind(void)
 	ok &= rs_sim_stat("unload_responses", &responses) &&
 	      vm_expect_eq("unload_responses", 1, responses);
 	ok &= rescind_before_response();
-	mode = vm_read(VM_SIM, "unload_rescind");
+	vm_read(VM_SIM, "unload_rescind", &mode);
 	ok &= vm_expect(mode && !strcmp(mode, "0\n"), "unload_rescind after the "
 			"UNLOAD: '%s', expected 0", mode ? mode : "(unreadable)");
 	free(mode);

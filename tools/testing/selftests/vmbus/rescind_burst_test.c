@@ -45,10 +45,10 @@ static bool burst_finished(void *arg)
 {
 	struct burst_wait *b = arg;
 	struct vm_stats st;
-	char *text = vm_read(VM_SIM, "stats");
+	char *text;
 
 	snprintf(st.label, sizeof(st.label), "vmbus_sim/stats");
-	b->read = text && !vm_stats_parse(text, &st) &&
+	b->read = !vm_read(VM_SIM, "stats", &text) && !vm_stats_parse(text, &st) &&
 		  vm_stats_find(&st, "bursts_done", &b->done) &&
 		  vm_stats_find(&st, "burst_active", &b->active);
 	if (b->read) {

@@ -243,7 +243,7 @@ static bool rescind_stray(void)
 	int count0;
 	bool ok;
 
-	table0 = vm_read(VM_SIM, "devices");
+	vm_read(VM_SIM, "devices", &table0);
 	count0 = vm_vmbus_device_count();
 	if (!table0 || vm_stats_load(VM_GUEST, "stats", &g0) ||
 	    vm_stats_load(VM_SIM, "stats", &s0) || !vm_stat_get(&g0, "msgs_bad", &msgs_bad0) ||
@@ -260,7 +260,7 @@ static bool rescind_stray(void)
 		free(table0);
 		return false;
 	}
-	table1 = vm_read(VM_SIM, "devices");
+	vm_read(VM_SIM, "devices", &table1);
 	ok = vm_expect_kmsg(&mark, line, true, 1);
 	ok &= !vm_stats_load(VM_GUEST, "stats", &g1) && expect_guest_stats_same(&g0, &g1);
 	ok &= vm_stat_get(&g1, "msgs_in", &msgs_in1) &&

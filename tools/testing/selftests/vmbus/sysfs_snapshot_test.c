@@ -118,8 +118,7 @@ static bool copy_attr(const char *name, const char *attr)
 
 	snprintf(from, sizeof(from), "%s/%s/%s", VM_VMBUS_DEVICES, name, attr);
 	snprintf(to, sizeof(to), "%s/%s/%s", SNAP_DEVICES, name, attr);
-	text = vm_read_file(from);
-	ok = text && write_new(to, text);
+	ok = !vm_read_file(from, &text) && write_new(to, text);
 	free(text);
 	return ok;
 }
@@ -160,12 +159,12 @@ static bool copy_devices(void)
 
 static bool write_expected(void)
 {
-	char *table = vm_read(VM_SIM, "devices"), *cpus, *p;
+	char *table, *cpus, *p;
 	uint64_t cpu;
 	size_t i;
 	bool ok;
 
-	if (!table)
+	if (vm_read(VM_SIM, "devices", &table))
 		return false;
 	ok = write_new(SNAP "/expected", table);
 	free(table);
@@ -197,8 +196,7 @@ static bool print_artifact(void)
 
 	if (!run("tar", tar) || !run("base64", b64) || stat(ARCHIVE, &st))
 		return false;
-	text = vm_read_file(ARCHIVE_B64);
-	if (!text)
+	if (vm_read_file(ARCHIVE_B64, &text))
 		return false;
 	ksft_print_msg("%s: %lld bytes, checked on the host by qemu/post/lsvmbus.sh\n",
 		       ARTIFACT, (long long)st.st_size);

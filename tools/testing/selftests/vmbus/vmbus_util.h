@@ -52,12 +52,17 @@ enum vm_msg_type {
 	VM_MSG_UNLOAD_RESPONSE		= 17,
 };
 
-/* Files. */
+/* Files (vm_files.c). */
+const char *vm_debugfs_root(void);
+const char *vm_side_name(enum vm_side side);	/* "vmbus_sim", "hv_vmbus" */
+/* Decimal, 0x-prefixed hexadecimal, or "M.m" as M << 16 | m. */
+int vm_parse_value(const char *s, uint64_t *value);
 int vm_path(char *buf, size_t len, enum vm_side side, const char *file);
 bool vm_exists(const char *path);
-char *vm_read_file(const char *path);
+/* The whole file in *@text (NULL on failure), to be freed by the caller. */
+int vm_read_file(const char *path, char **text);
 int vm_write_file(const char *path, const char *text);
-char *vm_read(enum vm_side side, const char *file);
+int vm_read(enum vm_side side, const char *file, char **text);
 int vm_write(enum vm_side side, const char *file, const char *fmt, ...)
 	VM_PRINTF(3, 4);
 /* vm_write() with a va_list, for wrappers; at most 1023 bytes of text. */
@@ -174,6 +179,9 @@ int vm_sim_set(const char *mode, const char *fmt, ...) VM_PRINTF(2, 3);
 int vm_sim_reset_stats(void);
 int vm_sim_devices_add_test(unsigned int count);
 int vm_sim_devices_clear(void);
+/* vm_setup(): remember and clear the device list; vm_teardown(): restore all. */
+int vm_sim_save_devices(void);
+int vm_sim_restore(void);
 
 /*
  * Simulated host devices (INTERFACES.md, Issue 3): `devices` lists one line
@@ -260,6 +268,9 @@ bool vm_teardown(void);
  * directory per device, <debugfs>/vmbus_echo/<instance>/{run,result}.
  */
 #define VM_ECHO_DRV "vmbus_echo_drv"
+
+/* <debugfs>/vmbus_echo/<instance>/<file>. */
+void vm_echo_path(char *buf, size_t len, const char *instance, const char *file);
 
 enum { VM_ECHO_MAX_CHANS = 64 };
 
