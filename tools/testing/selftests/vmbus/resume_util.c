@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers of the reconnect and hibernation tests; see resume_util.h.
+ * Reconnect and hibernation tests: the host's and the guest's views of the
+ * channels compared, relids moved or kept, events counted on both sides,
+ * one hibernation cycle.  The channel map itself is in rs_map.c.  See
+ * resume_util.h.
+ *
+ * Return convention: true on success, false after a diagnostic.
+ * rs_hibernate_possible() says why not in *why instead (the caller skips).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,48 +18,6 @@
 #include <unistd.h>
 
 #include "resume_util.h"
-
-int rs_map_load(struct rs_map *m)
-{
-	struct vm_sim_devs d;
-	size_t i;
-	int err;
-
-	memset(m, 0, sizeof(*m));
-	err = vm_sim_devices_load(&d);
-	if (err)
-		return err;
-	for (i = 0; i < d.count && m->count < VM_MAX_RELID; i++) {
-		struct rs_chan *c = &m->chan[m->count++];
-
-		snprintf(c->instance, sizeof(c->instance), "%s", d.dev[i].instance);
-		c->sub = d.dev[i].sub;
-		c->relid = d.dev[i].relid;
-		c->offered = d.dev[i].offered;
-	}
-	vm_sim_devices_free(&d);
-	return 0;
-}
-
-const struct rs_chan *rs_map_find(const struct rs_map *m, const char *instance,
-				  unsigned int sub)
-{
-	unsigned int i;
-
-	for (i = 0; i < m->count; i++)
-		if (m->chan[i].sub == sub && !strcmp(m->chan[i].instance, instance))
-			return &m->chan[i];
-	return NULL;
-}
-
-unsigned int rs_map_primaries(const struct rs_map *m)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < m->count; i++)
-		n += !m->chan[i].sub && m->chan[i].offered;
-	return n;
-}
 
 bool rs_expect_moved(const struct rs_map *prev, const struct rs_map *cur,
 		     const char *what)
@@ -159,23 +123,6 @@ bool rs_wait_bus_matches_host(unsigned int timeout_ms)
 	vm_wait_until(bus_matches_quiet, NULL, timeout_ms,
 		      "the bus to show the host's devices at the host's relids");
 	return rs_expect_bus_matches_host();
-}
-
-int rs_irqs_load(const struct rs_map *m, struct rs_irqs *irqs)
-{
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < m->count; i++) {
-		irqs->count[i] = 0;
-		if (!m->chan[i].offered)
-			continue;
-		err = vm_chan_read(m->chan[i].instance, m->chan[i].relid, "interrupts",
-				   &irqs->count[i]);
-		if (err)
-			return err;
-	}
-	return 0;
 }
 
 bool rs_expect_events_match(const struct rs_map *cur, const struct rs_map *base_map,
