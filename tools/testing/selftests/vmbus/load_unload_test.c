@@ -74,7 +74,8 @@ static bool rmmod_within_deadline(void)
 
 /*
  * Whether the host still counts itself connected after an UNLOAD it never
- * answered is its own choice (INTERFACES.md leaves it open): the next
+ * answered is its own choice (Documentation/virt/hyperv/vmbus-sim.rst,
+ * "Connection (1-4)", does not fix it): the next
  * INITIATE_CONTACT must be counted as a reset exactly when it does.
  */
 struct unanswered {

@@ -2,7 +2,7 @@
 /*
  * offer_scale_test: the host offers the most devices a connection can hold
  * (relids 1..2047).  The guest registers every one of them with the
- * attributes INTERFACES.md gives (id = the relid the host chose, class_id,
+ * attributes the README lists (id = the relid the host chose, class_id,
  * device_id, modalias, channel_vp_mapping, vendor, channels/<relid>/); then
  * the host rescinds every one, and the guest removes each device and
  * releases each relid exactly once, leaving the bus empty and nothing leaked.

@@ -140,7 +140,8 @@ static bool check_rest_intact(unsigned int skip)
 }
 
 /*
- * The second RESCIND must be logged as a duplicate (INTERFACES.md).  If the
+ * The second RESCIND must be logged as a duplicate (Documentation/virt/
+ * hyperv/channels.rst, "Rescind against the ISR").  If the
  * guest logged it as an unknown relid instead, it had already unmapped the
  * channel when its message work reached the second RESCIND: say so.
  */

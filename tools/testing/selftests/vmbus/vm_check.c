@@ -321,8 +321,9 @@ static bool expect_channel_dirs(const struct vm_sim_devs *devs,
 }
 
 /*
- * The guest's view of one device the host offers: the attributes of
- * Documentation/virt/hyperv/vmbus.rst ("sysfs") and channels/<relid>/ for the primary and every
+ * The guest's view of one device the host offers: the attributes the
+ * README lists for offer_scale_test (id, class_id, device_id, modalias,
+ * vendor, channel_vp_mapping) and channels/<relid>/ for the primary and every
  * sub-channel @devs lists for the instance.
  */
 bool vm_expect_vmbus_device(const struct vm_sim_devs *devs,

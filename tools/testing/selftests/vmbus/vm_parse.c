@@ -157,8 +157,8 @@ void vm_msglog_free(struct vm_msglog *log)
 }
 
 /*
- * The guest's list, tried highest first (Documentation/virt/hyperv/vmbus.rst,
- * "VMBus connection set up").
+ * The guest's list, tried highest first (Documentation/virt/hyperv/
+ * vmbus-core.rst, "Connection").
  */
 const char *const vm_guest_versions[] = {
 	"5.3", "5.2", "5.1", "5.0", "4.1", "4.0", "3.0", "2.4",

@@ -4,7 +4,8 @@
  * (vmbus_sim) and of the guest core (hv_vmbus), `name value` stats files,
  * the message logs both sides keep, the kernel log, module loading, waits
  * with deadlines and the kmemleak check.  The formats are those of
- * INTERFACES.md.
+ * Documentation/virt/hyperv/vmbus-sim.rst ("Control plane") for the host
+ * and of the guest's debugfs and sysfs files.
  *
  * Every helper that fails says why on a TAP diagnostic line naming the file
  * or command involved, so callers only combine verdicts.
@@ -184,7 +185,8 @@ int vm_sim_save_devices(void);
 int vm_sim_restore(void);
 
 /*
- * Simulated host devices (INTERFACES.md, Issue 3): `devices` lists one line
+ * Simulated host devices (Documentation/virt/hyperv/vmbus-sim.rst,
+ * "``devices``"): `devices` lists one line
  * per relid the host knows, `relid class instance sub_index state`.
  */
 enum {
