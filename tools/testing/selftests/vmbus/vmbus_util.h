@@ -8,7 +8,10 @@
  * and of the guest's debugfs and sysfs files.
  *
  * Every helper that fails says why on a TAP diagnostic line naming the file
- * or command involved, so callers only combine verdicts.
+ * or command involved, so callers only combine verdicts.  Each .c file
+ * follows one return convention, named in its header:
+ *   0 (or a count) / -errno: vm_files.c, vm_parse.c, vm_proc.c, vm_sim.c;
+ *   true / false:            vm_check.c, vm_wait.c, vm_setup.c.
  *
  * The debugfs root is /sys/kernel/debug unless VMBUS_DEBUGFS_ROOT names
  * another directory, and the module list /proc/modules unless
@@ -94,7 +97,7 @@ bool vm_expect_msgs(const struct vm_stats *st, const char *name, uint64_t want);
 bool vm_wait_stat(enum vm_side side, const char *file, const char *name,
 		  uint64_t want, unsigned int timeout_ms);
 
-/* Commands and modules. */
+/* Commands and modules (vm_proc.c; the *_expect() checks: vm_check.c). */
 int vm_run(unsigned int timeout_ms, const char *const argv[]);
 int vm_modprobe(const char *module, unsigned int timeout_ms);
 int vm_rmmod(const char *module, unsigned int timeout_ms);
@@ -105,7 +108,7 @@ bool vm_rmmod_expect(const char *module);
 bool vm_guest_load(unsigned int timeout_ms);
 bool vm_guest_unload(void);
 
-/* Time and waits. */
+/* Time and waits (vm_wait.c). */
 uint64_t vm_now_ms(void);
 void vm_sleep_ms(unsigned int ms);
 bool vm_wait_until(bool (*done)(void *arg), void *arg, unsigned int timeout_ms,
@@ -127,7 +130,7 @@ struct vm_wait {
 
 bool vm_wait(const struct vm_wait *w, const char *fmt, ...) VM_PRINTF(2, 3);
 
-/* Kernel log (/dev/kmsg): count lines logged after a mark. */
+/* Kernel log (/dev/kmsg): count lines logged after a mark (vm_proc.c). */
 struct vm_kmsg_mark {
 	uint64_t next_seq;	/* first record that counts */
 };
@@ -175,7 +178,7 @@ extern const unsigned int vm_guest_version_count;
 uint32_t vm_version_code(const char *version);
 unsigned int vm_versions_above(const char *ceiling);
 
-/* Simulated host: modes are restored, devices re-added, by vm_teardown(). */
+/* Simulated host (vm_sim.c): modes are restored, devices re-added, by vm_teardown(). */
 int vm_sim_set(const char *mode, const char *fmt, ...) VM_PRINTF(2, 3);
 int vm_sim_reset_stats(void);
 int vm_sim_devices_add_test(unsigned int count);
@@ -261,7 +264,7 @@ static inline void vm_kmemleak_subtest(const char *name)
 /* The sim's signals since its last reset all came from the monitor page. */
 bool vm_sim_expect_monitored(void);
 
-/* Test life cycle. */
+/* Test life cycle (vm_setup.c). */
 void vm_setup(void);
 bool vm_teardown(void);
 
