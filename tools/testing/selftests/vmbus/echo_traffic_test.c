@@ -216,12 +216,14 @@ int main(void)
 	ksft_print_msg("bulk count %" PRIu64 " (%s kernel), pingpong count %" PRIu64 "\n",
 		       bulk_count, vm_dist_kernel() ? "dist" : "debug", pingpong_count);
 	ksft_set_plan(7);
-	ksft_test_result(load(), "echo device with %u sub-channels: %u channels open\n", NSUB, NCHANS);
+	ksft_test_result(load(), "echo device with %u sub-channels: %u channels open\n", NSUB,
+			 NCHANS);
 	ksft_test_result(retarget(), "%u channels retargeted across the CPUs\n", NCHANS);
-	ksft_test_result(bulk(), "bulk: %" PRIu64 " packets of %u..%u bytes echoed intact, in order\n",
+	ksft_test_result(bulk(),
+			 "bulk: %" PRIu64 " packets of %u..%u bytes echoed intact, in order\n",
 			 bulk_count, MIN_SIZE, MAX_SIZE);
-	ksft_test_result(pingpong(), "pingpong: %" PRIu64 " round trips of %u bytes\n", pingpong_count,
-			 PINGPONG_SIZE);
+	ksft_test_result(pingpong(), "pingpong: %" PRIu64 " round trips of %u bytes\n",
+			 pingpong_count, PINGPONG_SIZE);
 	ksft_test_result(monitored(), "monitored channels: %" PRIu64 " bulk packets and %" PRIu64
 			 " round trips, every signal through the monitor page\n", monitored_count,
 			 pingpong_count);

@@ -218,7 +218,8 @@ int main(void)
 	cycles = vm_param_u64("vmbus_hibernate_cycles", 20);
 	big = vm_param_u64("vmbus_hibernate_big", 256);
 	ksft_set_plan(5);
-	ksft_test_result(setup(), "%u devices, one with %u sub-channels, hv_utils on the heartbeat; "
+	ksft_test_result(setup(),
+			 "%u devices, one with %u sub-channels, hv_utils on the heartbeat; "
 			 "resume_relids 1, resume_conn_ids 1\n", DEVICES, NSUB);
 	ksft_test_result(cycles_run(), "%" PRIu64 " hibernation cycles\n", cycles);
 	ksft_test_result(counters(), "a suspend and a resume per cycle, nothing missing, no guest "

@@ -159,7 +159,8 @@ int main(void)
 	ic_setup();
 	ksft_set_plan(5);
 	bound = bind_all(&mark);
-	ksft_test_result(bound, "plain modprobe hv_utils binds heartbeat, shutdown, timesync, kvp\n");
+	ksft_test_result(bound,
+			 "plain modprobe hv_utils binds heartbeat, shutdown, timesync, kvp\n");
 	show_versions();
 	ksft_test_result(bound && versions_agree(&mark),
 			 "heartbeat, shutdown, timesync negotiated once each, hv_utils logged it\n");

@@ -303,13 +303,17 @@ int main(void)
 		ksft_exit_fail_msg("cannot read vmbus_sim/ic/stats\n");
 	up = start();
 	ksft_test_result(up, "hv_utils bound to kvp; hv_kvp_daemon registered, host negotiated\n");
-	ksft_test_result(up && fqdn(), "host query: FullyQualifiedDomainName is the guest's host name\n");
+	ksft_test_result(up && fqdn(),
+			 "host query: FullyQualifiedDomainName is the guest's host name\n");
 	set = up && host_set(value, sizeof(value));
 	ksft_test_result(set, "host set in the external pool: the record is in .kvp_pool_0\n");
-	ksft_test_result(set && host_reads_back(value), "host get finds it, enumeration returns it\n");
+	ksft_test_result(set && host_reads_back(value),
+			 "host get finds it, enumeration returns it\n");
 	ksft_test_result(set && host_delete(), "host delete: gone from the file, get fails\n");
-	ksft_test_result(up && guest_pool(), "guest pool: a record the guest wrote, host enumeration\n");
-	ksft_test_result(up && counters(), "every operation answered, none timed out, daemon alive\n");
+	ksft_test_result(up && guest_pool(),
+			 "guest pool: a record the guest wrote, host enumeration\n");
+	ksft_test_result(up && counters(),
+			 "every operation answered, none timed out, daemon alive\n");
 	restore_hostname();
 	ksft_test_result(ic_teardown() & vm_teardown(),
 			 "teardown: daemon stopped, hv_utils and hv_vmbus unloaded, sim restored\n");

@@ -113,7 +113,8 @@ int main(void)
 	ic_setup();
 	ksft_set_plan(4);
 	ran = reload_cycles(&mark, &done);
-	ksft_test_result(ran, "%u hv_utils unload/reload cycles, all four bound each time\n", CYCLES);
+	ksft_test_result(ran, "%u hv_utils unload/reload cycles, all four bound each time\n",
+			 CYCLES);
 	ksft_test_result(ran && counts_agree(&mark),
 			 "one negotiation and one version line per load, no protocol error\n");
 	vm_kmemleak_subtest("kmemleak: no leak from hv_utils, hv_vmbus, vmbus_sim, vmbus_platform");

@@ -164,7 +164,8 @@ int main(void)
 		if (!recorder)
 			vm_test_result_skip(why, "host %s request", requests[i].what);
 		else
-			ksft_test_result(bound && one_request(&requests[i]), "host %s request: %s\n",
+			ksft_test_result(bound && one_request(&requests[i]),
+					 "host %s request: %s\n",
 					 requests[i].what, requests[i].runs ?
 					 (strcmp(requests[i].runs, "poweroff") ?
 				"/sbin/reboot runs once" : "/sbin/poweroff runs once") :

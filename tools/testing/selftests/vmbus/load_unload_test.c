@@ -149,9 +149,11 @@ int main(void)
 	ksft_print_header();
 	vm_setup();
 	ksft_set_plan(5);
-	ksft_test_result(load_unload_cycles(), "%u modprobe/rmmod cycles, one contact each\n", CYCLES);
+	ksft_test_result(load_unload_cycles(), "%u modprobe/rmmod cycles, one contact each\n",
+			 CYCLES);
 	vm_kmemleak_subtest("kmemleak: no leak from hv_vmbus, vmbus_sim, vmbus_platform");
-	ksft_test_result(unload_unanswered(&u), "rmmod finishes when the host never answers UNLOAD\n");
+	ksft_test_result(unload_unanswered(&u),
+			 "rmmod finishes when the host never answers UNLOAD\n");
 	ksft_test_result(reconnect_after_unanswered(&u),
 			 "next load connects again (a reset iff the host still thought it connected)\n");
 	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");

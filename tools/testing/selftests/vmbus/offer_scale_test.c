@@ -233,7 +233,8 @@ int main(void)
 	ksft_test_result(check_all_devices(), "each device's sysfs matches the host's offer\n");
 	ksft_test_result(check_offer_counters(), "offer counters: %u each side, no bad message\n",
 			 DEVICES);
-	ksft_test_result(rescind_all(), "rescind all %u: bus empty, every relid released\n", DEVICES);
+	ksft_test_result(rescind_all(), "rescind all %u: bus empty, every relid released\n",
+			 DEVICES);
 	ksft_test_result(check_rescind_counters(), "rescind counters: %u rescinds and releases\n",
 			 DEVICES);
 	/* While hv_vmbus is loaded: a leaked channel is still unreferenced memory. */

@@ -310,7 +310,8 @@ int main(void)
 	ksft_test_result(reloads(), "%u reloads: every relid moves, the guest follows, echo "
 			 "traffic clean\n", RELOADS);
 	ksft_test_result(stable(), "resume_relids 0: a reload keeps every relid\n");
-	ksft_test_result(withhold(), "withhold: left out of the next offers, gone from the table\n");
+	ksft_test_result(withhold(),
+			 "withhold: left out of the next offers, gone from the table\n");
 	ksft_test_result(unload_rescind(), "unload_rescind: RESCIND ahead of UNLOAD_RESPONSE, "
 			 "not offered again\n");
 	ksft_test_result(reoffer_events(), "reoffer_events %u: counted by the host, each burst "

@@ -109,7 +109,8 @@ int main(void)
 	ksft_print_header();
 	vm_setup();
 	ksft_set_plan(4);
-	ksft_test_result(load(), "echo device with %u sub-channels: %u channels open\n", NSUB, NCHANS);
+	ksft_test_result(load(), "echo device with %u sub-channels: %u channels open\n", NSUB,
+			 NCHANS);
 	ksft_test_result(rescind_during_run(), "rescind during a bulk run: the run fails with "
 			 "ENODEV, the device goes, no oops\n");
 	ksft_test_result(unload(), "rmmod %s and hv_vmbus\n", VM_ECHO_DRV);

@@ -140,7 +140,8 @@ static void offline_cpu(void)
 
 	snprintf(path, sizeof(path), CPU_SYSFS "/cpu%ld/online", victim);
 	if (cpus < 2 || !vm_exists(path)) {
-		vm_test_result_skip("no CPU hotplug in this VM", "an offline CPU is refused with EINVAL");
+		vm_test_result_skip("no CPU hotplug in this VM",
+				    "an offline CPU is refused with EINVAL");
 		return;
 	}
 	for (i = 0; i < NCHANS; i++)
@@ -154,7 +155,8 @@ static void offline_cpu(void)
 		ok &= vm_expect(!err, "%s <- 1: %s", path, err ? strerror(-err) : "ok");
 		ok &= set_cpu(relids[1], victim);
 	}
-	ksft_test_result(ok, "CPU %ld offline: refused with EINVAL; back online: accepted\n", victim);
+	ksft_test_result(ok, "CPU %ld offline: refused with EINVAL; back online: accepted\n",
+			 victim);
 }
 
 static bool old_protocol(void)
@@ -191,7 +193,8 @@ int main(void)
 	vm_setup();
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	ksft_set_plan(7);
-	ksft_test_result(load(), "echo device with %u sub-channels: %u channels open\n", NSUB, NCHANS);
+	ksft_test_result(load(), "echo device with %u sub-channels: %u channels open\n", NSUB,
+			 NCHANS);
 	ksft_test_result(retarget_under_traffic(), "every channel retargeted in a loop during a "
 			 "bulk run: nothing lost\n");
 	ksft_test_result(bad_values(), "out-of-range CPU and non-numbers refused with EINVAL\n");

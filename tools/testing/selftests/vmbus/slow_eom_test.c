@@ -96,12 +96,14 @@ int main(void)
 	ksft_print_header();
 	vm_setup();
 	ksft_set_plan(7);
-	ksft_test_result(load_with_slow_eom(), "modprobe hv_vmbus with %u devices, eom_delay_us %u\n",
+	ksft_test_result(load_with_slow_eom(),
+			 "modprobe hv_vmbus with %u devices, eom_delay_us %u\n",
 			 DEVICES, EOM_DELAY_US);
-	ksft_test_result(check_offers(), "all %u offers seen before ALLOFFERS_DELIVERED\n", DEVICES);
+	ksft_test_result(check_offers(), "all %u offers seen before ALLOFFERS_DELIVERED\n",
+			 DEVICES);
 	ksft_test_result(check_slot_was_busy(), "host found the slot busy (msg_pending_set > 0)\n");
-	ksft_test_result(check_host_to_guest_log(), "host msg_out_log == guest msg_in_log (%u lines)\n",
-			 HOST_MSGS);
+	ksft_test_result(check_host_to_guest_log(),
+			 "host msg_out_log == guest msg_in_log (%u lines)\n", HOST_MSGS);
 	ksft_test_result(check_guest_to_host_log(), "guest msg_out_log == host msg_in_log\n");
 	ksft_test_result(unload_and_restore(), "rmmod hv_vmbus, devices cleared, eom_delay_us 0\n");
 	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");

@@ -225,7 +225,8 @@ int main(void)
 	ksft_test_result(load(), "modprobe hv_vmbus with %u devices, one with %u sub-channels\n",
 			 DEVICES, SUBCHANNELS);
 	ksft_test_result(check_sysfs(), "sysfs of every device and channel matches the host\n");
-	ksft_test_result(make_snapshot(), "snapshot of what lsvmbus reads, with the expected facts\n");
+	ksft_test_result(make_snapshot(),
+			 "snapshot of what lsvmbus reads, with the expected facts\n");
 	ksft_test_result(print_artifact(), "artifact %s printed\n", ARTIFACT);
 	ksft_test_result(unload(), "rmmod hv_vmbus\n");
 	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");

@@ -369,7 +369,8 @@ int main(void)
 	ksft_test_result(load(), "echo device and %s loaded\n", UIO_DRV);
 	ksft_test_result(bind(), "new_id binds %s: %s appears\n", UIO_DRV, UIO_DEV);
 	for (int i = 1; i <= OPENS; i++)
-		ksft_test_result(echo(), "open %d of %s: %d packets written into the mapped outbound "
+		ksft_test_result(echo(),
+				 "open %d of %s: %d packets written into the mapped outbound "
 				 "ring come back in the inbound ring\n", i, UIO_DEV, ROUNDS);
 	ksft_test_result(unbind(), "unbind: %s goes, rmmod %s works\n", UIO_DEV, UIO_DRV);
 	ksft_test_result(vm_guest_unload(), "rmmod hv_vmbus\n");
