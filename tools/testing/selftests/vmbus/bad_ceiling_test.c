@@ -37,16 +37,16 @@ static bool load_fails(const char *ceiling)
 	if (vm_sim_reset_stats() || vm_sim_set("version_ceiling", "%s", ceiling) ||
 	    vm_kmsg_mark(&mark))
 		return false;
-	if (!tap_expect(!vm_module_loaded("hv_vmbus"), "hv_vmbus loaded before modprobe"))
+	if (!vm_expect(!vm_module_loaded("hv_vmbus"), "hv_vmbus loaded before modprobe"))
 		return false;
 	status = vm_modprobe("hv_vmbus", VM_MODPROBE_MS);
-	ok = tap_expect(status > 0, "`modprobe hv_vmbus`: expected a non-zero exit "
-			"status within %u ms, got %d", VM_MODPROBE_MS, status);
+	ok = vm_expect(status > 0, "`modprobe hv_vmbus`: expected a non-zero exit "
+		       "status within %u ms, got %d", VM_MODPROBE_MS, status);
 	ok &= vm_expect_kmsg(&mark, "hv_vmbus: no VMBus protocol version in common "
 			     "with the host", false, 1);
 	ok &= vm_expect_kmsg(&mark, "hv_vmbus: Vmbus version:", false, 0);
-	ok &= tap_expect(!vm_module_loaded("hv_vmbus"), "hv_vmbus is in /proc/modules "
-			 "after a failed modprobe");
+	ok &= vm_expect(!vm_module_loaded("hv_vmbus"), "hv_vmbus is in /proc/modules "
+			"after a failed modprobe");
 	ok &= check_refused_everything();
 	return ok;
 }
@@ -70,13 +70,13 @@ int main(void)
 {
 	unsigned int i, n = sizeof(bad_ceilings) / sizeof(bad_ceilings[0]);
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(n + 2);
+	ksft_set_plan(n + 2);
 	for (i = 0; i < n; i++)
-		tap_ok(load_fails(bad_ceilings[i]),
-		       "modprobe fails against host ceiling %s", bad_ceilings[i]);
-	tap_ok(load_works_again(), "modprobe works again with host ceiling 5.3");
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
-	tap_finish();
+		ksft_test_result(load_fails(bad_ceilings[i]),
+				 "modprobe fails against host ceiling %s\n", bad_ceilings[i]);
+	ksft_test_result(load_works_again(), "modprobe works again with host ceiling 5.3\n");
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
+	vm_test_finished();
 }

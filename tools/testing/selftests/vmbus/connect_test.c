@@ -126,13 +126,13 @@ int main(void)
 {
 	unsigned int i;
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(vm_guest_version_count + 1);
+	ksft_set_plan(vm_guest_version_count + 1);
 	for (i = 0; i < vm_guest_version_count; i++)
-		tap_ok(connect_at(vm_guest_versions[i], CONN_ID_BASE + i),
-		       "connect with host ceiling %s, msg_conn_id %u",
-		       vm_guest_versions[i], CONN_ID_BASE + i);
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
-	tap_finish();
+		ksft_test_result(connect_at(vm_guest_versions[i], CONN_ID_BASE + i),
+				 "connect with host ceiling %s, msg_conn_id %u\n",
+				 vm_guest_versions[i], CONN_ID_BASE + i);
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
+	vm_test_finished();
 }

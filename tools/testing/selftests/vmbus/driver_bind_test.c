@@ -59,9 +59,9 @@ static bool expect_bound(const char *instance, const char *want)
 	char got[64];
 
 	bound_driver(instance, got, sizeof(got));
-	return tap_expect(!strcmp(got, want), "%s/%s/driver: expected %s, got %s",
-			  VM_VMBUS_DEVICES, instance, *want ? want : "none",
-			  *got ? got : "none");
+	return vm_expect(!strcmp(got, want), "%s/%s/driver: expected %s, got %s",
+			 VM_VMBUS_DEVICES, instance, *want ? want : "none",
+			 *got ? got : "none");
 }
 
 /* Device @only bound to @drv and every other one unbound (@only -1: all bound). */
@@ -98,8 +98,8 @@ static bool expect_param(const char *name, uint64_t want)
 	if (vm_wait_until(param_reached, &p, BIND_MS, "%s/%s == %" PRIu64, DRV_PARAMS,
 			  name, want))
 		return true;
-	tap_diag("%s/%s: expected %" PRIu64 ", got %" PRIu64, DRV_PARAMS, name, want,
-		 p.got);
+	ksft_print_msg("%s/%s: expected %" PRIu64 ", got %" PRIu64 "\n", DRV_PARAMS, name, want,
+		       p.got);
 	return false;
 }
 
@@ -138,10 +138,10 @@ static bool load(void)
 	    vm_sim_reset_stats() || !vm_guest_load(VM_MODPROBE_MS) ||
 	    !vm_wait_vmbus_devices(DEVICES, VM_MODPROBE_MS) || vm_sim_devices_load(&devs))
 		return false;
-	if (!tap_expect_eq("vmbus_sim/devices lines", DEVICES, devs.count) ||
-	    !tap_expect(!vm_modprobe(DRV, VM_MODPROBE_MS), "`modprobe %s`: expected exit "
-			"status 0", DRV) ||
-	    !tap_expect(vm_exists(DRV_DIR), "%s missing after modprobe", DRV_DIR))
+	if (!vm_expect_eq("vmbus_sim/devices lines", DEVICES, devs.count) ||
+	    !vm_expect(!vm_modprobe(DRV, VM_MODPROBE_MS), "`modprobe %s`: expected exit "
+		       "status 0", DRV) ||
+	    !vm_expect(vm_exists(DRV_DIR), "%s missing after modprobe", DRV_DIR))
 		return false;
 	/* The empty id table binds nothing by itself. */
 	return expect_counts(0, 0) & expect_binding(-1, "");
@@ -171,8 +171,8 @@ static bool set_override(const char *instance, const char *value, const char *wa
 
 	snprintf(path, sizeof(path), "%s/%s/driver_override", VM_VMBUS_DEVICES, instance);
 	return !vm_write_file(path, value) && !vm_read_text(path, got, sizeof(got)) &&
-	       tap_expect(!strcmp(got, want), "%s: expected '%s', got '%s'", path,
-			  want, got);
+	       vm_expect(!strcmp(got, want), "%s: expected '%s', got '%s'", path,
+			 want, got);
 }
 
 /*
@@ -205,8 +205,8 @@ static bool expect_einval(const char *file, const char *text)
 
 	snprintf(path, sizeof(path), "%s/%s", DRV_DIR, file);
 	err = vm_write_errno(path, text);
-	return tap_expect(err == -EINVAL, "writing '%s' to %s: expected EINVAL, got %s",
-			  text, path, err ? strerror(-err) : "success");
+	return vm_expect(err == -EINVAL, "writing '%s' to %s: expected EINVAL, got %s",
+			 text, path, err ? strerror(-err) : "success");
 }
 
 static bool bad_guids_refused(uint64_t probes)
@@ -231,19 +231,19 @@ static bool rmmod_while_bound(uint64_t probes)
 	    !expect_counts(probes + DEVICES, probes) || !expect_binding(-1, DRV) ||
 	    vm_kmsg_mark(&mark))
 		return false;
-	ok = tap_expect(!vm_rmmod(DRV, VM_RMMOD_MS), "`rmmod %s` with %u devices "
-			"bound: expected exit status 0", DRV, DEVICES);
-	ok &= tap_expect(!vm_exists(DRV_DIR), "%s still there after rmmod", DRV_DIR);
+	ok = vm_expect(!vm_rmmod(DRV, VM_RMMOD_MS), "`rmmod %s` with %u devices "
+		       "bound: expected exit status 0", DRV, DEVICES);
+	ok &= vm_expect(!vm_exists(DRV_DIR), "%s still there after rmmod", DRV_DIR);
 	ok &= expect_binding(-1, "");
 	n = vm_kmsg_grep(&mark, DRV " ", ": unbound", SHOW_LINES);
-	ok &= tap_expect(n == DEVICES, "kernel log: expected %u `%s ...: unbound` "
-			 "lines from the driver's remove, got %d", DEVICES, DRV, n);
+	ok &= vm_expect(n == DEVICES, "kernel log: expected %u `%s ...: unbound` "
+			"lines from the driver's remove, got %d", DEVICES, DRV, n);
 	/* The ids added through new_id went with the driver. */
-	ok &= tap_expect(!vm_modprobe(DRV, VM_MODPROBE_MS), "`modprobe %s` again: "
-			 "expected exit status 0", DRV);
+	ok &= vm_expect(!vm_modprobe(DRV, VM_MODPROBE_MS), "`modprobe %s` again: "
+			"expected exit status 0", DRV);
 	ok &= expect_counts(0, 0) & expect_binding(-1, "");
-	ok &= tap_expect(!vm_rmmod(DRV, VM_RMMOD_MS), "second `rmmod %s`: expected "
-			 "exit status 0", DRV);
+	ok &= vm_expect(!vm_rmmod(DRV, VM_RMMOD_MS), "second `rmmod %s`: expected "
+			"exit status 0", DRV);
 	return ok;
 }
 
@@ -257,24 +257,24 @@ static bool unload(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(8);
-	tap_ok(load(), "modprobe hv_vmbus with %u devices and %s: nothing bound",
-	       DEVICES, DRV);
-	tap_ok(new_id_binds(), "new_id binds all %u, remove_id keeps them, unbind "
-	       "removes them", DEVICES);
-	tap_ok(override_binds("drivers_probe", DEVICES),
-	       "driver_override + drivers_probe binds one device; cleared, it does not");
-	tap_ok(override_binds("bind", DEVICES + 1),
-	       "driver_override + the driver's bind file binds one device");
-	tap_ok(bad_guids_refused(DEVICES + 2), "new_id / remove_id refuse bad GUIDs "
-	       "with EINVAL");
-	tap_ok(rmmod_while_bound(DEVICES + 2), "rmmod %s while bound unbinds every "
-	       "device; a new load binds nothing", DRV);
-	tap_ok(unload(), "rmmod hv_vmbus");
-	tap_ok(vm_teardown(), "teardown: %s and hv_vmbus unloaded, sim modes restored",
-	       DRV);
+	ksft_set_plan(8);
+	ksft_test_result(load(), "modprobe hv_vmbus with %u devices and %s: nothing bound\n",
+			 DEVICES, DRV);
+	ksft_test_result(new_id_binds(), "new_id binds all %u, remove_id keeps them, unbind "
+			 "removes them\n", DEVICES);
+	ksft_test_result(override_binds("drivers_probe", DEVICES),
+			 "driver_override + drivers_probe binds one device; cleared, it does not\n");
+	ksft_test_result(override_binds("bind", DEVICES + 1),
+			 "driver_override + the driver's bind file binds one device\n");
+	ksft_test_result(bad_guids_refused(DEVICES + 2), "new_id / remove_id refuse bad GUIDs "
+			 "with EINVAL\n");
+	ksft_test_result(rmmod_while_bound(DEVICES + 2), "rmmod %s while bound unbinds every "
+			 "device; a new load binds nothing\n", DRV);
+	ksft_test_result(unload(), "rmmod hv_vmbus\n");
+	ksft_test_result(vm_teardown(), "teardown: %s and hv_vmbus unloaded, sim modes restored\n",
+			 DRV);
 	vm_sim_devices_free(&devs);
-	tap_finish();
+	vm_test_finished();
 }

@@ -55,8 +55,8 @@ static bool load(void)
 	if (!vm_echo_load(inst, 1, NSUB))
 		return false;
 	n = vm_chan_relids(INSTANCE, relids, NCHANS + 1);
-	return tap_expect(n == NCHANS, "%s/%s/channels: expected %u channels, got %d",
-			  VM_VMBUS_DEVICES, INSTANCE, NCHANS, n);
+	return vm_expect(n == NCHANS, "%s/%s/channels: expected %u channels, got %d",
+			 VM_VMBUS_DEVICES, INSTANCE, NCHANS, n);
 }
 
 /* Channel i to CPU i % online CPUs; read back through sysfs and the host. */
@@ -69,16 +69,16 @@ static bool retarget(void)
 	bool ok = true;
 	int i, err;
 
-	tap_diag("%ld CPUs online", cpus);
+	ksft_print_msg("%ld CPUs online\n", cpus);
 	for (i = 0; i < NCHANS; i++) {
 		snprintf(cpu, sizeof(cpu), "%ld", i % cpus);
 		err = vm_chan_set_cpu(INSTANCE, relids[i], cpu);
-		ok &= tap_expect(!err, "channels/%u/cpu <- %s: %s", relids[i], cpu,
-				 err ? strerror(-err) : "ok");
+		ok &= vm_expect(!err, "channels/%u/cpu <- %s: %s", relids[i], cpu,
+				err ? strerror(-err) : "ok");
 		ok &= !vm_chan_read(INSTANCE, relids[i], "cpu", &got) &&
-		      tap_expect_eq("channels/<relid>/cpu read back", i % cpus, got);
+		      vm_expect_eq("channels/<relid>/cpu read back", i % cpus, got);
 		ok &= !vm_sim_chan_load(relids[i], &sc) &&
-		      tap_expect_eq("vmbus_sim/channels target_vp", i % cpus, sc.target_vp);
+		      vm_expect_eq("vmbus_sim/channels target_vp", i % cpus, sc.target_vp);
 	}
 	return ok;
 }
@@ -91,7 +91,7 @@ static bool sim_clean(const char *what)
 	if (vm_stats_load(VM_SIM, "stats", &st))
 		return false;
 	vm_stat_get(&st, "ring_spurious_signals", &spurious);
-	tap_diag("%s: host saw %" PRIu64 " spurious signals", what, spurious);
+	ksft_print_msg("%s: host saw %" PRIu64 " spurious signals\n", what, spurious);
 	return vm_expect_stat(&st, "ring_missed_signals", 0) &
 	       vm_expect_stat(&st, "ring_errors", 0) &
 	       vm_expect_stat(&st, "guest_errors", 0);
@@ -108,12 +108,12 @@ static bool host_counts(const struct vm_echo_result *r, uint64_t total)
 	for (i = 0; i < r->nchans; i++) {
 		if (vm_sim_chan_load(r->chan[i].relid, &sc))
 			return false;
-		ok &= tap_expect(sc.pkts_in == r->chan[i].sent &&
-				 sc.pkts_out == r->chan[i].sent && !sc.errors &&
-				 !sc.missed, "vmbus_sim/channels relid %u: pkts_in %"
-				 PRIu64 " pkts_out %" PRIu64 " missed %" PRIu64 " errors %"
-				 PRIu64 "; the guest sent %" PRIu64, sc.relid, sc.pkts_in,
-				 sc.pkts_out, sc.missed, sc.errors, r->chan[i].sent);
+		ok &= vm_expect(sc.pkts_in == r->chan[i].sent &&
+				sc.pkts_out == r->chan[i].sent && !sc.errors &&
+				!sc.missed, "vmbus_sim/channels relid %u: pkts_in %"
+				PRIu64 " pkts_out %" PRIu64 " missed %" PRIu64 " errors %"
+				PRIu64 "; the guest sent %" PRIu64, sc.relid, sc.pkts_in,
+				sc.pkts_out, sc.missed, sc.errors, r->chan[i].sent);
 	}
 	if (vm_stats_load(VM_SIM, "stats", &st))
 		return false;
@@ -138,12 +138,12 @@ static bool traffic(const char *kind, uint64_t count, const char *cmd)
 	if (vm_echo_result_load(INSTANCE, &r))
 		return false;
 	secs = r.elapsed_ns / 1e9;
-	tap_diag("%s: %" PRIu64 " packets over %u channels in %.2f s: %.0f packets/s",
-		 kind, r.total.received, r.nchans, secs,
-		 secs > 0 ? r.total.received / secs : 0);
-	return tap_expect(!err, "`%s` > run: expected success, got %s", cmd,
-			  strerror(-err)) &
-	       tap_expect_eq("channels used", NCHANS, r.nchans) &
+	ksft_print_msg("%s: %" PRIu64 " packets over %u channels in %.2f s: %.0f packets/s\n",
+		       kind, r.total.received, r.nchans, secs,
+		       secs > 0 ? r.total.received / secs : 0);
+	return vm_expect(!err, "`%s` > run: expected success, got %s", cmd,
+			 strerror(-err)) &
+	       vm_expect_eq("channels used", NCHANS, r.nchans) &
 	       vm_echo_expect_clean(&r, count) & host_counts(&r, count) &
 	       sim_clean(kind);
 }
@@ -184,8 +184,8 @@ static bool monitor_ids(void)
 
 	for (i = 0; i < NCHANS; i++)
 		ok &= !vm_chan_read(INSTANCE, relids[i], "monitor_id", &id) &&
-		      tap_expect(id < 128, "channels/%u/monitor_id %" PRIu64
-				 ": expected a monitor id", relids[i], id);
+		      vm_expect(id < 128, "channels/%u/monitor_id %" PRIu64
+				": expected a monitor id", relids[i], id);
 	return ok;
 }
 
@@ -198,7 +198,7 @@ static bool monitored(void)
 	    !vm_echo_attach(inst, 1, NSUB))
 		return false;
 	n = vm_chan_relids(INSTANCE, relids, NCHANS + 1);
-	if (!tap_expect(n == NCHANS, "expected %u channels, got %d", NCHANS, n) ||
+	if (!vm_expect(n == NCHANS, "expected %u channels, got %d", NCHANS, n) ||
 	    !monitor_ids())
 		return false;
 	return bulk_n("monitored bulk", monitored_count) && vm_sim_expect_monitored() &&
@@ -207,25 +207,27 @@ static bool monitored(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
 	bulk_count = vm_param_u64("vmbus_echo_count", 1000000);
 	pingpong_count = vm_param_u64("vmbus_echo_pingpong", 2000);
 	monitored_count = vm_param_u64("vmbus_echo_monitored",
 				       vm_dist_kernel() ? 100000 : 20000);
-	tap_diag("bulk count %" PRIu64 " (%s kernel), pingpong count %" PRIu64,
-		 bulk_count, vm_dist_kernel() ? "dist" : "debug", pingpong_count);
-	tap_plan(7);
-	tap_ok(load(), "echo device with %u sub-channels: %u channels open", NSUB, NCHANS);
-	tap_ok(retarget(), "%u channels retargeted across the CPUs", NCHANS);
-	tap_ok(bulk(), "bulk: %" PRIu64 " packets of %u..%u bytes echoed intact, in order",
-	       bulk_count, MIN_SIZE, MAX_SIZE);
-	tap_ok(pingpong(), "pingpong: %" PRIu64 " round trips of %u bytes", pingpong_count,
-	       PINGPONG_SIZE);
-	tap_ok(monitored(), "monitored channels: %" PRIu64 " bulk packets and %" PRIu64
-	       " round trips, every signal through the monitor page", monitored_count,
-	       pingpong_count);
-	tap_ok(unload(), "rmmod %s and hv_vmbus", VM_ECHO_DRV);
-	tap_ok(vm_teardown(), "teardown: sim modes and devices restored");
-	tap_finish();
+	ksft_print_msg("bulk count %" PRIu64 " (%s kernel), pingpong count %" PRIu64 "\n",
+		       bulk_count, vm_dist_kernel() ? "dist" : "debug", pingpong_count);
+	ksft_set_plan(7);
+	ksft_test_result(load(), "echo device with %u sub-channels: %u channels open\n", NSUB,
+			 NCHANS);
+	ksft_test_result(retarget(), "%u channels retargeted across the CPUs\n", NCHANS);
+	ksft_test_result(bulk(),
+			 "bulk: %" PRIu64 " packets of %u..%u bytes echoed intact, in order\n",
+			 bulk_count, MIN_SIZE, MAX_SIZE);
+	ksft_test_result(pingpong(), "pingpong: %" PRIu64 " round trips of %u bytes\n",
+			 pingpong_count, PINGPONG_SIZE);
+	ksft_test_result(monitored(), "monitored channels: %" PRIu64 " bulk packets and %" PRIu64
+			 " round trips, every signal through the monitor page\n", monitored_count,
+			 pingpong_count);
+	ksft_test_result(unload(), "rmmod %s and hv_vmbus\n", VM_ECHO_DRV);
+	ksft_test_result(vm_teardown(), "teardown: sim modes and devices restored\n");
+	vm_test_finished();
 }

@@ -59,7 +59,7 @@ static bool load(void)
 	    vm_sim_reset_stats() || !vm_guest_load(VM_MODPROBE_MS) ||
 	    !vm_wait_vmbus_devices(DEVICES, VM_MODPROBE_MS) || vm_sim_devices_load(&d))
 		return false;
-	if (!tap_expect_eq("vmbus_sim/devices lines", DEVICES, d.count)) {
+	if (!vm_expect_eq("vmbus_sim/devices lines", DEVICES, d.count)) {
 		vm_sim_devices_free(&d);
 		return false;
 	}
@@ -113,8 +113,8 @@ static void match_one(struct match *m, unsigned int i, bool show)
 	m->seen += seen;
 	m->silent += !set;
 	if (set != seen && ++m->differ <= SHOW_LINES && show)
-		tap_diag("relid %u: host events_set %" PRIu64 ", guest interrupts %"
-			 PRIu64, r, set, seen);
+		ksft_print_msg("relid %u: host events_set %" PRIu64 ", guest interrupts %"
+			       PRIu64 "\n", r, set, seen);
 }
 
 static bool match_compute(struct match *m, bool show)
@@ -155,12 +155,12 @@ static bool expect_counts_agree(struct match *m)
 		"the channels compared");
 	if (!match_compute(m, true))
 		return false;
-	tap_diag("events set %" PRIu64 ", seen %" PRIu64 " (%u channels)", m->set,
-		 m->seen, m->channels);
-	ok = tap_expect(!m->differ, "%u of %u channels saw a different number of "
-			"events than the host set", m->differ, m->channels);
-	return ok & tap_expect(!m->silent, "%u of %u channels got no event at all: "
-			       "the race was not exercised", m->silent, m->channels);
+	ksft_print_msg("events set %" PRIu64 ", seen %" PRIu64 " (%u channels)\n", m->set,
+		       m->seen, m->channels);
+	ok = vm_expect(!m->differ, "%u of %u channels saw a different number of "
+		       "events than the host set", m->differ, m->channels);
+	return ok & vm_expect(!m->silent, "%u of %u channels got no event at all: "
+			      "the race was not exercised", m->silent, m->channels);
 }
 
 /* ---- the host's stats ----------------------------------------------------- */
@@ -182,8 +182,8 @@ static void print_guest_events(void)
 	vm_stats_find(&g, "events", &ev);
 	vm_stats_find(&g, "events_latched", &latched);
 	vm_stats_find(&g, "events_dropped", &dropped);
-	tap_diag("guest stats: events %" PRIu64 ", events_latched %" PRIu64
-		 ", events_dropped %" PRIu64, ev, latched, dropped);
+	ksft_print_msg("guest stats: events %" PRIu64 ", events_latched %" PRIu64
+		       ", events_dropped %" PRIu64 "\n", ev, latched, dropped);
 }
 
 /* ---- events at random CPUs while 8 devices are re-offered ---------------- */
@@ -225,13 +225,13 @@ static bool update_relids(void)
 		return false;
 	for (i = 0; i < DEVICES && ok; i++) {
 		d = vm_sim_devices_find(&devs, chans[i].instance, 0);
-		ok = tap_expect(d && d->offered, "vmbus_sim/devices: %s is not offered",
-				chans[i].instance);
+		ok = vm_expect(d && d->offered, "vmbus_sim/devices: %s is not offered",
+			       chans[i].instance);
 		if (!ok)
 			break;
-		ok = tap_expect(chans[i].churned || d->relid == chans[i].relid,
-				"device %s was never rescinded but moved from relid "
-				"%u to %u", chans[i].instance, chans[i].relid, d->relid);
+		ok = vm_expect(chans[i].churned || d->relid == chans[i].relid,
+			       "device %s was never rescinded but moved from relid "
+			       "%u to %u", chans[i].instance, chans[i].relid, d->relid);
 		chans[i].relid = d->relid;
 	}
 	vm_sim_devices_free(&devs);
@@ -253,9 +253,9 @@ static bool reoffer_round(unsigned int round)
 	if (!vm_wait(&w, "round %u: host rescinds, relids_released == %" PRIu64
 		     ", offers == %" PRIu64 ", %u devices offered and on the bus",
 		     round, rw.want, DEVICES + rw.want, DEVICES)) {
-		tap_diag("round %u: host rescinds %" PRIu64 ", relids_released %"
-			 PRIu64 ", offers %" PRIu64 ", bus %d devices", round,
-			 rw.rescinds, rw.released, rw.offers, vm_vmbus_device_count());
+		ksft_print_msg("round %u: host rescinds %" PRIu64 ", relids_released %"
+			       PRIu64 ", offers %" PRIu64 ", bus %d devices\n", round,
+			       rw.rescinds, rw.released, rw.offers, vm_vmbus_device_count());
 		return false;
 	}
 	return update_relids();
@@ -275,13 +275,13 @@ static bool churn_while_firing(void)
 	for (round = 1; round <= CHURN_ROUNDS; round++)
 		if (!reoffer_round(round))
 			return false;
-	tap_diag("%u rounds of %u re-offers: %" PRIu64 " ms", CHURN_ROUNDS, CHURNED,
-		 vm_now_ms() - start);
+	ksft_print_msg("%u rounds of %u re-offers: %" PRIu64 " ms\n", CHURN_ROUNDS, CHURNED,
+		       vm_now_ms() - start);
 	/* Otherwise the events stopped before the churn did: nothing raced. */
 	return sim_stat("events_active", &active) &&
-	       tap_expect(active == 1, "events_active is %" PRIu64 " after the "
-			  "re-offers: the %u rounds of `events fire` ended before "
-			  "them", active, FIRE_ROUNDS);
+	       vm_expect(active == 1, "events_active is %" PRIu64 " after the "
+			 "re-offers: the %u rounds of `events fire` ended before "
+			 "them", active, FIRE_ROUNDS);
 }
 
 static bool check_churn_counters(const struct vm_kmsg_mark *mark)
@@ -299,8 +299,8 @@ static bool check_churn_counters(const struct vm_kmsg_mark *mark)
 	if (vm_stat_get(&sim, "relids_released", &released))
 		ok &= vm_expect_stat(&guest, "relids_released", released);
 	n = vm_kmsg_grep(mark, "hv_vmbus: ", " ignored", SHOW_LINES);
-	ok &= n >= 0 && tap_expect(n == 0, "%d `hv_vmbus: ... ignored` lines in the "
-				   "kernel log, expected none", n);
+	ok &= n >= 0 && vm_expect(n == 0, "%d `hv_vmbus: ... ignored` lines in the "
+				  "kernel log, expected none", n);
 	return ok;
 }
 
@@ -354,12 +354,12 @@ static bool fixed_done(void *arg)
 
 static int sim_interrupts_load(uint64_t irq[FIXED_CPUS])
 {
-	char *text = vm_read(VM_SIM, "interrupts"), *line, *save;
+	char *text, *line, *save;
 	unsigned int cpu;
 	uint64_t n;
 
 	memset(irq, 0, sizeof(*irq) * FIXED_CPUS);
-	if (!text)
+	if (vm_read(VM_SIM, "interrupts", &text))
 		return -EIO;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (sscanf(line, "cpu%u %" SCNu64, &cpu, &n) == 2 && cpu < FIXED_CPUS)
@@ -379,14 +379,14 @@ static bool check_fixed_interrupts(const struct fixed *f, const uint64_t before[
 		uint64_t d = after[cpu] - before[cpu];
 
 		if (cpu == f->cpu)
-			ok &= tap_expect(d >= 1 && d <= transitions, "host interrupts "
-					 "on cpu%u: expected 1..%" PRIu64 " (one per 0->1 "
-					 "transition at most), got %" PRIu64, cpu,
-					 transitions, d);
+			ok &= vm_expect(d >= 1 && d <= transitions, "host interrupts "
+					"on cpu%u: expected 1..%" PRIu64 " (one per 0->1 "
+					"transition at most), got %" PRIu64, cpu,
+					transitions, d);
 		else
-			ok &= tap_expect(d == 0, "host interrupts on cpu%u while firing "
-					 "at cpu%u only: expected 0, got %" PRIu64, cpu,
-					 f->cpu, d);
+			ok &= vm_expect(d == 0, "host interrupts on cpu%u while firing "
+					"at cpu%u only: expected 0, got %" PRIu64, cpu,
+					f->cpu, d);
 	}
 	return ok;
 }
@@ -402,8 +402,8 @@ static bool check_fixed_guest(const struct vm_stats *g0, const struct vm_stats *
 	for (i = 0; i < 3; i++) {
 		if (!vm_stat_get(g0, names[i], &v0) || !vm_stat_get(g1, names[i], &v1))
 			return false;
-		ok &= tap_expect(v1 - v0 == want[i], "guest stats %s: expected +%"
-				 PRIu64 ", got +%" PRIu64, names[i], want[i], v1 - v0);
+		ok &= vm_expect(v1 - v0 == want[i], "guest stats %s: expected +%"
+				PRIu64 ", got +%" PRIu64, names[i], want[i], v1 - v0);
 	}
 	return ok;
 }
@@ -421,7 +421,7 @@ static void events_at_cpu(unsigned int cpu)
 	bool ok;
 
 	if (cpu >= (unsigned int)sysconf(_SC_NPROCESSORS_ONLN)) {
-		tap_skip("the VM has fewer CPUs", "events fired at cpu%u", cpu);
+		vm_test_result_skip("the VM has fewer CPUs", "events fired at cpu%u", cpu);
 		return;
 	}
 	ok = loaded && !counts_load(&base) && sim_event_totals(&f.set0, &f.coalesced0) &&
@@ -430,21 +430,21 @@ static void events_at_cpu(unsigned int cpu)
 		       FIRE_DELAY_US);
 	if (ok && !vm_wait(&w, "host events_active 0 and events_set + "
 			   "events_coalesced +%u", FIXED_ROUNDS * DEVICES)) {
-		tap_diag("host events_set +%" PRIu64 ", events_coalesced +%" PRIu64,
-			 f.set - f.set0, f.coalesced - f.coalesced0);
+		ksft_print_msg("host events_set +%" PRIu64 ", events_coalesced +%" PRIu64 "\n",
+			       f.set - f.set0, f.coalesced - f.coalesced0);
 		stop_events();
 		ok = false;
 	}
 	if (ok) {
 		ok = expect_counts_agree(&m);
-		tap_diag("cpu%u: %" PRIu64 " bits coalesced by the host", cpu,
-			 f.coalesced - f.coalesced0);
+		ksft_print_msg("cpu%u: %" PRIu64 " bits coalesced by the host\n", cpu,
+			       f.coalesced - f.coalesced0);
 		ok &= !sim_interrupts_load(irq1) && check_fixed_interrupts(&f, irq0, irq1);
 		ok &= !vm_stats_load(VM_GUEST, "stats", &g1) &&
 		      check_fixed_guest(&g0, &g1, f.set - f.set0);
 	}
-	tap_ok(ok, "events fired at cpu%u: every channel saw exactly the host's "
-	       "transitions, interrupts on cpu%u only", cpu, cpu);
+	ksft_test_result(ok, "events fired at cpu%u: every channel saw exactly the host's "
+			 "transitions, interrupts on cpu%u only\n", cpu, cpu);
 }
 
 static bool unload(void)
@@ -459,16 +459,16 @@ int main(void)
 {
 	unsigned int cpu;
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(4 + FIXED_CPUS);
-	tap_ok(load(), "modprobe hv_vmbus with %u devices", DEVICES);
-	tap_ok(events_vs_reoffers(), "events at random CPUs during %u x %u re-offers: "
-	       "the %u channels never rescinded saw exactly the host's transitions",
-	       CHURN_ROUNDS, CHURNED, DEVICES - CHURNED);
+	ksft_set_plan(4 + FIXED_CPUS);
+	ksft_test_result(load(), "modprobe hv_vmbus with %u devices\n", DEVICES);
+	ksft_test_result(events_vs_reoffers(), "events at random CPUs during %u x %u re-offers: "
+			 "the %u channels never rescinded saw exactly the host's transitions\n",
+			 CHURN_ROUNDS, CHURNED, DEVICES - CHURNED);
 	for (cpu = 0; cpu < FIXED_CPUS; cpu++)
 		events_at_cpu(cpu);
-	tap_ok(unload(), "rmmod hv_vmbus");
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
-	tap_finish();
+	ksft_test_result(unload(), "rmmod hv_vmbus\n");
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
+	vm_test_finished();
 }

@@ -64,10 +64,10 @@ static bool echo_run_all(const char *when)
 
 	for (i = 0; i < ECHO_DEVICES && ok; i++) {
 		err = vm_echo_run(echo_instances[i], "bulk 5000 16 8192", ECHO_MS);
-		ok = tap_expect(!err, "%s: %s: echo run: %s", when, echo_instances[i],
-				err ? strerror(-err) : "ok") &&
+		ok = vm_expect(!err, "%s: %s: echo run: %s", when, echo_instances[i],
+			       err ? strerror(-err) : "ok") &&
 		     !vm_echo_result_load(echo_instances[i], &r) &&
-		     tap_expect_eq("echo channels", ECHO_NSUB + 1, r.nchans) &&
+		     vm_expect_eq("echo channels", ECHO_NSUB + 1, r.nchans) &&
 		     vm_echo_expect_clean(&r, ECHO_PACKETS);
 	}
 	return ok;
@@ -113,7 +113,7 @@ static bool echo_path(void)
 	    !echo_run_all("before the cycle") || rs_map_load(&before))
 		return false;
 	ok = rs_hibernate(&ms);
-	tap_diag("echo: `echo disk` returned after %" PRIu64 " ms", ms);
+	ksft_print_msg("echo: `echo disk` returned after %" PRIu64 " ms\n", ms);
 	ok = ok && rs_wait_bus_matches_host(SETTLE_MS) &&
 	     vm_wait_until(echo_reopened, &w, SETTLE_MS, "vmbus_echo: %u channels "
 			   "open at the host's relids", ECHO_DEVICES * (ECHO_NSUB + 1));
@@ -153,17 +153,17 @@ static bool events_path(void)
 	    vm_sim_set("reoffer_events", "%u", REOFFER_EVENTS) || vm_sim_reset_stats())
 		return false;
 	ok = rs_hibernate(&ms);
-	tap_diag("events: `echo disk` returned after %" PRIu64 " ms", ms);
+	ksft_print_msg("events: `echo disk` returned after %" PRIu64 " ms\n", ms);
 	ok = ok && rs_wait_bus_matches_host(SETTLE_MS) && !rs_map_load(&after) &&
 	     rs_expect_moved(&before, &after, "events");
 	ok = ok && rs_expect_events_match(&after, &before, &irqs_before, &host, &guest);
-	tap_diag("reoffer_events %u over %u channels: host set %" PRIu64 " (0 -> 1), "
-		 "guest interrupts grew by %" PRIu64, REOFFER_EVENTS, after.count, host,
-		 guest);
+	ksft_print_msg("reoffer_events %u over %u channels: host set %" PRIu64 " (0 -> 1), "
+		       "guest interrupts grew by %" PRIu64 "\n", REOFFER_EVENTS, after.count, host,
+		       guest);
 	ok &= rs_sim_stat("events_set", &set) && rs_sim_stat("events_coalesced", &coalesced) &&
-	      tap_expect_eq("events_set + events_coalesced",
-			    (uint64_t)REOFFER_EVENTS * after.count, set + coalesced) &&
-	      tap_expect(set > 0, "no event bit went 0 -> 1");
+	      vm_expect_eq("events_set + events_coalesced",
+			   (uint64_t)REOFFER_EVENTS * after.count, set + coalesced) &&
+	      vm_expect(set > 0, "no event bit went 0 -> 1");
 	ok &= !vm_sim_set("reoffer_events", "0");
 	return ok;
 }
@@ -179,11 +179,11 @@ static bool gone_after_cycle(const char *instance, unsigned int want, const char
 	if (vm_kmsg_mark(&mark))
 		return false;
 	ok = rs_hibernate(&ms);
-	tap_diag("%s: `echo disk` returned after %" PRIu64 " ms", what, ms);
+	ksft_print_msg("%s: `echo disk` returned after %" PRIu64 " ms\n", what, ms);
 	ok = ok && vm_wait_vmbus_devices(want, SETTLE_MS) &&
 	     rs_wait_bus_matches_host(SETTLE_MS);
 	snprintf(path, sizeof(path), "%s/%s", VM_VMBUS_DEVICES, instance);
-	ok &= tap_expect(!vm_exists(path), "%s still exists", path);
+	ok &= vm_expect(!vm_exists(path), "%s still exists", path);
 	snprintf(line, sizeof(line), "hv_vmbus: %s was not offered again after resume; "
 		 "removing it", instance);
 	ok &= vm_expect_kmsg(&mark, line, false, 1);
@@ -200,12 +200,12 @@ static bool withhold_path(void)
 	if (rs_map_load(&before) || vm_sim_reset_stats())
 		return false;
 	victim = rs_map_find(&before, before.chan[0].instance, 0);
-	if (!tap_expect(victim != NULL, "no device in the host's table") ||
+	if (!vm_expect(victim != NULL, "no device in the host's table") ||
 	    vm_sim_devices_cmd("withhold %s", victim->instance))
 		return false;
 	ok = gone_after_cycle(victim->instance, DEVICES - 1, "withhold");
 	ok &= rs_sim_stat("devices_withheld", &withheld) &&
-	      tap_expect_eq("devices_withheld", 1, withheld);
+	      vm_expect_eq("devices_withheld", 1, withheld);
 	return ok;
 }
 
@@ -221,18 +221,18 @@ static bool rescind_path(void)
 		return false;
 	victim = &before.chan[before.count - 1];
 	snprintf(instance, sizeof(instance), "%s", victim->instance);
-	if (!tap_expect(!victim->sub && victim->offered, "the host's last record is not "
-			"an offered primary") ||
+	if (!vm_expect(!victim->sub && victim->offered, "the host's last record is not "
+		       "an offered primary") ||
 	    vm_sim_set("unload_rescind", "%u", victim->relid))
 		return false;
 	ok = gone_after_cycle(instance, DEVICES - 2, "unload_rescind");
-	ok &= rs_sim_stat("rescinds", &rescinds) && tap_expect_eq("rescinds", 1, rescinds);
+	ok &= rs_sim_stat("rescinds", &rescinds) && vm_expect_eq("rescinds", 1, rescinds);
 	if (!vm_stats_load(VM_GUEST, "stats", &st) &&
 	    vm_stat_get(&st, "ignored_suspended", &ignored))
-		tap_diag("guest ignored_suspended %" PRIu64, ignored);
+		ksft_print_msg("guest ignored_suspended %" PRIu64 "\n", ignored);
 	ok &= !rs_map_load(&after) &&
-	      tap_expect(!rs_map_find(&after, instance, 0), "%s is in the host's table",
-			 instance);
+	      vm_expect(!rs_map_find(&after, instance, 0), "%s is in the host's table",
+			instance);
 	ok &= vm_guest_unload();
 	return ok;
 }
@@ -241,18 +241,18 @@ int main(void)
 {
 	const char *why;
 
-	tap_init();
+	ksft_print_header();
 	if (!rs_hibernate_possible(&why))
-		tap_skip_all("%s", why);
+		ksft_exit_skip("%s\n", why);
 	vm_setup();
-	tap_plan(5);
-	tap_ok(echo_path(), "echo traffic before and after a cycle: nothing lost or "
-	       "duplicated");
-	tap_ok(events_path(), "reoffer_events %u in the fix-up window: host count == "
-	       "guest interrupts growth", REOFFER_EVENTS);
-	tap_ok(withhold_path(), "a withheld device is removed after resume, logged");
-	tap_ok(rescind_path(), "unload_rescind: the device rescinded during suspend is "
-	       "gone after resume, logged");
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
-	tap_finish();
+	ksft_set_plan(5);
+	ksft_test_result(echo_path(), "echo traffic before and after a cycle: nothing lost or "
+			 "duplicated\n");
+	ksft_test_result(events_path(), "reoffer_events %u in the fix-up window: host count == "
+			 "guest interrupts growth\n", REOFFER_EVENTS);
+	ksft_test_result(withhold_path(), "a withheld device is removed after resume, logged\n");
+	ksft_test_result(rescind_path(), "unload_rescind: the device rescinded during suspend is "
+			 "gone after resume, logged\n");
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
+	vm_test_finished();
 }

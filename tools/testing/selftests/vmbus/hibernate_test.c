@@ -91,10 +91,10 @@ static bool heartbeat_after(unsigned int cycle)
 	ic_stat("heartbeat_bad", &bad);
 	ic_stat("heartbeat_seq", &seq);
 	if (cycle == 1 || cycle == cycles || !good || bad)
-		tap_diag("cycle %u: heartbeat answers %" PRIu64 " -> %" PRIu64
-			 ", sequence %" PRIu64 ", bad %" PRIu64, cycle, hb_before, ok,
-			 seq, bad);
-	return good && tap_expect(!bad, "heartbeat_bad %" PRIu64 ": expected 0", bad);
+		ksft_print_msg("cycle %u: heartbeat answers %" PRIu64 " -> %" PRIu64
+			       ", sequence %" PRIu64 ", bad %" PRIu64 "\n", cycle, hb_before, ok,
+			       seq, bad);
+	return good && vm_expect(!bad, "heartbeat_bad %" PRIu64 ": expected 0", bad);
 }
 
 static bool moved_after(unsigned int cycle)
@@ -132,13 +132,13 @@ static bool one_cycle(unsigned int cycle, uint64_t *ms)
 
 	for (i = 0; i < NR_CHECKS && ok; i++)
 		if (cycle_checks[i].before)
-			ok = tap_expect(cycle_checks[i].before(), "cycle %u: before: %s",
-					cycle, cycle_checks[i].name);
+			ok = vm_expect(cycle_checks[i].before(), "cycle %u: before: %s",
+				       cycle, cycle_checks[i].name);
 	ok = ok && rs_hibernate(ms);
 	for (i = 0; i < NR_CHECKS && ok; i++)
 		if (cycle_checks[i].after)
-			ok = tap_expect(cycle_checks[i].after(cycle), "cycle %u: %s",
-					cycle, cycle_checks[i].name);
+			ok = vm_expect(cycle_checks[i].after(cycle), "cycle %u: %s",
+				       cycle, cycle_checks[i].name);
 	return ok;
 }
 
@@ -152,11 +152,11 @@ static bool cycles_run(void)
 		ok = one_cycle(i, &ms);
 		total += ms;
 		longest = ms > longest ? ms : longest;
-		tap_diag("cycle %u: `echo disk` returned after %" PRIu64 " ms", i, ms);
+		ksft_print_msg("cycle %u: `echo disk` returned after %" PRIu64 " ms\n", i, ms);
 	}
 	if (ok)
-		tap_diag("%" PRIu64 " cycles: mean %" PRIu64 " ms, longest %" PRIu64 " ms",
-			 cycles, total / cycles, longest);
+		ksft_print_msg("%" PRIu64 " cycles: mean %" PRIu64 " ms, longest %" PRIu64 " ms\n",
+			       cycles, total / cycles, longest);
 	return ok;
 }
 
@@ -198,9 +198,9 @@ static bool big_cycle(void)
 		return false;
 	start = vm_now_ms();
 	ok = rs_hibernate(&ms) && bus_after(0);
-	tap_diag("%u devices: `echo disk` returned after %" PRIu64 " ms, the bus "
-		 "matched the host after %" PRIu64 " ms", want_devices, ms,
-		 vm_now_ms() - start);
+	ksft_print_msg("%u devices: `echo disk` returned after %" PRIu64 " ms, the bus "
+		       "matched the host after %" PRIu64 " ms\n", want_devices, ms,
+		       vm_now_ms() - start);
 	ok = ok && moved_after(0) && heartbeat_after(0);
 	ok &= ic_teardown() & vm_guest_unload();
 	return ok;
@@ -210,20 +210,21 @@ int main(void)
 {
 	const char *why;
 
-	tap_init();
+	ksft_print_header();
 	if (!rs_hibernate_possible(&why))
-		tap_skip_all("%s", why);
+		ksft_exit_skip("%s\n", why);
 	vm_setup();
 	ic_setup();
 	cycles = vm_param_u64("vmbus_hibernate_cycles", 20);
 	big = vm_param_u64("vmbus_hibernate_big", 256);
-	tap_plan(5);
-	tap_ok(setup(), "%u devices, one with %u sub-channels, hv_utils on the heartbeat; "
-	       "resume_relids 1, resume_conn_ids 1", DEVICES, NSUB);
-	tap_ok(cycles_run(), "%" PRIu64 " hibernation cycles", cycles);
-	tap_ok(counters(), "a suspend and a resume per cycle, nothing missing, no guest "
-	       "error");
-	tap_ok(big_cycle(), "one cycle with %" PRIu64 " devices", big);
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
-	tap_finish();
+	ksft_set_plan(5);
+	ksft_test_result(setup(),
+			 "%u devices, one with %u sub-channels, hv_utils on the heartbeat; "
+			 "resume_relids 1, resume_conn_ids 1\n", DEVICES, NSUB);
+	ksft_test_result(cycles_run(), "%" PRIu64 " hibernation cycles\n", cycles);
+	ksft_test_result(counters(), "a suspend and a resume per cycle, nothing missing, no guest "
+			 "error\n");
+	ksft_test_result(big_cycle(), "one cycle with %" PRIu64 " devices\n", big);
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
+	vm_test_finished();
 }

@@ -77,18 +77,19 @@ static bool versions_agree(const struct vm_kmsg_mark *mark)
 		vm_kmsg_grep(mark, version_line[ic], NULL, 1);
 	}
 	if (vm_stat_get(&st, "ic_protocol_errors", &n))
-		ok &= tap_expect_eq("ic_protocol_errors", 0, n);
+		ok &= vm_expect_eq("ic_protocol_errors", 0, n);
 	return ok;
 }
 
 static void show_versions(void)
 {
-	char *text = vm_read(VM_SIM, "ic/stats"), *line, *save;
+	char *text, *line, *save;
 
+	vm_read(VM_SIM, "ic/stats", &text);
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save))
 		if (strstr(line, "_version") || strstr(line, "_negotiated"))
-			tap_diag("vmbus_sim/ic/stats: %s", line);
+			ksft_print_msg("vmbus_sim/ic/stats: %s\n", line);
 	free(text);
 }
 
@@ -118,18 +119,18 @@ static bool heartbeats(void)
 	ok = ic_wait_stat_ge("heartbeat_ok", b0.ok + EXCHANGES, EXCHANGES_MS);
 	if (!beats_load(&b1))
 		return false;
-	tap_diag("heartbeat: %" PRIu64 " sent, %" PRIu64 " answered correctly, %"
-		 PRIu64 " bad in %" PRIu64 " ms at a %u ms period; sequence %"
-		 PRIu64 " -> %" PRIu64, b1.sent - b0.sent, b1.ok - b0.ok,
-		 b1.bad - b0.bad, vm_now_ms() - t0, PERIOD_MS, b0.seq, b1.seq);
-	ok &= tap_expect_ge("heartbeat exchanges answered correctly", EXCHANGES,
-			    b1.ok - b0.ok);
-	ok &= tap_expect_eq("heartbeat_bad", 0, b1.bad);
+	ksft_print_msg("heartbeat: %" PRIu64 " sent, %" PRIu64 " answered correctly, %"
+		       PRIu64 " bad in %" PRIu64 " ms at a %u ms period; sequence %"
+		       PRIu64 " -> %" PRIu64 "\n", b1.sent - b0.sent, b1.ok - b0.ok,
+		       b1.bad - b0.bad, vm_now_ms() - t0, PERIOD_MS, b0.seq, b1.seq);
+	ok &= vm_expect_ge("heartbeat exchanges answered correctly", EXCHANGES,
+			   b1.ok - b0.ok);
+	ok &= vm_expect_eq("heartbeat_bad", 0, b1.bad);
 	/* At most the one in flight when the counters were read is unanswered. */
-	ok &= tap_expect(b1.sent - b1.ok <= 1, "heartbeat_sent %" PRIu64 " vs "
-			 "heartbeat_ok %" PRIu64 ": more than one unanswered",
-			 b1.sent, b1.ok);
-	ok &= tap_expect_ge("host sequence number advance", EXCHANGES, b1.seq - b0.seq);
+	ok &= vm_expect(b1.sent - b1.ok <= 1, "heartbeat_sent %" PRIu64 " vs "
+			"heartbeat_ok %" PRIu64 ": more than one unanswered",
+			b1.sent, b1.ok);
+	ok &= vm_expect_ge("host sequence number advance", EXCHANGES, b1.seq - b0.seq);
 	return ok;
 }
 
@@ -142,9 +143,9 @@ static bool stop_heartbeats(void)
 	vm_sleep_ms(5 * PERIOD_MS);
 	if (!beats_load(&b1))
 		return false;
-	return tap_expect(b1.sent <= b0.sent + 1, "heartbeats went on after "
-			  "heartbeat_period_ms 0: %" PRIu64 " -> %" PRIu64,
-			  b0.sent, b1.sent) &
+	return vm_expect(b1.sent <= b0.sent + 1, "heartbeats went on after "
+			 "heartbeat_period_ms 0: %" PRIu64 " -> %" PRIu64,
+			 b0.sent, b1.sent) &
 	       !ic_control("heartbeat_period_ms %u", DEFAULT_PERIOD_MS);
 }
 
@@ -153,19 +154,20 @@ int main(void)
 	struct vm_kmsg_mark mark;
 	bool bound;
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
 	ic_setup();
-	tap_plan(5);
+	ksft_set_plan(5);
 	bound = bind_all(&mark);
-	tap_ok(bound, "plain modprobe hv_utils binds heartbeat, shutdown, timesync, kvp");
+	ksft_test_result(bound,
+			 "plain modprobe hv_utils binds heartbeat, shutdown, timesync, kvp\n");
 	show_versions();
-	tap_ok(bound && versions_agree(&mark),
-	       "heartbeat, shutdown, timesync negotiated once each, hv_utils logged it");
-	tap_ok(bound && heartbeats(), ">= %u heartbeat exchanges, every answer correct",
-	       EXCHANGES);
-	tap_ok(bound && stop_heartbeats(), "heartbeat_period_ms 0 stops them");
-	tap_ok(ic_teardown() & vm_teardown(),
-	       "teardown: hv_utils and hv_vmbus unloaded, sim restored");
-	tap_finish();
+	ksft_test_result(bound && versions_agree(&mark),
+			 "heartbeat, shutdown, timesync negotiated once each, hv_utils logged it\n");
+	ksft_test_result(bound && heartbeats(), ">= %u heartbeat exchanges, every answer correct\n",
+			 EXCHANGES);
+	ksft_test_result(bound && stop_heartbeats(), "heartbeat_period_ms 0 stops them\n");
+	ksft_test_result(ic_teardown() & vm_teardown(),
+			 "teardown: hv_utils and hv_vmbus unloaded, sim restored\n");
+	vm_test_finished();
 }

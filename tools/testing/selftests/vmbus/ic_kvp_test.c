@@ -66,16 +66,16 @@ static bool set_hostname(void)
 	gethostname(old_hostname, sizeof(old_hostname));
 	snprintf(hostname, sizeof(hostname), "vmbus-kvp-%x",
 		 (unsigned int)(vm_now_ms() ^ getpid()) & 0xffffff);
-	old_hosts = vm_read_file(HOSTS);
-	if (!tap_expect(!sethostname(hostname, strlen(hostname)), "sethostname: %m"))
+	vm_read_file(HOSTS, &old_hosts);
+	if (!vm_expect(!sethostname(hostname, strlen(hostname)), "sethostname: %m"))
 		return false;
 	fd = open(HOSTS, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	snprintf(line, sizeof(line), "127.0.1.2\t%s\n", hostname);
-	if (!tap_expect(fd >= 0 && write(fd, line, strlen(line)) == (ssize_t)strlen(line),
-			"appending to %s: %m", HOSTS))
+	if (!vm_expect(fd >= 0 && write(fd, line, strlen(line)) == (ssize_t)strlen(line),
+		       "appending to %s: %m", HOSTS))
 		return false;
 	close(fd);
-	tap_diag("guest host name: %s", hostname);
+	ksft_print_msg("guest host name: %s\n", hostname);
 	return true;
 }
 
@@ -94,27 +94,27 @@ static bool start(void)
 	if (!ic_offer(IC_BIT(IC_KVP)) || !ic_load() ||
 	    !ic_wait_bound(IC_BIT(IC_KVP), IC_BIND_MS) || !set_hostname())
 		return false;
-	if (!tap_expect(vm_exists("/dev/vmbus/hv_kvp"), "/dev/vmbus/hv_kvp missing"))
+	if (!vm_expect(vm_exists("/dev/vmbus/hv_kvp"), "/dev/vmbus/hv_kvp missing"))
 		return false;
 	kvpd = ic_kvp_daemon_start();
 	if (kvpd <= 0)
 		return false;
 	return ic_wait_stat_ge("kvp_negotiated", base.negotiated + 1, IC_BIND_MS) &&
-	       tap_expect(ic_kvp_daemon_alive(kvpd, NULL), "hv_kvp_daemon ended");
+	       vm_expect(ic_kvp_daemon_alive(kvpd, NULL), "hv_kvp_daemon ended");
 }
 
 static bool expect_result(const struct ic_kvp_result *r, const char *key,
 			  const char *value)
 {
-	bool ok = tap_expect(r->status == 0, "%s pool %u: status 0x%x", r->op, r->pool,
-			     r->status);
+	bool ok = vm_expect(r->status == 0, "%s pool %u: status 0x%x", r->op, r->pool,
+			    r->status);
 
 	if (key)
-		ok &= tap_expect(!strcmp(r->key, key), "%s: key '%s', expected '%s'",
-				 r->op, r->key, key);
+		ok &= vm_expect(!strcmp(r->key, key), "%s: key '%s', expected '%s'",
+				r->op, r->key, key);
 	if (value)
-		ok &= tap_expect(!strcmp(r->value, value), "%s: value '%s', expected '%s'",
-				 r->op, r->value, value);
+		ok &= vm_expect(!strcmp(r->value, value), "%s: value '%s', expected '%s'",
+				r->op, r->value, value);
 	return ok;
 }
 
@@ -122,11 +122,11 @@ static bool fqdn(void)
 {
 	struct ic_kvp_result r;
 
-	if (!tap_expect(!ic_kvp(&r, "kvp_enum %d 0", KVP_POOL_AUTO),
-			"kvp_enum %d 0 failed", KVP_POOL_AUTO))
+	if (!vm_expect(!ic_kvp(&r, "kvp_enum %d 0", KVP_POOL_AUTO),
+		       "kvp_enum %d 0 failed", KVP_POOL_AUTO))
 		return false;
-	tap_diag("host: enum pool %u index 0 -> status 0x%x key '%s' value '%s'",
-		 r.pool, r.status, r.key, r.value);
+	ksft_print_msg("host: enum pool %u index 0 -> status 0x%x key '%s' value '%s'\n",
+		       r.pool, r.status, r.key, r.value);
 	return expect_result(&r, FQDN_KEY, hostname);
 }
 
@@ -161,15 +161,15 @@ static bool host_set(char *value, size_t len)
 
 	snprintf(value, len, "set-by-the-host-%" PRIu64, vm_now_ms());
 	snprintf(path, sizeof(path), POOL_FILE, KVP_POOL_EXTERNAL);
-	if (!tap_expect(!ic_kvp(&r, "kvp_set %d %s %s", KVP_POOL_EXTERNAL, HOST_KEY, value),
-			"kvp_set failed"))
+	if (!vm_expect(!ic_kvp(&r, "kvp_set %d %s %s", KVP_POOL_EXTERNAL, HOST_KEY, value),
+		       "kvp_set failed"))
 		return false;
 	ok = expect_result(&r, NULL, NULL);
-	ok &= tap_expect(pool_file_find(KVP_POOL_EXTERNAL, HOST_KEY, got, sizeof(got)) == 1,
-			 "%s has no record '%s'", path, HOST_KEY);
-	ok &= tap_expect(!strcmp(got, value), "%s: '%s' = '%s', expected '%s'", path,
-			 HOST_KEY, got, value);
-	tap_diag("%s: %s = %s", path, HOST_KEY, got);
+	ok &= vm_expect(pool_file_find(KVP_POOL_EXTERNAL, HOST_KEY, got, sizeof(got)) == 1,
+			"%s has no record '%s'", path, HOST_KEY);
+	ok &= vm_expect(!strcmp(got, value), "%s: '%s' = '%s', expected '%s'", path,
+			HOST_KEY, got, value);
+	ksft_print_msg("%s: %s = %s\n", path, HOST_KEY, got);
 	return ok;
 }
 
@@ -184,12 +184,12 @@ static bool host_reads_back(const char *value)
 	struct ic_kvp_result r;
 	bool ok;
 
-	ok = tap_expect(!ic_kvp(&r, "kvp_get %d %s", KVP_POOL_EXTERNAL, HOST_KEY),
-			"kvp_get failed") && expect_result(&r, HOST_KEY, NULL);
-	tap_diag("host get: status 0x%x, value '%s' (%zu bytes)", r.status, r.value,
-		 strlen(r.value));
-	ok &= tap_expect(!ic_kvp(&r, "kvp_enum %d 0", KVP_POOL_EXTERNAL),
-			 "kvp_enum failed") && expect_result(&r, HOST_KEY, value);
+	ok = vm_expect(!ic_kvp(&r, "kvp_get %d %s", KVP_POOL_EXTERNAL, HOST_KEY),
+		       "kvp_get failed") && expect_result(&r, HOST_KEY, NULL);
+	ksft_print_msg("host get: status 0x%x, value '%s' (%zu bytes)\n", r.status, r.value,
+		       strlen(r.value));
+	ok &= vm_expect(!ic_kvp(&r, "kvp_enum %d 0", KVP_POOL_EXTERNAL),
+			"kvp_enum failed") && expect_result(&r, HOST_KEY, value);
 	return ok;
 }
 
@@ -199,15 +199,15 @@ static bool host_delete(void)
 	char got[HV_KVP_EXCHANGE_MAX_VALUE_SIZE];
 	bool ok;
 
-	ok = tap_expect(!ic_kvp(&r, "kvp_delete %d %s", KVP_POOL_EXTERNAL, HOST_KEY),
-			"kvp_delete failed") && expect_result(&r, NULL, NULL);
-	ok &= tap_expect(pool_file_find(KVP_POOL_EXTERNAL, HOST_KEY, got, sizeof(got)) == 0,
-			 "the record '%s' is still in the pool file", HOST_KEY);
-	ok &= tap_expect(!ic_kvp(&r, "kvp_get %d %s", KVP_POOL_EXTERNAL, HOST_KEY),
-			 "kvp_get failed");
-	ok &= tap_expect(r.status != 0, "kvp_get of a deleted key: status 0 (value '%s')",
-			 r.value);
-	tap_diag("get after delete: status 0x%x", r.status);
+	ok = vm_expect(!ic_kvp(&r, "kvp_delete %d %s", KVP_POOL_EXTERNAL, HOST_KEY),
+		       "kvp_delete failed") && expect_result(&r, NULL, NULL);
+	ok &= vm_expect(pool_file_find(KVP_POOL_EXTERNAL, HOST_KEY, got, sizeof(got)) == 0,
+			"the record '%s' is still in the pool file", HOST_KEY);
+	ok &= vm_expect(!ic_kvp(&r, "kvp_get %d %s", KVP_POOL_EXTERNAL, HOST_KEY),
+			"kvp_get failed");
+	ok &= vm_expect(r.status != 0, "kvp_get of a deleted key: status 0 (value '%s')",
+			r.value);
+	ksft_print_msg("get after delete: status 0x%x\n", r.status);
 	return ok;
 }
 
@@ -225,10 +225,10 @@ static bool guest_write(const char *key, const char *value)
 	snprintf(rec.value, sizeof(rec.value), "%s", value);
 	snprintf(path, sizeof(path), POOL_FILE, KVP_POOL_GUEST);
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (!tap_expect(fd >= 0, "open %s: %m", path))
+	if (!vm_expect(fd >= 0, "open %s: %m", path))
 		return false;
-	ok = tap_expect(!fcntl(fd, F_SETLKW, &fl), "lock %s: %m", path);
-	ok &= tap_expect(write(fd, &rec, sizeof(rec)) == sizeof(rec), "write %s: %m", path);
+	ok = vm_expect(!fcntl(fd, F_SETLKW, &fl), "lock %s: %m", path);
+	ok &= vm_expect(write(fd, &rec, sizeof(rec)) == sizeof(rec), "write %s: %m", path);
 	fl.l_type = F_UNLCK;
 	fcntl(fd, F_SETLK, &fl);
 	close(fd);
@@ -246,14 +246,14 @@ static bool guest_pool(void)
 	if (!guest_write(GUEST_KEY, value))
 		return false;
 	for (i = 0; i < 64; i++) {
-		if (!tap_expect(!ic_kvp(&r, "kvp_enum %d %u", KVP_POOL_GUEST, i),
-				"kvp_enum %d %u failed", KVP_POOL_GUEST, i) ||
+		if (!vm_expect(!ic_kvp(&r, "kvp_enum %d %u", KVP_POOL_GUEST, i),
+			       "kvp_enum %d %u failed", KVP_POOL_GUEST, i) ||
 		    !expect_result(&r, NULL, NULL))
 			return false;
 		if (!strcmp(r.key, GUEST_KEY))
 			break;
 	}
-	tap_diag("host: guest pool index %u: %s = %s", i, r.key, r.value);
+	ksft_print_msg("host: guest pool index %u: %s = %s\n", i, r.key, r.value);
 	return expect_result(&r, GUEST_KEY, value);
 }
 
@@ -276,17 +276,17 @@ static bool counters(void)
 
 	if (!counts_load(&c))
 		return false;
-	tap_diag("host KVP counters: %" PRIu64 " sent, %" PRIu64 " ok, %" PRIu64
-		 " failed, %" PRIu64 " timeouts", c.sent - base.sent, c.ok - base.ok,
-		 c.failed - base.failed, c.timeouts - base.timeouts);
-	ok = tap_expect_eq("kvp_timeouts", 0, c.timeouts - base.timeouts);
-	ok &= tap_expect_eq("kvp_negotiated", 1, c.negotiated - base.negotiated);
-	ok &= tap_expect_eq("ic_protocol_errors", 0, c.errors - base.errors);
-	ok &= tap_expect_eq("kvp_ok + kvp_failed", c.sent - base.sent,
-			    c.ok - base.ok + c.failed - base.failed);
+	ksft_print_msg("host KVP counters: %" PRIu64 " sent, %" PRIu64 " ok, %" PRIu64
+		       " failed, %" PRIu64 " timeouts\n", c.sent - base.sent, c.ok - base.ok,
+		       c.failed - base.failed, c.timeouts - base.timeouts);
+	ok = vm_expect_eq("kvp_timeouts", 0, c.timeouts - base.timeouts);
+	ok &= vm_expect_eq("kvp_negotiated", 1, c.negotiated - base.negotiated);
+	ok &= vm_expect_eq("ic_protocol_errors", 0, c.errors - base.errors);
+	ok &= vm_expect_eq("kvp_ok + kvp_failed", c.sent - base.sent,
+			   c.ok - base.ok + c.failed - base.failed);
 	/* The get after the delete is the one that must fail. */
-	ok &= tap_expect_eq("kvp_failed", 1, c.failed - base.failed);
-	ok &= tap_expect(ic_kvp_daemon_alive(kvpd, NULL), "hv_kvp_daemon ended");
+	ok &= vm_expect_eq("kvp_failed", 1, c.failed - base.failed);
+	ok &= vm_expect(ic_kvp_daemon_alive(kvpd, NULL), "hv_kvp_daemon ended");
 	return ok;
 }
 
@@ -295,23 +295,27 @@ int main(void)
 	char value[64] = "";
 	bool up, set;
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
 	ic_setup();
-	tap_plan(8);
+	ksft_set_plan(8);
 	if (!counts_load(&base))
-		tap_bail("cannot read vmbus_sim/ic/stats");
+		ksft_exit_fail_msg("cannot read vmbus_sim/ic/stats\n");
 	up = start();
-	tap_ok(up, "hv_utils bound to kvp; hv_kvp_daemon registered, host negotiated");
-	tap_ok(up && fqdn(), "host query: FullyQualifiedDomainName is the guest's host name");
+	ksft_test_result(up, "hv_utils bound to kvp; hv_kvp_daemon registered, host negotiated\n");
+	ksft_test_result(up && fqdn(),
+			 "host query: FullyQualifiedDomainName is the guest's host name\n");
 	set = up && host_set(value, sizeof(value));
-	tap_ok(set, "host set in the external pool: the record is in .kvp_pool_0");
-	tap_ok(set && host_reads_back(value), "host get finds it, enumeration returns it");
-	tap_ok(set && host_delete(), "host delete: gone from the file, get fails");
-	tap_ok(up && guest_pool(), "guest pool: a record the guest wrote, host enumeration");
-	tap_ok(up && counters(), "every operation answered, none timed out, daemon alive");
+	ksft_test_result(set, "host set in the external pool: the record is in .kvp_pool_0\n");
+	ksft_test_result(set && host_reads_back(value),
+			 "host get finds it, enumeration returns it\n");
+	ksft_test_result(set && host_delete(), "host delete: gone from the file, get fails\n");
+	ksft_test_result(up && guest_pool(),
+			 "guest pool: a record the guest wrote, host enumeration\n");
+	ksft_test_result(up && counters(),
+			 "every operation answered, none timed out, daemon alive\n");
 	restore_hostname();
-	tap_ok(ic_teardown() & vm_teardown(),
-	       "teardown: daemon stopped, hv_utils and hv_vmbus unloaded, sim restored");
-	tap_finish();
+	ksft_test_result(ic_teardown() & vm_teardown(),
+			 "teardown: daemon stopped, hv_utils and hv_vmbus unloaded, sim restored\n");
+	vm_test_finished();
 }

@@ -47,9 +47,9 @@ static bool one_cycle(unsigned int cycle)
 {
 	if (!ic_utils_load() || !ic_wait_bound(IC_ALL, IC_BIND_MS) ||
 	    !negotiated(cycle))
-		return tap_expect(false, "cycle %u of %u: load failed", cycle, CYCLES);
+		return vm_expect(false, "cycle %u of %u: load failed", cycle, CYCLES);
 	if (!ic_utils_unload())
-		return tap_expect(false, "cycle %u of %u: unload failed", cycle, CYCLES);
+		return vm_expect(false, "cycle %u of %u: unload failed", cycle, CYCLES);
 	return true;
 }
 
@@ -72,11 +72,11 @@ static bool reload_cycles(struct vm_kmsg_mark *mark, unsigned int *done)
 			break;
 		++*done;
 		if (*done % PROGRESS_EVERY == 0)
-			tap_diag("%u of %u reloads, %" PRIu64 " ms", *done, CYCLES,
-				 vm_now_ms() - t0);
+			ksft_print_msg("%u of %u reloads, %" PRIu64 " ms\n", *done, CYCLES,
+				       vm_now_ms() - t0);
 	}
-	tap_diag("hv_utils reloaded %u times in %" PRIu64 " ms", *done, vm_now_ms() - t0);
-	return tap_expect_eq("reload cycles", CYCLES, *done);
+	ksft_print_msg("hv_utils reloaded %u times in %" PRIu64 " ms\n", *done, vm_now_ms() - t0);
+	return vm_expect_eq("reload cycles", CYCLES, *done);
 }
 
 static bool counts_agree(const struct vm_kmsg_mark *mark)
@@ -91,7 +91,7 @@ static bool counts_agree(const struct vm_kmsg_mark *mark)
 		return false;
 	for (i = 0; i < NNEG; i++) {
 		snprintf(name, sizeof(name), "%s_negotiated", ic_name[negotiating[i]]);
-		ok &= vm_stat_get(&st, name, &v) && tap_expect_eq(name, base[i] + CYCLES, v);
+		ok &= vm_stat_get(&st, name, &v) && vm_expect_eq(name, base[i] + CYCLES, v);
 	}
 	ok &= vm_expect_stat(&st, "ic_protocol_errors", 0);
 	ok &= vm_expect_kmsg(mark, "hv_utils: Heartbeat IC version", false, CYCLES);
@@ -108,16 +108,17 @@ int main(void)
 	unsigned int done = 0;
 	bool ran;
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
 	ic_setup();
-	tap_plan(4);
+	ksft_set_plan(4);
 	ran = reload_cycles(&mark, &done);
-	tap_ok(ran, "%u hv_utils unload/reload cycles, all four bound each time", CYCLES);
-	tap_ok(ran && counts_agree(&mark),
-	       "one negotiation and one version line per load, no protocol error");
+	ksft_test_result(ran, "%u hv_utils unload/reload cycles, all four bound each time\n",
+			 CYCLES);
+	ksft_test_result(ran && counts_agree(&mark),
+			 "one negotiation and one version line per load, no protocol error\n");
 	vm_kmemleak_subtest("kmemleak: no leak from hv_utils, hv_vmbus, vmbus_sim, vmbus_platform");
-	tap_ok(ic_teardown() & vm_teardown(),
-	       "teardown: hv_utils and hv_vmbus unloaded, sim restored");
-	tap_finish();
+	ksft_test_result(ic_teardown() & vm_teardown(),
+			 "teardown: hv_utils and hv_vmbus unloaded, sim restored\n");
+	vm_test_finished();
 }

@@ -50,13 +50,13 @@ static bool set_hostname(void)
 	gethostname(old_hostname, sizeof(old_hostname));
 	snprintf(hostname, sizeof(hostname), "vmbus-rescind-%x",
 		 (unsigned int)(vm_now_ms() ^ getpid()) & 0xffffff);
-	old_hosts = vm_read_file("/etc/hosts");
+	vm_read_file("/etc/hosts", &old_hosts);
 	fd = open("/etc/hosts", O_WRONLY | O_APPEND | O_CREAT, 0644);
 	snprintf(line, sizeof(line), "127.0.1.3\t%s\n", hostname);
 	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
-		return tap_expect(false, "appending to /etc/hosts: %m");
+		return vm_expect(false, "appending to /etc/hosts: %m");
 	close(fd);
-	return tap_expect(!sethostname(hostname, strlen(hostname)), "sethostname: %m");
+	return vm_expect(!sethostname(hostname, strlen(hostname)), "sethostname: %m");
 }
 
 static void restore_hostname(void)
@@ -71,7 +71,7 @@ static void restore_hostname(void)
 
 static bool stat_now(const char *name, uint64_t *v)
 {
-	return tap_expect(ic_stat(name, v), "vmbus_sim/ic/stats has no %s", name);
+	return vm_expect(ic_stat(name, v), "vmbus_sim/ic/stats has no %s", name);
 }
 
 static bool guest_stat(const char *name, uint64_t *v)
@@ -85,11 +85,11 @@ static bool fqdn_answers(void)
 {
 	struct ic_kvp_result r;
 
-	if (!tap_expect(!ic_kvp(&r, "kvp_enum %d 0", KVP_POOL_AUTO), "kvp_enum failed"))
+	if (!vm_expect(!ic_kvp(&r, "kvp_enum %d 0", KVP_POOL_AUTO), "kvp_enum failed"))
 		return false;
-	return tap_expect(!r.status && !strcmp(r.key, "FullyQualifiedDomainName") &&
-			  !strcmp(r.value, hostname), "FQDN query: status 0x%x key '%s' "
-			  "value '%s', expected '%s'", r.status, r.key, r.value, hostname);
+	return vm_expect(!r.status && !strcmp(r.key, "FullyQualifiedDomainName") &&
+			 !strcmp(r.value, hostname), "FQDN query: status 0x%x key '%s' "
+			 "value '%s', expected '%s'", r.status, r.key, r.value, hostname);
 }
 
 /* A daemon on the current device, registered: the host negotiated @nego. */
@@ -135,7 +135,7 @@ static bool reoffer(enum ic_kind ic)
 
 	snprintf(w.stat, sizeof(w.stat), "%s_offered", ic_name[ic]);
 	if (!guest_stat("relids_released", &w.released))
-		return tap_expect(false, "no hv_vmbus stats");
+		return vm_expect(false, "no hv_vmbus stats");
 	w.released++;
 	if (ic_control("reoffer %s", ic_name[ic]))
 		return false;
@@ -190,9 +190,9 @@ static bool kvp_round(unsigned int round, uint64_t *nego, struct daemon_fate *f)
 		f->survived++;
 		return fqdn_answers();
 	}
-	if (!tap_expect(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 1,
-			"round %u: hv_kvp_daemon ended with wait status 0x%x, expected "
-			"exit status 1", round, w.status))
+	if (!vm_expect(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 1,
+		       "round %u: hv_kvp_daemon ended with wait status 0x%x, expected "
+		       "exit status 1", round, w.status))
 		return false;
 	f->restarted++;
 	return daemon_up(*nego);
@@ -211,12 +211,12 @@ static bool kvp_rounds(void)
 			break;
 		done++;
 	}
-	tap_diag("kvp: %u of %u rescind/re-offer rounds with the daemon, %" PRIu64
-		 " ms; the daemon re-opened the new device %u times and ended "
-		 "(status 1) and was restarted %u times", done, ROUNDS,
-		 vm_now_ms() - t0, f.survived, f.restarted);
-	return tap_expect_eq("kvp rounds", ROUNDS, done) &&
-	       tap_expect(ic_kvp_daemon_alive(kvpd, NULL), "the last daemon ended");
+	ksft_print_msg("kvp: %u of %u rescind/re-offer rounds with the daemon, %" PRIu64
+		       " ms; the daemon re-opened the new device %u times and ended "
+		       "(status 1) and was restarted %u times\n", done, ROUNDS,
+		       vm_now_ms() - t0, f.survived, f.restarted);
+	return vm_expect_eq("kvp rounds", ROUNDS, done) &&
+	       vm_expect(ic_kvp_daemon_alive(kvpd, NULL), "the last daemon ended");
 }
 
 static bool poweroff_reached(void *arg)
@@ -253,10 +253,10 @@ static bool shutdown_rounds(bool recorder)
 			break;
 		done++;
 	}
-	tap_diag("shutdown: %u of %u rescind/re-offer rounds%s, %" PRIu64 " ms", done,
-		 ROUNDS, recorder ? ", a shutdown request after each" : "",
-		 vm_now_ms() - t0);
-	return tap_expect_eq("shutdown rounds", ROUNDS, done);
+	ksft_print_msg("shutdown: %u of %u rescind/re-offer rounds%s, %" PRIu64 " ms\n", done,
+		       ROUNDS, recorder ? ", a shutdown request after each" : "",
+		       vm_now_ms() - t0);
+	return vm_expect_eq("shutdown rounds", ROUNDS, done);
 }
 
 static bool clean(void)
@@ -269,7 +269,7 @@ static bool clean(void)
 		return false;
 	ok = vm_expect_stat(&st, "ic_protocol_errors", 0);
 	if (vm_stat_get(&st, "kvp_timeouts", &v))
-		ok &= tap_expect_eq("kvp_timeouts", 0, v);
+		ok &= vm_expect_eq("kvp_timeouts", 0, v);
 	if (!vm_stats_load(VM_SIM, "stats", &st))
 		ok &= vm_expect_stat(&st, "guest_errors", 0);
 	return ok;
@@ -280,24 +280,24 @@ int main(void)
 	const char *why = "";
 	bool up, recorder;
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
 	ic_setup();
-	tap_plan(6);
+	ksft_set_plan(6);
 	recorder = ic_power_recorder(&why);
 	if (!recorder)
-		tap_diag("no shutdown requests: %s", why);
+		ksft_print_msg("no shutdown requests: %s\n", why);
 	up = start();
-	tap_ok(up, "kvp and shutdown bound, hv_kvp_daemon answering");
-	tap_ok(up && kvp_rounds(), "kvp rescinded and re-offered %u times with the "
-	       "daemon: rebound each time, daemon ends cleanly, a new one answers", ROUNDS);
-	tap_ok(up && shutdown_rounds(recorder), "shutdown rescinded and re-offered %u "
-	       "times: rebound, negotiated%s", ROUNDS,
-	       recorder ? ", a shutdown request works after each" : "");
-	tap_ok(up && fqdn_answers(), "after all rounds the daemon still answers");
-	tap_ok(up && clean(), "no IC protocol error, no KVP timeout, no guest error");
+	ksft_test_result(up, "kvp and shutdown bound, hv_kvp_daemon answering\n");
+	ksft_test_result(up && kvp_rounds(), "kvp rescinded and re-offered %u times with the "
+			 "daemon: rebound each time, daemon ends cleanly, a new one answers\n", ROUNDS);
+	ksft_test_result(up && shutdown_rounds(recorder), "shutdown rescinded and re-offered %u "
+			 "times: rebound, negotiated%s\n", ROUNDS,
+			 recorder ? ", a shutdown request works after each" : "");
+	ksft_test_result(up && fqdn_answers(), "after all rounds the daemon still answers\n");
+	ksft_test_result(up && clean(), "no IC protocol error, no KVP timeout, no guest error\n");
 	restore_hostname();
-	tap_ok(ic_teardown() & vm_teardown(),
-	       "teardown: daemon stopped, hv_utils and hv_vmbus unloaded, sim restored");
-	tap_finish();
+	ksft_test_result(ic_teardown() & vm_teardown(),
+			 "teardown: daemon stopped, hv_utils and hv_vmbus unloaded, sim restored\n");
+	vm_test_finished();
 }

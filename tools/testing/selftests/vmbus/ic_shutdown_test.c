@@ -94,10 +94,10 @@ static bool answered(uint64_t sent0, uint64_t done0)
 		    !vm_stat_get(&st, "shutdown_bad", &bad))
 			return false;
 		if (ok + bad >= done0 + 1)
-			return tap_expect_eq("shutdown requests sent", sent0 + 1, sent);
+			return vm_expect_eq("shutdown requests sent", sent0 + 1, sent);
 	}
-	return tap_expect(false, "the host's shutdown request was not answered in %d ms",
-			  VM_SETTLE_MS);
+	return vm_expect(false, "the host's shutdown request was not answered in %d ms",
+			 VM_SETTLE_MS);
 }
 
 static bool one_request(const struct request *r)
@@ -121,7 +121,7 @@ static bool one_request(const struct request *r)
 	ok = answered(sent0, ok0 + bad0);
 	if (r->runs) {
 		ok &= ic_stat("shutdown_ok", &ok1) &&
-		      tap_expect_eq("shutdown_ok", ok0 + 1, ok1);
+		      vm_expect_eq("shutdown_ok", ok0 + 1, ok1);
 		ok &= vm_wait_until(calls_reached, &w, HELPER_MS, "/sbin/%s to be run",
 				    r->runs);
 		ok &= vm_expect_kmsg(&mark, "vmbus-power: /sbin/", false, 1);
@@ -130,12 +130,12 @@ static bool one_request(const struct request *r)
 		vm_sleep_ms(1000);
 	}
 	calls_load(&w.got);
-	ok &= tap_expect_eq("/sbin/poweroff calls", want.poweroff, w.got.poweroff);
-	ok &= tap_expect_eq("/sbin/reboot calls", want.reboot, w.got.reboot);
-	ok &= tap_expect_eq("/sbin/halt calls", want.halt, w.got.halt);
+	ok &= vm_expect_eq("/sbin/poweroff calls", want.poweroff, w.got.poweroff);
+	ok &= vm_expect_eq("/sbin/reboot calls", want.reboot, w.got.reboot);
+	ok &= vm_expect_eq("/sbin/halt calls", want.halt, w.got.halt);
 	ok &= vm_expect_kmsg(&mark, r->log, false, 1);
-	tap_diag("%s (flags %u): %s", r->what, r->flags,
-		 r->runs ? (strcmp(r->runs, "poweroff") ? "/sbin/reboot ran" :
+	ksft_print_msg("%s (flags %u): %s\n", r->what, r->flags,
+		       r->runs ? (strcmp(r->runs, "poweroff") ? "/sbin/reboot ran" :
 			    "/sbin/poweroff ran") : "answered, nothing ran");
 	return ok;
 }
@@ -153,25 +153,26 @@ int main(void)
 	bool bound, recorder;
 	unsigned int i;
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
 	ic_setup();
-	tap_plan(2 + NREQ + 1);
+	ksft_set_plan(2 + NREQ + 1);
 	recorder = ic_power_recorder(&why);
 	bound = bind_shutdown();
-	tap_ok(bound, "hv_utils bound to the shutdown component, negotiated");
+	ksft_test_result(bound, "hv_utils bound to the shutdown component, negotiated\n");
 	for (i = 0; i < NREQ; i++) {
 		if (!recorder)
-			tap_skip(why, "host %s request", requests[i].what);
+			vm_test_result_skip(why, "host %s request", requests[i].what);
 		else
-			tap_ok(bound && one_request(&requests[i]), "host %s request: %s",
-			       requests[i].what, requests[i].runs ?
-			       (strcmp(requests[i].runs, "poweroff") ?
+			ksft_test_result(bound && one_request(&requests[i]),
+					 "host %s request: %s\n",
+					 requests[i].what, requests[i].runs ?
+					 (strcmp(requests[i].runs, "poweroff") ?
 				"/sbin/reboot runs once" : "/sbin/poweroff runs once") :
-			       "answered, nothing runs");
+					 "answered, nothing runs");
 	}
-	tap_ok(bound && no_protocol_errors(), "no IC protocol error");
-	tap_ok(ic_teardown() & vm_teardown(),
-	       "teardown: hv_utils and hv_vmbus unloaded, sim restored");
-	tap_finish();
+	ksft_test_result(bound && no_protocol_errors(), "no IC protocol error\n");
+	ksft_test_result(ic_teardown() & vm_teardown(),
+			 "teardown: hv_utils and hv_vmbus unloaded, sim restored\n");
+	vm_test_finished();
 }

@@ -93,9 +93,9 @@ static int open_ptp(void)
 	}
 	if (dir)
 		closedir(dir);
-	if (!tap_expect(dev[0], "no PTP clock named \"hyperv\" under /sys/class/ptp"))
+	if (!vm_expect(dev[0], "no PTP clock named \"hyperv\" under /sys/class/ptp"))
 		return -1;
-	tap_diag("hv_utils' PTP clock: %s", dev);
+	ksft_print_msg("hv_utils' PTP clock: %s\n", dev);
 	return open(dev, O_RDONLY | O_CLOEXEC);
 }
 
@@ -106,12 +106,12 @@ static bool jump_a_year(const struct host_clock *h)
 
 	tv.tv_sec = (h->real0_ms + clock_ms(CLOCK_MONOTONIC) - h->mono0_ms) / 1000 + YEAR_S;
 	tv.tv_usec = 0;
-	if (!tap_expect(!settimeofday(&tv, NULL), "settimeofday: %m"))
+	if (!vm_expect(!settimeofday(&tv, NULL), "settimeofday: %m"))
 		return false;
 	off = off_ms(h);
-	tap_diag("guest clock set %" PRId64 " ms ahead of the host's", off);
-	return tap_expect(off > (int64_t)YEAR_S * 1000 - TOLERANCE_MS,
-			  "the clock did not move a year ahead (%" PRId64 " ms)", off);
+	ksft_print_msg("guest clock set %" PRId64 " ms ahead of the host's\n", off);
+	return vm_expect(off > (int64_t)YEAR_S * 1000 - TOLERANCE_MS,
+			 "the clock did not move a year ahead (%" PRId64 " ms)", off);
 }
 
 struct ptp_wait {
@@ -150,14 +150,14 @@ static bool sample(const struct host_clock *h, int ptp, uint64_t syncs)
 			    "the hyperv PTP clock within %d ms of the host's time",
 			    TOLERANCE_MS);
 	off = off_ms(h);
-	tap_diag("after a sample: PTP clock %+" PRId64 " ms, system clock %+" PRId64
-		 " ms from the host's time", w.off, off);
+	ksft_print_msg("after a sample: PTP clock %+" PRId64 " ms, system clock %+" PRId64
+		       " ms from the host's time\n", w.off, off);
 	ok &= ic_stat("timesync_syncs", &syncs_now) &&
-	      tap_expect_eq("timesync_syncs while only samples were sent", syncs,
-			    syncs_now);
-	ok &= tap_expect(off > (int64_t)YEAR_S * 1000 - TOLERANCE_MS,
-			 "a sample stepped the system clock (now %" PRId64 " ms off)",
-			 off);
+	      vm_expect_eq("timesync_syncs while only samples were sent", syncs,
+			   syncs_now);
+	ok &= vm_expect(off > (int64_t)YEAR_S * 1000 - TOLERANCE_MS,
+			"a sample stepped the system clock (now %" PRId64 " ms off)",
+			off);
 	return ok;
 }
 
@@ -175,7 +175,7 @@ static bool syncs_settled(uint64_t *syncs)
 		prev = *syncs;
 		vm_sleep_ms(1000);
 	}
-	return tap_expect(false, "timesync_syncs kept changing for 30 s");
+	return vm_expect(false, "timesync_syncs kept changing for 30 s");
 }
 
 struct sync_wait {
@@ -203,9 +203,9 @@ static bool sync_steps_back(const struct host_clock *h)
 	t0 = vm_now_ms();
 	ok = vm_wait_until(clock_synced, &w, SYNC_MS,
 			   "the guest clock within %d ms of the host's", TOLERANCE_MS);
-	tap_diag("sync: the guest clock went from %+" PRId64 " ms to %+" PRId64
-		 " ms of the host's time in %" PRIu64 " ms", before, w.off,
-		 vm_now_ms() - t0);
+	ksft_print_msg("sync: the guest clock went from %+" PRId64 " ms to %+" PRId64
+		       " ms of the host's time in %" PRIu64 " ms\n", before, w.off,
+		       vm_now_ms() - t0);
 	ok &= ic_wait_stat_ge("timesync_syncs", syncs + 1, VM_SETTLE_MS);
 	return ok;
 }
@@ -238,27 +238,27 @@ int main(void)
 	uint64_t syncs = 0;
 	int ptp = -1;
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
 	ic_setup();
-	tap_plan(6);
+	ksft_set_plan(6);
 	h.real0_ms = clock_ms(CLOCK_REALTIME);
 	h.mono0_ms = clock_ms(CLOCK_MONOTONIC);
 	bound = bind_timesync();
 	if (bound)
 		ptp = open_ptp();
-	tap_ok(bound && ptp >= 0, "hv_utils bound to timesync, negotiated, PTP clock");
+	ksft_test_result(bound && ptp >= 0, "hv_utils bound to timesync, negotiated, PTP clock\n");
 	jumped = bound && syncs_settled(&syncs) && jump_a_year(&h);
-	tap_ok(jumped, "guest clock set a year ahead");
-	tap_ok(jumped && ptp >= 0 && sample(&h, ptp, syncs),
-	       "a host sample: PTP clock at host time, system clock untouched");
-	tap_ok(jumped && sync_steps_back(&h),
-	       "a host sync steps the clock back a year to the host's time");
+	ksft_test_result(jumped, "guest clock set a year ahead\n");
+	ksft_test_result(jumped && ptp >= 0 && sample(&h, ptp, syncs),
+			 "a host sample: PTP clock at host time, system clock untouched\n");
+	ksft_test_result(jumped && sync_steps_back(&h),
+			 "a host sync steps the clock back a year to the host's time\n");
 	restore_clock(&h);
 	if (ptp >= 0)
 		close(ptp);
-	tap_ok(bound && counters_clean(), "no IC protocol error");
-	tap_ok(ic_teardown() & vm_teardown(),
-	       "teardown: hv_utils and hv_vmbus unloaded, sim restored");
-	tap_finish();
+	ksft_test_result(bound && counters_clean(), "no IC protocol error\n");
+	ksft_test_result(ic_teardown() & vm_teardown(),
+			 "teardown: hv_utils and hv_vmbus unloaded, sim restored\n");
+	vm_test_finished();
 }

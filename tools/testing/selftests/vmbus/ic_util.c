@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers for the hv_utils tests; see ic_util.h.
+ * hv_utils tests: offering the integration components, loading hv_utils,
+ * waiting for its bindings and counters, stopping hv_kvp_daemon, the
+ * /sbin/poweroff recorder, and the IC life cycle (ic_setup(), ic_teardown()).
+ * The ic/ files and the daemon's start are in ic_ctl.c.  See ic_util.h.
+ *
+ * Return convention: true on success, false after a diagnostic.
+ * ic_power_recorder() says why not in *why instead (the caller skips).
+ * ic_setup() bails out of the whole program before its plan on failure.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,29 +38,10 @@ const char *const ic_class[IC_COUNT] = {
 	[IC_KVP]	= "a9a0f4e7-5a45-4d96-b827-8a841e8c03e6",
 };
 
-#define KVP_DAEMON	"/usr/sbin/hv_kvp_daemon"
 #define POWER_DIR	"/run/vmbus-power"
 #define UTILS_DRIVER	VM_VMBUS_DRIVERS "/hv_utils"
 
-static pid_t daemon_pid;	/* 0: none running */
-
 /* ---- the simulator's ic/ files ------------------------------------------ */
-
-int ic_control(const char *fmt, ...)
-{
-	va_list ap;
-	int err;
-
-	va_start(ap, fmt);
-	err = vm_vwrite(VM_SIM, "ic/control", fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-int ic_stats_load(struct vm_stats *st)
-{
-	return vm_stats_load(VM_SIM, "ic/stats", st);
-}
 
 bool ic_stat(const char *name, uint64_t *value)
 {
@@ -85,7 +73,7 @@ bool ic_wait_stat_ge(const char *name, uint64_t min, unsigned int timeout_ms)
 	if (vm_wait_until(stat_ge_reached, &w, timeout_ms,
 			  "vmbus_sim/ic/stats %s >= %" PRIu64, name, min))
 		return true;
-	tap_diag("vmbus_sim/ic/stats %s is %" PRIu64, name, w.got);
+	ksft_print_msg("vmbus_sim/ic/stats %s is %" PRIu64 "\n", name, w.got);
 	return false;
 }
 
@@ -114,32 +102,6 @@ bool ic_utils_unload(void)
 bool ic_load(void)
 {
 	return vm_guest_load(VM_MODPROBE_MS) && ic_utils_load();
-}
-
-int ic_device(enum ic_kind ic, char *buf, size_t len)
-{
-	char path[PATH_MAX], class_id[64], want[64];
-	DIR *dir = opendir(VM_VMBUS_DEVICES);
-	struct dirent *de;
-	int err = -ENOENT;
-
-	if (!dir)
-		return -errno;
-	snprintf(want, sizeof(want), "{%s}", ic_class[ic]);
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/class_id", VM_VMBUS_DEVICES,
-			 de->d_name);
-		if (vm_read_text(path, class_id, sizeof(class_id)) ||
-		    strcmp(class_id, want))
-			continue;
-		snprintf(buf, len, "%s", de->d_name);
-		err = 0;
-		break;
-	}
-	closedir(dir);
-	return err;
 }
 
 bool ic_bound(enum ic_kind ic)
@@ -177,96 +139,12 @@ bool ic_wait_bound(unsigned int mask, unsigned int timeout_ms)
 		return true;
 	for (ic = 0; ic < IC_COUNT; ic++)
 		if (mask & IC_BIT(ic))
-			tap_diag("%s: %s", ic_name[ic],
-				 ic_bound(ic) ? "bound to hv_utils" : "not bound");
+			ksft_print_msg("%s: %s\n", ic_name[ic],
+				       ic_bound(ic) ? "bound to hv_utils" : "not bound");
 	return false;
 }
 
 /* ---- KVP --------------------------------------------------------------------- */
-
-/* `<op> <pool> status=<hex> key=<key> value=<value>` */
-static int kvp_parse(const char *line, struct ic_kvp_result *r)
-{
-	const char *key = strstr(line, " key="), *value = strstr(line, " value=");
-	size_t klen;
-
-	memset(r, 0, sizeof(*r));
-	if (sscanf(line, "%15s %u status=%" SCNx32, r->op, &r->pool, &r->status) != 3 ||
-	    !key || !value || value < key)
-		return -EINVAL;
-	key += strlen(" key=");
-	klen = value - key;
-	if (klen >= sizeof(r->key))
-		return -EINVAL;
-	memcpy(r->key, key, klen);
-	value += strlen(" value=");
-	snprintf(r->value, sizeof(r->value), "%.*s", (int)strcspn(value, "\n"), value);
-	return 0;
-}
-
-int ic_kvp(struct ic_kvp_result *r, const char *fmt, ...)
-{
-	char cmd[512], *text;
-	va_list ap;
-	int err;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	err = ic_control("%s", cmd);
-	if (err)
-		return err;
-	text = vm_read(VM_SIM, "ic/kvp");
-	if (!text)
-		return -EIO;
-	err = kvp_parse(text, r);
-	if (err)
-		tap_diag("cannot parse vmbus_sim/ic/kvp: '%s'", text);
-	free(text);
-	return err;
-}
-
-pid_t ic_kvp_daemon_start(void)
-{
-	pid_t pid;
-
-	/* A second daemon would find the device busy and end. */
-	if (daemon_pid > 0 && ic_kvp_daemon_alive(daemon_pid, NULL)) {
-		tap_diag("hv_kvp_daemon (pid %d) still runs", (int)daemon_pid);
-		return -EBUSY;
-	}
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		tap_diag("cannot fork for %s: %s", KVP_DAEMON, strerror(errno));
-		return -errno;
-	}
-	if (pid == 0) {
-		/* Keep its chatter off the TAP stream. */
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		execl(KVP_DAEMON, KVP_DAEMON, "-n", (char *)NULL);
-		fprintf(stderr, "cannot run %s: %s\n", KVP_DAEMON, strerror(errno));
-		_exit(127);
-	}
-	daemon_pid = pid;
-	return pid;
-}
-
-bool ic_kvp_daemon_alive(pid_t pid, int *status)
-{
-	int st;
-	pid_t got = waitpid(pid, &st, WNOHANG);
-
-	if (got == 0)
-		return true;
-	if (got == pid && status)
-		*status = st;
-	if (daemon_pid == pid)
-		daemon_pid = 0;
-	return false;
-}
 
 bool ic_kvp_daemon_wait_exit(pid_t pid, unsigned int timeout_ms, int *status)
 {
@@ -274,8 +152,8 @@ bool ic_kvp_daemon_wait_exit(pid_t pid, unsigned int timeout_ms, int *status)
 
 	while (ic_kvp_daemon_alive(pid, status)) {
 		if (vm_now_ms() >= deadline) {
-			tap_diag("timed out after %u ms waiting for hv_kvp_daemon "
-				 "(pid %d) to end", timeout_ms, (int)pid);
+			ksft_print_msg("timed out after %u ms waiting for hv_kvp_daemon "
+				       "(pid %d) to end\n", timeout_ms, (int)pid);
 			return false;
 		}
 		vm_sleep_ms(VM_POLL_MS);
@@ -310,20 +188,6 @@ bool ic_power_recorder(const char **why)
 		return false;
 	}
 	return true;
-}
-
-int ic_power_requests(const char *name)
-{
-	char *text = vm_read_file(POWER_DIR "/requests"), *line, *save;
-	size_t len = strlen(name);
-	int n = 0;
-
-	if (!text)
-		return -ENOENT;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		n += !strncmp(line, name, len) && (line[len] == ' ' || !line[len]);
-	free(text);
-	return n;
 }
 
 /* ---- life cycle ---------------------------------------------------------------- */
@@ -369,8 +233,8 @@ bool ic_teardown(void)
 	bool ok = true;
 
 	ic_teardown_done = true;
-	if (daemon_pid > 0)
-		ic_kvp_daemon_stop(daemon_pid);
+	if (ic_kvp_daemon_running())
+		ic_kvp_daemon_stop(ic_kvp_daemon_running());
 	if (vm_module_loaded("hv_utils"))
 		ok &= ic_utils_unload();
 	ok &= ic_rescind_offered();
@@ -380,8 +244,8 @@ bool ic_teardown(void)
 static void ic_teardown_at_exit(void)
 {
 	if (ic_setup_done && !ic_teardown_done) {
-		tap_diag("exiting early: stopping hv_kvp_daemon, unloading hv_utils, "
-			 "rescinding the IC devices");
+		ksft_print_msg("exiting early: stopping hv_kvp_daemon, unloading hv_utils, "
+			       "rescinding the IC devices\n");
 		ic_teardown();
 	}
 }
@@ -392,11 +256,11 @@ void ic_setup(void)
 
 	vm_path(dir, sizeof(dir), VM_SIM, "ic");
 	if (!vm_exists(dir))
-		tap_bail("%s is absent: this simulator has no integration components",
-			 dir);
+		ksft_exit_fail_msg("%s is absent: this simulator has no integration components\n",
+				   dir);
 	/* Counts start at 0: an earlier test may have used the components. */
 	if (ic_control("reset_stats"))
-		tap_bail("%s/control: reset_stats failed", dir);
+		ksft_exit_fail_msg("%s/control: reset_stats failed\n", dir);
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(ic_teardown_at_exit);
 	ic_setup_done = true;

@@ -11,6 +11,9 @@
  * ic/ directory.  ic_teardown() stops the daemon, unloads hv_utils and
  * takes the IC devices away again; it runs at exit too (before vm_setup()'s
  * teardown) if the test ends early.
+ *
+ * ic_ctl.c returns 0 / -errno (or a count, a pid); ic_util.c returns true,
+ * or false after a diagnostic (see each file's header).
  */
 #ifndef VMBUS_SELFTEST_IC_UTIL_H
 #define VMBUS_SELFTEST_IC_UTIL_H
@@ -100,6 +103,8 @@ pid_t ic_kvp_daemon_start(void);
  * its wait status and the pid is forgotten.
  */
 bool ic_kvp_daemon_alive(pid_t pid, int *status);
+/* The daemon ic_kvp_daemon_start() started if it still runs, else 0. */
+pid_t ic_kvp_daemon_running(void);
 /* Waits up to @timeout_ms for the daemon to end: true and its wait status. */
 bool ic_kvp_daemon_wait_exit(pid_t pid, unsigned int timeout_ms, int *status);
 void ic_kvp_daemon_stop(pid_t pid);

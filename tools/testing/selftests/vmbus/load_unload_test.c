@@ -24,7 +24,7 @@ static bool run_cycles(void)
 
 	for (i = 1; i <= CYCLES; i++) {
 		if (!vm_guest_load(VM_MODPROBE_MS) || !vm_guest_unload())
-			return tap_expect(false, "cycle %u of %u failed", i, CYCLES);
+			return vm_expect(false, "cycle %u of %u failed", i, CYCLES);
 	}
 	return true;
 }
@@ -65,16 +65,17 @@ static bool rmmod_within_deadline(void)
 	uint64_t start = vm_now_ms();
 	int status = vm_run(UNANSWERED_RMMOD_MS, argv);
 
-	tap_diag("rmmod without UNLOAD_RESPONSE took %" PRIu64 " ms",
-		 vm_now_ms() - start);
-	return tap_expect(status == 0, "`rmmod hv_vmbus` with no UNLOAD_RESPONSE: "
-			  "expected exit status 0 within %u ms, got %d",
-			  UNANSWERED_RMMOD_MS, status);
+	ksft_print_msg("rmmod without UNLOAD_RESPONSE took %" PRIu64 " ms\n",
+		       vm_now_ms() - start);
+	return vm_expect(status == 0, "`rmmod hv_vmbus` with no UNLOAD_RESPONSE: "
+			 "expected exit status 0 within %u ms, got %d",
+			 UNANSWERED_RMMOD_MS, status);
 }
 
 /*
  * Whether the host still counts itself connected after an UNLOAD it never
- * answered is its own choice (INTERFACES.md leaves it open): the next
+ * answered is its own choice (Documentation/virt/hyperv/vmbus-sim.rst,
+ * "Connection (1-4)", does not fix it): the next
  * INITIATE_CONTACT must be counted as a reset exactly when it does.
  */
 struct unanswered {
@@ -88,8 +89,8 @@ static bool read_still_connected(struct unanswered *u)
 	if (vm_stats_load(VM_SIM, "stats", &st) ||
 	    !vm_stat_get(&st, "connected", &u->still_connected))
 		return false;
-	tap_diag("after the unanswered UNLOAD the host counts itself %s",
-		 u->still_connected ? "connected" : "disconnected");
+	ksft_print_msg("after the unanswered UNLOAD the host counts itself %s\n",
+		       u->still_connected ? "connected" : "disconnected");
 	return true;
 }
 
@@ -145,14 +146,16 @@ int main(void)
 {
 	struct unanswered u = { 0 };
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(5);
-	tap_ok(load_unload_cycles(), "%u modprobe/rmmod cycles, one contact each", CYCLES);
+	ksft_set_plan(5);
+	ksft_test_result(load_unload_cycles(), "%u modprobe/rmmod cycles, one contact each\n",
+			 CYCLES);
 	vm_kmemleak_subtest("kmemleak: no leak from hv_vmbus, vmbus_sim, vmbus_platform");
-	tap_ok(unload_unanswered(&u), "rmmod finishes when the host never answers UNLOAD");
-	tap_ok(reconnect_after_unanswered(&u),
-	       "next load connects again (a reset iff the host still thought it connected)");
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
-	tap_finish();
+	ksft_test_result(unload_unanswered(&u),
+			 "rmmod finishes when the host never answers UNLOAD\n");
+	ksft_test_result(reconnect_after_unanswered(&u),
+			 "next load connects again (a reset iff the host still thought it connected)\n");
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
+	vm_test_finished();
 }

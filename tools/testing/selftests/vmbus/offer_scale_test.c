@@ -2,7 +2,7 @@
 /*
  * offer_scale_test: the host offers the most devices a connection can hold
  * (relids 1..2047).  The guest registers every one of them with the
- * attributes INTERFACES.md gives (id = the relid the host chose, class_id,
+ * attributes the README lists (id = the relid the host chose, class_id,
  * device_id, modalias, channel_vp_mapping, vendor, channels/<relid>/); then
  * the host rescinds every one, and the guest removes each device and
  * releases each relid exactly once, leaving the bus empty and nothing leaked.
@@ -46,11 +46,11 @@ static bool load_and_time(void)
 	if (!vm_guest_load(OFFER_MS))
 		return false;
 	loaded = vm_now_ms();
-	tap_diag("modprobe hv_vmbus returned after %" PRIu64 " ms", loaded - start);
+	ksft_print_msg("modprobe hv_vmbus returned after %" PRIu64 " ms\n", loaded - start);
 	ok = vm_wait_vmbus_devices(DEVICES, OFFER_MS - (loaded - start));
 	if (ok)
-		tap_diag("offer %u devices: %" PRIu64 " ms", DEVICES,
-			 vm_now_ms() - start);
+		ksft_print_msg("offer %u devices: %" PRIu64 " ms\n", DEVICES,
+			       vm_now_ms() - start);
 	return ok;
 }
 
@@ -62,15 +62,15 @@ static bool check_host_table(void)
 
 	if (vm_sim_devices_load(&devs))
 		return false;
-	if (!tap_expect_eq("vmbus_sim/devices lines", DEVICES, devs.count))
+	if (!vm_expect_eq("vmbus_sim/devices lines", DEVICES, devs.count))
 		return false;
 	for (i = 0; i < devs.count; i++) {
 		const struct vm_sim_dev *d = &devs.dev[i];
 
-		if (!tap_expect(d->offered && !d->sub && !seen[d->relid] &&
-				!strcmp(d->class_id, VM_TEST_CLASS),
-				"vmbus_sim/devices: relid %u: expected a single "
-				"offered primary of class %s", d->relid, VM_TEST_CLASS))
+		if (!vm_expect(d->offered && !d->sub && !seen[d->relid] &&
+			       !strcmp(d->class_id, VM_TEST_CLASS),
+			       "vmbus_sim/devices: relid %u: expected a single "
+			       "offered primary of class %s", d->relid, VM_TEST_CLASS))
 			return false;
 		seen[d->relid] = true;
 	}
@@ -86,7 +86,7 @@ static unsigned int check_slice(size_t first, size_t step)
 	for (i = first; i < devs.count && bad < SHOW_BAD; i += step)
 		bad += !vm_expect_vmbus_device(&devs, &devs.dev[i]);
 	if (bad == SHOW_BAD)
-		tap_diag("checker %zu stopped after %u devices with problems", first, bad);
+		ksft_print_msg("checker %zu stopped after %u devices with problems\n", first, bad);
 	return bad;
 }
 
@@ -111,7 +111,7 @@ static bool check_in_parallel(void)
 		if (pid[k] == 0)
 			_exit(check_slice(k, n) ? 1 : 0);
 		if (pid[k] < 0)
-			return tap_expect(false, "fork: %s", strerror(errno));
+			return vm_expect(false, "fork: %s", strerror(errno));
 	}
 	for (left = n; left && vm_now_ms() < deadline; vm_sleep_ms(VM_POLL_MS * 5)) {
 		for (k = 0; k < n; k++) {
@@ -128,9 +128,9 @@ static bool check_in_parallel(void)
 			waitpid(pid[k], &status, 0);
 		}
 	}
-	return tap_expect(!left, "timed out after %u ms waiting for %u of %zu sysfs "
-			  "checkers", CHECK_MS, left, n) &&
-	       tap_expect(!failed, "%u of %zu sysfs checkers found problems", failed, n);
+	return vm_expect(!left, "timed out after %u ms waiting for %u of %zu sysfs "
+			 "checkers", CHECK_MS, left, n) &&
+	       vm_expect(!failed, "%u of %zu sysfs checkers found problems", failed, n);
 }
 
 static bool check_all_devices(void)
@@ -142,11 +142,11 @@ static bool check_all_devices(void)
 	if (!check_host_table())
 		return false;
 	ok = check_in_parallel();
-	tap_diag("checked the sysfs of %zu devices in %" PRIu64 " ms", devs.count,
-		 vm_now_ms() - start);
+	ksft_print_msg("checked the sysfs of %zu devices in %" PRIu64 " ms\n", devs.count,
+		       vm_now_ms() - start);
 	n = vm_vmbus_device_count();
-	return tap_expect(n == DEVICES, "%s: expected %u entries, got %d",
-			  VM_VMBUS_DEVICES, DEVICES, n) && ok;
+	return vm_expect(n == DEVICES, "%s: expected %u entries, got %d",
+			 VM_VMBUS_DEVICES, DEVICES, n) && ok;
 }
 
 static bool check_offer_counters(void)
@@ -166,10 +166,11 @@ static bool check_offer_counters(void)
 
 static bool sim_table_empty(void *arg)
 {
-	char *text = vm_read(VM_SIM, "devices");
-	bool empty = text && !*text;
+	char *text;
+	bool empty;
 
 	(void)arg;
+	empty = !vm_read(VM_SIM, "devices", &text) && !*text;
 	free(text);
 	return empty;
 }
@@ -184,17 +185,17 @@ static bool rescind_all(void)
 	size_t i;
 
 	if (!devs.count)
-		return tap_expect(false, "no device list from the offer subtest");
+		return vm_expect(false, "no device list from the offer subtest");
 	for (i = 0; i < devs.count && ok; i++)
 		ok = !vm_sim_devices_cmd("rescind %u", devs.dev[i].relid);
 	if (!ok)
 		return false;
-	tap_diag("wrote %zu rescinds in %" PRIu64 " ms", devs.count,
-		 vm_now_ms() - start);
+	ksft_print_msg("wrote %zu rescinds in %" PRIu64 " ms\n", devs.count,
+		       vm_now_ms() - start);
 	ok = vm_wait_vmbus_devices(0, RESCIND_MS);
 	ok &= vm_wait_stat(VM_SIM, "stats", "relids_released", DEVICES, RESCIND_MS);
 	ok &= vm_wait(&w, "an empty vmbus_sim/devices");
-	tap_diag("rescind %u devices: %" PRIu64 " ms", DEVICES, vm_now_ms() - start);
+	ksft_print_msg("rescind %u devices: %" PRIu64 " ms\n", DEVICES, vm_now_ms() - start);
 	return ok;
 }
 
@@ -225,20 +226,21 @@ static bool unload(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(8);
-	tap_ok(load_and_time(), "modprobe hv_vmbus registers %u devices", DEVICES);
-	tap_ok(check_all_devices(), "each device's sysfs matches the host's offer");
-	tap_ok(check_offer_counters(), "offer counters: %u each side, no bad message",
-	       DEVICES);
-	tap_ok(rescind_all(), "rescind all %u: bus empty, every relid released", DEVICES);
-	tap_ok(check_rescind_counters(), "rescind counters: %u rescinds and releases",
-	       DEVICES);
+	ksft_set_plan(8);
+	ksft_test_result(load_and_time(), "modprobe hv_vmbus registers %u devices\n", DEVICES);
+	ksft_test_result(check_all_devices(), "each device's sysfs matches the host's offer\n");
+	ksft_test_result(check_offer_counters(), "offer counters: %u each side, no bad message\n",
+			 DEVICES);
+	ksft_test_result(rescind_all(), "rescind all %u: bus empty, every relid released\n",
+			 DEVICES);
+	ksft_test_result(check_rescind_counters(), "rescind counters: %u rescinds and releases\n",
+			 DEVICES);
 	/* While hv_vmbus is loaded: a leaked channel is still unreferenced memory. */
 	vm_kmemleak_subtest("kmemleak: no leak from hv_vmbus, vmbus_sim, vmbus_platform");
-	tap_ok(unload(), "rmmod hv_vmbus");
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
+	ksft_test_result(unload(), "rmmod hv_vmbus\n");
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
 	vm_sim_devices_free(&devs);
-	tap_finish();
+	vm_test_finished();
 }

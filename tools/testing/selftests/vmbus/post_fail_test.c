@@ -48,9 +48,9 @@ static bool check_host_counters(const struct vm_stats *sim, const struct refusal
 	if (vm_stats_load(VM_SIM, "msg_in", &in) || !vm_stat_get(sim, "posts", &posts) ||
 	    !vm_stat_get(sim, "msgs_in", &msgs_in))
 		return false;
-	ok = tap_expect_eq("vmbus_sim/stats posts (msgs_in + refused injected, "
-			   "full, bad conn id)",
-			   msgs_in + r->injected + r->full + r->bad_conn_id, posts);
+	ok = vm_expect_eq("vmbus_sim/stats posts (msgs_in + refused injected, "
+			  "full, bad conn id)",
+			  msgs_in + r->injected + r->full + r->bad_conn_id, posts);
 	ok &= vm_expect_stat(sim, "posts_bad_conn_id", 0);
 	ok &= vm_expect_stat(sim, "guest_errors", 0);
 	ok &= vm_expect_stat(sim, "connected", 1);
@@ -107,12 +107,12 @@ static enum vm_verdict one_round(unsigned int round)
 		return VM_FAIL;
 	ok = !vm_stats_load(VM_SIM, "stats", &sim) && read_refusals(&sim, &r);
 	if (ok && !r.injected) {
-		tap_diag("round %u: no post refused by chance; loading again", round);
+		ksft_print_msg("round %u: no post refused by chance; loading again\n", round);
 		return vm_guest_unload() ? VM_SKIP : VM_FAIL;
 	}
 	if (ok) {
-		tap_diag("round %u: %" PRIu64 " posts refused by injection, %" PRIu64
-			 " by a full queue", round, r.injected, r.full);
+		ksft_print_msg("round %u: %" PRIu64 " posts refused by injection, %" PRIu64
+			       " by a full queue\n", round, r.injected, r.full);
 		ok = check_host_counters(&sim, &r);
 		ok &= check_guest_counters(&r);
 		ok &= check_logs();
@@ -139,7 +139,7 @@ static bool refused_with(unsigned int status)
 	for (round = 1; ok && verdict == VM_SKIP && round <= ROUNDS; round++)
 		verdict = one_round(round);
 	if (ok && verdict == VM_SKIP)
-		tap_diag("no post was refused in %u loads at %u%%", ROUNDS, FAIL_RATE);
+		ksft_print_msg("no post was refused in %u loads at %u%%\n", ROUNDS, FAIL_RATE);
 	ok &= verdict == VM_PASS;
 	ok &= !vm_sim_set("post_fail_rate", "0");
 	ok &= !vm_sim_devices_clear();
@@ -150,13 +150,13 @@ int main(void)
 {
 	unsigned int i, n = sizeof(fail_statuses) / sizeof(fail_statuses[0]);
 
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(n + 1);
+	ksft_set_plan(n + 1);
 	for (i = 0; i < n; i++)
-		tap_ok(refused_with(fail_statuses[i]),
-		       "posts refused at %u%% with status %u: retried, all arrive in order",
-		       FAIL_RATE, fail_statuses[i]);
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
-	tap_finish();
+		ksft_test_result(refused_with(fail_statuses[i]),
+				 "posts refused at %u%% with status %u: retried, all arrive in order\n",
+				 FAIL_RATE, fail_statuses[i]);
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
+	vm_test_finished();
 }

@@ -76,7 +76,7 @@ static bool setup(void)
 	    !vm_guest_unload())
 		return false;
 	return !rs_map_load(&prev) &&
-	       tap_expect_eq("channels in the host's table", CHANS, prev.count);
+	       vm_expect_eq("channels in the host's table", CHANS, prev.count);
 }
 
 static bool echo_all(void)
@@ -88,10 +88,10 @@ static bool echo_all(void)
 
 	for (i = 0; i < DEVICES && ok; i++) {
 		err = vm_echo_run(instances[i], "bulk 2000 16 4096", ECHO_MS);
-		ok = tap_expect(!err, "%s: echo run: %s", instances[i],
-				err ? strerror(-err) : "ok") &&
+		ok = vm_expect(!err, "%s: echo run: %s", instances[i],
+			       err ? strerror(-err) : "ok") &&
 		     !vm_echo_result_load(instances[i], &r) &&
-		     tap_expect_eq("echo channels", NSUB + 1, r.nchans) &&
+		     vm_expect_eq("echo channels", NSUB + 1, r.nchans) &&
 		     vm_echo_expect_clean(&r, ECHO_PACKETS);
 	}
 	return ok;
@@ -123,8 +123,8 @@ static bool reload_once(unsigned int n)
 	ok = !rs_map_load(&cur) && rs_expect_moved(&prev, &cur, what) &&
 	     rs_expect_bus_matches_host();
 	ok &= rs_sim_stat("connections", &conns) && rs_sim_stat("relids_moved", &moved) &&
-	      tap_expect_eq("connections after the reload", 1, conns) &&
-	      tap_expect_eq("relids_moved after the reload", CHANS, moved);
+	      vm_expect_eq("connections after the reload", 1, conns) &&
+	      vm_expect_eq("relids_moved after the reload", CHANS, moved);
 	ok = ok && echo_all() && host_clean();
 	ok &= vm_echo_unload();
 	ok &= vm_guest_unload();
@@ -166,25 +166,25 @@ static bool withhold(void)
 
 	vm_path(path, sizeof(path), VM_SIM, "devices");
 	err = vm_write_errno(path, "withhold " UNKNOWN_INSTANCE);
-	ok = tap_expect(err == -ENOENT, "withhold of an unknown instance: expected "
-			"ENOENT, got %s", strerror(-err));
+	ok = vm_expect(err == -ENOENT, "withhold of an unknown instance: expected "
+		       "ENOENT, got %s", strerror(-err));
 	if (!ok || vm_sim_reset_stats() ||
 	    vm_sim_devices_cmd("withhold %s", instances[0]) || rs_map_load(&prev))
 		return false;
-	ok &= tap_expect(rs_map_find(&prev, instances[0], 0) != NULL,
-			 "a withheld device stays in the table until the next offers");
+	ok &= vm_expect(rs_map_find(&prev, instances[0], 0) != NULL,
+			"a withheld device stays in the table until the next offers");
 	if (!vm_guest_load(VM_MODPROBE_MS) ||
 	    !vm_wait_vmbus_devices(DEVICES - 1, VM_MODPROBE_MS))
 		return false;
 	ok &= !rs_map_load(&cur) &&
-	      tap_expect(!rs_map_find(&cur, instances[0], 0), "%s is still in the "
-			 "host's table after REQUEST_OFFERS", instances[0]) &&
-	      tap_expect_eq("channels in the host's table", CHANS - NSUB - 1, cur.count) &&
+	      vm_expect(!rs_map_find(&cur, instances[0], 0), "%s is still in the "
+			"host's table after REQUEST_OFFERS", instances[0]) &&
+	      vm_expect_eq("channels in the host's table", CHANS - NSUB - 1, cur.count) &&
 	      rs_expect_bus_matches_host();
 	snprintf(path, sizeof(path), "%s/%s", VM_VMBUS_DEVICES, instances[0]);
-	ok &= tap_expect(!vm_exists(path), "%s exists", path);
+	ok &= vm_expect(!vm_exists(path), "%s exists", path);
 	ok &= rs_sim_stat("devices_withheld", &withheld) &&
-	      tap_expect_eq("devices_withheld", 1, withheld);
+	      vm_expect_eq("devices_withheld", 1, withheld);
 	ok &= vm_guest_unload();
 	return ok;
 }
@@ -197,12 +197,12 @@ static bool rescind_before_response(void)
 
 	if (vm_msglog_load(VM_SIM, "msg_out_log", &log))
 		return false;
-	ok = tap_expect(log.count >= 2, "vmbus_sim/msg_out_log: %zu lines", log.count) &&
-	     tap_expect(log.msg[log.count - 2].type == MSG_RESCIND &&
-			log.msg[log.count - 1].type == VM_MSG_UNLOAD_RESPONSE,
-			"vmbus_sim/msg_out_log ends with types %u, %u; expected %u "
-			"(RESCIND), %u (UNLOAD_RESPONSE)", log.msg[log.count - 2].type,
-			log.msg[log.count - 1].type, MSG_RESCIND, VM_MSG_UNLOAD_RESPONSE);
+	ok = vm_expect(log.count >= 2, "vmbus_sim/msg_out_log: %zu lines", log.count) &&
+	     vm_expect(log.msg[log.count - 2].type == MSG_RESCIND &&
+		       log.msg[log.count - 1].type == VM_MSG_UNLOAD_RESPONSE,
+		       "vmbus_sim/msg_out_log ends with types %u, %u; expected %u "
+		       "(RESCIND), %u (UNLOAD_RESPONSE)", log.msg[log.count - 2].type,
+		       log.msg[log.count - 1].type, MSG_RESCIND, VM_MSG_UNLOAD_RESPONSE);
 	vm_msglog_free(&log);
 	return ok;
 }
@@ -218,25 +218,25 @@ static bool unload_rescind(void)
 	    !vm_wait_vmbus_devices(DEVICES - 1, VM_MODPROBE_MS) || rs_map_load(&prev))
 		return false;
 	victim = rs_map_find(&prev, instances[1], 0);
-	if (!tap_expect(victim != NULL, "%s not in the host's table", instances[1]))
+	if (!vm_expect(victim != NULL, "%s not in the host's table", instances[1]))
 		return false;
 	if (vm_sim_reset_stats() || vm_sim_set("unload_rescind", "%u", victim->relid))
 		return false;
 	ok = vm_guest_unload();
-	ok &= rs_sim_stat("rescinds", &rescinds) && tap_expect_eq("rescinds (primary and sub-channels)", NSUB + 1, rescinds);
+	ok &= rs_sim_stat("rescinds", &rescinds) && vm_expect_eq("rescinds (primary and sub-channels)", NSUB + 1, rescinds);
 	ok &= rs_sim_stat("unload_responses", &responses) &&
-	      tap_expect_eq("unload_responses", 1, responses);
+	      vm_expect_eq("unload_responses", 1, responses);
 	ok &= rescind_before_response();
-	mode = vm_read(VM_SIM, "unload_rescind");
-	ok &= tap_expect(mode && !strcmp(mode, "0\n"), "unload_rescind after the "
-			 "UNLOAD: '%s', expected 0", mode ? mode : "(unreadable)");
+	vm_read(VM_SIM, "unload_rescind", &mode);
+	ok &= vm_expect(mode && !strcmp(mode, "0\n"), "unload_rescind after the "
+			"UNLOAD: '%s', expected 0", mode ? mode : "(unreadable)");
 	free(mode);
 	if (!ok || !vm_guest_load(VM_MODPROBE_MS) ||
 	    !vm_wait_vmbus_devices(DEVICES - 2, VM_MODPROBE_MS))
 		return false;
 	ok = !rs_map_load(&cur) &&
-	     tap_expect(!rs_map_find(&cur, instances[1], 0), "%s offered again",
-			instances[1]) &&
+	     vm_expect(!rs_map_find(&cur, instances[1], 0), "%s offered again",
+		       instances[1]) &&
 	     rs_expect_bus_matches_host();
 	ok &= vm_guest_unload();
 	return ok;
@@ -264,10 +264,10 @@ static bool events_delivered(uint64_t *host_sum, uint64_t *guest_sum)
 		const struct rs_chan *c = &cur.chan[i];
 
 		ok = !vm_chan_read(c->instance, c->relid, "interrupts", &seen) &&
-		     tap_expect(seen >= 1 && seen <= host[c->relid], "%s sub %u at relid "
-				"%u: the host set %" PRIu64 " events, the guest counted %"
-				PRIu64 "; expected 1..%" PRIu64, c->instance, c->sub,
-				c->relid, host[c->relid], seen, host[c->relid]);
+		     vm_expect(seen >= 1 && seen <= host[c->relid], "%s sub %u at relid "
+			       "%u: the host set %" PRIu64 " events, the guest counted %"
+			       PRIu64 "; expected 1..%" PRIu64, c->instance, c->sub,
+			       c->relid, host[c->relid], seen, host[c->relid]);
 		*host_sum += host[c->relid];
 		*guest_sum += seen;
 	}
@@ -288,13 +288,13 @@ static bool reoffer_events(void)
 	ok = events_delivered(&host, &guest);
 	if (!vm_stats_load(VM_GUEST, "stats", &gst))
 		vm_stat_get(&gst, "events_latched", &latched);
-	tap_diag("reoffer_events %u over %u channels: host set %" PRIu64 " (0 -> 1), "
-		 "guest counted %" PRIu64 ", guest events_latched %" PRIu64,
-		 REOFFER_EVENTS, cur.count, host, guest, latched);
+	ksft_print_msg("reoffer_events %u over %u channels: host set %" PRIu64 " (0 -> 1), "
+		       "guest counted %" PRIu64 ", guest events_latched %" PRIu64 "\n",
+		       REOFFER_EVENTS, cur.count, host, guest, latched);
 	ok &= rs_sim_stat("events_set", &set) && rs_sim_stat("events_coalesced", &coalesced) &&
-	      tap_expect_eq("events_set + events_coalesced",
-			    (uint64_t)REOFFER_EVENTS * cur.count, set + coalesced) &&
-	      tap_expect_eq("events_set, the sum of the per-relid counts", host, set);
+	      vm_expect_eq("events_set + events_coalesced",
+			   (uint64_t)REOFFER_EVENTS * cur.count, set + coalesced) &&
+	      vm_expect_eq("events_set, the sum of the per-relid counts", host, set);
 	ok &= vm_guest_unload();
 	ok &= !vm_sim_set("reoffer_events", "0");
 	return ok;
@@ -302,19 +302,20 @@ static bool reoffer_events(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(7);
-	tap_ok(setup(), "%u echo devices, %u sub-channel(s) each; resume_relids 1, "
-	       "resume_conn_ids 1", DEVICES, NSUB);
-	tap_ok(reloads(), "%u reloads: every relid moves, the guest follows, echo "
-	       "traffic clean", RELOADS);
-	tap_ok(stable(), "resume_relids 0: a reload keeps every relid");
-	tap_ok(withhold(), "withhold: left out of the next offers, gone from the table");
-	tap_ok(unload_rescind(), "unload_rescind: RESCIND ahead of UNLOAD_RESPONSE, "
-	       "not offered again");
-	tap_ok(reoffer_events(), "reoffer_events %u: counted by the host, each burst "
-	       "delivered", REOFFER_EVENTS);
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
-	tap_finish();
+	ksft_set_plan(7);
+	ksft_test_result(setup(), "%u echo devices, %u sub-channel(s) each; resume_relids 1, "
+			 "resume_conn_ids 1\n", DEVICES, NSUB);
+	ksft_test_result(reloads(), "%u reloads: every relid moves, the guest follows, echo "
+			 "traffic clean\n", RELOADS);
+	ksft_test_result(stable(), "resume_relids 0: a reload keeps every relid\n");
+	ksft_test_result(withhold(),
+			 "withhold: left out of the next offers, gone from the table\n");
+	ksft_test_result(unload_rescind(), "unload_rescind: RESCIND ahead of UNLOAD_RESPONSE, "
+			 "not offered again\n");
+	ksft_test_result(reoffer_events(), "reoffer_events %u: counted by the host, each burst "
+			 "delivered\n", REOFFER_EVENTS);
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
+	vm_test_finished();
 }

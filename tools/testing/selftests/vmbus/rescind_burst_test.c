@@ -45,10 +45,10 @@ static bool burst_finished(void *arg)
 {
 	struct burst_wait *b = arg;
 	struct vm_stats st;
-	char *text = vm_read(VM_SIM, "stats");
+	char *text;
 
 	snprintf(st.label, sizeof(st.label), "vmbus_sim/stats");
-	b->read = text && !vm_stats_parse(text, &st) &&
+	b->read = !vm_read(VM_SIM, "stats", &text) && !vm_stats_parse(text, &st) &&
 		  vm_stats_find(&st, "bursts_done", &b->done) &&
 		  vm_stats_find(&st, "burst_active", &b->active);
 	if (b->read) {
@@ -64,19 +64,19 @@ static void burst_progress(void *arg, uint64_t elapsed_ms)
 	struct burst_wait *b = arg;
 
 	if (!b->read) {
-		tap_diag("burst: vmbus_sim/stats has no bursts_done / burst_active");
+		ksft_print_msg("burst: vmbus_sim/stats has no bursts_done / burst_active\n");
 		return;
 	}
-	tap_diag("burst: %" PRIu64 " of %u done after %" PRIu64 " s (burst_active %"
-		 PRIu64 ", host rescinds %" PRIu64 ", relids_released %" PRIu64 ")",
-		 b->done, BURSTS, elapsed_ms / 1000, b->active, b->rescinds,
-		 b->released);
+	ksft_print_msg("burst: %" PRIu64 " of %u done after %" PRIu64 " s (burst_active %"
+		       PRIu64 ", host rescinds %" PRIu64 ", relids_released %" PRIu64 ")\n",
+		       b->done, BURSTS, elapsed_ms / 1000, b->active, b->rescinds,
+		       b->released);
 }
 
 /* Leave no burst running behind a failed wait: the teardown needs a quiet host. */
 static void stop_burst(void)
 {
-	tap_diag("stopping the burst");
+	ksft_print_msg("stopping the burst\n");
 	if (!vm_sim_devices_cmd("burst_stop"))
 		vm_wait_stat(VM_SIM, "stats", "burst_active", 0, VM_SETTLE_MS);
 }
@@ -100,8 +100,8 @@ static bool run_burst(void)
 		stop_burst();
 		return false;
 	}
-	tap_diag("burst of %u rescind/re-offer cycles: %" PRIu64 " ms", BURSTS,
-		 vm_now_ms() - start);
+	ksft_print_msg("burst of %u rescind/re-offer cycles: %" PRIu64 " ms\n", BURSTS,
+		       vm_now_ms() - start);
 	return true;
 }
 
@@ -160,8 +160,8 @@ static bool check_log(void)
 {
 	int n = vm_kmsg_grep(&burst_mark, "hv_vmbus: ", " ignored", SHOW_LINES);
 
-	return n >= 0 && tap_expect(n == 0, "kernel log since the burst: %d "
-				    "`hv_vmbus: ... ignored` lines, expected none", n);
+	return n >= 0 && vm_expect(n == 0, "kernel log since the burst: %d "
+				   "`hv_vmbus: ... ignored` lines, expected none", n);
 }
 
 static bool unload(void)
@@ -174,17 +174,17 @@ static bool unload(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(7);
-	tap_ok(load(), "modprobe hv_vmbus with %u devices", DEVICES);
-	tap_ok(run_burst(), "burst %u %u finishes", BURSTS, MAX_DELAY_US);
-	tap_ok(check_devices_back(), "all %u devices back, sysfs matches the host",
-	       DEVICES);
-	tap_ok(check_counters(), "%u rescinds, releases and re-offers each side, "
-	       "no guest error", BURSTS);
-	tap_ok(check_log(), "no offer or rescind ignored during the burst");
-	tap_ok(unload(), "rmmod hv_vmbus");
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
-	tap_finish();
+	ksft_set_plan(7);
+	ksft_test_result(load(), "modprobe hv_vmbus with %u devices\n", DEVICES);
+	ksft_test_result(run_burst(), "burst %u %u finishes\n", BURSTS, MAX_DELAY_US);
+	ksft_test_result(check_devices_back(), "all %u devices back, sysfs matches the host\n",
+			 DEVICES);
+	ksft_test_result(check_counters(), "%u rescinds, releases and re-offers each side, "
+			 "no guest error\n", BURSTS);
+	ksft_test_result(check_log(), "no offer or rescind ignored during the burst\n");
+	ksft_test_result(unload(), "rmmod hv_vmbus\n");
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
+	vm_test_finished();
 }

@@ -40,7 +40,7 @@ static bool load(void)
 	    vm_sim_reset_stats() || !vm_guest_load(VM_MODPROBE_MS) ||
 	    !vm_wait_vmbus_devices(DEVICES, VM_MODPROBE_MS) || vm_sim_devices_load(&devs))
 		return false;
-	return tap_expect_eq("vmbus_sim/devices lines", DEVICES, devs.count);
+	return vm_expect_eq("vmbus_sim/devices lines", DEVICES, devs.count);
 }
 
 struct log_wait {
@@ -107,8 +107,8 @@ static bool stays_quiet(struct quiet *q)
 
 	while (vm_now_ms() - start < QUIET_MS) {
 		if (counts_moved(q))
-			return tap_expect(false, "%s changed after the rescind was "
-					  "handled once", q->changed);
+			return vm_expect(false, "%s changed after the rescind was "
+					 "handled once", q->changed);
 		vm_sleep_ms(VM_POLL_MS * 5);
 	}
 	return true;
@@ -129,10 +129,10 @@ static bool check_rest_intact(unsigned int skip)
 
 	if (vm_sim_devices_load(&now))
 		return false;
-	ok = tap_expect_eq("vmbus_sim/devices lines after the rescind", DEVICES - 1,
-			   now.count);
-	ok &= tap_expect(!vm_sim_devices_find(&now, devs.dev[skip].instance, 0),
-			 "vmbus_sim/devices still lists relid %u", devs.dev[skip].relid);
+	ok = vm_expect_eq("vmbus_sim/devices lines after the rescind", DEVICES - 1,
+			  now.count);
+	ok &= vm_expect(!vm_sim_devices_find(&now, devs.dev[skip].instance, 0),
+			"vmbus_sim/devices still lists relid %u", devs.dev[skip].relid);
 	for (i = 0; i < now.count && ok; i++)
 		ok = vm_expect_vmbus_device(&now, &now.dev[i]);
 	vm_sim_devices_free(&now);
@@ -140,7 +140,8 @@ static bool check_rest_intact(unsigned int skip)
 }
 
 /*
- * The second RESCIND must be logged as a duplicate (INTERFACES.md).  If the
+ * The second RESCIND must be logged as a duplicate (Documentation/virt/
+ * hyperv/channels.rst, "Rescind against the ISR").  If the
  * guest logged it as an unknown relid instead, it had already unmapped the
  * channel when its message work reached the second RESCIND: say so.
  */
@@ -157,9 +158,9 @@ static bool expect_dup_logged(const struct vm_kmsg_mark *mark, unsigned int reli
 	logged = wait_line(mark, dup);
 	n = vm_kmsg_count(mark, unknown, true);
 	if (n > 0)
-		tap_diag("the guest logged the second RESCIND of relid %u as an unknown "
-			 "relid: it had unmapped the rescinded channel before its "
-			 "message work reached the duplicate", relid);
+		ksft_print_msg("the guest logged the second RESCIND of relid %u as an unknown "
+			       "relid: it had unmapped the rescinded channel before its "
+			       "message work reached the duplicate\n", relid);
 	if (!logged)
 		show_rescind_lines(mark);
 	return logged && vm_expect_kmsg(mark, dup, true, 1) &&
@@ -213,9 +214,9 @@ static bool expect_guest_stats_same(const struct vm_stats *before,
 		if (j < 3)
 			continue;
 		ok &= vm_stat_get(after, before->stat[i].name, &v) &&
-		      tap_expect(v == before->stat[i].value, "guest stats %s: %" PRIu64
-				 " before the stray rescind, %" PRIu64 " after",
-				 before->stat[i].name, before->stat[i].value, v);
+		      vm_expect(v == before->stat[i].value, "guest stats %s: %" PRIu64
+				" before the stray rescind, %" PRIu64 " after",
+				before->stat[i].name, before->stat[i].value, v);
 	}
 	return ok;
 }
@@ -229,8 +230,8 @@ static bool expect_host_same(const struct vm_stats *before, const struct vm_stat
 
 	for (i = 0; i < 3; i++)
 		ok &= vm_stat_get(before, same[i], &v0) && vm_stat_get(after, same[i], &v1) &&
-		      tap_expect(v0 == v1, "host stats %s: %" PRIu64 " before the stray "
-				 "rescind, %" PRIu64 " after", same[i], v0, v1);
+		      vm_expect(v0 == v1, "host stats %s: %" PRIu64 " before the stray "
+				"rescind, %" PRIu64 " after", same[i], v0, v1);
 	return ok;
 }
 
@@ -243,7 +244,7 @@ static bool rescind_stray(void)
 	int count0;
 	bool ok;
 
-	table0 = vm_read(VM_SIM, "devices");
+	vm_read(VM_SIM, "devices", &table0);
 	count0 = vm_vmbus_device_count();
 	if (!table0 || vm_stats_load(VM_GUEST, "stats", &g0) ||
 	    vm_stats_load(VM_SIM, "stats", &s0) || !vm_stat_get(&g0, "msgs_bad", &msgs_bad0) ||
@@ -260,17 +261,17 @@ static bool rescind_stray(void)
 		free(table0);
 		return false;
 	}
-	table1 = vm_read(VM_SIM, "devices");
+	vm_read(VM_SIM, "devices", &table1);
 	ok = vm_expect_kmsg(&mark, line, true, 1);
 	ok &= !vm_stats_load(VM_GUEST, "stats", &g1) && expect_guest_stats_same(&g0, &g1);
 	ok &= vm_stat_get(&g1, "msgs_in", &msgs_in1) &&
-	      tap_expect_eq("guest stats msgs_in increase", 1, msgs_in1 - msgs_in0);
+	      vm_expect_eq("guest stats msgs_in increase", 1, msgs_in1 - msgs_in0);
 	ok &= !vm_stats_load(VM_SIM, "stats", &s1) && expect_host_same(&s0, &s1);
-	ok &= tap_expect(vm_vmbus_device_count() == count0, "%s: %d entries before the "
-			 "stray rescind, %d after", VM_VMBUS_DEVICES, count0,
-			 vm_vmbus_device_count());
-	ok &= tap_expect(table1 && !strcmp(table0, table1), "vmbus_sim/devices changed "
-			 "with the stray rescind");
+	ok &= vm_expect(vm_vmbus_device_count() == count0, "%s: %d entries before the "
+			"stray rescind, %d after", VM_VMBUS_DEVICES, count0,
+			vm_vmbus_device_count());
+	ok &= vm_expect(table1 && !strcmp(table0, table1), "vmbus_sim/devices changed "
+			"with the stray rescind");
 	free(table0);
 	free(table1);
 	return ok;
@@ -286,16 +287,16 @@ static bool unload(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(5);
-	tap_ok(load(), "modprobe hv_vmbus with %u devices", DEVICES);
-	tap_ok(rescind_dup(), "rescind_dup: device removed and relid released once, "
-	       "the second RESCIND logged as a duplicate");
-	tap_ok(rescind_stray(), "rescind_stray %u: logged as unknown relid, nothing "
-	       "else changes", STRAY_RELID);
-	tap_ok(unload(), "rmmod hv_vmbus");
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
+	ksft_set_plan(5);
+	ksft_test_result(load(), "modprobe hv_vmbus with %u devices\n", DEVICES);
+	ksft_test_result(rescind_dup(), "rescind_dup: device removed and relid released once, "
+			 "the second RESCIND logged as a duplicate\n");
+	ksft_test_result(rescind_stray(), "rescind_stray %u: logged as unknown relid, nothing "
+			 "else changes\n", STRAY_RELID);
+	ksft_test_result(unload(), "rmmod hv_vmbus\n");
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
 	vm_sim_devices_free(&devs);
-	tap_finish();
+	vm_test_finished();
 }

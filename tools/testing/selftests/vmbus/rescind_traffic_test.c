@@ -74,7 +74,7 @@ static bool rescind_during_run(void)
 	if (!loaded || vm_sim_devices_load(&devs) || vm_kmsg_mark(&mark))
 		return false;
 	d = vm_sim_devices_find(&devs, INSTANCE, 0);
-	if (!tap_expect(d, "vmbus_sim/devices: no primary for %s", INSTANCE))
+	if (!vm_expect(d, "vmbus_sim/devices: no primary for %s", INSTANCE))
 		return false;
 	pid = vm_echo_run_start(INSTANCE, RUN_CMD);
 	if (pid < 0)
@@ -86,10 +86,10 @@ static bool rescind_during_run(void)
 	ok &= !vm_sim_devices_cmd("rescind %u", d->relid);
 	err = vm_echo_run_wait(pid, RUN_CMD, RESCIND_MS);
 	took = vm_now_ms() - t0;
-	tap_diag("the run ended %" PRIu64 " ms after the rescind: %s", took,
-		 strerror(-err));
-	ok &= tap_expect(err == -ENODEV, "the run: expected ENODEV within %u ms, got %s",
-			 RESCIND_MS, strerror(-err));
+	ksft_print_msg("the run ended %" PRIu64 " ms after the rescind: %s\n", took,
+		       strerror(-err));
+	ok &= vm_expect(err == -ENODEV, "the run: expected ENODEV within %u ms, got %s",
+			RESCIND_MS, strerror(-err));
 	ok &= vm_wait_until(no_device, NULL, RESCIND_MS, "the device and "
 			    "vmbus_echo/%s gone", INSTANCE);
 	ok &= vm_wait_stat(VM_SIM, "stats", "relids_released", NCHANS, RESCIND_MS);
@@ -106,13 +106,14 @@ static bool unload(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(4);
-	tap_ok(load(), "echo device with %u sub-channels: %u channels open", NSUB, NCHANS);
-	tap_ok(rescind_during_run(), "rescind during a bulk run: the run fails with "
-	       "ENODEV, the device goes, no oops");
-	tap_ok(unload(), "rmmod %s and hv_vmbus", VM_ECHO_DRV);
-	tap_ok(vm_teardown(), "teardown: sim modes and devices restored");
-	tap_finish();
+	ksft_set_plan(4);
+	ksft_test_result(load(), "echo device with %u sub-channels: %u channels open\n", NSUB,
+			 NCHANS);
+	ksft_test_result(rescind_during_run(), "rescind during a bulk run: the run fails with "
+			 "ENODEV, the device goes, no oops\n");
+	ksft_test_result(unload(), "rmmod %s and hv_vmbus\n", VM_ECHO_DRV);
+	ksft_test_result(vm_teardown(), "teardown: sim modes and devices restored\n");
+	vm_test_finished();
 }

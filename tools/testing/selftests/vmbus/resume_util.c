@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers of the reconnect and hibernation tests; see resume_util.h.
+ * Reconnect and hibernation tests: the host's and the guest's views of the
+ * channels compared, relids moved or kept, events counted on both sides,
+ * one hibernation cycle.  The channel map itself is in rs_map.c.  See
+ * resume_util.h.
+ *
+ * Return convention: true on success, false after a diagnostic.
+ * rs_hibernate_possible() says why not in *why instead (the caller skips).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,48 +18,6 @@
 #include <unistd.h>
 
 #include "resume_util.h"
-
-int rs_map_load(struct rs_map *m)
-{
-	struct vm_sim_devs d;
-	size_t i;
-	int err;
-
-	memset(m, 0, sizeof(*m));
-	err = vm_sim_devices_load(&d);
-	if (err)
-		return err;
-	for (i = 0; i < d.count && m->count < VM_MAX_RELID; i++) {
-		struct rs_chan *c = &m->chan[m->count++];
-
-		snprintf(c->instance, sizeof(c->instance), "%s", d.dev[i].instance);
-		c->sub = d.dev[i].sub;
-		c->relid = d.dev[i].relid;
-		c->offered = d.dev[i].offered;
-	}
-	vm_sim_devices_free(&d);
-	return 0;
-}
-
-const struct rs_chan *rs_map_find(const struct rs_map *m, const char *instance,
-				  unsigned int sub)
-{
-	unsigned int i;
-
-	for (i = 0; i < m->count; i++)
-		if (m->chan[i].sub == sub && !strcmp(m->chan[i].instance, instance))
-			return &m->chan[i];
-	return NULL;
-}
-
-unsigned int rs_map_primaries(const struct rs_map *m)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < m->count; i++)
-		n += !m->chan[i].sub && m->chan[i].offered;
-	return n;
-}
 
 bool rs_expect_moved(const struct rs_map *prev, const struct rs_map *cur,
 		     const char *what)
@@ -70,16 +34,16 @@ bool rs_expect_moved(const struct rs_map *prev, const struct rs_map *cur,
 		if (!p)
 			continue;
 		compared++;
-		ok &= tap_expect(p->relid != c->relid, "%s sub %u: relid %u before and "
-				 "after the reconnect; resume_relids 1 moves every one",
-				 c->instance, c->sub, c->relid);
+		ok &= vm_expect(p->relid != c->relid, "%s sub %u: relid %u before and "
+				"after the reconnect; resume_relids 1 moves every one",
+				c->instance, c->sub, c->relid);
 		if (!c->sub && used + 16 < sizeof(line))
 			used += snprintf(line + used, sizeof(line) - used, " %u->%u",
 					 p->relid, c->relid);
 	}
-	tap_diag("%s: relids of primaries%s", what, used ? line : " (none)");
-	return ok & tap_expect(compared > 1, "%s: only %u channels in both listings",
-			       what, compared);
+	ksft_print_msg("%s: relids of primaries%s\n", what, used ? line : " (none)");
+	return ok & vm_expect(compared > 1, "%s: only %u channels in both listings",
+			      what, compared);
 }
 
 bool rs_expect_same(const struct rs_map *prev, const struct rs_map *cur)
@@ -92,9 +56,9 @@ bool rs_expect_same(const struct rs_map *prev, const struct rs_map *cur)
 		const struct rs_chan *p = rs_map_find(prev, c->instance, c->sub);
 
 		if (p)
-			ok &= tap_expect(p->relid == c->relid, "%s sub %u: relid %u, "
-					 "then %u; resume_relids 0 keeps them",
-					 c->instance, c->sub, p->relid, c->relid);
+			ok &= vm_expect(p->relid == c->relid, "%s sub %u: relid %u, "
+					"then %u; resume_relids 0 keeps them",
+					c->instance, c->sub, p->relid, c->relid);
 	}
 	return ok;
 }
@@ -110,8 +74,8 @@ bool rs_expect_bus_matches_host(void)
 		return false;
 	primaries = vm_sim_devices_primaries(&d);
 	n = vm_vmbus_device_count();
-	ok = tap_expect(n >= 0 && (size_t)n == primaries, "%s: %d devices, the host "
-			"offers %zu", VM_VMBUS_DEVICES, n, primaries);
+	ok = vm_expect(n >= 0 && (size_t)n == primaries, "%s: %d devices, the host "
+		       "offers %zu", VM_VMBUS_DEVICES, n, primaries);
 	for (i = 0; i < d.count && ok; i++)
 		if (!d.dev[i].sub && d.dev[i].offered)
 			ok = vm_expect_vmbus_device(&d, &d.dev[i]);
@@ -161,23 +125,6 @@ bool rs_wait_bus_matches_host(unsigned int timeout_ms)
 	return rs_expect_bus_matches_host();
 }
 
-int rs_irqs_load(const struct rs_map *m, struct rs_irqs *irqs)
-{
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < m->count; i++) {
-		irqs->count[i] = 0;
-		if (!m->chan[i].offered)
-			continue;
-		err = vm_chan_read(m->chan[i].instance, m->chan[i].relid, "interrupts",
-				   &irqs->count[i]);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 bool rs_expect_events_match(const struct rs_map *cur, const struct rs_map *base_map,
 			    const struct rs_irqs *base, uint64_t *host_sum,
 			    uint64_t *guest_sum)
@@ -201,11 +148,11 @@ bool rs_expect_events_match(const struct rs_map *cur, const struct rs_map *base_
 			continue;
 		*host_sum += host[c->relid];
 		*guest_sum += seen;
-		ok &= tap_expect(host[c->relid] == seen, "%s sub %u at relid %u: the "
-				 "host set %" PRIu64 " events, the guest's interrupts "
-				 "grew by %" PRIu64 " (%" PRIu64 " -> %" PRIu64 ")",
-				 c->instance, c->sub, c->relid, host[c->relid], seen,
-				 was, now.count[i]);
+		ok &= vm_expect(host[c->relid] == seen, "%s sub %u at relid %u: the "
+				"host set %" PRIu64 " events, the guest's interrupts "
+				"grew by %" PRIu64 " (%" PRIu64 " -> %" PRIu64 ")",
+				c->instance, c->sub, c->relid, host[c->relid], seen,
+				was, now.count[i]);
 	}
 	return ok;
 }
@@ -256,8 +203,8 @@ static int hibernate_write(uint64_t *ms)
 	} while (!got && vm_now_ms() - start < RS_HIBERNATE_MS);
 	*ms = vm_now_ms() - start;
 	if (!got) {
-		tap_diag("`echo disk > %s` has not returned after %u ms: killing it",
-			 RS_POWER_STATE, RS_HIBERNATE_MS);
+		ksft_print_msg("`echo disk > %s` has not returned after %u ms: killing it\n",
+			       RS_POWER_STATE, RS_HIBERNATE_MS);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		return -ETIMEDOUT;
@@ -277,12 +224,12 @@ bool rs_hibernate(uint64_t *ms)
 	if (vm_kmsg_mark(&mark))
 		return false;
 	err = vm_write_errno(RS_PM_TEST, "core");
-	if (!tap_expect(!err, "`echo core > %s`: %s", RS_PM_TEST,
-			err ? strerror(-err) : "ok"))
+	if (!vm_expect(!err, "`echo core > %s`: %s", RS_PM_TEST,
+		       err ? strerror(-err) : "ok"))
 		return false;
 	err = hibernate_write(ms);
-	if (!tap_expect(!err, "`echo disk > %s` after %" PRIu64 " ms: %s",
-			RS_POWER_STATE, *ms, err ? strerror(-err) : "ok"))
+	if (!vm_expect(!err, "`echo disk > %s` after %" PRIu64 " ms: %s",
+		       RS_POWER_STATE, *ms, err ? strerror(-err) : "ok"))
 		return false;
 	return vm_expect_kmsg(&mark, "PM: hibernation: hibernation entry", false, 1) &
 	       vm_expect_kmsg(&mark, "PM: hibernation: hibernation exit", false, 1);

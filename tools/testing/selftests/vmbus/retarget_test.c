@@ -45,8 +45,8 @@ static bool load(void)
 	if (!vm_echo_load(inst, 1, NSUB))
 		return false;
 	n = vm_chan_relids(INSTANCE, relids, NCHANS + 1);
-	return tap_expect(n == NCHANS, "%s/%s/channels: expected %u channels, got %d",
-			  VM_VMBUS_DEVICES, INSTANCE, NCHANS, n);
+	return vm_expect(n == NCHANS, "%s/%s/channels: expected %u channels, got %d",
+			 VM_VMBUS_DEVICES, INSTANCE, NCHANS, n);
 }
 
 static bool set_cpu(unsigned int relid, long cpu)
@@ -56,8 +56,8 @@ static bool set_cpu(unsigned int relid, long cpu)
 
 	snprintf(text, sizeof(text), "%ld", cpu);
 	err = vm_chan_set_cpu(INSTANCE, relid, text);
-	return tap_expect(!err, "channels/%u/cpu <- %ld: %s", relid, cpu,
-			  err ? strerror(-err) : "ok");
+	return vm_expect(!err, "channels/%u/cpu <- %ld: %s", relid, cpu,
+			 err ? strerror(-err) : "ok");
 }
 
 /* Whether the child's run has ended; its status is collected by the caller. */
@@ -80,7 +80,7 @@ static bool retarget_under_traffic(void)
 	int pid, err;
 
 	snprintf(cmd, sizeof(cmd), "bulk %" PRIu64 " 16 16384", count);
-	tap_diag("bulk count %" PRIu64 ", %ld CPUs", count, cpus);
+	ksft_print_msg("bulk count %" PRIu64 ", %ld CPUs\n", count, cpus);
 	if (vm_sim_reset_stats())
 		return false;
 	pid = vm_echo_run_start(INSTANCE, cmd);
@@ -90,13 +90,13 @@ static bool retarget_under_traffic(void)
 	for (round = 1; ok && child_running(pid) && vm_now_ms() < deadline; round++)
 		for (i = 0; ok && i < NCHANS; i++, moves++)
 			ok &= set_cpu(relids[i], (round + i) % cpus);
-	tap_diag("%" PRIu64 " retargets during the run (%u rounds)", moves, round - 1);
+	ksft_print_msg("%" PRIu64 " retargets during the run (%u rounds)\n", moves, round - 1);
 	err = vm_echo_run_wait(pid, cmd, deadline > vm_now_ms() ?
 			       deadline - vm_now_ms() : 1);
-	ok &= tap_expect(!err, "bulk run during retargeting: expected success, got %s",
-			 strerror(-err));
-	ok &= tap_expect(moves >= NCHANS, "only %" PRIu64 " retargets happened during "
-			 "the run: the run was too short to test anything", moves);
+	ok &= vm_expect(!err, "bulk run during retargeting: expected success, got %s",
+			strerror(-err));
+	ok &= vm_expect(moves >= NCHANS, "only %" PRIu64 " retargets happened during "
+			"the run: the run was too short to test anything", moves);
 	if (vm_echo_result_load(INSTANCE, &r))
 		return false;
 	ok &= vm_echo_expect_clean(&r, count);
@@ -107,8 +107,8 @@ static bool expect_refused(unsigned int relid, const char *text, int want)
 {
 	int err = vm_chan_set_cpu(INSTANCE, relid, text);
 
-	return tap_expect(err == want, "channels/%u/cpu <- '%s': expected %s, got %s",
-			  relid, text, strerror(-want), err ? strerror(-err) : "success");
+	return vm_expect(err == want, "channels/%u/cpu <- '%s': expected %s, got %s",
+			 relid, text, strerror(-want), err ? strerror(-err) : "success");
 }
 
 static bool bad_values(void)
@@ -140,21 +140,23 @@ static void offline_cpu(void)
 
 	snprintf(path, sizeof(path), CPU_SYSFS "/cpu%ld/online", victim);
 	if (cpus < 2 || !vm_exists(path)) {
-		tap_skip("no CPU hotplug in this VM", "an offline CPU is refused with EINVAL");
+		vm_test_result_skip("no CPU hotplug in this VM",
+				    "an offline CPU is refused with EINVAL");
 		return;
 	}
 	for (i = 0; i < NCHANS; i++)
 		ok &= set_cpu(relids[i], i % victim);
 	err = cpu_online(victim, false);
-	ok &= tap_expect(!err, "%s <- 0: %s", path, err ? strerror(-err) : "ok");
+	ok &= vm_expect(!err, "%s <- 0: %s", path, err ? strerror(-err) : "ok");
 	if (!err) {
 		snprintf(text, sizeof(text), "%ld", victim);
 		ok &= expect_refused(relids[1], text, -EINVAL);
 		err = cpu_online(victim, true);
-		ok &= tap_expect(!err, "%s <- 1: %s", path, err ? strerror(-err) : "ok");
+		ok &= vm_expect(!err, "%s <- 1: %s", path, err ? strerror(-err) : "ok");
 		ok &= set_cpu(relids[1], victim);
 	}
-	tap_ok(ok, "CPU %ld offline: refused with EINVAL; back online: accepted", victim);
+	ksft_test_result(ok, "CPU %ld offline: refused with EINVAL; back online: accepted\n",
+			 victim);
 }
 
 static bool old_protocol(void)
@@ -176,7 +178,7 @@ static bool old_protocol(void)
 		return false;
 	ok = expect_refused(relids[0], before ? "0" : "1", -EIO);
 	ok &= !vm_chan_read(INSTANCE, relids[0], "cpu", &after) &&
-	      tap_expect_eq("channels/<relid>/cpu after the refused write", before, after);
+	      vm_expect_eq("channels/<relid>/cpu after the refused write", before, after);
 	return ok;
 }
 
@@ -187,17 +189,18 @@ static bool unload(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	tap_plan(7);
-	tap_ok(load(), "echo device with %u sub-channels: %u channels open", NSUB, NCHANS);
-	tap_ok(retarget_under_traffic(), "every channel retargeted in a loop during a "
-	       "bulk run: nothing lost");
-	tap_ok(bad_values(), "out-of-range CPU and non-numbers refused with EINVAL");
+	ksft_set_plan(7);
+	ksft_test_result(load(), "echo device with %u sub-channels: %u channels open\n", NSUB,
+			 NCHANS);
+	ksft_test_result(retarget_under_traffic(), "every channel retargeted in a loop during a "
+			 "bulk run: nothing lost\n");
+	ksft_test_result(bad_values(), "out-of-range CPU and non-numbers refused with EINVAL\n");
 	offline_cpu();
-	tap_ok(old_protocol(), "version_ceiling 4.0: retargeting refused with EIO");
-	tap_ok(unload(), "rmmod %s and hv_vmbus", VM_ECHO_DRV);
-	tap_ok(vm_teardown(), "teardown: sim modes and devices restored");
-	tap_finish();
+	ksft_test_result(old_protocol(), "version_ceiling 4.0: retargeting refused with EIO\n");
+	ksft_test_result(unload(), "rmmod %s and hv_vmbus\n", VM_ECHO_DRV);
+	ksft_test_result(vm_teardown(), "teardown: sim modes and devices restored\n");
+	vm_test_finished();
 }

@@ -71,20 +71,20 @@ static bool corrupt_one(void)
 		return false;
 	ok &= vm_wait_until(traffic_flowing, (void *)BROKEN, PROGRESS_MS,
 			    "%u echoes on %s before the corruption", PROGRESS_PKTS, BROKEN);
-	ok &= tap_expect(!vm_write(VM_SIM, "channels", "corrupt %u write_index", relid),
-			 "vmbus_sim/channels <- corrupt %u write_index", relid);
+	ok &= vm_expect(!vm_write(VM_SIM, "channels", "corrupt %u write_index", relid),
+			"vmbus_sim/channels <- corrupt %u write_index", relid);
 	bad_err = vm_echo_run_wait(bad_pid, BROKEN_CMD, BREAK_MS);
-	ok &= tap_expect(bad_err == -EIO, "run on the corrupted device: expected EIO "
-			 "within %u ms, got %s", BREAK_MS, strerror(-bad_err));
+	ok &= vm_expect(bad_err == -EIO, "run on the corrupted device: expected EIO "
+			"within %u ms, got %s", BREAK_MS, strerror(-bad_err));
 	good_err = vm_echo_run_wait(good_pid, cmd, count + RUN_SLACK_MS);
-	ok &= tap_expect(!good_err, "run on the other device: expected success, got %s",
-			 strerror(-good_err));
+	ok &= vm_expect(!good_err, "run on the other device: expected success, got %s",
+			strerror(-good_err));
 	ok &= !vm_echo_result_load(HEALTHY, &r) && vm_echo_expect_clean(&r, count);
 
 	snprintf(text, sizeof(text), "relid %u: ", relid);
 	n = vm_kmsg_grep(&mark, text, "broken", 5);
-	ok &= tap_expect(n >= 1, "kernel log: expected a line naming `%s...broken`, "
-			 "got %d", text, n);
+	ok &= vm_expect(n >= 1, "kernel log: expected a line naming `%s...broken`, "
+			"got %d", text, n);
 	ok &= vm_expect_kmsg(&mark, "Oops", false, 0) &
 	      vm_expect_kmsg(&mark, "BUG:", false, 0) &
 	      vm_expect_kmsg(&mark, "Call Trace", false, 0);
@@ -98,13 +98,13 @@ static bool unload(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(4);
-	tap_ok(load(), "two echo devices open");
-	tap_ok(corrupt_one(), "corrupt write_index of one: its run fails with EIO, the "
-	       "log names the channel, the other device's run passes");
-	tap_ok(unload(), "rmmod %s and hv_vmbus", VM_ECHO_DRV);
-	tap_ok(vm_teardown(), "teardown: sim modes and devices restored");
-	tap_finish();
+	ksft_set_plan(4);
+	ksft_test_result(load(), "two echo devices open\n");
+	ksft_test_result(corrupt_one(), "corrupt write_index of one: its run fails with EIO, the "
+			 "log names the channel, the other device's run passes\n");
+	ksft_test_result(unload(), "rmmod %s and hv_vmbus\n", VM_ECHO_DRV);
+	ksft_test_result(vm_teardown(), "teardown: sim modes and devices restored\n");
+	vm_test_finished();
 }

@@ -58,7 +58,7 @@ static bool check_host_to_guest_log(void)
 	if (!vm_msglog_load(VM_SIM, "msg_out_log", &sim) &&
 	    !vm_msglog_load(VM_GUEST, "msg_in_log", &guest)) {
 		ok = vm_msglog_expect_equal(&sim, &guest);
-		ok &= tap_expect_eq("vmbus_sim/msg_out_log lines", HOST_MSGS, sim.count);
+		ok &= vm_expect_eq("vmbus_sim/msg_out_log lines", HOST_MSGS, sim.count);
 		ok &= vm_msglog_expect_types(&sim, 0, 1, VM_MSG_VERSION_RESPONSE) &&
 		      vm_msglog_expect_types(&sim, 1, DEVICES, VM_MSG_OFFERCHANNEL) &&
 		      vm_msglog_expect_types(&sim, 1 + DEVICES, 1,
@@ -93,17 +93,19 @@ static bool unload_and_restore(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(7);
-	tap_ok(load_with_slow_eom(), "modprobe hv_vmbus with %u devices, eom_delay_us %u",
-	       DEVICES, EOM_DELAY_US);
-	tap_ok(check_offers(), "all %u offers seen before ALLOFFERS_DELIVERED", DEVICES);
-	tap_ok(check_slot_was_busy(), "host found the slot busy (msg_pending_set > 0)");
-	tap_ok(check_host_to_guest_log(), "host msg_out_log == guest msg_in_log (%u lines)",
-	       HOST_MSGS);
-	tap_ok(check_guest_to_host_log(), "guest msg_out_log == host msg_in_log");
-	tap_ok(unload_and_restore(), "rmmod hv_vmbus, devices cleared, eom_delay_us 0");
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
-	tap_finish();
+	ksft_set_plan(7);
+	ksft_test_result(load_with_slow_eom(),
+			 "modprobe hv_vmbus with %u devices, eom_delay_us %u\n",
+			 DEVICES, EOM_DELAY_US);
+	ksft_test_result(check_offers(), "all %u offers seen before ALLOFFERS_DELIVERED\n",
+			 DEVICES);
+	ksft_test_result(check_slot_was_busy(), "host found the slot busy (msg_pending_set > 0)\n");
+	ksft_test_result(check_host_to_guest_log(),
+			 "host msg_out_log == guest msg_in_log (%u lines)\n", HOST_MSGS);
+	ksft_test_result(check_guest_to_host_log(), "guest msg_out_log == host msg_in_log\n");
+	ksft_test_result(unload_and_restore(), "rmmod hv_vmbus, devices cleared, eom_delay_us 0\n");
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
+	vm_test_finished();
 }

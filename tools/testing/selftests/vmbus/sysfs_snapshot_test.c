@@ -63,11 +63,11 @@ static bool load(void)
 	    vm_sim_reset_stats() || !vm_guest_load(VM_MODPROBE_MS) ||
 	    !vm_wait_vmbus_devices(DEVICES, VM_MODPROBE_MS) || vm_sim_devices_load(&devs))
 		return false;
-	ok = tap_expect_eq("vmbus_sim/devices lines", CHANNELS, devs.count);
+	ok = vm_expect_eq("vmbus_sim/devices lines", CHANNELS, devs.count);
 	for (i = 1; i <= SUBCHANNELS && ok; i++)
-		ok = tap_expect(vm_sim_devices_find(&devs, SUB_INSTANCE, i),
-				"vmbus_sim/devices: no sub-channel %zu of %s", i,
-				SUB_INSTANCE);
+		ok = vm_expect(vm_sim_devices_find(&devs, SUB_INSTANCE, i),
+			       "vmbus_sim/devices: no sub-channel %zu of %s", i,
+			       SUB_INSTANCE);
 	return ok;
 }
 
@@ -86,7 +86,7 @@ static bool check_sysfs(void)
 
 static bool run(const char *what, const char *const argv[])
 {
-	return tap_expect(!vm_run(TOOL_MS, argv), "%s failed", what);
+	return vm_expect(!vm_run(TOOL_MS, argv), "%s failed", what);
 }
 
 static bool make_dir(const char *path)
@@ -103,10 +103,10 @@ static bool write_new(const char *path, const char *text)
 	bool ok;
 
 	if (fd < 0)
-		return tap_expect(false, "cannot create %s: %s", path, strerror(errno));
+		return vm_expect(false, "cannot create %s: %s", path, strerror(errno));
 	ok = write(fd, text, len) == (ssize_t)len;
 	ok &= !close(fd);
-	return tap_expect(ok, "writing %s failed", path);
+	return vm_expect(ok, "writing %s failed", path);
 }
 
 /* Read the sysfs file, write a plain file: what lsvmbus will read. */
@@ -118,8 +118,7 @@ static bool copy_attr(const char *name, const char *attr)
 
 	snprintf(from, sizeof(from), "%s/%s/%s", VM_VMBUS_DEVICES, name, attr);
 	snprintf(to, sizeof(to), "%s/%s/%s", SNAP_DEVICES, name, attr);
-	text = vm_read_file(from);
-	ok = text && write_new(to, text);
+	ok = !vm_read_file(from, &text) && write_new(to, text);
 	free(text);
 	return ok;
 }
@@ -145,8 +144,8 @@ static bool copy_devices(void)
 	bool ok = true;
 
 	if (!dir)
-		return tap_expect(false, "cannot open %s: %s", VM_VMBUS_DEVICES,
-				  strerror(errno));
+		return vm_expect(false, "cannot open %s: %s", VM_VMBUS_DEVICES,
+				 strerror(errno));
 	while (ok && (de = readdir(dir))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -154,18 +153,18 @@ static bool copy_devices(void)
 		n++;
 	}
 	closedir(dir);
-	return ok && tap_expect(n == DEVICES, "copied %u devices, expected %u", n,
-				DEVICES);
+	return ok && vm_expect(n == DEVICES, "copied %u devices, expected %u", n,
+			       DEVICES);
 }
 
 static bool write_expected(void)
 {
-	char *table = vm_read(VM_SIM, "devices"), *cpus, *p;
+	char *table, *cpus, *p;
 	uint64_t cpu;
 	size_t i;
 	bool ok;
 
-	if (!table)
+	if (vm_read(VM_SIM, "devices", &table))
 		return false;
 	ok = write_new(SNAP "/expected", table);
 	free(table);
@@ -197,15 +196,14 @@ static bool print_artifact(void)
 
 	if (!run("tar", tar) || !run("base64", b64) || stat(ARCHIVE, &st))
 		return false;
-	text = vm_read_file(ARCHIVE_B64);
-	if (!text)
+	if (vm_read_file(ARCHIVE_B64, &text))
 		return false;
-	tap_diag("%s: %lld bytes, checked on the host by qemu/post/lsvmbus.sh",
-		 ARTIFACT, (long long)st.st_size);
-	tap_diag("===ARTIFACT %s BEGIN===", ARTIFACT);
+	ksft_print_msg("%s: %lld bytes, checked on the host by qemu/post/lsvmbus.sh\n",
+		       ARTIFACT, (long long)st.st_size);
+	ksft_print_msg("===ARTIFACT %s BEGIN===\n", ARTIFACT);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		tap_diag("%s", line);
-	tap_diag("===ARTIFACT %s END===", ARTIFACT);
+		ksft_print_msg("%s\n", line);
+	ksft_print_msg("===ARTIFACT %s END===\n", ARTIFACT);
 	free(text);
 	return true;
 }
@@ -221,16 +219,17 @@ static bool unload(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(6);
-	tap_ok(load(), "modprobe hv_vmbus with %u devices, one with %u sub-channels",
-	       DEVICES, SUBCHANNELS);
-	tap_ok(check_sysfs(), "sysfs of every device and channel matches the host");
-	tap_ok(make_snapshot(), "snapshot of what lsvmbus reads, with the expected facts");
-	tap_ok(print_artifact(), "artifact %s printed", ARTIFACT);
-	tap_ok(unload(), "rmmod hv_vmbus");
-	tap_ok(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored");
+	ksft_set_plan(6);
+	ksft_test_result(load(), "modprobe hv_vmbus with %u devices, one with %u sub-channels\n",
+			 DEVICES, SUBCHANNELS);
+	ksft_test_result(check_sysfs(), "sysfs of every device and channel matches the host\n");
+	ksft_test_result(make_snapshot(),
+			 "snapshot of what lsvmbus reads, with the expected facts\n");
+	ksft_test_result(print_artifact(), "artifact %s printed\n", ARTIFACT);
+	ksft_test_result(unload(), "rmmod hv_vmbus\n");
+	ksft_test_result(vm_teardown(), "teardown: hv_vmbus unloaded, sim modes restored\n");
 	vm_sim_devices_free(&devs);
-	tap_finish();
+	vm_test_finished();
 }

@@ -113,8 +113,8 @@ static bool load(void)
 	    vm_write(VM_SIM, "devices", "add %s %s", VM_TEST_CLASS, INSTANCE) ||
 	    !vm_guest_load(VM_MODPROBE_MS) || !vm_wait_vmbus_devices(1, VM_MODPROBE_MS))
 		return false;
-	return tap_expect(!vm_modprobe(UIO_DRV, VM_MODPROBE_MS), "`modprobe %s` (the "
-			  "distribution's module): expected exit status 0", UIO_DRV);
+	return vm_expect(!vm_modprobe(UIO_DRV, VM_MODPROBE_MS), "`modprobe %s` (the "
+			 "distribution's module): expected exit status 0", UIO_DRV);
 }
 
 /*
@@ -129,8 +129,8 @@ static bool bind(void)
 	if (vm_kmsg_mark(&mark))
 		return false;
 	err = vm_write_errno(UIO_DRV_DIR "/new_id", VM_TEST_CLASS);
-	if (!tap_expect(!err, "%s/new_id <- %s: %s", UIO_DRV_DIR, VM_TEST_CLASS,
-			err ? strerror(-err) : "ok"))
+	if (!vm_expect(!err, "%s/new_id <- %s: %s", UIO_DRV_DIR, VM_TEST_CLASS,
+		       err ? strerror(-err) : "ok"))
 		return false;
 	if (vm_wait_until(uio_present, NULL, BIND_MS, "%s and %s/maps/map0 after "
 			  "binding %s", UIO_DEV, UIO_SYSFS, UIO_DRV))
@@ -150,20 +150,20 @@ static bool map_rings(struct ring *out, struct ring *in)
 		if (!vm_exists(path))
 			break;
 	}
-	tap_diag("%s has %" PRIu64 " maps", UIO_SYSFS, nmaps);
+	ksft_print_msg("%s has %" PRIu64 " maps\n", UIO_SYSFS, nmaps);
 	if (vm_read_u64(UIO_SYSFS "/maps/map0/size", &map0_size))
 		return false;
-	if (!tap_expect(map0_size >= 4 * HDR_PAGE && !(map0_size % (2 * HDR_PAGE)),
-			"map0 size %#" PRIx64 ": expected two rings of whole pages",
-			map0_size))
+	if (!vm_expect(map0_size >= 4 * HDR_PAGE && !(map0_size % (2 * HDR_PAGE)),
+		       "map0 size %#" PRIx64 ": expected two rings of whole pages",
+		       map0_size))
 		return false;
 	uio_fd = open(UIO_DEV, O_RDWR | O_CLOEXEC);
-	if (!tap_expect(uio_fd >= 0, "open %s: %s", UIO_DEV, strerror(errno)))
+	if (!vm_expect(uio_fd >= 0, "open %s: %s", UIO_DEV, strerror(errno)))
 		return false;
 	/* uio: map N is at offset N pages. */
 	map0 = mmap(NULL, map0_size, PROT_READ | PROT_WRITE, MAP_SHARED, uio_fd, 0);
-	if (!tap_expect(map0 != MAP_FAILED, "mmap of %s map 0 (%#" PRIx64 " bytes): %s",
-			UIO_DEV, map0_size, strerror(errno))) {
+	if (!vm_expect(map0 != MAP_FAILED, "mmap of %s map 0 (%#" PRIx64 " bytes): %s",
+		       UIO_DEV, map0_size, strerror(errno))) {
 		map0 = NULL;
 		return false;
 	}
@@ -176,14 +176,14 @@ static bool map_rings(struct ring *out, struct ring *in)
 	}
 	mon_page = mmap(NULL, HDR_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, uio_fd,
 			MON_MAP * HDR_PAGE);
-	if (!tap_expect(mon_page != MAP_FAILED, "mmap of %s map %u (the monitor page): %s",
-			UIO_DEV, MON_MAP, strerror(errno))) {
+	if (!vm_expect(mon_page != MAP_FAILED, "mmap of %s map %u (the monitor page): %s",
+		       UIO_DEV, MON_MAP, strerror(errno))) {
 		mon_page = NULL;
 		return false;
 	}
-	tap_diag("rings: %u data bytes each; out w=%u r=%u, in w=%u r=%u", out->size,
-		 out->hdr->write_index, out->hdr->read_index, in->hdr->write_index,
-		 in->hdr->read_index);
+	ksft_print_msg("rings: %u data bytes each; out w=%u r=%u, in w=%u r=%u\n", out->size,
+		       out->hdr->write_index, out->hdr->read_index, in->hdr->write_index,
+		       in->hdr->read_index);
 	return true;
 }
 
@@ -242,8 +242,8 @@ static bool ring_write(struct ring *r)
 	uint64_t trailer = (uint64_t)w << 32;
 
 	used = w >= rd ? w - rd : r->size - rd + w;
-	if (!tap_expect(w < r->size && rd < r->size && r->size - used > len + 8,
-			"outbound ring: write_index %u read_index %u, no room", w, rd))
+	if (!vm_expect(w < r->size && rd < r->size && r->size - used > len + 8,
+		       "outbound ring: write_index %u read_index %u, no room", w, rd))
 		return false;
 	memcpy(pkt, &d, sizeof(d));
 	payload_fill(pkt + sizeof(d));
@@ -265,15 +265,15 @@ static bool wait_interrupt(void)
 	uint32_t one = 1, count = 0;
 	int n;
 
-	if (!tap_expect(write(uio_fd, &one, sizeof(one)) == sizeof(one), "write 1 to %s: %s",
-			UIO_DEV, strerror(errno)))
+	if (!vm_expect(write(uio_fd, &one, sizeof(one)) == sizeof(one), "write 1 to %s: %s",
+		       UIO_DEV, strerror(errno)))
 		return false;
 	n = poll(&pfd, 1, ECHO_MS);
-	if (!tap_expect(n == 1, "poll on %s: no interrupt within %u ms (%s)", UIO_DEV,
-			ECHO_MS, n < 0 ? strerror(errno) : "timeout"))
+	if (!vm_expect(n == 1, "poll on %s: no interrupt within %u ms (%s)", UIO_DEV,
+		       ECHO_MS, n < 0 ? strerror(errno) : "timeout"))
 		return false;
-	if (!tap_expect(read(uio_fd, &count, sizeof(count)) == sizeof(count),
-			"read of %s: %s", UIO_DEV, strerror(errno)))
+	if (!vm_expect(read(uio_fd, &count, sizeof(count)) == sizeof(count),
+		       "read of %s: %s", UIO_DEV, strerror(errno)))
 		return false;
 	return true;
 }
@@ -290,20 +290,20 @@ static bool ring_read_echo(struct ring *r)
 
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	avail = w >= rd ? w - rd : r->size - rd + w;
-	if (!tap_expect(w < r->size && avail == len + 8, "inbound ring: write_index %u "
-			"read_index %u: expected one %u-byte packet", w, rd, len + 8))
+	if (!vm_expect(w < r->size && avail == len + 8, "inbound ring: write_index %u "
+		       "read_index %u: expected one %u-byte packet", w, rd, len + 8))
 		return false;
 	ring_copy_out(r, rd, got, len);
 	ring_copy_out(r, (rd + len) % r->size, &trailer, sizeof(trailer));
 	memcpy(&d, got, sizeof(d));
 	payload_fill(want);
-	ok &= tap_expect(d.type == PKT_INBAND && d.offset8 == 2 && d.len8 == len / 8 &&
-			 !d.flags && d.trans_id == TRANS_ID, "echo descriptor: type %u "
-			 "offset8 %u len8 %u flags %#x trans_id %#" PRIx64, d.type,
-			 d.offset8, d.len8, d.flags, d.trans_id);
-	ok &= tap_expect(!memcmp(got + sizeof(d), want, PAYLOAD), "echo payload differs");
-	ok &= tap_expect_eq("echo trailer (old write index << 32)", (uint64_t)rd << 32,
-			    trailer);
+	ok &= vm_expect(d.type == PKT_INBAND && d.offset8 == 2 && d.len8 == len / 8 &&
+			!d.flags && d.trans_id == TRANS_ID, "echo descriptor: type %u "
+			"offset8 %u len8 %u flags %#x trans_id %#" PRIx64, d.type,
+			d.offset8, d.len8, d.flags, d.trans_id);
+	ok &= vm_expect(!memcmp(got + sizeof(d), want, PAYLOAD), "echo payload differs");
+	ok &= vm_expect_eq("echo trailer (old write index << 32)", (uint64_t)rd << 32,
+			   trailer);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	r->hdr->read_index = (rd + len + 8) % r->size;
 	return ok;
@@ -329,15 +329,15 @@ static bool echo(void)
 	int i;
 
 	if (vm_read_u64(VM_VMBUS_DEVICES "/" INSTANCE "/monitor_id", &monitor_id) ||
-	    !tap_expect(monitor_id < MON_IDS, "%s/monitor_id %" PRIu64 ": expected a "
-			"monitor id", INSTANCE, monitor_id))
+	    !vm_expect(monitor_id < MON_IDS, "%s/monitor_id %" PRIu64 ": expected a "
+		       "monitor id", INSTANCE, monitor_id))
 		return false;
 	if (vm_sim_reset_stats() || !map_rings(&out, &in))
 		return false;
 	ok = true;
 	for (i = 0; ok && i < ROUNDS; i++)
 		ok = ring_write(&out) && wait_interrupt() && ring_read_echo(&in);
-	if (!tap_expect(ok, "round trip %d of %d failed", i, ROUNDS))
+	if (!vm_expect(ok, "round trip %d of %d failed", i, ROUNDS))
 		ok = false;
 	ok &= host_clean();
 	munmap(mon_page, HDR_PAGE);
@@ -354,8 +354,8 @@ static bool unbind(void)
 	int err = vm_write_errno(UIO_DRV_DIR "/unbind", INSTANCE);
 	bool ok;
 
-	ok = tap_expect(!err, "%s/unbind <- %s: %s", UIO_DRV_DIR, INSTANCE,
-			err ? strerror(-err) : "ok");
+	ok = vm_expect(!err, "%s/unbind <- %s: %s", UIO_DRV_DIR, INSTANCE,
+		       err ? strerror(-err) : "ok");
 	ok = ok && vm_wait_until(uio_gone, NULL, BIND_MS, "%s and %s gone after unbind",
 				 UIO_DEV, UIO_SYSFS);
 	return ok & vm_rmmod_expect(UIO_DRV);
@@ -363,16 +363,17 @@ static bool unbind(void)
 
 int main(void)
 {
-	tap_init();
+	ksft_print_header();
 	vm_setup();
-	tap_plan(5 + OPENS);
-	tap_ok(load(), "echo device and %s loaded", UIO_DRV);
-	tap_ok(bind(), "new_id binds %s: %s appears", UIO_DRV, UIO_DEV);
+	ksft_set_plan(5 + OPENS);
+	ksft_test_result(load(), "echo device and %s loaded\n", UIO_DRV);
+	ksft_test_result(bind(), "new_id binds %s: %s appears\n", UIO_DRV, UIO_DEV);
 	for (int i = 1; i <= OPENS; i++)
-		tap_ok(echo(), "open %d of %s: %d packets written into the mapped outbound "
-		       "ring come back in the inbound ring", i, UIO_DEV, ROUNDS);
-	tap_ok(unbind(), "unbind: %s goes, rmmod %s works", UIO_DEV, UIO_DRV);
-	tap_ok(vm_guest_unload(), "rmmod hv_vmbus");
-	tap_ok(vm_teardown(), "teardown: sim modes and devices restored");
-	tap_finish();
+		ksft_test_result(echo(),
+				 "open %d of %s: %d packets written into the mapped outbound "
+				 "ring come back in the inbound ring\n", i, UIO_DEV, ROUNDS);
+	ksft_test_result(unbind(), "unbind: %s goes, rmmod %s works\n", UIO_DEV, UIO_DRV);
+	ksft_test_result(vm_guest_unload(), "rmmod hv_vmbus\n");
+	ksft_test_result(vm_teardown(), "teardown: sim modes and devices restored\n");
+	vm_test_finished();
 }

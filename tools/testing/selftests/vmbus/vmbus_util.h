@@ -4,10 +4,14 @@
  * (vmbus_sim) and of the guest core (hv_vmbus), `name value` stats files,
  * the message logs both sides keep, the kernel log, module loading, waits
  * with deadlines and the kmemleak check.  The formats are those of
- * INTERFACES.md.
+ * Documentation/virt/hyperv/vmbus-sim.rst ("Control plane") for the host
+ * and of the guest's debugfs and sysfs files.
  *
  * Every helper that fails says why on a TAP diagnostic line naming the file
- * or command involved, so callers only combine verdicts.
+ * or command involved, so callers only combine verdicts.  Each .c file
+ * follows one return convention, named in its header:
+ *   0 (or a count) / -errno: vm_files.c, vm_parse.c, vm_proc.c, vm_sim.c;
+ *   true / false:            vm_check.c, vm_wait.c, vm_setup.c.
  *
  * The debugfs root is /sys/kernel/debug unless VMBUS_DEBUGFS_ROOT names
  * another directory, and the module list /proc/modules unless
@@ -21,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tap.h"
+#include "vm_ksft.h"
 
 enum vm_side {
 	VM_SIM,		/* <debugfs>/vmbus_sim/ */
@@ -52,14 +56,17 @@ enum vm_msg_type {
 	VM_MSG_UNLOAD_RESPONSE		= 17,
 };
 
-#define VM_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-
-/* Files. */
+/* Files (vm_files.c). */
+const char *vm_debugfs_root(void);
+const char *vm_side_name(enum vm_side side);	/* "vmbus_sim", "hv_vmbus" */
+/* Decimal, 0x-prefixed hexadecimal, or "M.m" as M << 16 | m. */
+int vm_parse_value(const char *s, uint64_t *value);
 int vm_path(char *buf, size_t len, enum vm_side side, const char *file);
 bool vm_exists(const char *path);
-char *vm_read_file(const char *path);
+/* The whole file in *@text (NULL on failure), to be freed by the caller. */
+int vm_read_file(const char *path, char **text);
 int vm_write_file(const char *path, const char *text);
-char *vm_read(enum vm_side side, const char *file);
+int vm_read(enum vm_side side, const char *file, char **text);
 int vm_write(enum vm_side side, const char *file, const char *fmt, ...)
 	VM_PRINTF(3, 4);
 /* vm_write() with a va_list, for wrappers; at most 1023 bytes of text. */
@@ -90,7 +97,7 @@ bool vm_expect_msgs(const struct vm_stats *st, const char *name, uint64_t want);
 bool vm_wait_stat(enum vm_side side, const char *file, const char *name,
 		  uint64_t want, unsigned int timeout_ms);
 
-/* Commands and modules. */
+/* Commands and modules (vm_proc.c; the *_expect() checks: vm_check.c). */
 int vm_run(unsigned int timeout_ms, const char *const argv[]);
 int vm_modprobe(const char *module, unsigned int timeout_ms);
 int vm_rmmod(const char *module, unsigned int timeout_ms);
@@ -101,7 +108,7 @@ bool vm_rmmod_expect(const char *module);
 bool vm_guest_load(unsigned int timeout_ms);
 bool vm_guest_unload(void);
 
-/* Time and waits. */
+/* Time and waits (vm_wait.c). */
 uint64_t vm_now_ms(void);
 void vm_sleep_ms(unsigned int ms);
 bool vm_wait_until(bool (*done)(void *arg), void *arg, unsigned int timeout_ms,
@@ -123,7 +130,7 @@ struct vm_wait {
 
 bool vm_wait(const struct vm_wait *w, const char *fmt, ...) VM_PRINTF(2, 3);
 
-/* Kernel log (/dev/kmsg): count lines logged after a mark. */
+/* Kernel log (/dev/kmsg): count lines logged after a mark (vm_proc.c). */
 struct vm_kmsg_mark {
 	uint64_t next_seq;	/* first record that counts */
 };
@@ -171,14 +178,18 @@ extern const unsigned int vm_guest_version_count;
 uint32_t vm_version_code(const char *version);
 unsigned int vm_versions_above(const char *ceiling);
 
-/* Simulated host: modes are restored, devices re-added, by vm_teardown(). */
+/* Simulated host (vm_sim.c): modes are restored, devices re-added, by vm_teardown(). */
 int vm_sim_set(const char *mode, const char *fmt, ...) VM_PRINTF(2, 3);
 int vm_sim_reset_stats(void);
 int vm_sim_devices_add_test(unsigned int count);
 int vm_sim_devices_clear(void);
+/* vm_setup(): remember and clear the device list; vm_teardown(): restore all. */
+int vm_sim_save_devices(void);
+int vm_sim_restore(void);
 
 /*
- * Simulated host devices (INTERFACES.md, Issue 3): `devices` lists one line
+ * Simulated host devices (Documentation/virt/hyperv/vmbus-sim.rst,
+ * "``devices``"): `devices` lists one line
  * per relid the host knows, `relid class instance sub_index state`.
  */
 enum {
@@ -230,12 +241,30 @@ bool vm_expect_vmbus_device(const struct vm_sim_devs *devs,
 
 /* kmemleak: VM_SKIP (reason in *why) where the kernel has none. */
 enum vm_verdict vm_kmemleak_check(const char **why);
-/* A subtest named @name from vm_kmemleak_check(): ok, not ok or skip. */
-void vm_kmemleak_subtest(const char *name);
+uint64_t vm_now_ms(void);
+
+/*
+ * A subtest named @name from vm_kmemleak_check(): ok, not ok or skip
+ * (static inline: it counts in the caller's file, see vm_ksft.h).
+ */
+static inline void vm_kmemleak_subtest(const char *name)
+{
+	uint64_t start = vm_now_ms();
+	const char *why = "";
+	enum vm_verdict verdict = vm_kmemleak_check(&why);
+
+	if (verdict == VM_SKIP) {
+		vm_test_result_skip(why, "%s", name);
+		return;
+	}
+	ksft_print_msg("kmemleak check: %llu ms\n",
+		       (unsigned long long)(vm_now_ms() - start));
+	ksft_test_result(verdict == VM_PASS, "%s\n", name);
+}
 /* The sim's signals since its last reset all came from the monitor page. */
 bool vm_sim_expect_monitored(void);
 
-/* Test life cycle. */
+/* Test life cycle (vm_setup.c). */
 void vm_setup(void);
 bool vm_teardown(void);
 
@@ -244,6 +273,9 @@ bool vm_teardown(void);
  * directory per device, <debugfs>/vmbus_echo/<instance>/{run,result}.
  */
 #define VM_ECHO_DRV "vmbus_echo_drv"
+
+/* <debugfs>/vmbus_echo/<instance>/<file>. */
+void vm_echo_path(char *buf, size_t len, const char *instance, const char *file);
 
 enum { VM_ECHO_MAX_CHANS = 64 };
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Scan a guest kernel log for the problems TESTING.md lists.  Prints every
+# Scan a guest kernel log for the problems PATTERNS below lists (warnings,
+# oopses, lockdep, KASAN, kmemleak ...), less the IGNORE lines.  Prints every
 # hit with a few lines of context; exits 1 if there was any hit, 0 if none.
 # Usage: logscan.sh LOGFILE
 set -euo pipefail

@@ -5,7 +5,8 @@
 #   --modtree: the kernel's unpacked lib/modules/VER (with modules.dep)
 #   --modules: our .ko files (searched recursively), installed under
 #              lib/modules/VER/updates/vmbus/ so they win over in-tree ones
-#   --tests:   test programs, copied to /vmbus-tests/ with run_tests.sh
+#   --tests:   test programs (the files at its top), copied to /vmbus-tests/
+#              with run_tests.sh
 #   --extra-modules: in-tree modules to add, with their modules.dep deps
 # Also: /sbin/poweroff, /sbin/reboot, /sbin/halt (qemu/vmbus-power), and the
 # hyperv-daemons package's hv_kvp_daemon with its shared libraries, its
@@ -25,7 +26,7 @@ KVER='' MODTREE='' MODULES='' TESTS='' EXTRA='' OUT=''
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
 usage() {
-	sed -n '2,10s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,11s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -186,10 +187,12 @@ run_depmod() {
 		die "depmod -b $root $KVER failed"
 }
 
+# The files at the top of --tests: the programs (the build keeps the
+# kselftest framework it extracted in a subdirectory, not needed here).
 install_tests() {
 	local root=$1
 	mkdir -p "$root/vmbus-tests"
-	cp -a "$TESTS"/. "$root/vmbus-tests/"
+	find "$TESTS" -mindepth 1 -maxdepth 1 -type f -exec cp -a {} "$root/vmbus-tests/" \;
 	install -m 0755 "$HERE/run_tests.sh" "$root/vmbus-tests/run_tests.sh"
 }
 

@@ -8,9 +8,10 @@
 #   debug: build/debug-kernel/ (scripts/build-debug-kernel.sh, run it first)
 #   check: run the tests; exit 0 only if every test passed or skipped, the
 #          TAP is complete, the kernel log scan is clean and QEMU did not
-#          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default 300 s,
-#          600 s on the debug kernel); the whole boot: --timeout (default
-#          900 s, 2700 s on the debug kernel).
+#          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default: the
+#          kselftest ../settings timeout=, 300 s; twice that on the debug
+#          kernel); the whole boot: --timeout (default 900 s, 2700 s on the
+#          debug kernel).
 #   run:   a demo for a human; console shown live; exit with QEMU's status.
 # Every boot ends with the host asking the distribution's hv_utils for a
 # shutdown or a restart (the end step of qemu/init): the run passes only if
@@ -46,6 +47,15 @@ usage() {
 	exit 2
 }
 
+# timeout=N of the kselftest `settings` file next to the tests (what the
+# kernel's kselftest runner uses per program).
+settings_timeout() {
+	local t
+	t=$(sed -n 's/^timeout=\([0-9]\+\)$/\1/p' "$HERE/../settings")
+	[ -n "$t" ] || die "no timeout=N in $HERE/../settings"
+	echo "$t"
+}
+
 parse_args() {
 	while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || usage
@@ -72,7 +82,9 @@ parse_args() {
 		if [ "$KERNEL" = debug ]; then TIMEOUT=2700; else TIMEOUT=900; fi
 	fi
 	if [ -z "$TEST_TIMEOUT" ]; then
-		if [ "$KERNEL" = debug ]; then TEST_TIMEOUT=600; else TEST_TIMEOUT=300; fi
+		TEST_TIMEOUT=$(settings_timeout)
+		# The debug kernel: twice the kselftest `settings` timeout.
+		[ "$KERNEL" = debug ] && TEST_TIMEOUT=$((TEST_TIMEOUT * 2))
 	fi
 	[[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout $TIMEOUT: not a number of seconds"
 	[[ $TEST_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VMBUS_TEST_TIMEOUT=$TEST_TIMEOUT: not a number"
