@@ -16,9 +16,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-# Allowed two-way pairs: "a.c b.c reason".
+# Allowed two-way pairs: "<file> <file> <reason>".
 allow=(
-	"channel.c ring_buffer.c send path: hv_ringbuffer_write() takes request ids from vmbus_next_request_id() and signals with vmbus_setevent(); not a callback, to be split when the send path rework lands"
 )
 
 check=0

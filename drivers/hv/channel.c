@@ -43,33 +43,6 @@ enum { VMBUS_CHANNEL_TIMEOUT_S = 30 };
 
 static atomic_t vmbus_next_gpadl = ATOMIC_INIT(0xe1e10);
 
-/**
- * vmbus_setevent() - signal the host that a channel has work
- * @channel: the channel
- *
- * A channel the host offered with a monitor id is signalled through the
- * child-to-parent monitor page: its bit in the trigger group's pending
- * word, which the host scans at the group's latency.  Other channels, and
- * monitored ones a driver put in low-latency mode, use HvSignalEvent on
- * the offer's connection id.  The caller's ring update is ordered before
- * either by the full barrier of the ring code's signalling decision; the
- * locked bit operation is what the host's atomic exchange pairs with.
- *
- * Context: any.
- */
-void vmbus_setevent(struct vmbus_channel *channel)
-{
-	struct hv_monitor_page *mp = vmbus_connection.monitor_pages[1];
-
-	++channel->sig_events;
-	if (channel->offermsg.monitor_allocated && !channel->low_latency && mp) {
-		sync_set_bit(channel->monitor_bit,
-			     (unsigned long *)&mp->trigger_group[channel->monitor_grp].pending);
-		return;
-	}
-	vmbus_set_event(channel);
-}
-
 static void *vmbus_gpadl_msg_alloc(u32 size)
 {
 	return kzalloc(size, GFP_KERNEL);
@@ -328,7 +301,10 @@ static int vmbus_rqstor_alloc(struct vmbus_channel *ch)
  * @channel: the channel
  * @rqst_addr: the caller's cookie
  *
- * Channels without a requestor use the address itself.
+ * Channels without a requestor use the address itself.  The write path
+ * calls this through channel->next_request_id_callback for packets that
+ * request a completion; drivers that use the requestor set that callback
+ * to this function.
  *
  * Context: any; serialized by the outbound ring lock or the requestor lock.
  * Return: the id (slot + 1), or VMBUS_RQST_ERROR if every slot is in use.
@@ -339,8 +315,10 @@ u64 vmbus_next_request_id(struct vmbus_channel *channel, u64 rqst_addr)
 	unsigned long flags;
 	u64 slot;
 
-	if (channel->next_request_id_callback)
-		return channel->next_request_id_callback(channel, rqst_addr);
+	/*
+	 * Never call channel->next_request_id_callback here: drivers that use
+	 * the requestor install this very function as that callback.
+	 */
 	if (!rq->size)
 		return rqst_addr;
 	spin_lock_irqsave(&rq->req_lock, flags);
@@ -718,7 +696,8 @@ int vmbus_sendpacket(struct vmbus_channel *channel, void *buffer,
 /**
  * vmbus_sendpacket_mpb_desc() - send a packet with a multi-page buffer
  * @channel: an open channel
- * @desc: the packet descriptor with its page ranges, filled in by the caller
+ * @desc: the packet descriptor; the caller fills in rangecount and the
+ *	  page ranges (one or more)
  * @desc_size: its size
  * @buffer: the inline payload
  * @bufferlen: its length
@@ -744,7 +723,7 @@ int vmbus_sendpacket_mpb_desc(struct vmbus_channel *channel,
 	desc->length8 = (u16)(ALIGN(len, 8) >> 3);
 	desc->transactionid = VMBUS_RQST_ERROR;
 	desc->reserved = 0;
-	desc->rangecount = 1;
+	/* The caller filled in rangecount and the ranges: several are valid. */
 	return hv_ringbuffer_write(channel, kv, 2, requestid, NULL);
 }
 

@@ -163,6 +163,33 @@ static u32 vmbus_ring_used(const struct hv_ring_buffer_info *rbi, u32 read,
 	return write >= read ? write - read : rbi->ring_datasize - read + write;
 }
 
+/**
+ * vmbus_setevent() - signal the host that a channel has work
+ * @channel: the channel
+ *
+ * A channel the host offered with a monitor id is signalled through the
+ * child-to-parent monitor page: its bit in the trigger group's pending
+ * word, which the host scans at the group's latency.  Other channels, and
+ * monitored ones a driver put in low-latency mode, use HvSignalEvent on
+ * the offer's connection id.  The caller's ring update is ordered before
+ * either by the full barrier of the ring code's signalling decision; the
+ * locked bit operation is what the host's atomic exchange pairs with.
+ *
+ * Context: any.
+ */
+void vmbus_setevent(struct vmbus_channel *channel)
+{
+	struct hv_monitor_page *mp = vmbus_connection.monitor_pages[1];
+
+	++channel->sig_events;
+	if (channel->offermsg.monitor_allocated && !channel->low_latency && mp) {
+		sync_set_bit(channel->monitor_bit,
+			     (unsigned long *)&mp->trigger_group[channel->monitor_grp].pending);
+		return;
+	}
+	vmbus_set_event(channel);
+}
+
 /* Signal the host after a write, if the contract says so. */
 static void vmbus_signal_on_write(struct vmbus_channel *ch, u32 old_write)
 {
@@ -182,11 +209,28 @@ static void vmbus_signal_on_write(struct vmbus_channel *ch, u32 old_write)
 	}
 }
 
-static u64 vmbus_ring_trans_id(struct vmbus_channel *ch, u64 requestid)
+/*
+ * The transaction id a packet goes out with.  Only a packet that asks the
+ * host for a completion gets an id from the driver's
+ * next_request_id_callback (vmbus_next_request_id() for drivers that use
+ * the channel's requestor, a driver's own tag map otherwise); every other
+ * packet, such as a completion that echoes the host's id back, carries the
+ * caller's @requestid unchanged, as does any packet of a driver that set
+ * no callback.  The callback runs under the outbound ring lock, so ids are
+ * taken in ring order and none is taken for a packet that finds no room.
+ */
+static u64 vmbus_ring_trans_id(struct vmbus_channel *ch,
+			       const struct vmpacket_descriptor *desc,
+			       u64 requestid)
 {
-	if (requestid == VMBUS_NO_RQSTOR || !ch->rqstor_size)
+	u64 (*next_id)(struct vmbus_channel *ch, u64 rqst_addr);
+	u64 tid;
+
+	next_id = ch->next_request_id_callback;
+	if (!(desc->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED) || !next_id)
 		return requestid;
-	return vmbus_next_request_id(ch, requestid);
+	tid = next_id(ch, requestid);
+	return tid == VMBUS_NO_RQSTOR ? requestid : tid;
 }
 
 /**
@@ -234,7 +278,7 @@ int hv_ringbuffer_write(struct vmbus_channel *ch, const struct kvec *kv_list,
 		spin_unlock_irqrestore(&rbi->ring_lock, flags);
 		return -EAGAIN;
 	}
-	tid = vmbus_ring_trans_id(ch, requestid);
+	tid = vmbus_ring_trans_id(ch, kv_list[0].iov_base, requestid);
 	if (tid == VMBUS_RQST_ERROR) {
 		spin_unlock_irqrestore(&rbi->ring_lock, flags);
 		return -EAGAIN;
