@@ -46,11 +46,14 @@
 		  0x9c, 0x40, 0xc2, 0xea, 0xe4, 0x45, 0xa6, 0xcd)
 
 enum sim_limits {
-	/* Depth of the host's HvPostMessage queue (HOST.md 6). */
+	/*
+	 * Depth of the host's HvPostMessage queue (vmbus-sim.rst, host
+	 * behaviour 6).
+	 */
 	SIM_IN_QUEUE_DEPTH	= 16,
 	/* The guest's queue is not drained while more are undelivered. */
 	SIM_OUT_BACKLOG		= 64,
-	/* Relids are 1..SIM_MAX_RELID (HOST.md 7). */
+	/* Relids are 1..SIM_MAX_RELID (vmbus-sim.rst, host behaviour 7). */
 	SIM_MAX_RELID		= 2047,
 	/* Lines kept by each message log. */
 	SIM_LOG_LINES		= 8192,
@@ -217,7 +220,7 @@ enum sim_slot_result {
 	SIM_SLOT_OFF,		/* the CPU's SynIC is disabled */
 };
 
-/* What setting an event flag did (HOST.md 12). */
+/* What setting an event flag did (vmbus-sim.rst, host behaviour 12). */
 enum sim_event_result {
 	SIM_EVENT_SET,		/* the bit went 0 -> 1, interrupt raised */
 	SIM_EVENT_COALESCED,	/* the bit was already set */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: offer -> rescind -> re-offer bursts (HOST.md 10).
+ * vmbus_sim: offer -> rescind -> re-offer bursts (vmbus-sim.rst, host
+ * behaviour 10).
  *
  * `burst <count> <max_delay_us>` runs a work item on sim_async_wq that
  * does count cycles, one after the other:

@@ -3,9 +3,10 @@
  * vmbus_sim: the control plane, /sys/kernel/debug/vmbus_sim/.
  *
  * Modes are one table and one pair of file operations; counters and logs
- * are seq_files.  The file formats are an interface (INTERFACES.md) that
- * the tests parse.  debugfs_remove_recursive() waits for file operations
- * in progress, so nothing here runs after sim_debugfs_exit().
+ * are seq_files.  The file formats are an interface that the tests parse
+ * (vmbus-sim.rst, "Control plane").  debugfs_remove_recursive() waits
+ * for file operations in progress, so nothing here runs after
+ * sim_debugfs_exit().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -194,7 +195,7 @@ static int sim_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "msg_conn_id %u\n", sim_proto_conn_id());
 	for (i = 0; i < SIM_STAT_COUNT; i++) {
 		seq_printf(m, "%s %llu\n", sim_stat_name(i), sim_stat_read(i));
-		/* The order INTERFACES.md gives. */
+		/* The order of vmbus-sim.rst, "Counters". */
 		if (i == SIM_STAT_EOMS)
 			seq_printf(m, "interrupts %llu\n", interrupts);
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: the device table and relid allocation (HOST.md 7).
+ * vmbus_sim: the device table and relid allocation (vmbus-sim.rst, host
+ * behaviour 7).
  *
  * Every channel the host knows has a record, struct sim_chan, in a table
  * indexed by relid; a relid is busy exactly while it has a record.  A

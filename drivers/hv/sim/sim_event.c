@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: host -> guest events on offered channels (HOST.md 12).
+ * vmbus_sim: host -> guest events on offered channels (vmbus-sim.rst, host
+ * behaviour 12).
  *
  * `fire <rounds> <cpu> <delay_us>` runs a work item on sim_async_wq that,
  * round after round, sets the relid bit of every channel the guest holds

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: the host side of GPADLs (HOST.md 16).
+ * vmbus_sim: the host side of GPADLs (vmbus-sim.rst, host behaviour 16).
  *
  *   GPADL_HEADER (+ GPADL_BODY...) -> GPADL_CREATED once every PFN came
  *   GPADL_TEARDOWN                 -> GPADL_TORNDOWN once the host no
@@ -381,7 +381,8 @@ void *sim_gpadl_map_ring(const struct sim_gpadl *g, u32 first, u32 n)
  * sim_gpadl_rescind() - the host drops every GPADL of a rescinded channel
  * @relid: the channel; its open state was torn down already
  *
- * A GPADL still being created is answered with a failure first (HOST.md
+ * A GPADL still being created is answered with a failure first
+ * (vmbus-sim.rst, host behaviour
  * 9), so the guest's wait ends before the RESCIND arrives.  Complete ones
  * go silently: the guest sends no teardown for a rescinded channel.
  *

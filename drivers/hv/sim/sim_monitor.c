@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: monitor pages (HOST.md 14).
+ * vmbus_sim: monitor pages (vmbus-sim.rst, host behaviour 14).
  *
  * A guest that names two monitor pages in INITIATE_CONTACT may get offers
  * with monitor_allocated set and a monitor id: trigger group id / 32, bit

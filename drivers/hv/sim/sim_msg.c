@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: the message transport, both ways (HOST.md 5 and 6).
+ * vmbus_sim: the message transport, both ways (vmbus-sim.rst, host behaviours
+ * 5 and 6).
  *
  * Guest -> host: HvPostMessage copies the message into a bounded queue of
  * SIM_IN_QUEUE_DEPTH entries and returns at once; the host's work item

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: the host side of the VMBus connection protocol (HOST.md 1-4).
+ * vmbus_sim: the host side of the VMBus connection protocol (vmbus-sim.rst,
+ * host behaviour 1-4).
  *
  *   INITIATE_CONTACT -> VERSION_RESPONSE; a contact while connected resets
  *                       the bus first (no UNLOAD_RESPONSE)
@@ -12,7 +13,8 @@
  *   RELID_RELEASED   -> a rescinded relid is free again; a pending
  *                       re-offer goes out
  *
- * and the host's own rescinds (HOST.md 9, 10): a rescinded channel the
+ * and the host's own rescinds (vmbus-sim.rst, host behaviours 9, 10): a
+ * rescinded channel the
  * guest holds keeps its record, in state rescinded, until RELID_RELEASED.
  *
  * Every message comes from the guest and is checked here before use; a
@@ -132,7 +134,8 @@ static void sim_offer(struct sim_chan *ch)
 /*
  * Offer the channels of @dev the guest does not hold yet, primary first,
  * if the guest asked for offers.  Sub-channels always come after their
- * primary (HOST.md 2): the guest drops a sub-channel it cannot attach.
+ * primary (vmbus-sim.rst, host behaviour 2): the guest drops a sub-channel it
+ * cannot attach.
  */
 static void sim_offer_dev(struct sim_device *dev)
 {
@@ -216,7 +219,8 @@ static void sim_chan_gone(struct sim_chan *ch)
 }
 
 /*
- * Rescind one channel (HOST.md 9).  The host stops using it at once: the
+ * Rescind one channel (vmbus-sim.rst, host behaviour 9).  The host stops
+ * using it at once: the
  * state changes under sim_lock before the RESCIND is queued, so an event
  * round (which also holds sim_lock) set its bit either before the RESCIND
  * was queued, and counted it for this instance, or not at all.
@@ -281,7 +285,10 @@ static void sim_disconnect(void)
 	u32 relid;
 
 	lockdep_assert_held(&sim_lock);
-	/* The host closes every channel and GPADL (HOST.md 4). */
+	/*
+	 * The host closes every channel and GPADL (vmbus-sim.rst, host
+	 * behaviour 4).
+	 */
 	sim_ring_disconnect();
 	sim_monitor_disconnect();
 	sim_conn.connected = false;
@@ -371,7 +378,10 @@ static void sim_initiate_contact(const void *data, u32 size, u32 conn_id)
 
 	sim_stat_inc(SIM_STAT_CONTACTS);
 	if (sim_conn.connected) {
-		/* kexec, or a resume without UNLOAD (HOST.md 3). */
+		/*
+		 * kexec, or a resume without UNLOAD (vmbus-sim.rst, host
+		 * behaviour 3).
+		 */
 		sim_stat_inc(SIM_STAT_RESETS);
 		sim_disconnect();
 	}
@@ -445,12 +455,16 @@ static void sim_unload(const void *data, u32 size, u32 conn_id)
 	u32 delay_ms = READ_ONCE(sim_modes.unload_delay_ms);
 
 	sim_stat_inc(SIM_STAT_UNLOADS);
-	/* Queued ahead of the UNLOAD_RESPONSE (HOST.md 4). */
+	/*
+	 * Queued ahead of the UNLOAD_RESPONSE (vmbus-sim.rst, host behaviour
+	 * 4).
+	 */
 	sim_resume_unload();
 	/*
 	 * A host too slow to act on the UNLOAD: it stays connected with all
 	 * its state and sends nothing.  The guest's next INITIATE_CONTACT
-	 * finds it connected and resets the bus (HOST.md 3).
+	 * finds it connected and resets the bus (vmbus-sim.rst, host
+	 * behaviour 3).
 	 */
 	if (!READ_ONCE(sim_modes.unload_respond))
 		return;
@@ -467,7 +481,7 @@ static void sim_unload(const void *data, u32 size, u32 conn_id)
 
 /*
  * Valid only for a relid the host rescinded and the guest still holds
- * (HOST.md 10); the channel cannot be open or closed yet.
+ * (vmbus-sim.rst, host behaviour 10); the channel cannot be open or closed yet.
  */
 static void sim_relid_released(const void *data, u32 size, u32 conn_id)
 {

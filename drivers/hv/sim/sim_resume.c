@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: what a reconnecting guest meets (HOST.md 3, 4, 8).
+ * vmbus_sim: what a reconnecting guest meets (vmbus-sim.rst, host behaviours
+ * 3, 4, 8).
  *
  * A guest that unloads, kexecs or resumes from hibernation connects again
  * and asks for offers again.  A real host then offers the same devices
@@ -268,7 +269,8 @@ void sim_resume_request_offers(void)
  * sim_resume_unload() - the unload_rescind mode, at an UNLOAD
  *
  * Rescinds the relid the mode names, if it is offered, so its RESCIND is
- * queued ahead of the UNLOAD_RESPONSE (HOST.md 4), and sets the mode back
+ * queued ahead of the UNLOAD_RESPONSE (vmbus-sim.rst, host behaviour 4), and
+ * sets the mode back
  * to 0 in any case.
  *
  * Context: under sim_lock, may sleep.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: open channels, their rings and the echo back end (HOST.md
+ * vmbus_sim: open channels, their rings and the echo back end (vmbus-sim.rst,
+ * host behaviour
  * 11-13, 15).
  *
  *   OPENCHANNEL   -> OPENCHANNEL_RESULT (optionally after an early packet)
@@ -203,7 +204,10 @@ static u32 sim_used(const struct sim_ring *r, u32 read, u32 write)
 	return write >= read ? write - read : r->size - read + write;
 }
 
-/* Event to the guest: the relid's bit on the target VP (HOST.md 12). */
+/*
+ * Event to the guest: the relid's bit on the target VP (vmbus-sim.rst, host
+ * behaviour 12).
+ */
 static void sim_open_signal(struct sim_open *o)
 {
 	enum sim_event_result res;
@@ -822,7 +826,10 @@ static struct sim_gpadl *sim_open_check(const struct vmbus_channel_open_channel 
 	return g;
 }
 
-/* The early packet of the open_early_packet mode (HOST.md 11). */
+/*
+ * The early packet of the open_early_packet mode (vmbus-sim.rst, host
+ * behaviour 11).
+ */
 static void sim_open_early_packet(struct sim_open *o)
 {
 	struct {
@@ -847,7 +854,8 @@ static void sim_open_early_packet(struct sim_open *o)
  * @size: its size
  * @conn_id: the connection id it came on
  *
- * A channel the host rescinded gets no answer (HOST.md 9); a bad request
+ * A channel the host rescinded gets no answer (vmbus-sim.rst, host behaviour
+ * 9); a bad request
  * is a guest error answered with a failure status.
  *
  * Context: the host work item, under sim_lock.
@@ -931,7 +939,8 @@ void sim_ring_close_msg(const void *data, u32 size, u32 conn_id)
  * @conn_id: the connection id it came on
  *
  * The new target takes effect under the channel's lock, so once the
- * MODIFYCHANNEL_RESPONSE is queued no event goes to the old VP (HOST.md
+ * MODIFYCHANNEL_RESPONSE is queued no event goes to the old VP
+ * (vmbus-sim.rst, host behaviour
  * 15).
  *
  * Context: the host work item, under sim_lock.

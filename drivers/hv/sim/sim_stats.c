@@ -6,8 +6,8 @@
  * reset that races with updates may keep an update or lose it.
  *
  * Each direction keeps a log of its last SIM_LOG_LINES messages, one line
- * `<seq> <type> <size> <crc32>` per message (INTERFACES.md), seq counting
- * from 1 since the last clear.  The caller of sim_msg_count() holds the
+ * `<seq> <type> <size> <crc32>` per message (vmbus-sim.rst, "Message logs"), seq
+ * counting from 1 since the last clear.  The caller of sim_msg_count() holds the
  * lock that orders the messages of its direction (the queue lock), so the
  * log order is the acceptance or delivery order.
  */

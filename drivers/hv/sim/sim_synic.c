@@ -302,7 +302,8 @@ enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
  * @relid: the channel's relid
  *
  * Sets bit @relid of the SINT VMBUS_MESSAGE_SINT event flags of @cpu and
- * raises the interrupt only on a 0 -> 1 transition of that bit (HOST.md
+ * raises the interrupt only on a 0 -> 1 transition of that bit
+ * (vmbus-sim.rst, host behaviour
  * 12): a set bit means the guest has not scanned it yet, and the
  * interrupt raised when it was set will make it do so.
  *

@@ -10,12 +10,14 @@
  *   host        sim_out_write() for NPKT packets into the guest's inbound
  *               ring: store write_index, virt_mb(), load interrupt_mask
  *               and read_index, and signal only on an unmasked reader and
- *               an empty -> non-empty ring (HOST.md 13); sim_synic_signal()
+ * an empty -> non-empty ring (vmbus-sim.rst, host behaviour 13);
+ * sim_synic_signal()
  *               sets the relid's bit on the target CPU's event page with a
  *               fully ordered test-and-set and raises the interrupt only on
- *               its 0 -> 1 transition (HOST.md 12).  The target CPU is
+ * its 0 -> 1 transition (vmbus-sim.rst, host behaviour 12).  The target CPU
+ * is
  *               chosen anew for every signal, so a retarget
- *               (MODIFYCHANNEL, HOST.md 15) is included.
+ *               (MODIFYCHANNEL, vmbus-sim.rst, host behaviour 15) is included.
  *   isr(c)      vmbus_isr() -> vmbus_event_scan() on CPU c:
  *               READ_ONCE() of the flags word, sync_test_and_clear_bit(),
  *               then vmbus_chan_event() -> vmbus_chan_deliver():

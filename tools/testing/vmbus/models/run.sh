@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh: verify the Promela models of this directory with spin (TESTING.md,
-# lane 5).
+# run.sh: verify the Promela models of this directory with spin (the
+# "models" lane of Documentation/virt/hyperv/testing.rst).
 #
-#   run.sh [MODEL.pml ...]     default: every *.pml here
+#   run.sh [MODEL ...]         model files; default: every *.pml here
 #
 # For each model:
 #   safety    spin -a, pan built with -DSAFETY -DNOCLAIM, exhaustive search:
