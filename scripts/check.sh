@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# check.sh: every test lane of TESTING.md that exists, in order.  A failing
-# lane does not stop the others; the exit status is non-zero if any failed.
+# check.sh: every test lane (Documentation/virt/hyperv/testing.rst), in order.
+# A failing lane does not stop the others; the exit status is non-zero if
+# any failed.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# lint.sh KDIR: sparse (C=2), the two-way call check of scripts/callgraph.sh
-# and checkpatch --strict on our kernel code.  Fails on any finding in our
-# files.
+# lint.sh KDIR: sparse (C=2), the two-way call check of scripts/callgraph.sh,
+# the citation check of scripts/check-citations.sh and checkpatch --strict on
+# our kernel code.  Fails on any finding in our files.
 set -euo pipefail
 kdir=$1
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,6 +66,25 @@ run_callgraph() {
 }
 
 run_sparse || status=1
+# Every file a comment cites must be in the tree; the checker must also
+# still catch a bad citation (a checker that passes everything hides the
+# gap it is there for).
+run_citations() {
+	local probe
+	probe=$(mktemp --suffix=.c)
+	printf '/* See NOWHERE.md and issue 7. */\n' >"$probe"
+	if "$repo/scripts/check-citations.sh" "$probe" >/dev/null; then
+		rm -f "$probe"
+		echo "lint: check-citations.sh passed a file with bad citations" >&2
+		return 1
+	fi
+	rm -f "$probe"
+	"$repo/scripts/check-citations.sh" >&2 ||
+		{ echo "lint: comments cite files that are not in the tree" >&2; return 1; }
+	echo "lint: every cited file is in the tree"
+}
+
 run_callgraph || status=1
+run_citations || status=1
 run_checkpatch || status=1
 exit $status
