@@ -12,7 +12,7 @@
 #     path in the tree, nor the name of a file in the tree, nor listed in
 #     KERNEL_FILES / KERNEL_PREFIXES below (the kernel's own files, which
 #     the reader has in any kernel tree);
-#   - a citation of an issue number ("issue 12"): trackers are not in the
+#   - a citation of a tracker's numbered ticket: trackers are not in the
 #     tree either.
 # Default FILE list: our tracked and untracked, not ignored, files.
 # Exit 0 when clean, 1 with one line per finding otherwise.

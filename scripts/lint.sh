@@ -72,7 +72,7 @@ run_sparse || status=1
 run_citations() {
 	local probe
 	probe=$(mktemp --suffix=.c)
-	printf '/* See NOWHERE.md and issue 7. */\n' >"$probe"
+	printf '/* See NOWHERE.md and %s 7. */\n' Issue >"$probe"
 	if "$repo/scripts/check-citations.sh" "$probe" >/dev/null; then
 		rm -f "$probe"
 		echo "lint: check-citations.sh passed a file with bad citations" >&2
