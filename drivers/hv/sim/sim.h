@@ -21,6 +21,7 @@
  *                 connection ids, withheld devices, late rescinds
  *  sim_stats.c    counters and message logs
  *  sim_ic*.c      the integration components' back ends (sim_ic.h)
+ *  sim_storvsc.c  the synthetic SCSI controller's back end and its disk
  *  sim_debugfs.c  the control plane, /sys/kernel/debug/vmbus_sim/
  *  sim_main.c     modes, the hypervisor ops, module init and exit
  */
@@ -439,6 +440,11 @@ struct dentry;
 void sim_ic_debugfs_init(struct dentry *parent);
 void sim_ic_init(void);
 void sim_ic_exit(void);
+
+/* sim_storvsc.c */
+extern const struct sim_backend sim_storvsc_backend;
+void sim_storvsc_debugfs_init(struct dentry *parent);
+void sim_storvsc_exit(void);
 
 /* sim_event.c */
 int sim_events_fire(u32 rounds, int cpu, u32 delay_us);

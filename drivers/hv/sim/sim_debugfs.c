@@ -597,6 +597,7 @@ void sim_debugfs_init(void)
 			    &sim_log_fops);
 	debugfs_create_file("reset_stats", 0200, dir, NULL, &sim_reset_fops);
 	sim_ic_debugfs_init(dir);
+	sim_storvsc_debugfs_init(dir);
 }
 
 /**

@@ -159,6 +159,7 @@ static void __exit sim_exit(void)
 {
 	vmbus_hv_unregister(&sim_hv);
 	sim_debugfs_exit();
+	sim_storvsc_exit();
 	sim_ic_exit();
 	sim_burst_exit();
 	sim_events_exit();

@@ -496,6 +496,8 @@ static const struct sim_backend *sim_backend_find(const guid_t *class_id)
 
 	if (guid_equal(class_id, &sim_echo_backend.guid))
 		return &sim_echo_backend;
+	if (guid_equal(class_id, &sim_storvsc_backend.guid))
+		return &sim_storvsc_backend;
 	for (i = 0; i < SIM_IC_COUNT; i++)
 		if (guid_equal(class_id, &sim_ic_backends[i].guid))
 			return &sim_ic_backends[i];

@@ -1,0 +1,955 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmbus_sim: a synthetic SCSI controller (class HV_SCSI_GUID) with one
+ * RAM disk, served to the guest's storvsc (vmbus-sim.rst, "Synthetic SCSI
+ * controller").
+ *
+ * The guest speaks the VSTOR protocol: every packet carries one 64-byte
+ * VSTOR packet (operation, flags, status and a 52-byte payload) and asks
+ * for a completion; the host answers each with a VM_PKT_COMP packet that
+ * echoes the guest's transaction id and carries the VSTOR packet back,
+ * operation COMPLETE_IO, with the status and the payload filled in.
+ *
+ *   BEGIN_INITIALIZATION       status 0
+ *   QUERY_PROTOCOL_VERSION     0 for 5.1 (Win8), 6.0 (Win8.1), 6.2 (Win10);
+ *                              STATUS_REVISION_MISMATCH for any other
+ *   QUERY_PROPERTIES           no sub-channels, 512 KiB per transfer
+ *   END_INITIALIZATION         status 0; EXECUTE_SRB is valid from here on
+ *   EXECUTE_SRB                a SCSI command for the target below
+ *   RESET_LUN/_ADAPTER/_BUS    status 0
+ *   anything else              a failure status (CREATE_SUB_CHANNELS too:
+ *                              the host offers no multi-channel support)
+ *
+ * EXECUTE_SRB's data lies in guest memory named by the packet itself:
+ * VM_PKT_DATA_USING_GPA_DIRECT, one range (byte count, offset in the
+ * first page, PFNs).  Every field is checked (offsets and counts against
+ * the packet, each PFN against the kernel's RAM, as for GPADLs); a bad one
+ * is a guest error and fails the request with SRB_STATUS_INVALID_REQUEST.
+ * The guest runs in the same kernel, so the host copies through the
+ * guest's pages directly, one page at a time.
+ *
+ * The SCSI target: path 0, target 0, LUN 0 is a direct-access disk of
+ * 512-byte blocks, vendor "Msft", model "Virtual Disk", when the control
+ * plane gave it a size; every other address answers INQUIRY with
+ * peripheral qualifier 3 (no LUN there) and REPORT LUNS with an empty
+ * list.  Supported: TEST UNIT READY, REQUEST SENSE, INQUIRY (standard;
+ * VPD 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2), REPORT LUNS, READ CAPACITY
+ * (10) and (16), MODE SENSE (6) and (10) (caching page, all pages),
+ * READ/WRITE (6), (10), (16), SYNCHRONIZE CACHE (10) and (16).  Anything
+ * else is CHECK CONDITION with fixed-format sense data: ILLEGAL REQUEST
+ * with INVALID COMMAND OPERATION CODE, INVALID FIELD IN CDB, LBA OUT OF
+ * RANGE or LOGICAL UNIT NOT SUPPORTED.
+ *
+ * Contexts and locks:
+ *  - a channel's open and close run under sim_lock and count the open
+ *    channels; the control plane changes the disk only under sim_lock and
+ *    while none is open, so a channel's service uses the disk unlocked;
+ *  - a channel's service (the ring work, under the channel's lock) owns
+ *    its struct sim_stv_chan;
+ *  - the counters are atomic.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <asm/unaligned.h>
+#include <scsi/scsi_proto.h>
+
+#include "sim.h"
+
+/*
+ * The VSTOR wire format, as the guest's storvsc sends it (this host's own
+ * definitions; all little-endian).
+ */
+enum sim_stv_op {
+	SIM_STV_OP_COMPLETE_IO		= 1,
+	SIM_STV_OP_REMOVE_DEVICE	= 2,
+	SIM_STV_OP_EXECUTE_SRB		= 3,
+	SIM_STV_OP_RESET_LUN		= 4,
+	SIM_STV_OP_RESET_ADAPTER	= 5,
+	SIM_STV_OP_RESET_BUS		= 6,
+	SIM_STV_OP_BEGIN_INIT		= 7,
+	SIM_STV_OP_END_INIT		= 8,
+	SIM_STV_OP_QUERY_VERSION	= 9,
+	SIM_STV_OP_QUERY_PROPERTIES	= 10,
+	SIM_STV_OP_ENUMERATE_BUS	= 11,
+	SIM_STV_OP_FCHBA_DATA		= 12,
+	SIM_STV_OP_CREATE_SUB_CHANNELS	= 13,
+};
+
+/**
+ * struct sim_stv_srb - the SCSI request block of EXECUTE_SRB
+ * @length: size of this block as the guest counts it
+ * @srb_status: SRB_STATUS_* of the answer
+ * @scsi_status: SAM status of the answer
+ * @port: the guest's host number
+ * @path: SCSI channel
+ * @target: SCSI target id
+ * @lun: SCSI LUN
+ * @cdb_length: bytes of @cdb
+ * @sense_length: bytes of sense data: room in the request, used in the
+ *	answer
+ * @data_in: 0 write, 1 read, 2 no data
+ * @reserved: unused
+ * @transfer_length: bytes of data: asked for in the request, moved in the
+ *	answer
+ * @cdb: the command (request) or the sense data (answer)
+ * @reserve: unused
+ * @queue_tag: unused
+ * @queue_action: unused
+ * @srb_flags: SRB_FLAGS_*
+ * @timeout: seconds
+ * @queue_sort_key: unused
+ */
+struct sim_stv_srb {
+	u16 length;
+	u8 srb_status;
+	u8 scsi_status;
+	u8 port;
+	u8 path;
+	u8 target;
+	u8 lun;
+	u8 cdb_length;
+	u8 sense_length;
+	u8 data_in;
+	u8 reserved;
+	u32 transfer_length;
+	u8 cdb[20];
+	u16 reserve;
+	u8 queue_tag;
+	u8 queue_action;
+	u32 srb_flags;
+	u32 timeout;
+	u32 queue_sort_key;
+} __packed;
+
+/* QUERY_PROPERTIES' answer. */
+struct sim_stv_props {
+	u32 reserved;
+	u16 max_channel_count;
+	u16 reserved1;
+	u32 flags;
+	u32 max_transfer_bytes;
+	u64 reserved2;
+} __packed;
+
+/* One VSTOR packet: the payload of every packet both ways. */
+struct sim_stv_pkt {
+	u32 operation;
+	u32 flags;
+	u32 status;
+	union {
+		struct sim_stv_srb srb;
+		struct sim_stv_props props;
+		struct {
+			u16 major_minor;
+			u16 revision;
+		} __packed version;
+		u8 buffer[52];
+	};
+} __packed;
+
+/* A completion: descriptor and VSTOR packet. */
+struct sim_stv_comp {
+	struct vmpacket_descriptor d;
+	struct sim_stv_pkt p;
+} __packed;
+
+static_assert(sizeof(struct sim_stv_srb) == 52);
+static_assert(offsetof(struct sim_stv_srb, transfer_length) == 12);
+static_assert(offsetof(struct sim_stv_srb, cdb) == 16);
+static_assert(offsetof(struct sim_stv_srb, srb_flags) == 40);
+static_assert(sizeof(struct sim_stv_props) == 24);
+static_assert(offsetof(struct sim_stv_props, max_transfer_bytes) == 12);
+static_assert(sizeof(struct sim_stv_pkt) == 64);
+static_assert(offsetof(struct sim_stv_pkt, srb) == 12);
+static_assert(sizeof(struct sim_stv_comp) == 80);
+static_assert(sizeof(struct vmbus_packet_mpb_array) == 32);
+static_assert(offsetof(struct vmbus_packet_mpb_array, range) == 24);
+
+/* SRB status codes and flags the answers use. */
+enum {
+	SIM_SRB_SUCCESS		= 0x01,
+	SIM_SRB_ERROR		= 0x04,
+	SIM_SRB_INVALID_REQUEST	= 0x06,
+	SIM_SRB_AUTOSENSE_VALID	= 0x80,
+};
+
+enum {
+	/* The protocol versions the host accepts (major << 8 | minor). */
+	SIM_STV_WIN8		= 0x0501,
+	SIM_STV_WIN8_1		= 0x0600,
+	SIM_STV_WIN10		= 0x0602,
+	/* QUERY_PROTOCOL_VERSION's refusal, as Windows answers it. */
+	SIM_STV_REVISION_MISMATCH = 0xc0000059,
+	/* Largest transfer of one request (QUERY_PROPERTIES). */
+	SIM_STV_MAX_XFER	= 512 * 1024,
+	SIM_STV_BLOCK		= 512,
+	/* Largest disk the control plane makes, in MiB. */
+	SIM_STV_MAX_MB		= 512,
+	/* Completions a channel holds while the guest's ring is full. */
+	SIM_STV_BACKLOG_MAX	= 4096,
+	SIM_STV_CMD_MAX		= 64,
+	/* Fixed-format sense data. */
+	SIM_STV_SENSE_LEN	= 18,
+};
+
+/* Counters of the stats file. */
+enum sim_stv_stat {
+	SIM_STV_OPENS,
+	SIM_STV_CONTROL_OPS,
+	SIM_STV_REQUESTS,
+	SIM_STV_COMPLETIONS,
+	SIM_STV_READS,
+	SIM_STV_WRITES,
+	SIM_STV_FLUSHES,
+	SIM_STV_BYTES_READ,
+	SIM_STV_BYTES_WRITTEN,
+	SIM_STV_CHECK_CONDITIONS,
+	SIM_STV_ERRORS,
+	SIM_STV_BACKLOGGED,
+	SIM_STV_STAT_COUNT
+};
+
+static const char * const sim_stv_stat_names[SIM_STV_STAT_COUNT] = {
+	[SIM_STV_OPENS]			= "opens",
+	[SIM_STV_CONTROL_OPS]		= "control_ops",
+	[SIM_STV_REQUESTS]		= "requests",
+	[SIM_STV_COMPLETIONS]		= "completions",
+	[SIM_STV_READS]			= "reads",
+	[SIM_STV_WRITES]		= "writes",
+	[SIM_STV_FLUSHES]		= "flushes",
+	[SIM_STV_BYTES_READ]		= "bytes_read",
+	[SIM_STV_BYTES_WRITTEN]		= "bytes_written",
+	[SIM_STV_CHECK_CONDITIONS]	= "check_conditions",
+	[SIM_STV_ERRORS]		= "errors",
+	[SIM_STV_BACKLOGGED]		= "backlogged",
+};
+
+static atomic64_t sim_stv_stats[SIM_STV_STAT_COUNT];
+
+/* The disk; changed under sim_lock while no channel is open. */
+static u8 *sim_stv_disk;
+static u64 sim_stv_disk_bytes;
+static unsigned int sim_stv_nopen;
+
+/* The version the guest last agreed on; for the stats file. */
+static u32 sim_stv_version;
+
+/**
+ * struct sim_stv_chan - the host's state of one open channel
+ * @o: the channel
+ * @ready: END_INITIALIZATION came
+ * @backlog: completions waiting for room in the guest's ring, in order
+ * @nbacklog: how many
+ */
+struct sim_stv_chan {
+	struct sim_open *o;
+	bool ready;
+	struct list_head backlog;
+	unsigned int nbacklog;
+};
+
+struct sim_stv_pending {
+	struct list_head node;
+	struct sim_stv_comp c;
+};
+
+/**
+ * struct sim_stv_buf - the guest memory of one request, checked
+ * @pfns: the range's PFNs, in the packet's copy
+ * @offset: where the data starts in the first page
+ * @len: bytes of data
+ */
+struct sim_stv_buf {
+	const u64 *pfns;
+	u32 offset;
+	u32 len;
+};
+
+static void sim_stv_inc(enum sim_stv_stat s)
+{
+	atomic64_inc(&sim_stv_stats[s]);
+}
+
+static void sim_stv_add(enum sim_stv_stat s, u64 n)
+{
+	atomic64_add(n, &sim_stv_stats[s]);
+}
+
+static bool sim_stv_pfn_ok(u64 pfn)
+{
+	return pfn == (unsigned long)pfn && pfn_valid(pfn) &&
+	       !PageReserved(pfn_to_page(pfn));
+}
+
+/*
+ * Copy @n bytes at @pos of the request's data to or from @mem.  The
+ * caller keeps @pos + @n within @b->len.
+ */
+static void sim_stv_copy(const struct sim_stv_buf *b, u32 pos, u8 *mem,
+			 u32 n, bool to_guest)
+{
+	u64 at = (u64)b->offset + pos;
+	u32 in, chunk;
+	struct page *page;
+
+	while (n) {
+		in = offset_in_page(at);
+		chunk = min_t(u32, n, PAGE_SIZE - in);
+		page = pfn_to_page(b->pfns[at >> PAGE_SHIFT]);
+		if (to_guest)
+			memcpy_to_page(page, in, mem, chunk);
+		else
+			memcpy_from_page(mem, page, in, chunk);
+		at += chunk;
+		mem += chunk;
+		n -= chunk;
+	}
+}
+
+/*
+ * The data of a VM_PKT_DATA_USING_GPA_DIRECT packet: one range between
+ * the descriptor and the VSTOR packet at @off.  Returns false for a
+ * malformed one.
+ */
+static bool sim_stv_gpa_range(const void *pkt, u32 off, struct sim_stv_buf *b)
+{
+	const struct vmbus_packet_mpb_array *h = pkt;
+	u32 i, npfn;
+
+	if (off < sizeof(*h) || h->rangecount != 1)
+		return false;
+	if (h->range.offset >= PAGE_SIZE || h->range.len > SIM_STV_MAX_XFER)
+		return false;
+	npfn = DIV_ROUND_UP(h->range.offset + h->range.len, PAGE_SIZE);
+	if ((u64)npfn * sizeof(u64) > off - sizeof(*h))
+		return false;
+	for (i = 0; i < npfn; i++)
+		if (!sim_stv_pfn_ok(h->range.pfn_array[i]))
+			return false;
+	b->pfns = h->range.pfn_array;
+	b->offset = h->range.offset;
+	b->len = h->range.len;
+	return true;
+}
+
+/* CHECK CONDITION with fixed-format sense data. */
+static void sim_stv_check(struct sim_stv_srb *srb, u8 key, u8 asc, u8 ascq)
+{
+	u8 *s = srb->cdb;
+
+	memset(srb->cdb, 0, sizeof(srb->cdb));
+	s[0] = 0x70;			/* current error, fixed format */
+	s[2] = key;
+	s[7] = SIM_STV_SENSE_LEN - 8;	/* additional sense length */
+	s[12] = asc;
+	s[13] = ascq;
+	srb->scsi_status = SAM_STAT_CHECK_CONDITION;
+	srb->srb_status = SIM_SRB_ERROR | SIM_SRB_AUTOSENSE_VALID;
+	srb->sense_length = SIM_STV_SENSE_LEN;
+	srb->transfer_length = 0;
+	sim_stv_inc(SIM_STV_CHECK_CONDITIONS);
+}
+
+static void sim_stv_illegal(struct sim_stv_srb *srb, u8 asc)
+{
+	sim_stv_check(srb, ILLEGAL_REQUEST, asc, 0);
+}
+
+/* ASCs of ILLEGAL REQUEST. */
+enum {
+	SIM_ASC_INVALID_OPCODE	= 0x20,
+	SIM_ASC_LBA_RANGE	= 0x21,
+	SIM_ASC_INVALID_FIELD	= 0x24,
+	SIM_ASC_LUN_UNSUPPORTED	= 0x25,
+};
+
+static void sim_stv_good(struct sim_stv_srb *srb, u32 moved)
+{
+	memset(srb->cdb, 0, sizeof(srb->cdb));
+	srb->scsi_status = SAM_STAT_GOOD;
+	srb->srb_status = SIM_SRB_SUCCESS;
+	srb->sense_length = 0;
+	srb->transfer_length = moved;
+}
+
+/* Return @len bytes of @data, cut to @alloc and to the guest's buffer. */
+static void sim_stv_data_in(struct sim_stv_srb *srb, const struct sim_stv_buf *b,
+			    u32 limit, u8 *data, u32 len, u32 alloc)
+{
+	u32 n = min3(len, alloc, limit);
+
+	if (n)
+		sim_stv_copy(b, 0, data, n, true);
+	sim_stv_good(srb, n);
+}
+
+static const char sim_stv_vendor[8] = "Msft    ";
+static const char sim_stv_model[16] = "Virtual Disk    ";
+static const char sim_stv_rev[4] = "1.0 ";
+static const char sim_stv_serial[] = "VMBUSSIM0000";
+
+/* Standard INQUIRY data; peripheral qualifier 3 where there is no disk. */
+static u32 sim_stv_inquiry_std(u8 *d, bool present)
+{
+	memset(d, 0, 36);
+	d[0] = present ? TYPE_DISK : 0x7f;
+	d[2] = 0x05;		/* SPC-3 */
+	d[3] = 0x02;		/* response data format 2 */
+	d[4] = 36 - 5;
+	d[7] = 0x02;		/* CmdQue */
+	memcpy(d + 8, sim_stv_vendor, 8);
+	memcpy(d + 16, sim_stv_model, 16);
+	memcpy(d + 32, sim_stv_rev, 4);
+	return 36;
+}
+
+/* A VPD page; 0 for one the disk does not have. */
+static u32 sim_stv_inquiry_vpd(u8 *d, u8 page)
+{
+	static const u8 pages[] = { 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2 };
+	u32 len, n;
+
+	memset(d, 0, 64);
+	d[1] = page;
+	switch (page) {
+	case 0x00:
+		memcpy(d + 4, pages, sizeof(pages));
+		len = sizeof(pages);
+		break;
+	case 0x80:
+		len = sizeof(sim_stv_serial) - 1;
+		memcpy(d + 4, sim_stv_serial, len);
+		break;
+	case 0x83:
+		/* One T10 vendor id designator: vendor, model, serial. */
+		n = 8 + 16 + sizeof(sim_stv_serial) - 1;
+		d[4] = 0x02;	/* ASCII */
+		d[5] = 0x01;	/* LU, T10 vendor id */
+		d[7] = n;
+		memcpy(d + 8, sim_stv_vendor, 8);
+		memcpy(d + 16, sim_stv_model, 16);
+		memcpy(d + 32, sim_stv_serial, sizeof(sim_stv_serial) - 1);
+		len = 4 + n;
+		break;
+	case 0xb0:
+		/* Block limits: the largest transfer, in blocks. */
+		put_unaligned_be32(SIM_STV_MAX_XFER / SIM_STV_BLOCK, d + 8);
+		len = 0x3c;
+		break;
+	case 0xb1:
+		/* Block device characteristics: not rotating. */
+		put_unaligned_be16(1, d + 4);
+		len = 0x3c;
+		break;
+	case 0xb2:
+		/* Logical block provisioning: none. */
+		len = 4;
+		break;
+	default:
+		return 0;
+	}
+	put_unaligned_be16(len, d + 2);
+	return 4 + len;
+}
+
+/* The caching page (0x08) at @p: write cache on, read cache on. */
+static u32 sim_stv_caching_page(u8 *p, bool changeable)
+{
+	memset(p, 0, 20);
+	p[0] = 0x08;
+	p[1] = 0x12;
+	p[2] = changeable ? 0 : 0x04;	/* WCE */
+	return 20;
+}
+
+/* MODE SENSE (6) and (10): no block descriptors, the caching page. */
+static void sim_stv_mode_sense(struct sim_stv_srb *srb, const u8 *cdb,
+			       const struct sim_stv_buf *b, u32 limit)
+{
+	bool ten = cdb[0] == MODE_SENSE_10;
+	u8 pc = cdb[2] >> 6, page = cdb[2] & 0x3f, sub = cdb[3];
+	u32 hdr = ten ? 8 : 4, len, alloc;
+	u8 d[32];
+
+	if (pc == 3 || (page != 0x08 && page != 0x3f) ||
+	    (sub && !(page == 0x3f && sub == 0xff))) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
+		return;
+	}
+	memset(d, 0, sizeof(d));
+	len = hdr + sim_stv_caching_page(d + hdr, pc == 1);
+	if (ten) {
+		put_unaligned_be16(len - 2, d);
+		alloc = get_unaligned_be16(cdb + 7);
+	} else {
+		d[0] = len - 1;
+		alloc = cdb[4];
+	}
+	sim_stv_data_in(srb, b, limit, d, len, alloc);
+}
+
+/* READ/WRITE (6), (10), (16) on the disk. */
+static void sim_stv_rw(struct sim_stv_srb *srb, const u8 *cdb,
+		       const struct sim_stv_buf *b, u32 limit)
+{
+	bool write = cdb[0] == WRITE_6 || cdb[0] == WRITE_10 ||
+		     cdb[0] == WRITE_16;
+	u64 lba, blocks, bytes, at;
+
+	switch (cdb[0]) {
+	case READ_6:
+	case WRITE_6:
+		lba = get_unaligned_be24(cdb + 1) & 0x1fffff;
+		blocks = cdb[4] ? cdb[4] : 256;
+		break;
+	case READ_10:
+	case WRITE_10:
+		lba = get_unaligned_be32(cdb + 2);
+		blocks = get_unaligned_be16(cdb + 7);
+		break;
+	default:
+		lba = get_unaligned_be64(cdb + 2);
+		blocks = get_unaligned_be32(cdb + 10);
+		break;
+	}
+	bytes = blocks * SIM_STV_BLOCK;
+	if (lba > sim_stv_disk_bytes / SIM_STV_BLOCK ||
+	    blocks > sim_stv_disk_bytes / SIM_STV_BLOCK - lba) {
+		sim_stv_illegal(srb, SIM_ASC_LBA_RANGE);
+		return;
+	}
+	if (bytes > limit || srb->data_in != (write ? 0 : 1)) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
+		return;
+	}
+	at = lba * SIM_STV_BLOCK;
+	if (bytes)
+		sim_stv_copy(b, 0, sim_stv_disk + at, bytes, !write);
+	if (write) {
+		sim_stv_inc(SIM_STV_WRITES);
+		sim_stv_add(SIM_STV_BYTES_WRITTEN, bytes);
+	} else {
+		sim_stv_inc(SIM_STV_READS);
+		sim_stv_add(SIM_STV_BYTES_READ, bytes);
+	}
+	sim_stv_good(srb, bytes);
+}
+
+/* Commands every address answers, with or without a disk. */
+static bool sim_stv_any_lun(struct sim_stv_srb *srb, const u8 *cdb,
+			    const struct sim_stv_buf *b, u32 limit,
+			    bool present)
+{
+	u8 d[64];
+	u32 len;
+
+	switch (cdb[0]) {
+	case INQUIRY:
+		/* A page code without EVPD, or a page the disk lacks: 0. */
+		if (cdb[1] & 0x01)
+			len = present ? sim_stv_inquiry_vpd(d, cdb[2]) : 0;
+		else
+			len = cdb[2] ? 0 : sim_stv_inquiry_std(d, present);
+		if (len)
+			sim_stv_data_in(srb, b, limit, d, len,
+					get_unaligned_be16(cdb + 3));
+		else
+			sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
+		return true;
+	case REPORT_LUNS:
+		/* LUN 0 where the disk is, else an empty list. */
+		memset(d, 0, 16);
+		put_unaligned_be32(present ? 8 : 0, d);
+		sim_stv_data_in(srb, b, limit, d, present ? 16 : 8,
+				get_unaligned_be32(cdb + 6));
+		return true;
+	case REQUEST_SENSE:
+		memset(d, 0, SIM_STV_SENSE_LEN);
+		d[0] = 0x70;
+		d[7] = SIM_STV_SENSE_LEN - 8;
+		if (!present) {
+			d[2] = ILLEGAL_REQUEST;
+			d[12] = SIM_ASC_LUN_UNSUPPORTED;
+		}
+		sim_stv_data_in(srb, b, limit, d, SIM_STV_SENSE_LEN, cdb[4]);
+		return true;
+	}
+	return false;
+}
+
+/* One SCSI command; the answer is written into @srb. */
+static void sim_stv_scsi(struct sim_stv_srb *srb, const struct sim_stv_buf *b)
+{
+	bool present = !srb->path && !srb->target && !srb->lun &&
+		       sim_stv_disk_bytes;
+	u64 last = sim_stv_disk_bytes / SIM_STV_BLOCK - 1;
+	u32 limit = min(srb->transfer_length, b->len);
+	u8 cdb[16], d[32];
+
+	if (!srb->cdb_length || srb->cdb_length > sizeof(cdb)) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
+		return;
+	}
+	memset(cdb, 0, sizeof(cdb));
+	memcpy(cdb, srb->cdb, srb->cdb_length);
+	if (sim_stv_any_lun(srb, cdb, b, limit, present))
+		return;
+	if (!present) {
+		sim_stv_illegal(srb, SIM_ASC_LUN_UNSUPPORTED);
+		return;
+	}
+	switch (cdb[0]) {
+	case TEST_UNIT_READY:
+		sim_stv_good(srb, 0);
+		return;
+	case READ_CAPACITY:
+		put_unaligned_be32(min_t(u64, last, U32_MAX), d);
+		put_unaligned_be32(SIM_STV_BLOCK, d + 4);
+		sim_stv_data_in(srb, b, limit, d, 8, 8);
+		return;
+	case SERVICE_ACTION_IN_16:
+		if ((cdb[1] & 0x1f) != SAI_READ_CAPACITY_16)
+			break;
+		memset(d, 0, 32);
+		put_unaligned_be64(last, d);
+		put_unaligned_be32(SIM_STV_BLOCK, d + 8);
+		sim_stv_data_in(srb, b, limit, d, 32,
+				get_unaligned_be32(cdb + 10));
+		return;
+	case MODE_SENSE:
+	case MODE_SENSE_10:
+		sim_stv_mode_sense(srb, cdb, b, limit);
+		return;
+	case READ_6:
+	case READ_10:
+	case READ_16:
+	case WRITE_6:
+	case WRITE_10:
+	case WRITE_16:
+		sim_stv_rw(srb, cdb, b, limit);
+		return;
+	case SYNCHRONIZE_CACHE:
+	case SYNCHRONIZE_CACHE_16:
+		sim_stv_inc(SIM_STV_FLUSHES);
+		sim_stv_good(srb, 0);
+		return;
+	}
+	sim_stv_illegal(srb, SIM_ASC_INVALID_OPCODE);
+}
+
+/* A protocol error of the guest: counted, reported. */
+static void sim_stv_guest_error(struct sim_open *o, const char *what, u32 v)
+{
+	sim_stv_inc(SIM_STV_ERRORS);
+	sim_guest_error("storvsc: relid %u: %s %u\n", sim_ring_relid(o), what, v);
+}
+
+/* Send a completion, or queue it behind those waiting for room. */
+static void sim_stv_complete(struct sim_stv_chan *c, const struct sim_stv_comp *comp)
+{
+	struct sim_stv_pending *p;
+	int ret = -EAGAIN;
+
+	if (!c->nbacklog)
+		ret = sim_ring_send(c->o, comp, sizeof(*comp));
+	if (!ret || ret == -EIO)
+		return;
+	if (ret != -EAGAIN || c->nbacklog >= SIM_STV_BACKLOG_MAX) {
+		sim_stv_guest_error(c->o, "completion dropped, backlog", c->nbacklog);
+		return;
+	}
+	p = kmalloc(sizeof(*p), GFP_KERNEL);
+	if (!p) {
+		sim_stv_inc(SIM_STV_ERRORS);
+		return;
+	}
+	p->c = *comp;
+	list_add_tail(&p->node, &c->backlog);
+	c->nbacklog++;
+	sim_stv_inc(SIM_STV_BACKLOGGED);
+}
+
+/* Send what waits; whether the backlog is empty now. */
+static bool sim_stv_flush(struct sim_stv_chan *c, bool *did)
+{
+	struct sim_stv_pending *p, *tmp;
+	int ret;
+
+	list_for_each_entry_safe(p, tmp, &c->backlog, node) {
+		ret = sim_ring_send(c->o, &p->c, sizeof(p->c));
+		if (ret == -EAGAIN)
+			return false;
+		list_del(&p->node);
+		c->nbacklog--;
+		kfree(p);
+		*did = true;
+	}
+	return true;
+}
+
+/* The protocol operations other than EXECUTE_SRB. */
+static u32 sim_stv_control(struct sim_stv_chan *c, struct sim_stv_pkt *p)
+{
+	u16 v;
+
+	sim_stv_inc(SIM_STV_CONTROL_OPS);
+	switch (p->operation) {
+	case SIM_STV_OP_BEGIN_INIT:
+		c->ready = false;
+		return 0;
+	case SIM_STV_OP_QUERY_VERSION:
+		v = p->version.major_minor;
+		if (v != SIM_STV_WIN8 && v != SIM_STV_WIN8_1 &&
+		    v != SIM_STV_WIN10)
+			return SIM_STV_REVISION_MISMATCH;
+		WRITE_ONCE(sim_stv_version, v);
+		return 0;
+	case SIM_STV_OP_QUERY_PROPERTIES:
+		memset(p->buffer, 0, sizeof(p->buffer));
+		p->props.max_transfer_bytes = SIM_STV_MAX_XFER;
+		return 0;
+	case SIM_STV_OP_END_INIT:
+		c->ready = true;
+		return 0;
+	case SIM_STV_OP_RESET_LUN:
+	case SIM_STV_OP_RESET_ADAPTER:
+	case SIM_STV_OP_RESET_BUS:
+		return 0;
+	}
+	/* CREATE_SUB_CHANNELS, FCHBA_DATA, host-to-guest operations. */
+	sim_stv_guest_error(c->o, "unsupported operation", p->operation);
+	return SIM_STATUS_FAIL;
+}
+
+/* One packet from the guest; the ring code checked its framing. */
+static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
+{
+	struct sim_stv_chan *c = sim_ring_priv(o);
+	const struct vmpacket_descriptor *d = pkt;
+	u32 off = (u32)d->offset8 << 3;
+	struct sim_stv_buf b = {};
+	struct sim_stv_comp comp = {
+		.d.type = VM_PKT_COMP,
+		.d.offset8 = sizeof(comp.d) >> 3,
+		.d.len8 = sizeof(comp) >> 3,
+		.d.trans_id = d->trans_id,
+	};
+	struct sim_stv_pkt *p = &comp.p;
+	bool ok = true;
+
+	if (off < sizeof(*d) || len - off < sizeof(*p)) {
+		sim_stv_guest_error(o, "VSTOR packet of bytes", len - off);
+		p->status = SIM_STATUS_FAIL;
+		goto answer;
+	}
+	memcpy(p, pkt + off, sizeof(*p));
+	if (d->type == VM_PKT_DATA_USING_GPA_DIRECT) {
+		ok = sim_stv_gpa_range(pkt, off, &b);
+		if (!ok)
+			sim_stv_guest_error(o, "bad GPA direct range in a packet of bytes", len);
+	} else if (d->type != VM_PKT_DATA_INBAND) {
+		sim_stv_guest_error(o, "packet type", d->type);
+		ok = false;
+	}
+	if (p->operation != SIM_STV_OP_EXECUTE_SRB) {
+		p->status = ok ? sim_stv_control(c, p) : SIM_STATUS_FAIL;
+		goto answer;
+	}
+	sim_stv_inc(SIM_STV_REQUESTS);
+	if (!c->ready) {
+		sim_stv_guest_error(o, "EXECUTE_SRB before END_INITIALIZATION, op", p->operation);
+		ok = false;
+	}
+	if (ok) {
+		sim_stv_scsi(&p->srb, &b);
+	} else {
+		p->srb.srb_status = SIM_SRB_INVALID_REQUEST;
+		p->srb.scsi_status = SAM_STAT_GOOD;
+		p->srb.sense_length = 0;
+		p->srb.transfer_length = 0;
+	}
+	sim_stv_inc(SIM_STV_COMPLETIONS);
+	p->status = 0;
+answer:
+	p->operation = SIM_STV_OP_COMPLETE_IO;
+	p->flags = 0;
+	if (d->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED)
+		sim_stv_complete(c, &comp);
+}
+
+static bool sim_stv_service(struct sim_open *o)
+{
+	struct sim_stv_chan *c = sim_ring_priv(o);
+	bool did = false;
+
+	/* While completions wait for room, take no new request. */
+	if (!sim_stv_flush(c, &did))
+		return did;
+	return sim_ring_drain(o, sim_stv_packet) || did;
+}
+
+static int sim_stv_open(const struct sim_backend *be, struct sim_open *o)
+{
+	struct sim_stv_chan *c;
+
+	lockdep_assert_held(&sim_lock);
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	c->o = o;
+	INIT_LIST_HEAD(&c->backlog);
+	sim_ring_set_priv(o, c);
+	sim_stv_nopen++;
+	sim_stv_inc(SIM_STV_OPENS);
+	return 0;
+}
+
+static void sim_stv_close(struct sim_open *o)
+{
+	struct sim_stv_chan *c = sim_ring_priv(o);
+	struct sim_stv_pending *p, *tmp;
+
+	lockdep_assert_held(&sim_lock);
+	list_for_each_entry_safe(p, tmp, &c->backlog, node)
+		kfree(p);
+	kfree(c);
+	sim_stv_nopen--;
+}
+
+const struct sim_backend sim_storvsc_backend = {
+	HV_SCSI_GUID,
+	.name = "storvsc",
+	.open = sim_stv_open,
+	.service = sim_stv_service,
+	.close = sim_stv_close,
+};
+
+/* size_mb <n>: a new, zeroed disk (0: none); only while no channel is open. */
+static int sim_stv_size_cmd(const char *arg)
+{
+	u8 *disk = NULL, *old;
+	u32 mb;
+
+	if (kstrtou32(arg, 10, &mb) || mb > SIM_STV_MAX_MB)
+		return -EINVAL;
+	if (mb) {
+		disk = vzalloc((size_t)mb << 20);
+		if (!disk)
+			return -ENOMEM;
+	}
+	mutex_lock(&sim_lock);
+	if (sim_stv_nopen) {
+		mutex_unlock(&sim_lock);
+		vfree(disk);
+		return -EBUSY;
+	}
+	old = sim_stv_disk;
+	sim_stv_disk = disk;
+	sim_stv_disk_bytes = (u64)mb << 20;
+	mutex_unlock(&sim_lock);
+	vfree(old);
+	return 0;
+}
+
+static int sim_stv_cmd(char *cmd)
+{
+	char *verb = strsep(&cmd, " ");
+	char *arg = cmd ? skip_spaces(cmd) : NULL;
+	unsigned int i;
+
+	if (!strcmp(verb, "size_mb") && arg)
+		return sim_stv_size_cmd(arg);
+	if (!strcmp(verb, "reset_stats") && !arg) {
+		for (i = 0; i < SIM_STV_STAT_COUNT; i++)
+			atomic64_set(&sim_stv_stats[i], 0);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static ssize_t sim_stv_control_write(struct file *file,
+				     const char __user *ubuf, size_t count,
+				     loff_t *ppos)
+{
+	char *buf;
+	int ret;
+
+	if (!count || count >= SIM_STV_CMD_MAX)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	ret = sim_stv_cmd(strim(buf));
+	if (ret == -EINVAL)
+		pr_warn_ratelimited("storvsc/control: invalid command\n");
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+static const struct file_operations sim_stv_control_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= sim_stv_control_write,
+	.llseek	= noop_llseek,
+};
+
+static int sim_stv_stats_show(struct seq_file *m, void *unused)
+{
+	unsigned int i, nopen;
+	u64 bytes;
+	u32 v;
+
+	mutex_lock(&sim_lock);
+	bytes = sim_stv_disk_bytes;
+	nopen = sim_stv_nopen;
+	mutex_unlock(&sim_lock);
+	seq_printf(m, "disk_bytes %llu\n", bytes);
+	seq_printf(m, "open_channels %u\n", nopen);
+	v = READ_ONCE(sim_stv_version);
+	seq_printf(m, "protocol_version %u.%u\n", v >> 8, v & 0xff);
+	for (i = 0; i < SIM_STV_STAT_COUNT; i++)
+		seq_printf(m, "%s %lld\n", sim_stv_stat_names[i],
+			   atomic64_read(&sim_stv_stats[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sim_stv_stats);
+
+/**
+ * sim_storvsc_debugfs_init() - create vmbus_sim/storvsc/
+ * @parent: the simulator's debugfs directory
+ *
+ * Context: module init.
+ */
+void sim_storvsc_debugfs_init(struct dentry *parent)
+{
+	struct dentry *dir = debugfs_create_dir("storvsc", parent);
+
+	debugfs_create_file("control", 0200, dir, NULL, &sim_stv_control_fops);
+	debugfs_create_file("stats", 0444, dir, NULL, &sim_stv_stats_fops);
+}
+
+/**
+ * sim_storvsc_exit() - free the disk
+ *
+ * Context: module exit, after the control plane is gone and every
+ * channel closed.
+ */
+void sim_storvsc_exit(void)
+{
+	vfree(sim_stv_disk);
+	sim_stv_disk = NULL;
+	sim_stv_disk_bytes = 0;
+}
