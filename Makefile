@@ -4,6 +4,7 @@
 #
 #   make run     build, boot Debian's kernel in QEMU with our modules, show the bus
 #   make check   every test lane (what CI runs)
+#   make soak    the debug-kernel lane with every test at its full count
 #
 # Each target installs what it needs first (scripts/setup-packages.sh).
 
@@ -17,9 +18,14 @@ TESTS_OUT := $(BUILD)/tests
 # Distribution drivers the QEMU lanes add to the initramfs (with their
 # modules.dep dependencies; our hv_vmbus wins).
 EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod
+# The debug lane of `make check` runs the longest loops shorter (KASAN and
+# lockdep under TCG cost about ten times the distribution kernel's time);
+# `make soak` runs them at the tests' full defaults.
+DEBUG_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
-	check check-build check-models check-qemu-dist check-qemu-debug run clean
+	check check-build check-models check-qemu-dist check-crc-debug check-qemu-debug \
+	soak run clean
 
 all: modules
 
@@ -56,12 +62,19 @@ check-qemu-dist: modules-dist tests
 	@$(QEMU_RUN) --kernel dist --mode check --modules $(BUILD)/modules/dist \
 		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
 
-check-qemu-debug: modules-debug tests
+check-crc-debug: modules-debug
 	@$(REPO)/scripts/check-crc.sh debug $(DEBUG_KDIR)/Module.symvers \
 		$(BUILD)/debug-kernel/modroot/lib/modules/$$(make -s -C $(DEBUG_KDIR) kernelrelease) \
 		--allow-missing
+
+check-qemu-debug: check-crc-debug tests
 	@$(QEMU_RUN) --kernel debug --mode check --modules $(BUILD)/modules/debug \
-		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
+		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)" \
+		--params "$(DEBUG_CHECK_PARAMS)"
+
+soak: check-crc-debug tests
+	@$(QEMU_RUN) --kernel debug --mode check --modules $(BUILD)/modules/debug \
+		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)" --timeout 5400
 
 check:
 	@$(REPO)/scripts/check.sh

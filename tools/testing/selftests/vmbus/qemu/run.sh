@@ -4,6 +4,7 @@
 #
 # Usage: run.sh --kernel dist|debug --mode check|run --modules DIR --tests DIR
 #               [--timeout SECONDS] [--extra-modules "name ..."]
+#               [--params "name=value ..."]
 #   dist:  Debian's linux-image-$ABI (scripts/fetch-dist-kernel.sh)
 #   debug: build/debug-kernel/ (scripts/build-debug-kernel.sh, run it first)
 #   check: run the tests; exit 0 only if every test passed or skipped, the
@@ -13,6 +14,9 @@
 #          kernel); the whole boot: --timeout (default 900 s, 2700 s on the
 #          debug kernel).
 #   run:   a demo for a human; console shown live; exit with QEMU's status.
+# --params: words appended to the guest's kernel command line, where the
+# tests read their counts (vm_param_u64(): vmbus_echo_count=N and the like);
+# without it every test runs its full, soak-sized default.
 # Every boot ends with the host asking the distribution's hv_utils for a
 # shutdown or a restart (the end step of qemu/init): the run passes only if
 # the guest ended itself that way, which the runner tells from a panic, a
@@ -34,7 +38,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../../../../.." && pwd)
 
-KERNEL='' MODE='' MODULES='' TESTS='' TIMEOUT='' EXTRA='' ARTIFACTS=''
+KERNEL='' MODE='' MODULES='' TESTS='' TIMEOUT='' EXTRA='' PARAMS='' ARTIFACTS=''
 TEST_TIMEOUT=${VMBUS_TEST_TIMEOUT:-}
 IMAGE='' MODTREE='' KVER='' MEM=1G
 OUT='' CONSOLE=''
@@ -66,6 +70,7 @@ parse_args() {
 		--tests) TESTS=$2 ;;
 		--timeout) TIMEOUT=$2 ;;
 		--extra-modules) EXTRA=$2 ;;
+		--params) PARAMS=$2 ;;
 		*) usage ;;
 		esac
 		shift 2
@@ -87,6 +92,11 @@ parse_args() {
 		[ "$KERNEL" = debug ] && TEST_TIMEOUT=$((TEST_TIMEOUT * 2))
 	fi
 	[[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout $TIMEOUT: not a number of seconds"
+	local p
+	for p in $PARAMS; do
+		[[ $p =~ ^vmbus_[a-z0-9_]+=[0-9]+$ ]] ||
+			die "--params: '$p' is not vmbus_<name>=<number>"
+	done
 	[[ $TEST_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VMBUS_TEST_TIMEOUT=$TEST_TIMEOUT: not a number"
 }
 
@@ -131,6 +141,7 @@ make_initramfs() {
 qemu_args() {
 	local append="console=ttyS0 panic=-1 panic_on_warn=0 loglevel=7 log_buf_len=8M"
 	append+=" vmbus_mode=$1 vmbus_end=$2 vmbus_test_timeout=$TEST_TIMEOUT"
+	[ -z "$PARAMS" ] || append+=" $PARAMS"
 	# shellcheck disable=SC2054 # the commas belong to -accel's value
 	QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 4 -m "$MEM"
 	      -kernel "$IMAGE" -initrd "$OUT/initramfs.cpio.gz" -nic none
