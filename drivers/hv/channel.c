@@ -498,7 +498,17 @@ int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 	/* Installed before OPENCHANNEL: the host may signal before answering. */
 	ch->channel_callback_context = context;
 	WRITE_ONCE(ch->onchannel_callback, cb);
+	/*
+	 * A CPU may have gone offline since the offer placed the channel
+	 * there.  Once OPENING, the channel holds its CPU online
+	 * (vmbus_synic_offline() refuses), so OPENCHANNEL names a CPU whose
+	 * SynIC is enabled.
+	 */
+	cpus_read_lock();
+	if (!cpu_online(ch->target_cpu))
+		WRITE_ONCE(ch->target_cpu, vmbus_conn.connect_cpu);
 	ch->state = CHANNEL_OPENING_STATE;
+	cpus_read_unlock();
 	ret = vmbus_send_open(ch, userdata, userdatalen);
 	if (ret)
 		goto err_reset_cb;

@@ -17,6 +17,8 @@
 #define pr_fmt(fmt) "hv_vmbus: " fmt
 
 #include <linux/build_bug.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
 #include <linux/interrupt.h>
 #include <linux/kobject.h>
 #include <linux/ratelimit.h>
@@ -278,10 +280,39 @@ static void vmbus_chan_rename(u32 relid)
 		pr_err("relid %u: renaming channels/<relid> failed: %d\n", relid, ret);
 }
 
-static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
-			   u32 len)
+/**
+ * vmbus_chan_initial_cpu() - the CPU a new channel's events go to
+ * @ch: a channel just allocated from its offer
+ *
+ * Channels of performance devices (storage, network: &vmbus_devs'
+ * perf_device), primary and sub-channels alike, are spread round-robin
+ * over the online CPUs, so that a multi-queue driver's interrupts do not
+ * all land on one CPU.  Every other channel, and every channel below
+ * protocol 3.0 (VERSION_WIN8), where the host sends events to the connect
+ * CPU only, starts there.  Drivers and user space move channels later
+ * through vmbus_chan_retarget().
+ *
+ * Context: under channel_mutex and cpus_read_lock(), so the CPU picked is
+ * online until the channel opens (vmbus_open_rings() checks again).
+ * Return: an online CPU.
+ */
+static unsigned int vmbus_chan_initial_cpu(const struct vmbus_channel *ch)
 {
-	const struct vmbus_channel_offer_channel *offer = (const void *)hdr;
+	unsigned int cpu;
+
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	if (vmbus_proto_version < VERSION_WIN8 || ch->device_id >= HV_UNKNOWN ||
+	    !vmbus_devs[ch->device_id].perf_device)
+		return vmbus_conn.connect_cpu;
+	cpu = cpumask_next(vmbus_conn.perf_cpu, cpu_online_mask);
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_online_mask);
+	vmbus_conn.perf_cpu = cpu;
+	return cpu;
+}
+
+static void vmbus_on_offer_cpus_held(const struct vmbus_channel_offer_channel *offer)
+{
 	struct vmbus_channel *primary = NULL;
 	const char *why;
 	struct vmbus_chan *vc;
@@ -319,12 +350,22 @@ static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
 		kref_get(&to_vmbus_chan(primary)->ref);
 		vc->ch.primary_channel = primary;
 	}
+	vc->ch.target_cpu = vmbus_chan_initial_cpu(&vc->ch);
 	list_add_tail(&vc->node, &vmbus_conn.channels);
 	vmbus_relid_publish(&vc->ch);
 	mutex_unlock(&vmbus_connection.channel_mutex);
 	vmbus_stat_inc(VMBUS_STAT_OFFERS);
 	/* The publication above is complete before the add work can run. */
 	queue_work(vmbus_chan_wq(&vc->ch), &vc->ch.add_channel_work);
+}
+
+/* Placement reads the online CPUs: hotplug waits while an offer is added. */
+static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
+			   u32 len)
+{
+	cpus_read_lock();
+	vmbus_on_offer_cpus_held((const void *)hdr);
+	cpus_read_unlock();
 }
 
 static void vmbus_add_subchannel(struct vmbus_channel *sc)

@@ -194,6 +194,8 @@ static inline u32 vmbus_ver_minor(u32 version)
  * @version: negotiated protocol version, 0 while not connected
  * @msg_conn_id: connection id every message is posted to
  * @connect_cpu: CPU that made first contact
+ * @perf_cpu: the CPU the last performance channel was placed on; under
+ *	channel_mutex (vmbus_chan_initial_cpu())
  * @post_lock: serializes posts so that retries keep the order
  * @req_lock: protects @requests
  * @requests: guest messages waiting for an answer
@@ -228,6 +230,7 @@ struct vmbus_conn {
 	u32 version;
 	u32 msg_conn_id;
 	unsigned int connect_cpu;
+	unsigned int perf_cpu;
 	struct mutex post_lock;		/* see @post_lock above */
 	spinlock_t req_lock;		/* protects @requests */
 	struct list_head requests;
