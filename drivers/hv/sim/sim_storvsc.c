@@ -40,6 +40,13 @@
  * with INVALID COMMAND OPERATION CODE, INVALID FIELD IN CDB, LBA OUT OF
  * RANGE or LOGICAL UNIT NOT SUPPORTED.
  *
+ * Host faults, armed through the control plane (vmbus-sim.rst, "Synthetic
+ * SCSI controller"): the next N READ/WRITE commands fail with a medium
+ * error; the next N completions each follow an extra completion with a
+ * transaction id no request has, or an extra completion too short to hold
+ * a VSTOR packet; every completion waits delay_ms first.  Each injection is
+ * counted, and the guest must fail only the command concerned.
+ *
  * Contexts and locks:
  *  - a channel's open and close run under sim_lock and count the open
  *    channels; the control plane changes the disk only under sim_lock and
@@ -52,6 +59,7 @@
 
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/list.h>
@@ -201,6 +209,12 @@ enum {
 	/* Completions a channel holds while the guest's ring is full. */
 	SIM_STV_BACKLOG_MAX	= 4096,
 	SIM_STV_CMD_MAX		= 64,
+	SIM_STV_MAX_DELAY_MS	= 10000,
+	SIM_STV_MAX_FAULTS	= 1000000,
+	/* First transaction id of the bogus completions: no tag has it. */
+	SIM_STV_BOGUS_ID	= 0x7fff0000,
+	/* VSTOR bytes in a short completion. */
+	SIM_STV_SHORT_LEN	= 8,
 	/* Fixed-format sense data. */
 	SIM_STV_SENSE_LEN	= 18,
 };
@@ -219,6 +233,11 @@ enum sim_stv_stat {
 	SIM_STV_CHECK_CONDITIONS,
 	SIM_STV_ERRORS,
 	SIM_STV_BACKLOGGED,
+	SIM_STV_CANCELLED,
+	SIM_STV_INJ_MEDIUM_ERRORS,
+	SIM_STV_INJ_BOGUS_IDS,
+	SIM_STV_INJ_SHORT,
+	SIM_STV_DELAYED,
 	SIM_STV_STAT_COUNT
 };
 
@@ -235,7 +254,36 @@ static const char * const sim_stv_stat_names[SIM_STV_STAT_COUNT] = {
 	[SIM_STV_CHECK_CONDITIONS]	= "check_conditions",
 	[SIM_STV_ERRORS]		= "errors",
 	[SIM_STV_BACKLOGGED]		= "backlogged",
+	[SIM_STV_CANCELLED]		= "cancelled",
+	[SIM_STV_INJ_MEDIUM_ERRORS]	= "injected_medium_errors",
+	[SIM_STV_INJ_BOGUS_IDS]		= "injected_bogus_ids",
+	[SIM_STV_INJ_SHORT]		= "injected_short_completions",
+	[SIM_STV_DELAYED]		= "delayed_completions",
 };
+
+/* Faults the control plane arms: how many injections are left. */
+enum sim_stv_fault {
+	SIM_STV_FAULT_MEDIUM_ERROR,
+	SIM_STV_FAULT_BOGUS_ID,
+	SIM_STV_FAULT_SHORT,
+	SIM_STV_FAULT_COUNT
+};
+
+static const char * const sim_stv_fault_names[SIM_STV_FAULT_COUNT] = {
+	[SIM_STV_FAULT_MEDIUM_ERROR]	= "medium_error",
+	[SIM_STV_FAULT_BOGUS_ID]	= "bogus_id",
+	[SIM_STV_FAULT_SHORT]		= "short_completion",
+};
+
+static atomic_t sim_stv_faults[SIM_STV_FAULT_COUNT];
+/* Every completion waits this long first (0..SIM_STV_MAX_DELAY_MS). */
+static unsigned int sim_stv_delay_ms;
+
+/* Takes one injection of @f if one is armed. */
+static bool sim_stv_fault(enum sim_stv_fault f)
+{
+	return atomic_add_unless(&sim_stv_faults[f], -1, 0);
+}
 
 static atomic64_t sim_stv_stats[SIM_STV_STAT_COUNT];
 
@@ -263,6 +311,7 @@ struct sim_stv_chan {
 
 struct sim_stv_pending {
 	struct list_head node;
+	u32 len;
 	struct sim_stv_comp c;
 };
 
@@ -535,6 +584,12 @@ static void sim_stv_rw(struct sim_stv_srb *srb, const u8 *cdb,
 		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
 		return;
 	}
+	if (sim_stv_fault(SIM_STV_FAULT_MEDIUM_ERROR)) {
+		/* WRITE ERROR or UNRECOVERED READ ERROR, nothing moved. */
+		sim_stv_check(srb, MEDIUM_ERROR, write ? 0x0c : 0x11, 0);
+		sim_stv_inc(SIM_STV_INJ_MEDIUM_ERRORS);
+		return;
+	}
 	at = lba * SIM_STV_BLOCK;
 	if (bytes)
 		sim_stv_copy(b, 0, sim_stv_disk + at, bytes, !write);
@@ -657,14 +712,17 @@ static void sim_stv_guest_error(struct sim_open *o, const char *what, u32 v)
 	sim_guest_error("storvsc: relid %u: %s %u\n", sim_ring_relid(o), what, v);
 }
 
-/* Send a completion, or queue it behind those waiting for room. */
-static void sim_stv_complete(struct sim_stv_chan *c, const struct sim_stv_comp *comp)
+/*
+ * Send the first @len bytes of a completion, or queue them behind those
+ * waiting for room.
+ */
+static void sim_stv_send(struct sim_stv_chan *c, const struct sim_stv_comp *comp, u32 len)
 {
 	struct sim_stv_pending *p;
 	int ret = -EAGAIN;
 
 	if (!c->nbacklog)
-		ret = sim_ring_send(c->o, comp, sizeof(*comp));
+		ret = sim_ring_send(c->o, comp, len);
 	if (!ret || ret == -EIO)
 		return;
 	if (ret != -EAGAIN || c->nbacklog >= SIM_STV_BACKLOG_MAX) {
@@ -677,9 +735,39 @@ static void sim_stv_complete(struct sim_stv_chan *c, const struct sim_stv_comp *
 		return;
 	}
 	p->c = *comp;
+	p->len = len;
 	list_add_tail(&p->node, &c->backlog);
 	c->nbacklog++;
 	sim_stv_inc(SIM_STV_BACKLOGGED);
+}
+
+/*
+ * A completion for the guest, after the faults armed for it: the wait,
+ * then an extra completion with an id no request has, or one too short
+ * for a VSTOR packet.
+ */
+static void sim_stv_complete(struct sim_stv_chan *c, const struct sim_stv_comp *comp)
+{
+	unsigned int delay = READ_ONCE(sim_stv_delay_ms);
+	struct sim_stv_comp bad = *comp;
+	u32 len = sizeof(bad.d) + SIM_STV_SHORT_LEN;
+
+	if (delay) {
+		msleep(delay);
+		sim_stv_inc(SIM_STV_DELAYED);
+	}
+	if (sim_stv_fault(SIM_STV_FAULT_BOGUS_ID)) {
+		bad.d.trans_id = SIM_STV_BOGUS_ID +
+			atomic64_inc_return(&sim_stv_stats[SIM_STV_INJ_BOGUS_IDS]);
+		sim_stv_send(c, &bad, sizeof(bad));
+	}
+	if (sim_stv_fault(SIM_STV_FAULT_SHORT)) {
+		bad.d.trans_id = SIM_STV_BOGUS_ID;
+		bad.d.len8 = len >> 3;
+		sim_stv_inc(SIM_STV_INJ_SHORT);
+		sim_stv_send(c, &bad, len);
+	}
+	sim_stv_send(c, comp, sizeof(*comp));
 }
 
 /* Send what waits; whether the backlog is empty now. */
@@ -689,7 +777,7 @@ static bool sim_stv_flush(struct sim_stv_chan *c, bool *did)
 	int ret;
 
 	list_for_each_entry_safe(p, tmp, &c->backlog, node) {
-		ret = sim_ring_send(c->o, &p->c, sizeof(p->c));
+		ret = sim_ring_send(c->o, &p->c, p->len);
 		if (ret == -EAGAIN)
 			return false;
 		list_del(&p->node);
@@ -823,8 +911,10 @@ static void sim_stv_close(struct sim_open *o)
 	struct sim_stv_pending *p, *tmp;
 
 	lockdep_assert_held(&sim_lock);
-	list_for_each_entry_safe(p, tmp, &c->backlog, node)
+	list_for_each_entry_safe(p, tmp, &c->backlog, node) {
+		sim_stv_inc(SIM_STV_CANCELLED);
 		kfree(p);
+	}
 	kfree(c);
 	sim_stv_nopen--;
 }
@@ -864,14 +954,39 @@ static int sim_stv_size_cmd(const char *arg)
 	return 0;
 }
 
+/* fault <name> <n>: the next @n injections of that fault; 0 disarms it. */
+static int sim_stv_fault_cmd(char *arg)
+{
+	char *name = strsep(&arg, " ");
+	unsigned int i, n;
+
+	if (!arg || kstrtouint(skip_spaces(arg), 10, &n) || n > SIM_STV_MAX_FAULTS)
+		return -EINVAL;
+	for (i = 0; i < SIM_STV_FAULT_COUNT; i++) {
+		if (!strcmp(name, sim_stv_fault_names[i])) {
+			atomic_set(&sim_stv_faults[i], n);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static int sim_stv_cmd(char *cmd)
 {
 	char *verb = strsep(&cmd, " ");
 	char *arg = cmd ? skip_spaces(cmd) : NULL;
-	unsigned int i;
+	unsigned int i, ms;
 
 	if (!strcmp(verb, "size_mb") && arg)
 		return sim_stv_size_cmd(arg);
+	if (!strcmp(verb, "fault") && arg)
+		return sim_stv_fault_cmd(arg);
+	if (!strcmp(verb, "delay_ms") && arg) {
+		if (kstrtouint(arg, 10, &ms) || ms > SIM_STV_MAX_DELAY_MS)
+			return -EINVAL;
+		WRITE_ONCE(sim_stv_delay_ms, ms);
+		return 0;
+	}
 	if (!strcmp(verb, "reset_stats") && !arg) {
 		for (i = 0; i < SIM_STV_STAT_COUNT; i++)
 			atomic64_set(&sim_stv_stats[i], 0);
@@ -920,6 +1035,10 @@ static int sim_stv_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "open_channels %u\n", nopen);
 	v = READ_ONCE(sim_stv_version);
 	seq_printf(m, "protocol_version %u.%u\n", v >> 8, v & 0xff);
+	seq_printf(m, "delay_ms %u\n", READ_ONCE(sim_stv_delay_ms));
+	for (i = 0; i < SIM_STV_FAULT_COUNT; i++)
+		seq_printf(m, "armed_%s %d\n", sim_stv_fault_names[i],
+			   atomic_read(&sim_stv_faults[i]));
 	for (i = 0; i < SIM_STV_STAT_COUNT; i++)
 		seq_printf(m, "%s %lld\n", sim_stv_stat_names[i],
 			   atomic64_read(&sim_stv_stats[i]));
@@ -949,6 +1068,10 @@ void sim_storvsc_debugfs_init(struct dentry *parent)
  */
 void sim_storvsc_exit(void)
 {
+	unsigned int i;
+
+	for (i = 0; i < SIM_STV_FAULT_COUNT; i++)
+		atomic_set(&sim_stv_faults[i], 0);
 	vfree(sim_stv_disk);
 	sim_stv_disk = NULL;
 	sim_stv_disk_bytes = 0;

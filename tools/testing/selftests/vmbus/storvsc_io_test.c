@@ -7,8 +7,14 @@
  * pseudo-random pattern written with O_DIRECT reads back the same, and so
  * does one written through the page cache and read again after the cache
  * was dropped; the host's counters account for every byte and every
- * request has its completion; hv_storvsc unloads, the host rescinds the
- * controller and hv_vmbus lets go of it.
+ * request has its completion.  Host faults, each armed for a few commands
+ * while O_DIRECT reads run: a medium error fails exactly that read with
+ * ENODATA (the block layer's errno for BLK_STS_MEDIUM); an extra
+ * completion with a transaction id no request has, and an extra
+ * completion too short for a VSTOR packet, are each logged once by
+ * storvsc and nothing fails; slow completions change nothing but time.
+ * hv_storvsc unloads, the host rescinds the controller and hv_vmbus lets
+ * go of it.
  *
  * storvsc takes its transaction ids from its own next_request_id_callback
  * (the block layer's tag + 1) and sets no requestor: a guest core that
@@ -42,6 +48,8 @@ enum {
 	BUFFERED_OFF_MB	= 32,
 	BUFFERED_MB	= 8,		/* written at 32 MiB through the cache */
 	DISK_MS		= 120000,
+	FAULT_READS	= 16,		/* O_DIRECT reads of 4 KiB per fault */
+	SLOW_MS		= 20,
 };
 
 static char disk[256];	/* sdX */
@@ -247,6 +255,77 @@ static bool counters(uint64_t min_written, uint64_t min_read, const struct vm_km
 	return ok;
 }
 
+/*
+ * FAULT_READS O_DIRECT reads of 4 KiB at 0: how many failed (-1 if the
+ * disk did not open), the errno of the last failure in @err.
+ */
+static int direct_reads(int *err)
+{
+	char path[300];
+	int fd, i, failed = 0;
+	void *buf;
+
+	snprintf(path, sizeof(path), "/dev/%s", disk);
+	if (posix_memalign(&buf, 4096, 4096))
+		return -1;
+	fd = open(path, O_RDONLY | O_DIRECT);
+	for (i = 0; fd >= 0 && i < FAULT_READS; i++) {
+		if (pread(fd, buf, 4096, 0) != 4096) {
+			*err = errno;
+			failed++;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return fd < 0 ? -1 : failed;
+}
+
+/*
+ * Arm @armed injections of @fault, run the reads: @want_failed of them
+ * fail with ENODATA, the host counts @armed in @stat and the kernel log has
+ * @armed lines with @kmsg (NULL: not checked).
+ */
+static bool fault_run(const char *fault, unsigned int armed, const char *stat,
+		      const char *kmsg, int want_failed)
+{
+	struct vm_kmsg_mark mark;
+	uint64_t injected = 0;
+	int failed, err = 0;
+	bool ok;
+
+	if (vm_kmsg_mark(&mark) ||
+	    vm_write(VM_SIM, "storvsc/control", "fault %s %u", fault, armed))
+		return false;
+	failed = direct_reads(&err);
+	ksft_print_msg("%s x%u: %d of %d reads failed (%s)\n", fault, armed, failed,
+		       FAULT_READS, failed ? strerror(err) : "none");
+	ok = vm_expect_eq("reads failed", want_failed, failed);
+	if (want_failed > 0)
+		ok &= vm_expect(err == ENODATA, "failed read: %s, expected ENODATA",
+				strerror(err));
+	ok &= vm_expect(stv_stat(stat, &injected), "storvsc/stats has no %s", stat) &&
+	      vm_expect_eq(stat, armed, injected);
+	if (kmsg)
+		ok &= vm_expect_eq(kmsg, armed, vm_kmsg_count(&mark, kmsg, false));
+	return ok & !vm_write(VM_SIM, "storvsc/control", "fault %s 0", fault);
+}
+
+static bool slow(void)
+{
+	uint64_t delayed = 0;
+	int failed, err = 0;
+	bool ok;
+
+	if (vm_write(VM_SIM, "storvsc/control", "delay_ms %u", SLOW_MS))
+		return false;
+	failed = direct_reads(&err);
+	ok = vm_expect_eq("reads failed with slow completions", 0, failed);
+	ok &= vm_expect(stv_stat("delayed_completions", &delayed), "no delayed_completions") &&
+	      vm_expect_ge("delayed_completions", FAULT_READS, delayed);
+	return ok & !vm_write(VM_SIM, "storvsc/control", "delay_ms 0");
+}
+
 static bool unload(void)
 {
 	uint64_t open = 1;
@@ -294,7 +373,7 @@ int main(void)
 	vm_setup();
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(unload_at_exit);
-	ksft_set_plan(7);
+	ksft_set_plan(11);
 	loaded = !vm_kmsg_mark(&mark) && load();
 	ksft_test_result(loaded, "storvsc_load: %u MiB controller offered, plain modprobe "
 			 "hv_storvsc\n", DISK_MB);
@@ -310,6 +389,19 @@ int main(void)
 			 "read after drop_caches\n", BUFFERED_MB);
 	ksft_test_result(found && counters(direct + buffered, direct + buffered, &mark),
 			 "storvsc_counters: host bytes, every request completed, no errors\n");
+	ksft_test_result(found && fault_run("medium_error", 1, "injected_medium_errors", NULL, 1),
+			 "storvsc_fault_medium_error: one read fails with ENODATA, the rest "
+			 "succeed\n");
+	ksft_test_result(found && fault_run("bogus_id", 3, "injected_bogus_ids",
+					    "Incorrect transaction ID", 0),
+			 "storvsc_fault_bogus_id: 3 completions with unknown ids logged once "
+			 "each, no read fails\n");
+	ksft_test_result(found && fault_run("short_completion", 2, "injected_short_completions",
+					    "Invalid pkt", 0),
+			 "storvsc_fault_short_completion: 2 short completions logged once each, "
+			 "no read fails\n");
+	ksft_test_result(found && slow(), "storvsc_slow: completions %u ms late, every read "
+			 "succeeds\n", SLOW_MS);
 	ksft_test_result(loaded && unload() && rescind(),
 			 "storvsc_unload: rmmod hv_storvsc, the disk goes, controller rescinded\n");
 	ksft_test_result(!vm_write(VM_SIM, "storvsc/control", "size_mb 0") & vm_teardown(),
