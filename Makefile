@@ -19,7 +19,8 @@ TESTS_OUT := $(BUILD)/tests
 EXTRA_MODS := hv_utils uio_hv_generic
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
-	check check-build check-models check-qemu-dist check-qemu-debug run clean
+	check check-build check-userspace check-models check-qemu-dist \
+	check-qemu-debug run clean
 
 all: modules
 
@@ -48,6 +49,14 @@ lint: setup
 check-build: modules-dist lint
 	@$(REPO)/scripts/check-crc.sh dist $(DIST_KDIR)/Module.symvers \
 		$$($(REPO)/scripts/fetch-dist-kernel.sh)/lib/modules/$(ABI)
+
+# drivers/hv/ring_buffer.c in userspace: unit tests under ASan+UBSan, the
+# two-thread test under TSan, then each fuzzer for FUZZ_SECONDS
+# (tools/testing/vmbus/ring/Makefile).
+FUZZ_SECONDS ?= 60
+check-userspace: setup
+	@$(MAKE) -s -C $(REPO)/tools/testing/vmbus/ring O=$(BUILD)/userspace \
+		FUZZ_SECONDS=$(FUZZ_SECONDS) check
 
 check-models: setup
 	@$(REPO)/scripts/check-models.sh
