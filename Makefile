@@ -20,7 +20,7 @@ EXTRA_MODS := hv_utils uio_hv_generic
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist \
-	check-qemu-debug run clean
+	check-qemu-debug run bench clean
 
 all: modules
 
@@ -57,6 +57,12 @@ FUZZ_SECONDS ?= 60
 check-userspace: setup
 	@$(MAKE) -s -C $(REPO)/tools/testing/vmbus/ring O=$(BUILD)/userspace \
 		FUZZ_SECONDS=$(FUZZ_SECONDS) check
+
+# Ring throughput: ours vs the target kernel's ring_buffer.c (extracted at
+# bench time, never committed) vs a plain SPSC ring; table and
+# build/bench/ring.json (tools/testing/vmbus/ring/bench/bench.sh).
+bench: setup
+	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh
 
 check-models: setup
 	@$(REPO)/scripts/check-models.sh

@@ -18,7 +18,9 @@
 #include "hyperv_vmbus.h"
 #include "shim.h"
 
+#ifndef BENCH_LINUX
 struct vmbus_connection vmbus_connection;
+#endif
 unsigned long shim_pr_err_count;
 unsigned long shim_set_event_count;
 
@@ -199,6 +201,7 @@ void vunmap(const void *addr)
 	pthread_mutex_unlock(&areas_lock);
 }
 
+#ifndef BENCH_LINUX	/* the kernel's own ring_buffer.c has no vmbus_chan */
 /* Test rings: one channel's inbound and outbound rings. */
 int shim_chan_init(struct shim_chan *sc, u32 data_pages, u32 max_pkt)
 {
@@ -223,6 +226,7 @@ void shim_chan_destroy(struct shim_chan *sc)
 	shim_free_pages(sc->in_pages);
 	shim_free_pages(sc->out_pages);
 }
+#endif
 
 /* The host side: what a well-behaved host does with the rings. */
 int host_put(struct hv_ring_buffer_info *rbi, u16 type, u16 flags, u64 tid,

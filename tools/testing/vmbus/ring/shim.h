@@ -14,6 +14,7 @@ extern unsigned long shim_set_event_count;
 struct page *shim_alloc_pages(unsigned int count);
 void shim_free_pages(struct page *pages);
 
+#ifndef BENCH_LINUX
 /* A channel with both rings mapped the way the driver maps them. */
 struct shim_chan {
 	struct vmbus_chan vc;
@@ -28,6 +29,7 @@ static inline bool shim_chan_broken(struct shim_chan *sc)
 {
 	return test_bit(VMBUS_CHAN_BROKEN, &sc->vc.flags);
 }
+#endif
 
 /* Host side: put a packet on a ring (payload after a 16-byte descriptor),
  * or take one off.  -EAGAIN when full / empty.

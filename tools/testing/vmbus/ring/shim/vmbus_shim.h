@@ -311,6 +311,10 @@ struct vmbus_channel {
 	u64 intr_in_full;
 	u64 out_full_total;
 	u64 (*next_request_id_callback)(struct vmbus_channel *ch, u64 rqst_addr);
+	/* Used only by the target kernel's ring_buffer.c (the benchmark). */
+	u64 (*request_addr_callback)(struct vmbus_channel *ch, u64 rqst_id);
+	u64 out_full_first;
+	bool out_full_flag;
 };
 
 struct hv_vmbus_device_id {
