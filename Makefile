@@ -5,6 +5,7 @@
 #   make run     build, boot Debian's kernel in QEMU with our modules, show the bus
 #   make check   every test lane (what CI runs)
 #   make soak    the debug-kernel lane with every test at its full count
+#   make bench   speed against baselines measured in the same run
 #
 # Each target installs what it needs first (scripts/setup-packages.sh).
 
@@ -24,8 +25,8 @@ EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod
 DEBUG_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
-	check check-build check-models check-qemu-dist check-crc-debug check-qemu-debug \
-	soak run clean
+	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
+	check-qemu-debug soak run bench clean
 
 all: modules
 
@@ -54,6 +55,20 @@ lint: setup
 check-build: modules-dist lint
 	@$(REPO)/scripts/check-crc.sh dist $(DIST_KDIR)/Module.symvers \
 		$$($(REPO)/scripts/fetch-dist-kernel.sh)/lib/modules/$(ABI)
+
+# drivers/hv/ring_buffer.c in userspace: unit tests under ASan+UBSan, the
+# two-thread test under TSan, then each fuzzer for FUZZ_SECONDS
+# (tools/testing/vmbus/ring/Makefile).
+FUZZ_SECONDS ?= 60
+check-userspace: setup
+	@$(MAKE) -s -C $(REPO)/tools/testing/vmbus/ring O=$(BUILD)/userspace \
+		FUZZ_SECONDS=$(FUZZ_SECONDS) check
+
+# Ring throughput: ours vs the target kernel's ring_buffer.c (extracted at
+# bench time, never committed) vs a plain SPSC ring; table and
+# build/bench/ring.json (tools/testing/vmbus/ring/bench/bench.sh).
+bench: setup
+	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh
 
 check-models: setup
 	@$(REPO)/scripts/check-models.sh

@@ -8,6 +8,7 @@ cd "$repo"
 
 lanes=(
 	"build:check-build"
+	"userspace:check-userspace"
 	"models:check-models"
 	"qemu-dist:check-qemu-dist"
 	"qemu-debug:check-qemu-debug"

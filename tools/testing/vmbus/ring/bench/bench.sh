@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh [PACKETS_64B]: the ring part of make bench.  Builds bench_ring.c
+# three times (our drivers/hv/ring_buffer.c; the target kernel's own
+# ring_buffer.c, extracted from the linux-source package into
+# build/bench/linux/ and never committed; a plain SPSC ring), runs each at
+# 64 B to 16 KiB payloads (median of 5 runs, two pinned busy-polling
+# threads), prints a table of Mpps and ratios to the kernel's, and writes
+# build/bench/ring.json.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+ring=$(dirname "$here")
+repo=$(cd "$ring/../../../.." && pwd)
+out=$repo/build/bench
+src=/usr/src/linux-source-6.1.tar.xz
+packets=${1:-2000000}
+
+mkdir -p "$out/linux"
+# Only the one file: its private header is bench/linux-shim/hyperv_vmbus.h.
+tar -xJf "$src" -C "$out/linux" --strip-components=3 \
+	linux-source-6.1/drivers/hv/ring_buffer.c
+[ -e "$out/linux/ring_buffer.c" ] || { echo "bench: no ring_buffer.c in $src" >&2; exit 1; }
+
+cflags=(-std=gnu11 -O2 -g -Wall -Werror -I"$ring/shim" -I"$ring")
+ours=(-I"$repo/include" -I"$repo/drivers/hv" "$repo/drivers/hv/ring_buffer.c")
+clang "${cflags[@]}" -DBENCH_OURS "${ours[@]}" "$here/bench_ring.c" \
+	"$ring/shim.c" -o "$out/bench_ours" -lpthread
+clang "${cflags[@]}" -DBENCH_PLAIN "${ours[@]}" "$here/bench_ring.c" \
+	"$ring/shim.c" -o "$out/bench_plain" -lpthread
+clang "${cflags[@]}" -I"$here/linux-shim" -DBENCH_LINUX "$here/bench_ring.c" \
+	"$out/linux/ring_buffer.c" "$ring/shim.c" -o "$out/bench_linux" -lpthread
+
+: >"$out/ring.jsonl"
+for impl in linux ours plain; do
+	"$out/bench_$impl" "$impl" "$packets" >>"$out/ring.jsonl"
+done
+
+python3 - "$out/ring.jsonl" "$out/ring.json" <<'PY'
+import json
+import sys
+
+rows = [json.loads(line) for line in open(sys.argv[1])]
+med = {(r['impl'], r['size']): r['median'] for r in rows}
+sizes = sorted({r['size'] for r in rows})
+print('ring: Mpps, median of 5 (ratio to the kernel\'s ring_buffer.c)')
+print('%8s %10s %18s %18s' % ('payload', 'linux', 'ours', 'plain SPSC'))
+for s in sizes:
+    base = med[('linux', s)]
+    cells = ['%8.3f (%5.2fx)' % (med[(i, s)], med[(i, s)] / base if base else 0)
+             for i in ('ours', 'plain')]
+    print('%7dB %10.3f %18s %18s' % (s, base, cells[0], cells[1]))
+json.dump({'runs': rows,
+           'ratio_to_linux': {i: {str(s): med[(i, s)] / med[('linux', s)]
+                                  for s in sizes if med[('linux', s)]}
+                              for i in ('ours', 'plain')}},
+          open(sys.argv[2], 'w'), indent=1)
+print('bench: wrote %s' % sys.argv[2])
+PY

@@ -1,0 +1,1 @@
+#include "../hyperv_vmbus.h"

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ring_test.c: unit tests of drivers/hv/ring_buffer.c's write and read
+ * paths, run in userspace behind the shims (shim/vmbus_shim.h), built with
+ * AddressSanitizer and UndefinedBehaviorSanitizer.  TAP on stdout.
+ *
+ * The guest writes to the outbound ring with hv_ringbuffer_write() and the
+ * test, acting as the host, takes the packets off (host_get() in shim.c);
+ * the host puts packets on the inbound ring (host_put()) and the guest
+ * reads them with hv_ringbuffer_read().
+ */
+#include <stdlib.h>
+
+#include "shim.h"
+#include "tap.h"
+
+enum { DATA_PAGES = 2, DATASIZE = DATA_PAGES * PAGE_SIZE, MAX_PKT = 8192 };
+
+struct pkt {
+	struct vmpacket_descriptor d;
+	u8 payload[MAX_PKT];
+};
+
+static struct shim_chan sc;
+static struct vmbus_channel *ch = &sc.vc.ch;
+
+static void fresh(void)
+{
+	if (sc.in_pages)
+		shim_chan_destroy(&sc);
+	if (shim_chan_init(&sc, DATA_PAGES, MAX_PKT)) {
+		printf("Bail out! cannot map the rings\n");
+		exit(1);
+	}
+}
+
+static void fill(u8 *p, u32 len, u32 seed)
+{
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (u8)(seed * 31 + i * 7 + 1);
+}
+
+/* hv_ringbuffer_write() of a data packet of @len payload bytes. */
+static int guest_send(u32 len, u32 seed)
+{
+	static struct pkt p;
+	struct kvec kv[2];
+
+	p.d = (struct vmpacket_descriptor){ 6, sizeof(p.d) >> 3,
+		(u16)(ALIGN(sizeof(p.d) + len, 8) >> 3), 0, 0 };
+	fill(p.payload, len, seed);
+	kv[0] = (struct kvec){ &p.d, sizeof(p.d) };
+	kv[1] = (struct kvec){ p.payload, len };
+	return hv_ringbuffer_write(ch, kv, 2, seed, NULL);
+}
+
+/* The host takes a packet off the outbound ring and checks it. */
+static bool host_check(u32 len, u32 seed)
+{
+	static u8 want[MAX_PKT], got[MAX_PKT];
+	struct vmpacket_descriptor d;
+	u32 n;
+
+	if (host_get(&ch->outbound, &d, got, sizeof(got), &n))
+		return false;
+	fill(want, len, seed);
+	return d.trans_id == seed && n == ALIGN(len + 16, 8) - 16 &&
+	       !memcmp(got, want, len);
+}
+
+static u32 used(struct hv_ring_buffer_info *rbi)
+{
+	u32 r = rbi->ring_buffer->read_index, w = rbi->ring_buffer->write_index;
+
+	return w >= r ? w - r : rbi->ring_datasize - r + w;
+}
+
+static void set_indices(struct hv_ring_buffer_info *rbi, u32 idx)
+{
+	rbi->ring_buffer->read_index = idx;
+	rbi->ring_buffer->write_index = idx;
+	rbi->priv_read_index = idx;
+}
+
+static void test_write_basic(void)
+{
+	u8 *data;
+	u64 trailer;
+
+	fresh();
+	ok(ch->outbound.ring_datasize == DATASIZE, "data area is %u bytes",
+	   ch->outbound.ring_datasize);
+	ok(guest_send(40, 1) == 0, "write a 40-byte payload");
+	ok(ch->outbound.ring_buffer->write_index == 16 + 40 + 8,
+	   "write_index moved by descriptor + payload + trailer (%u)",
+	   ch->outbound.ring_buffer->write_index);
+	data = ch->outbound.ring_buffer->buffer;
+	memcpy(&trailer, data + 56, 8);
+	ok(trailer == 0, "trailer holds the old write index << 32");
+	ok(shim_set_event_count == 1 && ch->intr_out_empty == 1,
+	   "empty -> non-empty signalled the host once");
+	ok(guest_send(40, 2) == 0 && shim_set_event_count == 1,
+	   "a second packet into a non-empty ring does not signal");
+	memcpy(&trailer, data + 64 + 56, 8);
+	ok(trailer == (u64)64 << 32, "second trailer holds 64 << 32");
+	ok(host_check(40, 1) && host_check(40, 2), "host reads both back intact");
+	ch->outbound.ring_buffer->interrupt_mask = 1;
+	ok(guest_send(8, 3) == 0 && shim_set_event_count == 1,
+	   "no signal while the host masks interrupts");
+}
+
+static void test_pad(void)
+{
+	u8 *data;
+	int i, nz = 0;
+
+	fresh();
+	/* Dirty the ring so the pad bytes must be written, not found. */
+	memset(ch->outbound.ring_buffer->buffer, 0xa5, 64);
+	ok(guest_send(13, 4) == 0, "write a 13-byte payload");
+	ok(ch->outbound.ring_buffer->write_index == 16 + 16 + 8,
+	   "payload padded to 16 bytes (write_index %u)",
+	   ch->outbound.ring_buffer->write_index);
+	data = ch->outbound.ring_buffer->buffer;
+	for (i = 16 + 13; i < 32; i++)
+		nz += data[i] != 0;
+	ok(nz == 0, "the 3 pad bytes are zero");
+	ok(host_check(13, 4), "host reads the padded packet");
+
+	/* Inbound: a packet whose payload has pad, read without raw. */
+	{
+		u8 in[5] = { 1, 2, 3, 4, 5 }, out[64];
+		u32 actual;
+		u64 rid;
+
+		ok(host_put(&ch->inbound, 6, 0, 77, in, 5) == 0, "host puts 5 bytes");
+		ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+		   actual == 8 && rid == 77 && !memcmp(out, in, 5) &&
+		   !out[5] && !out[6] && !out[7],
+		   "guest reads payload + 3 zero pad bytes (actual %u)", actual);
+		ok(host_put(&ch->inbound, 6, 0, 78, in, 5) == 0 &&
+		   hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, true) == 0 &&
+		   actual == 24 && ((struct vmpacket_descriptor *)out)->trans_id == 78,
+		   "raw read returns the whole 24-byte packet");
+	}
+}
+
+static void test_wrap_write(void)
+{
+	u32 start = DATASIZE - 24, len = 100, i, bad = 0;
+	u8 *data, want[100];
+	u64 trailer;
+
+	fresh();
+	set_indices(&ch->outbound, start);
+	ok(guest_send(len, 5) == 0, "write across the end of the data area");
+	data = ch->outbound.ring_buffer->buffer;
+	/* The wrapped tail landed at the start of the data pages. */
+	fill(want, len, 5);
+	for (i = 0; i < len; i++) {
+		u32 at = (start + 16 + i) % DATASIZE;
+
+		bad += data[at] != want[i];
+	}
+	ok(bad == 0, "payload bytes are at their wrapped offsets");
+	memcpy(&trailer, data + (start + 16 + 104) % DATASIZE, 8);
+	ok(trailer == (u64)start << 32, "trailer wrapped too");
+	ok(ch->outbound.ring_buffer->write_index == (start + 128) % DATASIZE,
+	   "write_index wrapped to %u", ch->outbound.ring_buffer->write_index);
+	ok(host_check(len, 5), "host reads the wrapped packet");
+}
+
+static void test_wrap_read(void)
+{
+	u8 in[200], out[256];
+	u32 actual, i, good = 0;
+	u64 rid;
+
+	fresh();
+	/* Every start offset near the end, so each split point is hit. */
+	for (i = 0; i < 40; i++) {
+		u32 start = DATASIZE - 8 * (i + 1);
+
+		set_indices(&ch->inbound, start);
+		fill(in, sizeof(in), i);
+		if (host_put(&ch->inbound, 6, 0, i, in, sizeof(in)))
+			continue;
+		if (!hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) &&
+		    actual == sizeof(in) && rid == i && !memcmp(in, out, actual) &&
+		    ch->inbound.ring_buffer->read_index ==
+		    (start + 16 + sizeof(in) + 8) % DATASIZE)
+			good++;
+	}
+	ok(good == 40, "40 inbound packets split at every 8-byte point read intact (%u)",
+	   good);
+	ok(!shim_chan_broken(&sc), "channel not broken");
+}
+
+static void test_exact_fill(void)
+{
+	u32 total = 16 + 48 + 8;
+
+	fresh();
+	/* Free space just one byte-quantum above the packet: accepted. */
+	ch->outbound.ring_buffer->read_index = 0;
+	ch->outbound.ring_buffer->write_index = DATASIZE - total - 8;
+	ok(guest_send(48, 6) == 0, "packet fits with 8 bytes to spare");
+	ok(ch->outbound.ring_buffer->write_index == DATASIZE - 8,
+	   "ring now holds datasize - 8 bytes");
+	ok(used(&ch->outbound) == DATASIZE - 8, "used is %u",
+	   used(&ch->outbound));
+	ok(guest_send(0, 7) == -EAGAIN, "not even an empty packet fits now");
+
+	/* Free space exactly the packet: rejected, full would look empty. */
+	fresh();
+	ch->outbound.ring_buffer->read_index = 0;
+	ch->outbound.ring_buffer->write_index = DATASIZE - total;
+	ok(guest_send(48, 8) == -EAGAIN, "packet exactly filling the ring is rejected");
+	ok(ch->outbound.ring_buffer->write_index == DATASIZE - total,
+	   "write_index unchanged");
+	ok(ch->out_full_total == 1, "out_full_total counted it");
+
+	/* Inbound: a ring the host filled to datasize - 8 reads out whole. */
+	fresh();
+	{
+		u8 in[MAX_PKT] = { 0 }, out[MAX_PKT];
+		u32 actual, n = DATASIZE - 8 - 16 - 8;
+		u64 rid;
+
+		fill(in, n, 9);
+		ok(host_put(&ch->inbound, 6, 0, 9, in, n) == 0 &&
+		   used(&ch->inbound) == DATASIZE - 8,
+		   "host fills the inbound ring to datasize - 8");
+		ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+		   actual == n && !memcmp(in, out, n), "guest reads the %u-byte packet", n);
+		ok(used(&ch->inbound) == 0, "inbound ring empty again");
+	}
+}
+
+static void test_full(void)
+{
+	int n = 0, rc;
+
+	fresh();
+	while ((rc = guest_send(100, (u32)n)) == 0)
+		n++;
+	ok(rc == -EAGAIN, "writes stop with -EAGAIN after %d packets", n);
+	ok(n == (DATASIZE - 8) / 128, "as many as fit (%d)", n);
+	ok(ch->out_full_total == 1, "one rejection counted");
+	ok(host_check(100, 0), "host drains one packet");
+	ok(guest_send(100, 1000) == 0, "and the guest can write again");
+	ok(guest_send(100, 1001) == -EAGAIN, "until it is full again");
+}
+
+/* Read one inbound packet and check it is number @n. */
+static bool guest_check(u32 n)
+{
+	static u8 want[600], out[700];
+	u32 len = (n * 37) % sizeof(want), actual;
+	u64 rid;
+
+	if (hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) ||
+	    rid != n || actual != ALIGN(len + 16, 8) - 16)
+		return false;
+	fill(want, len, n);
+	return !memcmp(want, out, len);
+}
+
+static void test_many_in_order(void)
+{
+	u8 in[600];
+	u32 sent = 0, got = 0, bad = 0, k, len;
+	int round;
+
+	fresh();
+	/* Host and guest take turns in bursts of varied length and size. */
+	for (round = 0; round < 20000; round++) {
+		for (k = round % 13 + 1; k; k--) {
+			len = (sent * 37) % sizeof(in);
+			fill(in, len, sent);
+			if (host_put(&ch->inbound, 6, 0, sent, in, len))
+				break;
+			sent++;
+		}
+		for (k = round % 11 + 1; k && got < sent; k--)
+			bad += !guest_check(got++);
+	}
+	while (got < sent)
+		bad += !guest_check(got++);
+	ok(bad == 0 && sent > 100000 && used(&ch->inbound) == 0,
+	   "%u inbound packets read in order, %u bad", got, bad);
+
+	/* The outbound direction, the same way. */
+	fresh();
+	sent = got = bad = 0;
+	for (round = 0; round < 20000; round++) {
+		for (k = round % 13 + 1; k; k--) {
+			if (guest_send((sent * 53) % 500, sent))
+				break;
+			sent++;
+		}
+		for (k = round % 11 + 1; k && got < sent; k--, got++)
+			bad += !host_check((got * 53) % 500, got);
+	}
+	for (; got < sent; got++)
+		bad += !host_check((got * 53) % 500, got);
+	ok(bad == 0 && sent > 100000 && used(&ch->outbound) == 0,
+	   "%u outbound packets read back in order, %u bad", got, bad);
+}
+
+static void test_reads_misc(void)
+{
+	u8 in[64] = { 0 }, out[64];
+	u32 actual;
+	u64 rid;
+
+	fresh();
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   actual == 0, "empty ring: 0 and actual 0");
+	ok(host_put(&ch->inbound, 6, 0, 1, in, 64) == 0, "host puts 64 bytes");
+	ok(hv_ringbuffer_read(ch, out, 32, &actual, &rid, false) == -ENOBUFS &&
+	   actual == 64, "a 32-byte buffer gets -ENOBUFS and the length");
+	ok(hv_ringbuffer_read(ch, out, 64, &actual, &rid, false) == 0 && actual == 64,
+	   "the packet stayed in the ring");
+
+	/* Host-written indices and lengths out of range break the channel. */
+	ch->inbound.ring_buffer->write_index = DATASIZE + 8;
+	ok(hv_ringbuffer_read(ch, out, 64, &actual, &rid, false) == -EIO &&
+	   shim_chan_broken(&sc), "write_index beyond the data: -EIO, broken");
+	ok(guest_send(8, 1) == -EIO, "a broken channel refuses writes too");
+
+	fresh();
+	ch->inbound.ring_buffer->write_index = 12;
+	ok(hv_ringbuffer_read(ch, out, 64, &actual, &rid, false) == -EIO,
+	   "unaligned write_index: -EIO");
+	fresh();
+	ok(host_put(&ch->inbound, 6, 0, 1, in, 16) == 0, "host puts 16 bytes");
+	((struct vmpacket_descriptor *)ch->inbound.ring_buffer->buffer)->len8 = 200;
+	ok(hv_ringbuffer_read(ch, out, 64, &actual, &rid, false) == -EIO,
+	   "len8 beyond the written data: -EIO");
+	fresh();
+	ok(host_put(&ch->inbound, 6, 0, 1, in, 16) == 0, "host puts 16 bytes");
+	((struct vmpacket_descriptor *)ch->inbound.ring_buffer->buffer)->offset8 = 5;
+	ok(hv_ringbuffer_read(ch, out, 64, &actual, &rid, false) == -EIO,
+	   "offset8 beyond len8: -EIO");
+	fresh();
+	ch->outbound.ring_buffer->read_index = 4;
+	ok(guest_send(8, 1) == -EIO, "unaligned outbound read_index: -EIO");
+	fresh();
+	ch->rescind = true;
+	ok(guest_send(8, 1) == -ENODEV, "a rescinded channel: -ENODEV");
+}
+
+int main(void)
+{
+	test_write_basic();
+	test_pad();
+	test_wrap_write();
+	test_wrap_read();
+	test_exact_fill();
+	test_full();
+	test_many_in_order();
+	test_reads_misc();
+	shim_chan_destroy(&sc);
+	return tap_done();
+}

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmbus_shim.h: just enough of the kernel for drivers/hv/ring_buffer.c and
+ * drivers/hv/hyperv_vmbus.h to compile as userspace C, unmodified.
+ *
+ * Every <linux/...> and <asm/...> header those files include is a one-line
+ * file in this directory that includes this one; the include path puts this
+ * directory before anything else.  The structures ring_buffer.c touches are
+ * declared here with the members it uses, by name; the shared-memory ring
+ * header and packet descriptor keep their wire layout (ring_buffer.c
+ * asserts it).  The functions are in shim.c.
+ */
+#ifndef VMBUS_SHIM_H
+#define VMBUS_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <pthread.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int32_t s32;
+typedef int64_t s64;
+typedef unsigned int gfp_t;
+
+#define __rcu
+#define __percpu
+#define __iomem
+#define __packed __attribute__((packed))
+#define __aligned(x) __attribute__((aligned(x)))
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1UL << PAGE_SHIFT)
+#define GFP_KERNEL 0u
+#define VM_MAP 0u
+#define PAGE_KERNEL 0u
+#define U64_MAX UINT64_MAX
+#define BITS_PER_LONG 64
+
+#define EINVAL 22
+#define ENOMEM 12
+#define EAGAIN 11
+#define ENODEV 19
+#define EIO 5
+#define ENOBUFS 105
+
+#define ALIGN(x, a) (((x) + ((__typeof__(x))(a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define BITS_TO_LONGS(n) (((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+#define DECLARE_BITMAP(name, bits) unsigned long name[BITS_TO_LONGS(bits)]
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define __shim_static_assert(expr, msg, ...) _Static_assert(expr, msg)
+#define static_assert(expr, ...) __shim_static_assert(expr, ##__VA_ARGS__, #expr)
+
+/*
+ * READ_ONCE() / WRITE_ONCE() are acquire loads and release stores, and the
+ * virt_* barriers sequentially consistent fences.  On x86 a plain load is
+ * already an acquire and a plain store a release, so this is the machine
+ * the driver runs on; ThreadSanitizer, which does not model fences, sees
+ * the index hand-offs as the synchronisation they are.
+ *
+ * SHIM_ONCE_RELAXED makes them relaxed: the mutant the two-thread test
+ * must fail on (tools/testing/vmbus/ring/Makefile, run-tsan-mutant).
+ */
+#ifdef SHIM_ONCE_RELAXED
+#define SHIM_ONCE_LOAD __ATOMIC_RELAXED
+#define SHIM_ONCE_STORE __ATOMIC_RELAXED
+#else
+#define SHIM_ONCE_LOAD __ATOMIC_ACQUIRE
+#define SHIM_ONCE_STORE __ATOMIC_RELEASE
+#endif
+#define READ_ONCE(x) ({ __typeof__(x) __v; \
+	__atomic_load(&(x), &__v, SHIM_ONCE_LOAD); __v; })
+#define WRITE_ONCE(x, val) do { __typeof__(x) __v = (val); \
+	__atomic_store(&(x), &__v, SHIM_ONCE_STORE); } while (0)
+#define virt_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define virt_rmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define virt_wmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+/* Logging: counted, printed only with VMBUS_SHIM_VERBOSE set. */
+extern unsigned long shim_pr_err_count;
+void shim_printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define pr_err(fmt, ...) shim_printk(pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn(fmt, ...) shim_printk(pr_fmt(fmt), ##__VA_ARGS__)
+
+/* Bit operations on unsigned long words, atomic. */
+static inline bool test_bit(long nr, const unsigned long *addr)
+{
+	return (__atomic_load_n(&addr[nr / BITS_PER_LONG], __ATOMIC_RELAXED) >>
+		(nr % BITS_PER_LONG)) & 1;
+}
+
+static inline bool test_and_set_bit(long nr, unsigned long *addr)
+{
+	unsigned long m = 1UL << (nr % BITS_PER_LONG);
+
+	return __atomic_fetch_or(&addr[nr / BITS_PER_LONG], m, __ATOMIC_SEQ_CST) & m;
+}
+
+static inline void sync_set_bit(long nr, unsigned long *addr)
+{
+	__atomic_fetch_or(&addr[nr / BITS_PER_LONG], 1UL << (nr % BITS_PER_LONG),
+			  __ATOMIC_SEQ_CST);
+}
+
+/* Locks. */
+typedef struct {
+	int locked;
+} raw_spinlock_t;
+typedef struct {
+	raw_spinlock_t rlock;
+} spinlock_t;
+struct mutex {
+	pthread_mutex_t m;
+};
+
+static inline void spin_lock_init(spinlock_t *l)
+{
+	__atomic_store_n(&l->rlock.locked, 0, __ATOMIC_RELAXED);
+}
+
+static inline void shim_spin_lock(spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->rlock.locked, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->rlock.locked, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static inline void shim_spin_unlock(spinlock_t *l)
+{
+	__atomic_store_n(&l->rlock.locked, 0, __ATOMIC_RELEASE);
+}
+
+#define spin_lock_irqsave(l, flags) do { (flags) = 0; shim_spin_lock(l); } while (0)
+#define spin_unlock_irqrestore(l, flags) do { (void)(flags); shim_spin_unlock(l); } while (0)
+#define raw_spin_is_locked(l) (__atomic_load_n(&(l)->locked, __ATOMIC_RELAXED) != 0)
+
+static inline void mutex_init(struct mutex *m)
+{
+	pthread_mutex_init(&m->m, NULL);
+}
+
+static inline void mutex_lock(struct mutex *m)
+{
+	pthread_mutex_lock(&m->m);
+}
+
+static inline void mutex_unlock(struct mutex *m)
+{
+	pthread_mutex_unlock(&m->m);
+}
+
+/* Opaque or member-only kernel objects hyperv_vmbus.h names. */
+typedef struct {
+	int counter;
+} atomic_t;
+typedef struct {
+	s64 counter;
+} atomic64_t;
+
+static inline void atomic64_inc(atomic64_t *v)
+{
+	__atomic_fetch_add(&v->counter, 1, __ATOMIC_RELAXED);
+}
+
+struct list_head {
+	struct list_head *next, *prev;
+};
+struct kref {
+	atomic_t refcount;
+};
+struct completion {
+	unsigned int done;
+};
+struct work_struct {
+	void (*func)(struct work_struct *work);
+};
+typedef struct {
+	u8 b[16];
+} guid_t;
+struct device;
+struct dentry;
+struct module;
+struct attribute_group;
+struct tasklet_struct;
+struct workqueue_struct;
+struct hv_device;
+
+/* Memory. */
+struct page {
+	u8 bytes[PAGE_SIZE];
+};
+void *kzalloc(size_t size, gfp_t gfp);
+void *kcalloc(size_t n, size_t size, gfp_t gfp);
+void kfree(const void *p);
+void *vmap(struct page **pages, unsigned int count, unsigned long flags,
+	   unsigned int prot);
+void vunmap(const void *addr);
+
+struct reciprocal_value {
+	u32 m;
+	u8 sh1, sh2;
+};
+struct reciprocal_value reciprocal_value(u32 d);
+
+struct kvec {
+	void *iov_base;
+	size_t iov_len;
+};
+
+/* The Hyper-V TLFS definitions hyperv_vmbus.h and vmbus_monitor.h use. */
+#define HV_MESSAGE_SIZE 256
+#define HV_MESSAGE_PAYLOAD_BYTE_COUNT 240
+#define HV_MESSAGE_PAYLOAD_QWORD_COUNT 30
+#define HV_EVENT_FLAGS_COUNT (256 * 8)
+
+struct hv_message_header {
+	u32 message_type;
+	u8 payload_size;
+	u8 message_flags;
+	u8 reserved[2];
+	u64 sender;
+};
+struct hv_message {
+	struct hv_message_header header;
+	u64 payload[HV_MESSAGE_PAYLOAD_QWORD_COUNT];
+};
+static_assert(sizeof(struct hv_message) == HV_MESSAGE_SIZE);
+struct hv_message_page;
+union hv_synic_event_flags;
+union hv_connection_id {
+	u32 asu32;
+	struct {
+		u32 id:24;
+		u32 reserved:8;
+	} u;
+};
+
+/* What hyperv_vmbus.h and ring_buffer.c use of <linux/hyperv.h>. */
+#define VMBUS_NO_RQSTOR U64_MAX
+#define VMBUS_RQST_ERROR (U64_MAX - 1)
+#define VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED 1
+
+struct hv_ring_buffer {
+	u32 write_index;
+	u32 read_index;
+	u32 interrupt_mask;
+	u32 pending_send_sz;
+	u32 reserved1[12];
+	union {
+		struct {
+			u32 feat_pending_send_sz:1;
+		};
+		u32 value;
+	} feature_bits;
+	u8 reserved2[PAGE_SIZE - 68];
+	u8 buffer[];
+};
+
+struct hv_ring_buffer_info {
+	struct hv_ring_buffer *ring_buffer;
+	u32 ring_size;
+	struct reciprocal_value ring_size_div10_reciprocal;
+	spinlock_t ring_lock;
+	u32 ring_datasize;
+	u32 priv_read_index;
+	struct mutex ring_buffer_mutex;
+	void *pkt_buffer;
+	u32 pkt_buffer_size;
+};
+
+struct hv_ring_buffer_debug_info {
+	u32 current_interrupt_mask;
+	u32 current_read_index;
+	u32 current_write_index;
+	u32 bytes_avail_toread;
+	u32 bytes_avail_towrite;
+};
+
+struct vmpacket_descriptor {
+	u16 type;
+	u16 offset8;
+	u16 len8;
+	u16 flags;
+	u64 trans_id;
+};
+
+struct vmbus_channel_offer_channel {
+	u32 child_relid;
+	u8 monitorid;
+	u8 monitor_allocated:1;
+};
+
+struct vmbus_channel {
+	struct vmbus_channel_offer_channel offermsg;
+	struct vmbus_channel *primary_channel;
+	struct hv_ring_buffer_info outbound;
+	struct hv_ring_buffer_info inbound;
+	bool rescind;
+	bool low_latency;
+	u8 monitor_grp;
+	u8 monitor_bit;
+	u64 sig_events;
+	u64 intr_out_empty;
+	u64 intr_in_full;
+	u64 out_full_total;
+	u64 (*next_request_id_callback)(struct vmbus_channel *ch, u64 rqst_addr);
+	/* Used only by the target kernel's ring_buffer.c (the benchmark). */
+	u64 (*request_addr_callback)(struct vmbus_channel *ch, u64 rqst_id);
+	u64 out_full_first;
+	bool out_full_flag;
+};
+
+struct hv_vmbus_device_id {
+	guid_t guid;
+	unsigned long driver_data;
+};
+struct vmbus_device {
+	u16 dev_type;
+	guid_t guid;
+	bool perf_device;
+	bool allowed_in_isolated;
+};
+
+static inline void *hv_get_ring_buffer(const struct hv_ring_buffer_info *rbi)
+{
+	return rbi->ring_buffer->buffer;
+}
+
+static inline u32 hv_pkt_len(const struct vmpacket_descriptor *desc)
+{
+	return (u32)desc->len8 << 3;
+}
+
+void vmbus_set_event(struct vmbus_channel *channel);
+void vmbus_setevent(struct vmbus_channel *channel);
+struct vmpacket_descriptor *hv_pkt_iter_first(struct vmbus_channel *channel);
+struct vmpacket_descriptor *
+__hv_pkt_iter_next(struct vmbus_channel *channel,
+		   const struct vmpacket_descriptor *pkt);
+void hv_pkt_iter_close(struct vmbus_channel *channel);
+int hv_ringbuffer_get_debuginfo(struct hv_ring_buffer_info *ring_info,
+				struct hv_ring_buffer_debug_info *debug_info);
+bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel);
+
+#endif /* VMBUS_SHIM_H */
