@@ -14,9 +14,16 @@
  *	length written only if every echo came back once, intact and in
  *	order; -EIO if one did not or a ring broke, -ETIMEDOUT if the traffic
  *	stalled for stall_ms, -ENODEV if a channel was rescinded.
+ *	"api <count>": on the primary channel, count rounds of three packets,
+ *	each echo awaited and checked against the send API's contract (see
+ *	echo_api_round()); -EIO if one broke it.
  *   /sys/kernel/debug/vmbus_echo/<device>/result  (read)
  *	"relid sent received bad out_of_order" per channel of the last run,
  *	then "total ..." and "elapsed_ns N".
+ *
+ * With the module parameter netvsc_ids=1, every channel is opened as
+ * hv_netvsc opens its channels: with a requestor (rqstor_size) and
+ * next_request_id_callback = vmbus_next_request_id.
  *
  * Every payload starts with struct echo_hdr: the per-channel sequence
  * number, the payload length, the run's generation and a checksum of the
@@ -45,11 +52,19 @@ static unsigned int stall_ms = 10000;
 module_param(stall_ms, uint, 0644);
 MODULE_PARM_DESC(stall_ms, "a run fails with -ETIMEDOUT after this long without progress");
 
+static bool netvsc_ids;
+module_param(netvsc_ids, bool, 0444);
+MODULE_PARM_DESC(netvsc_ids, "open channels with a requestor and vmbus_next_request_id, as hv_netvsc does");
+
 enum echo_limits {
 	ECHO_MAX_PAYLOAD	= 16 * 1024,
 	ECHO_CMD_MAX		= 80,
 	/* Descriptor, payload padded to 8, trailing u64. */
 	ECHO_MAX_PKT		= ECHO_MAX_PAYLOAD + 16 + 8,
+	/* Requests in flight per channel with netvsc_ids. */
+	ECHO_RQSTOR_SIZE	= 64,
+	/* The copy of an api round's echo, descriptor included. */
+	ECHO_API_PKT		= 128,
 };
 
 /* The sim's test echo class. */
@@ -83,6 +98,8 @@ struct echo_dev;
  * @out_of_order: echoes with an unexpected sequence number; the callback
  * @dead: rescinded (callback of the rescind work)
  * @broken: the core found the inbound ring corrupt (channel callback)
+ * @api_len: bytes of the last echo an api run received, in @api_pkt
+ * @api_pkt: that echo; written by the callback before @received counts it
  *
  * The run resets the counters only while no packet of its generation is in
  * flight; a late echo of an earlier run has another generation and counts
@@ -104,6 +121,9 @@ struct echo_chan {
 
 	bool dead;
 	bool broken;
+
+	u32 api_len;
+	u8 api_pkt[ECHO_API_PKT];
 };
 
 /**
@@ -119,6 +139,7 @@ struct echo_chan {
  *	no channel opens
  * @run_lock: one run at a time; @gen and @elapsed_ns change under it
  * @gen: generation of the current or last run
+ * @api: an api run is on: the callback keeps the echoes for it
  * @elapsed_ns: duration of the last run
  * @wq: the run waits here for room or echoes; channel callbacks wake it
  * @dir: debugfs directory
@@ -135,6 +156,7 @@ struct echo_dev {
 
 	struct mutex run_lock;	/* see @run_lock above */
 	u16 gen;
+	bool api;
 	u64 elapsed_ns;
 
 	wait_queue_head_t wq;
@@ -240,7 +262,13 @@ static void echo_rx(struct echo_chan *ec, const struct vmpacket_descriptor *desc
 {
 	u32 seq = 0;
 
-	if (!echo_intact(ec, desc, &seq)) {
+	if (READ_ONCE(ec->edev->api)) {
+		/* Whole packet: hv_pkt_data() starts after offset8. */
+		ec->api_len = min_t(u32, (u32)desc->len8 << 3, ECHO_API_PKT);
+		memcpy(ec->api_pkt, desc, ec->api_len);
+		/* The copy before the count: pairs with the run's acquire. */
+		smp_mb__before_atomic();
+	} else if (!echo_intact(ec, desc, &seq)) {
 		if (atomic_long_inc_return(&ec->bad) == 1)
 			dev_err(&ec->edev->hdev->device,
 				"relid %u: echo %u not what was sent\n",
@@ -337,6 +365,11 @@ static int echo_chan_open(struct echo_dev *edev, struct vmbus_channel *ch)
 	ec->ch = ch;
 	ec->edev = edev;
 	ch->max_pkt_size = ECHO_MAX_PKT;
+	if (netvsc_ids) {
+		ch->rqstor_size = ECHO_RQSTOR_SIZE;
+		ch->next_request_id_callback = vmbus_next_request_id;
+		ch->request_addr_callback = vmbus_request_addr;
+	}
 	ch->per_channel_state = ec;
 	vmbus_set_chn_rescind_callback(ch, echo_chan_rescind);
 	ret = vmbus_open(ch, ring_size, ring_size, NULL, 0, echo_chan_cb, ec);
@@ -507,6 +540,7 @@ static void echo_chans_reset(struct echo_dev *edev)
 }
 
 struct echo_run {
+	bool api;
 	bool pingpong;
 	u64 count;
 	u32 min, max;
@@ -564,6 +598,126 @@ static int echo_run_verdict(struct echo_run *r, int ret)
 	return ret;
 }
 
+/* ---- api: what the send calls put on the wire ------------------------------- */
+
+/* Sends counted before the echo is awaited; the echo's copy after. */
+static int echo_api_echo(struct echo_chan *ec, int sent,
+			 const struct vmpacket_descriptor **d)
+{
+	int ret = sent;
+
+	if (!ret)
+		ret = echo_wait_echoes(ec);
+	/* The copy after the count: pairs with echo_rx(). */
+	smp_rmb();
+	*d = (const void *)ec->api_pkt;
+	if (!ret && ec->api_len < sizeof(**d))
+		ret = -EIO;
+	return ret;
+}
+
+/* Does the echo's transaction id name request @rid? */
+static bool echo_api_id(struct echo_chan *ec, u64 trans_id, u64 rid)
+{
+	return (netvsc_ids ? vmbus_request_addr(ec->ch, trans_id) : trans_id) == rid;
+}
+
+static int echo_api_fail(struct echo_chan *ec, const char *what, u64 want, u64 got)
+{
+	dev_err(&ec->edev->hdev->device, "relid %u: api: %s: expected %#llx, got %#llx\n",
+		ec->ch->offermsg.child_relid, what, want, got);
+	return -EIO;
+}
+
+/* Two ranges: 100 bytes at offset 8 of one page, 5000 bytes over two. */
+static u32 echo_api_ranges(struct vmbus_packet_mpb_array *desc, u64 pfn)
+{
+	struct hv_mpb_array *r = &desc->range;
+
+	desc->rangecount = 2;
+	r->len = 100;
+	r->offset = 8;
+	r->pfn_array[0] = pfn;
+	r = (void *)&r->pfn_array[1];
+	r->len = 5000;
+	r->offset = 0;
+	r->pfn_array[0] = pfn + 1;
+	r->pfn_array[1] = pfn + 2;
+	return (u8 *)&r->pfn_array[2] - (u8 *)desc;
+}
+
+/*
+ * One round on @ec, each echo awaited (the host echoes every byte):
+ *  1. vmbus_sendpacket(), inband, completion requested, requestid @rid:
+ *     the echo's transaction id maps back to @rid (through
+ *     vmbus_request_addr() with netvsc_ids, which frees the id);
+ *  2. vmbus_sendpacket(), VM_PKT_COMP without completion requested, the
+ *     host's id @hid (what a driver sends to complete a host's packet):
+ *     the echo carries @hid itself, no id from the requestor;
+ *  3. vmbus_sendpacket_mpb_desc() with two ranges: the echo carries
+ *     rangecount 2 and both ranges as the caller built them, completion
+ *     requested, and its id maps back to @rid.
+ */
+static int echo_api_round(struct echo_chan *ec, u64 rid, u64 hid)
+{
+	u64 descbuf[8] = { }, payload[2] = { rid, hid };
+	struct vmbus_packet_mpb_array *desc = (void *)descbuf;
+	const struct vmpacket_descriptor *d;
+	u32 len;
+	int ret;
+
+	ret = echo_api_echo(ec, vmbus_sendpacket(ec->ch, payload, sizeof(payload), rid,
+						 VM_PKT_DATA_INBAND,
+						 VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED), &d);
+	if (ret)
+		return ret;
+	if (!echo_api_id(ec, d->trans_id, rid))
+		return echo_api_fail(ec, "inband request's id", rid, d->trans_id);
+
+	atomic_long_inc(&ec->sent);
+	ret = echo_api_echo(ec, vmbus_sendpacket(ec->ch, payload, sizeof(payload), hid,
+						 VM_PKT_COMP, 0), &d);
+	if (ret)
+		return ret;
+	if (d->type != VM_PKT_COMP || d->trans_id != hid)
+		return echo_api_fail(ec, "completion's id", hid, d->trans_id);
+
+	len = echo_api_ranges(desc, PFN_DOWN(virt_to_phys(ec->api_pkt)));
+	atomic_long_inc(&ec->sent);
+	ret = echo_api_echo(ec, vmbus_sendpacket_mpb_desc(ec->ch, desc, len, payload,
+							  sizeof(payload), rid), &d);
+	if (ret)
+		return ret;
+	if (d->type != VM_PKT_DATA_USING_GPA_DIRECT || ec->api_len < len ||
+	    ((const struct vmbus_packet_mpb_array *)d)->rangecount != 2)
+		return echo_api_fail(ec, "multi-range packet's rangecount", 2,
+				     ((const struct vmbus_packet_mpb_array *)d)->rangecount);
+	if (memcmp((const u8 *)d + offsetof(typeof(*desc), range),
+		   (u8 *)desc + offsetof(typeof(*desc), range),
+		   len - offsetof(typeof(*desc), range)))
+		return echo_api_fail(ec, "multi-range packet's ranges", 0, 1);
+	if (!(d->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED) ||
+	    !echo_api_id(ec, d->trans_id, rid))
+		return echo_api_fail(ec, "multi-range request's id", rid, d->trans_id);
+	return 0;
+}
+
+/* @r->count rounds on the first channel (the primary). */
+static int echo_api_run(struct echo_dev *edev, struct echo_run *r)
+{
+	struct echo_chan *ec = r->chans[0];
+	int ret = 0;
+	u64 i;
+
+	WRITE_ONCE(edev->api, true);
+	for (i = 0; i < r->count && !ret; i++) {
+		atomic_long_inc(&ec->sent);
+		ret = echo_api_round(ec, 0xa91d0000ULL + i, 0x4057000000ULL + i);
+	}
+	WRITE_ONCE(edev->api, false);
+	return ret;
+}
+
 /* Snapshot of the open channels; they stay open until remove drains runs. */
 static int echo_run_chans(struct echo_dev *edev, struct echo_run *r)
 {
@@ -595,14 +749,14 @@ static int echo_run(struct echo_dev *edev, struct echo_run *r)
 	ret = echo_run_chans(edev, r);
 	if (!ret) {
 		start = ktime_get();
-		ret = echo_run_traffic(r);
+		ret = r->api ? echo_api_run(edev, r) : echo_run_traffic(r);
 		edev->elapsed_ns = ktime_get_ns() - ktime_to_ns(start);
 		ret = echo_run_verdict(r, ret);
 	}
 	mutex_unlock(&edev->run_lock);
 	if (ret)
 		dev_err(&edev->hdev->device, "%s run of %llu packets failed: %d\n",
-			r->pingpong ? "pingpong" : "bulk", r->count, ret);
+			r->api ? "api" : r->pingpong ? "pingpong" : "bulk", r->count, ret);
 	kfree(r->chans);
 	kfree(r->buf);
 	return ret;
@@ -619,6 +773,10 @@ static int echo_parse(const char *cmd, struct echo_run *r)
 	} else if (sscanf(cmd, "pingpong %llu %u %c", &r->count, &r->min,
 			  &extra) == 2) {
 		r->pingpong = true;
+		r->max = r->min;
+	} else if (sscanf(cmd, "api %llu %c", &r->count, &extra) == 1) {
+		r->api = true;
+		r->min = sizeof(struct echo_hdr);
 		r->max = r->min;
 	} else {
 		return -EINVAL;
