@@ -17,6 +17,7 @@
  *  sim_event.c    host -> guest events on offered channels
  *  sim_monitor.c  monitor pages: monitor ids and the scanner
  *  sim_burst.c    offer -> rescind -> re-offer bursts
+ *  sim_job.c      the background jobs of sim_event.c and sim_burst.c
  *  sim_resume.c   what a reconnecting guest meets: moved relids and
  *                 connection ids, withheld devices, late rescinds
  *  sim_stats.c    counters and message logs
@@ -33,6 +34,7 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/uuid.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/hyperv/vmbus_hv.h>
 
@@ -439,6 +441,37 @@ struct dentry;
 void sim_ic_debugfs_init(struct dentry *parent);
 void sim_ic_init(void);
 void sim_ic_exit(void);
+
+/* sim_job.c */
+
+/**
+ * struct sim_job - a background job of the control plane (sim_job.c)
+ * @ctl: serializes starting and stopping
+ * @work: the run, on sim_async_wq
+ * @wait: wakes the run's sleeps on @stop; the owner may wait on it for
+ *	its own conditions too
+ * @stop: end the run after its current step; lockless
+ * @active: a run is queued or running; lockless, cleared after @run
+ * @run: the body of a run
+ */
+struct sim_job {
+	struct mutex ctl;	/* see above */
+	struct work_struct work;
+	wait_queue_head_t wait;
+	bool stop;
+	bool active;
+	void (*run)(struct sim_job *job);
+};
+
+void sim_job_init(struct sim_job *job, void (*run)(struct sim_job *job));
+int sim_job_claim(struct sim_job *job);
+void sim_job_launch(struct sim_job *job);
+bool sim_job_stopping(struct sim_job *job);
+void sim_job_sleep(struct sim_job *job, u32 us);
+void sim_job_request_stop(struct sim_job *job);
+void sim_job_stop(struct sim_job *job);
+bool sim_job_active(struct sim_job *job);
+void sim_job_exit(struct sim_job *job);
 
 /* sim_event.c */
 int sim_events_fire(u32 rounds, int cpu, u32 delay_us);
