@@ -418,6 +418,7 @@ struct sim_backend {
 	void (*close)(struct sim_open *o);
 };
 
+void sim_ring_register_backends(const struct sim_backend *be, unsigned int n);
 bool sim_ring_drain(struct sim_open *o,
 		    void (*handle)(struct sim_open *o, const void *pkt, u32 len));
 int sim_ring_send(struct sim_open *o, const void *pkt, u32 len);
@@ -435,12 +436,13 @@ enum sim_ic_kind {
 	SIM_IC_COUNT
 };
 
-extern const struct sim_backend sim_ic_backends[SIM_IC_COUNT];
-
 struct dentry;
 void sim_ic_debugfs_init(struct dentry *parent);
 void sim_ic_init(void);
 void sim_ic_exit(void);
+
+/* sim_ic_kvp.c */
+void sim_kvp_init(void);
 
 /* sim_job.c */
 

@@ -122,6 +122,7 @@ static int __init sim_init(void)
 	if (ret)
 		goto err_proto;
 	sim_ic_init();
+	sim_kvp_init();
 	sim_debugfs_init();
 	/* Last: a guest may attach as soon as this returns. */
 	ret = vmbus_hv_register(&sim_hv);

@@ -26,8 +26,9 @@
  *    holders may wait for them.
  *
  * Back ends: each device class the host serves has a struct sim_backend
- * (see sim_backend_find()): the echo device here, the integration
- * components in sim_ic.c.  The ring contract (peek, write, signal,
+ * (see sim_backend_find()): the echo device here, and those other files
+ * register (sim_ring_register_backends(): the integration components of
+ * sim_ic.c).  The ring contract (peek, write, signal,
  * consume, poll) is this file's; a back end's service function runs in
  * the channel's work and uses sim_ring_drain() and sim_ring_send().  A
  * channel of a class without a back end is never read by the host.
@@ -489,6 +490,28 @@ static const struct sim_backend sim_echo_backend = {
 	.service = sim_echo_service,
 };
 
+/*
+ * The back ends other files registered with sim_ring_register_backends()
+ * (the integration components of sim_ic.c), at module init, before any
+ * channel can be opened; read-only after that.
+ */
+static const struct sim_backend *sim_more_backends;
+static unsigned int sim_nr_more_backends;
+
+/**
+ * sim_ring_register_backends() - serve more device classes
+ * @be: the back ends, one per class; they live as long as the module
+ * @n: how many
+ *
+ * Context: module init, before the control plane and the guest can open
+ * a channel; once.
+ */
+void sim_ring_register_backends(const struct sim_backend *be, unsigned int n)
+{
+	sim_more_backends = be;
+	sim_nr_more_backends = n;
+}
+
 /* The back end of a device class: NULL if the host does not serve it. */
 static const struct sim_backend *sim_backend_find(const guid_t *class_id)
 {
@@ -496,9 +519,9 @@ static const struct sim_backend *sim_backend_find(const guid_t *class_id)
 
 	if (guid_equal(class_id, &sim_echo_backend.guid))
 		return &sim_echo_backend;
-	for (i = 0; i < SIM_IC_COUNT; i++)
-		if (guid_equal(class_id, &sim_ic_backends[i].guid))
-			return &sim_ic_backends[i];
+	for (i = 0; i < sim_nr_more_backends; i++)
+		if (guid_equal(class_id, &sim_more_backends[i].guid))
+			return &sim_more_backends[i];
 	return NULL;
 }
 
