@@ -13,7 +13,8 @@
  *  sim_msg.c      message transport: the HvPostMessage queue, the outbound
  *                 queue, EOM
  *  sim_proto.c    the host side of the VMBus connection protocol
- *  sim_dev.c      the device table and relid allocation
+ *  sim_dev.c      the device table, relid allocation and the relid <->
+ *                 connection id map of offers
  *  sim_event.c    host -> guest events on offered channels
  *  sim_monitor.c  monitor pages: monitor ids and the scanner
  *  sim_burst.c    offer -> rescind -> re-offer bursts
@@ -69,7 +70,8 @@ enum sim_limits {
 	SIM_REOFFER_EVENTS_MAX	= 1000,
 	/*
 	 * Offer connection id of relid r: SIM_CHAN_CONN_ID_BASE + r, plus a
-	 * per-connection offset with resume_conn_ids (sim_resume.c).
+	 * per-connection offset with resume_conn_ids (sim_resume.c picks it,
+	 * sim_dev.c keeps it).
 	 */
 	SIM_CHAN_CONN_ID_BASE	= 0x10000,
 };
@@ -328,6 +330,9 @@ unsigned int sim_dev_free_relids(void);
 struct list_head *sim_dev_list(void);
 unsigned int sim_dev_relids(u32 *relids);
 void sim_dev_relids_move(const u32 *from, const u32 *to, unsigned int n);
+void sim_dev_conn_id_base_set(u32 base);
+u32 sim_dev_chan_conn_id(u32 relid);
+bool sim_dev_chan_relid(u32 conn_id, u32 *relid);
 
 /* sim_proto.c */
 enum sim_rescind_how {

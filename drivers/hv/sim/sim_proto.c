@@ -111,7 +111,7 @@ static void sim_offer(struct sim_chan *ch)
 		.offer.if_instance = dev->instance,
 		.offer.sub_channel_index = ch->sub_index,
 		.child_relid = ch->relid,
-		.connection_id = sim_resume_chan_conn_id(ch->relid),
+		.connection_id = sim_dev_chan_conn_id(ch->relid),
 	};
 	int ret;
 

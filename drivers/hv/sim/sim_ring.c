@@ -676,7 +676,7 @@ u64 sim_ring_signal(u32 conn_id)
 	u32 relid;
 
 	/* The mapping of the current connection (resume_conn_ids). */
-	if (!sim_resume_chan_relid(conn_id, &relid) ||
+	if (!sim_dev_chan_relid(conn_id, &relid) ||
 	    !test_bit(relid, sim_conn_ids)) {
 		sim_guest_error("signal_event on connection id %#x: no channel\n",
 				conn_id);
