@@ -24,7 +24,9 @@
  *  sim_stats.c    counters and message logs
  *  sim_ic*.c      the integration components' back ends (sim_ic.h)
  *  sim_debugfs.c  the control plane, /sys/kernel/debug/vmbus_sim/
- *  sim_main.c     modes, the hypervisor ops, module init and exit
+ *  sim_base.c     the modes, the known versions, the workqueues and
+ *                 sim_lock: shared data, calls no other file
+ *  sim_main.c     the hypervisor ops, module init and exit
  */
 #ifndef _VMBUS_SIM_H
 #define _VMBUS_SIM_H
@@ -158,6 +160,10 @@ extern struct mutex sim_lock;
 extern const u32 sim_versions[];
 extern const unsigned int sim_nr_versions;
 bool sim_version_known(u32 version);
+
+/* sim_base.c: the shared data above, and the workqueues' lifetime */
+int sim_base_init(void);
+void sim_base_exit(void);
 
 /* sim_stats.c */
 enum sim_stat {
@@ -500,8 +506,6 @@ void sim_burst_exit(void);
 
 /* sim_resume.c */
 void sim_resume_connect(void);
-u32 sim_resume_chan_conn_id(u32 relid);
-bool sim_resume_chan_relid(u32 conn_id, u32 *relid);
 void sim_resume_offered(struct sim_chan *ch, unsigned int cpu);
 int sim_resume_withhold(const guid_t *instance);
 void sim_resume_request_offers(void);

@@ -35,9 +35,6 @@
 
 #include "sim.h"
 
-/* Connection state and device table; see sim.h. */
-DEFINE_MUTEX(sim_lock);
-
 /**
  * struct sim_conn - the connection with the guest
  * @connected: a version was agreed and no UNLOAD came since
