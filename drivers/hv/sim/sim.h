@@ -256,7 +256,7 @@ void sim_msg_eom(void);
 void sim_msg_kick(void);
 void sim_msg_connect(unsigned int cpu, u32 conn_id);
 void sim_msg_disconnect(void);
-void sim_msg_init(void);
+void sim_msg_init(void (*handler)(u32 conn_id, const void *msg, u32 size));
 void sim_msg_exit(void);
 
 /* sim_dev.c: all under sim_lock */
@@ -378,6 +378,7 @@ void sim_gpadl_put(u32 handle);
 void *sim_gpadl_map_ring(const struct sim_gpadl *g, u32 first, u32 n);
 void sim_gpadl_rescind(u32 relid);
 void sim_gpadl_destroy_all(void);
+void sim_gpadl_set_close(void (*close)(u32 relid));
 
 /* sim_ring.c */
 enum sim_corrupt {
@@ -387,7 +388,7 @@ enum sim_corrupt {
 
 void sim_ring_open(const void *data, u32 size, u32 conn_id);
 void sim_ring_close_msg(const void *data, u32 size, u32 conn_id);
-void sim_ring_modify(const void *data, u32 size, u32 conn_id);
+void sim_ring_modify(const void *data, u32 size, u32 conn_id, u32 version);
 void sim_ring_close(u32 relid);
 void sim_ring_rescind(u32 relid);
 void sim_ring_disconnect(void);

@@ -35,7 +35,12 @@ static int sim_hv_synic_enable(unsigned int cpu,
 			       struct hv_message_page *msg_page,
 			       union hv_synic_event_flags *event_pages)
 {
-	return sim_synic_enable(cpu, msg_page, event_pages);
+	int ret = sim_synic_enable(cpu, msg_page, event_pages);
+
+	/* Messages waiting for this CPU's slot are delivered at once. */
+	if (!ret)
+		sim_msg_kick();
+	return ret;
 }
 
 static u32 sim_hv_vp_index(unsigned int cpu)
@@ -75,7 +80,8 @@ static int __init sim_init(void)
 	if (ret)
 		goto err_stats;
 	sim_synic_init();
-	sim_msg_init();
+	sim_msg_init(sim_proto_handle);
+	sim_gpadl_set_close(sim_ring_close);
 	sim_proto_init();
 	sim_events_init();
 	sim_burst_init();

@@ -495,6 +495,18 @@ static void sim_relid_released(const void *data, u32 size, u32 conn_id)
 	sim_chan_gone(ch);
 }
 
+/* MODIFYCHANNEL exists from 4.1 on; the channel's side is sim_ring.c's. */
+static void sim_modify(const void *data, u32 size, u32 conn_id)
+{
+	u32 version = sim_proto_version();
+
+	if (version < VERSION_WIN10_V4_1) {
+		sim_guest_error("MODIFYCHANNEL at version %#x\n", version);
+		return;
+	}
+	sim_ring_modify(data, size, conn_id, version);
+}
+
 /* Taken from the guest but handled by later work; sizes come with that. */
 #define SIM_GUEST_MSG(_type)						\
 	[_type] = {							\
@@ -540,7 +552,7 @@ static const struct sim_handler sim_handlers[CHANNELMSG_COUNT] = {
 		.min_size = sizeof(struct vmbus_channel_gpadl_teardown),
 	},
 	[CHANNELMSG_MODIFYCHANNEL] = {
-		.handle = sim_ring_modify, .from_guest = true,
+		.handle = sim_modify, .from_guest = true,
 		.min_size = sizeof(struct vmbus_channel_modifychannel),
 	},
 	SIM_GUEST_MSG(CHANNELMSG_TL_CONNECT_REQUEST),

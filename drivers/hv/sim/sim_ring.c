@@ -956,10 +956,12 @@ void sim_ring_close_msg(const void *data, u32 size, u32 conn_id)
 }
 
 /**
- * sim_ring_modify() - CHANNELMSG_MODIFYCHANNEL from the guest (4.1+)
+ * sim_ring_modify() - CHANNELMSG_MODIFYCHANNEL from the guest (4.1+: the
+ *	caller refuses it at older versions)
  * @data: the message
  * @size: its size
  * @conn_id: the connection id it came on
+ * @version: the protocol version of the connection
  *
  * The new target takes effect under the channel's lock, so once the
  * MODIFYCHANNEL_RESPONSE is queued no event goes to the old VP
@@ -968,20 +970,15 @@ void sim_ring_close_msg(const void *data, u32 size, u32 conn_id)
  *
  * Context: the host work item, under sim_lock.
  */
-void sim_ring_modify(const void *data, u32 size, u32 conn_id)
+void sim_ring_modify(const void *data, u32 size, u32 conn_id, u32 version)
 {
 	const struct vmbus_channel_modifychannel *msg = data;
 	struct vmbus_channel_modifychannel_response res = {
 		.header.msgtype = CHANNELMSG_MODIFYCHANNEL_RESPONSE,
 		.child_relid = msg->child_relid,
 	};
-	u32 version = sim_proto_version();
 	struct sim_open *o = NULL;
 
-	if (version < VERSION_WIN10_V4_1) {
-		sim_guest_error("MODIFYCHANNEL at version %#x\n", version);
-		return;
-	}
 	sim_stat_inc(SIM_STAT_MODIFYCHANNELS);
 	if (msg->child_relid <= SIM_MAX_RELID)
 		o = sim_open_get(msg->child_relid);
