@@ -347,6 +347,33 @@ enum sim_rescind_how {
 	SIM_RESCIND_REOFFER,	/* rescind, offer again once released */
 };
 
+/**
+ * struct sim_proto_watcher - hooks of a file above sim_proto.c
+ * @connect: a contact was accepted, before its VERSION_RESPONSE and any
+ *	offer; under sim_lock, may sleep
+ * @offered: @ch was just offered; @cpu is the contact CPU; under sim_lock,
+ *	may sleep
+ * @request_offers: REQUEST_OFFERS came, before anything is offered;
+ *	under sim_lock
+ * @unload: UNLOAD came, before the UNLOAD_RESPONSE is queued; under
+ *	sim_lock, may sleep
+ * @disconnect: the connection ended; under sim_lock, must not wait for
+ *	work that takes it
+ * @dev_done: @dev was re-offered (@reoffered) or is about to be freed;
+ *	under sim_lock
+ *
+ * Every hook is optional.  Registered with sim_proto_watch().
+ */
+struct sim_proto_watcher {
+	void (*connect)(void);
+	void (*offered)(struct sim_chan *ch, unsigned int cpu);
+	void (*request_offers)(void);
+	void (*unload)(void);
+	void (*disconnect)(void);
+	void (*dev_done)(struct sim_device *dev, bool reoffered);
+};
+
+void sim_proto_watch(const struct sim_proto_watcher *w);
 void sim_proto_handle(u32 conn_id, const void *msg, u32 size);
 int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance,
 		      u16 nsub);
@@ -499,18 +526,13 @@ void sim_events_exit(void);
 /* sim_burst.c */
 int sim_burst_start(u32 count, u32 max_delay_us);
 void sim_burst_stop(void);
-void sim_burst_request_stop(void);
-void sim_burst_dev_done(struct sim_device *dev, bool reoffered);
 bool sim_burst_active(void);
 void sim_burst_init(void);
 void sim_burst_exit(void);
 
 /* sim_resume.c */
-void sim_resume_connect(void);
-void sim_resume_offered(struct sim_chan *ch, unsigned int cpu);
+void sim_resume_init(void);
 int sim_resume_withhold(const guid_t *instance);
-void sim_resume_request_offers(void);
-void sim_resume_unload(void);
 
 /* sim_debugfs.c */
 void sim_debugfs_init(void);

@@ -164,7 +164,7 @@ static void sim_burst_run(struct sim_job *job)
  *
  * Context: under sim_lock.
  */
-void sim_burst_dev_done(struct sim_device *dev, bool reoffered)
+static void sim_burst_dev_done(struct sim_device *dev, bool reoffered)
 {
 	lockdep_assert_held(&sim_lock);
 	if (dev != sim_bu.dev)
@@ -206,7 +206,7 @@ int sim_burst_start(u32 count, u32 max_delay_us)
  *
  * Context: any process context.
  */
-void sim_burst_request_stop(void)
+static void sim_burst_request_stop(void)
 {
 	/* Wakes the waits in sim_burst_sleep() and sim_burst_cycle(). */
 	sim_job_request_stop(&sim_bu.job);
@@ -243,7 +243,13 @@ bool sim_burst_active(void)
  */
 void sim_burst_init(void)
 {
+	static const struct sim_proto_watcher watcher = {
+		.disconnect = sim_burst_request_stop,
+		.dev_done = sim_burst_dev_done,
+	};
+
 	sim_job_init(&sim_bu.job, sim_burst_run);
+	sim_proto_watch(&watcher);
 }
 
 /**

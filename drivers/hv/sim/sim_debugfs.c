@@ -443,6 +443,7 @@ static int sim_devices_cmd(char *cmd)
 		return 0;
 	}
 	if (!strcmp(words[0], "clear")) {
+		sim_burst_stop();
 		sim_proto_dev_clear();
 		return 0;
 	}

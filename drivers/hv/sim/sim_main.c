@@ -83,6 +83,7 @@ static int __init sim_init(void)
 	sim_msg_init(sim_proto_handle);
 	sim_gpadl_set_close(sim_ring_close);
 	sim_proto_init();
+	sim_resume_init();
 	sim_events_init();
 	sim_burst_init();
 	ret = sim_monitor_init();

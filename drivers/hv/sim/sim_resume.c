@@ -136,7 +136,7 @@ out_free:
  * Context: under sim_lock, not connected before (the previous connection
  * has ended), may sleep.
  */
-void sim_resume_connect(void)
+static void sim_resume_connect(void)
 {
 	u32 base = SIM_CHAN_CONN_ID_BASE;
 	unsigned int moved;
@@ -167,7 +167,7 @@ void sim_resume_connect(void)
  *
  * Context: under sim_lock, may sleep.
  */
-void sim_resume_offered(struct sim_chan *ch, unsigned int cpu)
+static void sim_resume_offered(struct sim_chan *ch, unsigned int cpu)
 {
 	u32 n = READ_ONCE(sim_modes.reoffer_events);
 
@@ -210,7 +210,7 @@ int sim_resume_withhold(const guid_t *instance)
  *
  * Context: under sim_lock.
  */
-void sim_resume_request_offers(void)
+static void sim_resume_request_offers(void)
 {
 	struct sim_device *dev, *tmp;
 
@@ -236,7 +236,7 @@ void sim_resume_request_offers(void)
  *
  * Context: under sim_lock, may sleep.
  */
-void sim_resume_unload(void)
+static void sim_resume_unload(void)
 {
 	u32 relid = xchg(&sim_modes.unload_rescind, 0);
 
@@ -249,4 +249,21 @@ void sim_resume_unload(void)
 	else
 		pr_info("unload_rescind: relid %u rescinded ahead of the UNLOAD_RESPONSE\n",
 			relid);
+}
+
+/**
+ * sim_resume_init() - watch the protocol for the events above
+ *
+ * Context: module init, after sim_proto_init().
+ */
+void sim_resume_init(void)
+{
+	static const struct sim_proto_watcher watcher = {
+		.connect = sim_resume_connect,
+		.offered = sim_resume_offered,
+		.request_offers = sim_resume_request_offers,
+		.unload = sim_resume_unload,
+	};
+
+	sim_proto_watch(&watcher);
 }
