@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# callgraph.sh [--check] [OBJDIR]: the file-by-file call graph of
+# callgraph.sh [--check] [--sim] [OBJDIR]: the file-by-file call graph of
 # drivers/hv/*.c, from the symbol tables of a module build's objects
-# (default build/obj/dist/drivers/hv, made by `make modules-dist`).
+# (default build/obj/dist/drivers/hv, made by `make modules-dist`).  With
+# --sim, that of drivers/hv/sim/*.c instead (default
+# build/obj/dist/drivers/hv/sim).
 #
-# Objects: those of hv_vmbus.ko and vmbus_platform.ko, as their .mod files
-# list them.  An edge A -> B means A.o references (nm: undefined) a global
+# Objects: those of hv_vmbus.ko and vmbus_platform.ko (with --sim: of
+# vmbus_sim.ko), as their .mod files list them.  An edge A -> B means A.o references (nm: undefined) a global
 # symbol that B.o defines; functions and data count alike.  Prints every
 # edge with the symbols behind it, then every pair of files that reference
 # each other both ways.
 #
 # With --check, exits 1 if a two-way pair lies among the hv_vmbus objects
-# and is not on the allow-list below.  A pair may be listed only when one
+# (with --sim: the vmbus_sim objects) and is not on the allow-list below.  A pair may be listed only when one
 # direction is a documented callback (a function pointer or ops table,
 # documented where it is registered); give the reason in one line.
 set -euo pipefail
@@ -20,13 +22,29 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 allow=(
 )
 
-check=0
-if [ "${1:-}" = "--check" ]; then
-	check=1
+# The same for the simulator's files (the layering of vmbus-sim.rst,
+# "Source map").
+allow_sim=(
+)
+
+check=0 sim=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--check) check=1 ;;
+	--sim) sim=1 ;;
+	*) break ;;
+	esac
 	shift
+done
+if [ $sim = 1 ]; then
+	objdir=${1:-$repo/build/obj/dist/drivers/hv/sim}
+	mods=(vmbus_sim)
+	allow=("${allow_sim[@]}")
+else
+	objdir=${1:-$repo/build/obj/dist/drivers/hv}
+	mods=(hv_vmbus vmbus_platform)
 fi
-objdir=${1:-$repo/build/obj/dist/drivers/hv}
-mods=(hv_vmbus vmbus_platform)
+checked=${mods[0]}
 
 for m in "${mods[@]}"; do
 	[ -f "$objdir/$m.mod" ] ||
@@ -65,7 +83,7 @@ awk '$1 == "def" { def[$3] = $2 }
 		print e syms[e]
      }' "$tmp/syms" | sort >"$tmp/edges"
 
-echo "# call graph of drivers/hv (edge A -> B: A.o uses globals defined in B.o)"
+echo "# call graph of ${objdir#"$repo"/} (edge A -> B: A.o uses globals defined in B.o)"
 while read -r a b rest; do
 	printf '%-18s -> %-18s %s\n' "$a" "$b" "$rest"
 done <"$tmp/edges"
@@ -81,7 +99,7 @@ while read -r a b; do
 	ma=$(awk -v f="$a" '$2 == f { print $1 }' "$tmp/objs")
 	mb=$(awk -v f="$b" '$2 == f { print $1 }' "$tmp/objs")
 	reason=
-	for entry in "${allow[@]}"; do
+	for entry in ${allow[@]+"${allow[@]}"}; do
 		read -r x y why <<<"$entry"
 		if { [ "$x" = "$a" ] && [ "$y" = "$b" ]; } ||
 		   { [ "$x" = "$b" ] && [ "$y" = "$a" ]; }; then
@@ -90,7 +108,7 @@ while read -r a b; do
 	done
 	if [ -n "$reason" ]; then
 		echo "$a <-> $b (allowed: $reason)"
-	elif [ "$ma" = hv_vmbus ] && [ "$mb" = hv_vmbus ]; then
+	elif [ "$ma" = "$checked" ] && [ "$mb" = "$checked" ]; then
 		echo "$a <-> $b (NOT ALLOWED)"
 		status=1
 	else
@@ -100,7 +118,7 @@ done <"$tmp/pairs"
 [ -s "$tmp/pairs" ] || echo "(none)"
 
 if [ $check = 1 ] && [ $status != 0 ]; then
-	echo "callgraph: two-way calls between hv_vmbus files; break them or" \
+	echo "callgraph: two-way calls between $checked files; break them or" \
 	     "allow a documented callback in scripts/callgraph.sh" >&2
 	exit 1
 fi

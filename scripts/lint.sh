@@ -57,12 +57,17 @@ run_checkpatch() {
 	echo "lint: checkpatch --strict clean ($(( ${#files[@]} + ${#exports[@]} )) files)"
 }
 
-# Two-way calls between hv_vmbus files, from the objects the sparse build
-# just made (scripts/callgraph.sh holds the allow-list).
+# Two-way calls between hv_vmbus files, and between vmbus_sim files (the
+# layering of Documentation/virt/hyperv/vmbus-sim.rst, "Source map"), from
+# the objects the sparse build just made (scripts/callgraph.sh holds the
+# allow-lists).
 run_callgraph() {
 	"$repo/scripts/callgraph.sh" --check "$repo/build/obj/sparse/drivers/hv" >/dev/null ||
 		{ echo "lint: two-way calls between hv_vmbus files" >&2; return 1; }
 	echo "lint: no two-way calls between hv_vmbus files outside the allow-list"
+	"$repo/scripts/callgraph.sh" --check --sim "$repo/build/obj/sparse/drivers/hv/sim" >/dev/null ||
+		{ echo "lint: two-way calls between vmbus_sim files" >&2; return 1; }
+	echo "lint: no two-way calls between vmbus_sim files outside the allow-list"
 }
 
 run_sparse || status=1

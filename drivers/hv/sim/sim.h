@@ -13,17 +13,21 @@
  *  sim_msg.c      message transport: the HvPostMessage queue, the outbound
  *                 queue, EOM
  *  sim_proto.c    the host side of the VMBus connection protocol
- *  sim_dev.c      the device table and relid allocation
+ *  sim_dev.c      the device table, relid allocation and the relid <->
+ *                 connection id map of offers
  *  sim_event.c    host -> guest events on offered channels
  *  sim_monitor.c  monitor pages: monitor ids and the scanner
  *  sim_burst.c    offer -> rescind -> re-offer bursts
+ *  sim_job.c      the background jobs of sim_event.c and sim_burst.c
  *  sim_resume.c   what a reconnecting guest meets: moved relids and
  *                 connection ids, withheld devices, late rescinds
  *  sim_stats.c    counters and message logs
  *  sim_ic*.c      the integration components' back ends (sim_ic.h)
  *  sim_storvsc.c  the synthetic SCSI controller's back end and its disk
  *  sim_debugfs.c  the control plane, /sys/kernel/debug/vmbus_sim/
- *  sim_main.c     modes, the hypervisor ops, module init and exit
+ *  sim_base.c     the modes, the known versions, the workqueues and
+ *                 sim_lock: shared data, calls no other file
+ *  sim_main.c     the hypervisor ops, module init and exit
  */
 #ifndef _VMBUS_SIM_H
 #define _VMBUS_SIM_H
@@ -34,6 +38,7 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/uuid.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/hyperv/vmbus_hv.h>
 
@@ -68,7 +73,8 @@ enum sim_limits {
 	SIM_REOFFER_EVENTS_MAX	= 1000,
 	/*
 	 * Offer connection id of relid r: SIM_CHAN_CONN_ID_BASE + r, plus a
-	 * per-connection offset with resume_conn_ids (sim_resume.c).
+	 * per-connection offset with resume_conn_ids (sim_resume.c picks it,
+	 * sim_dev.c keeps it).
 	 */
 	SIM_CHAN_CONN_ID_BASE	= 0x10000,
 };
@@ -155,6 +161,10 @@ extern struct mutex sim_lock;
 extern const u32 sim_versions[];
 extern const unsigned int sim_nr_versions;
 bool sim_version_known(u32 version);
+
+/* sim_base.c: the shared data above, and the workqueues' lifetime */
+int sim_base_init(void);
+void sim_base_exit(void);
 
 /* sim_stats.c */
 enum sim_stat {
@@ -247,7 +257,7 @@ void sim_msg_eom(void);
 void sim_msg_kick(void);
 void sim_msg_connect(unsigned int cpu, u32 conn_id);
 void sim_msg_disconnect(void);
-void sim_msg_init(void);
+void sim_msg_init(void (*handler)(u32 conn_id, const void *msg, u32 size));
 void sim_msg_exit(void);
 
 /* sim_dev.c: all under sim_lock */
@@ -327,6 +337,9 @@ unsigned int sim_dev_free_relids(void);
 struct list_head *sim_dev_list(void);
 unsigned int sim_dev_relids(u32 *relids);
 void sim_dev_relids_move(const u32 *from, const u32 *to, unsigned int n);
+void sim_dev_conn_id_base_set(u32 base);
+u32 sim_dev_chan_conn_id(u32 relid);
+bool sim_dev_chan_relid(u32 conn_id, u32 *relid);
 
 /* sim_proto.c */
 enum sim_rescind_how {
@@ -335,6 +348,33 @@ enum sim_rescind_how {
 	SIM_RESCIND_REOFFER,	/* rescind, offer again once released */
 };
 
+/**
+ * struct sim_proto_watcher - hooks of a file above sim_proto.c
+ * @connect: a contact was accepted, before its VERSION_RESPONSE and any
+ *	offer; under sim_lock, may sleep
+ * @offered: @ch was just offered; @cpu is the contact CPU; under sim_lock,
+ *	may sleep
+ * @request_offers: REQUEST_OFFERS came, before anything is offered;
+ *	under sim_lock
+ * @unload: UNLOAD came, before the UNLOAD_RESPONSE is queued; under
+ *	sim_lock, may sleep
+ * @disconnect: the connection ended; under sim_lock, must not wait for
+ *	work that takes it
+ * @dev_done: @dev was re-offered (@reoffered) or is about to be freed;
+ *	under sim_lock
+ *
+ * Every hook is optional.  Registered with sim_proto_watch().
+ */
+struct sim_proto_watcher {
+	void (*connect)(void);
+	void (*offered)(struct sim_chan *ch, unsigned int cpu);
+	void (*request_offers)(void);
+	void (*unload)(void);
+	void (*disconnect)(void);
+	void (*dev_done)(struct sim_device *dev, bool reoffered);
+};
+
+void sim_proto_watch(const struct sim_proto_watcher *w);
 void sim_proto_handle(u32 conn_id, const void *msg, u32 size);
 int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance,
 		      u16 nsub);
@@ -366,6 +406,7 @@ void sim_gpadl_put(u32 handle);
 void *sim_gpadl_map_ring(const struct sim_gpadl *g, u32 first, u32 n);
 void sim_gpadl_rescind(u32 relid);
 void sim_gpadl_destroy_all(void);
+void sim_gpadl_set_close(void (*close)(u32 relid));
 
 /* sim_ring.c */
 enum sim_corrupt {
@@ -375,7 +416,7 @@ enum sim_corrupt {
 
 void sim_ring_open(const void *data, u32 size, u32 conn_id);
 void sim_ring_close_msg(const void *data, u32 size, u32 conn_id);
-void sim_ring_modify(const void *data, u32 size, u32 conn_id);
+void sim_ring_modify(const void *data, u32 size, u32 conn_id, u32 version);
 void sim_ring_close(u32 relid);
 void sim_ring_rescind(u32 relid);
 void sim_ring_disconnect(void);
@@ -417,6 +458,7 @@ struct sim_backend {
 	void (*close)(struct sim_open *o);
 };
 
+void sim_ring_register_backends(const struct sim_backend *be, unsigned int n);
 bool sim_ring_drain(struct sim_open *o,
 		    void (*handle)(struct sim_open *o, const void *pkt, u32 len));
 int sim_ring_send(struct sim_open *o, const void *pkt, u32 len);
@@ -434,17 +476,49 @@ enum sim_ic_kind {
 	SIM_IC_COUNT
 };
 
-extern const struct sim_backend sim_ic_backends[SIM_IC_COUNT];
-
 struct dentry;
 void sim_ic_debugfs_init(struct dentry *parent);
 void sim_ic_init(void);
 void sim_ic_exit(void);
 
 /* sim_storvsc.c */
-extern const struct sim_backend sim_storvsc_backend;
+void sim_storvsc_init(void);
 void sim_storvsc_debugfs_init(struct dentry *parent);
 void sim_storvsc_exit(void);
+
+/* sim_ic_kvp.c */
+void sim_kvp_init(void);
+
+/* sim_job.c */
+
+/**
+ * struct sim_job - a background job of the control plane (sim_job.c)
+ * @ctl: serializes starting and stopping
+ * @work: the run, on sim_async_wq
+ * @wait: wakes the run's sleeps on @stop; the owner may wait on it for
+ *	its own conditions too
+ * @stop: end the run after its current step; lockless
+ * @active: a run is queued or running; lockless, cleared after @run
+ * @run: the body of a run
+ */
+struct sim_job {
+	struct mutex ctl;	/* see above */
+	struct work_struct work;
+	wait_queue_head_t wait;
+	bool stop;
+	bool active;
+	void (*run)(struct sim_job *job);
+};
+
+void sim_job_init(struct sim_job *job, void (*run)(struct sim_job *job));
+int sim_job_claim(struct sim_job *job);
+void sim_job_launch(struct sim_job *job);
+bool sim_job_stopping(struct sim_job *job);
+void sim_job_sleep(struct sim_job *job, u32 us);
+void sim_job_request_stop(struct sim_job *job);
+void sim_job_stop(struct sim_job *job);
+bool sim_job_active(struct sim_job *job);
+void sim_job_exit(struct sim_job *job);
 
 /* sim_event.c */
 int sim_events_fire(u32 rounds, int cpu, u32 delay_us);
@@ -458,20 +532,13 @@ void sim_events_exit(void);
 /* sim_burst.c */
 int sim_burst_start(u32 count, u32 max_delay_us);
 void sim_burst_stop(void);
-void sim_burst_request_stop(void);
-void sim_burst_dev_done(struct sim_device *dev, bool reoffered);
 bool sim_burst_active(void);
 void sim_burst_init(void);
 void sim_burst_exit(void);
 
 /* sim_resume.c */
-void sim_resume_connect(void);
-u32 sim_resume_chan_conn_id(u32 relid);
-bool sim_resume_chan_relid(u32 conn_id, u32 *relid);
-void sim_resume_offered(struct sim_chan *ch, unsigned int cpu);
+void sim_resume_init(void);
 int sim_resume_withhold(const guid_t *instance);
-void sim_resume_request_offers(void);
-void sim_resume_unload(void);
 
 /* sim_debugfs.c */
 void sim_debugfs_init(void);

@@ -3,7 +3,7 @@
  * vmbus_sim: offer -> rescind -> re-offer bursts (vmbus-sim.rst, host
  * behaviour 10).
  *
- * `burst <count> <max_delay_us>` runs a work item on sim_async_wq that
+ * `burst <count> <max_delay_us>` runs a job (sim_job.c) that
  * does count cycles, one after the other:
  *
  *  1. pick a random device whose primary the guest holds in the offered
@@ -28,41 +28,32 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/jiffies.h>
-#include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/wait.h>
-#include <linux/workqueue.h>
 
 #include "sim.h"
 
 /**
  * struct sim_burst - the burst
- * @ctl: serializes starting and stopping
- * @work: the cycles, on sim_async_wq
- * @wait: wakes the work on @stop and when @dev was re-offered or freed
+ * @job: the cycles (sim_job.c); its @wait also wakes step 4 when @dev was
+ *	re-offered or freed
  * @count: cycles of the current run
  * @max_delay_us: upper bound of the delay between rescind and re-offer
- * @stop: end after the current cycle; lockless
- * @active: a run is queued or running; lockless, cleared by @work
  * @dev: the device of the current cycle until it was re-offered or freed;
  *	under sim_lock
  * @relid: its primary's relid when it was rescinded; under sim_lock
  * @reoffered: @dev went because it was re-offered; under sim_lock
  *
- * @count and @max_delay_us are written under @ctl while no run is active,
- * before queue_work(), which orders them before @work reads them.
+ * @count and @max_delay_us are written between sim_job_claim() and
+ * sim_job_launch(), while no run is active.
  */
 struct sim_burst {
-	struct mutex ctl;	/* see above */
-	struct work_struct work;
-	wait_queue_head_t wait;
+	struct sim_job job;
 	u32 count;
 	u32 max_delay_us;
-	bool stop;
-	bool active;
 
 	struct sim_device *dev;
 	u32 relid;
@@ -96,9 +87,7 @@ static void sim_burst_sleep(void)
 
 	if (!us)
 		return;
-	/* Pairs with the wake_up() after setting @stop. */
-	wait_event_hrtimeout(sim_bu.wait, READ_ONCE(sim_bu.stop),
-			     ns_to_ktime((u64)us * NSEC_PER_USEC));
+	sim_job_sleep(&sim_bu.job, us);
 }
 
 /* Step 3. */
@@ -147,25 +136,23 @@ static bool sim_burst_cycle(void)
 	sim_burst_sleep();
 	sim_burst_unhold();
 	/* Pairs with the wake_up() in sim_burst_dev_done() and at stop. */
-	left = wait_event_timeout(sim_bu.wait,
+	left = wait_event_timeout(sim_bu.job.wait,
 				  !READ_ONCE(sim_bu.dev) ||
-				  READ_ONCE(sim_bu.stop),
+				  sim_job_stopping(&sim_bu.job),
 				  SIM_RELEASE_TIMEOUT_S * HZ);
 	return sim_burst_finish(!left);
 }
 
-static void sim_burst_work(struct work_struct *work)
+static void sim_burst_run(struct sim_job *job)
 {
 	u32 i;
 
-	for (i = 0; i < sim_bu.count && !READ_ONCE(sim_bu.stop); i++) {
+	for (i = 0; i < sim_bu.count && !sim_job_stopping(job); i++) {
 		if (!sim_burst_cycle())
 			break;
 		/* With max_delay_us 0 nothing else yields. */
 		cond_resched();
 	}
-	/* Last: a new run may be started (and this work queued) from here. */
-	WRITE_ONCE(sim_bu.active, false);
 }
 
 /**
@@ -177,7 +164,7 @@ static void sim_burst_work(struct work_struct *work)
  *
  * Context: under sim_lock.
  */
-void sim_burst_dev_done(struct sim_device *dev, bool reoffered)
+static void sim_burst_dev_done(struct sim_device *dev, bool reoffered)
 {
 	lockdep_assert_held(&sim_lock);
 	if (dev != sim_bu.dev)
@@ -185,7 +172,7 @@ void sim_burst_dev_done(struct sim_device *dev, bool reoffered)
 	sim_bu.reoffered = reoffered;
 	WRITE_ONCE(sim_bu.dev, NULL);
 	/* Pairs with wait_event_timeout() in sim_burst_cycle(). */
-	wake_up(&sim_bu.wait);
+	wake_up(&sim_bu.job.wait);
 }
 
 /**
@@ -199,22 +186,17 @@ void sim_burst_dev_done(struct sim_device *dev, bool reoffered)
  */
 int sim_burst_start(u32 count, u32 max_delay_us)
 {
-	int ret = 0;
+	int ret;
 
 	if (!count || max_delay_us > SIM_DELAY_US_MAX)
 		return -EINVAL;
-	mutex_lock(&sim_bu.ctl);
-	if (READ_ONCE(sim_bu.active)) {
-		ret = -EBUSY;
-	} else {
-		sim_bu.count = count;
-		sim_bu.max_delay_us = max_delay_us;
-		WRITE_ONCE(sim_bu.stop, false);
-		WRITE_ONCE(sim_bu.active, true);
-		queue_work(sim_async_wq, &sim_bu.work);
-	}
-	mutex_unlock(&sim_bu.ctl);
-	return ret;
+	ret = sim_job_claim(&sim_bu.job);
+	if (ret)
+		return ret;
+	sim_bu.count = count;
+	sim_bu.max_delay_us = max_delay_us;
+	sim_job_launch(&sim_bu.job);
+	return 0;
 }
 
 /**
@@ -224,11 +206,10 @@ int sim_burst_start(u32 count, u32 max_delay_us)
  *
  * Context: any process context.
  */
-void sim_burst_request_stop(void)
+static void sim_burst_request_stop(void)
 {
-	WRITE_ONCE(sim_bu.stop, true);
-	/* Pairs with the waits in sim_burst_sleep() and sim_burst_cycle(). */
-	wake_up(&sim_bu.wait);
+	/* Wakes the waits in sim_burst_sleep() and sim_burst_cycle(). */
+	sim_job_request_stop(&sim_bu.job);
 }
 
 /**
@@ -241,10 +222,7 @@ void sim_burst_request_stop(void)
  */
 void sim_burst_stop(void)
 {
-	mutex_lock(&sim_bu.ctl);
-	sim_burst_request_stop();
-	flush_work(&sim_bu.work);
-	mutex_unlock(&sim_bu.ctl);
+	sim_job_stop(&sim_bu.job);
 }
 
 /**
@@ -255,7 +233,7 @@ void sim_burst_stop(void)
  */
 bool sim_burst_active(void)
 {
-	return READ_ONCE(sim_bu.active);
+	return sim_job_active(&sim_bu.job);
 }
 
 /**
@@ -265,9 +243,13 @@ bool sim_burst_active(void)
  */
 void sim_burst_init(void)
 {
-	mutex_init(&sim_bu.ctl);
-	INIT_WORK(&sim_bu.work, sim_burst_work);
-	init_waitqueue_head(&sim_bu.wait);
+	static const struct sim_proto_watcher watcher = {
+		.disconnect = sim_burst_request_stop,
+		.dev_done = sim_burst_dev_done,
+	};
+
+	sim_job_init(&sim_bu.job, sim_burst_run);
+	sim_proto_watch(&watcher);
 }
 
 /**
@@ -279,6 +261,5 @@ void sim_burst_init(void)
  */
 void sim_burst_exit(void)
 {
-	sim_burst_stop();
-	mutex_destroy(&sim_bu.ctl);
+	sim_job_exit(&sim_bu.job);
 }

@@ -270,10 +270,20 @@ static const struct file_operations sim_log_fops = {
 	.release	= single_release,
 };
 
+/* reset_stats: each file that owns counters zeroes its own. */
+static void (* const sim_resets[])(void) = {
+	sim_stats_reset,
+	sim_synic_reset_stats,
+	sim_ring_reset_stats,
+};
+
 static ssize_t sim_reset_write(struct file *file, const char __user *ubuf,
 			       size_t count, loff_t *ppos)
 {
-	sim_stats_reset();
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sim_resets); i++)
+		sim_resets[i]();
 	return count;
 }
 
@@ -433,6 +443,7 @@ static int sim_devices_cmd(char *cmd)
 		return 0;
 	}
 	if (!strcmp(words[0], "clear")) {
+		sim_burst_stop();
 		sim_proto_dev_clear();
 		return 0;
 	}

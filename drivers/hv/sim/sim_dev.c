@@ -15,7 +15,12 @@
  * sub-channels.  This file only keeps the data consistent; what is offered
  * or rescinded, and when, is decided by sim_proto.c.
  *
- * Everything here runs in process context under sim_lock.
+ * The connection ids of the channels' offers are kept here as well: relid
+ * r is offered with connection id base + r, the base being the current
+ * connection's (sim_resume.c picks it).
+ *
+ * Everything here runs in process context under sim_lock, but for the
+ * lockless reads of the connection id base.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -31,14 +36,19 @@
  * struct sim_dev_table - what the host knows
  * @chans: the channel records by relid; index 0 is never used
  * @devs: every device object, in the table or not
+ * @conn_id_base: the connection id of relid 0 in this connection; written
+ *	under sim_lock before any offer, read locklessly by signal_event and
+ *	the monitor scanner
  */
 struct sim_dev_table {
 	struct sim_chan *chans[SIM_MAX_RELID + 1];
 	struct list_head devs;
+	u32 conn_id_base;
 };
 
 static struct sim_dev_table sim_devs = {
 	.devs = LIST_HEAD_INIT(sim_devs.devs),
+	.conn_id_base = SIM_CHAN_CONN_ID_BASE,
 };
 
 /* Lowest free relid, or 0 if there is none. */
@@ -365,4 +375,49 @@ void sim_dev_relids_move(const u32 *from, const u32 *to, unsigned int n)
 				sim_devs.chans[ch->relid] = ch;
 		}
 	}
+}
+
+/**
+ * sim_dev_conn_id_base_set() - the connection ids of a new connection
+ * @base: the connection id of relid 0 from now on
+ *
+ * Context: under sim_lock, before any offer of the connection.
+ */
+void sim_dev_conn_id_base_set(u32 base)
+{
+	lockdep_assert_held(&sim_lock);
+	WRITE_ONCE(sim_devs.conn_id_base, base);
+}
+
+/**
+ * sim_dev_chan_conn_id() - the connection id an offer of @relid names
+ * @relid: 1..SIM_MAX_RELID
+ *
+ * Context: any.
+ * Return: the current connection's base plus @relid.
+ */
+u32 sim_dev_chan_conn_id(u32 relid)
+{
+	return READ_ONCE(sim_devs.conn_id_base) + relid;
+}
+
+/**
+ * sim_dev_chan_relid() - the relid a channel connection id names
+ * @conn_id: what the guest signalled
+ * @relid: the relid, 0..SIM_MAX_RELID, on success
+ *
+ * Only the mapping of the current connection; whether the guest holds the
+ * relid is the caller's question.
+ *
+ * Context: any.
+ * Return: true if @conn_id is base + a relid in range.
+ */
+bool sim_dev_chan_relid(u32 conn_id, u32 *relid)
+{
+	u32 base = READ_ONCE(sim_devs.conn_id_base);
+
+	if (conn_id < base || conn_id - base > SIM_MAX_RELID)
+		return false;
+	*relid = conn_id - base;
+	return true;
 }

@@ -3,7 +3,7 @@
  * vmbus_sim: host -> guest events on offered channels (vmbus-sim.rst, host
  * behaviour 12).
  *
- * `fire <rounds> <cpu> <delay_us>` runs a work item on sim_async_wq that,
+ * `fire <rounds> <cpu> <delay_us>` runs a job (sim_job.c) that,
  * round after round, sets the relid bit of every channel the guest holds
  * in the offered state, in the SINT 2 event flags of one CPU, and raises
  * that CPU's interrupt only when the bit went from 0 to 1.  It counts the
@@ -32,38 +32,26 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpumask.h>
-#include <linux/ktime.h>
-#include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/sched.h>
-#include <linux/wait.h>
-#include <linux/workqueue.h>
 
 #include "sim.h"
 
 /**
  * struct sim_events - the event source
- * @ctl: serializes starting and stopping
- * @work: the rounds, on sim_async_wq
- * @wait: wakes the sleep between rounds when @stop is set
+ * @job: the rounds (sim_job.c)
  * @rounds: how many rounds the current run fires
  * @cpu: the target CPU, or -1 for a random online CPU per event
  * @delay_us: sleep between rounds
- * @stop: end the run after the current round; lockless
- * @active: a run is queued or running; lockless, cleared by @work
  *
- * @rounds, @cpu and @delay_us are written under @ctl while no run is
- * active, before queue_work(), which orders them before @work reads them.
+ * @rounds, @cpu and @delay_us are written between sim_job_claim() and
+ * sim_job_launch(), while no run is active.
  */
 struct sim_events {
-	struct mutex ctl;	/* see above */
-	struct work_struct work;
-	wait_queue_head_t wait;
+	struct sim_job job;
 	u32 rounds;
 	int cpu;
 	u32 delay_us;
-	bool stop;
-	bool active;
 };
 
 static struct sim_events sim_ev;
@@ -135,22 +123,18 @@ static void sim_events_pause(u32 delay_us)
 		cond_resched();
 		return;
 	}
-	/* Pairs with the wake_up() after setting @stop. */
-	wait_event_hrtimeout(sim_ev.wait, READ_ONCE(sim_ev.stop),
-			     ns_to_ktime((u64)delay_us * NSEC_PER_USEC));
+	sim_job_sleep(&sim_ev.job, delay_us);
 }
 
-static void sim_events_work(struct work_struct *work)
+static void sim_events_run(struct sim_job *job)
 {
 	u32 round;
 
-	for (round = 0; round < sim_ev.rounds && !READ_ONCE(sim_ev.stop);
+	for (round = 0; round < sim_ev.rounds && !sim_job_stopping(job);
 	     round++) {
 		sim_events_round(sim_ev.cpu);
 		sim_events_pause(sim_ev.delay_us);
 	}
-	/* Last: a new run may be started (and this work queued) from here. */
-	WRITE_ONCE(sim_ev.active, false);
 }
 
 /**
@@ -165,24 +149,19 @@ static void sim_events_work(struct work_struct *work)
  */
 int sim_events_fire(u32 rounds, int cpu, u32 delay_us)
 {
-	int ret = 0;
+	int ret;
 
 	if (!rounds || delay_us > SIM_DELAY_US_MAX || cpu < -1 ||
 	    (cpu >= 0 && ((unsigned int)cpu >= nr_cpu_ids || !cpu_online(cpu))))
 		return -EINVAL;
-	mutex_lock(&sim_ev.ctl);
-	if (READ_ONCE(sim_ev.active)) {
-		ret = -EBUSY;
-	} else {
-		sim_ev.rounds = rounds;
-		sim_ev.cpu = cpu;
-		sim_ev.delay_us = delay_us;
-		WRITE_ONCE(sim_ev.stop, false);
-		WRITE_ONCE(sim_ev.active, true);
-		queue_work(sim_async_wq, &sim_ev.work);
-	}
-	mutex_unlock(&sim_ev.ctl);
-	return ret;
+	ret = sim_job_claim(&sim_ev.job);
+	if (ret)
+		return ret;
+	sim_ev.rounds = rounds;
+	sim_ev.cpu = cpu;
+	sim_ev.delay_us = delay_us;
+	sim_job_launch(&sim_ev.job);
+	return 0;
 }
 
 /**
@@ -194,9 +173,7 @@ int sim_events_fire(u32 rounds, int cpu, u32 delay_us)
  */
 void sim_events_request_stop(void)
 {
-	WRITE_ONCE(sim_ev.stop, true);
-	/* Pairs with wait_event_hrtimeout() in sim_events_pause(). */
-	wake_up(&sim_ev.wait);
+	sim_job_request_stop(&sim_ev.job);
 }
 
 /**
@@ -208,10 +185,7 @@ void sim_events_request_stop(void)
  */
 void sim_events_stop(void)
 {
-	mutex_lock(&sim_ev.ctl);
-	sim_events_request_stop();
-	flush_work(&sim_ev.work);
-	mutex_unlock(&sim_ev.ctl);
+	sim_job_stop(&sim_ev.job);
 }
 
 /**
@@ -222,7 +196,7 @@ void sim_events_stop(void)
  */
 bool sim_events_active(void)
 {
-	return READ_ONCE(sim_ev.active);
+	return sim_job_active(&sim_ev.job);
 }
 
 /**
@@ -232,9 +206,7 @@ bool sim_events_active(void)
  */
 void sim_events_init(void)
 {
-	mutex_init(&sim_ev.ctl);
-	INIT_WORK(&sim_ev.work, sim_events_work);
-	init_waitqueue_head(&sim_ev.wait);
+	sim_job_init(&sim_ev.job, sim_events_run);
 }
 
 /**
@@ -246,6 +218,5 @@ void sim_events_init(void)
  */
 void sim_events_exit(void)
 {
-	sim_events_stop();
-	mutex_destroy(&sim_ev.ctl);
+	sim_job_exit(&sim_ev.job);
 }

@@ -34,6 +34,24 @@ static_assert(sizeof(struct vmbus_channel_gpadl_created) == 20);
 static_assert(sizeof(struct vmbus_channel_gpadl_teardown) == 16);
 static_assert(sizeof(struct vmbus_channel_gpadl_torndown) == 12);
 
+/*
+ * Closes the channel whose rings live in a GPADL the guest tears down
+ * while it is open (sim_ring_close()); set once at module init by
+ * sim_gpadl_set_close(), so this file does not call up into sim_ring.c.
+ */
+static void (*sim_gpadl_close_ring)(u32 relid);
+
+/**
+ * sim_gpadl_set_close() - how to close a channel whose GPADL goes
+ * @close: closes the channel of a relid (sim_ring_close())
+ *
+ * Context: module init, before the guest can attach.
+ */
+void sim_gpadl_set_close(void (*close)(u32 relid))
+{
+	sim_gpadl_close_ring = close;
+}
+
 /**
  * struct sim_gpadl - one GPADL the guest created or is creating
  * @node: in sim_gpadls
@@ -284,7 +302,7 @@ void sim_gpadl_teardown(const void *data, u32 size, u32 conn_id)
 	if (g->users) {
 		sim_guest_error("GPADL_TEARDOWN of GPADL %u: relid %u still open\n",
 				g->handle, g->relid);
-		sim_ring_close(g->relid);
+		sim_gpadl_close_ring(g->relid);
 	}
 	sim_gpadl_send_torndown(g->handle);
 	sim_gpadl_free(g);

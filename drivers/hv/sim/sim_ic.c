@@ -109,23 +109,6 @@ static const u32 sim_kvp_versions[] = {
 };
 
 /**
- * struct sim_ic_ops - what one IC does after the negotiation
- * @build: if a request is due, write it with sim_ic_req_start() and
- *	return true; the channel's lock held
- * @answer: the guest's answer to it, framing checked; @hdr NULL for an
- *	answer too malformed to look at; the channel's lock held
- * @negotiated: optional: versions were just agreed
- * @closed: optional: the channel closed with a request staged or out
- */
-struct sim_ic_ops {
-	bool (*build)(struct sim_ic_chan *c);
-	void (*answer)(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
-		       const u8 *body, u32 len);
-	void (*negotiated)(struct sim_ic_chan *c);
-	void (*closed)(struct sim_ic_chan *c);
-};
-
-/**
  * struct sim_ic - one integration component, whether offered or not
  * @name: the name of the control plane
  * @instance: the fixed instance GUID of its device
@@ -173,8 +156,8 @@ struct sim_ic_tick {
 	u32 period_ms;
 };
 
-static const struct sim_ic_ops sim_hb_ops, sim_sd_ops, sim_ts_ops,
-	sim_kvp_ops;
+static const struct sim_ic_ops sim_hb_ops, sim_sd_ops, sim_ts_ops;
+static const struct sim_backend sim_ic_backends[SIM_IC_COUNT];
 
 /* Instance GUIDs {7b3ec0c9-1e4d-4f5a-8e5b-564d42534901..04}. */
 #define SIM_IC_INSTANCE(n)						\
@@ -205,7 +188,7 @@ static struct sim_ic sim_ics[SIM_IC_COUNT] = {
 		.name = "kvp",
 		.versions = sim_kvp_versions,
 		.nr_versions = ARRAY_SIZE(sim_kvp_versions),
-		.ops = &sim_kvp_ops,
+		/* sim_ic_kvp.c registers its ops. */
 	},
 };
 
@@ -628,7 +611,7 @@ static void sim_ic_close(struct sim_open *o)
 		.close = sim_ic_close,					\
 	}
 
-const struct sim_backend sim_ic_backends[SIM_IC_COUNT] = {
+static const struct sim_backend sim_ic_backends[SIM_IC_COUNT] = {
 	SIM_IC_BACKEND(SIM_IC_HEARTBEAT, HV_HEART_BEAT_GUID, "heartbeat"),
 	SIM_IC_BACKEND(SIM_IC_SHUTDOWN, HV_SHUTDOWN_GUID, "shutdown"),
 	SIM_IC_BACKEND(SIM_IC_TIMESYNC, HV_TS_GUID, "timesync"),
@@ -782,12 +765,6 @@ static const struct sim_ic_ops sim_ts_ops = {
 	.build = sim_ts_build,
 	.answer = sim_ts_answer,
 	.negotiated = sim_ts_negotiated,
-};
-
-static const struct sim_ic_ops sim_kvp_ops = {
-	.build = sim_kvp_build,
-	.answer = sim_kvp_answer,
-	.closed = sim_kvp_closed,
 };
 
 static void sim_ic_tick_fn(struct work_struct *work)
@@ -961,22 +938,22 @@ static void sim_ic_reset_stats(void)
 		atomic64_set(&sim_ics[i].negotiated, 0);
 }
 
-static const char * const sim_kvp_op_names[] = {
-	[KVP_OP_GET]		= "kvp_get",
-	[KVP_OP_SET]		= "kvp_set",
-	[KVP_OP_DELETE]		= "kvp_delete",
-	[KVP_OP_ENUMERATE]	= "kvp_enum",
-};
-
 static int sim_ic_cmd(char *cmd)
 {
 	char *verb = strsep(&cmd, " ");
 	char *arg = cmd ? skip_spaces(cmd) : NULL;
+	const struct sim_ic_ops *ops;
 	unsigned int i;
+	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(sim_kvp_op_names); i++)
-		if (!strcmp(verb, sim_kvp_op_names[i]))
-			return arg ? sim_kvp_cmd(i, arg) : -EINVAL;
+	for (i = 0; i < SIM_IC_COUNT; i++) {
+		ops = sim_ics[i].ops;
+		if (!ops->cmd)
+			continue;
+		ret = ops->cmd(verb, arg);
+		if (ret != -ENOIOCTLCMD)
+			return ret;
+	}
 	if (!strcmp(verb, "timesync_sample") && !arg) {
 		sim_ic_request(SIM_IC_TIMESYNC, SIM_IC_PEND_SAMPLE);
 		return 0;
@@ -1067,18 +1044,34 @@ static int sim_ic_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(sim_ic_stats);
 
-static int sim_ic_kvp_open(struct inode *inode, struct file *file)
+static int sim_ic_file_open(struct inode *inode, struct file *file)
 {
-	return single_open(file, sim_kvp_show, NULL);
+	const struct sim_ic *ic = inode->i_private;
+
+	return single_open(file, ic->ops->show, NULL);
 }
 
-static const struct file_operations sim_ic_kvp_fops = {
+/* The file of an IC with a show op, named after the IC. */
+static const struct file_operations sim_ic_file_fops = {
 	.owner		= THIS_MODULE,
-	.open		= sim_ic_kvp_open,
+	.open		= sim_ic_file_open,
 	.read		= seq_read,
 	.llseek		= seq_lseek,
 	.release	= single_release,
 };
+
+/**
+ * sim_ic_register() - the ops of an IC that lives in a file of its own
+ * @kind: the IC
+ * @ops: its ops
+ *
+ * Context: module init, after sim_ic_init() and before
+ * sim_ic_debugfs_init(); every IC without ops in sim_ics[] registers.
+ */
+void sim_ic_register(enum sim_ic_kind kind, const struct sim_ic_ops *ops)
+{
+	sim_ics[kind].ops = ops;
+}
 
 /**
  * sim_ic_debugfs_init() - create vmbus_sim/ic/
@@ -1089,9 +1082,13 @@ static const struct file_operations sim_ic_kvp_fops = {
 void sim_ic_debugfs_init(struct dentry *parent)
 {
 	struct dentry *dir = debugfs_create_dir("ic", parent);
+	unsigned int i;
 
 	debugfs_create_file("control", 0200, dir, NULL, &sim_ic_control_fops);
-	debugfs_create_file("kvp", 0444, dir, NULL, &sim_ic_kvp_fops);
+	for (i = 0; i < SIM_IC_COUNT; i++)
+		if (sim_ics[i].ops->show)
+			debugfs_create_file(sim_ics[i].name, 0444, dir,
+					    &sim_ics[i], &sim_ic_file_fops);
 	debugfs_create_file("stats", 0444, dir, NULL, &sim_ic_stats_fops);
 }
 
@@ -1117,7 +1114,7 @@ void sim_ic_init(void)
 		sim_ics[i].instance = SIM_IC_INSTANCE(i + 1);
 		sim_ics[i].ceiling = U32_MAX;
 	}
-	sim_kvp_init();
+	sim_ring_register_backends(sim_ic_backends, SIM_IC_COUNT);
 	for (i = 0; i < ARRAY_SIZE(sim_ic_ticks); i++) {
 		INIT_DELAYED_WORK(&sim_ic_ticks[i].work, sim_ic_tick_fn);
 		queue_delayed_work(sim_async_wq, &sim_ic_ticks[i].work,

@@ -2,7 +2,9 @@
 /*
  * vmbus_sim: the integration-component framework shared by sim_ic.c
  * (negotiation, heartbeat, shutdown, time sync, control plane) and
- * sim_ic_kvp.c (key-value pairs).
+ * sim_ic_kvp.c (key-value pairs).  sim_ic_kvp.c calls only down into
+ * sim_ic.c: it registers its struct sim_ic_ops with sim_ic_register(),
+ * and sim_ic.c reaches it only through those.
  *
  * Every IC channel carries one transaction at a time, as the host sends
  * it: a VM_PKT_DATA_INBAND packet with COMPLETION_REQUESTED whose payload
@@ -93,21 +95,35 @@ struct sim_ic_chan {
 	u8 pkt[SIM_IC_PKT_MAX] __aligned(8);
 };
 
+/**
+ * struct sim_ic_ops - what one IC does after the negotiation
+ * @build: if a request is due, write it with sim_ic_req_start() and
+ *	return true; the channel's lock held
+ * @answer: the guest's answer to it, framing checked; @hdr NULL for an
+ *	answer too malformed to look at; the channel's lock held
+ * @negotiated: optional: versions were just agreed
+ * @closed: optional: the channel closed with a request staged or out
+ * @cmd: optional: a command of vmbus_sim/ic/control, @verb and its
+ *	argument @arg (NULL if none); -ENOIOCTLCMD if @verb is not this IC's
+ * @show: optional: the IC's own file in vmbus_sim/ic/, named after it
+ */
+struct sim_ic_ops {
+	bool (*build)(struct sim_ic_chan *c);
+	void (*answer)(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
+		       const u8 *body, u32 len);
+	void (*negotiated)(struct sim_ic_chan *c);
+	void (*closed)(struct sim_ic_chan *c);
+	int (*cmd)(const char *verb, char *arg);
+	int (*show)(struct seq_file *m, void *unused);
+};
+
 /* sim_ic.c */
+void sim_ic_register(enum sim_ic_kind kind, const struct sim_ic_ops *ops);
 void sim_ic_stat_inc(enum sim_ic_stat stat);
 __printf(2, 3) void sim_ic_proto_error(struct sim_ic_chan *c,
 				       const char *fmt, ...);
 void *sim_ic_req_start(struct sim_ic_chan *c, u16 type, u32 body_len);
 spinlock_t *sim_ic_lock(enum sim_ic_kind kind);
 bool sim_ic_kick(enum sim_ic_kind kind);
-
-/* sim_ic_kvp.c */
-bool sim_kvp_build(struct sim_ic_chan *c);
-void sim_kvp_answer(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
-		    const u8 *body, u32 len);
-void sim_kvp_closed(struct sim_ic_chan *c);
-int sim_kvp_cmd(unsigned int op, char *args);
-int sim_kvp_show(struct seq_file *m, void *unused);
-void sim_kvp_init(void);
 
 #endif /* _VMBUS_SIM_IC_H */

@@ -165,7 +165,7 @@ static bool sim_kvp_from_utf16(const u8 *src, u32 size, u32 max, char *dst,
  * Context: the channel's service.
  * Return: true if a request was built.
  */
-bool sim_kvp_build(struct sim_ic_chan *c)
+static bool sim_kvp_build(struct sim_ic_chan *c)
 {
 	spinlock_t *lock = sim_ic_lock(SIM_IC_KVP);
 	struct hv_kvp_exchg_msg_value *data;
@@ -280,8 +280,8 @@ static void sim_kvp_result(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
  *
  * Context: the channel's service.
  */
-void sim_kvp_answer(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
-		    const u8 *body, u32 len)
+static void sim_kvp_answer(struct sim_ic_chan *c,
+			   const struct icmsg_hdr *hdr, const u8 *body, u32 len)
 {
 	spinlock_t *lock = sim_ic_lock(SIM_IC_KVP);
 
@@ -304,7 +304,7 @@ void sim_kvp_answer(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
  *
  * Context: the channel's close, under sim_lock.
  */
-void sim_kvp_closed(struct sim_ic_chan *c)
+static void sim_kvp_closed(struct sim_ic_chan *c)
 {
 	spinlock_t *lock = sim_ic_lock(SIM_IC_KVP);
 
@@ -380,7 +380,7 @@ static int sim_kvp_wait(void)
  * -EINVAL; -ETIMEDOUT; -ENODEV if the channel closed first; -EPROTO for a
  * malformed answer.
  */
-int sim_kvp_cmd(unsigned int op, char *args)
+static int sim_kvp_cmd(unsigned int op, char *args)
 {
 	spinlock_t *lock = sim_ic_lock(SIM_IC_KVP);
 	int ret;
@@ -416,7 +416,7 @@ int sim_kvp_cmd(unsigned int op, char *args)
  * Context: process context.
  * Return: 0.
  */
-int sim_kvp_show(struct seq_file *m, void *unused)
+static int sim_kvp_show(struct seq_file *m, void *unused)
 {
 	spinlock_t *lock = sim_ic_lock(SIM_IC_KVP);
 	char *line;
@@ -444,13 +444,40 @@ int sim_kvp_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
+/* The verbs of vmbus_sim/ic/control, by operation. */
+static const char * const sim_kvp_cmd_names[] = {
+	[KVP_OP_GET]		= "kvp_get",
+	[KVP_OP_SET]		= "kvp_set",
+	[KVP_OP_DELETE]		= "kvp_delete",
+	[KVP_OP_ENUMERATE]	= "kvp_enum",
+};
+
+static int sim_kvp_control(const char *verb, char *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sim_kvp_cmd_names); i++)
+		if (!strcmp(verb, sim_kvp_cmd_names[i]))
+			return arg ? sim_kvp_cmd(i, arg) : -EINVAL;
+	return -ENOIOCTLCMD;
+}
+
+static const struct sim_ic_ops sim_kvp_ops = {
+	.build = sim_kvp_build,
+	.answer = sim_kvp_answer,
+	.closed = sim_kvp_closed,
+	.cmd = sim_kvp_control,
+	.show = sim_kvp_show,
+};
+
 /**
- * sim_kvp_init() - no operation yet
+ * sim_kvp_init() - no operation yet; hand the KVP IC's ops to sim_ic.c
  *
- * Context: module init.
+ * Context: module init, after sim_ic_init() and before the control plane.
  */
 void sim_kvp_init(void)
 {
 	mutex_init(&sim_kvp.ctl);
 	init_completion(&sim_kvp.done);
+	sim_ic_register(SIM_IC_KVP, &sim_kvp_ops);
 }

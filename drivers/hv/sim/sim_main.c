@@ -18,38 +18,8 @@
 
 #include <linux/module.h>
 #include <linux/smp.h>
-#include <linux/workqueue.h>
 
 #include "sim.h"
-
-struct sim_modes sim_modes = {
-	.version_ceiling	= VERSION_WIN10_V5_3,
-	.msg_conn_id		= VMBUS_MESSAGE_CONNECTION_ID_4,
-	.post_fail_rate		= 0,
-	.post_fail_status	= HV_STATUS_INSUFFICIENT_BUFFERS,
-	.eom_delay_us		= 0,
-	.unload_delay_ms	= 0,
-	.unload_respond		= 1,
-	.open_status		= 0,
-	.open_early_packet	= 0,
-	.monitor		= SIM_MONITOR_OFF,
-	.monitor_latency	= 1000,
-	.resume_relids		= 0,
-	.resume_conn_ids	= 0,
-	.unload_rescind		= 0,
-	.reoffer_events		= 0,
-};
-
-const u32 sim_versions[] = {
-	VERSION_WS2008, VERSION_WIN7, VERSION_WIN8, VERSION_WIN8_1,
-	VERSION_WIN10, VERSION_WIN10_V4_1, VERSION_WIN10_V5,
-	VERSION_WIN10_V5_1, VERSION_WIN10_V5_2, VERSION_WIN10_V5_3,
-};
-
-const unsigned int sim_nr_versions = ARRAY_SIZE(sim_versions);
-
-struct workqueue_struct *sim_wq;
-struct workqueue_struct *sim_async_wq;
 
 static u64 sim_hv_signal_event(u32 connection_id, u16 flag)
 {
@@ -65,7 +35,12 @@ static int sim_hv_synic_enable(unsigned int cpu,
 			       struct hv_message_page *msg_page,
 			       union hv_synic_event_flags *event_pages)
 {
-	return sim_synic_enable(cpu, msg_page, event_pages);
+	int ret = sim_synic_enable(cpu, msg_page, event_pages);
+
+	/* Messages waiting for this CPU's slot are delivered at once. */
+	if (!ret)
+		sim_msg_kick();
+	return ret;
 }
 
 static u32 sim_hv_vp_index(unsigned int cpu)
@@ -101,27 +76,22 @@ static int __init sim_init(void)
 	ret = sim_stats_init();
 	if (ret)
 		return ret;
-	/* Ordered: guest messages are handled one at a time, in order. */
-	sim_wq = alloc_ordered_workqueue("vmbus_sim", 0);
-	if (!sim_wq) {
-		ret = -ENOMEM;
+	ret = sim_base_init();
+	if (ret)
 		goto err_stats;
-	}
-	/* Event rounds and bursts sleep and loop: keep them off sim_wq. */
-	sim_async_wq = alloc_workqueue("vmbus_sim_async", WQ_UNBOUND, 0);
-	if (!sim_async_wq) {
-		ret = -ENOMEM;
-		goto err_wq;
-	}
 	sim_synic_init();
-	sim_msg_init();
+	sim_msg_init(sim_proto_handle);
+	sim_gpadl_set_close(sim_ring_close);
 	sim_proto_init();
+	sim_resume_init();
 	sim_events_init();
 	sim_burst_init();
 	ret = sim_monitor_init();
 	if (ret)
 		goto err_proto;
 	sim_ic_init();
+	sim_kvp_init();
+	sim_storvsc_init();
 	sim_debugfs_init();
 	/* Last: a guest may attach as soon as this returns. */
 	ret = vmbus_hv_register(&sim_hv);
@@ -138,9 +108,7 @@ err_proto:
 	sim_events_exit();
 	sim_proto_exit();
 	sim_msg_exit();
-	destroy_workqueue(sim_async_wq);
-err_wq:
-	destroy_workqueue(sim_wq);
+	sim_base_exit();
 err_stats:
 	sim_stats_exit();
 	return ret;
@@ -166,8 +134,7 @@ static void __exit sim_exit(void)
 	sim_proto_exit();
 	sim_monitor_exit();
 	sim_msg_exit();
-	destroy_workqueue(sim_async_wq);
-	destroy_workqueue(sim_wq);
+	sim_base_exit();
 	sim_synic_exit();
 	sim_stats_exit();
 }

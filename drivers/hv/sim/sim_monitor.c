@@ -192,7 +192,7 @@ u8 sim_monitor_assign(u32 relid)
 	sim_mon.nr_owned++;
 	WRITE_ONCE(p->latency[grp][bit], sim_mon_latency());
 	WRITE_ONCE(p->parameter[grp][bit].connectionid.asu32,
-		   sim_resume_chan_conn_id(relid));
+		   sim_dev_chan_conn_id(relid));
 	WRITE_ONCE(p->parameter[grp][bit].flagnumber, 0);
 	/* A stale bit from an earlier owner is not a signal for this one. */
 	clear_bit(bit, (unsigned long *)&p->trigger_group[grp].as_uint64);
@@ -250,7 +250,7 @@ static void sim_mon_scan(void)
 				continue;
 			}
 			sim_stat_inc(SIM_STAT_MONITOR_SIGNALS);
-			sim_ring_signal(sim_resume_chan_conn_id(relid));
+			sim_ring_signal(sim_dev_chan_conn_id(relid));
 		}
 	}
 	spin_unlock(&sim_mon.lock);

@@ -196,13 +196,16 @@ static bool sim_in_pop(struct sim_in_msg *m)
 	return popped;
 }
 
+/* Who takes the accepted messages; set by sim_msg_init(). */
+static void (*sim_msg_handler)(u32 conn_id, const void *msg, u32 size);
+
 static void sim_in_work(struct work_struct *work)
 {
 	struct sim_in_msg *m = &sim_tp.in_msg;
 
 	/* sim_wq is ordered: one instance at a time owns in_msg. */
 	while (sim_in_pop(m)) {
-		sim_proto_handle(m->conn_id, m->data, m->size);
+		sim_msg_handler(m->conn_id, m->data, m->size);
 		cond_resched();
 	}
 }
@@ -387,11 +390,14 @@ void sim_msg_disconnect(void)
 
 /**
  * sim_msg_init() - set up both queues, empty
+ * @handler: takes each accepted message, in order, on sim_wq
+ *	(sim_proto_handle())
  *
  * Context: module init.
  */
-void sim_msg_init(void)
+void sim_msg_init(void (*handler)(u32 conn_id, const void *msg, u32 size))
 {
+	sim_msg_handler = handler;
 	spin_lock_init(&sim_tp.in_lock);
 	INIT_WORK(&sim_tp.in_work, sim_in_work);
 	spin_lock_init(&sim_tp.out_lock);

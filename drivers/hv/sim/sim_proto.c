@@ -35,8 +35,69 @@
 
 #include "sim.h"
 
-/* Connection state and device table; see sim.h. */
-DEFINE_MUTEX(sim_lock);
+enum {
+	/* Files that watch the protocol: sim_burst.c and sim_resume.c. */
+	SIM_PROTO_WATCHERS	= 2,
+};
+
+/*
+ * The watchers registered with sim_proto_watch(), at module init before
+ * the guest can attach; read-only after that.
+ */
+static const struct sim_proto_watcher *sim_watchers[SIM_PROTO_WATCHERS];
+static unsigned int sim_nr_watchers;
+
+/* What sim_proto_notify() tells the watchers; see struct sim_proto_watcher. */
+enum sim_watch_event {
+	SIM_WATCH_CONNECT,
+	SIM_WATCH_OFFERED,
+	SIM_WATCH_REQUEST_OFFERS,
+	SIM_WATCH_UNLOAD,
+	SIM_WATCH_DISCONNECT,
+	SIM_WATCH_DEV_DONE,
+};
+
+/*
+ * Call the hook for @ev of every watcher that has one.  @ch and the
+ * contact CPU go with SIM_WATCH_OFFERED, @dev and @reoffered with
+ * SIM_WATCH_DEV_DONE.
+ */
+static void sim_proto_notify(enum sim_watch_event ev, struct sim_chan *ch,
+			     struct sim_device *dev, bool reoffered)
+{
+	const struct sim_proto_watcher *w;
+	unsigned int i;
+
+	for (i = 0; i < sim_nr_watchers; i++) {
+		w = sim_watchers[i];
+		if (ev == SIM_WATCH_CONNECT && w->connect)
+			w->connect();
+		else if (ev == SIM_WATCH_OFFERED && w->offered)
+			w->offered(ch, sim_proto_contact_cpu());
+		else if (ev == SIM_WATCH_REQUEST_OFFERS && w->request_offers)
+			w->request_offers();
+		else if (ev == SIM_WATCH_UNLOAD && w->unload)
+			w->unload();
+		else if (ev == SIM_WATCH_DISCONNECT && w->disconnect)
+			w->disconnect();
+		else if (ev == SIM_WATCH_DEV_DONE && w->dev_done)
+			w->dev_done(dev, reoffered);
+	}
+}
+
+/**
+ * sim_proto_watch() - tell a file above this one of protocol events
+ * @w: its hooks; lives as long as the module
+ *
+ * Context: module init, before the control plane and the guest can reach
+ * the protocol.
+ */
+void sim_proto_watch(const struct sim_proto_watcher *w)
+{
+	if (WARN_ON(sim_nr_watchers >= SIM_PROTO_WATCHERS))
+		return;
+	sim_watchers[sim_nr_watchers++] = w;
+}
 
 /**
  * struct sim_conn - the connection with the guest
@@ -111,7 +172,7 @@ static void sim_offer(struct sim_chan *ch)
 		.offer.if_instance = dev->instance,
 		.offer.sub_channel_index = ch->sub_index,
 		.child_relid = ch->relid,
-		.connection_id = sim_resume_chan_conn_id(ch->relid),
+		.connection_id = sim_dev_chan_conn_id(ch->relid),
 	};
 	int ret;
 
@@ -128,7 +189,7 @@ static void sim_offer(struct sim_chan *ch)
 	atomic64_set(&ch->events, 0);
 	sim_ring_conn_id_set(ch->relid, true);
 	sim_stat_inc(SIM_STAT_OFFERS);
-	sim_resume_offered(ch, sim_conn.contact_cpu);
+	sim_proto_notify(SIM_WATCH_OFFERED, ch, NULL, false);
 }
 
 /*
@@ -184,12 +245,12 @@ void sim_proto_dev_settle(struct sim_device *dev)
 		ret = sim_dev_readd(dev);
 		if (!ret) {
 			sim_offer_dev(dev);
-			sim_burst_dev_done(dev, true);
+			sim_proto_notify(SIM_WATCH_DEV_DONE, NULL, dev, true);
 			return;
 		}
 		pr_err("re-offer of %pUl failed: %d\n", &dev->instance, ret);
 	}
-	sim_burst_dev_done(dev, false);
+	sim_proto_notify(SIM_WATCH_DEV_DONE, NULL, dev, false);
 	sim_dev_free(dev);
 }
 
@@ -305,7 +366,7 @@ static void sim_disconnect(void)
 			sim_chan_gone(ch);
 	}
 	sim_events_request_stop();
-	sim_burst_request_stop();
+	sim_proto_notify(SIM_WATCH_DISCONNECT, NULL, NULL, false);
 	sim_msg_disconnect();
 }
 
@@ -396,7 +457,7 @@ static void sim_initiate_contact(const void *data, u32 size, u32 conn_id)
 	    sim_version_supported(version)) {
 		sim_conn.connected = true;
 		/* Before the first offer: relids and connection ids move. */
-		sim_resume_connect();
+		sim_proto_notify(SIM_WATCH_CONNECT, NULL, NULL, false);
 		WRITE_ONCE(sim_conn.version, version);
 		WRITE_ONCE(sim_conn.conn_id, version >= VERSION_WIN10_V5 ?
 			   READ_ONCE(sim_modes.msg_conn_id) :
@@ -423,7 +484,7 @@ static void sim_request_offers(const void *data, u32 size, u32 conn_id)
 						     "not connected");
 		return;
 	}
-	sim_resume_request_offers();
+	sim_proto_notify(SIM_WATCH_REQUEST_OFFERS, NULL, NULL, false);
 	sim_conn.offering = true;
 	/* Primaries in relid order, each with its sub-channels. */
 	for (relid = 1; relid <= SIM_MAX_RELID; relid++) {
@@ -459,7 +520,7 @@ static void sim_unload(const void *data, u32 size, u32 conn_id)
 	 * Queued ahead of the UNLOAD_RESPONSE (vmbus-sim.rst, host behaviour
 	 * 4).
 	 */
-	sim_resume_unload();
+	sim_proto_notify(SIM_WATCH_UNLOAD, NULL, NULL, false);
 	/*
 	 * A host too slow to act on the UNLOAD: it stays connected with all
 	 * its state and sends nothing.  The guest's next INITIATE_CONTACT
@@ -496,6 +557,18 @@ static void sim_relid_released(const void *data, u32 size, u32 conn_id)
 	}
 	sim_stat_inc(SIM_STAT_RELIDS_RELEASED);
 	sim_chan_gone(ch);
+}
+
+/* MODIFYCHANNEL exists from 4.1 on; the channel's side is sim_ring.c's. */
+static void sim_modify(const void *data, u32 size, u32 conn_id)
+{
+	u32 version = sim_proto_version();
+
+	if (version < VERSION_WIN10_V4_1) {
+		sim_guest_error("MODIFYCHANNEL at version %#x\n", version);
+		return;
+	}
+	sim_ring_modify(data, size, conn_id, version);
 }
 
 /* Taken from the guest but handled by later work; sizes come with that. */
@@ -543,7 +616,7 @@ static const struct sim_handler sim_handlers[CHANNELMSG_COUNT] = {
 		.min_size = sizeof(struct vmbus_channel_gpadl_teardown),
 	},
 	[CHANNELMSG_MODIFYCHANNEL] = {
-		.handle = sim_ring_modify, .from_guest = true,
+		.handle = sim_modify, .from_guest = true,
 		.min_size = sizeof(struct vmbus_channel_modifychannel),
 	},
 	SIM_GUEST_MSG(CHANNELMSG_TL_CONNECT_REQUEST),
@@ -660,7 +733,7 @@ int sim_proto_dev_add_test(unsigned int n)
 /**
  * sim_proto_dev_clear() - remove every device
  *
- * A running burst is stopped first.  Devices in the table are rescinded;
+ * The caller stops a running burst first.  Devices in the table are rescinded;
  * pending re-offers are dropped.  Relids the guest holds stay reserved
  * until it releases them or the connection ends.
  *
@@ -670,7 +743,6 @@ void sim_proto_dev_clear(void)
 {
 	struct sim_device *dev, *tmp;
 
-	sim_burst_stop();
 	mutex_lock(&sim_lock);
 	/* Settling frees at most @dev itself, never the next entry. */
 	list_for_each_entry_safe(dev, tmp, sim_dev_list(), node) {

@@ -56,21 +56,15 @@ static_assert((int)SIM_MAX_RELID < (int)SIM_CONN_ID_STEP);
  * @nr_conns: connections accepted since the module loaded; not zeroed by
  *	reset_stats
  * @reconnect: the current connection follows an earlier one
- * @conn_id_base: the connection id of relid 0 in this connection; written
- *	under sim_lock before any offer, read locklessly by signal_event and
- *	the monitor scanner
  *
- * @nr_conns and @reconnect under sim_lock.
+ * Both under sim_lock.  The connection ids themselves are sim_dev.c's.
  */
 struct sim_resume {
 	u64 nr_conns;
 	bool reconnect;
-	u32 conn_id_base;
 };
 
-static struct sim_resume sim_rs = {
-	.conn_id_base = SIM_CHAN_CONN_ID_BASE,
-};
+static struct sim_resume sim_rs;
 
 /*
  * A uniformly random permutation of 0..n-1 (Fisher-Yates), redrawn until
@@ -134,15 +128,15 @@ out_free:
 /**
  * sim_resume_connect() - a contact was accepted: a new connection begins
  *
- * Counts the connection, picks its connection id base and, in a connection
- * that follows an earlier one with resume_relids 1, moves every record to
- * a new relid.  Called before the VERSION_RESPONSE is queued, so before
+ * Counts the connection, picks its connection id base (sim_dev.c keeps
+ * it) and, in a connection that follows an earlier one with resume_relids
+ * 1, moves every record to a new relid.  Called before the VERSION_RESPONSE is queued, so before
  * any offer of the connection.
  *
  * Context: under sim_lock, not connected before (the previous connection
  * has ended), may sleep.
  */
-void sim_resume_connect(void)
+static void sim_resume_connect(void)
 {
 	u32 base = SIM_CHAN_CONN_ID_BASE;
 	unsigned int moved;
@@ -152,7 +146,7 @@ void sim_resume_connect(void)
 	if (READ_ONCE(sim_modes.resume_conn_ids))
 		base += (sim_rs.nr_conns % SIM_CONN_ID_SPREAD) *
 			SIM_CONN_ID_STEP;
-	WRITE_ONCE(sim_rs.conn_id_base, base);
+	sim_dev_conn_id_base_set(base);
 	sim_rs.nr_conns++;
 	sim_stat_inc(SIM_STAT_CONNECTIONS);
 	if (!sim_rs.reconnect || !READ_ONCE(sim_modes.resume_relids))
@@ -160,39 +154,6 @@ void sim_resume_connect(void)
 	moved = sim_resume_permute();
 	sim_stat_add(SIM_STAT_RELIDS_MOVED, moved);
 	pr_debug("resume_relids: %u relids moved\n", moved);
-}
-
-/**
- * sim_resume_chan_conn_id() - the connection id an offer of @relid names
- * @relid: 1..SIM_MAX_RELID
- *
- * Context: any.
- * Return: the current connection's base plus @relid.
- */
-u32 sim_resume_chan_conn_id(u32 relid)
-{
-	return READ_ONCE(sim_rs.conn_id_base) + relid;
-}
-
-/**
- * sim_resume_chan_relid() - the relid a channel connection id names
- * @conn_id: what the guest signalled
- * @relid: the relid, 0..SIM_MAX_RELID, on success
- *
- * Only the mapping of the current connection; whether the guest holds the
- * relid is the caller's question.
- *
- * Context: any.
- * Return: true if @conn_id is base + a relid in range.
- */
-bool sim_resume_chan_relid(u32 conn_id, u32 *relid)
-{
-	u32 base = READ_ONCE(sim_rs.conn_id_base);
-
-	if (conn_id < base || conn_id - base > SIM_MAX_RELID)
-		return false;
-	*relid = conn_id - base;
-	return true;
 }
 
 /**
@@ -206,7 +167,7 @@ bool sim_resume_chan_relid(u32 conn_id, u32 *relid)
  *
  * Context: under sim_lock, may sleep.
  */
-void sim_resume_offered(struct sim_chan *ch, unsigned int cpu)
+static void sim_resume_offered(struct sim_chan *ch, unsigned int cpu)
 {
 	u32 n = READ_ONCE(sim_modes.reoffer_events);
 
@@ -249,7 +210,7 @@ int sim_resume_withhold(const guid_t *instance)
  *
  * Context: under sim_lock.
  */
-void sim_resume_request_offers(void)
+static void sim_resume_request_offers(void)
 {
 	struct sim_device *dev, *tmp;
 
@@ -275,7 +236,7 @@ void sim_resume_request_offers(void)
  *
  * Context: under sim_lock, may sleep.
  */
-void sim_resume_unload(void)
+static void sim_resume_unload(void)
 {
 	u32 relid = xchg(&sim_modes.unload_rescind, 0);
 
@@ -288,4 +249,21 @@ void sim_resume_unload(void)
 	else
 		pr_info("unload_rescind: relid %u rescinded ahead of the UNLOAD_RESPONSE\n",
 			relid);
+}
+
+/**
+ * sim_resume_init() - watch the protocol for the events above
+ *
+ * Context: module init, after sim_proto_init().
+ */
+void sim_resume_init(void)
+{
+	static const struct sim_proto_watcher watcher = {
+		.connect = sim_resume_connect,
+		.offered = sim_resume_offered,
+		.request_offers = sim_resume_request_offers,
+		.unload = sim_resume_unload,
+	};
+
+	sim_proto_watch(&watcher);
 }

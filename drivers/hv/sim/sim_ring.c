@@ -26,9 +26,10 @@
  *    holders may wait for them.
  *
  * Back ends: each device class the host serves has a struct sim_backend
- * (see sim_backend_find()): the echo device here, the integration
- * components in sim_ic.c.  The ring contract (peek, write, signal,
- * consume, poll) is this file's; a back end's service function runs in
+ * (see sim_backend_find()): the echo device here, and those other files
+ * register (sim_ring_register_backends(): the integration components of
+ * sim_ic.c, the SCSI controller of sim_storvsc.c).  The ring contract
+ * (peek, write, signal, consume, poll) is this file's; a back end's service function runs in
  * the channel's work and uses sim_ring_drain() and sim_ring_send().  A
  * channel of a class without a back end is never read by the host.
  *
@@ -96,6 +97,8 @@ enum {
 	SIM_POLL_MS	= 50,
 	/* How long work without a signal must last to be a missed signal. */
 	SIM_MISSED_MS	= 2000,
+	/* Files that register back ends: the ICs, storvsc, hv_sock. */
+	SIM_BACKEND_GROUPS = 4,
 };
 
 /**
@@ -489,18 +492,45 @@ static const struct sim_backend sim_echo_backend = {
 	.service = sim_echo_service,
 };
 
+/*
+ * The back ends other files registered with sim_ring_register_backends()
+ * (the integration components of sim_ic.c), at module init, before any
+ * channel can be opened; read-only after that.
+ */
+static struct {
+	const struct sim_backend *be;
+	unsigned int n;
+} sim_more_backends[SIM_BACKEND_GROUPS];
+static unsigned int sim_nr_backend_groups;
+
+/**
+ * sim_ring_register_backends() - serve more device classes
+ * @be: the back ends, one per class; they live as long as the module
+ * @n: how many
+ *
+ * Context: module init, before the control plane and the guest can open
+ * a channel; at most SIM_BACKEND_GROUPS calls.
+ */
+void sim_ring_register_backends(const struct sim_backend *be, unsigned int n)
+{
+	if (WARN_ON_ONCE(sim_nr_backend_groups == ARRAY_SIZE(sim_more_backends)))
+		return;
+	sim_more_backends[sim_nr_backend_groups].be = be;
+	sim_more_backends[sim_nr_backend_groups].n = n;
+	sim_nr_backend_groups++;
+}
+
 /* The back end of a device class: NULL if the host does not serve it. */
 static const struct sim_backend *sim_backend_find(const guid_t *class_id)
 {
-	unsigned int i;
+	unsigned int g, i;
 
 	if (guid_equal(class_id, &sim_echo_backend.guid))
 		return &sim_echo_backend;
-	if (guid_equal(class_id, &sim_storvsc_backend.guid))
-		return &sim_storvsc_backend;
-	for (i = 0; i < SIM_IC_COUNT; i++)
-		if (guid_equal(class_id, &sim_ic_backends[i].guid))
-			return &sim_ic_backends[i];
+	for (g = 0; g < sim_nr_backend_groups; g++)
+		for (i = 0; i < sim_more_backends[g].n; i++)
+			if (guid_equal(class_id, &sim_more_backends[g].be[i].guid))
+				return &sim_more_backends[g].be[i];
 	return NULL;
 }
 
@@ -655,7 +685,7 @@ u64 sim_ring_signal(u32 conn_id)
 	u32 relid;
 
 	/* The mapping of the current connection (resume_conn_ids). */
-	if (!sim_resume_chan_relid(conn_id, &relid) ||
+	if (!sim_dev_chan_relid(conn_id, &relid) ||
 	    !test_bit(relid, sim_conn_ids)) {
 		sim_guest_error("signal_event on connection id %#x: no channel\n",
 				conn_id);
@@ -935,10 +965,12 @@ void sim_ring_close_msg(const void *data, u32 size, u32 conn_id)
 }
 
 /**
- * sim_ring_modify() - CHANNELMSG_MODIFYCHANNEL from the guest (4.1+)
+ * sim_ring_modify() - CHANNELMSG_MODIFYCHANNEL from the guest (4.1+: the
+ *	caller refuses it at older versions)
  * @data: the message
  * @size: its size
  * @conn_id: the connection id it came on
+ * @version: the protocol version of the connection
  *
  * The new target takes effect under the channel's lock, so once the
  * MODIFYCHANNEL_RESPONSE is queued no event goes to the old VP
@@ -947,20 +979,15 @@ void sim_ring_close_msg(const void *data, u32 size, u32 conn_id)
  *
  * Context: the host work item, under sim_lock.
  */
-void sim_ring_modify(const void *data, u32 size, u32 conn_id)
+void sim_ring_modify(const void *data, u32 size, u32 conn_id, u32 version)
 {
 	const struct vmbus_channel_modifychannel *msg = data;
 	struct vmbus_channel_modifychannel_response res = {
 		.header.msgtype = CHANNELMSG_MODIFYCHANNEL_RESPONSE,
 		.child_relid = msg->child_relid,
 	};
-	u32 version = sim_proto_version();
 	struct sim_open *o = NULL;
 
-	if (version < VERSION_WIN10_V4_1) {
-		sim_guest_error("MODIFYCHANNEL at version %#x\n", version);
-		return;
-	}
 	sim_stat_inc(SIM_STAT_MODIFYCHANNELS);
 	if (msg->child_relid <= SIM_MAX_RELID)
 		o = sim_open_get(msg->child_relid);

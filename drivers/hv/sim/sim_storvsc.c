@@ -919,7 +919,7 @@ static void sim_stv_close(struct sim_open *o)
 	sim_stv_nopen--;
 }
 
-const struct sim_backend sim_storvsc_backend = {
+static const struct sim_backend sim_storvsc_backend = {
 	HV_SCSI_GUID,
 	.name = "storvsc",
 	.open = sim_stv_open,
@@ -1058,6 +1058,16 @@ void sim_storvsc_debugfs_init(struct dentry *parent)
 
 	debugfs_create_file("control", 0200, dir, NULL, &sim_stv_control_fops);
 	debugfs_create_file("stats", 0444, dir, NULL, &sim_stv_stats_fops);
+}
+
+/**
+ * sim_storvsc_init() - serve the SCSI controller class
+ *
+ * Context: module init, before the control plane exists.
+ */
+void sim_storvsc_init(void)
+{
+	sim_ring_register_backends(&sim_storvsc_backend, 1);
 }
 
 /**

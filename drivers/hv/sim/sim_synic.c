@@ -139,7 +139,8 @@ static void sim_synic_raise(unsigned int cpu)
  * @msg_page: the guest's message page (SIMP)
  * @event_pages: the guest's event-flag pages (SIEFP), one per SINT
  *
- * Messages waiting for this CPU's slot are delivered at once.
+ * The caller then delivers the messages waiting for this CPU's slot
+ * (sim_msg_kick()).
  *
  * Context: process context.
  * Return: 0; -EINVAL for a bad CPU or page; -EBUSY if already enabled.
@@ -168,8 +169,6 @@ int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
 	spin_unlock_irqrestore(&s->lock, flags);
 	if (ret)
 		sim_guest_error("synic_enable: cpu%u already enabled\n", cpu);
-	else
-		sim_msg_kick();
 	return ret;
 }
 

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmbus_sim: what every file of the simulator shares - the modes the
+ * control plane sets, the known protocol versions, the host's workqueues
+ * and sim_lock (see sim.h).  It calls no other file of the simulator.
+ */
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+
+#include "sim.h"
+
+struct sim_modes sim_modes = {
+	.version_ceiling	= VERSION_WIN10_V5_3,
+	.msg_conn_id		= VMBUS_MESSAGE_CONNECTION_ID_4,
+	.post_fail_rate		= 0,
+	.post_fail_status	= HV_STATUS_INSUFFICIENT_BUFFERS,
+	.eom_delay_us		= 0,
+	.unload_delay_ms	= 0,
+	.unload_respond		= 1,
+	.open_status		= 0,
+	.open_early_packet	= 0,
+	.monitor		= SIM_MONITOR_OFF,
+	.monitor_latency	= 1000,
+	.resume_relids		= 0,
+	.resume_conn_ids	= 0,
+	.unload_rescind		= 0,
+	.reoffer_events		= 0,
+};
+
+const u32 sim_versions[] = {
+	VERSION_WS2008, VERSION_WIN7, VERSION_WIN8, VERSION_WIN8_1,
+	VERSION_WIN10, VERSION_WIN10_V4_1, VERSION_WIN10_V5,
+	VERSION_WIN10_V5_1, VERSION_WIN10_V5_2, VERSION_WIN10_V5_3,
+};
+
+const unsigned int sim_nr_versions = ARRAY_SIZE(sim_versions);
+
+struct workqueue_struct *sim_wq;
+struct workqueue_struct *sim_async_wq;
+
+/* Connection state and device table; see sim.h. */
+DEFINE_MUTEX(sim_lock);
+
+/**
+ * sim_base_init() - create the host's workqueues
+ *
+ * Context: module init, may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int sim_base_init(void)
+{
+	/* Ordered: guest messages are handled one at a time, in order. */
+	sim_wq = alloc_ordered_workqueue("vmbus_sim", 0);
+	if (!sim_wq)
+		return -ENOMEM;
+	/* Event rounds and bursts sleep and loop: keep them off sim_wq. */
+	sim_async_wq = alloc_workqueue("vmbus_sim_async", WQ_UNBOUND, 0);
+	if (!sim_async_wq) {
+		destroy_workqueue(sim_wq);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * sim_base_exit() - destroy the host's workqueues
+ *
+ * Context: module exit (or init failure), nothing queues work any more.
+ */
+void sim_base_exit(void)
+{
+	destroy_workqueue(sim_async_wq);
+	destroy_workqueue(sim_wq);
+}
