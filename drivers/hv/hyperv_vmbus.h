@@ -380,6 +380,7 @@ void vmbus_chan_close_all(struct vmbus_channel *ch);
 /* vmbus_sysfs.c */
 extern const struct attribute_group *vmbus_dev_groups[];
 extern const struct attribute_group *vmbus_drv_groups[];
+extern const struct attribute_group *vmbus_bus_groups[];
 extern const struct attribute_group *vmbus_chan_groups[];
 int vmbus_chan_sysfs_add(struct vmbus_channel *ch);
 void vmbus_chan_sysfs_del(struct vmbus_channel *ch);
