@@ -215,7 +215,9 @@ static inline u32 vmbus_ver_minor(u32 version)
  *	delivered when a channel is published at that relid
  * @rescinded: relids rescinded but not yet released (RELID_RELEASED not
  *	sent); under vmbus_connection.channel_mutex.  A second rescind of
- *	one is a duplicate, also after the channel left the relid map
+ *	one is a duplicate, also after the channel left the relid map.
+ *	vmbus_request_add() also reads it, under @req_lock: a bit is set
+ *	before the rescind cancels the channel's requests
  * @msg_wq: runs the per-CPU message works
  * @offer_wq: ordered; adds and removes primary channels (drivers probe)
  * @subchan_wq: ordered; adds and removes sub-channels

@@ -152,7 +152,13 @@ static void sim_gpadl_settle(struct sim_gpadl *g, bool ok)
 		sim_gpadl_send_created(g->relid, g->handle, SIM_STATUS_FAIL);
 		sim_gpadl_free(g);
 	} else if (g->have == g->npages) {
-		sim_gpadl_send_created(g->relid, g->handle, 0);
+		u32 relid = g->relid;
+
+		/* A rescind instead frees @g with the channel's GPADLs. */
+		if (sim_proto_rescind_instead(SIM_RESCIND_INSTEAD_GPADL, relid))
+			return;
+		sim_gpadl_send_created(relid, g->handle, 0);
+		sim_proto_rescind_instead(SIM_RESCIND_AFTER_GPADL, relid);
 	}
 }
 

@@ -56,6 +56,7 @@ static const char * const sim_stat_names[SIM_STAT_COUNT] = {
 	[SIM_STAT_CONNECTIONS]		= "connections",
 	[SIM_STAT_RELIDS_MOVED]		= "relids_moved",
 	[SIM_STAT_DEVICES_WITHHELD]	= "devices_withheld",
+	[SIM_STAT_RESCINDS_INSTEAD]	= "rescinds_instead",
 };
 
 /* The CHANNELMSG_ suffixes; the last entry counts types out of range. */
