@@ -90,6 +90,7 @@ struct vmbus_synic {
 enum vmbus_chan_flag {
 	VMBUS_CHAN_BROKEN,		/* bad host input: ring ops fail with -EIO */
 	VMBUS_CHAN_REMOVE_ON_CLOSE,	/* rescinded while open: free at close */
+	VMBUS_CHAN_RING_HOST_HELD,	/* the host may map the rings: leak them */
 };
 
 /**
@@ -175,6 +176,7 @@ enum vmbus_stat {
 	VMBUS_STAT_FIXUPS,
 	VMBUS_STAT_DEVICES_MISSING,
 	VMBUS_STAT_IGNORED_SUSPENDED,
+	VMBUS_STAT_RINGS_LEAKED,
 	VMBUS_NR_STATS
 };
 

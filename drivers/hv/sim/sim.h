@@ -104,6 +104,7 @@ enum { SIM_HVMSG_VMBUS = 1 };
  * @unload_rescind: a relid to rescind ahead of the next UNLOAD_RESPONSE;
  *	0 = none; the host sets it back to 0 at that UNLOAD (xchg())
  * @reoffer_events: event bits set after each offer of a reconnect
+ * @teardown_respond: 0 = ignore GPADL_TEARDOWN (the GPADL stays mapped)
  * @rescind_instead: the next guest request of this kind
  *	(&enum sim_rescind_instead) is not answered: the host rescinds the
  *	channel instead and sets the mode back to 0
@@ -127,6 +128,7 @@ struct sim_modes {
 	u32 resume_conn_ids;
 	u32 unload_rescind;
 	u32 reoffer_events;
+	u32 teardown_respond;
 	u32 rescind_instead;
 };
 
@@ -203,6 +205,7 @@ enum sim_stat {
 	SIM_STAT_RELIDS_MOVED,
 	SIM_STAT_DEVICES_WITHHELD,
 	SIM_STAT_RESCINDS_INSTEAD,
+	SIM_STAT_TEARDOWNS_IGNORED,
 	SIM_STAT_COUNT
 };
 
