@@ -250,17 +250,53 @@ err_free_pages:
  * vmbus_free_ring() - free what vmbus_alloc_ring() allocated
  * @channel: a channel that is closed
  *
+ * Ring pages the host may still map (see vmbus_ring_host_held()) are
+ * leaked instead: counted in the rings_leaked stat, with a rate-limited
+ * warning.  Only the guest's own mapping of them goes.
+ *
  * Context: process context, may sleep.
  */
 void vmbus_free_ring(struct vmbus_channel *channel)
 {
 	hv_ringbuffer_cleanup(&channel->outbound);
 	hv_ringbuffer_cleanup(&channel->inbound);
-	if (channel->ringbuffer_page) {
+	if (!channel->ringbuffer_page)
+		return;
+	if (test_and_clear_bit(VMBUS_CHAN_RING_HOST_HELD,
+			       &to_vmbus_chan(channel)->flags)) {
+		vmbus_stat_inc(VMBUS_STAT_RINGS_LEAKED);
+		pr_warn_ratelimited("relid %u: the host may still use the ring: %u pages leaked\n",
+				    channel->offermsg.child_relid,
+				    channel->ringbuffer_pagecount);
+	} else {
 		__free_pages(channel->ringbuffer_page,
 			     get_order(channel->ringbuffer_pagecount << PAGE_SHIFT));
-		channel->ringbuffer_page = NULL;
 	}
+	channel->ringbuffer_page = NULL;
+}
+
+/**
+ * vmbus_ring_host_held() - note that the host may still map the rings
+ * @ch: the channel
+ * @err: how the host's answer failed: what a request or post returned
+ *
+ * A wait that timed out or ended in a rescind got no answer, so the host
+ * may have acted on the request (created the GPADL, opened the channel);
+ * a CLOSECHANNEL or GPADL_TEARDOWN that was not delivered or not answered
+ * leaves the rings mapped.  Either way vmbus_free_ring() must not give the
+ * pages back.  A refusal (-EIO) or a post the host never took needs none of
+ * this, except in teardown, where the caller passes any error.
+ */
+static void vmbus_ring_host_held(struct vmbus_channel *ch, int err)
+{
+	if (err)
+		set_bit(VMBUS_CHAN_RING_HOST_HELD, &to_vmbus_chan(ch)->flags);
+}
+
+/* A request's error that leaves the host's side unknown. */
+static int vmbus_unanswered(int err)
+{
+	return err == -ETIMEDOUT || err == -ENODEV ? err : 0;
 }
 
 static void vmbus_rqstor_free(struct vmbus_channel *ch)
@@ -492,8 +528,10 @@ int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 	ret = vmbus_establish_gpadl(ch, page_address(ch->ringbuffer_page),
 				    ch->ringbuffer_pagecount << PAGE_SHIFT,
 				    &ch->ringbuffer_gpadlhandle);
-	if (ret)
+	if (ret) {
+		vmbus_ring_host_held(ch, vmbus_unanswered(ret));
 		goto err_free_rqstor;
+	}
 
 	/* Installed before OPENCHANNEL: the host may signal before answering. */
 	ch->channel_callback_context = context;
@@ -516,9 +554,10 @@ int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 	return 0;
 
 err_reset_cb:
+	vmbus_ring_host_held(ch, vmbus_unanswered(ret));
 	vmbus_reset_cb(ch);
 	ch->state = CHANNEL_OFFER_STATE;
-	vmbus_teardown_gpadl(ch, &ch->ringbuffer_gpadlhandle);
+	vmbus_ring_host_held(ch, vmbus_teardown_gpadl(ch, &ch->ringbuffer_gpadlhandle));
 err_free_rqstor:
 	vmbus_rqstor_free(ch);
 	return ret;
@@ -554,16 +593,19 @@ int vmbus_open(struct vmbus_channel *channel, u32 send_ringbuffer_size,
 	return ret;
 }
 
-static void vmbus_send_close(struct vmbus_channel *ch)
+static int vmbus_send_close(struct vmbus_channel *ch)
 {
 	struct vmbus_channel_close_channel *msg = &ch->close_msg.msg;
+	int ret;
 
 	memset(msg, 0, sizeof(*msg));
 	msg->header.msgtype = CHANNELMSG_CLOSECHANNEL;
 	msg->child_relid = ch->offermsg.child_relid;
-	if (vmbus_post_msg(msg, sizeof(*msg)))
+	ret = vmbus_post_msg(msg, sizeof(*msg));
+	if (ret)
 		pr_err("relid %u: CLOSECHANNEL not delivered\n",
 		       msg->child_relid);
+	return ret;
 }
 
 /* Close one channel; a rescinded sub-channel is freed afterwards. */
@@ -577,8 +619,9 @@ static int vmbus_close_one(struct vmbus_channel *ch)
 	vmbus_reset_cb(ch);
 	ch->state = CHANNEL_OFFER_STATE;
 	if (!rescinded && READ_ONCE(vmbus_conn.version))
-		vmbus_send_close(ch);
+		vmbus_ring_host_held(ch, vmbus_send_close(ch));
 	ret = vmbus_teardown_gpadl(ch, &ch->ringbuffer_gpadlhandle);
+	vmbus_ring_host_held(ch, ret);
 	vmbus_rqstor_free(ch);
 	if (test_and_clear_bit(VMBUS_CHAN_REMOVE_ON_CLOSE,
 			       &to_vmbus_chan(ch)->flags))

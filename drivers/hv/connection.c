@@ -276,11 +276,23 @@ void vmbus_requests_cancel(u32 relid)
  *
  * The answer can arrive before the post returns.  Follow with
  * vmbus_wait_request(), also when posting failed.
+ *
+ * The caller's own rescind check came before this, so a rescind may have
+ * been handled in between: vmbus_requests_cancel() then did not see @req,
+ * and the host will not answer it.  The rescind sets the relid's bit in
+ * vmbus_conn.rescinded before it takes req_lock to cancel, so under that
+ * lock either the cancel finds @req on the list or the bit is seen here
+ * and @req completes with -ENODEV at once.
  */
 void vmbus_request_add(struct vmbus_request *req)
 {
 	spin_lock_irq(&vmbus_conn.req_lock);
 	list_add_tail(&req->node, &vmbus_conn.requests);
+	if (req->relid && req->relid <= VMBUS_MAX_RELID &&
+	    test_bit(req->relid, vmbus_conn.rescinded)) {
+		req->status = -ENODEV;
+		complete(&req->done);
+	}
 	spin_unlock_irq(&vmbus_conn.req_lock);
 }
 

@@ -90,6 +90,7 @@ struct vmbus_synic {
 enum vmbus_chan_flag {
 	VMBUS_CHAN_BROKEN,		/* bad host input: ring ops fail with -EIO */
 	VMBUS_CHAN_REMOVE_ON_CLOSE,	/* rescinded while open: free at close */
+	VMBUS_CHAN_RING_HOST_HELD,	/* the host may map the rings: leak them */
 };
 
 /**
@@ -175,6 +176,7 @@ enum vmbus_stat {
 	VMBUS_STAT_FIXUPS,
 	VMBUS_STAT_DEVICES_MISSING,
 	VMBUS_STAT_IGNORED_SUSPENDED,
+	VMBUS_STAT_RINGS_LEAKED,
 	VMBUS_NR_STATS
 };
 
@@ -217,7 +219,9 @@ static inline u32 vmbus_ver_minor(u32 version)
  *	delivered when a channel is published at that relid
  * @rescinded: relids rescinded but not yet released (RELID_RELEASED not
  *	sent); under vmbus_connection.channel_mutex.  A second rescind of
- *	one is a duplicate, also after the channel left the relid map
+ *	one is a duplicate, also after the channel left the relid map.
+ *	vmbus_request_add() also reads it, under @req_lock: a bit is set
+ *	before the rescind cancels the channel's requests
  * @msg_wq: runs the per-CPU message works
  * @offer_wq: ordered; adds and removes primary channels (drivers probe)
  * @subchan_wq: ordered; adds and removes sub-channels
@@ -383,6 +387,7 @@ void vmbus_chan_close_all(struct vmbus_channel *ch);
 /* vmbus_sysfs.c */
 extern const struct attribute_group *vmbus_dev_groups[];
 extern const struct attribute_group *vmbus_drv_groups[];
+extern const struct attribute_group *vmbus_bus_groups[];
 extern const struct attribute_group *vmbus_chan_groups[];
 int vmbus_chan_sysfs_add(struct vmbus_channel *ch);
 void vmbus_chan_sysfs_del(struct vmbus_channel *ch);

@@ -161,6 +161,7 @@ static struct bus_type vmbus_bus = {
 	.remove		= vmbus_remove,
 	.shutdown	= vmbus_shutdown,
 	.uevent		= vmbus_uevent,
+	.bus_groups	= vmbus_bus_groups,
 	.dev_groups	= vmbus_dev_groups,
 	.drv_groups	= vmbus_drv_groups,
 };

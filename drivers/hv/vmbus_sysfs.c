@@ -13,6 +13,7 @@
 #include <linux/sysfs.h>
 #include <linux/topology.h>
 #include <linux/uuid.h>
+#include <asm/mshyperv.h>
 
 #include "hyperv_vmbus.h"
 
@@ -27,6 +28,20 @@ enum vmbus_dev_attr_id {
 	VMBUS_DEV_VENDOR,
 	VMBUS_DEV_DEVICE,
 	VMBUS_DEV_NUMA_NODE,
+	/* The ring attributes, VMBUS_RING_FIELDS per ring, inbound first. */
+	VMBUS_DEV_IN_INTR_MASK,
+	VMBUS_DEV_OUT_INTR_MASK = VMBUS_DEV_IN_INTR_MASK + 5,
+	VMBUS_DEV_RING_END = VMBUS_DEV_OUT_INTR_MASK + 5,
+};
+
+/* The fields of a ring the device's in_ and out_ attributes show. */
+enum vmbus_ring_field {
+	VMBUS_RING_INTR_MASK,
+	VMBUS_RING_READ_INDEX,
+	VMBUS_RING_WRITE_INDEX,
+	VMBUS_RING_READ_AVAIL,
+	VMBUS_RING_WRITE_AVAIL,
+	VMBUS_RING_FIELDS,
 };
 
 struct vmbus_dev_attribute {
@@ -50,6 +65,47 @@ static ssize_t vmbus_vp_mapping_show(struct vmbus_channel *primary, char *buf)
 	return n;
 }
 
+/**
+ * vmbus_ring_field_show() - one field of a ring's state, as a signed decimal
+ * @rbi: the channel's inbound or outbound ring
+ * @field: which field
+ * @buf: the sysfs page
+ *
+ * The indices come from the ring's shared header, which the host writes;
+ * they are shown as read, never used.
+ *
+ * Return: the length written, or -EINVAL while the channel has no rings.
+ */
+static ssize_t vmbus_ring_field_show(struct hv_ring_buffer_info *rbi,
+				     enum vmbus_ring_field field, char *buf)
+{
+	struct hv_ring_buffer_debug_info info;
+	u32 val;
+
+	if (hv_ringbuffer_get_debuginfo(rbi, &info))
+		return -EINVAL;
+	switch (field) {
+	case VMBUS_RING_INTR_MASK:
+		val = info.current_interrupt_mask;
+		break;
+	case VMBUS_RING_READ_INDEX:
+		val = info.current_read_index;
+		break;
+	case VMBUS_RING_WRITE_INDEX:
+		val = info.current_write_index;
+		break;
+	case VMBUS_RING_READ_AVAIL:
+		val = info.bytes_avail_toread;
+		break;
+	case VMBUS_RING_WRITE_AVAIL:
+		val = info.bytes_avail_towrite;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return sysfs_emit(buf, "%d\n", (int)val);
+}
+
 static ssize_t vmbus_dev_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
@@ -60,6 +116,12 @@ static ssize_t vmbus_dev_show(struct device *dev, struct device_attribute *attr,
 
 	if (!ch)
 		return -ENODEV;
+	if (id >= VMBUS_DEV_OUT_INTR_MASK && id < VMBUS_DEV_RING_END)
+		return vmbus_ring_field_show(&ch->outbound,
+					     id - VMBUS_DEV_OUT_INTR_MASK, buf);
+	if (id >= VMBUS_DEV_IN_INTR_MASK && id < VMBUS_DEV_OUT_INTR_MASK)
+		return vmbus_ring_field_show(&ch->inbound,
+					     id - VMBUS_DEV_IN_INTR_MASK, buf);
 	switch (id) {
 	case VMBUS_DEV_ID:
 		return sysfs_emit(buf, "%u\n", ch->offermsg.child_relid);
@@ -81,6 +143,8 @@ static ssize_t vmbus_dev_show(struct device *dev, struct device_attribute *attr,
 		return sysfs_emit(buf, "0x%x\n", hdev->device_id);
 	case VMBUS_DEV_NUMA_NODE:
 		return sysfs_emit(buf, "%d\n", cpu_to_node(READ_ONCE(ch->target_cpu)));
+	default:
+		break;
 	}
 	return -EINVAL;
 }
@@ -101,6 +165,16 @@ static VMBUS_DEV_ATTR(monitor_id, VMBUS_DEV_MONITOR_ID);
 static VMBUS_DEV_ATTR(vendor, VMBUS_DEV_VENDOR);
 static VMBUS_DEV_ATTR(device, VMBUS_DEV_DEVICE);
 static VMBUS_DEV_ATTR(numa_node, VMBUS_DEV_NUMA_NODE);
+static VMBUS_DEV_ATTR(in_intr_mask, VMBUS_DEV_IN_INTR_MASK + VMBUS_RING_INTR_MASK);
+static VMBUS_DEV_ATTR(in_read_index, VMBUS_DEV_IN_INTR_MASK + VMBUS_RING_READ_INDEX);
+static VMBUS_DEV_ATTR(in_write_index, VMBUS_DEV_IN_INTR_MASK + VMBUS_RING_WRITE_INDEX);
+static VMBUS_DEV_ATTR(in_read_bytes_avail, VMBUS_DEV_IN_INTR_MASK + VMBUS_RING_READ_AVAIL);
+static VMBUS_DEV_ATTR(in_write_bytes_avail, VMBUS_DEV_IN_INTR_MASK + VMBUS_RING_WRITE_AVAIL);
+static VMBUS_DEV_ATTR(out_intr_mask, VMBUS_DEV_OUT_INTR_MASK + VMBUS_RING_INTR_MASK);
+static VMBUS_DEV_ATTR(out_read_index, VMBUS_DEV_OUT_INTR_MASK + VMBUS_RING_READ_INDEX);
+static VMBUS_DEV_ATTR(out_write_index, VMBUS_DEV_OUT_INTR_MASK + VMBUS_RING_WRITE_INDEX);
+static VMBUS_DEV_ATTR(out_read_bytes_avail, VMBUS_DEV_OUT_INTR_MASK + VMBUS_RING_READ_AVAIL);
+static VMBUS_DEV_ATTR(out_write_bytes_avail, VMBUS_DEV_OUT_INTR_MASK + VMBUS_RING_WRITE_AVAIL);
 
 static ssize_t driver_override_store(struct device *dev,
 				     struct device_attribute *attr,
@@ -137,6 +211,16 @@ static struct attribute *vmbus_dev_attrs[] = {
 	&vmbus_dev_attr_vendor.attr.attr,
 	&vmbus_dev_attr_device.attr.attr,
 	&vmbus_dev_attr_numa_node.attr.attr,
+	&vmbus_dev_attr_in_intr_mask.attr.attr,
+	&vmbus_dev_attr_in_read_index.attr.attr,
+	&vmbus_dev_attr_in_write_index.attr.attr,
+	&vmbus_dev_attr_in_read_bytes_avail.attr.attr,
+	&vmbus_dev_attr_in_write_bytes_avail.attr.attr,
+	&vmbus_dev_attr_out_intr_mask.attr.attr,
+	&vmbus_dev_attr_out_read_index.attr.attr,
+	&vmbus_dev_attr_out_write_index.attr.attr,
+	&vmbus_dev_attr_out_read_bytes_avail.attr.attr,
+	&vmbus_dev_attr_out_write_bytes_avail.attr.attr,
 	&dev_attr_driver_override.attr,
 	NULL,
 };
@@ -226,6 +310,27 @@ static const struct attribute_group vmbus_drv_group = {
 
 const struct attribute_group *vmbus_drv_groups[] = {
 	&vmbus_drv_group,
+	NULL,
+};
+
+/* /sys/bus/vmbus/hibernation: 1 if the VM may hibernate, as the kernel sees it. */
+static ssize_t hibernation_show(struct bus_type *bus, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", hv_is_hibernation_supported());
+}
+static BUS_ATTR_RO(hibernation);
+
+static struct attribute *vmbus_bus_attrs[] = {
+	&bus_attr_hibernation.attr,
+	NULL,
+};
+
+static const struct attribute_group vmbus_bus_group = {
+	.attrs = vmbus_bus_attrs,
+};
+
+const struct attribute_group *vmbus_bus_groups[] = {
+	&vmbus_bus_group,
 	NULL,
 };
 
@@ -396,8 +501,23 @@ static struct attribute *vmbus_chan_attrs[] = {
 	NULL,
 };
 
+/* pending, latency and monitor_id exist only on a monitored channel. */
+static umode_t vmbus_chan_attr_visible(struct kobject *kobj,
+				       struct attribute *attr, int n)
+{
+	struct vmbus_channel *ch = container_of(kobj, struct vmbus_channel, kobj);
+
+	if (!ch->offermsg.monitor_allocated &&
+	    (attr == &vmbus_chan_attr_pending.attr.attr ||
+	     attr == &vmbus_chan_attr_latency.attr.attr ||
+	     attr == &vmbus_chan_attr_monitor_id.attr.attr))
+		return 0;
+	return attr->mode;
+}
+
 static const struct attribute_group vmbus_chan_group = {
 	.attrs = vmbus_chan_attrs,
+	.is_visible = vmbus_chan_attr_visible,
 };
 
 const struct attribute_group *vmbus_chan_groups[] = {

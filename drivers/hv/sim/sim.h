@@ -111,6 +111,10 @@ enum { SIM_HVMSG_VMBUS = 1 };
  * @unload_rescind: a relid to rescind ahead of the next UNLOAD_RESPONSE;
  *	0 = none; the host sets it back to 0 at that UNLOAD (xchg())
  * @reoffer_events: event bits set after each offer of a reconnect
+ * @teardown_respond: 0 = ignore GPADL_TEARDOWN (the GPADL stays mapped)
+ * @rescind_instead: the next guest request of this kind
+ *	(&enum sim_rescind_instead) is not answered: the host rescinds the
+ *	channel instead and sets the mode back to 0
  *
  * Written by the control plane with WRITE_ONCE(), read with READ_ONCE() at
  * the point each takes effect; no lock.
@@ -131,6 +135,18 @@ struct sim_modes {
 	u32 resume_conn_ids;
 	u32 unload_rescind;
 	u32 reoffer_events;
+	u32 teardown_respond;
+	u32 rescind_instead;
+};
+
+/* sim_modes.rescind_instead: the request a rescind answers. */
+enum sim_rescind_instead {
+	SIM_RESCIND_INSTEAD_OFF,
+	SIM_RESCIND_INSTEAD_OPEN,	/* OPENCHANNEL */
+	SIM_RESCIND_INSTEAD_GPADL,	/* the message that completes a GPADL */
+	SIM_RESCIND_INSTEAD_MODIFY,	/* MODIFYCHANNEL */
+	/* GPADL_CREATED is sent, the rescind right behind it: before OPEN */
+	SIM_RESCIND_AFTER_GPADL,
 };
 
 /* sim_modes.monitor; see sim_monitor.c. */
@@ -199,6 +215,8 @@ enum sim_stat {
 	SIM_STAT_CONNECTIONS,
 	SIM_STAT_RELIDS_MOVED,
 	SIM_STAT_DEVICES_WITHHELD,
+	SIM_STAT_RESCINDS_INSTEAD,
+	SIM_STAT_TEARDOWNS_IGNORED,
 	SIM_STAT_COUNT
 };
 
@@ -383,6 +401,7 @@ void sim_proto_dev_clear(void);
 int sim_proto_rescind(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_locked(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_stray(u32 relid);
+bool sim_proto_rescind_instead(enum sim_rescind_instead what, u32 relid);
 void sim_proto_dev_rescind(struct sim_device *dev, enum sim_rescind_how how);
 void sim_proto_dev_settle(struct sim_device *dev);
 bool sim_proto_connected(void);

@@ -17,6 +17,7 @@ struct sim_modes sim_modes = {
 	.eom_delay_us		= 0,
 	.unload_delay_ms	= 0,
 	.unload_respond		= 1,
+	.teardown_respond	= 1,
 	.open_status		= 0,
 	.open_early_packet	= 0,
 	.monitor		= SIM_MONITOR_OFF,

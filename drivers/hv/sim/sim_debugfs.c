@@ -63,6 +63,10 @@ static const struct sim_mode sim_mode_table[] = {
 	  0, SIM_MAX_RELID },
 	{ "reoffer_events", &sim_modes.reoffer_events, SIM_MODE_DECIMAL,
 	  0, SIM_REOFFER_EVENTS_MAX },
+	{ "teardown_respond", &sim_modes.teardown_respond, SIM_MODE_DECIMAL,
+	  0, 1 },
+	{ "rescind_instead", &sim_modes.rescind_instead, SIM_MODE_DECIMAL,
+	  SIM_RESCIND_INSTEAD_OFF, SIM_RESCIND_AFTER_GPADL },
 };
 
 enum {

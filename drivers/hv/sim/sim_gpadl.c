@@ -170,7 +170,13 @@ static void sim_gpadl_settle(struct sim_gpadl *g, bool ok)
 		sim_gpadl_send_created(g->relid, g->handle, SIM_STATUS_FAIL);
 		sim_gpadl_free(g);
 	} else if (g->have == g->npages) {
-		sim_gpadl_send_created(g->relid, g->handle, 0);
+		u32 relid = g->relid;
+
+		/* A rescind instead frees @g with the channel's GPADLs. */
+		if (sim_proto_rescind_instead(SIM_RESCIND_INSTEAD_GPADL, relid))
+			return;
+		sim_gpadl_send_created(relid, g->handle, 0);
+		sim_proto_rescind_instead(SIM_RESCIND_AFTER_GPADL, relid);
 	}
 }
 
@@ -281,7 +287,9 @@ void sim_gpadl_body(const void *data, u32 size, u32 conn_id)
  *
  * A GPADL that still carries an open channel's rings is a guest error;
  * the host closes that channel first, so the pages are unused when
- * GPADL_TORNDOWN goes out.
+ * GPADL_TORNDOWN goes out.  With teardown_respond 0 the host ignores the
+ * request: the GPADL stays mapped and nothing is sent (vmbus-sim.rst, host
+ * behaviour 20).
  *
  * Context: the host work item, under sim_lock.
  */
@@ -297,6 +305,10 @@ void sim_gpadl_teardown(const void *data, u32 size, u32 conn_id)
 		if (!ch || ch->state != SIM_CHAN_RESCINDED)
 			sim_guest_error("GPADL_TEARDOWN of GPADL %u, relid %u: unknown\n",
 					msg->gpadl, msg->child_relid);
+		return;
+	}
+	if (!READ_ONCE(sim_modes.teardown_respond)) {
+		sim_stat_inc(SIM_STAT_TEARDOWNS_IGNORED);
 		return;
 	}
 	if (g->users) {

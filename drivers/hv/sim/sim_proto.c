@@ -801,6 +801,32 @@ int sim_proto_rescind_locked(u32 relid, enum sim_rescind_how how)
 }
 
 /**
+ * sim_proto_rescind_instead() - the rescind_instead mode at a guest request
+ * @what: the kind of request the host is about to answer
+ * @relid: the channel it names
+ *
+ * If the mode names @what, it goes back to 0 and the host rescinds @relid
+ * as ``devices rescind`` would (vmbus-sim.rst, host behaviour 19).  For
+ * SIM_RESCIND_AFTER_GPADL the caller has just sent GPADL_CREATED; for the
+ * others it sends no answer.
+ *
+ * Context: under sim_lock, may sleep.
+ * Return: true if the host rescinded @relid.
+ */
+bool sim_proto_rescind_instead(enum sim_rescind_instead what, u32 relid)
+{
+	lockdep_assert_held(&sim_lock);
+	if (READ_ONCE(sim_modes.rescind_instead) != what)
+		return false;
+	WRITE_ONCE(sim_modes.rescind_instead, SIM_RESCIND_INSTEAD_OFF);
+	if (relid > SIM_MAX_RELID || sim_proto_rescind_locked(relid, SIM_RESCIND))
+		return false;
+	sim_stat_inc(SIM_STAT_RESCINDS_INSTEAD);
+	pr_info("relid %u rescinded instead of answering\n", relid);
+	return true;
+}
+
+/**
  * sim_proto_rescind_stray() - a RESCIND for a relid the host does not know
  * @relid: any value that has no record (out of range is fine: hostile)
  *

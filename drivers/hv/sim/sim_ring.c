@@ -902,6 +902,9 @@ void sim_ring_open(const void *data, u32 size, u32 conn_id)
 
 	if (ch && ch->held && ch->state == SIM_CHAN_RESCINDED)
 		return;
+	if (ch && ch->held &&
+	    sim_proto_rescind_instead(SIM_RESCIND_INSTEAD_OPEN, msg->child_relid))
+		return;
 	if (!ch || !ch->held)
 		sim_guest_error("OPENCHANNEL for relid %u, not offered\n",
 				msg->child_relid);
@@ -991,6 +994,9 @@ void sim_ring_modify(const void *data, u32 size, u32 conn_id, u32 version)
 	sim_stat_inc(SIM_STAT_MODIFYCHANNELS);
 	if (msg->child_relid <= SIM_MAX_RELID)
 		o = sim_open_get(msg->child_relid);
+	if (o && sim_proto_rescind_instead(SIM_RESCIND_INSTEAD_MODIFY,
+					   msg->child_relid))
+		return;
 	if (!o || msg->target_vp >= nr_cpu_ids ||
 	    !sim_synic_enabled(msg->target_vp)) {
 		sim_guest_error("MODIFYCHANNEL: relid %u %s, target_vp %u\n",

@@ -56,6 +56,8 @@ static const char * const sim_stat_names[SIM_STAT_COUNT] = {
 	[SIM_STAT_CONNECTIONS]		= "connections",
 	[SIM_STAT_RELIDS_MOVED]		= "relids_moved",
 	[SIM_STAT_DEVICES_WITHHELD]	= "devices_withheld",
+	[SIM_STAT_RESCINDS_INSTEAD]	= "rescinds_instead",
+	[SIM_STAT_TEARDOWNS_IGNORED]	= "teardowns_ignored",
 };
 
 /* The CHANNELMSG_ suffixes; the last entry counts types out of range. */
