@@ -295,6 +295,8 @@ struct sim_chan {
  * @hold: a burst delays that re-offer; see sim_burst.c
  * @withheld: leaves the table at the next REQUEST_OFFERS; see
  *	sim_resume.c
+ * @hvsock: a Hyper-V socket connection (&enum sim_hvsock_dir), or 0
+ * @hvs_service: its service (&enum sim_hvsock_service); see sim_hvsock.c
  * @chans: the records by sub_index; NULL where there is none
  *
  * A device out of the table lives on while records of its channels await
@@ -310,6 +312,8 @@ struct sim_device {
 	bool reoffer;
 	bool hold;
 	bool withheld;
+	u8 hvsock;
+	u8 hvs_service;
 	struct sim_chan *chans[];
 };
 
@@ -342,6 +346,8 @@ void sim_proto_dev_clear(void);
 int sim_proto_rescind(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_locked(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_stray(u32 relid);
+int sim_proto_hvsock_add(const guid_t *service, const guid_t *endpoint,
+			 u8 dir, u8 kind);
 void sim_proto_dev_rescind(struct sim_device *dev, enum sim_rescind_how how);
 void sim_proto_dev_settle(struct sim_device *dev);
 bool sim_proto_connected(void);
@@ -416,13 +422,37 @@ struct sim_backend {
 	void (*close)(struct sim_open *o);
 };
 
+bool sim_ring_echo(struct sim_open *o,
+		   void (*seen)(struct sim_open *o, const void *pkt, u32 len));
 bool sim_ring_drain(struct sim_open *o,
 		    void (*handle)(struct sim_open *o, const void *pkt, u32 len));
 int sim_ring_send(struct sim_open *o, const void *pkt, u32 len);
 bool sim_ring_kick(u32 relid, const struct sim_backend *be);
 u32 sim_ring_relid(const struct sim_open *o);
 void *sim_ring_priv(const struct sim_open *o);
+u8 sim_ring_hvs_service(const struct sim_open *o);
 void sim_ring_set_priv(struct sim_open *o, void *priv);
+
+/* sim_hvsock.c */
+enum sim_hvsock_dir {
+	SIM_HVS_NONE,
+	SIM_HVS_FROM_GUEST,	/* the guest's TL_CONNECT_REQUEST */
+	SIM_HVS_FROM_HOST,	/* the host connects to a guest listener */
+};
+
+enum sim_hvsock_service {
+	SIM_HVS_ECHO,
+	SIM_HVS_SINK,
+	SIM_HVS_SOURCE,
+	SIM_HVS_REFUSE,
+	SIM_HVS_SERVICES,
+};
+
+struct dentry;
+extern const struct sim_backend sim_hvsock_backend;
+void sim_hvsock_connect_request(const void *data, u32 size, u32 conn_id);
+void sim_hvsock_dev_gone(const struct sim_device *dev);
+void sim_hvsock_debugfs_init(struct dentry *dir);
 
 /* sim_ic.c */
 enum sim_ic_kind {

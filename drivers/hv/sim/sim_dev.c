@@ -232,6 +232,8 @@ void sim_dev_free(struct sim_device *dev)
 {
 	lockdep_assert_held(&sim_lock);
 	WARN_ON_ONCE(dev->nr_chans);
+	if (dev->hvsock)
+		sim_hvsock_dev_gone(dev);
 	list_del(&dev->node);
 	kfree(dev);
 }

@@ -116,6 +116,13 @@ static void sim_offer(struct sim_chan *ch)
 	int ret;
 
 	lockdep_assert_held(&sim_lock);
+	if (dev->hvsock) {
+		/* Pipe mode; user_def[0] says who connected, as hv_sock reads it. */
+		msg.offer.chn_flags = VMBUS_CHANNEL_TLNPI_PROVIDER_OFFER |
+				      VMBUS_CHANNEL_NAMED_PIPE_MODE;
+		msg.offer.u.pipe.pipe_mode = VMBUS_PIPE_TYPE_BYTE;
+		msg.offer.u.pipe.user_def[0] = dev->hvsock == SIM_HVS_FROM_HOST;
+	}
 	msg.monitorid = sim_monitor_assign(ch->relid);
 	msg.monitor_allocated = msg.monitorid != SIM_MONITOR_NONE;
 	ret = sim_msg_send(&msg, sizeof(msg));
@@ -546,7 +553,10 @@ static const struct sim_handler sim_handlers[CHANNELMSG_COUNT] = {
 		.handle = sim_ring_modify, .from_guest = true,
 		.min_size = sizeof(struct vmbus_channel_modifychannel),
 	},
-	SIM_GUEST_MSG(CHANNELMSG_TL_CONNECT_REQUEST),
+	[CHANNELMSG_TL_CONNECT_REQUEST] = {
+		.handle = sim_hvsock_connect_request, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_tl_connect_request),
+	},
 };
 
 static_assert(ARRAY_SIZE(sim_handlers) == CHANNELMSG_COUNT);
@@ -630,6 +640,32 @@ int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance,
 	ret = sim_dev_add_offer(class_id, instance, nsub);
 	mutex_unlock(&sim_lock);
 	return ret;
+}
+
+/**
+ * sim_proto_hvsock_add() - offer a Hyper-V socket connection
+ * @service: offer.if_type, the service connected to
+ * @endpoint: offer.if_instance, the connecting endpoint
+ * @dir: &enum sim_hvsock_dir, who connects
+ * @kind: &enum sim_hvsock_service, what the host side does
+ *
+ * Context: under sim_lock, connected.
+ * Return: 0 or the error of sim_dev_add().
+ */
+int sim_proto_hvsock_add(const guid_t *service, const guid_t *endpoint,
+			 u8 dir, u8 kind)
+{
+	struct sim_device *dev;
+	int ret;
+
+	lockdep_assert_held(&sim_lock);
+	ret = sim_dev_add(service, endpoint, 0, &dev);
+	if (ret)
+		return ret;
+	dev->hvsock = dir;
+	dev->hvs_service = kind;
+	sim_offer_dev(dev);
+	return 0;
 }
 
 /**
