@@ -16,7 +16,7 @@ QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
 TESTS_OUT := $(BUILD)/tests
 # Distribution drivers the QEMU lanes add to the initramfs (with their
 # modules.dep dependencies; our hv_vmbus wins).
-EXTRA_MODS := hv_utils uio_hv_generic
+EXTRA_MODS := hv_utils uio_hv_generic hv_sock
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-models check-qemu-dist check-qemu-debug run clean
