@@ -817,28 +817,6 @@ int vmbus_recvpacket_raw(struct vmbus_channel *channel, void *buffer,
 }
 
 /**
- * vmbus_send_tl_connect_request() - ask the host for an hv_sock connection
- * @shv_guest_servie_id: the guest's endpoint GUID
- * @shv_host_servie_id: the host service GUID
- *
- * Context: process context, may sleep.
- * Return: 0, -EINVAL before protocol 4.0, or -EIO.
- */
-int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
-				  const guid_t *shv_host_servie_id)
-{
-	struct vmbus_channel_tl_connect_request msg = {
-		.header.msgtype = CHANNELMSG_TL_CONNECT_REQUEST,
-		.guest_endpoint_id = *shv_guest_servie_id,
-		.host_service_id = *shv_host_servie_id,
-	};
-
-	if (vmbus_proto_version < VERSION_WIN10)
-		return -EINVAL;
-	return vmbus_post_msg(&msg, sizeof(msg));
-}
-
-/**
  * vmbus_send_modifychannel() - move a channel's interrupts to another VP
  * @channel: an open channel
  * @target_vp: the VP index

@@ -26,6 +26,8 @@
 #include <linux/smp.h>
 #include <linux/workqueue.h>
 
+#include <linux/hyperv/vmbus_tl.h>
+
 #include "hyperv_vmbus.h"
 
 /**
@@ -280,6 +282,117 @@ static void vmbus_chan_rename(u32 relid)
 		pr_err("relid %u: renaming channels/<relid> failed: %d\n", relid, ret);
 }
 
+/*
+ * Hyper-V socket connects waiting for the host's answer: an hv_sock offer
+ * for the same ids (accepted) or TL_CONNECT_RESULT (refused).
+ */
+static LIST_HEAD(vmbus_tl_waits);
+static DEFINE_SPINLOCK(vmbus_tl_lock);
+
+/**
+ * struct vmbus_tl_wait - one TL_CONNECT_REQUEST waiting for its answer
+ * @node: on vmbus_tl_waits
+ * @service: the host service id asked for
+ * @endpoint: the guest endpoint id
+ * @status: 0 accepted, or -ECONNREFUSED; valid once @done is complete
+ * @done: completed by the answer
+ */
+struct vmbus_tl_wait {
+	struct list_head node;
+	guid_t service;
+	guid_t endpoint;
+	int status;
+	struct completion done;
+};
+
+/*
+ * Hand the answer for (@service, @endpoint) to the oldest connect waiting
+ * for it.  Returns false if none waits.
+ */
+static bool vmbus_tl_answer(const guid_t *service, const guid_t *endpoint,
+			    int status)
+{
+	struct vmbus_tl_wait *w;
+	bool found = false;
+
+	spin_lock(&vmbus_tl_lock);
+	list_for_each_entry(w, &vmbus_tl_waits, node) {
+		if (!guid_equal(&w->service, service) ||
+		    !guid_equal(&w->endpoint, endpoint))
+			continue;
+		list_del_init(&w->node);
+		w->status = status;
+		complete(&w->done);
+		found = true;
+		break;
+	}
+	spin_unlock(&vmbus_tl_lock);
+	return found;
+}
+
+static void vmbus_on_tl_result(const struct vmbus_channel_message_header *hdr,
+			       u32 len)
+{
+	const struct vmbus_channel_tl_connect_result *msg = (const void *)hdr;
+	/* Any failure status refuses; 0 means an offer follows. */
+	int status = msg->status ? -ECONNREFUSED : 0;
+
+	if (!vmbus_tl_answer(&msg->service_id, &msg->endpoint_id, status))
+		pr_debug("TL_CONNECT_RESULT %#x for %pUl: no connect waits\n",
+			 msg->status, &msg->service_id);
+	else if (status)
+		pr_debug("host refused hv_sock connection to %pUl: %#x\n",
+			 &msg->service_id, msg->status);
+}
+
+/**
+ * vmbus_send_tl_connect_request() - ask the host for an hv_sock connection
+ * @shv_guest_servie_id: the guest's endpoint GUID
+ * @shv_host_servie_id: the host service GUID
+ *
+ * Sends TL_CONNECT_REQUEST and waits up to VMBUS_TL_ANSWER_MS for the
+ * answer.  An hv_sock offer for the two ids accepts: its device is
+ * probed (and hv_sock's socket connected) after this returns.
+ * TL_CONNECT_RESULT with a failure status refuses.  A host that does not
+ * answer a refusal leaves the caller to its own connect timeout.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 (accepted, or no answer in time), -ECONNREFUSED if the host
+ * refused, -EINVAL before protocol 4.0, -EIO if the request was not
+ * delivered.
+ */
+int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
+				  const guid_t *shv_host_servie_id)
+{
+	struct vmbus_channel_tl_connect_request msg = {
+		.header.msgtype = CHANNELMSG_TL_CONNECT_REQUEST,
+		.guest_endpoint_id = *shv_guest_servie_id,
+		.host_service_id = *shv_host_servie_id,
+	};
+	struct vmbus_tl_wait w = {
+		.service = *shv_host_servie_id,
+		.endpoint = *shv_guest_servie_id,
+	};
+	unsigned long timeout;
+	int ret;
+
+	if (vmbus_proto_version < VERSION_WIN10)
+		return -EINVAL;
+	init_completion(&w.done);
+	/* Listed before the request goes out: the answer may come at once. */
+	spin_lock(&vmbus_tl_lock);
+	list_add_tail(&w.node, &vmbus_tl_waits);
+	spin_unlock(&vmbus_tl_lock);
+	ret = vmbus_post_msg(&msg, sizeof(msg));
+	timeout = msecs_to_jiffies(VMBUS_TL_ANSWER_MS);
+	if (!ret && wait_for_completion_killable_timeout(&w.done, timeout) > 0)
+		ret = w.status;
+	spin_lock(&vmbus_tl_lock);
+	list_del(&w.node);
+	spin_unlock(&vmbus_tl_lock);
+	return ret;
+}
+
 /**
  * vmbus_chan_initial_cpu() - the CPU a new channel's events go to
  * @ch: a channel just allocated from its offer
@@ -355,6 +468,8 @@ static void vmbus_on_offer_cpus_held(const struct vmbus_channel_offer_channel *o
 	vmbus_relid_publish(&vc->ch);
 	mutex_unlock(&vmbus_connection.channel_mutex);
 	vmbus_stat_inc(VMBUS_STAT_OFFERS);
+	if (is_hvsock_offer(offer))
+		vmbus_tl_answer(&offer->offer.if_type, &offer->offer.if_instance, 0);
 	/* The publication above is complete before the add work can run. */
 	queue_work(vmbus_chan_wq(&vc->ch), &vc->ch.add_channel_work);
 }
@@ -455,8 +570,19 @@ static void vmbus_rescind_work(struct work_struct *work)
 					     rescind_work);
 	struct vmbus_channel *ch = &vc->ch;
 
-	if (ch->chn_rescind_callback)
+	if (ch->chn_rescind_callback) {
 		ch->chn_rescind_callback(ch);
+		/*
+		 * hv_sock keeps reading a connection's ring after the rescind
+		 * and removes the device when its socket goes, through
+		 * vmbus_hvsock_device_unregister(), which then frees the
+		 * channel.  It may have done so in the callback already.
+		 */
+		if (is_hvsock_channel(ch) && READ_ONCE(ch->device_obj)) {
+			set_bit(VMBUS_CHAN_HVSOCK_UNREG, &vc->flags);
+			return;
+		}
+	}
 	if (!ch->primary_channel) {
 		vmbus_device_remove(ch);
 		vmbus_chan_close_all(ch);
@@ -731,6 +857,8 @@ static const struct vmbus_msg_handler vmbus_msg_handlers[CHANNELMSG_COUNT] = {
 		      struct vmbus_channel_gpadl_torndown),
 	VMBUS_HANDLER(CHANNELMSG_MODIFYCHANNEL_RESPONSE, vmbus_on_response,
 		      struct vmbus_channel_modifychannel_response),
+	VMBUS_HANDLER(CHANNELMSG_TL_CONNECT_RESULT, vmbus_on_tl_result,
+		      struct vmbus_channel_tl_connect_result),
 };
 
 static_assert(ARRAY_SIZE(vmbus_msg_handlers) == CHANNELMSG_COUNT);
@@ -840,18 +968,31 @@ void vmbus_set_chn_rescind_callback(struct vmbus_channel *channel,
  * @channel: the connection's channel
  *
  * The host always rescinds an hv_sock channel when the connection closes;
- * this waits for that rescind (and for the device's probe), then removes
- * the device.
+ * this waits for that rescind and for its work (which runs hv_sock's
+ * rescind callback), then removes the device and, once the rescind work
+ * has left the channel to this call, frees it (RELID_RELEASED).  Called
+ * from that callback itself (hv_sock drops its last socket reference there
+ * when the guest closed first), it removes the device without waiting:
+ * waiting for offer_wq there would wait for itself, and the rescind work
+ * frees the channel once the callback returns.
  *
  * Context: process context, may sleep.
  */
 void vmbus_hvsock_device_unregister(struct vmbus_channel *channel)
 {
+	struct vmbus_chan *vc = to_vmbus_chan(channel);
+
 	if (WARN_ON(!is_hvsock_channel(channel)))
 		return;
 	wait_for_completion(&channel->rescind_event);
+	if (current_work() == &vc->rescind_work) {
+		vmbus_device_remove(channel);
+		return;
+	}
 	flush_workqueue(vmbus_conn.offer_wq);
 	vmbus_device_remove(channel);
+	if (test_and_clear_bit(VMBUS_CHAN_HVSOCK_UNREG, &vc->flags))
+		vmbus_chan_destroy(vc, true);
 }
 
 /* The highest version of @want (major << 16 | minor) that @offer lists. */

@@ -44,6 +44,13 @@ enum vmbus_deadlines {
 /* Relids the host may hand out: 1 .. VMBUS_MAX_RELID (relid 0 is never used). */
 enum { VMBUS_MAX_RELID = HV_EVENT_FLAGS_COUNT - 1 };
 
+/*
+ * How long an hv_sock connect waits for the host to accept (an offer) or
+ * refuse (TL_CONNECT_RESULT); a host that answers neither leaves the
+ * socket to its own connect timeout.
+ */
+enum { VMBUS_TL_ANSWER_MS = 1000 };
+
 /* Monitor ids a monitored offer may name (4 trigger groups of 32). */
 enum { VMBUS_MONITOR_IDS = 128 };
 
@@ -91,6 +98,8 @@ enum vmbus_chan_flag {
 	VMBUS_CHAN_BROKEN,		/* bad host input: ring ops fail with -EIO */
 	VMBUS_CHAN_REMOVE_ON_CLOSE,	/* rescinded while open: free at close */
 	VMBUS_CHAN_RING_HOST_HELD,	/* the host may map the rings: leak them */
+	/* rescinded hv_sock channel: vmbus_hvsock_device_unregister() frees it */
+	VMBUS_CHAN_HVSOCK_UNREG,
 };
 
 /**

@@ -57,6 +57,14 @@ vmbus_get_id(struct hv_driver *drv, struct hv_device *dev)
 {
 	const struct hv_vmbus_device_id *id;
 
+	/*
+	 * An hv_sock offer's class is the service it connects, any GUID: the
+	 * hv_sock driver binds every one of them without an id table entry
+	 * (its table is empty), no other
+	 * driver any.
+	 */
+	if (is_hvsock_channel(dev->channel))
+		return drv->hvsock ? &vmbus_device_null : NULL;
 	/* With driver_override set, only the named driver binds. */
 	if (dev->driver_override && strcmp(dev->driver_override, drv->name))
 		return NULL;
@@ -97,9 +105,19 @@ static int vmbus_probe(struct device *dev)
 static void vmbus_remove(struct device *dev)
 {
 	struct hv_driver *hdrv = drv_to_hv_drv(dev->driver);
+	struct hv_device *hdev = device_to_hv_device(dev);
 
 	if (hdrv->remove)
-		hdrv->remove(device_to_hv_device(dev));
+		hdrv->remove(hdev);
+	/*
+	 * Drivers that use sub-channels do not clear their callback when they
+	 * let go; a sub-channel offered from now on must not call into a
+	 * driver that is gone.  Under the lock vmbus_add_subchannel() reads
+	 * the callback with (channel_mgmt.c).
+	 */
+	mutex_lock(&vmbus_connection.channel_mutex);
+	hdev->channel->sc_creation_callback = NULL;
+	mutex_unlock(&vmbus_connection.channel_mutex);
 }
 
 static void vmbus_shutdown(struct device *dev)

@@ -181,6 +181,8 @@ bool sim_version_known(u32 version);
 /* sim_base.c: the shared data above, and the workqueues' lifetime */
 int sim_base_init(void);
 void sim_base_exit(void);
+void sim_set_rescind_instead(bool (*fn)(enum sim_rescind_instead what, u32 relid));
+bool sim_rescind_instead(enum sim_rescind_instead what, u32 relid);
 
 /* sim_stats.c */
 enum sim_stat {
@@ -324,6 +326,8 @@ struct sim_chan {
  * @hold: a burst delays that re-offer; see sim_burst.c
  * @withheld: leaves the table at the next REQUEST_OFFERS; see
  *	sim_resume.c
+ * @hvsock: a Hyper-V socket connection (&enum sim_hvsock_dir), or 0
+ * @hvs_service: its service (&enum sim_hvsock_service); see sim_hvsock.c
  * @chans: the records by sub_index; NULL where there is none
  *
  * A device out of the table lives on while records of its channels await
@@ -339,6 +343,8 @@ struct sim_device {
 	bool reoffer;
 	bool hold;
 	bool withheld;
+	u8 hvsock;
+	u8 hvs_service;
 	struct sim_chan *chans[];
 };
 
@@ -348,6 +354,7 @@ int sim_dev_readd(struct sim_device *dev);
 int sim_dev_readd_sub(struct sim_device *dev, u16 sub_index);
 void sim_chan_free(struct sim_chan *ch);
 void sim_dev_free(struct sim_device *dev);
+void sim_dev_set_gone(void (*fn)(const struct sim_device *dev));
 void sim_dev_destroy_all(void);
 struct sim_chan *sim_chan_get(u32 relid);
 struct sim_device *sim_dev_pick_held(void);
@@ -402,6 +409,9 @@ int sim_proto_rescind(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_locked(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_stray(u32 relid);
 bool sim_proto_rescind_instead(enum sim_rescind_instead what, u32 relid);
+void sim_proto_set_tl_connect(void (*fn)(const void *data, u32 size, u32 conn_id));
+int sim_proto_hvsock_add(const guid_t *service, const guid_t *endpoint,
+			 u8 dir, u8 kind);
 void sim_proto_dev_rescind(struct sim_device *dev, enum sim_rescind_how how);
 void sim_proto_dev_settle(struct sim_device *dev);
 bool sim_proto_connected(void);
@@ -478,13 +488,38 @@ struct sim_backend {
 };
 
 void sim_ring_register_backends(const struct sim_backend *be, unsigned int n);
+void sim_ring_register_hvsock_backend(const struct sim_backend *be);
+bool sim_ring_echo(struct sim_open *o,
+		   void (*seen)(struct sim_open *o, const void *pkt, u32 len));
 bool sim_ring_drain(struct sim_open *o,
 		    void (*handle)(struct sim_open *o, const void *pkt, u32 len));
 int sim_ring_send(struct sim_open *o, const void *pkt, u32 len);
 bool sim_ring_kick(u32 relid, const struct sim_backend *be);
 u32 sim_ring_relid(const struct sim_open *o);
 void *sim_ring_priv(const struct sim_open *o);
+u8 sim_ring_hvs_service(const struct sim_open *o);
 void sim_ring_set_priv(struct sim_open *o, void *priv);
+
+/* sim_hvsock.c */
+enum sim_hvsock_dir {
+	SIM_HVS_NONE,
+	SIM_HVS_FROM_GUEST,	/* the guest's TL_CONNECT_REQUEST */
+	SIM_HVS_FROM_HOST,	/* the host connects to a guest listener */
+};
+
+enum sim_hvsock_service {
+	SIM_HVS_ECHO,
+	SIM_HVS_SINK,
+	SIM_HVS_SOURCE,
+	SIM_HVS_REFUSE,
+	SIM_HVS_SERVICES,
+};
+
+struct dentry;
+void sim_hvsock_init(void);
+void sim_hvsock_connect_request(const void *data, u32 size, u32 conn_id);
+void sim_hvsock_dev_gone(const struct sim_device *dev);
+void sim_hvsock_debugfs_init(struct dentry *dir);
 
 /* sim_ic.c */
 enum sim_ic_kind {

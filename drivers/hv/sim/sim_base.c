@@ -73,3 +73,34 @@ void sim_base_exit(void)
 	destroy_workqueue(sim_async_wq);
 	destroy_workqueue(sim_wq);
 }
+
+/* sim_proto_rescind_instead(), set at module init (sim_main.c). */
+static bool (*sim_rescind_instead_fn)(enum sim_rescind_instead what, u32 relid);
+
+/**
+ * sim_set_rescind_instead() - who rescinds for the rescind_instead mode
+ * @fn: rescinds the channel of a relid if the mode names the request
+ *
+ * Context: module init, before the guest can attach.
+ */
+void sim_set_rescind_instead(bool (*fn)(enum sim_rescind_instead what, u32 relid))
+{
+	sim_rescind_instead_fn = fn;
+}
+
+/**
+ * sim_rescind_instead() - the rescind_instead mode at a guest request
+ * @what: the kind of request the host is about to answer
+ * @relid: the channel it names
+ *
+ * For the files below the protocol (sim_gpadl.c, sim_ring.c): the check of
+ * the mode is here, the rescind in sim_proto_rescind_instead().
+ *
+ * Context: under sim_lock, may sleep.
+ * Return: true if the host rescinded @relid instead of answering.
+ */
+bool sim_rescind_instead(enum sim_rescind_instead what, u32 relid)
+{
+	return READ_ONCE(sim_modes.rescind_instead) == what && sim_rescind_instead_fn &&
+	       sim_rescind_instead_fn(what, relid);
+}

@@ -601,6 +601,7 @@ void sim_debugfs_init(void)
 	debugfs_create_file("events_set", 0444, dir, NULL,
 			    &sim_events_set_fops);
 	debugfs_create_file("channels", 0644, dir, NULL, &sim_channels_fops);
+	sim_hvsock_debugfs_init(dir);
 	debugfs_create_file("stats", 0444, dir, NULL, &sim_stats_fops);
 	debugfs_create_file("msg_in", 0444, dir, NULL, &sim_msg_in_fops);
 	debugfs_create_file("msg_out", 0444, dir, NULL, &sim_msg_out_fops);

@@ -232,6 +232,20 @@ int sim_dev_readd_sub(struct sim_device *dev, u16 sub_index)
 	return sim_chan_alloc(dev, sub_index);
 }
 
+/* Told when an hv_sock device is freed (sim_hvsock.c). */
+static void (*sim_dev_gone_fn)(const struct sim_device *dev);
+
+/**
+ * sim_dev_set_gone() - who is told that an hv_sock device is freed
+ * @fn: called under sim_lock with the device about to be freed
+ *
+ * Context: module init, before any device exists.
+ */
+void sim_dev_set_gone(void (*fn)(const struct sim_device *dev))
+{
+	sim_dev_gone_fn = fn;
+}
+
 /**
  * sim_dev_free() - free a device that has no record left
  * @dev: the device
@@ -242,6 +256,8 @@ void sim_dev_free(struct sim_device *dev)
 {
 	lockdep_assert_held(&sim_lock);
 	WARN_ON_ONCE(dev->nr_chans);
+	if (dev->hvsock && sim_dev_gone_fn)
+		sim_dev_gone_fn(dev);
 	list_del(&dev->node);
 	kfree(dev);
 }

@@ -173,10 +173,10 @@ static void sim_gpadl_settle(struct sim_gpadl *g, bool ok)
 		u32 relid = g->relid;
 
 		/* A rescind instead frees @g with the channel's GPADLs. */
-		if (sim_proto_rescind_instead(SIM_RESCIND_INSTEAD_GPADL, relid))
+		if (sim_rescind_instead(SIM_RESCIND_INSTEAD_GPADL, relid))
 			return;
 		sim_gpadl_send_created(relid, g->handle, 0);
-		sim_proto_rescind_instead(SIM_RESCIND_AFTER_GPADL, relid);
+		sim_rescind_instead(SIM_RESCIND_AFTER_GPADL, relid);
 	}
 }
 

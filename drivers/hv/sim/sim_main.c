@@ -92,6 +92,8 @@ static int __init sim_init(void)
 	sim_ic_init();
 	sim_kvp_init();
 	sim_storvsc_init();
+	sim_set_rescind_instead(sim_proto_rescind_instead);
+	sim_hvsock_init();
 	sim_debugfs_init();
 	/* Last: a guest may attach as soon as this returns. */
 	ret = vmbus_hv_register(&sim_hv);

@@ -177,6 +177,13 @@ static void sim_offer(struct sim_chan *ch)
 	int ret;
 
 	lockdep_assert_held(&sim_lock);
+	if (dev->hvsock) {
+		/* Pipe mode; user_def[0] says who connected, as hv_sock reads it. */
+		msg.offer.chn_flags = VMBUS_CHANNEL_TLNPI_PROVIDER_OFFER |
+				      VMBUS_CHANNEL_NAMED_PIPE_MODE;
+		msg.offer.u.pipe.pipe_mode = VMBUS_PIPE_TYPE_BYTE;
+		msg.offer.u.pipe.user_def[0] = dev->hvsock == SIM_HVS_FROM_HOST;
+	}
 	msg.monitorid = sim_monitor_assign(ch->relid);
 	msg.monitor_allocated = msg.monitorid != SIM_MONITOR_NONE;
 	ret = sim_msg_send(&msg, sizeof(msg));
@@ -560,6 +567,26 @@ static void sim_relid_released(const void *data, u32 size, u32 conn_id)
 }
 
 /* MODIFYCHANNEL exists from 4.1 on; the channel's side is sim_ring.c's. */
+/* The Hyper-V socket back end's TL_CONNECT_REQUEST handler (sim_hvsock.c). */
+static void (*sim_tl_connect_fn)(const void *data, u32 size, u32 conn_id);
+
+/**
+ * sim_proto_set_tl_connect() - who answers TL_CONNECT_REQUEST
+ * @fn: the handler, called like the other message handlers
+ *
+ * Context: module init, before the guest can connect.
+ */
+void sim_proto_set_tl_connect(void (*fn)(const void *data, u32 size, u32 conn_id))
+{
+	sim_tl_connect_fn = fn;
+}
+
+static void sim_tl_connect(const void *data, u32 size, u32 conn_id)
+{
+	if (sim_tl_connect_fn)
+		sim_tl_connect_fn(data, size, conn_id);
+}
+
 static void sim_modify(const void *data, u32 size, u32 conn_id)
 {
 	u32 version = sim_proto_version();
@@ -619,7 +646,10 @@ static const struct sim_handler sim_handlers[CHANNELMSG_COUNT] = {
 		.handle = sim_modify, .from_guest = true,
 		.min_size = sizeof(struct vmbus_channel_modifychannel),
 	},
-	SIM_GUEST_MSG(CHANNELMSG_TL_CONNECT_REQUEST),
+	[CHANNELMSG_TL_CONNECT_REQUEST] = {
+		.handle = sim_tl_connect, .from_guest = true,
+		.min_size = sizeof(struct vmbus_channel_tl_connect_request),
+	},
 };
 
 static_assert(ARRAY_SIZE(sim_handlers) == CHANNELMSG_COUNT);
@@ -703,6 +733,32 @@ int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance,
 	ret = sim_dev_add_offer(class_id, instance, nsub);
 	mutex_unlock(&sim_lock);
 	return ret;
+}
+
+/**
+ * sim_proto_hvsock_add() - offer a Hyper-V socket connection
+ * @service: offer.if_type, the service connected to
+ * @endpoint: offer.if_instance, the connecting endpoint
+ * @dir: &enum sim_hvsock_dir, who connects
+ * @kind: &enum sim_hvsock_service, what the host side does
+ *
+ * Context: under sim_lock, connected.
+ * Return: 0 or the error of sim_dev_add().
+ */
+int sim_proto_hvsock_add(const guid_t *service, const guid_t *endpoint,
+			 u8 dir, u8 kind)
+{
+	struct sim_device *dev;
+	int ret;
+
+	lockdep_assert_held(&sim_lock);
+	ret = sim_dev_add(service, endpoint, 0, &dev);
+	if (ret)
+		return ret;
+	dev->hvsock = dir;
+	dev->hvs_service = kind;
+	sim_offer_dev(dev);
+	return 0;
 }
 
 /**

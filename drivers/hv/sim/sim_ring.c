@@ -132,6 +132,7 @@ enum sim_open_counter {
  * @gpadl: handle of the GPADL its rings live in
  * @be: its class's back end, NULL if the host does not serve the class
  * @priv: the back end's, from its open to its close
+ * @hvs_service: the device's &enum sim_hvsock_service (sim_hvsock.c)
  * @events: the channel record's event count (outlives this object)
  * @rcu: frees it after signal_event callers are done
  * @target_vp: the VP its events go to; written under @lock
@@ -155,6 +156,7 @@ struct sim_open {
 	u32 gpadl;
 	const struct sim_backend *be;
 	void *priv;
+	u8 hvs_service;
 	atomic64_t *events;
 	struct rcu_head rcu;
 
@@ -369,7 +371,9 @@ static int sim_in_peek(struct sim_open *o, u32 *write)
 }
 
 /* Echo packets until the in ring is empty or the out ring full. */
-static bool sim_echo_drain(struct sim_open *o)
+static bool sim_echo_drain(struct sim_open *o,
+			   void (*seen)(struct sim_open *o, const void *pkt,
+					u32 len))
 {
 	struct sim_ring *in = &o->in;
 	bool did = false;
@@ -388,6 +392,8 @@ static bool sim_echo_drain(struct sim_open *o)
 		sim_oc_add(o, SIM_OC_PKTS_IN, 1);
 		sim_oc_add(o, SIM_OC_BYTES_IN, len);
 		sim_stat_inc(SIM_STAT_PACKETS_IN);
+		if (seen)
+			seen(o, o->pkt, len);
 		sim_out_write(o, o->pkt, len);
 		old = in->index;
 		in->index = (old + len + SIM_PKT_TRAILER) % in->size;
@@ -406,13 +412,15 @@ static bool sim_echo_drain(struct sim_open *o)
  * and look once more (see the table at the top).  Blocked on the out
  * ring, the mask stays set: the guest's reader signal restarts us.
  */
-static bool sim_echo_service(struct sim_open *o)
+static bool sim_echo_pass(struct sim_open *o,
+			  void (*seen)(struct sim_open *o, const void *pkt,
+				       u32 len))
 {
 	bool did = false;
 
 	for (;;) {
 		WRITE_ONCE(o->in.hdr->interrupt_mask, 1);
-		did |= sim_echo_drain(o);
+		did |= sim_echo_drain(o, seen);
 		if (o->dead || o->blocked)
 			return did;
 		WRITE_ONCE(o->in.hdr->interrupt_mask, 0);
@@ -421,6 +429,31 @@ static bool sim_echo_service(struct sim_open *o)
 		if (READ_ONCE(o->in.hdr->write_index) == o->in.index)
 			return did;
 	}
+}
+
+static bool sim_echo_service(struct sim_open *o)
+{
+	return sim_echo_pass(o, NULL);
+}
+
+/**
+ * sim_ring_echo() - send every packet the guest wrote back to it
+ * @o: the channel; its lock held (a back end's service)
+ * @seen: if not NULL, shown each packet (descriptor, payload, padding;
+ *	@len bytes) before it goes back; the copy is checked against the
+ *	ring and valid until @seen returns
+ *
+ * A packet is taken only when the guest's inbound ring has room for it;
+ * without room the guest's reader signal runs the service again.
+ *
+ * Context: the channel's work, may sleep.
+ * Return: whether a packet was echoed.
+ */
+bool sim_ring_echo(struct sim_open *o,
+		   void (*seen)(struct sim_open *o, const void *pkt, u32 len))
+{
+	lockdep_assert_held(&o->lock);
+	return sim_echo_pass(o, seen);
 }
 
 /* Whether the host has something to do that a guest signal should start. */
@@ -494,14 +527,16 @@ static const struct sim_backend sim_echo_backend = {
 
 /*
  * The back ends other files registered with sim_ring_register_backends()
- * (the integration components of sim_ic.c), at module init, before any
- * channel can be opened; read-only after that.
+ * (the integration components of sim_ic.c, the SCSI controller of
+ * sim_storvsc.c) and the Hyper-V socket back end of sim_hvsock.c, at module
+ * init, before any channel can be opened; read-only after that.
  */
 static struct {
 	const struct sim_backend *be;
 	unsigned int n;
 } sim_more_backends[SIM_BACKEND_GROUPS];
 static unsigned int sim_nr_backend_groups;
+static const struct sim_backend *sim_hvsock_be;
 
 /**
  * sim_ring_register_backends() - serve more device classes
@@ -520,11 +555,25 @@ void sim_ring_register_backends(const struct sim_backend *be, unsigned int n)
 	sim_nr_backend_groups++;
 }
 
-/* The back end of a device class: NULL if the host does not serve it. */
-static const struct sim_backend *sim_backend_find(const guid_t *class_id)
+/**
+ * sim_ring_register_hvsock_backend() - serve the Hyper-V socket channels
+ * @be: the back end of every device offered for hv_sock
+ *
+ * Context: module init, as sim_ring_register_backends().
+ */
+void sim_ring_register_hvsock_backend(const struct sim_backend *be)
 {
+	sim_hvsock_be = be;
+}
+
+/* The back end of a device: NULL if the host does not serve its class. */
+static const struct sim_backend *sim_backend_find(const struct sim_device *dev)
+{
+	const guid_t *class_id = &dev->class_id;
 	unsigned int g, i;
 
+	if (dev->hvsock)
+		return sim_hvsock_be;
 	if (guid_equal(class_id, &sim_echo_backend.guid))
 		return &sim_echo_backend;
 	for (g = 0; g < sim_nr_backend_groups; g++)
@@ -662,6 +711,17 @@ void *sim_ring_priv(const struct sim_open *o)
 }
 
 /**
+ * sim_ring_hvs_service() - the Hyper-V socket service of an open channel
+ * @o: the channel, open with sim_hvsock_backend
+ *
+ * Return: its &enum sim_hvsock_service.
+ */
+u8 sim_ring_hvs_service(const struct sim_open *o)
+{
+	return o->hvs_service;
+}
+
+/**
  * sim_ring_set_priv() - store the back end's data of a channel
  * @o: the channel, in its back end's open
  * @priv: the data; the back end frees it in its close
@@ -761,7 +821,8 @@ static struct sim_open *sim_open_alloc(struct sim_chan *ch,
 		return NULL;
 	o->relid = ch->relid;
 	o->gpadl = msg->ringbuffer_gpadlhandle;
-	o->be = sim_backend_find(&ch->dev->class_id);
+	o->be = sim_backend_find(ch->dev);
+	o->hvs_service = ch->dev->hvs_service;
 	o->events = &ch->events;
 	o->target_vp = msg->target_vp;
 	mutex_init(&o->lock);
@@ -903,7 +964,7 @@ void sim_ring_open(const void *data, u32 size, u32 conn_id)
 	if (ch && ch->held && ch->state == SIM_CHAN_RESCINDED)
 		return;
 	if (ch && ch->held &&
-	    sim_proto_rescind_instead(SIM_RESCIND_INSTEAD_OPEN, msg->child_relid))
+	    sim_rescind_instead(SIM_RESCIND_INSTEAD_OPEN, msg->child_relid))
 		return;
 	if (!ch || !ch->held)
 		sim_guest_error("OPENCHANNEL for relid %u, not offered\n",
@@ -994,7 +1055,7 @@ void sim_ring_modify(const void *data, u32 size, u32 conn_id, u32 version)
 	sim_stat_inc(SIM_STAT_MODIFYCHANNELS);
 	if (msg->child_relid <= SIM_MAX_RELID)
 		o = sim_open_get(msg->child_relid);
-	if (o && sim_proto_rescind_instead(SIM_RESCIND_INSTEAD_MODIFY,
+	if (o && sim_rescind_instead(SIM_RESCIND_INSTEAD_MODIFY,
 					   msg->child_relid))
 		return;
 	if (!o || msg->target_vp >= nr_cpu_ids ||
