@@ -1055,8 +1055,7 @@ void sim_ring_modify(const void *data, u32 size, u32 conn_id, u32 version)
 	sim_stat_inc(SIM_STAT_MODIFYCHANNELS);
 	if (msg->child_relid <= SIM_MAX_RELID)
 		o = sim_open_get(msg->child_relid);
-	if (o && sim_rescind_instead(SIM_RESCIND_INSTEAD_MODIFY,
-					   msg->child_relid))
+	if (o && sim_rescind_instead(SIM_RESCIND_INSTEAD_MODIFY, msg->child_relid))
 		return;
 	if (!o || msg->target_vp >= nr_cpu_ids ||
 	    !sim_synic_enabled(msg->target_vp)) {
