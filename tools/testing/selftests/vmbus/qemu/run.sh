@@ -11,7 +11,7 @@
 #          TAP is complete, the kernel log scan is clean and QEMU did not
 #          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default: the
 #          kselftest ../settings timeout=, 300 s; twice that on the debug
-#          kernel); the whole boot: --timeout (default 900 s, 2700 s on the
+#          kernel); the whole boot: --timeout (default 1500 s, 3600 s on the
 #          debug kernel).
 #   run:   a demo for a human; console shown live; exit with QEMU's status.
 # --params: words appended to the guest's kernel command line, where the
@@ -84,7 +84,7 @@ parse_args() {
 	TESTS=$(realpath "$TESTS")
 	# KASAN, lockdep and kmemleak under TCG: several times slower.
 	if [ -z "$TIMEOUT" ]; then
-		if [ "$KERNEL" = debug ]; then TIMEOUT=2700; else TIMEOUT=900; fi
+		if [ "$KERNEL" = debug ]; then TIMEOUT=3600; else TIMEOUT=1500; fi
 	fi
 	if [ -z "$TEST_TIMEOUT" ]; then
 		TEST_TIMEOUT=$(settings_timeout)
