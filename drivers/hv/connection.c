@@ -125,6 +125,19 @@ static bool vmbus_post_transient(u64 status)
 	}
 }
 
+/*
+ * INITIATE_CONTACT refused with INVALID_CONNECTION_ID: the host has no such
+ * message connection (connection id 4 came with 5.0), so it does not speak
+ * the version; vmbus-core.rst, "Connecting".
+ */
+static bool vmbus_post_no_conn_id(const void *msg, u64 status)
+{
+	const struct vmbus_channel_message_header *hdr = msg;
+
+	return status == HV_STATUS_INVALID_CONNECTION_ID &&
+	       hdr->msgtype == CHANNELMSG_INITIATE_CONTACT;
+}
+
 static int vmbus_post_once(void *msg, u32 size)
 {
 	const struct vmbus_hypervisor *hv = vmbus_conn.hv;
@@ -141,6 +154,8 @@ static int vmbus_post_once(void *msg, u32 size)
 			vmbus_stat_inc(VMBUS_STAT_POSTS);
 			return 0;
 		}
+		if (vmbus_post_no_conn_id(msg, status))
+			return -ECONNREFUSED;
 		if (!vmbus_post_transient(status))
 			break;
 		vmbus_stat_inc(VMBUS_STAT_POST_RETRIES);
@@ -163,7 +178,9 @@ static int vmbus_post_once(void *msg, u32 size)
  * serialized, so messages reach the host in the order of the calls.
  *
  * Context: process context, may sleep.
- * Return: 0, -EINVAL for a bad size, or -EIO if the hypervisor refused it.
+ * Return: 0, -EINVAL for a bad size, -ECONNREFUSED for an INITIATE_CONTACT
+ * to a connection id the host does not have, or -EIO if the hypervisor
+ * refused it.
  */
 int vmbus_post_msg(void *msg, u32 size)
 {
@@ -407,6 +424,14 @@ static int vmbus_try_version(u32 version)
 		return -ENOMEM;
 	vmbus_request_init(req, CHANNELMSG_VERSION_RESPONSE);
 	ret = vmbus_post_request(&msg, sizeof(msg), req, VMBUS_VERSION_TIMEOUT_S);
+	if (ret == -ECONNREFUSED) {
+		/* A host before 5.0: the next version may be its own. */
+		pr_info("version %u.%u: the host has no connection id %u\n",
+			vmbus_ver_major(version), vmbus_ver_minor(version),
+			vmbus_conn.msg_conn_id);
+		ret = 0;
+		goto out;
+	}
 	if (ret == -ETIMEDOUT)
 		pr_err("no VERSION_RESPONSE from the host for version %u.%u\n",
 		       vmbus_ver_major(version), vmbus_ver_minor(version));

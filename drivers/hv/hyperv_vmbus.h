@@ -125,6 +125,7 @@ enum vmbus_chan_flag {
  */
 struct vmbus_chan {
 	struct vmbus_channel ch;
+	raw_spinlock_t sched_lock;	/* the ISR's lock; see vmbus_chan_deliver() */
 	struct list_head node;
 	atomic64_t events;
 	bool rescinded;

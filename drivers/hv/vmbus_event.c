@@ -164,9 +164,11 @@ static void vmbus_chan_deliver(struct vmbus_channel *ch)
 	/*
 	 * sched_lock pairs with vmbus_reset_cb() in channel.c: once close
 	 * cleared the callback, no ISR calls it or touches the rings it is
-	 * about to free.
+	 * about to free.  It is the private raw_spinlock_t, not the public
+	 * spinlock_t of struct vmbus_channel: this is hard-IRQ context, where
+	 * PREEMPT_RT's sleeping spinlock_t must not be taken.
 	 */
-	spin_lock(&ch->sched_lock);
+	raw_spin_lock(&to_vmbus_chan(ch)->sched_lock);
 	cb = READ_ONCE(ch->onchannel_callback);
 	if (!cb)
 		goto out;
@@ -182,7 +184,7 @@ static void vmbus_chan_deliver(struct vmbus_channel *ch)
 		tasklet_schedule(&ch->callback_event);
 	}
 out:
-	spin_unlock(&ch->sched_lock);
+	raw_spin_unlock(&to_vmbus_chan(ch)->sched_lock);
 }
 
 /**

@@ -178,6 +178,20 @@ extern const u32 sim_versions[];
 extern const unsigned int sim_nr_versions;
 bool sim_version_known(u32 version);
 
+/**
+ * struct sim_era - a generation of Hyper-V hosts
+ * @name: the Windows Server release, as the `era` mode spells it
+ * @ceiling: the highest VMBus version its hosts accept
+ */
+struct sim_era {
+	const char *name;
+	u32 ceiling;
+};
+
+extern const struct sim_era sim_eras[];
+extern const unsigned int sim_nr_eras;
+bool sim_host_has_conn_id_4(void);
+
 /* sim_base.c: the shared data above, and the workqueues' lifetime */
 int sim_base_init(void);
 void sim_base_exit(void);
@@ -194,6 +208,7 @@ enum sim_stat {
 	SIM_STAT_POSTS_REFUSED_INJECTED,
 	SIM_STAT_POSTS_REFUSED_FULL,
 	SIM_STAT_POSTS_BAD_CONN_ID,
+	SIM_STAT_CONTACTS_NO_CONN_ID,
 	SIM_STAT_MSGS_IN,
 	SIM_STAT_MSGS_OUT,
 	SIM_STAT_MSG_PENDING_SET,

@@ -36,6 +36,34 @@ const u32 sim_versions[] = {
 
 const unsigned int sim_nr_versions = ARRAY_SIZE(sim_versions);
 
+/* Oldest first; vmbus-sim.rst, "Host eras". */
+const struct sim_era sim_eras[] = {
+	{ "2008",	VERSION_WS2008 },
+	{ "2008r2",	VERSION_WIN7 },
+	{ "2012",	VERSION_WIN8 },
+	{ "2012r2",	VERSION_WIN8_1 },
+	{ "2016",	VERSION_WIN10 },
+	{ "2019",	VERSION_WIN10_V5_2 },
+	{ "2022",	VERSION_WIN10_V5_3 },
+};
+
+const unsigned int sim_nr_eras = ARRAY_SIZE(sim_eras);
+
+/**
+ * sim_host_has_conn_id_4() - whether this host has message connection id 4
+ *
+ * Connection id 4 came with protocol 5.0: a host whose ceiling is below
+ * 5.0 takes INITIATE_CONTACT only on connection id 1 and answers a post to
+ * 4 with HV_STATUS_INVALID_CONNECTION_ID.
+ *
+ * Context: any; a snapshot of the version_ceiling mode.
+ * Return: true if the ceiling is 5.0 or above.
+ */
+bool sim_host_has_conn_id_4(void)
+{
+	return READ_ONCE(sim_modes.version_ceiling) >= VERSION_WIN10_V5;
+}
+
 struct workqueue_struct *sim_wq;
 struct workqueue_struct *sim_async_wq;
 

@@ -25,6 +25,7 @@ enum sim_mode_kind {
 	SIM_MODE_DECIMAL,	/* a number in [min, max] */
 	SIM_MODE_VERSION,	/* "M.m", a known version */
 	SIM_MODE_STATUS,	/* one of the statuses a post may fail with */
+	SIM_MODE_ERA,		/* a host era's name; sets version_ceiling */
 };
 
 struct sim_mode {
@@ -37,6 +38,7 @@ struct sim_mode {
 
 static const struct sim_mode sim_mode_table[] = {
 	{ "version_ceiling", &sim_modes.version_ceiling, SIM_MODE_VERSION },
+	{ "era", &sim_modes.version_ceiling, SIM_MODE_ERA },
 	{ "msg_conn_id", &sim_modes.msg_conn_id, SIM_MODE_DECIMAL,
 	  1, SIM_MSG_CONN_ID_MAX },
 	{ "post_fail_rate", &sim_modes.post_fail_rate, SIM_MODE_DECIMAL,
@@ -126,6 +128,30 @@ static int sim_version_parse(const char *s, u32 *version)
 	return sim_version_known(*version) ? 0 : -EINVAL;
 }
 
+/* The era whose ceiling is @ceiling, or NULL. */
+static const struct sim_era *sim_era_of(u32 ceiling)
+{
+	unsigned int i;
+
+	for (i = 0; i < sim_nr_eras; i++)
+		if (sim_eras[i].ceiling == ceiling)
+			return &sim_eras[i];
+	return NULL;
+}
+
+static int sim_era_parse(const char *s, u32 *ceiling)
+{
+	unsigned int i;
+
+	for (i = 0; i < sim_nr_eras; i++) {
+		if (!strcmp(s, sim_eras[i].name)) {
+			*ceiling = sim_eras[i].ceiling;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static int sim_mode_parse(const struct sim_mode *mode, const char *s,
 			  u32 *val)
 {
@@ -133,6 +159,8 @@ static int sim_mode_parse(const struct sim_mode *mode, const char *s,
 
 	if (mode->kind == SIM_MODE_VERSION)
 		return sim_version_parse(s, val);
+	if (mode->kind == SIM_MODE_ERA)
+		return sim_era_parse(s, val);
 	ret = kstrtou32(s, 10, val);
 	if (ret)
 		return ret;
@@ -167,10 +195,15 @@ static ssize_t sim_mode_read(struct file *file, char __user *ubuf,
 {
 	const struct sim_mode *mode = file->private_data;
 	u32 val = READ_ONCE(*mode->val);
+	const struct sim_era *era;
 	char buf[24];
 	int len;
 
-	if (mode->kind == SIM_MODE_VERSION)
+	if (mode->kind == SIM_MODE_ERA) {
+		era = sim_era_of(val);
+		/* A ceiling that no Windows Server release had. */
+		len = scnprintf(buf, sizeof(buf), "%s\n", era ? era->name : "none");
+	} else if (mode->kind == SIM_MODE_VERSION)
 		len = scnprintf(buf, sizeof(buf), "%u.%u\n",
 				val >> 16, val & 0xffff);
 	else

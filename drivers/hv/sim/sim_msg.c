@@ -15,7 +15,9 @@
  * eom_delay_us mode).
  *
  * Contexts: sim_msg_post() and sim_msg_eom() run in any context, EOM with
- * interrupts off on the guest's CPU, so both locks are irqsave spinlocks.
+ * interrupts off on the guest's CPU, so both locks are irqsave spinlocks;
+ * the EOM comes from the guest's hard-IRQ handler, so out_lock and every
+ * lock under it are raw_spinlock_t (a spinlock_t sleeps on PREEMPT_RT).
  * Lock order: in_lock -> log lock; out_lock -> SynIC lock -> log lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -55,8 +57,10 @@ struct sim_out_msg {
  *	INITIATE_CONTACT while connected; 0 while not connected
  * @in_work: takes messages out of @in_ring (on sim_wq)
  * @in_msg: @in_work's private copy of the message it handles
- * @out_lock: guards @out_queue, @out_len, @out_cpu and @eom_wait
+ * @out_lock: guards @out_queue, @out_done, @out_len, @out_cpu and @eom_wait
  * @out_queue: undelivered host messages, oldest first
+ * @out_done: delivered messages, freed in process context (sim_msg_send()),
+ *	never under @out_lock or in the EOM's hard-IRQ context
  * @out_len: entries in @out_queue; read locklessly by @in_work
  * @out_cpu: the contact CPU, whose slot every message goes to
  * @eom_wait: a delivery after EOM is waiting for @eom_timer
@@ -71,8 +75,9 @@ struct sim_transport {
 	struct work_struct in_work;
 	struct sim_in_msg in_msg;
 
-	spinlock_t out_lock;		/* see above */
+	raw_spinlock_t out_lock;	/* see above */
 	struct list_head out_queue;
+	struct list_head out_done;
 	unsigned int out_len;
 	unsigned int out_cpu;
 	bool eom_wait;
@@ -81,19 +86,45 @@ struct sim_transport {
 
 static struct sim_transport sim_tp;
 
+/* Message connection ids a post may use before a connection exists. */
+static bool sim_contact_conn_id(u32 conn_id)
+{
+	return conn_id == VMBUS_MESSAGE_CONNECTION_ID ||
+	       (conn_id == VMBUS_MESSAGE_CONNECTION_ID_4 &&
+		sim_host_has_conn_id_4());
+}
+
 static bool sim_conn_id_valid(u32 conn_id, u32 type)
 {
 	lockdep_assert_held(&sim_tp.in_lock);
 	if (type == CHANNELMSG_INITIATE_CONTACT || !sim_tp.in_conn_id)
-		return conn_id == VMBUS_MESSAGE_CONNECTION_ID ||
-		       conn_id == VMBUS_MESSAGE_CONNECTION_ID_4;
+		return sim_contact_conn_id(conn_id);
 	return conn_id == sim_tp.in_conn_id;
 }
 
-static bool sim_post_injected(void)
+/*
+ * INITIATE_CONTACT to connection id 4 on a host before 5.0: how a guest
+ * finds out that the host is older than 5.0, not a guest error.
+ */
+static bool sim_contact_probe(u32 conn_id, u32 type)
+{
+	return type == CHANNELMSG_INITIATE_CONTACT &&
+	       conn_id == VMBUS_MESSAGE_CONNECTION_ID_4;
+}
+
+/*
+ * Fault injection.  INVALID_CONNECTION_ID on INITIATE_CONTACT tells the
+ * guest that the host has no such connection (the version is not
+ * supported), never "try again": injection leaves that combination out.
+ */
+static bool sim_post_injected(u32 type)
 {
 	u32 rate = READ_ONCE(sim_modes.post_fail_rate);
 
+	if (type == CHANNELMSG_INITIATE_CONTACT &&
+	    READ_ONCE(sim_modes.post_fail_status) ==
+	    HV_STATUS_INVALID_CONNECTION_ID)
+		return false;
 	return rate && get_random_u32_below(100) < rate;
 }
 
@@ -106,10 +137,11 @@ static u64 sim_in_queue(const struct sim_in_msg *m, u32 type)
 
 	spin_lock_irqsave(&sim_tp.in_lock, flags);
 	if (!sim_conn_id_valid(m->conn_id, type)) {
-		sim_stat_inc(SIM_STAT_POSTS_BAD_CONN_ID);
 		status = HV_STATUS_INVALID_CONNECTION_ID;
-		bad_conn_id = true;
-	} else if (sim_post_injected()) {
+		bad_conn_id = !sim_contact_probe(m->conn_id, type);
+		sim_stat_inc(bad_conn_id ? SIM_STAT_POSTS_BAD_CONN_ID :
+					   SIM_STAT_CONTACTS_NO_CONN_ID);
+	} else if (sim_post_injected(type)) {
 		sim_stat_inc(SIM_STAT_POSTS_REFUSED_INJECTED);
 		status = READ_ONCE(sim_modes.post_fail_status);
 	} else if (sim_tp.in_count == SIM_IN_QUEUE_DEPTH) {
@@ -145,7 +177,7 @@ static u64 sim_in_queue(const struct sim_in_msg *m, u32 type)
  * Return: HV_STATUS_SUCCESS if the message was queued;
  * HV_STATUS_INVALID_PARAMETER for a bad size or type;
  * HV_STATUS_INVALID_CONNECTION_ID for a connection id the state does not
- * allow; the post_fail_status mode when fault injection refuses it;
+ * allow or the host does not have (4 before 5.0); the post_fail_status mode when fault injection refuses it;
  * HV_STATUS_INSUFFICIENT_BUFFERS when the queue is full.
  */
 u64 sim_msg_post(u32 conn_id, u32 hv_type, const void *payload, u32 size)
@@ -210,6 +242,16 @@ static void sim_in_work(struct work_struct *work)
 	}
 }
 
+static void sim_out_free(struct list_head *list)
+{
+	struct sim_out_msg *m, *tmp;
+
+	list_for_each_entry_safe(m, tmp, list, node) {
+		list_del(&m->node);
+		kfree(m);
+	}
+}
+
 /* Move queued messages into the slot until it is busy. */
 static void sim_out_deliver(void)
 {
@@ -224,8 +266,7 @@ static void sim_out_deliver(void)
 			break;
 		/* Under out_lock, so the log shows the delivery order. */
 		sim_msg_count(SIM_OUT, m->data, m->size);
-		list_del(&m->node);
-		kfree(m);
+		list_move_tail(&m->node, &sim_tp.out_done);
 		WRITE_ONCE(sim_tp.out_len, sim_tp.out_len - 1);
 		if (sim_tp.out_len == SIM_OUT_BACKLOG)
 			queue_work(sim_wq, &sim_tp.in_work);
@@ -247,6 +288,7 @@ int sim_msg_send(const void *msg, u32 size)
 {
 	struct sim_out_msg *m;
 	unsigned long flags;
+	LIST_HEAD(done);
 
 	if (WARN_ON_ONCE(size > HV_MESSAGE_PAYLOAD_BYTE_COUNT))
 		return -EINVAL;
@@ -256,11 +298,13 @@ int sim_msg_send(const void *msg, u32 size)
 	m->size = size;
 	memcpy(m->data, msg, size);
 
-	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
 	list_add_tail(&m->node, &sim_tp.out_queue);
 	WRITE_ONCE(sim_tp.out_len, sim_tp.out_len + 1);
 	sim_out_deliver();
-	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	list_splice_init(&sim_tp.out_done, &done);
+	raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	sim_out_free(&done);
 	return 0;
 }
 
@@ -275,9 +319,9 @@ void sim_msg_kick(void)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
 	sim_out_deliver();
-	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
 }
 
 /**
@@ -297,7 +341,7 @@ void sim_msg_eom(void)
 	u32 max_us;
 
 	sim_stat_inc(SIM_STAT_EOMS);
-	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
 	if (cpu == sim_tp.out_cpu && !sim_tp.eom_wait &&
 	    !list_empty(&sim_tp.out_queue)) {
 		max_us = READ_ONCE(sim_modes.eom_delay_us);
@@ -311,28 +355,18 @@ void sim_msg_eom(void)
 			sim_out_deliver();
 		}
 	}
-	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
 }
 
 static enum hrtimer_restart sim_eom_timer_fn(struct hrtimer *timer)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
 	sim_tp.eom_wait = false;
 	sim_out_deliver();
-	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
 	return HRTIMER_NORESTART;
-}
-
-static void sim_out_free(struct list_head *list)
-{
-	struct sim_out_msg *m, *tmp;
-
-	list_for_each_entry_safe(m, tmp, list, node) {
-		list_del(&m->node);
-		kfree(m);
-	}
 }
 
 /**
@@ -362,11 +396,12 @@ void sim_msg_connect(unsigned int cpu, u32 conn_id)
 	 * Dropping the backlog queues no in_work: the caller runs in it and
 	 * takes the next message when it returns.
 	 */
-	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
 	list_splice_init(&sim_tp.out_queue, &stale);
+	list_splice_tail_init(&sim_tp.out_done, &stale);
 	WRITE_ONCE(sim_tp.out_len, 0);
 	sim_tp.out_cpu = cpu;
-	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
 	sim_out_free(&stale);
 }
 
@@ -400,8 +435,9 @@ void sim_msg_init(void (*handler)(u32 conn_id, const void *msg, u32 size))
 	sim_msg_handler = handler;
 	spin_lock_init(&sim_tp.in_lock);
 	INIT_WORK(&sim_tp.in_work, sim_in_work);
-	spin_lock_init(&sim_tp.out_lock);
+	raw_spin_lock_init(&sim_tp.out_lock);
 	INIT_LIST_HEAD(&sim_tp.out_queue);
+	INIT_LIST_HEAD(&sim_tp.out_done);
 	hrtimer_init(&sim_tp.eom_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	sim_tp.eom_timer.function = sim_eom_timer_fn;
 }
@@ -420,5 +456,6 @@ void sim_msg_exit(void)
 	hrtimer_cancel(&sim_tp.eom_timer);
 	cancel_work_sync(&sim_tp.in_work);
 	sim_out_free(&sim_tp.out_queue);
+	sim_out_free(&sim_tp.out_done);
 	sim_tp.out_len = 0;
 }

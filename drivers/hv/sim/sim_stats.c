@@ -33,6 +33,7 @@ static const char * const sim_stat_names[SIM_STAT_COUNT] = {
 	[SIM_STAT_POSTS_REFUSED_INJECTED] = "posts_refused_injected",
 	[SIM_STAT_POSTS_REFUSED_FULL]	= "posts_refused_full",
 	[SIM_STAT_POSTS_BAD_CONN_ID]	= "posts_bad_conn_id",
+	[SIM_STAT_CONTACTS_NO_CONN_ID]	= "contacts_no_conn_id",
 	[SIM_STAT_MSGS_IN]		= "msgs_in",
 	[SIM_STAT_MSGS_OUT]		= "msgs_out",
 	[SIM_STAT_MSG_PENDING_SET]	= "msg_pending_set",
@@ -105,7 +106,7 @@ struct sim_log_entry {
  * @ring: SIM_LOG_LINES entries; seq s is at (s - 1) % SIM_LOG_LINES
  */
 struct sim_log {
-	spinlock_t lock;	/* see above */
+	raw_spinlock_t lock;	/* see above; taken in hard-IRQ context */
 	u64 next_seq;
 	struct sim_log_entry *ring;
 };
@@ -182,10 +183,10 @@ static void sim_log_add(struct sim_log *log, u32 type, const void *msg,
 	};
 	unsigned long flags;
 
-	spin_lock_irqsave(&log->lock, flags);
+	raw_spin_lock_irqsave(&log->lock, flags);
 	log->ring[(log->next_seq - 1) % SIM_LOG_LINES] = e;
 	log->next_seq++;
-	spin_unlock_irqrestore(&log->lock, flags);
+	raw_spin_unlock_irqrestore(&log->lock, flags);
 }
 
 /**
@@ -250,9 +251,9 @@ void sim_log_clear(enum sim_dir dir)
 	struct sim_log *log = &sim_logs[dir];
 	unsigned long flags;
 
-	spin_lock_irqsave(&log->lock, flags);
+	raw_spin_lock_irqsave(&log->lock, flags);
 	log->next_seq = 1;
-	spin_unlock_irqrestore(&log->lock, flags);
+	raw_spin_unlock_irqrestore(&log->lock, flags);
 }
 
 /* Copy the log out under its lock; returns the seq of snap[0]. */
@@ -262,13 +263,13 @@ static u64 sim_log_snapshot(struct sim_log *log, struct sim_log_entry *snap,
 	unsigned long flags;
 	u64 first, seq;
 
-	spin_lock_irqsave(&log->lock, flags);
+	raw_spin_lock_irqsave(&log->lock, flags);
 	first = log->next_seq > SIM_LOG_LINES ?
 		log->next_seq - SIM_LOG_LINES : 1;
 	for (seq = first; seq < log->next_seq; seq++)
 		snap[seq - first] = log->ring[(seq - 1) % SIM_LOG_LINES];
 	*nr = log->next_seq - first;
-	spin_unlock_irqrestore(&log->lock, flags);
+	raw_spin_unlock_irqrestore(&log->lock, flags);
 	return first;
 }
 
@@ -329,7 +330,7 @@ int sim_stats_init(void)
 	unsigned int i;
 
 	for (i = 0; i < SIM_NR_DIRS; i++) {
-		spin_lock_init(&sim_logs[i].lock);
+		raw_spin_lock_init(&sim_logs[i].lock);
 		sim_logs[i].next_seq = 1;
 		sim_logs[i].ring = kvcalloc(SIM_LOG_LINES,
 					    sizeof(*sim_logs[i].ring),

@@ -22,7 +22,9 @@
  *
  * Locking: synic->lock (irqsave) covers the page pointers.  Every host write
  * to the guest's pages happens under it, so sim_synic_disable() returning
- * means the host no longer touches them.
+ * means the host no longer touches them.  It is a raw_spinlock_t: the
+ * guest's EOM takes it in hard-IRQ context (sim_msg_eom()), where a
+ * spinlock_t sleeps on PREEMPT_RT; it is held only for a page access.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -51,7 +53,7 @@
  * @interrupts: guest handler invocations on this CPU
  */
 struct sim_synic {
-	spinlock_t lock;	/* see above */
+	raw_spinlock_t lock;	/* see above */
 	struct hv_message_page *msg_page;
 	union hv_synic_event_flags *event_pages;
 	bool enabled;
@@ -158,7 +160,7 @@ int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
 		return -EINVAL;
 	}
 	s = per_cpu_ptr(&sim_synics, cpu);
-	spin_lock_irqsave(&s->lock, flags);
+	raw_spin_lock_irqsave(&s->lock, flags);
 	if (s->enabled) {
 		ret = -EBUSY;
 	} else {
@@ -166,7 +168,7 @@ int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
 		s->event_pages = event_pages;
 		WRITE_ONCE(s->enabled, true);
 	}
-	spin_unlock_irqrestore(&s->lock, flags);
+	raw_spin_unlock_irqrestore(&s->lock, flags);
 	if (ret)
 		sim_guest_error("synic_enable: cpu%u already enabled\n", cpu);
 	return ret;
@@ -192,11 +194,11 @@ void sim_synic_disable(unsigned int cpu)
 		return;
 	}
 	s = per_cpu_ptr(&sim_synics, cpu);
-	spin_lock_irqsave(&s->lock, flags);
+	raw_spin_lock_irqsave(&s->lock, flags);
 	WRITE_ONCE(s->enabled, false);
 	s->msg_page = NULL;
 	s->event_pages = NULL;
-	spin_unlock_irqrestore(&s->lock, flags);
+	raw_spin_unlock_irqrestore(&s->lock, flags);
 }
 
 /**
@@ -279,7 +281,7 @@ enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
 	struct hv_message *slot;
 	unsigned long flags;
 
-	spin_lock_irqsave(&s->lock, flags);
+	raw_spin_lock_irqsave(&s->lock, flags);
 	if (s->msg_page) {
 		slot = &s->msg_page->sint_message[VMBUS_MESSAGE_SINT];
 		ret = SIM_SLOT_BUSY;
@@ -289,7 +291,7 @@ enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
 			ret = SIM_SLOT_DELIVERED;
 		}
 	}
-	spin_unlock_irqrestore(&s->lock, flags);
+	raw_spin_unlock_irqrestore(&s->lock, flags);
 	if (ret == SIM_SLOT_DELIVERED)
 		sim_synic_raise(cpu);
 	return ret;
@@ -321,7 +323,7 @@ enum sim_event_result sim_synic_signal(unsigned int cpu, u32 relid)
 	if (relid >= HV_EVENT_FLAGS_COUNT || !sim_synic_enabled(cpu))
 		return SIM_EVENT_OFF;
 	s = per_cpu_ptr(&sim_synics, cpu);
-	spin_lock_irqsave(&s->lock, flags);
+	raw_spin_lock_irqsave(&s->lock, flags);
 	/*
 	 * Fully ordered: the caller's ring writes come before the bit.  Pairs
 	 * with the guest's sync_test_and_clear_bit() before it reads the ring.
@@ -331,7 +333,7 @@ enum sim_event_result sim_synic_signal(unsigned int cpu, u32 relid)
 		ret = sync_test_and_set_bit(relid, flags_page) ?
 		      SIM_EVENT_COALESCED : SIM_EVENT_SET;
 	}
-	spin_unlock_irqrestore(&s->lock, flags);
+	raw_spin_unlock_irqrestore(&s->lock, flags);
 	/*
 	 * A guest scan that clears the bit before this raise lands costs
 	 * only a spurious interrupt: the raise is ordered after the set (see
@@ -379,7 +381,7 @@ void sim_synic_init(void)
 
 	for_each_possible_cpu(cpu) {
 		s = per_cpu_ptr(&sim_synics, cpu);
-		spin_lock_init(&s->lock);
+		raw_spin_lock_init(&s->lock);
 		INIT_CSD(&s->csd, sim_synic_ipi, s);
 		s->irq_work = IRQ_WORK_INIT_HARD(sim_synic_irq_work);
 	}

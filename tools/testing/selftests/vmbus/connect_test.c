@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * connect_test: for every version the guest knows, a host whose ceiling is
- * that version connects at exactly it, after refusing each higher one; the
- * guest posts to the connection id the host named (5.0 on) or to 1 (before
+ * that version connects at exactly it, after refusing each higher one (a
+ * host below 5.0 refuses the posts to connection id 4 that carry the 5.x
+ * versions: the guest moves on to the next version); the guest posts to the connection id the host named (5.0 on) or to 1 (before
  * 5.0); both sides log the same messages each way; UNLOAD is answered.
  *
  * Sim modes: version_ceiling (each guest version in turn), msg_conn_id (a
@@ -23,9 +24,15 @@ static bool is_pre_5_0(const char *version)
 	return vm_version_code(version) < vm_version_code("5.0");
 }
 
+/*
+ * The guest posts one INITIATE_CONTACT per version down to the ceiling; a
+ * host below 5.0 refuses those on connection id 4 (contacts_no_conn_id)
+ * and answers the rest.
+ */
 static bool check_host_counters(const char *ceiling, unsigned int conn_id)
 {
-	uint64_t contacts = 1 + vm_versions_above(ceiling);
+	uint64_t refused = vm_contacts_refused(ceiling);
+	uint64_t contacts = 1 + vm_versions_above(ceiling) - refused;
 	struct vm_stats st, in, out;
 	bool ok;
 
@@ -35,6 +42,8 @@ static bool check_host_counters(const char *ceiling, unsigned int conn_id)
 	ok = vm_expect_stat(&st, "connected", 1);
 	ok &= vm_expect_stat(&st, "version", vm_version_code(ceiling));
 	ok &= vm_expect_stat(&st, "posts_bad_conn_id", 0);
+	ok &= vm_expect_stat(&st, "contacts_no_conn_id", refused);
+	ok &= vm_expect_stat(&st, "guest_errors", 0);
 	if (!is_pre_5_0(ceiling))
 		ok &= vm_expect_stat(&st, "msg_conn_id", conn_id);
 	ok &= vm_expect_msgs(&in, "INITIATE_CONTACT", contacts);
@@ -111,6 +120,8 @@ static bool connect_at(const char *ceiling, unsigned int conn_id)
 	if (!vm_guest_load(VM_MODPROBE_MS))
 		return false;
 	ok = vm_expect_version_lines(&mark, ceiling, 1);
+	ok &= vm_expect_kmsg(&mark, "the host has no connection id 4", false,
+			     vm_contacts_refused(ceiling));
 	ok &= check_host_counters(ceiling, conn_id);
 	ok &= check_guest_counters(ceiling, conn_id);
 	ok &= check_logs_connected(&logs);

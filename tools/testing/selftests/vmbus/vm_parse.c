@@ -190,6 +190,23 @@ unsigned int vm_versions_above(const char *ceiling)
 	return above;
 }
 
+/*
+ * Of the versions above @ceiling, those from 5.0 on, which the guest offers
+ * on connection id 4: a host whose ceiling is below 5.0 has no connection
+ * id 4 and refuses those posts (vmbus-sim.rst, "Host eras").
+ */
+unsigned int vm_contacts_refused(const char *ceiling)
+{
+	uint32_t limit = vm_version_code(ceiling), v5 = vm_version_code("5.0");
+	unsigned int i, refused = 0;
+
+	if (limit >= v5)
+		return 0;
+	for (i = 0; i < vm_guest_version_count; i++)
+		refused += vm_version_code(vm_guest_versions[i]) >= v5;
+	return refused;
+}
+
 static bool guid_valid(const char *s)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -177,6 +177,7 @@ extern const char *const vm_guest_versions[];
 extern const unsigned int vm_guest_version_count;
 uint32_t vm_version_code(const char *version);
 unsigned int vm_versions_above(const char *ceiling);
+unsigned int vm_contacts_refused(const char *ceiling);
 
 /* Simulated host (vm_sim.c): modes are restored, devices re-added, by vm_teardown(). */
 int vm_sim_set(const char *mode, const char *fmt, ...) VM_PRINTF(2, 3);

@@ -14,6 +14,9 @@ PATTERNS=(
 	'KASAN'
 	'possible circular locking'
 	'inconsistent lock state'
+	# lockdep with CONFIG_PROVE_RAW_LOCK_NESTING: a spinlock_t (sleeping on
+	# PREEMPT_RT) under a raw spinlock or in hard-IRQ context.
+	'Invalid wait context'
 	'suspicious RCU usage'
 	'rcu_sched self-detected stall'
 	'soft lockup'
