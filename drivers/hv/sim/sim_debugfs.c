@@ -203,11 +203,12 @@ static ssize_t sim_mode_read(struct file *file, char __user *ubuf,
 		era = sim_era_of(val);
 		/* A ceiling that no Windows Server release had. */
 		len = scnprintf(buf, sizeof(buf), "%s\n", era ? era->name : "none");
-	} else if (mode->kind == SIM_MODE_VERSION)
+	} else if (mode->kind == SIM_MODE_VERSION) {
 		len = scnprintf(buf, sizeof(buf), "%u.%u\n",
 				val >> 16, val & 0xffff);
-	else
+	} else {
 		len = scnprintf(buf, sizeof(buf), "%u\n", val);
+	}
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }
 

@@ -177,7 +177,8 @@ static u64 sim_in_queue(const struct sim_in_msg *m, u32 type)
  * Return: HV_STATUS_SUCCESS if the message was queued;
  * HV_STATUS_INVALID_PARAMETER for a bad size or type;
  * HV_STATUS_INVALID_CONNECTION_ID for a connection id the state does not
- * allow or the host does not have (4 before 5.0); the post_fail_status mode when fault injection refuses it;
+ * allow or the host does not have (4 before 5.0); the post_fail_status
+ * mode when fault injection refuses it;
  * HV_STATUS_INSUFFICIENT_BUFFERS when the queue is full.
  */
 u64 sim_msg_post(u32 conn_id, u32 hv_type, const void *payload, u32 size)
