@@ -540,7 +540,11 @@ void sim_storvsc_init(void);
 void sim_storvsc_debugfs_init(struct dentry *parent);
 void sim_storvsc_exit(void);
 
-/* sim_ic_kvp.c */
+/* sim_ic_heartbeat.c, sim_ic_shutdown.c, sim_ic_timesync.c, sim_ic_kvp.c */
+void sim_ic_heartbeat_init(void);
+void sim_ic_shutdown_init(void);
+void sim_ic_timesync_init(void);
+void sim_ic_timesync_exit(void);
 void sim_kvp_init(void);
 
 /* sim_job.c */

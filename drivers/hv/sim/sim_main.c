@@ -90,6 +90,9 @@ static int __init sim_init(void)
 	if (ret)
 		goto err_proto;
 	sim_ic_init();
+	sim_ic_heartbeat_init();
+	sim_ic_shutdown_init();
+	sim_ic_timesync_init();
 	sim_kvp_init();
 	sim_storvsc_init();
 	sim_set_rescind_instead(sim_proto_rescind_instead);
@@ -104,6 +107,7 @@ static int __init sim_init(void)
 err_debugfs:
 	sim_debugfs_exit();
 	sim_ic_exit();
+	sim_ic_timesync_exit();
 	sim_monitor_exit();
 err_proto:
 	sim_burst_exit();
@@ -131,6 +135,7 @@ static void __exit sim_exit(void)
 	sim_debugfs_exit();
 	sim_storvsc_exit();
 	sim_ic_exit();
+	sim_ic_timesync_exit();
 	sim_burst_exit();
 	sim_events_exit();
 	sim_proto_exit();
