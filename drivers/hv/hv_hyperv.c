@@ -15,8 +15,6 @@
 #include <asm/mshyperv.h>
 #include <linux/hyperv/vmbus_hv.h>
 
-#include "platform.h"
-
 /* Input of HVCALL_POST_MESSAGE (TLFS: HvPostMessage). */
 struct hv_post_message_input {
 	u32 connection_id;
@@ -153,10 +151,13 @@ static const struct vmbus_hypervisor hyperv_backend = {
 /**
  * vmbus_hyperv_init() - register the Hyper-V back end if running on Hyper-V
  *
+ * The init of vmbus_platform.ko: platform.c has nothing to set up, and
+ * this file calls into it, never the other way round.
+ *
  * Context: module init.
  * Return: 0 (also when not on Hyper-V), or the registration's error.
  */
-int vmbus_hyperv_init(void)
+static int __init vmbus_hyperv_init(void)
 {
 	int ret;
 
@@ -178,10 +179,13 @@ int vmbus_hyperv_init(void)
  *
  * Context: module exit; no guest is attached (it would pin this module).
  */
-void vmbus_hyperv_exit(void)
+static void __exit vmbus_hyperv_exit(void)
 {
 	if (!hyperv_registered)
 		return;
 	vmbus_hv_unregister(&hyperv_backend);
 	hv_remove_vmbus_handler();
 }
+
+module_init(vmbus_hyperv_init);
+module_exit(vmbus_hyperv_exit);

@@ -24,8 +24,6 @@
 #include <linux/rcupdate.h>
 #include <linux/hyperv/vmbus_hv.h>
 
-#include "platform.h"
-
 static DEFINE_MUTEX(vmbus_hv_lock);
 /* Protected by vmbus_hv_lock. */
 static const struct vmbus_hypervisor *vmbus_hv_backend;
@@ -202,17 +200,6 @@ void vmbus_hv_interrupt(void)
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_interrupt);
 
-static int __init vmbus_platform_init(void)
-{
-	return vmbus_hyperv_init();
-}
-
-static void __exit vmbus_platform_exit(void)
-{
-	vmbus_hyperv_exit();
-}
-
-module_init(vmbus_platform_init);
-module_exit(vmbus_platform_exit);
+/* The module's init and exit are the Hyper-V back end's, in hv_hyperv.c. */
 MODULE_DESCRIPTION("VMBus hypervisor boundary and Hyper-V back end");
 MODULE_LICENSE("GPL");
