@@ -60,8 +60,7 @@ vmbus_get_id(struct hv_driver *drv, struct hv_device *dev)
 	/*
 	 * An hv_sock offer's class is the service it connects, any GUID: the
 	 * hv_sock driver binds every one of them without an id table entry
-	 * (its table is empty), no other
-	 * driver any.
+	 * (its table is empty), and no other driver binds any of them.
 	 */
 	if (is_hvsock_channel(dev->channel))
 		return drv->hvsock ? &vmbus_device_null : NULL;
