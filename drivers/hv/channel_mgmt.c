@@ -569,9 +569,14 @@ static void vmbus_rescind_work(struct work_struct *work)
 	struct vmbus_chan *vc = container_of(work, struct vmbus_chan,
 					     rescind_work);
 	struct vmbus_channel *ch = &vc->ch;
+	void (*rescind_cb)(struct vmbus_channel *ch);
 
-	if (ch->chn_rescind_callback) {
-		ch->chn_rescind_callback(ch);
+	/* Cleared when the driver unbinds (vmbus_bus.c, vmbus_remove()). */
+	mutex_lock(&vmbus_connection.channel_mutex);
+	rescind_cb = READ_ONCE(ch->chn_rescind_callback);
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	if (rescind_cb) {
+		rescind_cb(ch);
 		/*
 		 * hv_sock keeps reading a connection's ring after the rescind
 		 * and removes the device when its socket goes, through
@@ -960,7 +965,8 @@ void vmbus_set_sc_create_callback(struct vmbus_channel *primary_channel,
 void vmbus_set_chn_rescind_callback(struct vmbus_channel *channel,
 				    void (*chn_rescind_cb)(struct vmbus_channel *))
 {
-	channel->chn_rescind_callback = chn_rescind_cb;
+	/* Read by the rescind work under channel_mutex; set in probe. */
+	WRITE_ONCE(channel->chn_rescind_callback, chn_rescind_cb);
 }
 
 /**

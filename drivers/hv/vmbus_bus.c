@@ -109,13 +109,15 @@ static void vmbus_remove(struct device *dev)
 	if (hdrv->remove)
 		hdrv->remove(hdev);
 	/*
-	 * Drivers that use sub-channels do not clear their callback when they
-	 * let go; a sub-channel offered from now on must not call into a
-	 * driver that is gone.  Under the lock vmbus_add_subchannel() reads
-	 * the callback with (channel_mgmt.c).
+	 * Drivers do not clear their callbacks when they let go (the
+	 * distribution's uio_hv_generic sets both and clears neither): a
+	 * sub-channel offered or a rescind arriving from now on must not call
+	 * into a driver that is gone.  Under the lock vmbus_add_subchannel()
+	 * and the rescind work read the callbacks with (channel_mgmt.c).
 	 */
 	mutex_lock(&vmbus_connection.channel_mutex);
 	hdev->channel->sc_creation_callback = NULL;
+	hdev->channel->chn_rescind_callback = NULL;
 	mutex_unlock(&vmbus_connection.channel_mutex);
 }
 
