@@ -55,8 +55,9 @@
  *
  * Contexts and locks:
  *  - a channel's open and close run under sim_lock, count the open
- *    channels and keep the list of them (the channels file); the control plane changes the disk only under sim_lock and
- *    while none is open, so a channel's service uses the disk unlocked;
+ *    channels and keep the list of them (the channels file); the
+ *    control plane changes the disk only under sim_lock and while none
+ *    is open, so a channel's service uses the disk unlocked;
  *  - a channel's service (the ring work, under the channel's lock) owns
  *    its struct sim_stv_chan;
  *  - the counters are atomic;
@@ -382,10 +383,14 @@ static void sim_stv_add(enum sim_stv_stat s, u64 n)
 	atomic64_add(n, &sim_stv_stats[s]);
 }
 
-static bool sim_stv_pfn_ok(u64 pfn)
+/*
+ * A page the host may use: RAM, and not reserved unless the host only
+ * reads it (a write from the shared zero page, which is reserved).
+ */
+static bool sim_stv_pfn_ok(u64 pfn, bool host_reads)
 {
 	return pfn == (unsigned long)pfn && pfn_valid(pfn) &&
-	       !PageReserved(pfn_to_page(pfn));
+	       (host_reads || !PageReserved(pfn_to_page(pfn)));
 }
 
 /*
@@ -415,10 +420,11 @@ static void sim_stv_copy(const struct sim_stv_buf *b, u32 pos, u8 *mem,
 
 /*
  * The data of a VM_PKT_DATA_USING_GPA_DIRECT packet: one range between
- * the descriptor and the VSTOR packet at @off.  Returns false for a
- * malformed one.
+ * the descriptor and the VSTOR packet at @off; @host_reads for a request
+ * that only moves data to the disk.  Returns false for a malformed one.
  */
-static bool sim_stv_gpa_range(const void *pkt, u32 off, struct sim_stv_buf *b)
+static bool sim_stv_gpa_range(const void *pkt, u32 off, struct sim_stv_buf *b,
+			      bool host_reads)
 {
 	const struct vmbus_packet_mpb_array *h = pkt;
 	u32 i, npfn;
@@ -431,7 +437,7 @@ static bool sim_stv_gpa_range(const void *pkt, u32 off, struct sim_stv_buf *b)
 	if ((u64)npfn * sizeof(u64) > off - sizeof(*h))
 		return false;
 	for (i = 0; i < npfn; i++)
-		if (!sim_stv_pfn_ok(h->range.pfn_array[i]))
+		if (!sim_stv_pfn_ok(h->range.pfn_array[i], host_reads))
 			return false;
 	b->pfns = h->range.pfn_array;
 	b->offset = h->range.offset;
@@ -479,12 +485,20 @@ static void sim_stv_good(struct sim_stv_srb *srb, u32 moved)
 	srb->transfer_length = moved;
 }
 
-/* Return @len bytes of @data, cut to @alloc and to the guest's buffer. */
+/*
+ * Return @len bytes of @data, cut to @alloc and to the guest's buffer;
+ * only into a buffer the request marked as data in (the pages of any
+ * other were checked for reading only).
+ */
 static void sim_stv_data_in(struct sim_stv_srb *srb, const struct sim_stv_buf *b,
 			    u32 limit, u8 *data, u32 len, u32 alloc)
 {
 	u32 n = min3(len, alloc, limit);
 
+	if (n && srb->data_in != 1) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
+		return;
+	}
 	if (n)
 		sim_stv_copy(b, 0, data, n, true);
 	sim_stv_good(srb, n);
@@ -932,7 +946,8 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 	}
 	memcpy(p, pkt + off, sizeof(*p));
 	if (d->type == VM_PKT_DATA_USING_GPA_DIRECT) {
-		ok = sim_stv_gpa_range(pkt, off, &b);
+		/* data_in 0: a write, the host never stores into the pages. */
+		ok = sim_stv_gpa_range(pkt, off, &b, p->srb.data_in == 0);
 		if (!ok)
 			sim_stv_guest_error(o, "bad GPA direct range in a packet of bytes", len);
 	} else if (d->type != VM_PKT_DATA_INBAND) {

@@ -42,7 +42,6 @@
 enum {
 	DISK_MB		= 64,
 	SECTOR		= 512,
-	CHUNK		= 1 << 20,
 	DIRECT_MB	= 16,		/* written at 0 with O_DIRECT */
 	BUFFERED_OFF_MB	= 32,
 	BUFFERED_MB	= 8,		/* written at 32 MiB through the cache */
@@ -51,6 +50,7 @@ enum {
 };
 
 static char disk[256];	/* sdX */
+static char dev[300];	/* /dev/sdX */
 
 static bool disk_ok(void)
 {
@@ -60,7 +60,8 @@ static bool disk_ok(void)
 
 	if (!stv_wait_disk(disk, sizeof(disk)))
 		return false;
-	ksft_print_msg("disk: /dev/%s\n", disk);
+	snprintf(dev, sizeof(dev), "/dev/%s", disk);
+	ksft_print_msg("disk: %s\n", dev);
 	snprintf(path, sizeof(path), "/sys/block/%s/size", disk);
 	ok = vm_expect(!vm_read_u64(path, &sectors), "reading %s", path);
 	ok &= vm_expect_eq("disk size in 512-byte sectors", (uint64_t)DISK_MB << 11, sectors);
@@ -70,50 +71,6 @@ static bool disk_ok(void)
 	ksft_print_msg("/sys/block/%s: %" PRIu64 " sectors (%" PRIu64 " MiB), vendor Msft, "
 		       "model '%s'\n", disk, sectors, sectors >> 11, text);
 	return ok;
-}
-
-/*
- * Write @mb MiB of the pattern at @off_mb with @flags, read it back (after
- * dropping the caches unless O_DIRECT) and compare the checksums.
- */
-static bool write_read(int flags, unsigned int off_mb, unsigned int mb, uint64_t seed,
-		       const char *what)
-{
-	uint64_t sum_w = STV_FNV_INIT, sum_r = STV_FNV_INIT;
-	char path[300];
-	uint8_t *buf;
-	unsigned int i;
-	bool ok = true;
-	int fd;
-
-	snprintf(path, sizeof(path), "/dev/%s", disk);
-	if (posix_memalign((void **)&buf, 4096, CHUNK))
-		return vm_expect(false, "posix_memalign failed");
-	fd = open(path, O_RDWR | flags);
-	if (fd < 0) {
-		free(buf);
-		return vm_expect(false, "open %s: %s", path, strerror(errno));
-	}
-	for (i = 0; i < mb && ok; i++) {
-		stv_pattern(buf, CHUNK, seed, i);
-		sum_w = stv_checksum(sum_w, buf, CHUNK);
-		ok = stv_xfer(fd, buf, CHUNK, ((off_t)off_mb + i) << 20, true);
-	}
-	ok = ok && vm_expect(!fsync(fd), "fsync %s: %s", path, strerror(errno));
-	if (ok && !(flags & O_DIRECT)) {
-		ok = vm_expect(!ioctl(fd, BLKFLSBUF, 0), "BLKFLSBUF: %s", strerror(errno));
-		ok = ok && !vm_write_file("/proc/sys/vm/drop_caches", "3");
-	}
-	for (i = 0; i < mb && ok; i++) {
-		memset(buf, 0, CHUNK);
-		ok = stv_xfer(fd, buf, CHUNK, ((off_t)off_mb + i) << 20, false);
-		sum_r = stv_checksum(sum_r, buf, CHUNK);
-	}
-	close(fd);
-	free(buf);
-	ksft_print_msg("%s: %u MiB at %u MiB: written fnv64 %016" PRIx64 ", read %016" PRIx64 "\n",
-		       what, mb, off_mb, sum_w, sum_r);
-	return ok && vm_expect(sum_w == sum_r, "%s: checksums differ", what);
 }
 
 static bool counters(uint64_t min_written, uint64_t min_read, const struct vm_kmsg_mark *mark)
@@ -228,10 +185,11 @@ int main(void)
 	found = loaded && disk_ok();
 	ksft_test_result(found, "storvsc_disk: /sys/block/sdX, %u MiB, Msft Virtual Disk\n",
 			 DISK_MB);
-	io = found && write_read(O_DIRECT, 0, DIRECT_MB, 0x5354524f52564353ULL, "O_DIRECT");
+	io = found && stv_write_read(dev, O_DIRECT, 0, DIRECT_MB, 0x5354524f52564353ULL,
+				   "O_DIRECT");
 	ksft_test_result(io, "storvsc_direct_io: %u MiB O_DIRECT pattern reads back\n",
 			 DIRECT_MB);
-	io &= found && write_read(0, BUFFERED_OFF_MB, BUFFERED_MB, 0x6275666665726564ULL,
+	io &= found && stv_write_read(dev, 0, BUFFERED_OFF_MB, BUFFERED_MB, 0x6275666665726564ULL,
 				  "buffered");
 	ksft_test_result(found && io, "storvsc_buffered_io: %u MiB through the page cache, "
 			 "read after drop_caches\n", BUFFERED_MB);

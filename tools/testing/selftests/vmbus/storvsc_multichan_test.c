@@ -216,20 +216,6 @@ static bool io_everywhere(void)
 	return ok;
 }
 
-static bool counters(const struct vm_kmsg_mark *mark)
-{
-	uint64_t req = 0, comp = 1, err = 1;
-	bool ok;
-
-	stv_print_file("stats");
-	ok = vm_expect(stv_stat("requests", &req) && stv_stat("completions", &comp) &&
-		       stv_stat("errors", &err), "storvsc/stats incomplete");
-	ok = ok && vm_expect_eq("completions (every request answered)", req, comp);
-	ok = ok && vm_expect_eq("errors (guest protocol errors)", 0, err);
-	return ok && vm_expect_eq("kernel log lines 'Incorrect transaction ID'", 0,
-				  vm_kmsg_count(mark, "Incorrect transaction ID", false));
-}
-
 int main(void)
 {
 	struct vm_kmsg_mark mark;
@@ -259,7 +245,7 @@ int main(void)
 	io = open && io_everywhere();
 	ksft_test_result(io, "storvsc_mc_io: O_DIRECT from every CPU reads back, every channel "
 			 "served requests and interrupted\n");
-	ksft_test_result(loaded && counters(&mark), "storvsc_mc_counters: every request "
+	ksft_test_result(loaded && stv_counters(&mark), "storvsc_mc_counters: every request "
 			 "completed, no errors\n");
 	ksft_test_result(loaded && stv_unload(disk) && stv_rescind(SCSI_INSTANCE),
 			 "storvsc_mc_unload: rmmod hv_storvsc, the disk goes, controller "

@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "storvsc_util.h"
@@ -155,6 +157,65 @@ static bool no_disk(void *arg)
 
 	snprintf(path, sizeof(path), "/sys/block/%s", (const char *)arg);
 	return access(path, F_OK);
+}
+
+/*
+ * @mb MiB of the pattern at @off_mb of @dev with @flags, read back after
+ * the caches were dropped (unless O_DIRECT); the checksums compared.
+ */
+bool stv_write_read(const char *dev, int flags, unsigned int off_mb, unsigned int mb,
+		    uint64_t seed, const char *what)
+{
+	uint64_t sum_w = STV_FNV_INIT, sum_r = STV_FNV_INIT, t0 = vm_now_ms(), t1;
+	uint8_t *buf;
+	unsigned int i;
+	bool ok = true;
+	int fd;
+
+	if (posix_memalign((void **)&buf, 4096, STV_CHUNK))
+		return vm_expect(false, "posix_memalign failed");
+	fd = open(dev, O_RDWR | flags);
+	if (fd < 0) {
+		free(buf);
+		return vm_expect(false, "open %s: %s", dev, strerror(errno));
+	}
+	for (i = 0; i < mb && ok; i++) {
+		stv_pattern(buf, STV_CHUNK, seed, i);
+		sum_w = stv_checksum(sum_w, buf, STV_CHUNK);
+		ok = stv_xfer(fd, buf, STV_CHUNK, ((off_t)off_mb + i) << 20, true);
+	}
+	ok = ok && vm_expect(!fsync(fd), "fsync %s: %s", dev, strerror(errno));
+	t1 = vm_now_ms();
+	if (ok && !(flags & O_DIRECT)) {
+		ok = vm_expect(!ioctl(fd, BLKFLSBUF, 0), "BLKFLSBUF: %s", strerror(errno));
+		ok = ok && !vm_write_file("/proc/sys/vm/drop_caches", "3");
+	}
+	for (i = 0; i < mb && ok; i++) {
+		memset(buf, 0, STV_CHUNK);
+		ok = stv_xfer(fd, buf, STV_CHUNK, ((off_t)off_mb + i) << 20, false);
+		sum_r = stv_checksum(sum_r, buf, STV_CHUNK);
+	}
+	close(fd);
+	free(buf);
+	ksft_print_msg("%s: %u MiB at %u MiB: written fnv64 %016" PRIx64 " in %" PRIu64
+		       " ms, read %016" PRIx64 " in %" PRIu64 " ms\n", what, mb, off_mb,
+		       sum_w, t1 - t0, sum_r, vm_now_ms() - t1);
+	return ok && vm_expect(sum_w == sum_r, "%s: checksums differ", what);
+}
+
+/* Every request answered, no guest protocol error, no unknown id logged. */
+bool stv_counters(const struct vm_kmsg_mark *mark)
+{
+	uint64_t req = 0, comp = 1, err = 1;
+	bool ok;
+
+	stv_print_file("stats");
+	ok = vm_expect(stv_stat("requests", &req) && stv_stat("completions", &comp) &&
+		       stv_stat("errors", &err), "storvsc/stats incomplete");
+	ok = ok && vm_expect_eq("completions (every request answered)", req, comp);
+	ok = ok && vm_expect_eq("errors (guest protocol errors)", 0, err);
+	return ok && vm_expect_eq("kernel log lines 'Incorrect transaction ID'", 0,
+				  vm_kmsg_count(mark, "Incorrect transaction ID", false));
 }
 
 /* rmmod hv_storvsc: @disk goes; rmmod sd_mod; the host has no channel open. */

@@ -16,6 +16,7 @@
 
 enum {
 	STV_DISK_MS	= 120000,	/* the disk appears after the probe */
+	STV_CHUNK	= 1 << 20,	/* stv_write_read()'s unit */
 };
 
 /* FNV-1a's offset basis. */
@@ -30,6 +31,10 @@ bool stv_read_trim(const char *path, char *buf, size_t len);
 void stv_pattern(uint8_t *buf, size_t len, uint64_t seed, uint64_t i);
 uint64_t stv_checksum(uint64_t h, const uint8_t *buf, size_t len);
 bool stv_xfer(int fd, uint8_t *buf, size_t len, off_t off, bool write);
+bool stv_write_read(const char *dev, int flags, unsigned int off_mb, unsigned int mb,
+		    uint64_t seed, const char *what);
+struct vm_kmsg_mark;
+bool stv_counters(const struct vm_kmsg_mark *mark);
 bool stv_unload(const char *disk);
 bool stv_rescind(const char *instance);
 void stv_unload_at_exit(void);
