@@ -25,7 +25,8 @@ EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock ext4:optional \
 # The debug lane of `make check` runs the longest loops shorter (KASAN and
 # lockdep under TCG cost about ten times the distribution kernel's time);
 # `make soak` runs them at the tests' full defaults.
-DEBUG_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5
+DEBUG_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
+	vmbus_storvsc_fs_mb=64
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
