@@ -328,6 +328,10 @@ struct sim_chan {
  *	sim_resume.c
  * @hvsock: a Hyper-V socket connection (&enum sim_hvsock_dir), or 0
  * @hvs_service: its service (&enum sim_hvsock_service); see sim_hvsock.c
+ * @subs_on_request: its sub-channels are offered only when the guest asks
+ *	for them (sim_proto_offer_subs()), as for the SCSI controller
+ * @subs_granted: with @subs_on_request, how many sub-channels the guest
+ *	asked for since its primary was last offered
  * @chans: the records by sub_index; NULL where there is none
  *
  * A device out of the table lives on while records of its channels await
@@ -345,6 +349,8 @@ struct sim_device {
 	bool withheld;
 	u8 hvsock;
 	u8 hvs_service;
+	bool subs_on_request;
+	u16 subs_granted;
 	struct sim_chan *chans[];
 };
 
@@ -404,6 +410,8 @@ void sim_proto_handle(u32 conn_id, const void *msg, u32 size);
 int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance,
 		      u16 nsub);
 int sim_proto_dev_add_test(unsigned int n);
+void sim_proto_subs_on_request(const guid_t *class_id);
+int sim_proto_offer_subs(u32 relid, const guid_t *instance, u16 n);
 void sim_proto_dev_clear(void);
 int sim_proto_rescind(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_locked(u32 relid, enum sim_rescind_how how);

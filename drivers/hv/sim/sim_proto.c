@@ -193,6 +193,9 @@ static void sim_offer(struct sim_chan *ch)
 		return;
 	}
 	ch->held = true;
+	/* A new primary: its sub-channels wait for the guest to ask again. */
+	if (!ch->sub_index)
+		ch->dev->subs_granted = 0;
 	atomic64_set(&ch->events, 0);
 	sim_ring_conn_id_set(ch->relid, true);
 	sim_stat_inc(SIM_STAT_OFFERS);
@@ -203,7 +206,8 @@ static void sim_offer(struct sim_chan *ch)
  * Offer the channels of @dev the guest does not hold yet, primary first,
  * if the guest asked for offers.  Sub-channels always come after their
  * primary (vmbus-sim.rst, host behaviour 2): the guest drops a sub-channel it
- * cannot attach.
+ * cannot attach.  Those of a device with @subs_on_request wait until the
+ * guest asked for them.
  */
 static void sim_offer_dev(struct sim_device *dev)
 {
@@ -213,6 +217,8 @@ static void sim_offer_dev(struct sim_device *dev)
 	if (!sim_conn.offering || !dev->in_table)
 		return;
 	for (i = 0; i <= dev->nsub; i++) {
+		if (i && dev->subs_on_request && i > dev->subs_granted)
+			break;
 		ch = dev->chans[i];
 		if (ch && ch->state == SIM_CHAN_OFFERED && !ch->held)
 			sim_offer(ch);
@@ -701,6 +707,26 @@ void sim_proto_handle(u32 conn_id, const void *msg, u32 size)
 	mutex_unlock(&sim_lock);
 }
 
+/* The class whose sub-channels wait for the guest's request, if any. */
+static guid_t sim_subs_class;
+static bool sim_subs_class_set;
+
+/**
+ * sim_proto_subs_on_request() - offer a class's sub-channels on request
+ * @class_id: the class; devices of it added from now on offer their
+ *	primary only, and each sub-channel once sim_proto_offer_subs()
+ *	granted it
+ *
+ * One class at most (the SCSI controller, sim_storvsc.c).
+ *
+ * Context: module init, before the control plane exists.
+ */
+void sim_proto_subs_on_request(const guid_t *class_id)
+{
+	guid_copy(&sim_subs_class, class_id);
+	sim_subs_class_set = true;
+}
+
 /* Offers the new device at once if the guest already asked for offers. */
 static int sim_dev_add_offer(const guid_t *class_id, const guid_t *instance,
 			     u16 nsub)
@@ -710,8 +736,45 @@ static int sim_dev_add_offer(const guid_t *class_id, const guid_t *instance,
 
 	lockdep_assert_held(&sim_lock);
 	ret = sim_dev_add(class_id, instance, nsub, &dev);
-	if (!ret)
-		sim_offer_dev(dev);
+	if (ret)
+		return ret;
+	dev->subs_on_request = sim_subs_class_set &&
+			       guid_equal(class_id, &sim_subs_class);
+	sim_offer_dev(dev);
+	return 0;
+}
+
+/**
+ * sim_proto_offer_subs() - the guest asked for sub-channels of a device
+ * @relid: the relid of the primary channel the request came on
+ * @instance: the device's instance, in case @relid changed hands
+ * @n: how many sub-channels; at most the device's own are offered
+ *
+ * Offers sub-channels 1..@n of a device added with subs_on_request whose
+ * primary the guest still holds; those offered before stay.
+ *
+ * Context: process context, may sleep; takes sim_lock.
+ * Return: how many sub-channels the guest may now hold; -ENOENT if @relid
+ * is no longer such a primary.
+ */
+int sim_proto_offer_subs(u32 relid, const guid_t *instance, u16 n)
+{
+	struct sim_device *dev;
+	struct sim_chan *ch;
+	int ret = -ENOENT;
+
+	mutex_lock(&sim_lock);
+	ch = sim_chan_get(relid);
+	if (!ch || ch->sub_index || ch->state != SIM_CHAN_OFFERED || !ch->held)
+		goto out;
+	dev = ch->dev;
+	if (!dev->subs_on_request || !guid_equal(&dev->instance, instance))
+		goto out;
+	dev->subs_granted = max(dev->subs_granted, min(n, dev->nsub));
+	sim_offer_dev(dev);
+	ret = dev->subs_granted;
+out:
+	mutex_unlock(&sim_lock);
 	return ret;
 }
 
