@@ -88,6 +88,7 @@ extern unsigned long shim_pr_err_count;
 void shim_printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define pr_err(fmt, ...) shim_printk(pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_warn(fmt, ...) shim_printk(pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_err_ratelimited(fmt, ...) pr_err(fmt, ##__VA_ARGS__)
 
 /* Bit operations on unsigned long words, atomic. */
 static inline bool test_bit(long nr, const unsigned long *addr)
@@ -229,7 +230,9 @@ struct hv_message_header {
 };
 struct hv_message {
 	struct hv_message_header header;
-	u64 payload[HV_MESSAGE_PAYLOAD_QWORD_COUNT];
+	union {
+		u64 payload[HV_MESSAGE_PAYLOAD_QWORD_COUNT];
+	} u;
 };
 static_assert(sizeof(struct hv_message) == HV_MESSAGE_SIZE);
 struct hv_message_page;
@@ -291,11 +294,147 @@ struct vmpacket_descriptor {
 	u64 trans_id;
 };
 
+/*
+ * The channel messages, with the layout of the VMBus protocol (the fuzzers
+ * check the sizes the guest relies on, tools/testing/vmbus/ring/fuzz_msg.c).
+ */
+enum vmbus_channel_message_type {
+	CHANNELMSG_INVALID			=  0,
+	CHANNELMSG_OFFERCHANNEL			=  1,
+	CHANNELMSG_RESCIND_CHANNELOFFER		=  2,
+	CHANNELMSG_REQUESTOFFERS		=  3,
+	CHANNELMSG_ALLOFFERS_DELIVERED		=  4,
+	CHANNELMSG_OPENCHANNEL			=  5,
+	CHANNELMSG_OPENCHANNEL_RESULT		=  6,
+	CHANNELMSG_CLOSECHANNEL			=  7,
+	CHANNELMSG_GPADL_HEADER			=  8,
+	CHANNELMSG_GPADL_BODY			=  9,
+	CHANNELMSG_GPADL_CREATED		= 10,
+	CHANNELMSG_GPADL_TEARDOWN		= 11,
+	CHANNELMSG_GPADL_TORNDOWN		= 12,
+	CHANNELMSG_RELID_RELEASED		= 13,
+	CHANNELMSG_INITIATE_CONTACT		= 14,
+	CHANNELMSG_VERSION_RESPONSE		= 15,
+	CHANNELMSG_UNLOAD			= 16,
+	CHANNELMSG_UNLOAD_RESPONSE		= 17,
+	CHANNELMSG_18				= 18,
+	CHANNELMSG_19				= 19,
+	CHANNELMSG_20				= 20,
+	CHANNELMSG_TL_CONNECT_REQUEST		= 21,
+	CHANNELMSG_MODIFYCHANNEL		= 22,
+	CHANNELMSG_TL_CONNECT_RESULT		= 23,
+	CHANNELMSG_MODIFYCHANNEL_RESPONSE	= 24,
+	CHANNELMSG_COUNT
+};
+
+struct vmbus_channel_message_header {
+	enum vmbus_channel_message_type msgtype;
+	u32 padding;
+} __packed;
+
+struct vmbus_channel_offer {
+	guid_t if_type;
+	guid_t if_instance;
+	u64 reserved1;
+	u64 reserved2;
+	u16 chn_flags;
+	u16 mmio_megabytes;
+	u8 user_def[120];
+	u16 sub_channel_index;
+	u16 reserved3;
+} __packed;
+
 struct vmbus_channel_offer_channel {
+	struct vmbus_channel_message_header header;
+	struct vmbus_channel_offer offer;
 	u32 child_relid;
 	u8 monitorid;
 	u8 monitor_allocated:1;
-};
+	u8 reserved:7;
+	u16 is_dedicated_interrupt:1;
+	u16 reserved1:15;
+	u32 connection_id;
+} __packed;
+
+struct vmbus_channel_rescind_offer {
+	struct vmbus_channel_message_header header;
+	u32 child_relid;
+} __packed;
+
+struct vmbus_channel_version_response {
+	struct vmbus_channel_message_header header;
+	u8 version_supported;
+	u8 connection_state;
+	u16 padding;
+	u32 msg_conn_id;
+} __packed;
+
+struct vmbus_channel_open_result {
+	struct vmbus_channel_message_header header;
+	u32 child_relid;
+	u32 openid;
+	u32 status;
+} __packed;
+
+struct vmbus_channel_gpadl_created {
+	struct vmbus_channel_message_header header;
+	u32 child_relid;
+	u32 gpadl;
+	u32 creation_status;
+} __packed;
+
+struct vmbus_channel_gpadl_torndown {
+	struct vmbus_channel_message_header header;
+	u32 gpadl;
+} __packed;
+
+struct vmbus_channel_modifychannel_response {
+	struct vmbus_channel_message_header header;
+	u32 child_relid;
+	u32 status;
+} __packed;
+
+/* Integration components: the pipe and message headers, the negotiation. */
+#define ICMSGTYPE_NEGOTIATE 0
+#define IC_VERSION_NEGOTIATION_MAX_VER_COUNT 100
+
+struct vmbuspipe_hdr {
+	u32 flags;
+	u32 msgsize;
+} __packed;
+
+struct ic_version {
+	u16 major;
+	u16 minor;
+} __packed;
+
+struct icmsg_hdr {
+	struct ic_version icverframe;
+	u16 icmsgtype;
+	struct ic_version icvermsg;
+	u16 icmsgsize;
+	u32 status;
+	u8 ictransaction_id;
+	u8 icflags;
+	u8 reserved[2];
+} __packed;
+
+struct icmsg_negotiate {
+	u16 icframe_vercnt;
+	u16 icmsg_vercnt;
+	u32 reserved;
+	struct ic_version icversion_data[];
+} __packed;
+
+#define ICMSG_HDR (sizeof(struct vmbuspipe_hdr) + sizeof(struct icmsg_hdr))
+#define ICMSG_NEGOTIATE_PKT_SIZE(icframe_vercnt, icmsg_vercnt) \
+	(ICMSG_HDR + sizeof(struct icmsg_negotiate) + \
+	 (((icframe_vercnt) + (icmsg_vercnt)) * sizeof(struct ic_version)))
+
+bool vmbus_prep_negotiate_resp(struct icmsg_hdr *icmsghdrp, u8 *buf,
+			       u32 buflen, const int *fw_version, int fw_vercnt,
+			       const int *srv_version, int srv_vercnt,
+			       int *nego_fw_version, int *nego_srv_version);
 
 struct vmbus_channel {
 	struct vmbus_channel_offer_channel offermsg;
