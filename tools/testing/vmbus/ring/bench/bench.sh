@@ -7,7 +7,8 @@
 # build/bench/linux/ and never committed; a plain SPSC ring), runs each at
 # 64 B to 16 KiB payloads (median of 5 runs, two pinned busy-polling
 # threads), prints a table of Mpps and ratios to the kernel's, and writes
-# build/bench/ring.json.
+# build/bench/ring.json and a plot of throughput against payload size,
+# build/bench/ring.png (gnuplot).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ring=$(dirname "$here")
@@ -57,3 +58,33 @@ json.dump({'runs': rows,
           open(sys.argv[2], 'w'), indent=1)
 print('bench: wrote %s' % sys.argv[2])
 PY
+
+# The plot: one line per ring, payload bytes per second (medians) against
+# the payload size; the data file has one row per size.
+python3 - "$out/ring.json" "$out/ring.dat" <<'PY'
+import json
+import sys
+
+rows = json.load(open(sys.argv[1]))['runs']
+med = {(r['impl'], r['size']): r['median'] for r in rows}
+with open(sys.argv[2], 'w') as f:
+    f.write('# payload linux ours plain (MB/s of payload, median)\n')
+    for s in sorted({r['size'] for r in rows}):
+        f.write('%d %s\n' % (s, ' '.join('%.1f' % (med[(i, s)] * s)
+                                         for i in ('linux', 'ours', 'plain'))))
+PY
+gnuplot <<GP
+set terminal png size 900,560 noenhanced
+set output '$out/ring.png'
+set title 'VMBus ring throughput, one producer and one consumer thread'
+set xlabel 'payload bytes per packet'
+set ylabel 'payload MB/s (median of 5)'
+set logscale x 2
+set yrange [0:*]
+set key top left
+set grid
+plot '$out/ring.dat' using 1:2 with linespoints title 'Linux 6.1 ring_buffer.c', \\
+     '' using 1:3 with linespoints title 'ours', \\
+     '' using 1:4 with linespoints title 'plain SPSC ring'
+GP
+echo "bench: wrote $out/ring.png"
