@@ -189,7 +189,9 @@ struct device;
 struct dentry;
 struct module;
 struct attribute_group;
-struct tasklet_struct;
+struct tasklet_struct {
+	unsigned long scheduled;
+};
 struct workqueue_struct;
 struct hv_device;
 
@@ -221,10 +223,19 @@ struct kvec {
 #define HV_MESSAGE_PAYLOAD_QWORD_COUNT 30
 #define HV_EVENT_FLAGS_COUNT (256 * 8)
 
+#define HVMSG_NONE 0
+union hv_message_flags {
+	u8 asu8;
+	struct {
+		u8 msg_pending:1;
+		u8 reserved:7;
+	};
+};
+
 struct hv_message_header {
 	u32 message_type;
 	u8 payload_size;
-	u8 message_flags;
+	union hv_message_flags message_flags;
 	u8 reserved[2];
 	u64 sender;
 };
@@ -235,8 +246,14 @@ struct hv_message {
 	} u;
 };
 static_assert(sizeof(struct hv_message) == HV_MESSAGE_SIZE);
-struct hv_message_page;
-union hv_synic_event_flags;
+#define HV_SYNIC_SINT_COUNT 16
+#define HV_EVENT_FLAGS_LONG_COUNT (256 / sizeof(unsigned long))
+struct hv_message_page {
+	struct hv_message sint_message[HV_SYNIC_SINT_COUNT];
+};
+union hv_synic_event_flags {
+	unsigned long flags[HV_EVENT_FLAGS_LONG_COUNT];
+};
 union hv_connection_id {
 	u32 asu32;
 	struct {
@@ -436,8 +453,21 @@ bool vmbus_prep_negotiate_resp(struct icmsg_hdr *icmsghdrp, u8 *buf,
 			       const int *srv_version, int srv_vercnt,
 			       int *nego_fw_version, int *nego_srv_version);
 
+enum hv_callback_mode {
+	HV_CALL_BATCHED,
+	HV_CALL_DIRECT,
+	HV_CALL_ISR
+};
+
 struct vmbus_channel {
 	struct vmbus_channel_offer_channel offermsg;
+	/* The event path (vmbus_event.c, the dispatch benchmark). */
+	spinlock_t sched_lock;
+	void (*onchannel_callback)(void *context);
+	void *channel_callback_context;
+	enum hv_callback_mode callback_mode;
+	struct tasklet_struct callback_event;
+	u64 interrupts;
 	struct vmbus_channel *primary_channel;
 	struct hv_ring_buffer_info outbound;
 	struct hv_ring_buffer_info inbound;
@@ -487,5 +517,97 @@ void hv_pkt_iter_close(struct vmbus_channel *channel);
 int hv_ringbuffer_get_debuginfo(struct hv_ring_buffer_info *ring_info,
 				struct hv_ring_buffer_debug_info *debug_info);
 bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel);
+
+/*
+ * The event path: what drivers/hv/vmbus_event.c and the target kernel's
+ * scheduling loop use, for the dispatch benchmark (bench/bench_dispatch.c).
+ * One CPU, interrupts never off: the benchmark calls the scan directly.
+ */
+#define fallthrough __attribute__((fallthrough))
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define likely(x) __builtin_expect(!!(x), 1)
+#define smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define smp_mb__after_atomic() do { } while (0)	/* x86: atomics are full barriers */
+#define smp_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define smp_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define rcu_read_lock() do { } while (0)
+#define rcu_read_unlock() do { } while (0)
+#define rcu_dereference(p) READ_ONCE(p)
+#define rcu_dereference_protected(p, c) (p)
+#define rcu_access_pointer(p) READ_ONCE(p)
+#define rcu_assign_pointer(p, v) smp_store_release(&(p), (v))
+#define RCU_INIT_POINTER(p, v) WRITE_ONCE(p, v)
+#define lockdep_assert_held(l) do { (void)(l); } while (0)
+#define lockdep_is_held(l) 1
+#define this_cpu_ptr(p) (p)
+#define local_irq_disable() do { } while (0)
+#define local_irq_enable() do { } while (0)
+#define from_tasklet(var, t, field) container_of(t, __typeof__(*var), field)
+#define jiffies 0UL
+#define time_before(a, b) ((long)((a) - (b)) < 0)
+#define for_each_set_bit(bit, addr, size) \
+	for ((bit) = shim_find_next_bit((addr), (size), 0); (bit) < (size); \
+	     (bit) = shim_find_next_bit((addr), (size), (bit) + 1))
+
+static inline unsigned long shim_find_next_bit(const unsigned long *addr,
+					       unsigned long size,
+					       unsigned long from)
+{
+	unsigned long w;
+
+	while (from < size) {
+		w = __atomic_load_n(&addr[from / BITS_PER_LONG], __ATOMIC_RELAXED) >>
+		    (from % BITS_PER_LONG);
+		if (w)
+			return from + __builtin_ctzl(w);
+		from = (from / BITS_PER_LONG + 1) * BITS_PER_LONG;
+	}
+	return size;
+}
+
+static inline int atomic_read(const atomic_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static inline void set_bit(long nr, unsigned long *addr)
+{
+	sync_set_bit(nr, addr);
+}
+
+static inline void clear_bit(long nr, unsigned long *addr)
+{
+	__atomic_fetch_and(&addr[nr / BITS_PER_LONG], ~(1UL << (nr % BITS_PER_LONG)),
+			   __ATOMIC_SEQ_CST);
+}
+
+static inline bool test_and_clear_bit(long nr, unsigned long *addr)
+{
+	unsigned long m = 1UL << (nr % BITS_PER_LONG);
+
+	return __atomic_fetch_and(&addr[nr / BITS_PER_LONG], ~m, __ATOMIC_SEQ_CST) & m;
+}
+
+static inline bool sync_test_and_clear_bit(long nr, unsigned long *addr)
+{
+	return test_and_clear_bit(nr, addr);
+}
+
+#define spin_lock(l) shim_spin_lock(l)
+#define spin_unlock(l) shim_spin_unlock(l)
+
+static inline void tasklet_schedule(struct tasklet_struct *t)
+{
+	t->scheduled++;
+}
+
+struct vmbus_synic;
+void hv_begin_read(struct hv_ring_buffer_info *rbi);
+u32 hv_end_read(struct hv_ring_buffer_info *rbi);
+bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work);
+void cpus_read_lock(void);
+void cpus_read_unlock(void);
+void on_each_cpu(void (*func)(void *info), void *info, int wait);
+void synchronize_rcu_expedited(void);
 
 #endif /* VMBUS_SHIM_H */
