@@ -30,7 +30,7 @@ DEBUG_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
-	check-qemu-debug soak run bench clean
+	check-qemu-debug soak run bench clean fuzz-repro
 
 all: modules
 
@@ -67,6 +67,12 @@ FUZZ_SECONDS ?= 60
 check-userspace: setup
 	@$(MAKE) -s -C $(REPO)/tools/testing/vmbus/ring O=$(BUILD)/userspace \
 		FUZZ_SECONDS=$(FUZZ_SECONDS) check
+
+# Run one fuzzer once on a crash file: make fuzz-repro FUZZER=msg CRASH=FILE
+# (Documentation/virt/hyperv/testing.rst, "Reproducing a fuzzer crash").
+fuzz-repro:
+	@$(MAKE) -s -C $(REPO)/tools/testing/vmbus/ring O=$(BUILD)/userspace \
+		FUZZER=$(FUZZER) CRASH=$(abspath $(CRASH)) repro
 
 # Ring throughput: ours vs the target kernel's ring_buffer.c (extracted at
 # bench time, never committed) vs a plain SPSC ring; table and

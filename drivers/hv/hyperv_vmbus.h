@@ -384,6 +384,27 @@ int vmbus_chan_retarget(struct vmbus_channel *ch, unsigned int cpu);
 int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 		     void (*cb)(void *context), void *context);
 
+/**
+ * enum vmbus_msg_verdict - what vmbus_msg_check() found
+ * @VMBUS_MSG_OK: size and type are fine
+ * @VMBUS_MSG_BAD_SIZE: payload_size shorter than the message header or
+ *	longer than a SynIC message
+ * @VMBUS_MSG_BAD_TYPE: a type the guest never accepts from the host
+ * @VMBUS_MSG_SHORT: shorter than its type's structure
+ */
+enum vmbus_msg_verdict {
+	VMBUS_MSG_OK,
+	VMBUS_MSG_BAD_SIZE,
+	VMBUS_MSG_BAD_TYPE,
+	VMBUS_MSG_SHORT,
+};
+
+/* msg_check.c: the checks of host messages that need no state */
+u32 vmbus_msg_min_len(u32 type);
+enum vmbus_msg_verdict vmbus_msg_check(const struct hv_message *msg);
+const char *
+vmbus_offer_fields_invalid(const struct vmbus_channel_offer_channel *offer);
+
 /* vmbus_bus.c: the bus type and the devices on it */
 int vmbus_bus_register(void);
 void vmbus_bus_ready(bool ready);
