@@ -923,8 +923,8 @@ void vmbus_msg_work(struct work_struct *work)
 		 * over at any point, and then this work takes nothing more.
 		 */
 		raw_spin_lock_irq(&s->msg_lock);
-		/* Pairs with the release of the head in vmbus_msg_harvest(), vmbus_event.c. */
 		if (READ_ONCE(vmbus_conn.crash_unload) ||
+		    /* Pairs with the release of the head in vmbus_msg_harvest(). */
 		    r->tail == smp_load_acquire(&r->head)) {
 			stalled = !READ_ONCE(vmbus_conn.crash_unload) &&
 				  READ_ONCE(s->stalled);

@@ -97,10 +97,10 @@ static u64 vmbus_crash_post_unload(void)
 static bool vmbus_crash_poll_cpu(unsigned int cpu)
 {
 	struct vmbus_synic *s = per_cpu_ptr(vmbus_conn.synic, cpu);
-	unsigned int us;
+	unsigned int ms;
 	bool found;
 
-	for (us = 0; us < VMBUS_CRASH_LOCK_MS * 1000; us += 10) {
+	for (ms = 0; ms < VMBUS_CRASH_LOCK_MS; ms++) {
 		if (raw_spin_trylock(&s->msg_lock)) {
 			found = vmbus_msg_poll_unload(s, true);
 			raw_spin_unlock(&s->msg_lock);
@@ -109,7 +109,7 @@ static bool vmbus_crash_poll_cpu(unsigned int cpu)
 		/* Tried once each round after the first time it stayed taken. */
 		if (cpumask_test_cpu(cpu, &vmbus_crash_lockless))
 			break;
-		udelay(10);
+		mdelay(1);
 	}
 	if (!cpumask_test_cpu(cpu, &vmbus_crash_lockless)) {
 		cpumask_set_cpu(cpu, &vmbus_crash_lockless);

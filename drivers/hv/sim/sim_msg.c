@@ -352,9 +352,10 @@ void sim_msg_kick(void)
  * sim_msg_eom() - the guest's end-of-message on the current CPU
  *
  * The guest freed its slot and saw msg_pending.  The next message goes in
- * at once (also from a CPU other than the contact CPU after an UNLOAD with
- * interrupts off: the guest's crash path frees every CPU's slot), or after a random 0..eom_delay_us microseconds.  An EOM on a CPU
- * that has nothing pending is counted and otherwise ignored.
+ * at once, or after a random 0..eom_delay_us microseconds.  An EOM on a CPU
+ * that has nothing pending is counted and otherwise ignored.  After an
+ * UNLOAD with interrupts off an EOM from any CPU counts: the guest's crash
+ * path frees the contact CPU's slot from the CPU it runs on.
  *
  * Context: any, interrupts off, on the guest CPU whose slot was freed.
  */
