@@ -901,19 +901,34 @@ void vmbus_msg_work(struct work_struct *work)
 {
 	struct vmbus_synic *s = container_of(work, struct vmbus_synic, msg_work);
 	struct vmbus_msg_ring *r = &s->ring;
-	unsigned int tail = r->tail;
+	struct hv_message *msg = &s->work_msg;
+	bool stalled;
 
-	/* Pairs with the release of the head in vmbus_msg_harvest(), vmbus_event.c. */
-	while (tail != smp_load_acquire(&r->head)) {
-		vmbus_msg_dispatch(&r->msgs[tail % VMBUS_MSG_RING_SIZE]);
+	for (;;) {
+		/*
+		 * One entry at a time under msg_lock, dispatched outside it:
+		 * the crash path's poller (vmbus_crash.c) may take the ring
+		 * over at any point, and then this work takes nothing more.
+		 */
+		raw_spin_lock_irq(&s->msg_lock);
+		if (READ_ONCE(vmbus_conn.crash_unload) ||
+		    /* Pairs with the release of the head in vmbus_msg_harvest(). */
+		    r->tail == smp_load_acquire(&r->head)) {
+			stalled = !READ_ONCE(vmbus_conn.crash_unload) &&
+				  READ_ONCE(s->stalled);
+			WRITE_ONCE(s->stalled, false);
+			raw_spin_unlock_irq(&s->msg_lock);
+			break;
+		}
+		memcpy(msg, &r->msgs[r->tail % VMBUS_MSG_RING_SIZE], sizeof(*msg));
 		/* Pairs with the acquire of the tail in vmbus_msg_harvest(). */
-		smp_store_release(&r->tail, ++tail);
+		smp_store_release(&r->tail, r->tail + 1);
+		raw_spin_unlock_irq(&s->msg_lock);
+		vmbus_msg_dispatch(msg);
 	}
 	/* A message left in the slot while the ring was full: fetch it now. */
-	if (READ_ONCE(s->stalled)) {
-		WRITE_ONCE(s->stalled, false);
+	if (stalled)
 		smp_call_function_single(s->cpu, vmbus_msg_reharvest, NULL, 1);
-	}
 }
 
 /**

@@ -11,9 +11,12 @@
 #include <linux/irqflags.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/smp.h>
 #include <linux/string.h>
 #include <asm/mshyperv.h>
 #include <linux/hyperv/vmbus_hv.h>
+
+#include "platform.h"
 
 /* Input of HVCALL_POST_MESSAGE (TLFS: HvPostMessage). */
 struct hv_post_message_input {
@@ -116,6 +119,15 @@ static void hyperv_synic_disable(unsigned int cpu)
 	 */
 }
 
+/* Only the current CPU's SynIC MSRs can be written. */
+static bool hyperv_synic_disable_atomic(unsigned int cpu)
+{
+	if (cpu != smp_processor_id())
+		return false;
+	hyperv_synic_disable(cpu);
+	return true;
+}
+
 static void hyperv_eom(void)
 {
 	hv_set_register(HV_REGISTER_EOM, 0);
@@ -146,13 +158,32 @@ static const struct vmbus_hypervisor hyperv_backend = {
 	.eom		= hyperv_eom,
 	.vp_index	= hyperv_vp_index,
 	.version	= hyperv_version,
+	.synic_disable_atomic = hyperv_synic_disable_atomic,
 };
+
+/*
+ * The kernel's Hyper-V shutdown hooks (arch/x86 mshyperv, exported):
+ * machine_shutdown() on kexec calls the kexec handler with the other CPUs
+ * still running; machine_crash_shutdown() calls the crash handler on the
+ * crashing CPU with interrupts off before kdump's kernel starts (the panic
+ * notifiers may not run at all before it).
+ */
+static void hyperv_kexec(void)
+{
+	vmbus_hv_crash(false);
+}
+
+static void hyperv_crash(struct pt_regs *regs)
+{
+	vmbus_hv_crash(true);
+}
 
 /**
  * vmbus_hyperv_init() - register the Hyper-V back end if running on Hyper-V
  *
- * The init of vmbus_platform.ko: platform.c has nothing to set up, and
- * this file calls into it, never the other way round.
+ * The init of vmbus_platform.ko: platform.c's panic and reboot notifiers
+ * (on every kernel), then the back end; this file calls into platform.c,
+ * never the other way round.
  *
  * Context: module init.
  * Return: 0 (also when not on Hyper-V), or the registration's error.
@@ -161,16 +192,20 @@ static int __init vmbus_hyperv_init(void)
 {
 	int ret;
 
-	if (!hv_is_hyperv_initialized())
-		return 0;
+	ret = vmbus_hv_hooks_register();
+	if (ret || !hv_is_hyperv_initialized())
+		return ret;
 
 	hv_setup_vmbus_handler(vmbus_hv_interrupt);
 	ret = vmbus_hv_register(&hyperv_backend);
 	if (ret) {
 		hv_remove_vmbus_handler();
+		vmbus_hv_hooks_unregister();
 		return ret;
 	}
 	hyperv_registered = true;
+	hv_setup_kexec_handler(hyperv_kexec);
+	hv_setup_crash_handler(hyperv_crash);
 	return 0;
 }
 
@@ -181,10 +216,13 @@ static int __init vmbus_hyperv_init(void)
  */
 static void __exit vmbus_hyperv_exit(void)
 {
-	if (!hyperv_registered)
-		return;
-	vmbus_hv_unregister(&hyperv_backend);
-	hv_remove_vmbus_handler();
+	if (hyperv_registered) {
+		hv_remove_crash_handler();
+		hv_remove_kexec_handler();
+		vmbus_hv_unregister(&hyperv_backend);
+		hv_remove_vmbus_handler();
+	}
+	vmbus_hv_hooks_unregister();
 }
 
 module_init(vmbus_hyperv_init);

@@ -101,6 +101,7 @@ static int vmbus_synic_alloc(void)
 		s->cpu = cpu;
 		/* A callback: the ISR queues it, channel_mgmt.c drains the ring. */
 		INIT_WORK(&s->msg_work, vmbus_msg_work);
+		raw_spin_lock_init(&s->msg_lock);
 		s->msg_page = (void *)get_zeroed_page(GFP_KERNEL);
 		s->event_page = (void *)get_zeroed_page(GFP_KERNEL);
 		if (!s->msg_page || !s->event_page) {
@@ -392,6 +393,8 @@ static int __init vmbus_init(void)
 	ret = vmbus_connect();
 	if (ret)
 		goto err_stop_msg_path;
+	/* Without a crash path the bus still works: logged, not fatal. */
+	vmbus_crash_init(vmbus_debugfs_dir);
 	vmbus_bus_ready(true);
 	return 0;
 
@@ -417,9 +420,13 @@ err_put_hv:
 
 static void __exit vmbus_exit(void)
 {
+	/* No crash path runs after this: it would race the UNLOAD below. */
+	vmbus_crash_exit();
 	/* No new channels; the host forgets every channel at UNLOAD. */
 	WRITE_ONCE(vmbus_conn.unloading, true);
-	vmbus_disconnect();
+	/* The crash path (debugfs crash_unload) may have sent it already. */
+	if (!vmbus_crash_unloaded())
+		vmbus_disconnect();
 	vmbus_msg_path_stop();
 	vmbus_channels_stop();
 	debugfs_remove_recursive(vmbus_debugfs_dir);

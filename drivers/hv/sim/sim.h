@@ -115,6 +115,9 @@ enum { SIM_HVMSG_VMBUS = 1 };
  * @rescind_instead: the next guest request of this kind
  *	(&enum sim_rescind_instead) is not answered: the host rescinds the
  *	channel instead and sets the mode back to 0
+ * @strict_contact: 1 = an INITIATE_CONTACT while the old connection is
+ *	still there (no UNLOAD since) is refused, as Hyper-V does, instead of
+ *	resetting the bus
  *
  * Written by the control plane with WRITE_ONCE(), read with READ_ONCE() at
  * the point each takes effect; no lock.
@@ -137,6 +140,7 @@ struct sim_modes {
 	u32 reoffer_events;
 	u32 teardown_respond;
 	u32 rescind_instead;
+	u32 strict_contact;
 };
 
 /* sim_modes.rescind_instead: the request a rescind answers. */
@@ -190,6 +194,8 @@ enum sim_stat {
 	SIM_STAT_RESETS,
 	SIM_STAT_UNLOADS,
 	SIM_STAT_UNLOAD_RESPONSES,
+	SIM_STAT_UNLOADS_ATOMIC,
+	SIM_STAT_CONTACTS_REFUSED_STRICT,
 	SIM_STAT_POSTS,
 	SIM_STAT_POSTS_REFUSED_INJECTED,
 	SIM_STAT_POSTS_REFUSED_FULL,
@@ -261,6 +267,7 @@ enum sim_event_result {
 int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
 		     union hv_synic_event_flags *event_pages);
 void sim_synic_disable(unsigned int cpu);
+bool sim_synic_disable_atomic(unsigned int cpu);
 bool sim_synic_enabled(unsigned int cpu);
 enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
 				    u32 size);
@@ -277,6 +284,7 @@ void sim_msg_eom(void);
 void sim_msg_kick(void);
 void sim_msg_connect(unsigned int cpu, u32 conn_id);
 void sim_msg_disconnect(void);
+bool sim_msg_unload_answered(void);
 void sim_msg_init(void (*handler)(u32 conn_id, const void *msg, u32 size));
 void sim_msg_exit(void);
 

@@ -64,6 +64,7 @@ static const struct vmbus_hypervisor sim_hv = {
 	.signal_event	= sim_hv_signal_event,
 	.synic_enable	= sim_hv_synic_enable,
 	.synic_disable	= sim_synic_disable,
+	.synic_disable_atomic = sim_synic_disable_atomic,
 	.eom		= sim_msg_eom,
 	.vp_index	= sim_hv_vp_index,
 	.version	= sim_hv_version,

@@ -4,12 +4,15 @@
  * host behaviour 1-4).
  *
  *   INITIATE_CONTACT -> VERSION_RESPONSE; a contact while connected resets
- *                       the bus first (no UNLOAD_RESPONSE)
+ *                       the bus first (no UNLOAD_RESPONSE), or is refused
+ *                       (strict_contact 1)
  *   REQUEST_OFFERS   -> one OFFERCHANNEL per channel, each primary
  *                       followed by its sub-channels, ALLOFFERS_DELIVERED;
  *                       later channels are offered at once (hot add)
  *   UNLOAD           -> the connection ends; UNLOAD_RESPONSE (delayed),
- *                       or the UNLOAD is ignored (unload_respond 0)
+ *                       or the UNLOAD is ignored (unload_respond 0); one
+ *                       posted with interrupts off was answered by the
+ *                       transport already (sim_msg.c)
  *   RELID_RELEASED   -> a rescinded relid is free again; a pending
  *                       re-offer goes out
  *
@@ -451,6 +454,19 @@ static void sim_initiate_contact(const void *data, u32 size, u32 conn_id)
 	unsigned int cpu;
 
 	sim_stat_inc(SIM_STAT_CONTACTS);
+	if (sim_conn.connected && READ_ONCE(sim_modes.strict_contact)) {
+		/*
+		 * Hyper-V refuses a contact while the old connection is still
+		 * there (no UNLOAD since); nothing of it changes.  The answer
+		 * goes where the old connection's messages go.
+		 */
+		sim_stat_inc(SIM_STAT_CONTACTS_REFUSED_STRICT);
+		pr_warn_ratelimited("strict_contact: INITIATE_CONTACT for version %#x refused: the old connection was not unloaded\n",
+				    version);
+		sim_send_check(sim_msg_send(&resp, sizeof(resp)),
+			       "VERSION_RESPONSE");
+		return;
+	}
 	if (sim_conn.connected) {
 		/*
 		 * kexec, or a resume without UNLOAD (vmbus-sim.rst, host
@@ -546,6 +562,9 @@ static void sim_unload(const void *data, u32 size, u32 conn_id)
 	if (!sim_conn.connected)
 		sim_guest_error("UNLOAD while not connected\n");
 	sim_disconnect();
+	/* The guest's crash path was answered from its post (sim_msg.c). */
+	if (sim_msg_unload_answered())
+		return;
 	if (!delay_ms)
 		sim_unload_respond();
 	else if (!queue_delayed_work(sim_wq, &sim_conn.unload_work,

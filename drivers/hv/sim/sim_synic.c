@@ -180,7 +180,7 @@ int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
  * an interrupt still queued for @cpu does not call the guest's handler.
  * Messages for @cpu stay queued until it is enabled again.
  *
- * Context: process context.
+ * Context: any; does not sleep (an irqsave spinlock).
  */
 void sim_synic_disable(unsigned int cpu)
 {
@@ -197,6 +197,23 @@ void sim_synic_disable(unsigned int cpu)
 	s->msg_page = NULL;
 	s->event_pages = NULL;
 	spin_unlock_irqrestore(&s->lock, flags);
+}
+
+/**
+ * sim_synic_disable_atomic() - sim_synic_disable() from the guest's crash
+ *	path
+ * @cpu: the CPU; any CPU may call it for any other
+ *
+ * The simulated SynIC is memory, not per-CPU registers, so every CPU's can
+ * be reached from any CPU.
+ *
+ * Context: any, interrupts off; does not sleep.
+ * Return: true.
+ */
+bool sim_synic_disable_atomic(unsigned int cpu)
+{
+	sim_synic_disable(cpu);
+	return true;
 }
 
 /**
