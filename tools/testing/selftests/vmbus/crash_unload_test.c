@@ -77,6 +77,15 @@ static bool setup(void)
 	return vm_echo_load(instances, DEVICES, NSUB);
 }
 
+/* The host's work item has handled the UNLOAD (it counts in `unloads`). */
+static bool host_unloaded(void *arg)
+{
+	uint64_t unloads = 0;
+
+	(void)arg;
+	return sim_stat("unloads", &unloads) && unloads >= 1;
+}
+
 static bool traffic_flowing(void *arg)
 {
 	struct vm_echo_result r;
@@ -144,6 +153,8 @@ static bool crash_round(unsigned int cpu)
 	err = crash_write(cpu);
 	ok &= vm_expect(err == -EALREADY, "second write of crash_unload: expected "
 			"EALREADY, got %s", strerror(-err));
+	/* Answered at the post; the host's work item counts it when it runs. */
+	ok &= vm_wait_until(host_unloaded, NULL, SHORT_MS, "the host's UNLOAD handling");
 	ok &= sim_stat("unloads", &unloads) && vm_expect_eq("host unloads", 1, unloads);
 	ok &= sim_stat("unloads_atomic", &atomic) &&
 	      vm_expect_eq("host unloads_atomic", 1, atomic);
