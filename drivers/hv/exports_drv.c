@@ -35,6 +35,15 @@
 #include <linux/pci.h>
 #include <clocksource/hyperv_timer.h>
 
+/* Those 6.12's vmbus_drv.c includes beyond 6.1's (version.h adds no types). */
+#include <linux/version.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/platform_device.h>
+#include <linux/of_address.h>
+#include <linux/smpboot.h>
+#include <asm/mshyperv.h>
+#endif
+
 #include "hyperv_vmbus.h"
 
 EXPORT_SYMBOL_GPL(__vmbus_driver_register);
@@ -42,3 +51,7 @@ EXPORT_SYMBOL_GPL(vmbus_driver_unregister);
 EXPORT_SYMBOL_GPL(vmbus_device_unregister);
 EXPORT_SYMBOL_GPL(vmbus_allocate_mmio);
 EXPORT_SYMBOL_GPL(vmbus_free_mmio);
+#ifdef VMBUS_CHAN_RING_SYSFS
+EXPORT_SYMBOL_GPL(hv_create_ring_sysfs);
+EXPORT_SYMBOL_GPL(hv_remove_ring_sysfs);
+#endif
