@@ -8,12 +8,19 @@
 #ifndef _VMBUS_COMPAT_H
 #define _VMBUS_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/device.h>
 #include <linux/hyperv.h>
 #include <linux/syscore_ops.h>
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+/*
+ * 6.12 or 6.1, told by a header 6.12 has and 6.1 lacks (a test of the
+ * headers themselves rather than of LINUX_VERSION_CODE).
+ */
+#if __has_include("linux/unaligned.h")
+#define VMBUS_KERNEL_612 1
+#endif
+
+#ifdef VMBUS_KERNEL_612
 
 #include <linux/unaligned.h>
 
@@ -47,9 +54,9 @@
 #define vmbus_syscore_register(name)	register_syscore(&(name))
 #define vmbus_syscore_unregister(name)	unregister_syscore(&(name))
 
-/* hv_driver.remove returns nothing. */
-#define VMBUS_DEFINE_REMOVE(name, fn)				\
-	static void name(struct hv_device *hdev) { fn(hdev); }
+/* hv_driver.remove returns nothing: "return VMBUS_REMOVE_OK;" */
+#define vmbus_remove_ret	void
+#define VMBUS_REMOVE_OK
 
 #else /* 6.1 */
 
@@ -77,8 +84,9 @@ static inline int vmbus_match_override(struct hv_device *hdev,
 #define vmbus_syscore_register(name)	register_syscore_ops(name)
 #define vmbus_syscore_unregister(name)	unregister_syscore_ops(name)
 
-#define VMBUS_DEFINE_REMOVE(name, fn)				\
-	static int name(struct hv_device *hdev) { fn(hdev); return 0; }
+/* hv_driver.remove returns int. */
+#define vmbus_remove_ret	int
+#define VMBUS_REMOVE_OK		0
 
 #endif
 

@@ -35,16 +35,18 @@
 #include <linux/pci.h>
 #include <clocksource/hyperv_timer.h>
 
-/* Those 6.12's vmbus_drv.c includes beyond 6.1's (version.h adds no types). */
-#include <linux/version.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include "hyperv_vmbus.h"
+
+/*
+ * What 6.12's vmbus_drv.c includes beyond 6.1's (the order of includes
+ * does not change a CRC; VMBUS_KERNEL_612 is from compat.h).
+ */
+#ifdef VMBUS_KERNEL_612
 #include <linux/platform_device.h>
 #include <linux/of_address.h>
 #include <linux/smpboot.h>
 #include <asm/mshyperv.h>
 #endif
-
-#include "hyperv_vmbus.h"
 
 EXPORT_SYMBOL_GPL(__vmbus_driver_register);
 EXPORT_SYMBOL_GPL(vmbus_driver_unregister);

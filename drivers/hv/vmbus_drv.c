@@ -328,6 +328,7 @@ static struct syscore_ops vmbus_syscore_ops = {
 	.suspend	= vmbus_syscore_suspend,
 	.resume		= vmbus_syscore_resume,
 };
+
 VMBUS_SYSCORE_DEFINE(vmbus_syscore, vmbus_syscore_ops);
 
 static int vmbus_bus_init(void)

@@ -37,12 +37,12 @@ static int test_drv_probe(struct hv_device *dev,
 	return 0;
 }
 
-static void test_drv_remove_dev(struct hv_device *dev)
+static vmbus_remove_ret test_drv_remove(struct hv_device *dev)
 {
 	atomic_inc(&removes);
 	dev_info(&dev->device, "unbound\n");
+	return VMBUS_REMOVE_OK;
 }
-VMBUS_DEFINE_REMOVE(test_drv_remove, test_drv_remove_dev)
 
 /* Empty: binding happens only through new_id or driver_override. */
 static const struct hv_vmbus_device_id test_drv_ids[] = {

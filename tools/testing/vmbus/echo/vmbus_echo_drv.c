@@ -926,7 +926,7 @@ err_free:
  * echo_chan only through per_channel_state, see echo_chans_close()) and
  * channel callbacks (vmbus_close() quiesces them).
  */
-static void echo_remove_dev(struct hv_device *hdev)
+static vmbus_remove_ret echo_remove(struct hv_device *hdev)
 {
 	struct echo_dev *edev = hv_get_drvdata(hdev);
 
@@ -941,8 +941,8 @@ static void echo_remove_dev(struct hv_device *hdev)
 	echo_chans_close(edev);
 	dev_info(&hdev->device, "echo device unbound\n");
 	kfree(edev);
+	return VMBUS_REMOVE_OK;
 }
-VMBUS_DEFINE_REMOVE(echo_remove, echo_remove_dev)
 
 /*
  * Hibernation: every channel closes before the bus suspends (no run is in
