@@ -11,12 +11,14 @@
 #include <linux/device.h>
 #include <linux/hyperv.h>
 #include <linux/syscore_ops.h>
+#include <asm/hyperv-tlfs.h>
 
 /*
- * 6.12 or 6.1, told by a header 6.12 has and 6.1 lacks (a test of the
- * headers themselves rather than of LINUX_VERSION_CODE).
+ * 6.12 or 6.1, told by a macro that 6.12's <asm/hyperv-tlfs.h> has and
+ * 6.1's lacks (a test of the headers, not of LINUX_VERSION_CODE, and one
+ * that sparse understands, unlike __has_include).
  */
-#if __has_include("linux/unaligned.h")
+#ifdef HV_MSR_SIMP
 #define VMBUS_KERNEL_612 1
 #endif
 
