@@ -16,6 +16,7 @@
 #include <asm/mshyperv.h>
 #include <linux/hyperv/vmbus_hv.h>
 
+#include "compat.h"
 #include "platform.h"
 
 /* Input of HVCALL_POST_MESSAGE (TLFS: HvPostMessage). */
@@ -72,25 +73,25 @@ static int hyperv_synic_enable(unsigned int cpu, struct hv_message_page *msg,
 	union hv_synic_simp simp;
 	union hv_synic_sint sint;
 
-	simp.as_uint64 = hv_get_register(HV_REGISTER_SIMP);
+	simp.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SIMP));
 	simp.simp_enabled = 1;
 	simp.base_simp_gpa = virt_to_phys(msg) >> HV_HYP_PAGE_SHIFT;
-	hv_set_register(HV_REGISTER_SIMP, simp.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SIMP), simp.as_uint64);
 
-	siefp.as_uint64 = hv_get_register(HV_REGISTER_SIEFP);
+	siefp.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SIEFP));
 	siefp.siefp_enabled = 1;
 	siefp.base_siefp_gpa = virt_to_phys(events) >> HV_HYP_PAGE_SHIFT;
-	hv_set_register(HV_REGISTER_SIEFP, siefp.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SIEFP), siefp.as_uint64);
 
 	sint.as_uint64 = 0;
 	sint.vector = HYPERVISOR_CALLBACK_VECTOR;
 	sint.masked = 0;
 	sint.auto_eoi = !(ms_hyperv.hints & HV_DEPRECATING_AEOI_RECOMMENDED);
-	hv_set_register(HV_REGISTER_SINT0 + VMBUS_MESSAGE_SINT, sint.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SINT0) + VMBUS_MESSAGE_SINT, sint.as_uint64);
 
-	sctrl.as_uint64 = hv_get_register(HV_REGISTER_SCONTROL);
+	sctrl.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SCONTROL));
 	sctrl.enable = 1;
-	hv_set_register(HV_REGISTER_SCONTROL, sctrl.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SCONTROL), sctrl.as_uint64);
 	return 0;
 }
 
@@ -100,19 +101,19 @@ static void hyperv_synic_disable(unsigned int cpu)
 	union hv_synic_simp simp;
 	union hv_synic_sint sint;
 
-	sint.as_uint64 = hv_get_register(HV_REGISTER_SINT0 + VMBUS_MESSAGE_SINT);
+	sint.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SINT0) + VMBUS_MESSAGE_SINT);
 	sint.masked = 1;
-	hv_set_register(HV_REGISTER_SINT0 + VMBUS_MESSAGE_SINT, sint.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SINT0) + VMBUS_MESSAGE_SINT, sint.as_uint64);
 
-	simp.as_uint64 = hv_get_register(HV_REGISTER_SIMP);
+	simp.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SIMP));
 	simp.simp_enabled = 0;
 	simp.base_simp_gpa = 0;
-	hv_set_register(HV_REGISTER_SIMP, simp.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SIMP), simp.as_uint64);
 
-	siefp.as_uint64 = hv_get_register(HV_REGISTER_SIEFP);
+	siefp.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SIEFP));
 	siefp.siefp_enabled = 0;
 	siefp.base_siefp_gpa = 0;
-	hv_set_register(HV_REGISTER_SIEFP, siefp.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SIEFP), siefp.as_uint64);
 	/*
 	 * SCONTROL stays enabled: the kernel's stimer code may use other SINTs
 	 * of the same SynIC.
@@ -130,7 +131,7 @@ static bool hyperv_synic_disable_atomic(unsigned int cpu)
 
 static void hyperv_eom(void)
 {
-	hv_set_register(HV_REGISTER_EOM, 0);
+	vmbus_synic_write(VMBUS_SYNIC_REG(EOM), 0);
 }
 
 static u32 hyperv_vp_index(unsigned int cpu)

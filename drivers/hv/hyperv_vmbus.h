@@ -26,6 +26,8 @@
 #include <linux/hyperv/vmbus_hv.h>
 #include <linux/hyperv/vmbus_monitor.h>
 
+#include "compat.h"
+
 /* The CPU that makes first contact; the host sends every message there. */
 enum { VMBUS_CONNECT_CPU = 0 };
 
@@ -443,6 +445,14 @@ extern const struct attribute_group *vmbus_dev_groups[];
 extern const struct attribute_group *vmbus_drv_groups[];
 extern const struct attribute_group *vmbus_bus_groups[];
 extern const struct attribute_group *vmbus_chan_groups[];
+
+#ifdef VMBUS_CHAN_RING_SYSFS
+/* channels/<relid>/ring, for uio_hv_generic (vmbus_sysfs.c). */
+int hv_create_ring_sysfs(struct vmbus_channel *channel,
+			 int (*hv_mmap_ring_buffer)(struct vmbus_channel *channel,
+						    struct vm_area_struct *vma));
+int hv_remove_ring_sysfs(struct vmbus_channel *channel);
+#endif
 int vmbus_chan_sysfs_add(struct vmbus_channel *ch);
 void vmbus_chan_sysfs_del(struct vmbus_channel *ch);
 

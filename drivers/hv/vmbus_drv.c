@@ -296,7 +296,7 @@ static struct dev_pm_domain vmbus_root_pm = {
  * other CPUs go offline (vmbus_synic_offline()) before syscore suspend and
  * come back online after syscore resume.
  */
-static int vmbus_syscore_suspend(void)
+static int vmbus_syscore_suspend(VMBUS_SYSCORE_ARG)
 {
 	struct vmbus_synic *s = per_cpu_ptr(vmbus_conn.synic,
 					    vmbus_conn.connect_cpu);
@@ -310,7 +310,7 @@ static int vmbus_syscore_suspend(void)
 	return 0;
 }
 
-static void vmbus_syscore_resume(void)
+static void vmbus_syscore_resume(VMBUS_SYSCORE_ARG)
 {
 	struct vmbus_synic *s = per_cpu_ptr(vmbus_conn.synic,
 					    vmbus_conn.connect_cpu);
@@ -330,6 +330,8 @@ static struct syscore_ops vmbus_syscore_ops = {
 	.resume		= vmbus_syscore_resume,
 };
 
+VMBUS_SYSCORE_DEFINE(vmbus_syscore, vmbus_syscore_ops);
+
 static int vmbus_bus_init(void)
 {
 	int ret;
@@ -344,14 +346,14 @@ static int vmbus_bus_init(void)
 		root_device_unregister(vmbus_conn.root);
 		return ret;
 	}
-	register_syscore_ops(&vmbus_syscore_ops);
+	vmbus_syscore_register(vmbus_syscore);
 	return 0;
 }
 
 static void vmbus_bus_exit(void)
 {
 	vmbus_bus_ready(false);
-	unregister_syscore_ops(&vmbus_syscore_ops);
+	vmbus_syscore_unregister(vmbus_syscore);
 	vmbus_bus_unregister();
 	dev_pm_domain_set(vmbus_conn.root, NULL);
 	root_device_unregister(vmbus_conn.root);

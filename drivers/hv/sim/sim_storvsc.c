@@ -80,7 +80,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
-#include <asm/unaligned.h>
+#include "../compat.h"
 #include <scsi/scsi_proto.h>
 
 #include "sim.h"

@@ -2,10 +2,13 @@
 # Boot a kernel in QEMU (TCG, -smp 4) with our modules and kselftests in an
 # initramfs, and judge the run.
 #
-# Usage: run.sh --kernel dist|debug --mode check|run --modules DIR --tests DIR
+# Usage: run.sh --kernel dist|dist-6.12|dist-6.12-rt|debug --mode check|run
+#               --modules DIR --tests DIR
 #               [--timeout SECONDS] [--extra-modules "name ..."]
 #               [--params "name=value ..."]
-#   dist:  Debian's linux-image-$ABI (scripts/fetch-dist-kernel.sh)
+#   dist:  Debian's 6.1 linux-image-$ABI (scripts/fetch-dist-kernel.sh)
+#   dist-6.12, dist-6.12-rt: Debian's newest 6.12 amd64 (rt-amd64, PREEMPT_RT)
+#          image, likewise; --modules built against its headers
 #   debug: build/debug-kernel/ (scripts/build-debug-kernel.sh, run it first)
 #   check: run the tests; exit 0 only if every test passed or skipped, the
 #          TAP is complete, the kernel log scan is clean and QEMU did not
@@ -47,7 +50,7 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 say() { echo "run.sh: $*"; }
 
 usage() {
-	sed -n '5,6s/^# \{0,1\}//p' "$0" >&2
+	sed -n '5,8s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -75,7 +78,7 @@ parse_args() {
 		esac
 		shift 2
 	done
-	case $KERNEL in dist|debug) ;; *) usage ;; esac
+	case $KERNEL in dist|dist-6.12|dist-6.12-rt|debug) ;; *) usage ;; esac
 	case $MODE in check|run) ;; *) usage ;; esac
 	if [ -z "$MODULES" ] || [ -z "$TESTS" ]; then usage; fi
 	[ -d "$MODULES" ] || die "--modules $MODULES: no such directory"
@@ -100,9 +103,10 @@ parse_args() {
 	[[ $TEST_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VMBUS_TEST_TIMEOUT=$TEST_TIMEOUT: not a number"
 }
 
+# resolve_dist [SERIES [FLAVOUR]]: arguments of scripts/fetch-dist-kernel.sh.
 resolve_dist() {
 	local dir
-	dir=$("$REPO/scripts/fetch-dist-kernel.sh" | tail -n 1) ||
+	dir=$("$REPO/scripts/fetch-dist-kernel.sh" "$@" | tail -n 1) ||
 		die "scripts/fetch-dist-kernel.sh failed"
 	local trees=("$dir"/lib/modules/*/)
 	if [ ${#trees[@]} -ne 1 ] || [ ! -d "${trees[0]}" ]; then
@@ -126,7 +130,11 @@ resolve_debug() {
 }
 
 resolve_kernel() {
-	"resolve_$KERNEL"
+	case $KERNEL in
+	dist-6.12) resolve_dist 6.12 ;;
+	dist-6.12-rt) resolve_dist 6.12 rt-amd64 ;;
+	*) "resolve_$KERNEL" ;;
+	esac
 	[ -f "$IMAGE" ] || die "kernel image $IMAGE missing"
 	[ -f "$MODTREE/modules.dep" ] || die "module tree $MODTREE has no modules.dep"
 }
