@@ -154,6 +154,27 @@ void vmbus_hv_put(const struct vmbus_hypervisor *hv)
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_put);
 
+/*
+ * Install @fn in @slot unless a handler is there (-EBUSY); with @fn NULL,
+ * clear it.  Callers load @slot under rcu_read_lock(), so a clear returns
+ * only once those that loaded the old value are done.
+ */
+#define vmbus_hv_slot_set(slot, fn) ({					\
+	typeof(slot) *__slot = &(slot);					\
+	typeof(slot) __fn = (fn);					\
+	int __ret = 0;							\
+									\
+	mutex_lock(&vmbus_hv_lock);					\
+	if (__fn && READ_ONCE(*__slot))					\
+		__ret = -EBUSY;						\
+	else								\
+		WRITE_ONCE(*__slot, __fn);				\
+	mutex_unlock(&vmbus_hv_lock);					\
+	if (!__fn)							\
+		synchronize_rcu();					\
+	__ret;								\
+})
+
 /**
  * vmbus_hv_set_handler() - install the guest's interrupt handler
  * @handler: called in hard-IRQ context for every SINT interrupt
@@ -163,15 +184,7 @@ EXPORT_SYMBOL_GPL(vmbus_hv_put);
  */
 int vmbus_hv_set_handler(void (*handler)(void))
 {
-	int ret = 0;
-
-	mutex_lock(&vmbus_hv_lock);
-	if (READ_ONCE(vmbus_hv_handler))
-		ret = -EBUSY;
-	else
-		WRITE_ONCE(vmbus_hv_handler, handler);
-	mutex_unlock(&vmbus_hv_lock);
-	return ret;
+	return vmbus_hv_slot_set(vmbus_hv_handler, handler);
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_set_handler);
 
@@ -184,11 +197,7 @@ EXPORT_SYMBOL_GPL(vmbus_hv_set_handler);
  */
 void vmbus_hv_clear_handler(void)
 {
-	mutex_lock(&vmbus_hv_lock);
-	WRITE_ONCE(vmbus_hv_handler, NULL);
-	mutex_unlock(&vmbus_hv_lock);
-	/* Waits for vmbus_hv_interrupt() callers that loaded the old value. */
-	synchronize_rcu();
+	vmbus_hv_slot_set(vmbus_hv_handler, NULL);
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_clear_handler);
 
@@ -222,15 +231,7 @@ EXPORT_SYMBOL_GPL(vmbus_hv_interrupt);
  */
 int vmbus_hv_set_crash_handler(void (*handler)(bool crash))
 {
-	int ret = 0;
-
-	mutex_lock(&vmbus_hv_lock);
-	if (READ_ONCE(vmbus_hv_crash_handler))
-		ret = -EBUSY;
-	else
-		WRITE_ONCE(vmbus_hv_crash_handler, handler);
-	mutex_unlock(&vmbus_hv_lock);
-	return ret;
+	return vmbus_hv_slot_set(vmbus_hv_crash_handler, handler);
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_set_crash_handler);
 
@@ -243,10 +244,7 @@ EXPORT_SYMBOL_GPL(vmbus_hv_set_crash_handler);
  */
 void vmbus_hv_clear_crash_handler(void)
 {
-	mutex_lock(&vmbus_hv_lock);
-	WRITE_ONCE(vmbus_hv_crash_handler, NULL);
-	mutex_unlock(&vmbus_hv_lock);
-	synchronize_rcu();
+	vmbus_hv_slot_set(vmbus_hv_crash_handler, NULL);
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_clear_crash_handler);
 

@@ -202,7 +202,13 @@ void vmbus_unload_atomic(bool crash)
 		crash ? "panic or crash" : "kexec or reboot", smp_processor_id());
 	WRITE_ONCE(vmbus_conn.unloading, true);
 	WRITE_ONCE(vmbus_conn.crash_unload, true);
-	/* The flag before the UNLOAD; the locks order it for the ISR and work. */
+	/*
+	 * The flag before the UNLOAD's hypercall, which no lock orders: an
+	 * ISR or message work that takes msg_lock once the answer can be in a
+	 * slot (vmbus_isr() in vmbus_event.c, vmbus_msg_work() in
+	 * channel_mgmt.c, both reading the flag under that lock) sees it set
+	 * and leaves the slot and ring to vmbus_crash_poll_cpu().
+	 */
 	smp_mb();
 	status = vmbus_crash_post_unload();
 	if (status != HV_STATUS_SUCCESS)

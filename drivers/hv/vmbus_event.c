@@ -401,6 +401,7 @@ static bool vmbus_msg_harvest(struct vmbus_synic *s)
 	bool copied = false;
 	unsigned int head;
 
+	lockdep_assert_held(&s->msg_lock);
 	while (READ_ONCE(slot->header.message_type) != HVMSG_NONE) {
 		head = r->head;
 		/* Pairs with the release of the tail in vmbus_msg_work() (channel_mgmt.c). */
@@ -454,6 +455,7 @@ bool vmbus_msg_poll_unload(struct vmbus_synic *s, bool locked)
 	bool found = false;
 
 	if (locked) {
+		lockdep_assert_held(&s->msg_lock);
 		/* Pairs with the release of the head in vmbus_msg_harvest(). */
 		for (tail = r->tail; tail != smp_load_acquire(&r->head); tail++)
 			found |= vmbus_msg_is_unload_response(&r->msgs[tail % VMBUS_MSG_RING_SIZE]);
