@@ -30,12 +30,12 @@
 
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/irq_work.h>
 #include <linux/percpu.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
-#include <linux/wait_bit.h>
 #include <asm/hyperv-tlfs.h>
 #include <asm/sync_bitops.h>
 
@@ -101,8 +101,10 @@ static void sim_synic_ipi(void *info)
 	 * Forbidden: the raiser sees 1 and the guest misses the write.
 	 */
 	smp_mb__after_atomic();
-	/* sim_synic_exit() waits for the clear. */
-	wake_up_var(&s->ipi_queued);
+	/*
+	 * sim_synic_exit() polls for the clear: a wake-up would take a wait
+	 * queue's spinlock_t, which this hard-IRQ context must not.
+	 */
 	sim_synic_fire(s);
 }
 
@@ -130,7 +132,6 @@ static void sim_synic_raise(unsigned int cpu)
 		   smp_call_function_single_async(cpu, &s->csd)) {
 		/* The CPU is offline: there is nobody to interrupt. */
 		atomic_set(&s->ipi_queued, 0);
-		wake_up_var(&s->ipi_queued);
 	}
 	preempt_enable();
 }
@@ -182,7 +183,7 @@ int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
  * an interrupt still queued for @cpu does not call the guest's handler.
  * Messages for @cpu stay queued until it is enabled again.
  *
- * Context: process context.
+ * Context: any; does not sleep (an irqsave spinlock).
  */
 void sim_synic_disable(unsigned int cpu)
 {
@@ -199,6 +200,23 @@ void sim_synic_disable(unsigned int cpu)
 	s->msg_page = NULL;
 	s->event_pages = NULL;
 	raw_spin_unlock_irqrestore(&s->lock, flags);
+}
+
+/**
+ * sim_synic_disable_atomic() - sim_synic_disable() from the guest's crash
+ *	path
+ * @cpu: the CPU; any CPU may call it for any other
+ *
+ * The simulated SynIC is memory, not per-CPU registers, so every CPU's can
+ * be reached from any CPU.
+ *
+ * Context: any, interrupts off; does not sleep.
+ * Return: true.
+ */
+bool sim_synic_disable_atomic(unsigned int cpu)
+{
+	sim_synic_disable(cpu);
+	return true;
 }
 
 /**
@@ -392,7 +410,7 @@ void sim_synic_init(void)
  *
  * The guest has detached and nothing raises interrupts any more.  Still
  * queued may be an irq_work (irq_work_sync() waits until it has run) or an
- * IPI (we wait until its function has started).  A function that has
+ * IPI (we poll until its function has started).  A function that has
  * started runs with interrupts off, and the module loader's
  * synchronize_rcu() before freeing our text waits for it to return.
  *
@@ -406,7 +424,9 @@ void sim_synic_exit(void)
 	for_each_possible_cpu(cpu) {
 		s = per_cpu_ptr(&sim_synics, cpu);
 		irq_work_sync(&s->irq_work);
-		wait_var_event(&s->ipi_queued, !atomic_read(&s->ipi_queued));
+		/* Cleared by sim_synic_ipi(), or by a raise to an offline CPU. */
+		while (atomic_read(&s->ipi_queued))
+			msleep(1);
 		if (s->enabled)
 			pr_warn("cpu%u: SynIC still enabled at exit\n", cpu);
 	}

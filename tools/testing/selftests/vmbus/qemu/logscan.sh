@@ -14,8 +14,8 @@ PATTERNS=(
 	'KASAN'
 	'possible circular locking'
 	'inconsistent lock state'
-	# lockdep with CONFIG_PROVE_RAW_LOCK_NESTING: a spinlock_t (sleeping on
-	# PREEMPT_RT) under a raw spinlock or in hard-IRQ context.
+	# lockdep's wait-type check: a sleeping lock under a spinning one (with
+	# CONFIG_PROVE_RAW_LOCK_NESTING also a spinlock_t under a raw one).
 	'Invalid wait context'
 	'suspicious RCU usage'
 	'rcu_sched self-detected stall'
