@@ -48,19 +48,13 @@ static bool expect_mode(const char *mode, const char *want)
 
 static bool check_counters(const char *version)
 {
-	uint64_t refused = vm_contacts_refused(version);
 	struct vm_stats sim, guest, in;
 	bool ok;
 
 	if (vm_stats_load(VM_SIM, "stats", &sim) || vm_stats_load(VM_SIM, "msg_in", &in) ||
 	    vm_stats_load(VM_GUEST, "stats", &guest))
 		return false;
-	ok = vm_expect_stat(&sim, "connected", 1);
-	ok &= vm_expect_stat(&sim, "version", vm_version_code(version));
-	ok &= vm_expect_stat(&sim, "contacts_no_conn_id", refused);
-	ok &= vm_expect_stat(&sim, "posts_bad_conn_id", 0);
-	ok &= vm_expect_stat(&sim, "guest_errors", 0);
-	ok &= vm_expect_msgs(&in, "INITIATE_CONTACT", 1 + vm_versions_above(version) - refused);
+	ok = vm_expect_connected_at(&sim, &in, version);
 	ok &= vm_expect_stat(&guest, "version", vm_version_code(version));
 	ok &= vm_expect_stat(&guest, "msg_conn_id",
 			     vm_version_code(version) < vm_version_code("5.0") ? 1 : 4);

@@ -90,6 +90,29 @@ bool vm_expect_msgs(const struct vm_stats *st, const char *name, uint64_t want)
 	return vm_expect_eq(what, want, got);
 }
 
+/*
+ * The host's side of a connection the guest made at @version: connected
+ * there, one INITIATE_CONTACT per guest version from the top down to it
+ * less those refused on connection id 4 (vm_contacts_refused()), no
+ * refused post and no guest error.  @sim is the host's "stats", @in its
+ * "msg_in".
+ */
+bool vm_expect_connected_at(const struct vm_stats *sim, const struct vm_stats *in,
+			    const char *version)
+{
+	uint64_t refused = vm_contacts_refused(version);
+	bool ok;
+
+	ok = vm_expect_stat(sim, "connected", 1);
+	ok &= vm_expect_stat(sim, "version", vm_version_code(version));
+	ok &= vm_expect_stat(sim, "contacts_no_conn_id", refused);
+	ok &= vm_expect_stat(sim, "posts_bad_conn_id", 0);
+	ok &= vm_expect_stat(sim, "guest_errors", 0);
+	ok &= vm_expect_msgs(in, "INITIATE_CONTACT",
+			     1 + vm_versions_above(version) - refused);
+	return ok;
+}
+
 bool vm_modprobe_expect(const char *module, unsigned int timeout_ms)
 {
 	return vm_expect(!vm_modprobe(module, timeout_ms),

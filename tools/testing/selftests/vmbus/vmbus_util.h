@@ -94,6 +94,8 @@ bool vm_stat_get(const struct vm_stats *st, const char *name, uint64_t *value);
 bool vm_expect_stat(const struct vm_stats *st, const char *name, uint64_t want);
 bool vm_expect_stat_ge(const struct vm_stats *st, const char *name, uint64_t min);
 bool vm_expect_msgs(const struct vm_stats *st, const char *name, uint64_t want);
+bool vm_expect_connected_at(const struct vm_stats *sim, const struct vm_stats *in,
+			    const char *version);
 bool vm_wait_stat(enum vm_side side, const char *file, const char *name,
 		  uint64_t want, unsigned int timeout_ms);
 
