@@ -426,7 +426,7 @@ void sim_synic_exit(void)
 		irq_work_sync(&s->irq_work);
 		/* Cleared by sim_synic_ipi(), or by a raise to an offline CPU. */
 		while (atomic_read(&s->ipi_queued))
-			msleep(1);
+			usleep_range(500, 1000);
 		if (s->enabled)
 			pr_warn("cpu%u: SynIC still enabled at exit\n", cpu);
 	}
