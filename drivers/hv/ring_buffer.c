@@ -524,5 +524,5 @@ bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel)
 	 * A question about someone else's lock, not an assertion that we
 	 * hold it; lockdep has no equivalent.
 	 */
-	return raw_spin_is_locked(&channel->outbound.ring_lock.rlock);
+	return spin_is_locked(&channel->outbound.ring_lock);
 }
