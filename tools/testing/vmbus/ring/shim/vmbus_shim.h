@@ -151,7 +151,6 @@ static inline void shim_spin_unlock(spinlock_t *l)
 #define spin_lock_irqsave(l, flags) do { (flags) = 0; shim_spin_lock(l); } while (0)
 #define spin_unlock_irqrestore(l, flags) do { (void)(flags); shim_spin_unlock(l); } while (0)
 #define raw_spin_is_locked(l) (__atomic_load_n(&(l)->locked, __ATOMIC_RELAXED) != 0)
-#define spin_is_locked(l) raw_spin_is_locked(&(l)->rlock)
 
 static inline void mutex_init(struct mutex *m)
 {
