@@ -80,11 +80,12 @@ check-build: modules-dist lint
 
 # drivers/hv/ring_buffer.c in userspace: unit tests under ASan+UBSan, the
 # two-thread test under TSan, then each fuzzer for FUZZ_SECONDS
-# (tools/testing/vmbus/ring/Makefile).
+# (tools/testing/vmbus/ring/Makefile); and the benchmarks built, not run.
 FUZZ_SECONDS ?= 60
 check-userspace: setup
 	@$(MAKE) -s -C $(REPO)/tools/testing/vmbus/ring O=$(BUILD)/userspace \
 		FUZZ_SECONDS=$(FUZZ_SECONDS) check
+	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh --build
 
 # Run one fuzzer once on a crash file: make fuzz-repro FUZZER=msg CRASH=FILE
 # (Documentation/virt/hyperv/testing.rst, "Reproducing a fuzzer crash").

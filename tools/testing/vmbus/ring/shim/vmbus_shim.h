@@ -75,8 +75,8 @@ typedef unsigned int gfp_t;
 #define SHIM_ONCE_LOAD __ATOMIC_ACQUIRE
 #define SHIM_ONCE_STORE __ATOMIC_RELEASE
 #endif
-#define READ_ONCE(x) ({ __typeof__(x) __v; \
-	__atomic_load(&(x), &__v, SHIM_ONCE_LOAD); __v; })
+#define READ_ONCE(x) ({ __typeof__(x) __v = \
+	__atomic_load_n(&(x), SHIM_ONCE_LOAD); __v; })
 #define WRITE_ONCE(x, val) do { __typeof__(x) __v = (val); \
 	__atomic_store(&(x), &__v, SHIM_ONCE_STORE); } while (0)
 #define virt_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
@@ -126,16 +126,26 @@ static inline void spin_lock_init(spinlock_t *l)
 	__atomic_store_n(&l->rlock.locked, 0, __ATOMIC_RELAXED);
 }
 
+static inline void raw_spin_lock(raw_spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static inline void raw_spin_unlock(raw_spinlock_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
 static inline void shim_spin_lock(spinlock_t *l)
 {
-	while (__atomic_exchange_n(&l->rlock.locked, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&l->rlock.locked, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+	raw_spin_lock(&l->rlock);
 }
 
 static inline void shim_spin_unlock(spinlock_t *l)
 {
-	__atomic_store_n(&l->rlock.locked, 0, __ATOMIC_RELEASE);
+	raw_spin_unlock(&l->rlock);
 }
 
 #define spin_lock_irqsave(l, flags) do { (flags) = 0; shim_spin_lock(l); } while (0)
@@ -193,7 +203,13 @@ struct tasklet_struct {
 	unsigned long scheduled;
 };
 struct workqueue_struct;
-struct hv_device;
+/* What drivers/hv/compat.h's driver_override match reads. */
+struct device_driver {
+	const char *name;
+};
+struct hv_device {
+	char *driver_override;
+};
 
 /* Memory. */
 struct page {
