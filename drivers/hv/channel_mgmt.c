@@ -204,20 +204,29 @@ static bool vmbus_relid_rescinded(u32 relid)
 
 /*
  * Host-written fields of an offer that the guest relies on.  Returns a
- * reason for the log, or NULL if the offer is acceptable.
+ * reason for the log, or NULL if the offer is acceptable.  *@release is
+ * set when the refused offer's relid is free on the guest's side, so the
+ * host may have its record of it back (vmbus_offer_refuse()).
  */
 static const char *
-vmbus_offer_invalid(const struct vmbus_channel_offer_channel *offer)
+vmbus_offer_invalid(const struct vmbus_channel_offer_channel *offer,
+		    bool *release)
 {
 	u32 relid = offer->child_relid;
-	const char *why = vmbus_offer_fields_invalid(offer);
+	const char *why;
 
-	if (why)
-		return why;
+	*release = false;
+	if (relid == 0 || relid > VMBUS_MAX_RELID)
+		return vmbus_offer_fields_invalid(offer);
+	/* A relid of a live or rescinded channel of ours is never handed back. */
 	if (vmbus_relid_get(relid))
 		return "relid already in use";
 	if (vmbus_relid_rescinded(relid))
 		return "relid not released yet";
+	*release = true;
+	why = vmbus_offer_fields_invalid(offer);
+	if (why)
+		return why;
 	if (!offer->offer.sub_channel_index && !is_hvsock_offer(offer) &&
 	    vmbus_find_primary(offer))
 		return "duplicate instance";
@@ -425,16 +434,63 @@ static unsigned int vmbus_chan_initial_cpu(const struct vmbus_channel *ch)
 	return cpu;
 }
 
+static void vmbus_send_relid_released(u32 relid)
+{
+	struct vmbus_channel_relid_released msg = {
+		.header.msgtype = CHANNELMSG_RELID_RELEASED,
+		.child_relid = relid,
+	};
+
+	if (vmbus_post_msg(&msg, sizeof(msg)))
+		pr_err("relid %u: RELID_RELEASED not delivered\n", relid);
+	else
+		vmbus_stat_inc(VMBUS_STAT_RELIDS_RELEASED);
+}
+
+/*
+ * Refuse an offer: log it, count it, and hand its relid back when
+ * @release.  The relid is the host's number for its own record of the
+ * channel; a host keeps that record until RELID_RELEASED, so without one
+ * a refused relid stays taken on the host's side for good.  Not handed
+ * back: relid 0 or above VMBUS_MAX_RELID (no channel of any host has
+ * one, so no record to free, and the guest does not echo numbers it
+ * cannot index), a relid the guest still holds for a live or rescinded
+ * channel (its RELID_RELEASED would free the host's record of a channel
+ * the guest still uses), and any offer while unloading or suspended (the
+ * connection is going; the host drops all its records with it).
+ * Context: the message work, channel_mutex not held.
+ */
+static void vmbus_offer_refuse(const struct vmbus_channel_offer_channel *offer,
+			       const char *why, bool release)
+{
+	vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
+	vmbus_stat_inc(VMBUS_STAT_OFFERS_REFUSED);
+	pr_warn_ratelimited("offer for relid %u refused: %s%s\n",
+			    offer->child_relid, why,
+			    release ? ", relid released" : "");
+	if (release && READ_ONCE(vmbus_conn.version))
+		vmbus_send_relid_released(offer->child_relid);
+}
+
 static void vmbus_on_offer_cpus_held(const struct vmbus_channel_offer_channel *offer)
 {
 	struct vmbus_channel *primary = NULL;
+	bool release = false;
 	const char *why;
 	struct vmbus_chan *vc;
 
 	mutex_lock(&vmbus_connection.channel_mutex);
-	why = READ_ONCE(vmbus_conn.unloading) ? "unloading" :
-	      vmbus_conn.suspended ? "suspended for hibernation" :
-	      vmbus_offer_invalid(offer);
+	if (READ_ONCE(vmbus_conn.unloading) || vmbus_conn.suspended) {
+		mutex_unlock(&vmbus_connection.channel_mutex);
+		vmbus_stat_inc(vmbus_conn.suspended ? VMBUS_STAT_IGNORED_SUSPENDED :
+						      VMBUS_STAT_MSGS_BAD);
+		pr_warn_ratelimited("offer for relid %u ignored: %s\n",
+				    offer->child_relid,
+				    READ_ONCE(vmbus_conn.unloading) ? "unloading" :
+				    "suspended for hibernation");
+		return;
+	}
+	why = vmbus_offer_invalid(offer, &release);
 	if (!why && vmbus_conn.resuming && vmbus_chan_fixup(offer)) {
 		mutex_unlock(&vmbus_connection.channel_mutex);
 		vmbus_chan_rename(offer->child_relid);
@@ -445,19 +501,12 @@ static void vmbus_on_offer_cpus_held(const struct vmbus_channel_offer_channel *o
 		if (!primary)
 			why = "sub-channel without a primary";
 	}
+	vc = why ? NULL : vmbus_chan_alloc(offer);
+	if (!why && !vc)
+		why = "no memory for the channel";
 	if (why) {
 		mutex_unlock(&vmbus_connection.channel_mutex);
-		vmbus_stat_inc(vmbus_conn.suspended ? VMBUS_STAT_IGNORED_SUSPENDED :
-						      VMBUS_STAT_MSGS_BAD);
-		pr_warn_ratelimited("offer for relid %u ignored: %s\n",
-				    offer->child_relid, why);
-		return;
-	}
-	vc = vmbus_chan_alloc(offer);
-	if (!vc) {
-		mutex_unlock(&vmbus_connection.channel_mutex);
-		pr_err("no memory for the channel of relid %u\n",
-		       offer->child_relid);
+		vmbus_offer_refuse(offer, why, release);
 		return;
 	}
 	if (primary) {
@@ -513,19 +562,6 @@ static void vmbus_add_channel_work(struct work_struct *work)
 		pr_err("relid %u: registering the device failed\n",
 		       ch->offermsg.child_relid);
 	WRITE_ONCE(ch->probe_done, true);
-}
-
-static void vmbus_send_relid_released(u32 relid)
-{
-	struct vmbus_channel_relid_released msg = {
-		.header.msgtype = CHANNELMSG_RELID_RELEASED,
-		.child_relid = relid,
-	};
-
-	if (vmbus_post_msg(&msg, sizeof(msg)))
-		pr_err("relid %u: RELID_RELEASED not delivered\n", relid);
-	else
-		vmbus_stat_inc(VMBUS_STAT_RELIDS_RELEASED);
 }
 
 /*
@@ -866,6 +902,13 @@ void vmbus_msg_dispatch(const struct hv_message *msg)
 	enum vmbus_msg_verdict v = vmbus_msg_check(msg);
 
 	vmbus_stat_inc(VMBUS_STAT_MSGS_IN);
+	if (v == VMBUS_MSG_NOT_CHANNEL) {
+		/* Not a VMBus message; its payload is not parsed. */
+		vmbus_stat_inc(VMBUS_STAT_MSGS_FOREIGN);
+		pr_warn_ratelimited("SynIC message of type %#x on the VMBus SINT dropped\n",
+				    msg->header.message_type);
+		return;
+	}
 	if (v == VMBUS_MSG_BAD_SIZE) {
 		pr_warn_ratelimited("host message with bad size %u dropped\n", len);
 		goto bad;

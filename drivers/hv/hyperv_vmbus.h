@@ -202,6 +202,8 @@ enum vmbus_stat {
 	VMBUS_STAT_DEVICES_MISSING,
 	VMBUS_STAT_IGNORED_SUSPENDED,
 	VMBUS_STAT_RINGS_LEAKED,
+	VMBUS_STAT_OFFERS_REFUSED,
+	VMBUS_STAT_MSGS_FOREIGN,
 	VMBUS_NR_STATS
 };
 
@@ -418,12 +420,15 @@ int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
  *	longer than a SynIC message
  * @VMBUS_MSG_BAD_TYPE: a type the guest never accepts from the host
  * @VMBUS_MSG_SHORT: shorter than its type's structure
+ * @VMBUS_MSG_NOT_CHANNEL: a SynIC message type other than
+ *	%VMBUS_HV_MSG_TYPE_CHANNEL (a hypervisor message such as a timer's)
  */
 enum vmbus_msg_verdict {
 	VMBUS_MSG_OK,
 	VMBUS_MSG_BAD_SIZE,
 	VMBUS_MSG_BAD_TYPE,
 	VMBUS_MSG_SHORT,
+	VMBUS_MSG_NOT_CHANNEL,
 };
 
 /* msg_check.c: the checks of host messages that need no state */

@@ -69,7 +69,8 @@ u32 vmbus_msg_min_len(u32 type)
  * vmbus_msg_check() - check a host message's size and type
  * @msg: a private copy of the SynIC message
  *
- * A message that passes holds a struct vmbus_channel_message_header and at
+ * A message that passes is of SynIC message type %VMBUS_HV_MSG_TYPE_CHANNEL,
+ * holds a struct vmbus_channel_message_header and at
  * least vmbus_msg_min_len() of its type in payload bytes, and its
  * payload_size fits the SynIC message.
  *
@@ -82,6 +83,12 @@ enum vmbus_msg_verdict vmbus_msg_check(const struct hv_message *msg)
 	u32 len = msg->header.payload_size;
 	u32 min;
 
+	/*
+	 * The hypervisor's own messages (HVMSG_TIMER_EXPIRED and the rest) are
+	 * not the VMBus host's; they carry no channel message header.
+	 */
+	if (msg->header.message_type != VMBUS_HV_MSG_TYPE_CHANNEL)
+		return VMBUS_MSG_NOT_CHANNEL;
 	if (len > HV_MESSAGE_PAYLOAD_BYTE_COUNT || len < sizeof(*hdr))
 		return VMBUS_MSG_BAD_SIZE;
 	min = vmbus_msg_min_len(hdr->msgtype);

@@ -132,6 +132,8 @@ static const char * const vmbus_stat_names[VMBUS_NR_STATS] = {
 	[VMBUS_STAT_DEVICES_MISSING]	 = "devices_missing",
 	[VMBUS_STAT_IGNORED_SUSPENDED]	 = "ignored_suspended",
 	[VMBUS_STAT_RINGS_LEAKED]	 = "rings_leaked",
+	[VMBUS_STAT_OFFERS_REFUSED]	 = "offers_refused",
+	[VMBUS_STAT_MSGS_FOREIGN]	 = "msgs_foreign",
 };
 
 static int vmbus_stats_show(struct seq_file *m, void *v)

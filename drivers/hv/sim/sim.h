@@ -240,6 +240,9 @@ enum sim_stat {
 	SIM_STAT_DEVICES_WITHHELD,
 	SIM_STAT_RESCINDS_INSTEAD,
 	SIM_STAT_TEARDOWNS_IGNORED,
+	SIM_STAT_HOSTILE_OFFERS,
+	SIM_STAT_HOSTILE_RELEASABLE,
+	SIM_STAT_HOSTILE_RELEASED,
 	SIM_STAT_COUNT
 };
 
@@ -565,6 +568,10 @@ struct dentry;
 void sim_ic_debugfs_init(struct dentry *parent);
 void sim_ic_init(void);
 void sim_ic_exit(void);
+
+/* sim_hostile.c */
+bool sim_hostile_released(u32 relid);
+void sim_hostile_debugfs_init(struct dentry *dir);
 
 /* sim_storvsc.c */
 void sim_storvsc_init(void);

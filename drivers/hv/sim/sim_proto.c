@@ -581,6 +581,9 @@ static void sim_relid_released(const void *data, u32 size, u32 conn_id)
 	const struct vmbus_channel_relid_released *msg = data;
 	struct sim_chan *ch = sim_chan_get(msg->child_relid);
 
+	/* A refused injected offer's relid (sim_hostile.c). */
+	if (!ch && sim_hostile_released(msg->child_relid))
+		return;
 	if (!ch || ch->state != SIM_CHAN_RESCINDED) {
 		sim_guest_error("RELID_RELEASED for relid %u, which is %s\n",
 				msg->child_relid,

@@ -61,6 +61,9 @@ static const char * const sim_stat_names[SIM_STAT_COUNT] = {
 	[SIM_STAT_DEVICES_WITHHELD]	= "devices_withheld",
 	[SIM_STAT_RESCINDS_INSTEAD]	= "rescinds_instead",
 	[SIM_STAT_TEARDOWNS_IGNORED]	= "teardowns_ignored",
+	[SIM_STAT_HOSTILE_OFFERS]	= "hostile_offers",
+	[SIM_STAT_HOSTILE_RELEASABLE]	= "hostile_releasable",
+	[SIM_STAT_HOSTILE_RELEASED]	= "hostile_released",
 };
 
 /* The CHANNELMSG_ suffixes; the last entry counts types out of range. */
