@@ -82,8 +82,11 @@ static u32 struct_len(u32 type)
 	}
 }
 
-static enum vmbus_msg_verdict expected(u32 type, u32 len)
+static enum vmbus_msg_verdict expected(u32 msg_type, u32 type, u32 len)
 {
+	/* Only SynIC message type 1 carries a VMBus channel message. */
+	if (msg_type != 1)
+		return VMBUS_MSG_NOT_CHANNEL;
 	if (len < 8 || len > HV_MESSAGE_PAYLOAD_BYTE_COUNT)
 		return VMBUS_MSG_BAD_SIZE;
 	if (type >= CHANNELMSG_COUNT || !accepted[type])
@@ -123,7 +126,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	type = hdr->msgtype;
 
 	v = vmbus_msg_check(&msg);
-	require(v == expected(type, len));
+	require(v == expected(msg.header.message_type, type, len));
 	min = vmbus_msg_min_len(type);
 	require(min == (type < CHANNELMSG_COUNT ? accepted[type] : 0));
 	if (v != VMBUS_MSG_OK)
