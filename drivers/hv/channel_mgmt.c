@@ -475,19 +475,19 @@ static void vmbus_offer_refuse(const struct vmbus_channel_offer_channel *offer,
 static void vmbus_on_offer_cpus_held(const struct vmbus_channel_offer_channel *offer)
 {
 	struct vmbus_channel *primary = NULL;
-	bool release = false;
+	bool release = false, unloading, suspended;
 	const char *why;
 	struct vmbus_chan *vc;
 
 	mutex_lock(&vmbus_connection.channel_mutex);
-	if (READ_ONCE(vmbus_conn.unloading) || vmbus_conn.suspended) {
+	/* Read once: the log line and the counter must name the same state. */
+	unloading = READ_ONCE(vmbus_conn.unloading);
+	suspended = vmbus_conn.suspended;
+	if (unloading || suspended) {
 		mutex_unlock(&vmbus_connection.channel_mutex);
-		vmbus_stat_inc(vmbus_conn.suspended ? VMBUS_STAT_IGNORED_SUSPENDED :
-						      VMBUS_STAT_MSGS_BAD);
-		pr_warn_ratelimited("offer for relid %u ignored: %s\n",
-				    offer->child_relid,
-				    READ_ONCE(vmbus_conn.unloading) ? "unloading" :
-				    "suspended for hibernation");
+		vmbus_stat_inc(unloading ? VMBUS_STAT_MSGS_BAD : VMBUS_STAT_IGNORED_SUSPENDED);
+		pr_warn_ratelimited("offer for relid %u ignored: %s\n", offer->child_relid,
+				    unloading ? "unloading" : "suspended for hibernation");
 		return;
 	}
 	why = vmbus_offer_invalid(offer, &release);
