@@ -34,11 +34,30 @@ list_tests() {
 	done
 }
 
+# Where each process of group $1 waits: its state and kernel stack, into
+# the kernel log, so that the console shows what a timed-out test hung on.
+show_group() {
+	sg_pgid=$1
+	for sg_p in /proc/[0-9]*; do
+		sg_stat=$(cat "$sg_p/stat" 2>/dev/null) || continue
+		# After "pid (comm) ": state, ppid, process group.
+		# shellcheck disable=SC2086 # split into fields on purpose
+		set -- ${sg_stat##*) }
+		[ "$3" = "$sg_pgid" ] || continue
+		{
+			echo "run_tests.sh: timeout: pid ${sg_p#/proc/}" \
+				"$(cat "$sg_p/comm") state $1"
+			sed 's/^/run_tests.sh:   /' "$sg_p/stack" 2>/dev/null
+		} >/dev/kmsg
+	done
+}
+
 # Kill the test's process group after timeout_s seconds (TERM, then KILL
-# 10 s later) and leave a mark in $tofile.
+# 10 s later) and leave a mark in $tofile; first log where it waited.
 watchdog() {
 	sleep "$timeout_s"
 	: >"$tofile"
+	show_group "$1"
 	kill -TERM -"$1" 2>/dev/null
 	sleep 10
 	kill -KILL -"$1" 2>/dev/null
