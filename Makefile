@@ -18,7 +18,7 @@ QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
 TESTS_OUT := $(BUILD)/tests
 # Distribution drivers the QEMU lanes add to the initramfs (with their
 # modules.dep dependencies; our hv_vmbus wins).
-EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock
+EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc
 # The debug lane of `make check` runs the longest loops shorter (KASAN and
 # lockdep under TCG cost about ten times the distribution kernel's time);
 # `make soak` runs them at the tests' full defaults.

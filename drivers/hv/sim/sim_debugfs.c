@@ -614,6 +614,7 @@ void sim_debugfs_init(void)
 	debugfs_create_file("reset_stats", 0200, dir, NULL, &sim_reset_fops);
 	sim_ic_debugfs_init(dir);
 	sim_storvsc_debugfs_init(dir);
+	sim_netvsc_debugfs_init(dir);
 }
 
 /**
