@@ -313,6 +313,7 @@ struct sim_nic;
  * @nslots: slots in the receive buffer
  * @slots: busy slots
  * @cursor: where the next slot search starts
+ * @nbusy: busy slots, the guest's completions outstanding
  * @halted: RNDIS HALT came
  * @link_sent: the link state the guest was told last (1 up)
  * @cur: a message that found no room in the ring yet; sent first
@@ -331,6 +332,7 @@ struct sim_nv_chan {
 	u32 nslots;
 	unsigned long *slots;
 	u32 cursor;
+	u32 nbusy;
 	bool halted;
 	int link_sent;
 	struct sim_nv_frame *cur;
@@ -351,8 +353,10 @@ struct sim_nv_chan {
  * @chan: the open channel, NULL if none
  * @rxq: frames for the guest
  * @nrxq: how many
+ * @busy: receive slots of the open channel that wait for the guest's
+ *	completion; written by the channel's service with WRITE_ONCE()
  *
- * Under sim_nv_lock.
+ * Under sim_nv_lock, but for @busy.
  */
 struct sim_nic {
 	bool used;
@@ -364,6 +368,7 @@ struct sim_nic {
 	struct sim_nv_chan *chan;
 	struct list_head rxq;
 	unsigned int nrxq;
+	u32 busy;
 };
 
 static DEFINE_SPINLOCK(sim_nv_lock);
@@ -891,6 +896,7 @@ static void sim_nv_recv_done(struct sim_nv_chan *c, const struct vmpacket_descri
 		return;
 	}
 	clear_bit(slot, c->slots);
+	WRITE_ONCE(c->nic->busy, --c->nbusy);
 	sim_nv_inc(SIM_NV_RECV_COMPLETIONS);
 }
 
@@ -957,6 +963,7 @@ static int sim_nv_slot_get(struct sim_nv_chan *c)
 		return -1;
 	set_bit(s, c->slots);
 	c->cursor = s + 1;
+	WRITE_ONCE(c->nic->busy, ++c->nbusy);
 	return s;
 }
 
@@ -1009,6 +1016,7 @@ static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 	ret = sim_ring_send(c->o, &x, sizeof(x));
 	if (ret == -EAGAIN) {
 		clear_bit(slot, c->slots);
+		WRITE_ONCE(c->nic->busy, --c->nbusy);
 		return -EAGAIN;
 	}
 	if (!ret && !f->rndis)
@@ -1110,16 +1118,19 @@ static void sim_nv_map_buf(struct sim_nv_chan *c, struct sim_nv_buf *b)
 		return;
 	g = sim_gpadl_ready(b->handle, relid);
 	pages = g ? sim_gpadl_pages(g) : 0;
-	/* The guest's own size may end inside the last page. */
 	if (pages < 2)
 		goto fail;
 	b->va = sim_gpadl_map(g);
 	if (!b->va)
 		goto fail;
-	b->size = (pages - 1) << PAGE_SHIFT;
+	b->size = pages << PAGE_SHIFT;
 	sim_gpadl_get(g);
 	if (b == &c->recv) {
-		c->nslots = b->size / SIM_NV_SLOT;
+		/*
+		 * The guest's own size may end inside the last page, and it
+		 * refuses slots beyond it: none there.
+		 */
+		c->nslots = (b->size - PAGE_SIZE) / SIM_NV_SLOT;
 		c->slots = bitmap_zalloc(c->nslots, GFP_KERNEL);
 		if (!c->slots) {
 			c->nslots = 0;
@@ -1226,6 +1237,7 @@ static void sim_nv_close(struct sim_open *o)
 	nic->chan = NULL;
 	nic->relid = 0;
 	nic->filter = 0;
+	nic->busy = 0;
 	list_splice_init(&nic->rxq, &rxq);
 	nic->nrxq = 0;
 	spin_unlock(&sim_nv_lock);
@@ -1380,10 +1392,11 @@ static int sim_nv_nics_show(struct seq_file *m, void *unused)
 	spin_unlock(&sim_nv_lock);
 	for (i = 0; i < SIM_NV_MAX_NICS; i++)
 		if (snap[i].used)
-			seq_printf(m, "%pM relid %u link %s filter %#x rxq %u\n",
+			seq_printf(m, "%pM relid %u link %s filter %#x rxq %u busy %u\n",
 				   snap[i].mac, snap[i].relid,
 				   snap[i].link_up ? "up" : "down",
-				   snap[i].filter, snap[i].nrxq);
+				   snap[i].filter, snap[i].nrxq,
+				   READ_ONCE(snap[i].busy));
 	kfree(snap);
 	return 0;
 }
