@@ -3,6 +3,7 @@
 # vmbus: a Hyper-V VMBus guest subsystem and a simulated Hyper-V host.
 #
 #   make run     build, boot Debian's kernel in QEMU with our modules, show the bus
+#                (KVER=6.12 or KVER=6.12-rt: Debian's 6.12 kernel)
 #   make check   every test lane (what CI runs)
 #   make soak    the debug-kernel lane with every test at its full count
 #   make bench   speed against baselines measured in the same run
@@ -13,20 +14,32 @@ REPO      := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD     := $(REPO)/build
 ABI        = $(shell $(REPO)/scripts/kernel-abi.sh)
 DIST_KDIR  = /lib/modules/$(ABI)/build
+# Debian's 6.12 kernels: image, modules and headers unpacked under
+# build/kernels by scripts/fetch-dist-kernel.sh, never installed.
+ABI_612    = $(shell $(REPO)/scripts/kernel-abi.sh 6.12)
+ABI_612_CLOUD = $(shell $(REPO)/scripts/kernel-abi.sh 6.12 cloud-amd64)
+ABI_612_RT = $(shell $(REPO)/scripts/kernel-abi.sh 6.12 rt-amd64)
+FETCH      := $(REPO)/scripts/fetch-dist-kernel.sh
 DEBUG_KDIR := $(BUILD)/debug-kernel/src
 QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
 TESTS_OUT := $(BUILD)/tests
 # Distribution drivers the QEMU lanes add to the initramfs (with their
-# modules.dep dependencies; our hv_vmbus wins).
-EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc
-# The debug lane of `make check` runs the longest loops shorter (KASAN and
-# lockdep under TCG cost about ten times the distribution kernel's time);
-# `make soak` runs them at the tests' full defaults.
-DEBUG_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5
+# modules.dep dependencies; our hv_vmbus wins).  ext4 and the crc32c it
+# asks the crypto API for are optional: the debug kernel's config has
+# neither, and storvsc_fs_test skips its file system part there.
+EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc \
+	ext4:optional crc32c_generic:optional
+# The debug and 6.12 lanes of `make check` run the longest loops shorter
+# (KASAN and lockdep under TCG cost about ten times the distribution
+# kernel's time; the 6.1 lane runs them in full); `make soak` runs them at
+# the tests' full defaults on the debug kernel.
+SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
+	vmbus_storvsc_fs_mb=64
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
-	check-qemu-debug soak run bench clean
+	check-qemu-debug soak run bench clean fuzz-repro modules-612 modules-612-rt \
+	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt
 
 all: modules
 
@@ -43,6 +56,15 @@ modules-debug: debug-kernel
 
 modules: modules-dist
 
+# Against Debian's 6.12 headers (drivers/hv/compat.h holds the differences).
+modules-612: setup
+	@dir=$$($(FETCH) --headers 6.12 | tail -n 1) && \
+	$(REPO)/scripts/build-modules.sh dist-6.12 $$dir/usr/src/linux-headers-$(ABI_612)
+
+modules-612-rt: setup
+	@dir=$$($(FETCH) --headers 6.12 rt-amd64 | tail -n 1) && \
+	$(REPO)/scripts/build-modules.sh dist-6.12-rt $$dir/usr/src/linux-headers-$(ABI_612_RT)
+
 debug-kernel: setup
 	@$(REPO)/scripts/build-debug-kernel.sh
 
@@ -58,11 +80,18 @@ check-build: modules-dist lint
 
 # drivers/hv/ring_buffer.c in userspace: unit tests under ASan+UBSan, the
 # two-thread test under TSan, then each fuzzer for FUZZ_SECONDS
-# (tools/testing/vmbus/ring/Makefile).
+# (tools/testing/vmbus/ring/Makefile); and the benchmarks built, not run.
 FUZZ_SECONDS ?= 60
 check-userspace: setup
 	@$(MAKE) -s -C $(REPO)/tools/testing/vmbus/ring O=$(BUILD)/userspace \
 		FUZZ_SECONDS=$(FUZZ_SECONDS) check
+	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh --build
+
+# Run one fuzzer once on a crash file: make fuzz-repro FUZZER=msg CRASH=FILE
+# (Documentation/virt/hyperv/testing.rst, "Reproducing a fuzzer crash").
+fuzz-repro:
+	@$(MAKE) -s -C $(REPO)/tools/testing/vmbus/ring O=$(BUILD)/userspace \
+		FUZZER=$(FUZZER) CRASH=$(abspath $(CRASH)) repro
 
 # Ring throughput: ours vs the target kernel's ring_buffer.c (extracted at
 # bench time, never committed) vs a plain SPSC ring; table and
@@ -77,6 +106,36 @@ check-qemu-dist: modules-dist tests
 	@$(QEMU_RUN) --kernel dist --mode check --modules $(BUILD)/modules/dist \
 		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
 
+# The cloud flavour's config gives the same exports other CRCs: its own
+# build, against its own headers.
+modules-612-cloud: setup
+	@dir=$$($(FETCH) --headers 6.12 cloud-amd64 | tail -n 1) && \
+	$(REPO)/scripts/build-modules.sh dist-6.12-cloud \
+		$$dir/usr/src/linux-headers-$(ABI_612_CLOUD)
+
+# Every hv_vmbus import of Debian's 6.12 drivers, amd64 and cloud-amd64,
+# against the CRCs of our build for that flavour (the cloud config builds
+# fewer drivers: those it lacks are reported, not failed).
+check-crc-612: modules-612 modules-612-cloud
+	@dir=$$($(FETCH) --headers 6.12 | tail -n 1) && \
+	cloud=$$($(FETCH) --headers 6.12 cloud-amd64 | tail -n 1) && \
+	$(REPO)/scripts/check-crc.sh dist-6.12 \
+		$$dir/usr/src/linux-headers-$(ABI_612)/Module.symvers \
+		$$dir/lib/modules/$(ABI_612) && \
+	$(REPO)/scripts/check-crc.sh dist-6.12-cloud \
+		$$cloud/usr/src/linux-headers-$(ABI_612_CLOUD)/Module.symvers \
+		$$cloud/lib/modules/$(ABI_612_CLOUD) --allow-missing
+
+check-qemu-612: check-crc-612 tests
+	@$(QEMU_RUN) --kernel dist-6.12 --mode check --modules $(BUILD)/modules/dist-6.12 \
+		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)" \
+		--params "$(SHORT_CHECK_PARAMS)"
+
+# PREEMPT_RT: not part of `make check` (testing.rst, "Target kernels").
+check-qemu-612-rt: modules-612-rt tests
+	@$(QEMU_RUN) --kernel dist-6.12-rt --mode check --modules $(BUILD)/modules/dist-6.12-rt \
+		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
+
 check-crc-debug: modules-debug
 	@$(REPO)/scripts/check-crc.sh debug $(DEBUG_KDIR)/Module.symvers \
 		$(BUILD)/debug-kernel/modroot/lib/modules/$$(make -s -C $(DEBUG_KDIR) kernelrelease) \
@@ -85,7 +144,7 @@ check-crc-debug: modules-debug
 check-qemu-debug: check-crc-debug tests
 	@$(QEMU_RUN) --kernel debug --mode check --modules $(BUILD)/modules/debug \
 		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)" \
-		--params "$(DEBUG_CHECK_PARAMS)"
+		--params "$(SHORT_CHECK_PARAMS)"
 
 soak: check-crc-debug tests
 	@$(QEMU_RUN) --kernel debug --mode check --modules $(BUILD)/modules/debug \
@@ -94,8 +153,16 @@ soak: check-crc-debug tests
 check:
 	@$(REPO)/scripts/check.sh
 
-run: modules-dist tests
-	@$(QEMU_RUN) --kernel dist --mode run --modules $(BUILD)/modules/dist \
+# make run KVER=6.12 (or 6.12-rt): the demo on Debian's 6.12 kernel.
+KVER ?= 6.1
+RUN_KERNEL  = $(if $(filter 6.1,$(KVER)),dist,dist-$(KVER))
+RUN_MODULES = $(if $(filter 6.1,$(KVER)),modules-dist,modules-$(subst .,,$(KVER)))
+
+run: tests
+	@case "$(KVER)" in 6.1|6.12|6.12-rt) ;; \
+	*) echo "make run: KVER=$(KVER): 6.1, 6.12 or 6.12-rt" >&2; exit 1 ;; esac
+	@$(MAKE) -s $(RUN_MODULES)
+	@$(QEMU_RUN) --kernel $(RUN_KERNEL) --mode run --modules $(BUILD)/modules/$(RUN_KERNEL) \
 		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
 
 clean:

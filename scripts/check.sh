@@ -11,6 +11,7 @@ lanes=(
 	"userspace:check-userspace"
 	"models:check-models"
 	"qemu-dist:check-qemu-dist"
+	"qemu-612:check-qemu-612"
 	"qemu-debug:check-qemu-debug"
 )
 failed=() summary=()

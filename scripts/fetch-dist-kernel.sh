@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Unpack Debian's linux-image-$ABI (ABI from kernel-abi.sh) without installing
-# it, and print the directory it lies in (last line of stdout):
+# fetch-dist-kernel.sh [--headers] [SERIES [FLAVOUR]]: unpack Debian's
+# linux-image-$ABI (ABI from kernel-abi.sh SERIES FLAVOUR; default 6.1 amd64)
+# without installing it, and print the directory it lies in (last line of
+# stdout):
 #   build/kernels/dist-$ABI/{boot/vmlinuz-$ABI,lib/modules/$ABI/}
+# With --headers, also unpack linux-headers-$ABI, its -common package and
+# linux-kbuild into the same tree, so that out-of-tree modules build against
+#   build/kernels/dist-$ABI/usr/src/linux-headers-$ABI
+# (the 6.1 lanes use the installed headers instead, scripts/setup-packages.sh).
 # Idempotent: a tree that is already unpacked is reused.
 set -euo pipefail
 
@@ -41,9 +47,32 @@ unpack_deb() {
 	mv "$dir.tmp" "$dir"
 }
 
+# The packages that make a module build tree for $abi: the flavour's headers
+# point at a -common (-common-rt) package and at linux-kbuild by relative
+# links, except the top Makefile, which includes the common one by its
+# absolute /usr/src path; that include is made relative (make -C runs there).
+unpack_headers() {
+	local abi=$1 dir=$2 debs=$3 ver common pkg deb
+	[ -e "$dir/.headers" ] && return 0
+	ver=${abi%+deb12-*}+deb12
+	common=linux-headers-$ver-common
+	case $abi in *-rt-amd64) common=$common-rt ;; esac
+	for pkg in "linux-headers-$abi" "$common" "linux-kbuild-$ver"; do
+		deb=$(download_deb "$pkg" "$debs")
+		echo "fetch-dist-kernel: unpacking $(basename "$deb")" >&2
+		dpkg -x "$deb" "$dir" || die "dpkg -x $deb failed"
+	done
+	sed -i "s|^include .*/usr/src/|include ../|" \
+		"$dir/usr/src/linux-headers-$abi/Makefile"
+	[ -f "$dir/usr/src/linux-headers-$abi/Module.symvers" ] ||
+		die "linux-headers-$abi gave no Module.symvers"
+	touch "$dir/.headers"
+}
+
 main() {
-	local abi dir debs deb
-	abi=$("$SCRIPTS/kernel-abi.sh") || die "kernel-abi.sh failed"
+	local abi dir debs deb headers=
+	if [ "${1:-}" = --headers ]; then headers=1; shift; fi
+	abi=$("$SCRIPTS/kernel-abi.sh" "$@") || die "kernel-abi.sh failed"
 	dir=$REPO/build/kernels/dist-$abi
 	debs=$REPO/build/kernels/debs
 	if ! unpacked "$dir" "$abi"; then
@@ -53,6 +82,7 @@ main() {
 		unpack_deb "$deb" "$dir" "$abi"
 		unpacked "$dir" "$abi" || die "$deb did not give boot/vmlinuz-$abi and lib/modules/$abi/modules.dep"
 	fi
+	[ -z "$headers" ] || unpack_headers "$abi" "$dir" "$debs"
 	echo "$dir"
 }
 

@@ -2,9 +2,10 @@
 /*
  * Host message dispatch, and the channel offer / rescind state machine.
  *
- * One table indexed by message type says who handles a message and how long
- * it must at least be.  Every message handed in here is a private copy;
- * nothing is read from shared memory any more.
+ * One table indexed by message type says who handles a message; whether
+ * the guest accepts the type at all and how long it must at least be is
+ * vmbus_msg_check() in msg_check.c.  Every message handed in here is a
+ * private copy; nothing is read from shared memory any more.
  *
  * Offers and rescinds are handled in two steps.  The message work (which
  * must never wait for the host, since the host's answers arrive through it)
@@ -33,12 +34,11 @@
 /**
  * struct vmbus_msg_handler - how one host message type is handled
  * @handle: the handler; called from the message work, must not wait for
- *	the host
- * @min_len: the shortest payload the handler accepts
+ *	the host.  The message is at least vmbus_msg_min_len() of its type
+ *	long (msg_check.c).
  */
 struct vmbus_msg_handler {
 	void (*handle)(const struct vmbus_channel_message_header *hdr, u32 len);
-	u32 min_len;
 };
 
 static void vmbus_on_response(const struct vmbus_channel_message_header *hdr,
@@ -208,11 +208,10 @@ static const char *
 vmbus_offer_invalid(const struct vmbus_channel_offer_channel *offer)
 {
 	u32 relid = offer->child_relid;
+	const char *why = vmbus_offer_fields_invalid(offer);
 
-	if (relid == 0 || relid > VMBUS_MAX_RELID)
-		return "relid out of range";
-	if (offer->monitor_allocated && offer->monitorid >= VMBUS_MONITOR_IDS)
-		return "monitor id out of range";
+	if (why)
+		return why;
 	if (vmbus_relid_get(relid))
 		return "relid already in use";
 	if (vmbus_relid_rescinded(relid))
@@ -569,9 +568,14 @@ static void vmbus_rescind_work(struct work_struct *work)
 	struct vmbus_chan *vc = container_of(work, struct vmbus_chan,
 					     rescind_work);
 	struct vmbus_channel *ch = &vc->ch;
+	void (*rescind_cb)(struct vmbus_channel *ch);
 
-	if (ch->chn_rescind_callback) {
-		ch->chn_rescind_callback(ch);
+	/* Cleared when the driver unbinds (vmbus_bus.c, vmbus_remove()). */
+	mutex_lock(&vmbus_connection.channel_mutex);
+	rescind_cb = READ_ONCE(ch->chn_rescind_callback);
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	if (rescind_cb) {
+		rescind_cb(ch);
 		/*
 		 * hv_sock keeps reading a connection's ring after the rescind
 		 * and removes the device when its socket goes, through
@@ -831,34 +835,17 @@ static void vmbus_on_alloffers(const struct vmbus_channel_message_header *hdr,
 	complete(&vmbus_conn.alloffers);
 }
 
-#define VMBUS_HANDLER(type, fn, msg_struct)				\
-	[type] = { .handle = fn, .min_len = sizeof(msg_struct) }
-
 static const struct vmbus_msg_handler vmbus_msg_handlers[CHANNELMSG_COUNT] = {
-	VMBUS_HANDLER(CHANNELMSG_OFFERCHANNEL, vmbus_on_offer,
-		      struct vmbus_channel_offer_channel),
-	VMBUS_HANDLER(CHANNELMSG_RESCIND_CHANNELOFFER, vmbus_on_rescind,
-		      struct vmbus_channel_rescind_offer),
-	VMBUS_HANDLER(CHANNELMSG_ALLOFFERS_DELIVERED, vmbus_on_alloffers,
-		      struct vmbus_channel_message_header),
-	/* Hosts before 5.0 may end the response before msg_conn_id. */
-	[CHANNELMSG_VERSION_RESPONSE] = {
-		.handle = vmbus_on_response,
-		.min_len = offsetof(struct vmbus_channel_version_response,
-				    msg_conn_id),
-	},
-	VMBUS_HANDLER(CHANNELMSG_UNLOAD_RESPONSE, vmbus_on_response,
-		      struct vmbus_channel_message_header),
-	VMBUS_HANDLER(CHANNELMSG_OPENCHANNEL_RESULT, vmbus_on_response,
-		      struct vmbus_channel_open_result),
-	VMBUS_HANDLER(CHANNELMSG_GPADL_CREATED, vmbus_on_response,
-		      struct vmbus_channel_gpadl_created),
-	VMBUS_HANDLER(CHANNELMSG_GPADL_TORNDOWN, vmbus_on_response,
-		      struct vmbus_channel_gpadl_torndown),
-	VMBUS_HANDLER(CHANNELMSG_MODIFYCHANNEL_RESPONSE, vmbus_on_response,
-		      struct vmbus_channel_modifychannel_response),
-	VMBUS_HANDLER(CHANNELMSG_TL_CONNECT_RESULT, vmbus_on_tl_result,
-		      struct vmbus_channel_tl_connect_result),
+	[CHANNELMSG_OFFERCHANNEL]		= { vmbus_on_offer },
+	[CHANNELMSG_RESCIND_CHANNELOFFER]	= { vmbus_on_rescind },
+	[CHANNELMSG_ALLOFFERS_DELIVERED]	= { vmbus_on_alloffers },
+	[CHANNELMSG_VERSION_RESPONSE]		= { vmbus_on_response },
+	[CHANNELMSG_UNLOAD_RESPONSE]		= { vmbus_on_response },
+	[CHANNELMSG_OPENCHANNEL_RESULT]		= { vmbus_on_response },
+	[CHANNELMSG_GPADL_CREATED]		= { vmbus_on_response },
+	[CHANNELMSG_GPADL_TORNDOWN]		= { vmbus_on_response },
+	[CHANNELMSG_MODIFYCHANNEL_RESPONSE]	= { vmbus_on_response },
+	[CHANNELMSG_TL_CONNECT_RESULT]		= { vmbus_on_tl_result },
 };
 
 static_assert(ARRAY_SIZE(vmbus_msg_handlers) == CHANNELMSG_COUNT);
@@ -874,27 +861,28 @@ void vmbus_msg_dispatch(const struct hv_message *msg)
 {
 	const struct vmbus_channel_message_header *hdr = (const void *)msg->u.payload;
 	u32 len = msg->header.payload_size;
-	const struct vmbus_msg_handler *h = NULL;
+	enum vmbus_msg_verdict v = vmbus_msg_check(msg);
 
 	vmbus_stat_inc(VMBUS_STAT_MSGS_IN);
-	if (len > HV_MESSAGE_PAYLOAD_BYTE_COUNT || len < sizeof(*hdr)) {
+	if (v == VMBUS_MSG_BAD_SIZE) {
 		pr_warn_ratelimited("host message with bad size %u dropped\n", len);
 		goto bad;
 	}
 	vmbus_msglog_add(vmbus_msglog_in, hdr, len);
-	if (hdr->msgtype < CHANNELMSG_COUNT)
-		h = &vmbus_msg_handlers[hdr->msgtype];
-	if (!h || !h->handle) {
+	if (v == VMBUS_MSG_BAD_TYPE) {
 		pr_warn_ratelimited("host message of unexpected type %u dropped\n",
 				    hdr->msgtype);
 		goto bad;
 	}
-	if (len < h->min_len) {
+	if (v == VMBUS_MSG_SHORT) {
 		pr_warn_ratelimited("host message type %u too short (%u < %u) dropped\n",
-				    hdr->msgtype, len, h->min_len);
+				    hdr->msgtype, len, vmbus_msg_min_len(hdr->msgtype));
 		goto bad;
 	}
-	h->handle(hdr, len);
+	/* Every type vmbus_msg_check() accepts has a handler. */
+	if (WARN_ON_ONCE(!vmbus_msg_handlers[hdr->msgtype].handle))
+		goto bad;
+	vmbus_msg_handlers[hdr->msgtype].handle(hdr, len);
 	return;
 bad:
 	vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
@@ -913,19 +901,34 @@ void vmbus_msg_work(struct work_struct *work)
 {
 	struct vmbus_synic *s = container_of(work, struct vmbus_synic, msg_work);
 	struct vmbus_msg_ring *r = &s->ring;
-	unsigned int tail = r->tail;
+	struct hv_message *msg = &s->work_msg;
+	bool stalled;
 
-	/* Pairs with the release of the head in vmbus_msg_harvest(), vmbus_event.c. */
-	while (tail != smp_load_acquire(&r->head)) {
-		vmbus_msg_dispatch(&r->msgs[tail % VMBUS_MSG_RING_SIZE]);
+	for (;;) {
+		/*
+		 * One entry at a time under msg_lock, dispatched outside it:
+		 * the crash path's poller (vmbus_crash.c) may take the ring
+		 * over at any point, and then this work takes nothing more.
+		 */
+		raw_spin_lock_irq(&s->msg_lock);
+		if (READ_ONCE(vmbus_conn.crash_unload) ||
+		    /* Pairs with the release of the head in vmbus_msg_harvest(). */
+		    r->tail == smp_load_acquire(&r->head)) {
+			stalled = !READ_ONCE(vmbus_conn.crash_unload) &&
+				  READ_ONCE(s->stalled);
+			WRITE_ONCE(s->stalled, false);
+			raw_spin_unlock_irq(&s->msg_lock);
+			break;
+		}
+		memcpy(msg, &r->msgs[r->tail % VMBUS_MSG_RING_SIZE], sizeof(*msg));
 		/* Pairs with the acquire of the tail in vmbus_msg_harvest(). */
-		smp_store_release(&r->tail, ++tail);
+		smp_store_release(&r->tail, r->tail + 1);
+		raw_spin_unlock_irq(&s->msg_lock);
+		vmbus_msg_dispatch(msg);
 	}
 	/* A message left in the slot while the ring was full: fetch it now. */
-	if (READ_ONCE(s->stalled)) {
-		WRITE_ONCE(s->stalled, false);
+	if (stalled)
 		smp_call_function_single(s->cpu, vmbus_msg_reharvest, NULL, 1);
-	}
 }
 
 /**
@@ -960,7 +963,8 @@ void vmbus_set_sc_create_callback(struct vmbus_channel *primary_channel,
 void vmbus_set_chn_rescind_callback(struct vmbus_channel *channel,
 				    void (*chn_rescind_cb)(struct vmbus_channel *))
 {
-	channel->chn_rescind_callback = chn_rescind_cb;
+	/* Read by the rescind work under channel_mutex; set in probe. */
+	WRITE_ONCE(channel->chn_rescind_callback, chn_rescind_cb);
 }
 
 /**
@@ -993,84 +997,4 @@ void vmbus_hvsock_device_unregister(struct vmbus_channel *channel)
 	vmbus_device_remove(channel);
 	if (test_and_clear_bit(VMBUS_CHAN_HVSOCK_UNREG, &vc->flags))
 		vmbus_chan_destroy(vc, true);
-}
-
-/* The highest version of @want (major << 16 | minor) that @offer lists. */
-static bool vmbus_ic_pick(const struct ic_version *offer, u32 n,
-			  const int *want, int want_cnt, struct ic_version *pick)
-{
-	int i;
-	u32 j;
-
-	for (i = 0; i < want_cnt; i++) {
-		for (j = 0; j < n; j++) {
-			if (offer[j].major == (want[i] >> 16) &&
-			    offer[j].minor == (want[i] & 0xffff)) {
-				*pick = offer[j];
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
-/**
- * vmbus_prep_negotiate_resp() - answer an integration component's version
- *	negotiation in place
- * @icmsghdrp: the message header in @buf
- * @buf: the received packet: pipe header, message header, negotiate body
- * @buflen: its length
- * @fw_version: framework versions the driver speaks, preferred first
- * @fw_vercnt: how many
- * @srv_version: service versions the driver speaks, preferred first
- * @srv_vercnt: how many
- * @nego_fw_version: if not NULL, set to the framework version chosen
- * @nego_srv_version: if not NULL, set to the service version chosen
- *
- * The host lists its framework versions, then its service versions.  The
- * answer names one of each, the driver's most preferred that the host
- * lists, or none if either list has no match.  Counts and the buffer
- * length come from the host and are checked before use.
- *
- * Context: any.
- * Return: true if both versions were agreed.
- */
-bool vmbus_prep_negotiate_resp(struct icmsg_hdr *icmsghdrp, u8 *buf,
-			       u32 buflen, const int *fw_version, int fw_vercnt,
-			       const int *srv_version, int srv_vercnt,
-			       int *nego_fw_version, int *nego_srv_version)
-{
-	struct icmsg_negotiate *neg = (void *)&buf[ICMSG_HDR];
-	struct ic_version fw = {}, srv = {};
-	u32 nfw, nsrv;
-	bool ok;
-
-	if (buflen < ICMSG_NEGOTIATE_PKT_SIZE(0, 0))
-		return false;
-	nfw = neg->icframe_vercnt;
-	nsrv = neg->icmsg_vercnt;
-	if (nfw > IC_VERSION_NEGOTIATION_MAX_VER_COUNT ||
-	    nsrv > IC_VERSION_NEGOTIATION_MAX_VER_COUNT ||
-	    buflen < ICMSG_NEGOTIATE_PKT_SIZE(nfw, nsrv) ||
-	    ICMSG_NEGOTIATE_PKT_SIZE(1, 1) > buflen) {
-		pr_err_ratelimited("IC version negotiation with bad counts %u/%u in %u bytes\n",
-				   nfw, nsrv, buflen);
-		return false;
-	}
-	ok = vmbus_ic_pick(neg->icversion_data, nfw, fw_version, fw_vercnt, &fw) &&
-	     vmbus_ic_pick(neg->icversion_data + nfw, nsrv, srv_version,
-			   srv_vercnt, &srv);
-
-	icmsghdrp->icmsgsize = sizeof(*neg) + 2 * sizeof(struct ic_version);
-	neg->icframe_vercnt = ok ? 1 : 0;
-	neg->icmsg_vercnt = ok ? 1 : 0;
-	neg->icversion_data[0] = fw;
-	neg->icversion_data[1] = srv;
-	if (nego_fw_version)
-		*nego_fw_version = fw.major << 16 | fw.minor;
-	if (nego_srv_version)
-		*nego_srv_version = srv.major << 16 | srv.minor;
-	if (!ok)
-		pr_err_ratelimited("IC version negotiation: no common version\n");
-	return ok;
 }

@@ -46,6 +46,7 @@ void vmbus_conn_init(const struct vmbus_hypervisor *hv)
 	init_completion(&vmbus_conn.alloffers);
 	INIT_LIST_HEAD(&vmbus_conn.channels);
 	WRITE_ONCE(vmbus_conn.unloading, false);
+	WRITE_ONCE(vmbus_conn.crash_unload, false);
 }
 
 /**
@@ -591,8 +592,12 @@ out:
  */
 void vmbus_set_event(struct vmbus_channel *channel)
 {
-	u64 status = vmbus_conn.hv->signal_event(channel->sig_event, 0);
+	u64 status;
 
+	/* The crash path ended the connection: the host knows no channel. */
+	if (READ_ONCE(vmbus_conn.crash_unload))
+		return;
+	status = vmbus_conn.hv->signal_event(channel->sig_event, 0);
 	if (status != HV_STATUS_SUCCESS)
 		pr_warn_ratelimited("relid %u: signalling the host failed: status %llu\n",
 				    channel->offermsg.child_relid, status);

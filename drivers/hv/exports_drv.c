@@ -37,8 +37,23 @@
 
 #include "hyperv_vmbus.h"
 
+/*
+ * What 6.12's vmbus_drv.c includes beyond 6.1's (the order of includes
+ * does not change a CRC; VMBUS_KERNEL_612 is from compat.h).
+ */
+#ifdef VMBUS_KERNEL_612
+#include <linux/platform_device.h>
+#include <linux/of_address.h>
+#include <linux/smpboot.h>
+#include <asm/mshyperv.h>
+#endif
+
 EXPORT_SYMBOL_GPL(__vmbus_driver_register);
 EXPORT_SYMBOL_GPL(vmbus_driver_unregister);
 EXPORT_SYMBOL_GPL(vmbus_device_unregister);
 EXPORT_SYMBOL_GPL(vmbus_allocate_mmio);
 EXPORT_SYMBOL_GPL(vmbus_free_mmio);
+#ifdef VMBUS_CHAN_RING_SYSFS
+EXPORT_SYMBOL_GPL(hv_create_ring_sysfs);
+EXPORT_SYMBOL_GPL(hv_remove_ring_sysfs);
+#endif

@@ -11,10 +11,12 @@
 #include <linux/irqflags.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/smp.h>
 #include <linux/string.h>
 #include <asm/mshyperv.h>
 #include <linux/hyperv/vmbus_hv.h>
 
+#include "compat.h"
 #include "platform.h"
 
 /* Input of HVCALL_POST_MESSAGE (TLFS: HvPostMessage). */
@@ -71,25 +73,25 @@ static int hyperv_synic_enable(unsigned int cpu, struct hv_message_page *msg,
 	union hv_synic_simp simp;
 	union hv_synic_sint sint;
 
-	simp.as_uint64 = hv_get_register(HV_REGISTER_SIMP);
+	simp.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SIMP));
 	simp.simp_enabled = 1;
 	simp.base_simp_gpa = virt_to_phys(msg) >> HV_HYP_PAGE_SHIFT;
-	hv_set_register(HV_REGISTER_SIMP, simp.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SIMP), simp.as_uint64);
 
-	siefp.as_uint64 = hv_get_register(HV_REGISTER_SIEFP);
+	siefp.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SIEFP));
 	siefp.siefp_enabled = 1;
 	siefp.base_siefp_gpa = virt_to_phys(events) >> HV_HYP_PAGE_SHIFT;
-	hv_set_register(HV_REGISTER_SIEFP, siefp.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SIEFP), siefp.as_uint64);
 
 	sint.as_uint64 = 0;
 	sint.vector = HYPERVISOR_CALLBACK_VECTOR;
 	sint.masked = 0;
 	sint.auto_eoi = !(ms_hyperv.hints & HV_DEPRECATING_AEOI_RECOMMENDED);
-	hv_set_register(HV_REGISTER_SINT0 + VMBUS_MESSAGE_SINT, sint.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SINT0) + VMBUS_MESSAGE_SINT, sint.as_uint64);
 
-	sctrl.as_uint64 = hv_get_register(HV_REGISTER_SCONTROL);
+	sctrl.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SCONTROL));
 	sctrl.enable = 1;
-	hv_set_register(HV_REGISTER_SCONTROL, sctrl.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SCONTROL), sctrl.as_uint64);
 	return 0;
 }
 
@@ -99,28 +101,37 @@ static void hyperv_synic_disable(unsigned int cpu)
 	union hv_synic_simp simp;
 	union hv_synic_sint sint;
 
-	sint.as_uint64 = hv_get_register(HV_REGISTER_SINT0 + VMBUS_MESSAGE_SINT);
+	sint.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SINT0) + VMBUS_MESSAGE_SINT);
 	sint.masked = 1;
-	hv_set_register(HV_REGISTER_SINT0 + VMBUS_MESSAGE_SINT, sint.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SINT0) + VMBUS_MESSAGE_SINT, sint.as_uint64);
 
-	simp.as_uint64 = hv_get_register(HV_REGISTER_SIMP);
+	simp.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SIMP));
 	simp.simp_enabled = 0;
 	simp.base_simp_gpa = 0;
-	hv_set_register(HV_REGISTER_SIMP, simp.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SIMP), simp.as_uint64);
 
-	siefp.as_uint64 = hv_get_register(HV_REGISTER_SIEFP);
+	siefp.as_uint64 = vmbus_synic_read(VMBUS_SYNIC_REG(SIEFP));
 	siefp.siefp_enabled = 0;
 	siefp.base_siefp_gpa = 0;
-	hv_set_register(HV_REGISTER_SIEFP, siefp.as_uint64);
+	vmbus_synic_write(VMBUS_SYNIC_REG(SIEFP), siefp.as_uint64);
 	/*
 	 * SCONTROL stays enabled: the kernel's stimer code may use other SINTs
 	 * of the same SynIC.
 	 */
 }
 
+/* Only the current CPU's SynIC MSRs can be written. */
+static bool hyperv_synic_disable_atomic(unsigned int cpu)
+{
+	if (cpu != smp_processor_id())
+		return false;
+	hyperv_synic_disable(cpu);
+	return true;
+}
+
 static void hyperv_eom(void)
 {
-	hv_set_register(HV_REGISTER_EOM, 0);
+	vmbus_synic_write(VMBUS_SYNIC_REG(EOM), 0);
 }
 
 static u32 hyperv_vp_index(unsigned int cpu)
@@ -148,28 +159,54 @@ static const struct vmbus_hypervisor hyperv_backend = {
 	.eom		= hyperv_eom,
 	.vp_index	= hyperv_vp_index,
 	.version	= hyperv_version,
+	.synic_disable_atomic = hyperv_synic_disable_atomic,
 };
+
+/*
+ * The kernel's Hyper-V shutdown hooks (arch/x86 mshyperv, exported):
+ * machine_shutdown() on kexec calls the kexec handler with the other CPUs
+ * still running; machine_crash_shutdown() calls the crash handler on the
+ * crashing CPU with interrupts off before kdump's kernel starts (the panic
+ * notifiers may not run at all before it).
+ */
+static void hyperv_kexec(void)
+{
+	vmbus_hv_crash(false);
+}
+
+static void hyperv_crash(struct pt_regs *regs)
+{
+	vmbus_hv_crash(true);
+}
 
 /**
  * vmbus_hyperv_init() - register the Hyper-V back end if running on Hyper-V
  *
+ * The init of vmbus_platform.ko: platform.c's panic and reboot notifiers
+ * (on every kernel), then the back end; this file calls into platform.c,
+ * never the other way round.
+ *
  * Context: module init.
  * Return: 0 (also when not on Hyper-V), or the registration's error.
  */
-int vmbus_hyperv_init(void)
+static int __init vmbus_hyperv_init(void)
 {
 	int ret;
 
-	if (!hv_is_hyperv_initialized())
-		return 0;
+	ret = vmbus_hv_hooks_register();
+	if (ret || !hv_is_hyperv_initialized())
+		return ret;
 
 	hv_setup_vmbus_handler(vmbus_hv_interrupt);
 	ret = vmbus_hv_register(&hyperv_backend);
 	if (ret) {
 		hv_remove_vmbus_handler();
+		vmbus_hv_hooks_unregister();
 		return ret;
 	}
 	hyperv_registered = true;
+	hv_setup_kexec_handler(hyperv_kexec);
+	hv_setup_crash_handler(hyperv_crash);
 	return 0;
 }
 
@@ -178,10 +215,16 @@ int vmbus_hyperv_init(void)
  *
  * Context: module exit; no guest is attached (it would pin this module).
  */
-void vmbus_hyperv_exit(void)
+static void __exit vmbus_hyperv_exit(void)
 {
-	if (!hyperv_registered)
-		return;
-	vmbus_hv_unregister(&hyperv_backend);
-	hv_remove_vmbus_handler();
+	if (hyperv_registered) {
+		hv_remove_crash_handler();
+		hv_remove_kexec_handler();
+		vmbus_hv_unregister(&hyperv_backend);
+		hv_remove_vmbus_handler();
+	}
+	vmbus_hv_hooks_unregister();
 }
+
+module_init(vmbus_hyperv_init);
+module_exit(vmbus_hyperv_exit);

@@ -26,6 +26,8 @@
 #include <linux/hyperv/vmbus_hv.h>
 #include <linux/hyperv/vmbus_monitor.h>
 
+#include "compat.h"
+
 /* The CPU that makes first contact; the host sends every message there. */
 enum { VMBUS_CONNECT_CPU = 0 };
 
@@ -39,6 +41,12 @@ enum vmbus_deadlines {
 	VMBUS_UNLOAD_TIMEOUT_S		= 10,
 	/* Resume: the host's re-offers, up to ALLOFFERS_DELIVERED. */
 	VMBUS_RESUME_TIMEOUT_S		= 10,
+	/*
+	 * The crash path's UNLOAD: a busy host may hold the answer for tens
+	 * of seconds; a line every VMBUS_CRASH_PROGRESS_S while it waits.
+	 */
+	VMBUS_CRASH_UNLOAD_TIMEOUT_S	= 100,
+	VMBUS_CRASH_PROGRESS_S		= 5,
 };
 
 /* Relids the host may hand out: 1 .. VMBUS_MAX_RELID (relid 0 is never used). */
@@ -78,6 +86,11 @@ struct vmbus_msg_ring {
  * @event_page: SIEFP page handed to the hypervisor
  * @ring: messages the ISR copied out of the slot, for @msg_work
  * @msg_work: dispatches @ring in order
+ * @work_msg: @msg_work's copy of the entry it dispatches
+ * @msg_lock: taken by the ISR around its harvest of the slot, by
+ *	@msg_work around taking one entry off @ring, and with a trylock by the
+ *	crash path's poller (vmbus_crash.c), which must never wait for a CPU
+ *	that a crash stopped
  * @stalled: the ISR left a message in the slot because @ring was full;
  *	@msg_work harvests it again once it has made room
  * @enabled: the hypervisor has this CPU's pages (cpuhp callbacks only)
@@ -88,6 +101,8 @@ struct vmbus_synic {
 	union hv_synic_event_flags *event_page;
 	struct vmbus_msg_ring ring;
 	struct work_struct msg_work;
+	struct hv_message work_msg;
+	raw_spinlock_t msg_lock;	/* see @msg_lock above */
 	bool stalled;
 	bool enabled;
 	unsigned int cpu;
@@ -212,6 +227,9 @@ static inline u32 vmbus_ver_minor(u32 version)
  * @requests: guest messages waiting for an answer
  * @alloffers: ALLOFFERS_DELIVERED arrived
  * @unloading: the guest is unloading; offers are ignored
+ * @crash_unload: the crash path's UNLOAD is under way or done: the ISR and
+ *	the message work leave the slots and rings to its poller (read and
+ *	written under each CPU's vmbus_synic.msg_lock)
  * @suspended: hibernation suspend started and resume has not reconnected
  *	yet: offers and rescinds are ignored (under channel_mutex)
  * @resuming: resume reconnected and waits for the re-offers, which are
@@ -249,6 +267,7 @@ struct vmbus_conn {
 	struct list_head requests;
 	struct completion alloffers;
 	bool unloading;
+	bool crash_unload;
 	bool suspended;
 	bool resuming;
 	atomic_t fixups;
@@ -356,6 +375,13 @@ void vmbus_relid_publish(struct vmbus_channel *ch);
 void vmbus_relid_unpublish(struct vmbus_channel *ch);
 struct vmbus_channel *vmbus_relid_get(u32 relid);
 void vmbus_events_release(void);
+bool vmbus_msg_poll_unload(struct vmbus_synic *s, bool locked);
+
+/* vmbus_crash.c: the connection's end without sleeping (panic, kexec) */
+void vmbus_unload_atomic(bool crash);
+int vmbus_crash_init(struct dentry *debugfs_dir);
+void vmbus_crash_exit(void);
+bool vmbus_crash_unloaded(void);
 
 /* channel_mgmt.c */
 void vmbus_msg_work(struct work_struct *work);
@@ -384,6 +410,27 @@ int vmbus_chan_retarget(struct vmbus_channel *ch, unsigned int cpu);
 int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 		     void (*cb)(void *context), void *context);
 
+/**
+ * enum vmbus_msg_verdict - what vmbus_msg_check() found
+ * @VMBUS_MSG_OK: size and type are fine
+ * @VMBUS_MSG_BAD_SIZE: payload_size shorter than the message header or
+ *	longer than a SynIC message
+ * @VMBUS_MSG_BAD_TYPE: a type the guest never accepts from the host
+ * @VMBUS_MSG_SHORT: shorter than its type's structure
+ */
+enum vmbus_msg_verdict {
+	VMBUS_MSG_OK,
+	VMBUS_MSG_BAD_SIZE,
+	VMBUS_MSG_BAD_TYPE,
+	VMBUS_MSG_SHORT,
+};
+
+/* msg_check.c: the checks of host messages that need no state */
+u32 vmbus_msg_min_len(u32 type);
+enum vmbus_msg_verdict vmbus_msg_check(const struct hv_message *msg);
+const char *
+vmbus_offer_fields_invalid(const struct vmbus_channel_offer_channel *offer);
+
 /* vmbus_bus.c: the bus type and the devices on it */
 int vmbus_bus_register(void);
 void vmbus_bus_ready(bool ready);
@@ -398,6 +445,14 @@ extern const struct attribute_group *vmbus_dev_groups[];
 extern const struct attribute_group *vmbus_drv_groups[];
 extern const struct attribute_group *vmbus_bus_groups[];
 extern const struct attribute_group *vmbus_chan_groups[];
+
+#ifdef VMBUS_CHAN_RING_SYSFS
+/* channels/<relid>/ring, for uio_hv_generic (vmbus_sysfs.c). */
+int hv_create_ring_sysfs(struct vmbus_channel *channel,
+			 int (*hv_mmap_ring_buffer)(struct vmbus_channel *channel,
+						    struct vm_area_struct *vma));
+int hv_remove_ring_sysfs(struct vmbus_channel *channel);
+#endif
 int vmbus_chan_sysfs_add(struct vmbus_channel *ch);
 void vmbus_chan_sysfs_del(struct vmbus_channel *ch);
 

@@ -15,13 +15,20 @@
  *    call vmbus_hv_unregister() meanwhile;
  *  - vmbus_hv_interrupt(), in hard-IRQ context, calls the guest's handler
  *    under RCU; vmbus_hv_clear_handler() waits for those callers, so the
- *    guest's module can go away once it returns.
+ *    guest's module can go away once it returns;
+ *  - vmbus_hv_crash(), from the panic notifier, the reboot notifier (kexec
+ *    runs it too) and the Hyper-V kexec and crash hooks, calls the guest's
+ *    crash handler under RCU in the same way; vmbus_hv_clear_crash_handler()
+ *    waits for those callers.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/panic_notifier.h>
 #include <linux/rcupdate.h>
+#include <linux/reboot.h>
 #include <linux/hyperv/vmbus_hv.h>
 
 #include "platform.h"
@@ -37,6 +44,8 @@ static bool vmbus_hv_attached;
  * pointer; synchronize_rcu() in vmbus_hv_clear_handler() covers the callers.
  */
 static void (*vmbus_hv_handler)(void);
+/* The guest's crash handler; written and read as vmbus_hv_handler is. */
+static void (*vmbus_hv_crash_handler)(bool crash);
 
 static bool vmbus_hv_complete(const struct vmbus_hypervisor *hv)
 {
@@ -145,6 +154,27 @@ void vmbus_hv_put(const struct vmbus_hypervisor *hv)
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_put);
 
+/*
+ * Install @fn in @slot unless a handler is there (-EBUSY); with @fn NULL,
+ * clear it.  Callers load @slot under rcu_read_lock(), so a clear returns
+ * only once those that loaded the old value are done.
+ */
+#define vmbus_hv_slot_set(slot, fn) ({					\
+	typeof(slot) *__slot = &(slot);					\
+	typeof(slot) __fn = (fn);					\
+	int __ret = 0;							\
+									\
+	mutex_lock(&vmbus_hv_lock);					\
+	if (__fn && READ_ONCE(*__slot))					\
+		__ret = -EBUSY;						\
+	else								\
+		WRITE_ONCE(*__slot, __fn);				\
+	mutex_unlock(&vmbus_hv_lock);					\
+	if (!__fn)							\
+		synchronize_rcu();					\
+	__ret;								\
+})
+
 /**
  * vmbus_hv_set_handler() - install the guest's interrupt handler
  * @handler: called in hard-IRQ context for every SINT interrupt
@@ -154,15 +184,7 @@ EXPORT_SYMBOL_GPL(vmbus_hv_put);
  */
 int vmbus_hv_set_handler(void (*handler)(void))
 {
-	int ret = 0;
-
-	mutex_lock(&vmbus_hv_lock);
-	if (READ_ONCE(vmbus_hv_handler))
-		ret = -EBUSY;
-	else
-		WRITE_ONCE(vmbus_hv_handler, handler);
-	mutex_unlock(&vmbus_hv_lock);
-	return ret;
+	return vmbus_hv_slot_set(vmbus_hv_handler, handler);
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_set_handler);
 
@@ -175,11 +197,7 @@ EXPORT_SYMBOL_GPL(vmbus_hv_set_handler);
  */
 void vmbus_hv_clear_handler(void)
 {
-	mutex_lock(&vmbus_hv_lock);
-	WRITE_ONCE(vmbus_hv_handler, NULL);
-	mutex_unlock(&vmbus_hv_lock);
-	/* Waits for vmbus_hv_interrupt() callers that loaded the old value. */
-	synchronize_rcu();
+	vmbus_hv_slot_set(vmbus_hv_handler, NULL);
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_clear_handler);
 
@@ -202,17 +220,119 @@ void vmbus_hv_interrupt(void)
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_interrupt);
 
-static int __init vmbus_platform_init(void)
+/**
+ * vmbus_hv_set_crash_handler() - install the guest's crash handler
+ * @handler: ends the guest's connection without sleeping; @crash is true
+ *	on a panic or crash (other CPUs may be stopped, interrupts are off),
+ *	false on a reboot or kexec
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EBUSY if a crash handler is installed.
+ */
+int vmbus_hv_set_crash_handler(void (*handler)(bool crash))
 {
-	return vmbus_hyperv_init();
+	return vmbus_hv_slot_set(vmbus_hv_crash_handler, handler);
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_set_crash_handler);
+
+/**
+ * vmbus_hv_clear_crash_handler() - remove the guest's crash handler
+ *
+ * Returns once no CPU runs the old handler any more.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_hv_clear_crash_handler(void)
+{
+	vmbus_hv_slot_set(vmbus_hv_crash_handler, NULL);
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_clear_crash_handler);
+
+/**
+ * vmbus_hv_crash() - end the guest's connection before the kernel goes
+ * @crash: true on a panic or crash, false on a reboot or kexec
+ *
+ * Calls the guest's crash handler, if one is installed.  Exported for the
+ * back ends, whose own crash hooks end here.
+ *
+ * Context: any; does not sleep.
+ */
+void vmbus_hv_crash(bool crash)
+{
+	void (*handler)(bool crash);
+
+	rcu_read_lock();
+	handler = READ_ONCE(vmbus_hv_crash_handler);
+	if (handler)
+		handler(crash);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_crash);
+
+/* panic(): interrupts are off, other CPUs are being stopped. */
+static int vmbus_hv_panic_event(struct notifier_block *nb, unsigned long event,
+				void *data)
+{
+	vmbus_hv_crash(true);
+	return NOTIFY_DONE;
 }
 
-static void __exit vmbus_platform_exit(void)
+/*
+ * The last of the panic notifiers: the guest's connection is needed by
+ * nothing that runs after it, and other notifiers may still log through
+ * it.
+ */
+static struct notifier_block vmbus_hv_panic_nb = {
+	.notifier_call	= vmbus_hv_panic_event,
+	.priority	= INT_MIN,
+};
+
+/* Reboot, power off, halt, and kexec (kernel_kexec() runs the chain too). */
+static int vmbus_hv_reboot_event(struct notifier_block *nb,
+				 unsigned long event, void *data)
 {
-	vmbus_hyperv_exit();
+	vmbus_hv_crash(false);
+	return NOTIFY_DONE;
 }
 
-module_init(vmbus_platform_init);
-module_exit(vmbus_platform_exit);
+static struct notifier_block vmbus_hv_reboot_nb = {
+	.notifier_call	= vmbus_hv_reboot_event,
+	.priority	= INT_MIN,
+};
+
+/**
+ * vmbus_hv_hooks_register() - the panic and reboot notifiers
+ *
+ * Called by the module's init (hv_hyperv.c) on every kernel, Hyper-V or
+ * not: the simulated host's guest has a crash path too.
+ *
+ * Context: module init.
+ * Return: 0, or the reboot notifier's registration error.
+ */
+int vmbus_hv_hooks_register(void)
+{
+	int ret;
+
+	atomic_notifier_chain_register(&panic_notifier_list, &vmbus_hv_panic_nb);
+	ret = register_reboot_notifier(&vmbus_hv_reboot_nb);
+	if (ret)
+		atomic_notifier_chain_unregister(&panic_notifier_list,
+						 &vmbus_hv_panic_nb);
+	return ret;
+}
+
+/**
+ * vmbus_hv_hooks_unregister() - remove what vmbus_hv_hooks_register() added
+ *
+ * Context: module exit.
+ */
+void vmbus_hv_hooks_unregister(void)
+{
+	unregister_reboot_notifier(&vmbus_hv_reboot_nb);
+	atomic_notifier_chain_unregister(&panic_notifier_list,
+					 &vmbus_hv_panic_nb);
+}
+
+/* The module's init and exit are the Hyper-V back end's, in hv_hyperv.c. */
 MODULE_DESCRIPTION("VMBus hypervisor boundary and Hyper-V back end");
 MODULE_LICENSE("GPL");

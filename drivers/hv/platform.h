@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Private to vmbus_platform.ko. */
+/* Private to vmbus_platform.ko: what hv_hyperv.c's module init calls. */
 #ifndef _VMBUS_PLATFORM_H
 #define _VMBUS_PLATFORM_H
 
-int vmbus_hyperv_init(void);
-void vmbus_hyperv_exit(void);
+int vmbus_hv_hooks_register(void);
+void vmbus_hv_hooks_unregister(void);
 
 #endif /* _VMBUS_PLATFORM_H */

@@ -520,9 +520,16 @@ int hv_ringbuffer_get_debuginfo(struct hv_ring_buffer_info *ring_info,
  */
 bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel)
 {
+	spinlock_t *lock = &channel->outbound.ring_lock;
+
 	/*
 	 * A question about someone else's lock, not an assertion that we
-	 * hold it; lockdep has no equivalent.
+	 * hold it; lockdep has no equivalent.  On PREEMPT_RT a spinlock_t
+	 * is an rt_mutex.
 	 */
-	return raw_spin_is_locked(&channel->outbound.ring_lock.rlock);
+#ifdef CONFIG_PREEMPT_RT
+	return rt_mutex_base_is_locked(&lock->lock);
+#else
+	return raw_spin_is_locked(&lock->rlock);
+#endif
 }

@@ -56,29 +56,31 @@ static const struct hv_vmbus_device_id *
 vmbus_get_id(struct hv_driver *drv, struct hv_device *dev)
 {
 	const struct hv_vmbus_device_id *id;
+	int override;
 
 	/*
 	 * An hv_sock offer's class is the service it connects, any GUID: the
 	 * hv_sock driver binds every one of them without an id table entry
-	 * (its table is empty), no other
-	 * driver any.
+	 * (its table is empty), and no other driver binds any of them.
 	 */
 	if (is_hvsock_channel(dev->channel))
 		return drv->hvsock ? &vmbus_device_null : NULL;
 	/* With driver_override set, only the named driver binds. */
-	if (dev->driver_override && strcmp(dev->driver_override, drv->name))
+	override = vmbus_match_override(dev, &drv->driver);
+	if (!override)
 		return NULL;
 	id = vmbus_dynid_match(drv, &dev->dev_type);
 	if (!id)
 		id = vmbus_table_match(drv->id_table, &dev->dev_type);
-	if (!id && dev->driver_override)
+	if (!id && override > 0)
 		id = &vmbus_device_null;
 	return id;
 }
 
-static int vmbus_match(struct device *dev, struct device_driver *drv)
+static int vmbus_match(struct device *dev, vmbus_cb_const struct device_driver *drv)
 {
-	struct hv_driver *hdrv = drv_to_hv_drv(drv);
+	/* Not const: the dynamic ids' lock is taken. */
+	struct hv_driver *hdrv = container_of(drv, struct hv_driver, driver);
 	struct hv_device *hdev = device_to_hv_device(dev);
 
 	/* hv_sock offers belong to the hv_sock driver alone. */
@@ -110,13 +112,15 @@ static void vmbus_remove(struct device *dev)
 	if (hdrv->remove)
 		hdrv->remove(hdev);
 	/*
-	 * Drivers that use sub-channels do not clear their callback when they
-	 * let go; a sub-channel offered from now on must not call into a
-	 * driver that is gone.  Under the lock vmbus_add_subchannel() reads
-	 * the callback with (channel_mgmt.c).
+	 * Drivers do not clear their callbacks when they let go (the
+	 * distribution's uio_hv_generic sets both and clears neither): a
+	 * sub-channel offered or a rescind arriving from now on must not call
+	 * into a driver that is gone.  Under the lock vmbus_add_subchannel()
+	 * and the rescind work read the callbacks with (channel_mgmt.c).
 	 */
 	mutex_lock(&vmbus_connection.channel_mutex);
 	hdev->channel->sc_creation_callback = NULL;
+	hdev->channel->chn_rescind_callback = NULL;
 	mutex_unlock(&vmbus_connection.channel_mutex);
 }
 
@@ -131,9 +135,10 @@ static void vmbus_shutdown(struct device *dev)
 		hdrv->shutdown(device_to_hv_device(dev));
 }
 
-static int vmbus_uevent(struct device *dev, struct kobj_uevent_env *env)
+static int vmbus_uevent(vmbus_cb_const struct device *dev,
+			struct kobj_uevent_env *env)
 {
-	struct hv_device *hdev = device_to_hv_device(dev);
+	vmbus_cb_const struct hv_device *hdev = device_to_hv_device(dev);
 
 	return add_uevent_var(env, "MODALIAS=vmbus:%*phN", UUID_SIZE,
 			      &hdev->dev_type);
@@ -182,6 +187,9 @@ static struct bus_type vmbus_bus = {
 	.bus_groups	= vmbus_bus_groups,
 	.dev_groups	= vmbus_dev_groups,
 	.drv_groups	= vmbus_drv_groups,
+#ifdef VMBUS_CORE_DRIVER_OVERRIDE
+	.driver_override = true,
+#endif
 };
 
 static bool vmbus_bus_registered;
@@ -317,7 +325,9 @@ static void vmbus_device_release(struct device *dev)
 	struct hv_device *hdev = device_to_hv_device(dev);
 
 	pr_debug("device %pUl destroyed\n", &hdev->dev_instance);
+#ifndef VMBUS_CORE_DRIVER_OVERRIDE
 	kfree(hdev->driver_override);
+#endif
 	kfree(hdev);
 }
 

@@ -101,6 +101,7 @@ static int vmbus_synic_alloc(void)
 		s->cpu = cpu;
 		/* A callback: the ISR queues it, channel_mgmt.c drains the ring. */
 		INIT_WORK(&s->msg_work, vmbus_msg_work);
+		raw_spin_lock_init(&s->msg_lock);
 		s->msg_page = (void *)get_zeroed_page(GFP_KERNEL);
 		s->event_page = (void *)get_zeroed_page(GFP_KERNEL);
 		if (!s->msg_page || !s->event_page) {
@@ -295,7 +296,7 @@ static struct dev_pm_domain vmbus_root_pm = {
  * other CPUs go offline (vmbus_synic_offline()) before syscore suspend and
  * come back online after syscore resume.
  */
-static int vmbus_syscore_suspend(void)
+static int vmbus_syscore_suspend(VMBUS_SYSCORE_ARG)
 {
 	struct vmbus_synic *s = per_cpu_ptr(vmbus_conn.synic,
 					    vmbus_conn.connect_cpu);
@@ -309,7 +310,7 @@ static int vmbus_syscore_suspend(void)
 	return 0;
 }
 
-static void vmbus_syscore_resume(void)
+static void vmbus_syscore_resume(VMBUS_SYSCORE_ARG)
 {
 	struct vmbus_synic *s = per_cpu_ptr(vmbus_conn.synic,
 					    vmbus_conn.connect_cpu);
@@ -329,6 +330,8 @@ static struct syscore_ops vmbus_syscore_ops = {
 	.resume		= vmbus_syscore_resume,
 };
 
+VMBUS_SYSCORE_DEFINE(vmbus_syscore, vmbus_syscore_ops);
+
 static int vmbus_bus_init(void)
 {
 	int ret;
@@ -343,14 +346,14 @@ static int vmbus_bus_init(void)
 		root_device_unregister(vmbus_conn.root);
 		return ret;
 	}
-	register_syscore_ops(&vmbus_syscore_ops);
+	vmbus_syscore_register(vmbus_syscore);
 	return 0;
 }
 
 static void vmbus_bus_exit(void)
 {
 	vmbus_bus_ready(false);
-	unregister_syscore_ops(&vmbus_syscore_ops);
+	vmbus_syscore_unregister(vmbus_syscore);
 	vmbus_bus_unregister();
 	dev_pm_domain_set(vmbus_conn.root, NULL);
 	root_device_unregister(vmbus_conn.root);
@@ -392,6 +395,8 @@ static int __init vmbus_init(void)
 	ret = vmbus_connect();
 	if (ret)
 		goto err_stop_msg_path;
+	/* Without a crash path the bus still works: logged, not fatal. */
+	vmbus_crash_init(vmbus_debugfs_dir);
 	vmbus_bus_ready(true);
 	return 0;
 
@@ -417,9 +422,13 @@ err_put_hv:
 
 static void __exit vmbus_exit(void)
 {
+	/* No crash path runs after this: it would race the UNLOAD below. */
+	vmbus_crash_exit();
 	/* No new channels; the host forgets every channel at UNLOAD. */
 	WRITE_ONCE(vmbus_conn.unloading, true);
-	vmbus_disconnect();
+	/* The crash path (debugfs crash_unload) may have sent it already. */
+	if (!vmbus_crash_unloaded())
+		vmbus_disconnect();
 	vmbus_msg_path_stop();
 	vmbus_channels_stop();
 	debugfs_remove_recursive(vmbus_debugfs_dir);

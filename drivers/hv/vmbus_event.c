@@ -57,6 +57,7 @@ static bool vmbus_msg_harvest(struct vmbus_synic *s);
 void vmbus_isr(void)
 {
 	struct vmbus_synic *s = this_cpu_ptr(vmbus_conn.synic);
+	bool harvested;
 
 	if (!READ_ONCE(s->enabled))
 		return;
@@ -68,7 +69,15 @@ void vmbus_isr(void)
 	 */
 	if (!atomic_read(&vmbus_conn.fixups))
 		vmbus_event_scan(s);
-	if (vmbus_msg_harvest(s))
+	/*
+	 * The crash path's poller may read this CPU's slot and ring from
+	 * another CPU: exclusive with it, and once it started the slot is
+	 * its own (vmbus_crash.c).
+	 */
+	raw_spin_lock(&s->msg_lock);
+	harvested = !READ_ONCE(vmbus_conn.crash_unload) && vmbus_msg_harvest(s);
+	raw_spin_unlock(&s->msg_lock);
+	if (harvested)
 		queue_work_on(s->cpu, vmbus_conn.msg_wq, &s->msg_work);
 }
 
@@ -382,7 +391,8 @@ static void vmbus_slot_free(struct hv_message *slot)
 /*
  * Copy every message the slot holds into the ring.  Returns true if one was
  * copied.  Runs on the owning CPU with interrupts off (the ISR, or the
- * re-harvest IPI), so it is the ring's only producer.
+ * re-harvest IPI) under the CPU's msg_lock, so it is the ring's only
+ * producer.
  */
 static bool vmbus_msg_harvest(struct vmbus_synic *s)
 {
@@ -391,6 +401,7 @@ static bool vmbus_msg_harvest(struct vmbus_synic *s)
 	bool copied = false;
 	unsigned int head;
 
+	lockdep_assert_held(&s->msg_lock);
 	while (READ_ONCE(slot->header.message_type) != HVMSG_NONE) {
 		head = r->head;
 		/* Pairs with the release of the tail in vmbus_msg_work() (channel_mgmt.c). */
@@ -407,4 +418,58 @@ static bool vmbus_msg_harvest(struct vmbus_synic *s)
 		copied = true;
 	}
 	return copied;
+}
+
+/* Is @msg an UNLOAD_RESPONSE?  Its size and type come from the host. */
+static bool vmbus_msg_is_unload_response(const struct hv_message *msg)
+{
+	const struct vmbus_channel_message_header *hdr = (void *)msg->u.payload;
+
+	return READ_ONCE(msg->header.payload_size) >= sizeof(*hdr) &&
+	       READ_ONCE(hdr->msgtype) == CHANNELMSG_UNLOAD_RESPONSE;
+}
+
+/**
+ * vmbus_msg_poll_unload() - the crash path's look at one CPU's messages
+ * @s: the CPU's SynIC state
+ * @locked: the caller holds @s->msg_lock
+ *
+ * Takes every message the ISR copied into the ring and the message work
+ * has not taken, then every message in the slot, freeing it (EOM on the
+ * current CPU if the host marked another message pending).  Only
+ * UNLOAD_RESPONSE matters now; the rest is dropped, the connection is
+ * ending.  Without @locked the ring is left alone (its producer or
+ * consumer was stopped halfway) and only the slot is read.  A host that
+ * refills the slot at once is read at most %VMBUS_MSG_RING_SIZE times.
+ *
+ * Context: interrupts off, any CPU; vmbus_conn.crash_unload is set, so no
+ * ISR or message work that takes @s->msg_lock after the caller touches the
+ * slot or the ring.
+ * Return: true if an UNLOAD_RESPONSE was among the messages.
+ */
+bool vmbus_msg_poll_unload(struct vmbus_synic *s, bool locked)
+{
+	struct hv_message *slot = &s->msg_page->sint_message[VMBUS_MESSAGE_SINT];
+	struct vmbus_msg_ring *r = &s->ring;
+	unsigned int tail, n;
+	bool found = false;
+
+	if (locked) {
+		lockdep_assert_held(&s->msg_lock);
+		/* Pairs with the release of the head in vmbus_msg_harvest(). */
+		for (tail = r->tail; tail != smp_load_acquire(&r->head); tail++)
+			found |= vmbus_msg_is_unload_response(&r->msgs[tail % VMBUS_MSG_RING_SIZE]);
+		/* Pairs with the acquire of the tail in vmbus_msg_harvest(). */
+		smp_store_release(&r->tail, tail);
+		WRITE_ONCE(s->stalled, false);
+	}
+	for (n = 0; n < VMBUS_MSG_RING_SIZE; n++) {
+		if (READ_ONCE(slot->header.message_type) == HVMSG_NONE)
+			break;
+		/* The type is read before the body: pairs with the host's write. */
+		virt_rmb();
+		found |= vmbus_msg_is_unload_response(slot);
+		vmbus_slot_free(slot);
+	}
+	return found;
 }

@@ -176,6 +176,7 @@ static VMBUS_DEV_ATTR(out_write_index, VMBUS_DEV_OUT_INTR_MASK + VMBUS_RING_WRIT
 static VMBUS_DEV_ATTR(out_read_bytes_avail, VMBUS_DEV_OUT_INTR_MASK + VMBUS_RING_READ_AVAIL);
 static VMBUS_DEV_ATTR(out_write_bytes_avail, VMBUS_DEV_OUT_INTR_MASK + VMBUS_RING_WRITE_AVAIL);
 
+#ifndef VMBUS_CORE_DRIVER_OVERRIDE
 static ssize_t driver_override_store(struct device *dev,
 				     struct device_attribute *attr,
 				     const char *buf, size_t count)
@@ -199,6 +200,7 @@ static ssize_t driver_override_show(struct device *dev,
 	return n;
 }
 static DEVICE_ATTR_RW(driver_override);
+#endif
 
 static struct attribute *vmbus_dev_attrs[] = {
 	&vmbus_dev_attr_id.attr.attr,
@@ -221,7 +223,9 @@ static struct attribute *vmbus_dev_attrs[] = {
 	&vmbus_dev_attr_out_write_index.attr.attr,
 	&vmbus_dev_attr_out_read_bytes_avail.attr.attr,
 	&vmbus_dev_attr_out_write_bytes_avail.attr.attr,
+#ifndef VMBUS_CORE_DRIVER_OVERRIDE
 	&dev_attr_driver_override.attr,
+#endif
 	NULL,
 };
 
@@ -314,7 +318,7 @@ const struct attribute_group *vmbus_drv_groups[] = {
 };
 
 /* /sys/bus/vmbus/hibernation: 1 if the VM may hibernate, as the kernel sees it. */
-static ssize_t hibernation_show(struct bus_type *bus, char *buf)
+static ssize_t hibernation_show(vmbus_cb_const struct bus_type *bus, char *buf)
 {
 	return sysfs_emit(buf, "%d\n", hv_is_hibernation_supported());
 }
@@ -515,9 +519,65 @@ static umode_t vmbus_chan_attr_visible(struct kobject *kobj,
 	return attr->mode;
 }
 
+#ifdef VMBUS_CHAN_RING_SYSFS
+/*
+ * channels/<relid>/ring: both rings of the channel for a user-space driver
+ * to mmap through the callback its kernel driver gave hv_create_ring_sysfs().
+ * Hidden until then and again after hv_remove_ring_sysfs().  The one
+ * bin_attribute serves every channel and its size is the channel's, set
+ * when the file is made: vmbus_ring_attr_lock makes that set-and-create
+ * one step.
+ */
+static DEFINE_MUTEX(vmbus_ring_attr_lock);
+
+static int vmbus_chan_ring_mmap(struct file *filp, struct kobject *kobj,
+				struct bin_attribute *attr,
+				struct vm_area_struct *vma)
+{
+	struct vmbus_channel *ch = container_of(kobj, struct vmbus_channel, kobj);
+	int (*mmap_ring)(struct vmbus_channel *ch, struct vm_area_struct *vma);
+
+	/*
+	 * hv_remove_ring_sysfs() clears the callback only after the file is
+	 * gone and its open calls have drained, so it is set here; checked
+	 * all the same.
+	 */
+	mmap_ring = READ_ONCE(ch->mmap_ring_buffer);
+	if (!mmap_ring)
+		return -ENODEV;
+	return mmap_ring(ch, vma);
+}
+
+static struct bin_attribute vmbus_chan_ring_attr = {
+	.attr = { .name = "ring", .mode = 0600 },
+	.mmap = vmbus_chan_ring_mmap,
+};
+
+static struct bin_attribute *vmbus_chan_bin_attrs[] = {
+	&vmbus_chan_ring_attr,
+	NULL,
+};
+
+static umode_t vmbus_chan_bin_attr_visible(struct kobject *kobj,
+					   struct bin_attribute *attr, int n)
+{
+	struct vmbus_channel *ch = container_of(kobj, struct vmbus_channel, kobj);
+
+	lockdep_assert_held(&vmbus_ring_attr_lock);
+	if (attr != &vmbus_chan_ring_attr || !READ_ONCE(ch->ring_sysfs_visible))
+		return 0;
+	attr->size = (size_t)ch->ringbuffer_pagecount << PAGE_SHIFT;
+	return attr->attr.mode;
+}
+#endif
+
 static const struct attribute_group vmbus_chan_group = {
 	.attrs = vmbus_chan_attrs,
 	.is_visible = vmbus_chan_attr_visible,
+#ifdef VMBUS_CHAN_RING_SYSFS
+	.bin_attrs = vmbus_chan_bin_attrs,
+	.is_bin_visible = vmbus_chan_bin_attr_visible,
+#endif
 };
 
 const struct attribute_group *vmbus_chan_groups[] = {
@@ -541,6 +601,9 @@ int vmbus_chan_sysfs_add(struct vmbus_channel *ch)
 	if (!hdev || !hdev->channels_kset)
 		return -ENODEV;
 	ch->kobj.kset = hdev->channels_kset;
+#ifdef VMBUS_CHAN_RING_SYSFS
+	guard(mutex)(&vmbus_ring_attr_lock);
+#endif
 	return kobject_add(&ch->kobj, NULL, "%u", ch->offermsg.child_relid);
 }
 
@@ -562,3 +625,69 @@ void vmbus_chan_sysfs_del(struct vmbus_channel *ch)
 	kobject_del(&ch->kobj);
 	vc->kobj_added = false;
 }
+
+#ifdef VMBUS_CHAN_RING_SYSFS
+/* Show or hide channels/<relid>/ring after a change of ring_sysfs_visible. */
+static int vmbus_chan_ring_update(struct vmbus_channel *ch)
+{
+	lockdep_assert_held(&vmbus_ring_attr_lock);
+	/* Not shown yet: vmbus_chan_sysfs_add() makes the file if visible. */
+	if (!ch->kobj.state_in_sysfs)
+		return 0;
+	return sysfs_update_group(&ch->kobj, &vmbus_chan_group);
+}
+
+/**
+ * hv_create_ring_sysfs() - show a channel's rings as channels/<relid>/ring
+ * @channel: the channel, opened or about to be
+ * @hv_mmap_ring_buffer: maps the rings into a user's vma on mmap() of the file
+ *
+ * For a driver that hands the channel to user space (uio_hv_generic): the
+ * file exists only while such a driver has the device, not while a kernel
+ * driver for the same class does.
+ *
+ * Context: process context; not under channel_mutex.
+ * Return: 0, or the -errno of updating the channel's sysfs group.
+ */
+int hv_create_ring_sysfs(struct vmbus_channel *channel,
+			 int (*hv_mmap_ring_buffer)(struct vmbus_channel *channel,
+						    struct vm_area_struct *vma))
+{
+	int ret;
+
+	if (!hv_mmap_ring_buffer)
+		return -EINVAL;
+	mutex_lock(&vmbus_ring_attr_lock);
+	WRITE_ONCE(channel->mmap_ring_buffer, hv_mmap_ring_buffer);
+	WRITE_ONCE(channel->ring_sysfs_visible, true);
+	ret = vmbus_chan_ring_update(channel);
+	if (ret) {
+		WRITE_ONCE(channel->ring_sysfs_visible, false);
+		WRITE_ONCE(channel->mmap_ring_buffer, NULL);
+	}
+	mutex_unlock(&vmbus_ring_attr_lock);
+	return ret;
+}
+
+/**
+ * hv_remove_ring_sysfs() - hide channels/<relid>/ring again
+ * @channel: a channel given to hv_create_ring_sysfs()
+ *
+ * Returns after mmap() calls on the file in progress have finished; the
+ * mmap callback is forgotten then.  Mappings already made stay.
+ *
+ * Context: process context; not under channel_mutex.
+ * Return: 0, or the -errno of updating the channel's sysfs group.
+ */
+int hv_remove_ring_sysfs(struct vmbus_channel *channel)
+{
+	int ret;
+
+	mutex_lock(&vmbus_ring_attr_lock);
+	WRITE_ONCE(channel->ring_sysfs_visible, false);
+	ret = vmbus_chan_ring_update(channel);
+	WRITE_ONCE(channel->mmap_ring_buffer, NULL);
+	mutex_unlock(&vmbus_ring_attr_lock);
+	return ret;
+}
+#endif

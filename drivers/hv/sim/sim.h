@@ -117,6 +117,9 @@ enum { SIM_HVMSG_VMBUS = 1 };
  * @rescind_instead: the next guest request of this kind
  *	(&enum sim_rescind_instead) is not answered: the host rescinds the
  *	channel instead and sets the mode back to 0
+ * @strict_contact: 1 = an INITIATE_CONTACT while the old connection is
+ *	still there (no UNLOAD since) is refused, as Hyper-V does, instead of
+ *	resetting the bus
  *
  * Written by the control plane with WRITE_ONCE(), read with READ_ONCE() at
  * the point each takes effect; no lock.
@@ -139,6 +142,7 @@ struct sim_modes {
 	u32 reoffer_events;
 	u32 teardown_respond;
 	u32 rescind_instead;
+	u32 strict_contact;
 };
 
 /* sim_modes.rescind_instead: the request a rescind answers. */
@@ -192,6 +196,8 @@ enum sim_stat {
 	SIM_STAT_RESETS,
 	SIM_STAT_UNLOADS,
 	SIM_STAT_UNLOAD_RESPONSES,
+	SIM_STAT_UNLOADS_ATOMIC,
+	SIM_STAT_CONTACTS_REFUSED_STRICT,
 	SIM_STAT_POSTS,
 	SIM_STAT_POSTS_REFUSED_INJECTED,
 	SIM_STAT_POSTS_REFUSED_FULL,
@@ -263,6 +269,7 @@ enum sim_event_result {
 int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
 		     union hv_synic_event_flags *event_pages);
 void sim_synic_disable(unsigned int cpu);
+bool sim_synic_disable_atomic(unsigned int cpu);
 bool sim_synic_enabled(unsigned int cpu);
 enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
 				    u32 size);
@@ -279,6 +286,7 @@ void sim_msg_eom(void);
 void sim_msg_kick(void);
 void sim_msg_connect(unsigned int cpu, u32 conn_id);
 void sim_msg_disconnect(void);
+bool sim_msg_unload_answered(void);
 void sim_msg_init(void (*handler)(u32 conn_id, const void *msg, u32 size));
 void sim_msg_exit(void);
 
@@ -330,6 +338,10 @@ struct sim_chan {
  *	sim_resume.c
  * @hvsock: a Hyper-V socket connection (&enum sim_hvsock_dir), or 0
  * @hvs_service: its service (&enum sim_hvsock_service); see sim_hvsock.c
+ * @subs_on_request: its sub-channels are offered only when the guest asks
+ *	for them (sim_proto_offer_subs()), as for the SCSI controller
+ * @subs_granted: with @subs_on_request, how many sub-channels the guest
+ *	asked for since its primary was last offered
  * @chans: the records by sub_index; NULL where there is none
  *
  * A device out of the table lives on while records of its channels await
@@ -347,6 +359,8 @@ struct sim_device {
 	bool withheld;
 	u8 hvsock;
 	u8 hvs_service;
+	bool subs_on_request;
+	u16 subs_granted;
 	struct sim_chan *chans[];
 };
 
@@ -406,6 +420,8 @@ void sim_proto_handle(u32 conn_id, const void *msg, u32 size);
 int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance,
 		      u16 nsub);
 int sim_proto_dev_add_test(unsigned int n);
+void sim_proto_subs_on_request(const guid_t *class_id);
+int sim_proto_offer_subs(u32 relid, const guid_t *instance, u16 n);
 void sim_proto_dev_clear(void);
 int sim_proto_rescind(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_locked(u32 relid, enum sim_rescind_how how);
@@ -548,7 +564,11 @@ void sim_netvsc_init(void);
 void sim_netvsc_debugfs_init(struct dentry *parent);
 void sim_netvsc_exit(void);
 
-/* sim_ic_kvp.c */
+/* sim_ic_heartbeat.c, sim_ic_shutdown.c, sim_ic_timesync.c, sim_ic_kvp.c */
+void sim_ic_heartbeat_init(void);
+void sim_ic_shutdown_init(void);
+void sim_ic_timesync_init(void);
+void sim_ic_timesync_exit(void);
 void sim_kvp_init(void);
 
 /* sim_job.c */

@@ -26,6 +26,7 @@ struct sim_modes sim_modes = {
 	.resume_conn_ids	= 0,
 	.unload_rescind		= 0,
 	.reoffer_events		= 0,
+	.strict_contact		= 0,
 };
 
 const u32 sim_versions[] = {

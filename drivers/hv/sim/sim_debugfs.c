@@ -67,6 +67,7 @@ static const struct sim_mode sim_mode_table[] = {
 	  0, 1 },
 	{ "rescind_instead", &sim_modes.rescind_instead, SIM_MODE_DECIMAL,
 	  SIM_RESCIND_INSTEAD_OFF, SIM_RESCIND_AFTER_GPADL },
+	{ "strict_contact", &sim_modes.strict_contact, SIM_MODE_DECIMAL, 0, 1 },
 };
 
 enum {

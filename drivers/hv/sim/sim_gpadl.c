@@ -23,7 +23,7 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
-#include <asm/unaligned.h>
+#include "../compat.h"
 
 #include "sim.h"
 

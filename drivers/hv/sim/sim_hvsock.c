@@ -38,7 +38,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include <asm/unaligned.h>
+#include "../compat.h"
 #include <linux/hyperv/vmbus_tl.h>
 
 #include "sim.h"

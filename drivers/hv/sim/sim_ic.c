@@ -1,30 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: the integration components (ICs) a Hyper-V host offers every
- * guest - heartbeat, shutdown, time sync and KVP (sim_ic_kvp.c) - and the
- * reference counter the guest's time sync reads.
+ * vmbus_sim: the framework of the integration components (ICs) a Hyper-V
+ * host offers every guest - heartbeat (sim_ic_heartbeat.c), shutdown
+ * (sim_ic_shutdown.c), time sync (sim_ic_timesync.c) and KVP
+ * (sim_ic_kvp.c).  This file owns what they share; each IC's file owns its
+ * requests, the checks of its answers, its counters and its commands, and
+ * registers them as a struct sim_ic_ops (sim_ic.h).
  *
  * Each IC is a device with its real class GUID and a fixed instance GUID,
  * added and rescinded from the control plane.  When the guest opens its
  * channel the host speaks first: ICMSGTYPE_NEGOTIATE with the framework
  * versions and the IC's message versions a Hyper-V host lists (capped by
  * the `version` command); the guest answers with one of each.  Then the
- * host sends its requests, one transaction at a time per channel:
- *
- *   heartbeat  every heartbeat_period_ms: seq_num = the last answer; the
- *              guest must answer seq_num + 1
- *   shutdown   on command: flags 0..5 (shut down, reboot, hibernate, each
- *              also forced); the guest's status is counted
- *   time sync  a SYNC first after every negotiation and on command, a
- *              SAMPLE every timesync_period_ms; from message version 4.0
- *              struct ictimesync_ref_data (parent time and the reference
- *              counter at sampling), before struct ictimesync_data
- *   KVP        get / set / delete / enumerate on command (sim_ic_kvp.c)
+ * host sends the IC's requests, one transaction at a time per channel.
  *
  * Everything the guest writes back is checked: packet type, transaction
- * id, length, message type, flags, status, and each message's fields.  A
- * malformed answer counts in ic_protocol_errors (and guest_errors); a
- * well-formed wrong one (a bad heartbeat sequence) in the IC's bad count.
+ * id, length, message type, flags and status here, each message's fields
+ * by its IC.  A malformed answer counts in ic_protocol_errors (and
+ * guest_errors); a well-formed wrong one (a bad heartbeat sequence) in the
+ * IC's bad count.
  *
  * Contexts and locks:
  *  - a channel's open and close (sim_lock) and its service (the ring
@@ -41,17 +35,13 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
-#include <linux/ktime.h>
-#include <linux/math64.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
-#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
-#include <asm/mshyperv.h>
 
 #include "sim_ic.h"
 
@@ -59,33 +49,11 @@ static_assert(sizeof(struct vmbuspipe_hdr) == 8);
 static_assert(sizeof(struct icmsg_hdr) == 20);
 static_assert(ICMSG_HDR == 28);
 static_assert(sizeof(struct icmsg_negotiate) == 8);
-static_assert(sizeof(struct heartbeat_msg_data) == 40);
-static_assert(sizeof(struct shutdown_msg_data) == 2060);
-static_assert(sizeof(struct ictimesync_data) == 25);
-static_assert(sizeof(struct ictimesync_ref_data) == 22);
-static_assert(sizeof(struct vmpacket_descriptor) +
-	      ALIGN(ICMSG_HDR + sizeof(struct shutdown_msg_data), 8) <=
-	      SIM_IC_PKT_MAX);
-
-#define SIM_IC_V(major, minor)	((major) << 16 | (minor))
 
 enum {
-	/* Version of the time sync message with the reference time. */
-	SIM_TS_REF_VERSION	= SIM_IC_V(4, 0),
 	/* Largest command the control file takes: kvp_set with a value. */
 	SIM_IC_CMD_MAX		= 4096,
-	/* Defaults of the periods, in ms. */
-	SIM_HB_PERIOD_MS	= 1000,
-	SIM_TS_PERIOD_MS	= 5000,
 	SIM_PERIOD_MS_MAX	= 3600 * 1000,
-};
-
-/* Requests the control plane and the ticks leave for a channel's work. */
-enum sim_ic_pending {
-	SIM_IC_PEND_HEARTBEAT,
-	SIM_IC_PEND_SHUTDOWN,
-	SIM_IC_PEND_SYNC,
-	SIM_IC_PEND_SAMPLE,
 };
 
 /* Framework versions a Hyper-V host lists, ascending. */
@@ -93,33 +61,15 @@ static const u32 sim_ic_fw_versions[] = {
 	UTIL_WS2K8_FW_VERSION, UTIL_FW_VERSION,
 };
 
-/* Message versions per IC, ascending, as Hyper-V hosts list them. */
-static const u32 sim_hb_versions[] = { SIM_IC_V(1, 0), SIM_IC_V(3, 0) };
-
-static const u32 sim_sd_versions[] = {
-	SIM_IC_V(1, 0), SIM_IC_V(3, 0), SIM_IC_V(3, 1), SIM_IC_V(3, 2),
-};
-
-static const u32 sim_ts_versions[] = {
-	SIM_IC_V(1, 0), SIM_IC_V(3, 0), SIM_IC_V(4, 0),
-};
-
-static const u32 sim_kvp_versions[] = {
-	SIM_IC_V(1, 0), SIM_IC_V(3, 0), SIM_IC_V(4, 0), SIM_IC_V(5, 0),
-};
-
 /**
  * struct sim_ic - one integration component, whether offered or not
  * @name: the name of the control plane
  * @instance: the fixed instance GUID of its device
- * @versions: message versions the host lists, ascending
- * @nr_versions: how many
- * @ops: its requests and answers
+ * @ops: its requests and answers, registered by its file
  * @ceiling: the highest message version the host lists; control plane
- * @lock: covers @relid, @pending, @shutdown_flags (and the KVP operation)
+ * @lock: covers @relid, @pending and what the IC's file puts under it
  * @relid: its open channel, 0 if none
- * @pending: bits of &enum sim_ic_pending
- * @shutdown_flags: the flags of the pending shutdown request
+ * @pending: requests due, bits the IC's file numbers
  * @fw_version: the framework version last agreed; for the stats file
  * @msg_version: the message version last agreed; for the stats file
  * @negotiated: negotiations that agreed on versions
@@ -127,36 +77,18 @@ static const u32 sim_kvp_versions[] = {
 struct sim_ic {
 	const char *name;
 	guid_t instance;
-	const u32 *versions;
-	unsigned int nr_versions;
 	const struct sim_ic_ops *ops;
 	u32 ceiling;
 
 	spinlock_t lock;	/* see above */
 	u32 relid;
 	unsigned long pending;
-	u32 shutdown_flags;
 
 	u32 fw_version;
 	u32 msg_version;
 	atomic64_t negotiated;
 };
 
-/**
- * struct sim_ic_tick - a period that makes a request due
- * @work: the tick
- * @kind: the IC
- * @bit: the request, &enum sim_ic_pending
- * @period_ms: 0 stops it; written under sim_ic_ctl, read by the tick
- */
-struct sim_ic_tick {
-	struct delayed_work work;
-	enum sim_ic_kind kind;
-	unsigned int bit;
-	u32 period_ms;
-};
-
-static const struct sim_ic_ops sim_hb_ops, sim_sd_ops, sim_ts_ops;
 static const struct sim_backend sim_ic_backends[SIM_IC_COUNT];
 
 /* Instance GUIDs {7b3ec0c9-1e4d-4f5a-8e5b-564d42534901..04}. */
@@ -164,104 +96,22 @@ static const struct sim_backend sim_ic_backends[SIM_IC_COUNT];
 	GUID_INIT(0x7b3ec0c9, 0x1e4d, 0x4f5a,				\
 		  0x8e, 0x5b, 0x56, 0x4d, 0x42, 0x53, 0x49, (n))
 
-/* Instances, locks and ceilings are set by sim_ic_init(). */
+/* Instances, locks and ceilings are set by sim_ic_init(), ops by the ICs. */
 static struct sim_ic sim_ics[SIM_IC_COUNT] = {
-	[SIM_IC_HEARTBEAT] = {
-		.name = "heartbeat",
-		.versions = sim_hb_versions,
-		.nr_versions = ARRAY_SIZE(sim_hb_versions),
-		.ops = &sim_hb_ops,
-	},
-	[SIM_IC_SHUTDOWN] = {
-		.name = "shutdown",
-		.versions = sim_sd_versions,
-		.nr_versions = ARRAY_SIZE(sim_sd_versions),
-		.ops = &sim_sd_ops,
-	},
-	[SIM_IC_TIMESYNC] = {
-		.name = "timesync",
-		.versions = sim_ts_versions,
-		.nr_versions = ARRAY_SIZE(sim_ts_versions),
-		.ops = &sim_ts_ops,
-	},
-	[SIM_IC_KVP] = {
-		.name = "kvp",
-		.versions = sim_kvp_versions,
-		.nr_versions = ARRAY_SIZE(sim_kvp_versions),
-		/* sim_ic_kvp.c registers its ops. */
-	},
-};
-
-static struct sim_ic_tick sim_ic_ticks[] = {
-	{ .kind = SIM_IC_HEARTBEAT, .bit = SIM_IC_PEND_HEARTBEAT,
-	  .period_ms = SIM_HB_PERIOD_MS },
-	{ .kind = SIM_IC_TIMESYNC, .bit = SIM_IC_PEND_SAMPLE,
-	  .period_ms = SIM_TS_PERIOD_MS },
+	[SIM_IC_HEARTBEAT]	= { .name = "heartbeat" },
+	[SIM_IC_SHUTDOWN]	= { .name = "shutdown" },
+	[SIM_IC_TIMESYNC]	= { .name = "timesync" },
+	[SIM_IC_KVP]		= { .name = "kvp" },
 };
 
 /* Serializes the control plane's period changes and rescinds. */
 static DEFINE_MUTEX(sim_ic_ctl);
 
-static atomic64_t sim_ic_stats[SIM_IC_STAT_COUNT];
+/* Malformed answers, of any IC. */
+static atomic64_t sim_ic_protocol_errors;
 
 /* Transaction ids of every IC request; never 0. */
 static atomic64_t sim_ic_trans_ids;
-
-/* Heartbeat: the last sequence number the guest answered correctly. */
-static u64 sim_hb_seq;
-
-/* Shutdown: the status of the last answer. */
-static u32 sim_sd_status;
-
-static const char * const sim_ic_stat_names[SIM_IC_STAT_COUNT] = {
-	[SIM_IC_HEARTBEAT_SENT]		= "heartbeat_sent",
-	[SIM_IC_HEARTBEAT_OK]		= "heartbeat_ok",
-	[SIM_IC_HEARTBEAT_BAD]		= "heartbeat_bad",
-	[SIM_IC_SHUTDOWN_SENT]		= "shutdown_sent",
-	[SIM_IC_SHUTDOWN_OK]		= "shutdown_ok",
-	[SIM_IC_SHUTDOWN_BAD]		= "shutdown_bad",
-	[SIM_IC_TIMESYNC_SAMPLES]	= "timesync_samples",
-	[SIM_IC_TIMESYNC_SYNCS]		= "timesync_syncs",
-	[SIM_IC_TIMESYNC_OK]		= "timesync_ok",
-	[SIM_IC_TIMESYNC_BAD]		= "timesync_bad",
-	[SIM_IC_KVP_SENT]		= "kvp_sent",
-	[SIM_IC_KVP_OK]			= "kvp_ok",
-	[SIM_IC_KVP_FAILED]		= "kvp_failed",
-	[SIM_IC_KVP_TIMEOUTS]		= "kvp_timeouts",
-	[SIM_IC_KVP_LATE]		= "kvp_late",
-	[SIM_IC_PROTOCOL_ERRORS]	= "ic_protocol_errors",
-};
-
-/*
- * The host's clocks.  The reference counter counts 100 ns units of the
- * raw monotonic clock since load; the host's wall clock is the real time
- * at load advanced by the same counter, so nothing the guest does to its
- * own clock moves the host's.
- */
-static u64 sim_ic_raw0;
-static u64 sim_ic_wall0;	/* 100 ns units since 1601-01-01 */
-static u64 (*sim_ic_saved_refcount)(void);
-
-static u64 sim_ic_refcount(void)
-{
-	return div_u64(ktime_get_raw_ns() - sim_ic_raw0, 100);
-}
-
-static u64 sim_ic_host_time(u64 ref)
-{
-	return sim_ic_wall0 + ref;
-}
-
-/**
- * sim_ic_stat_inc() - count one event of the stats file
- * @stat: the counter
- *
- * Context: any.
- */
-void sim_ic_stat_inc(enum sim_ic_stat stat)
-{
-	atomic64_inc(&sim_ic_stats[stat]);
-}
 
 /**
  * sim_ic_proto_error() - count and report a malformed answer
@@ -277,7 +127,7 @@ void sim_ic_proto_error(struct sim_ic_chan *c, const char *fmt, ...)
 	struct va_format vaf;
 	va_list args;
 
-	sim_ic_stat_inc(SIM_IC_PROTOCOL_ERRORS);
+	atomic64_inc(&sim_ic_protocol_errors);
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
@@ -315,19 +165,47 @@ bool sim_ic_kick(enum sim_ic_kind kind)
 	return sim_ring_kick(relid, &sim_ic_backends[kind]);
 }
 
-/* Make a request of an IC due and kick its channel. */
-static void sim_ic_request(enum sim_ic_kind kind, unsigned int bit)
+/**
+ * sim_ic_mark() - make a request of an IC due
+ * @kind: the IC
+ * @bit: the request, numbered by the IC's file
+ *
+ * For the IC's own service, which builds the request when it next looks;
+ * everybody else calls sim_ic_request().
+ *
+ * Context: any; not under the IC's lock.
+ */
+void sim_ic_mark(enum sim_ic_kind kind, unsigned int bit)
 {
 	struct sim_ic *ic = &sim_ics[kind];
 
 	spin_lock(&ic->lock);
 	__set_bit(bit, &ic->pending);
 	spin_unlock(&ic->lock);
+}
+
+/**
+ * sim_ic_request() - make a request of an IC due and kick its channel
+ * @kind: the IC
+ * @bit: the request, numbered by the IC's file
+ *
+ * Context: any; not under the IC's lock.
+ */
+void sim_ic_request(enum sim_ic_kind kind, unsigned int bit)
+{
+	sim_ic_mark(kind, bit);
 	sim_ic_kick(kind);
 }
 
-/* Take a due request; the channel's service. */
-static bool sim_ic_take(enum sim_ic_kind kind, unsigned int bit)
+/**
+ * sim_ic_take() - take a due request
+ * @kind: the IC
+ * @bit: the request
+ *
+ * Context: the channel's service; not under the IC's lock.
+ * Return: true if it was due; it is not any more.
+ */
+bool sim_ic_take(enum sim_ic_kind kind, unsigned int bit)
 {
 	struct sim_ic *ic = &sim_ics[kind];
 	bool due;
@@ -367,7 +245,7 @@ void *sim_ic_req_start(struct sim_ic_chan *c, u16 type, u32 body_len)
 	c->trans_id = atomic64_inc_return(&sim_ic_trans_ids);
 	c->type = type;
 	c->len = sizeof(*d) + payload;
-	c->sent_stat = SIM_IC_STAT_COUNT;
+	c->sent_stat = NULL;
 	d->type = VM_PKT_DATA_INBAND;
 	d->offset8 = sizeof(*d) >> 3;
 	d->len8 = c->len >> 3;
@@ -391,7 +269,7 @@ static unsigned int sim_ic_nr_offered(const struct sim_ic *ic, u32 ceiling)
 {
 	unsigned int n = 0;
 
-	while (n < ic->nr_versions && ic->versions[n] <= ceiling)
+	while (n < ic->ops->nr_versions && ic->ops->versions[n] <= ceiling)
 		n++;
 	return n;
 }
@@ -412,7 +290,7 @@ static bool sim_ic_negotiate_build(struct sim_ic_chan *c)
 	for (i = 0; i < nfw; i++)
 		neg->icversion_data[i] = sim_ic_ver(sim_ic_fw_versions[i]);
 	for (i = 0; i < nmsg; i++)
-		neg->icversion_data[nfw + i] = sim_ic_ver(ic->versions[i]);
+		neg->icversion_data[nfw + i] = sim_ic_ver(ic->ops->versions[i]);
 	c->msg_ceiling = ceiling;
 	return true;
 }
@@ -456,7 +334,7 @@ static void sim_ic_negotiate_answer(struct sim_ic_chan *c,
 	if (neg.icframe_vercnt != 1 || neg.icmsg_vercnt != 1 ||
 	    !sim_ic_listed(sim_ic_fw_versions, ARRAY_SIZE(sim_ic_fw_versions),
 			   fw) ||
-	    !sim_ic_listed(ic->versions,
+	    !sim_ic_listed(ic->ops->versions,
 			   sim_ic_nr_offered(ic, c->msg_ceiling), msg)) {
 		sim_ic_proto_error(c, "negotiation answer %u/%u counts, versions %#x/%#x\n",
 				   neg.icframe_vercnt, neg.icmsg_vercnt, fw,
@@ -557,8 +435,8 @@ static bool sim_ic_send_next(struct sim_ic_chan *c)
 		return false;
 	}
 	c->busy = true;
-	if (c->sent_stat != SIM_IC_STAT_COUNT)
-		sim_ic_stat_inc(c->sent_stat);
+	if (c->sent_stat)
+		atomic64_inc(c->sent_stat);
 	return true;
 }
 
@@ -616,155 +494,6 @@ static const struct sim_backend sim_ic_backends[SIM_IC_COUNT] = {
 	SIM_IC_BACKEND(SIM_IC_SHUTDOWN, HV_SHUTDOWN_GUID, "shutdown"),
 	SIM_IC_BACKEND(SIM_IC_TIMESYNC, HV_TS_GUID, "timesync"),
 	SIM_IC_BACKEND(SIM_IC_KVP, HV_KVP_GUID, "kvp"),
-};
-
-/* Heartbeat: the guest answers seq_num + 1. */
-static bool sim_hb_build(struct sim_ic_chan *c)
-{
-	struct heartbeat_msg_data *hb;
-
-	if (!sim_ic_take(SIM_IC_HEARTBEAT, SIM_IC_PEND_HEARTBEAT))
-		return false;
-	hb = sim_ic_req_start(c, ICMSGTYPE_HEARTBEAT, sizeof(*hb));
-	/* One heartbeat channel at a time: its service owns the sequence. */
-	c->seq = READ_ONCE(sim_hb_seq);
-	hb->seq_num = c->seq;
-	c->sent_stat = SIM_IC_HEARTBEAT_SENT;
-	return true;
-}
-
-static void sim_hb_answer(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
-			  const u8 *body, u32 len)
-{
-	u64 seq;
-
-	if (!hdr || len < sizeof(seq)) {
-		if (hdr)
-			sim_ic_proto_error(c, "heartbeat answer of %u bytes\n",
-					   len);
-		sim_ic_stat_inc(SIM_IC_HEARTBEAT_BAD);
-		return;
-	}
-	memcpy(&seq, body, sizeof(seq));
-	if (hdr->status != HV_S_OK || seq != c->seq + 1) {
-		pr_warn_ratelimited("ic heartbeat: sent %llu, answer %llu status %#x\n",
-				    c->seq, seq, hdr->status);
-		sim_ic_stat_inc(SIM_IC_HEARTBEAT_BAD);
-		return;
-	}
-	WRITE_ONCE(sim_hb_seq, seq);
-	sim_ic_stat_inc(SIM_IC_HEARTBEAT_OK);
-}
-
-static const struct sim_ic_ops sim_hb_ops = {
-	.build = sim_hb_build,
-	.answer = sim_hb_answer,
-};
-
-/* Shutdown: the flags the control plane gave; the guest says yes or no. */
-static bool sim_sd_build(struct sim_ic_chan *c)
-{
-	struct sim_ic *ic = &sim_ics[SIM_IC_SHUTDOWN];
-	struct shutdown_msg_data *sd;
-	u32 flags;
-
-	spin_lock(&ic->lock);
-	if (!__test_and_clear_bit(SIM_IC_PEND_SHUTDOWN, &ic->pending)) {
-		spin_unlock(&ic->lock);
-		return false;
-	}
-	flags = ic->shutdown_flags;
-	spin_unlock(&ic->lock);
-	sd = sim_ic_req_start(c, ICMSGTYPE_SHUTDOWN, sizeof(*sd));
-	sd->flags = flags;
-	c->sent_stat = SIM_IC_SHUTDOWN_SENT;
-	return true;
-}
-
-static void sim_sd_answer(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
-			  const u8 *body, u32 len)
-{
-	if (!hdr || len < sizeof(struct shutdown_msg_data)) {
-		if (hdr)
-			sim_ic_proto_error(c, "shutdown answer of %u bytes\n",
-					   len);
-		sim_ic_stat_inc(SIM_IC_SHUTDOWN_BAD);
-		return;
-	}
-	WRITE_ONCE(sim_sd_status, hdr->status);
-	pr_info("ic shutdown: the guest answered status %#x\n", hdr->status);
-	sim_ic_stat_inc(hdr->status == HV_S_OK ? SIM_IC_SHUTDOWN_OK :
-						 SIM_IC_SHUTDOWN_BAD);
-}
-
-static const struct sim_ic_ops sim_sd_ops = {
-	.build = sim_sd_build,
-	.answer = sim_sd_answer,
-};
-
-/* Time sync: the layout follows the agreed message version. */
-static void sim_ts_fill(struct sim_ic_chan *c, u8 flags)
-{
-	u64 ref = sim_ic_refcount();
-	struct ictimesync_ref_data *r;
-	struct ictimesync_data *t;
-
-	if (c->msg_version >= SIM_TS_REF_VERSION) {
-		r = sim_ic_req_start(c, ICMSGTYPE_TIMESYNC, sizeof(*r));
-		r->parenttime = sim_ic_host_time(ref);
-		r->vmreferencetime = ref;
-		r->flags = flags;
-	} else {
-		t = sim_ic_req_start(c, ICMSGTYPE_TIMESYNC, sizeof(*t));
-		t->parenttime = sim_ic_host_time(ref);
-		t->flags = flags;
-	}
-}
-
-static bool sim_ts_build(struct sim_ic_chan *c)
-{
-	if (sim_ic_take(SIM_IC_TIMESYNC, SIM_IC_PEND_SYNC)) {
-		sim_ts_fill(c, ICTIMESYNCFLAG_SYNC);
-		c->sent_stat = SIM_IC_TIMESYNC_SYNCS;
-		return true;
-	}
-	if (sim_ic_take(SIM_IC_TIMESYNC, SIM_IC_PEND_SAMPLE)) {
-		sim_ts_fill(c, ICTIMESYNCFLAG_SAMPLE);
-		c->sent_stat = SIM_IC_TIMESYNC_SAMPLES;
-		return true;
-	}
-	return false;
-}
-
-static void sim_ts_answer(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
-			  const u8 *body, u32 len)
-{
-	u32 need = c->msg_version >= SIM_TS_REF_VERSION ?
-		   sizeof(struct ictimesync_ref_data) :
-		   sizeof(struct ictimesync_data);
-
-	if (hdr && len < need)
-		sim_ic_proto_error(c, "time sync answer of %u bytes\n", len);
-	if (!hdr || len < need || hdr->status != HV_S_OK)
-		sim_ic_stat_inc(SIM_IC_TIMESYNC_BAD);
-	else
-		sim_ic_stat_inc(SIM_IC_TIMESYNC_OK);
-}
-
-/* After a (re)start the host syncs first, as Hyper-V does. */
-static void sim_ts_negotiated(struct sim_ic_chan *c)
-{
-	struct sim_ic *ic = &sim_ics[SIM_IC_TIMESYNC];
-
-	spin_lock(&ic->lock);
-	__set_bit(SIM_IC_PEND_SYNC, &ic->pending);
-	spin_unlock(&ic->lock);
-}
-
-static const struct sim_ic_ops sim_ts_ops = {
-	.build = sim_ts_build,
-	.answer = sim_ts_answer,
-	.negotiated = sim_ts_negotiated,
 };
 
 static void sim_ic_tick_fn(struct work_struct *work)
@@ -880,21 +609,6 @@ static int sim_ic_dev_cmds(const char *verb, const char *arg)
 	return first;
 }
 
-static int sim_ic_shutdown_cmd(const char *arg)
-{
-	struct sim_ic *ic = &sim_ics[SIM_IC_SHUTDOWN];
-	u32 flags;
-
-	if (kstrtou32(arg, 10, &flags) || flags > 5)
-		return -EINVAL;
-	spin_lock(&ic->lock);
-	ic->shutdown_flags = flags;
-	__set_bit(SIM_IC_PEND_SHUTDOWN, &ic->pending);
-	spin_unlock(&ic->lock);
-	sim_ic_kick(SIM_IC_SHUTDOWN);
-	return 0;
-}
-
 static int sim_ic_period_cmd(struct sim_ic_tick *t, const char *arg)
 {
 	u32 ms;
@@ -922,7 +636,7 @@ static int sim_ic_version_cmd(char *args)
 	    major > U16_MAX || minor > U16_MAX)
 		return -EINVAL;
 	ic = &sim_ics[kind];
-	if (SIM_IC_V(major, minor) < ic->versions[0])
+	if (SIM_IC_V(major, minor) < ic->ops->versions[0])
 		return -EINVAL;
 	WRITE_ONCE(ic->ceiling, SIM_IC_V(major, minor));
 	return 0;
@@ -930,12 +644,33 @@ static int sim_ic_version_cmd(char *args)
 
 static void sim_ic_reset_stats(void)
 {
+	const struct sim_ic_ops *ops;
+	unsigned int i, n;
+
+	atomic64_set(&sim_ic_protocol_errors, 0);
+	for (i = 0; i < SIM_IC_COUNT; i++) {
+		ops = sim_ics[i].ops;
+		atomic64_set(&sim_ics[i].negotiated, 0);
+		for (n = 0; n < ops->nr_counters; n++)
+			atomic64_set(&ops->counters[n].v, 0);
+	}
+}
+
+/* <ic>_period_ms <ms>: the period of the IC's tick; 0 stops it. */
+static int sim_ic_period_verb(const char *verb, const char *arg)
+{
+	struct sim_ic_tick *tick;
+	size_t len;
 	unsigned int i;
 
-	for (i = 0; i < SIM_IC_STAT_COUNT; i++)
-		atomic64_set(&sim_ic_stats[i], 0);
-	for (i = 0; i < SIM_IC_COUNT; i++)
-		atomic64_set(&sim_ics[i].negotiated, 0);
+	for (i = 0; i < SIM_IC_COUNT; i++) {
+		tick = sim_ics[i].ops->tick;
+		len = strlen(sim_ics[i].name);
+		if (tick && !strncmp(verb, sim_ics[i].name, len) &&
+		    !strcmp(verb + len, "_period_ms"))
+			return sim_ic_period_cmd(tick, arg);
+	}
+	return -EINVAL;
 }
 
 static int sim_ic_cmd(char *cmd)
@@ -954,14 +689,6 @@ static int sim_ic_cmd(char *cmd)
 		if (ret != -ENOIOCTLCMD)
 			return ret;
 	}
-	if (!strcmp(verb, "timesync_sample") && !arg) {
-		sim_ic_request(SIM_IC_TIMESYNC, SIM_IC_PEND_SAMPLE);
-		return 0;
-	}
-	if (!strcmp(verb, "timesync_sync") && !arg) {
-		sim_ic_request(SIM_IC_TIMESYNC, SIM_IC_PEND_SYNC);
-		return 0;
-	}
 	if (!strcmp(verb, "reset_stats") && !arg) {
 		sim_ic_reset_stats();
 		return 0;
@@ -971,15 +698,9 @@ static int sim_ic_cmd(char *cmd)
 	if (!strcmp(verb, "add") || !strcmp(verb, "rescind") ||
 	    !strcmp(verb, "reoffer"))
 		return sim_ic_dev_cmds(verb, arg);
-	if (!strcmp(verb, "shutdown"))
-		return sim_ic_shutdown_cmd(arg);
-	if (!strcmp(verb, "heartbeat_period_ms"))
-		return sim_ic_period_cmd(&sim_ic_ticks[0], arg);
-	if (!strcmp(verb, "timesync_period_ms"))
-		return sim_ic_period_cmd(&sim_ic_ticks[1], arg);
 	if (!strcmp(verb, "version"))
 		return sim_ic_version_cmd(arg);
-	return -EINVAL;
+	return sim_ic_period_verb(verb, arg);
 }
 
 static ssize_t sim_ic_control_write(struct file *file,
@@ -1010,8 +731,9 @@ static const struct file_operations sim_ic_control_fops = {
 
 static int sim_ic_stats_show(struct seq_file *m, void *unused)
 {
+	const struct sim_ic_ops *ops;
 	const struct sim_ic *ic;
-	unsigned int i;
+	unsigned int i, n;
 	u32 v;
 
 	for (i = 0; i < SIM_IC_COUNT; i++) {
@@ -1026,20 +748,19 @@ static int sim_ic_stats_show(struct seq_file *m, void *unused)
 		seq_printf(m, "%s_msg_version %u.%u\n", ic->name, v >> 16,
 			   v & 0xffff);
 	}
-	for (i = 0; i < SIM_IC_STAT_COUNT; i++) {
-		seq_printf(m, "%s %lld\n", sim_ic_stat_names[i],
-			   atomic64_read(&sim_ic_stats[i]));
-		if (i == SIM_IC_HEARTBEAT_BAD)
-			seq_printf(m, "heartbeat_seq %llu\n",
-				   READ_ONCE(sim_hb_seq));
-		if (i == SIM_IC_SHUTDOWN_BAD)
-			seq_printf(m, "shutdown_status 0x%08x\n",
-				   READ_ONCE(sim_sd_status));
+	for (i = 0; i < SIM_IC_COUNT; i++) {
+		ops = sim_ics[i].ops;
+		for (n = 0; n < ops->nr_counters; n++)
+			seq_printf(m, "%s %lld\n", ops->counters[n].name,
+				   atomic64_read(&ops->counters[n].v));
+		if (ops->stats)
+			ops->stats(m);
+		if (ops->tick)
+			seq_printf(m, "%s_period_ms %u\n", sim_ics[i].name,
+				   READ_ONCE(ops->tick->period_ms));
 	}
-	seq_printf(m, "heartbeat_period_ms %u\n",
-		   READ_ONCE(sim_ic_ticks[0].period_ms));
-	seq_printf(m, "timesync_period_ms %u\n",
-		   READ_ONCE(sim_ic_ticks[1].period_ms));
+	seq_printf(m, "ic_protocol_errors %lld\n",
+		   atomic64_read(&sim_ic_protocol_errors));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(sim_ic_stats);
@@ -1065,12 +786,21 @@ static const struct file_operations sim_ic_file_fops = {
  * @kind: the IC
  * @ops: its ops
  *
+ * Starts the IC's tick, if it has one.
+ *
  * Context: module init, after sim_ic_init() and before
- * sim_ic_debugfs_init(); every IC without ops in sim_ics[] registers.
+ * sim_ic_debugfs_init(); every IC registers.
  */
 void sim_ic_register(enum sim_ic_kind kind, const struct sim_ic_ops *ops)
 {
+	struct sim_ic_tick *tick = ops->tick;
+
 	sim_ics[kind].ops = ops;
+	if (!tick)
+		return;
+	INIT_DELAYED_WORK(&tick->work, sim_ic_tick_fn);
+	queue_delayed_work(sim_async_wq, &tick->work,
+			   msecs_to_jiffies(tick->period_ms));
 }
 
 /**
@@ -1093,51 +823,35 @@ void sim_ic_debugfs_init(struct dentry *parent)
 }
 
 /**
- * sim_ic_init() - start the host's clocks and the period ticks
+ * sim_ic_init() - set up the ICs' devices and register their back ends
  *
- * Installs the simulator's reference counter in the kernel's
- * hv_read_reference_counter, which otherwise reads a Hyper-V MSR that
- * does not exist here.
- *
- * Context: module init.
+ * Context: module init, before the ICs' files register.
  */
 void sim_ic_init(void)
 {
 	unsigned int i;
 
-	sim_ic_raw0 = ktime_get_raw_ns();
-	sim_ic_wall0 = div_u64(ktime_get_real_ns(), 100) + WLTIMEDELTA;
-	sim_ic_saved_refcount = hv_read_reference_counter;
-	WRITE_ONCE(hv_read_reference_counter, sim_ic_refcount);
 	for (i = 0; i < SIM_IC_COUNT; i++) {
 		spin_lock_init(&sim_ics[i].lock);
 		sim_ics[i].instance = SIM_IC_INSTANCE(i + 1);
 		sim_ics[i].ceiling = U32_MAX;
 	}
 	sim_ring_register_backends(sim_ic_backends, SIM_IC_COUNT);
-	for (i = 0; i < ARRAY_SIZE(sim_ic_ticks); i++) {
-		INIT_DELAYED_WORK(&sim_ic_ticks[i].work, sim_ic_tick_fn);
-		queue_delayed_work(sim_async_wq, &sim_ic_ticks[i].work,
-				   msecs_to_jiffies(sim_ic_ticks[i].period_ms));
-	}
 }
 
 /**
- * sim_ic_exit() - stop the ticks, give the reference counter back
+ * sim_ic_exit() - stop the ICs' ticks
  *
- * The control plane is gone.  No guest is attached, so hv_utils, which
- * imports from hv_vmbus, is not loaded: nothing of the guest calls the
- * counter while it is swapped back.  The grace period lets a caller of
- * the kernel's own that read the pointer just before finish with it.
- *
- * Context: module exit, may sleep.
+ * Context: module exit, may sleep; the control plane is gone.
  */
 void sim_ic_exit(void)
 {
+	struct sim_ic_tick *tick;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(sim_ic_ticks); i++)
-		cancel_delayed_work_sync(&sim_ic_ticks[i].work);
-	WRITE_ONCE(hv_read_reference_counter, sim_ic_saved_refcount);
-	synchronize_rcu();
+	for (i = 0; i < SIM_IC_COUNT; i++) {
+		tick = sim_ics[i].ops ? sim_ics[i].ops->tick : NULL;
+		if (tick)
+			cancel_delayed_work_sync(&tick->work);
+	}
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmbus_sim: the integration-component framework shared by sim_ic.c
- * (negotiation, heartbeat, shutdown, time sync, control plane) and
- * sim_ic_kvp.c (key-value pairs).  sim_ic_kvp.c calls only down into
- * sim_ic.c: it registers its struct sim_ic_ops with sim_ic_register(),
- * and sim_ic.c reaches it only through those.
+ * vmbus_sim: the integration-component framework.  sim_ic.c owns the
+ * channels, the negotiation, the framing of every request and answer, the
+ * ticks and the control plane; one file per IC owns that IC's requests,
+ * answers, counters and commands: sim_ic_heartbeat.c, sim_ic_shutdown.c,
+ * sim_ic_timesync.c and sim_ic_kvp.c.  The IC files call only down into
+ * sim_ic.c: each registers its struct sim_ic_ops with sim_ic_register(),
+ * and sim_ic.c reaches them only through those.
  *
  * Every IC channel carries one transaction at a time, as the host sends
  * it: a VM_PKT_DATA_INBAND packet with COMPLETION_REQUESTED whose payload
@@ -15,31 +17,48 @@
 #ifndef _VMBUS_SIM_IC_H
 #define _VMBUS_SIM_IC_H
 
+#include <linux/atomic.h>
 #include <linux/hyperv.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include "sim.h"
 
-/* Counters of the stats file, in the order it shows them. */
-enum sim_ic_stat {
-	SIM_IC_HEARTBEAT_SENT,
-	SIM_IC_HEARTBEAT_OK,
-	SIM_IC_HEARTBEAT_BAD,
-	SIM_IC_SHUTDOWN_SENT,
-	SIM_IC_SHUTDOWN_OK,
-	SIM_IC_SHUTDOWN_BAD,
-	SIM_IC_TIMESYNC_SAMPLES,
-	SIM_IC_TIMESYNC_SYNCS,
-	SIM_IC_TIMESYNC_OK,
-	SIM_IC_TIMESYNC_BAD,
-	SIM_IC_KVP_SENT,
-	SIM_IC_KVP_OK,
-	SIM_IC_KVP_FAILED,
-	SIM_IC_KVP_TIMEOUTS,
-	SIM_IC_KVP_LATE,
-	SIM_IC_PROTOCOL_ERRORS,
-	SIM_IC_STAT_COUNT
+struct seq_file;
+
+/* An IC's message version: major in the high half, minor in the low. */
+#define SIM_IC_V(major, minor)	((major) << 16 | (minor))
+
+/**
+ * struct sim_ic_counter - a counter of the ic/stats file
+ * @name: its name in the file
+ * @v: its value
+ *
+ * Each IC's file owns an array of these and hands it to sim_ic.c in its
+ * &struct sim_ic_ops, which prints and zeroes them.
+ */
+struct sim_ic_counter {
+	const char *name;
+	atomic64_t v;
+};
+
+/**
+ * struct sim_ic_tick - a period that makes one of an IC's requests due
+ * @work: the tick
+ * @kind: the IC
+ * @bit: the request's bit in the IC's pending word
+ * @period_ms: 0 stops it; written under sim_ic.c's control mutex, read
+ *	by the tick
+ *
+ * Owned by the IC's file, run by sim_ic.c: the control plane's
+ * ``<ic>_period_ms`` command sets it, the stats file shows it.
+ */
+struct sim_ic_tick {
+	struct delayed_work work;
+	enum sim_ic_kind kind;
+	unsigned int bit;
+	u32 period_ms;
 };
 
 enum {
@@ -67,7 +86,7 @@ enum {
  * @trans_id: the transaction id of the request in @pkt
  * @type: its ICMSGTYPE_*
  * @len: its packet length (descriptor + payload), 8-aligned
- * @sent_stat: the counter its sending bumps, SIM_IC_STAT_COUNT for none
+ * @sent_stat: the counter its sending bumps, NULL for none
  * @seq: heartbeat: the sequence number sent
  * @kvp_gen: KVP: the operation the request belongs to
  * @pkt: the request, descriptor first
@@ -89,7 +108,7 @@ struct sim_ic_chan {
 	u64 trans_id;
 	u16 type;
 	u32 len;
-	enum sim_ic_stat sent_stat;
+	atomic64_t *sent_stat;
 	u64 seq;
 	u32 kvp_gen;
 	u8 pkt[SIM_IC_PKT_MAX] __aligned(8);
@@ -97,6 +116,8 @@ struct sim_ic_chan {
 
 /**
  * struct sim_ic_ops - what one IC does after the negotiation
+ * @versions: the message versions the host lists, ascending
+ * @nr_versions: how many
  * @build: if a request is due, write it with sim_ic_req_start() and
  *	return true; the channel's lock held
  * @answer: the guest's answer to it, framing checked; @hdr NULL for an
@@ -106,8 +127,14 @@ struct sim_ic_chan {
  * @cmd: optional: a command of vmbus_sim/ic/control, @verb and its
  *	argument @arg (NULL if none); -ENOIOCTLCMD if @verb is not this IC's
  * @show: optional: the IC's own file in vmbus_sim/ic/, named after it
+ * @counters: its counters in ic/stats, in the order shown
+ * @nr_counters: how many
+ * @stats: optional: more lines of ic/stats, after the counters
+ * @tick: optional: the period that makes a request due
  */
 struct sim_ic_ops {
+	const u32 *versions;
+	unsigned int nr_versions;
 	bool (*build)(struct sim_ic_chan *c);
 	void (*answer)(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
 		       const u8 *body, u32 len);
@@ -115,15 +142,21 @@ struct sim_ic_ops {
 	void (*closed)(struct sim_ic_chan *c);
 	int (*cmd)(const char *verb, char *arg);
 	int (*show)(struct seq_file *m, void *unused);
+	struct sim_ic_counter *counters;
+	unsigned int nr_counters;
+	void (*stats)(struct seq_file *m);
+	struct sim_ic_tick *tick;
 };
 
 /* sim_ic.c */
 void sim_ic_register(enum sim_ic_kind kind, const struct sim_ic_ops *ops);
-void sim_ic_stat_inc(enum sim_ic_stat stat);
 __printf(2, 3) void sim_ic_proto_error(struct sim_ic_chan *c,
 				       const char *fmt, ...);
 void *sim_ic_req_start(struct sim_ic_chan *c, u16 type, u32 body_len);
 spinlock_t *sim_ic_lock(enum sim_ic_kind kind);
 bool sim_ic_kick(enum sim_ic_kind kind);
+void sim_ic_mark(enum sim_ic_kind kind, unsigned int bit);
+void sim_ic_request(enum sim_ic_kind kind, unsigned int bit);
+bool sim_ic_take(enum sim_ic_kind kind, unsigned int bit);
 
 #endif /* _VMBUS_SIM_IC_H */

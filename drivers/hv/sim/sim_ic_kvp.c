@@ -43,6 +43,24 @@ enum {
 	SIM_KVP_TIMEOUT_S	= 10,
 };
 
+enum {
+	SIM_KVP_SENT, SIM_KVP_OK, SIM_KVP_FAILED, SIM_KVP_TIMEOUTS,
+	SIM_KVP_LATE, SIM_KVP_COUNTERS
+};
+
+static struct sim_ic_counter sim_kvp_counters[SIM_KVP_COUNTERS] = {
+	[SIM_KVP_SENT]		= { .name = "kvp_sent" },
+	[SIM_KVP_OK]		= { .name = "kvp_ok" },
+	[SIM_KVP_FAILED]	= { .name = "kvp_failed" },
+	[SIM_KVP_TIMEOUTS]	= { .name = "kvp_timeouts" },
+	[SIM_KVP_LATE]		= { .name = "kvp_late" },
+};
+
+/* Message versions, ascending, as Hyper-V hosts list them. */
+static const u32 sim_kvp_versions[] = {
+	SIM_IC_V(1, 0), SIM_IC_V(3, 0), SIM_IC_V(4, 0), SIM_IC_V(5, 0),
+};
+
 /**
  * struct sim_kvp - the one KVP operation of the host
  * @ctl: one operation at a time, held while waiting
@@ -205,7 +223,7 @@ static bool sim_kvp_build(struct sim_ic_chan *c)
 		break;
 	}
 	spin_unlock(lock);
-	c->sent_stat = SIM_IC_KVP_SENT;
+	c->sent_stat = &sim_kvp_counters[SIM_KVP_SENT].v;
 	return true;
 }
 
@@ -266,9 +284,9 @@ static void sim_kvp_result(struct sim_ic_chan *c, const struct icmsg_hdr *hdr,
 	    !sim_kvp_parse(c, body, len))
 		sim_kvp.error = -EPROTO;
 	if (!hdr || sim_kvp.error || hdr->status != HV_S_OK)
-		sim_ic_stat_inc(SIM_IC_KVP_FAILED);
+		atomic64_inc(&sim_kvp_counters[SIM_KVP_FAILED].v);
 	else
-		sim_ic_stat_inc(SIM_IC_KVP_OK);
+		atomic64_inc(&sim_kvp_counters[SIM_KVP_OK].v);
 }
 
 /**
@@ -287,7 +305,7 @@ static void sim_kvp_answer(struct sim_ic_chan *c,
 
 	spin_lock(lock);
 	if (!sim_kvp.waiting || c->kvp_gen != sim_kvp.gen) {
-		sim_ic_stat_inc(SIM_IC_KVP_LATE);
+		atomic64_inc(&sim_kvp_counters[SIM_KVP_LATE].v);
 	} else {
 		sim_kvp_result(c, hdr, body, len);
 		sim_kvp.answered = true;
@@ -363,7 +381,7 @@ static int sim_kvp_wait(void)
 	if (!sim_kvp.answered) {
 		sim_kvp_result_start();
 		sim_kvp.error = -ETIMEDOUT;
-		sim_ic_stat_inc(SIM_IC_KVP_TIMEOUTS);
+		atomic64_inc(&sim_kvp_counters[SIM_KVP_TIMEOUTS].v);
 	}
 	spin_unlock(lock);
 	return ret;
@@ -463,6 +481,10 @@ static int sim_kvp_control(const char *verb, char *arg)
 }
 
 static const struct sim_ic_ops sim_kvp_ops = {
+	.versions = sim_kvp_versions,
+	.nr_versions = ARRAY_SIZE(sim_kvp_versions),
+	.counters = sim_kvp_counters,
+	.nr_counters = ARRAY_SIZE(sim_kvp_counters),
 	.build = sim_kvp_build,
 	.answer = sim_kvp_answer,
 	.closed = sim_kvp_closed,

@@ -64,6 +64,7 @@ static const struct vmbus_hypervisor sim_hv = {
 	.signal_event	= sim_hv_signal_event,
 	.synic_enable	= sim_hv_synic_enable,
 	.synic_disable	= sim_synic_disable,
+	.synic_disable_atomic = sim_synic_disable_atomic,
 	.eom		= sim_msg_eom,
 	.vp_index	= sim_hv_vp_index,
 	.version	= sim_hv_version,
@@ -90,6 +91,9 @@ static int __init sim_init(void)
 	if (ret)
 		goto err_proto;
 	sim_ic_init();
+	sim_ic_heartbeat_init();
+	sim_ic_shutdown_init();
+	sim_ic_timesync_init();
 	sim_kvp_init();
 	sim_storvsc_init();
 	sim_netvsc_init();
@@ -105,6 +109,7 @@ static int __init sim_init(void)
 err_debugfs:
 	sim_debugfs_exit();
 	sim_ic_exit();
+	sim_ic_timesync_exit();
 	sim_monitor_exit();
 err_proto:
 	sim_burst_exit();
@@ -133,6 +138,7 @@ static void __exit sim_exit(void)
 	sim_storvsc_exit();
 	sim_netvsc_exit();
 	sim_ic_exit();
+	sim_ic_timesync_exit();
 	sim_burst_exit();
 	sim_events_exit();
 	sim_proto_exit();

@@ -14,6 +14,13 @@
  * EOM delivers the next message (at once, or after a random delay in the
  * eom_delay_us mode).
  *
+ * An UNLOAD posted with interrupts off (the guest's crash path,
+ * drivers/hv/vmbus_crash.c) is answered at once, from the post itself: the
+ * guest polls its slots with interrupts off and, on a panic, no other CPU
+ * runs the host's work item.  Until the next contact an EOM from any CPU
+ * then moves the queue, since the crashing CPU frees the contact CPU's
+ * slot (vmbus-sim.rst, host behaviour 4).
+ *
  * Contexts: sim_msg_post() and sim_msg_eom() run in any context, EOM with
  * interrupts off on the guest's CPU, so both locks are irqsave spinlocks.
  * Lock order: in_lock -> log lock; out_lock -> SynIC lock -> log lock.
@@ -61,6 +68,10 @@ struct sim_out_msg {
  * @out_cpu: the contact CPU, whose slot every message goes to
  * @eom_wait: a delivery after EOM is waiting for @eom_timer
  * @eom_timer: delays that delivery in the eom_delay_us mode
+ * @crash_eom: an UNLOAD came with interrupts off: an EOM from any CPU
+ *	delivers (under @out_lock; cleared by the next contact)
+ * @unloads_answered: UNLOADs answered from the post; the protocol then
+ *	sends no UNLOAD_RESPONSE of its own for them
  */
 struct sim_transport {
 	spinlock_t in_lock;		/* see above */
@@ -77,6 +88,8 @@ struct sim_transport {
 	unsigned int out_cpu;
 	bool eom_wait;
 	struct hrtimer eom_timer;
+	bool crash_eom;
+	atomic_t unloads_answered;
 };
 
 static struct sim_transport sim_tp;
@@ -130,6 +143,56 @@ static u64 sim_in_queue(const struct sim_in_msg *m, u32 type)
 	return status;
 }
 
+static void sim_out_deliver(void);
+
+/*
+ * The guest's crash path posted UNLOAD with interrupts off: queue the
+ * UNLOAD_RESPONSE behind what is undelivered and deliver what the slot
+ * takes, now.  The host's work item still handles the UNLOAD (the
+ * connection's state goes), without a second response.
+ */
+static void sim_unload_atomic(void)
+{
+	struct vmbus_channel_message_header hdr = {
+		.msgtype = CHANNELMSG_UNLOAD_RESPONSE,
+	};
+	struct sim_out_msg *m;
+	unsigned long flags;
+
+	sim_stat_inc(SIM_STAT_UNLOADS_ATOMIC);
+	if (!READ_ONCE(sim_modes.unload_respond))
+		return;
+	m = kmalloc(struct_size(m, data, sizeof(hdr)), GFP_ATOMIC);
+	if (!m) {
+		pr_warn("UNLOAD with interrupts off: no memory for the answer; the host work item answers\n");
+		return;
+	}
+	m->size = sizeof(hdr);
+	memcpy(m->data, &hdr, sizeof(hdr));
+	atomic_inc(&sim_tp.unloads_answered);
+	sim_stat_inc(SIM_STAT_UNLOAD_RESPONSES);
+	spin_lock_irqsave(&sim_tp.out_lock, flags);
+	list_add_tail(&m->node, &sim_tp.out_queue);
+	WRITE_ONCE(sim_tp.out_len, sim_tp.out_len + 1);
+	sim_tp.crash_eom = true;
+	sim_out_deliver();
+	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+}
+
+/**
+ * sim_msg_unload_answered() - was this UNLOAD answered from its post?
+ *
+ * Consumes one answer of sim_unload_atomic(): the protocol handles the
+ * UNLOADs in order, and each answered one was counted when it was queued.
+ *
+ * Context: the host's work item, under sim_lock.
+ * Return: true if the protocol must not send an UNLOAD_RESPONSE for it.
+ */
+bool sim_msg_unload_answered(void)
+{
+	return atomic_add_unless(&sim_tp.unloads_answered, -1, 0);
+}
+
 /**
  * sim_msg_post() - HvPostMessage
  * @conn_id: connection id the guest posts to
@@ -152,6 +215,7 @@ u64 sim_msg_post(u32 conn_id, u32 hv_type, const void *payload, u32 size)
 {
 	struct vmbus_channel_message_header hdr;
 	struct sim_in_msg m;
+	u64 status;
 
 	sim_stat_inc(SIM_STAT_POSTS);
 	if (size < sizeof(hdr) || size > HV_MESSAGE_PAYLOAD_BYTE_COUNT ||
@@ -166,7 +230,11 @@ u64 sim_msg_post(u32 conn_id, u32 hv_type, const void *payload, u32 size)
 	memcpy(m.data, payload, size);
 	memcpy(&hdr, m.data, sizeof(hdr));
 
-	return sim_in_queue(&m, hdr.msgtype);
+	status = sim_in_queue(&m, hdr.msgtype);
+	if (status == HV_STATUS_SUCCESS && hdr.msgtype == CHANNELMSG_UNLOAD &&
+	    irqs_disabled())
+		sim_unload_atomic();
+	return status;
 }
 
 static bool sim_out_backlogged(void)
@@ -285,7 +353,9 @@ void sim_msg_kick(void)
  *
  * The guest freed its slot and saw msg_pending.  The next message goes in
  * at once, or after a random 0..eom_delay_us microseconds.  An EOM on a CPU
- * that has nothing pending is counted and otherwise ignored.
+ * that has nothing pending is counted and otherwise ignored.  After an
+ * UNLOAD with interrupts off an EOM from any CPU counts: the guest's crash
+ * path frees the contact CPU's slot from the CPU it runs on.
  *
  * Context: any, interrupts off, on the guest CPU whose slot was freed.
  */
@@ -298,7 +368,7 @@ void sim_msg_eom(void)
 
 	sim_stat_inc(SIM_STAT_EOMS);
 	spin_lock_irqsave(&sim_tp.out_lock, flags);
-	if (cpu == sim_tp.out_cpu && !sim_tp.eom_wait &&
+	if ((cpu == sim_tp.out_cpu || sim_tp.crash_eom) && !sim_tp.eom_wait &&
 	    !list_empty(&sim_tp.out_queue)) {
 		max_us = READ_ONCE(sim_modes.eom_delay_us);
 		if (max_us) {
@@ -366,6 +436,7 @@ void sim_msg_connect(unsigned int cpu, u32 conn_id)
 	list_splice_init(&sim_tp.out_queue, &stale);
 	WRITE_ONCE(sim_tp.out_len, 0);
 	sim_tp.out_cpu = cpu;
+	sim_tp.crash_eom = false;
 	spin_unlock_irqrestore(&sim_tp.out_lock, flags);
 	sim_out_free(&stale);
 }
@@ -402,6 +473,7 @@ void sim_msg_init(void (*handler)(u32 conn_id, const void *msg, u32 size))
 	INIT_WORK(&sim_tp.in_work, sim_in_work);
 	spin_lock_init(&sim_tp.out_lock);
 	INIT_LIST_HEAD(&sim_tp.out_queue);
+	atomic_set(&sim_tp.unloads_answered, 0);
 	hrtimer_init(&sim_tp.eom_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	sim_tp.eom_timer.function = sim_eom_timer_fn;
 }

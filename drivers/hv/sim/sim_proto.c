@@ -4,12 +4,15 @@
  * host behaviour 1-4).
  *
  *   INITIATE_CONTACT -> VERSION_RESPONSE; a contact while connected resets
- *                       the bus first (no UNLOAD_RESPONSE)
+ *                       the bus first (no UNLOAD_RESPONSE), or is refused
+ *                       (strict_contact 1)
  *   REQUEST_OFFERS   -> one OFFERCHANNEL per channel, each primary
  *                       followed by its sub-channels, ALLOFFERS_DELIVERED;
  *                       later channels are offered at once (hot add)
  *   UNLOAD           -> the connection ends; UNLOAD_RESPONSE (delayed),
- *                       or the UNLOAD is ignored (unload_respond 0)
+ *                       or the UNLOAD is ignored (unload_respond 0); one
+ *                       posted with interrupts off was answered by the
+ *                       transport already (sim_msg.c)
  *   RELID_RELEASED   -> a rescinded relid is free again; a pending
  *                       re-offer goes out
  *
@@ -193,6 +196,9 @@ static void sim_offer(struct sim_chan *ch)
 		return;
 	}
 	ch->held = true;
+	/* A new primary: its sub-channels wait for the guest to ask again. */
+	if (!ch->sub_index)
+		ch->dev->subs_granted = 0;
 	atomic64_set(&ch->events, 0);
 	sim_ring_conn_id_set(ch->relid, true);
 	sim_stat_inc(SIM_STAT_OFFERS);
@@ -203,7 +209,8 @@ static void sim_offer(struct sim_chan *ch)
  * Offer the channels of @dev the guest does not hold yet, primary first,
  * if the guest asked for offers.  Sub-channels always come after their
  * primary (vmbus-sim.rst, host behaviour 2): the guest drops a sub-channel it
- * cannot attach.
+ * cannot attach.  Those of a device with @subs_on_request wait until the
+ * guest asked for them.
  */
 static void sim_offer_dev(struct sim_device *dev)
 {
@@ -213,6 +220,8 @@ static void sim_offer_dev(struct sim_device *dev)
 	if (!sim_conn.offering || !dev->in_table)
 		return;
 	for (i = 0; i <= dev->nsub; i++) {
+		if (i && dev->subs_on_request && i > dev->subs_granted)
+			break;
 		ch = dev->chans[i];
 		if (ch && ch->state == SIM_CHAN_OFFERED && !ch->held)
 			sim_offer(ch);
@@ -445,6 +454,19 @@ static void sim_initiate_contact(const void *data, u32 size, u32 conn_id)
 	unsigned int cpu;
 
 	sim_stat_inc(SIM_STAT_CONTACTS);
+	if (sim_conn.connected && READ_ONCE(sim_modes.strict_contact)) {
+		/*
+		 * Hyper-V refuses a contact while the old connection is still
+		 * there (no UNLOAD since); nothing of it changes.  The answer
+		 * goes where the old connection's messages go.
+		 */
+		sim_stat_inc(SIM_STAT_CONTACTS_REFUSED_STRICT);
+		pr_warn_ratelimited("strict_contact: INITIATE_CONTACT for version %#x refused: the old connection was not unloaded\n",
+				    version);
+		sim_send_check(sim_msg_send(&resp, sizeof(resp)),
+			       "VERSION_RESPONSE");
+		return;
+	}
 	if (sim_conn.connected) {
 		/*
 		 * kexec, or a resume without UNLOAD (vmbus-sim.rst, host
@@ -540,6 +562,9 @@ static void sim_unload(const void *data, u32 size, u32 conn_id)
 	if (!sim_conn.connected)
 		sim_guest_error("UNLOAD while not connected\n");
 	sim_disconnect();
+	/* The guest's crash path was answered from its post (sim_msg.c). */
+	if (sim_msg_unload_answered())
+		return;
 	if (!delay_ms)
 		sim_unload_respond();
 	else if (!queue_delayed_work(sim_wq, &sim_conn.unload_work,
@@ -701,6 +726,26 @@ void sim_proto_handle(u32 conn_id, const void *msg, u32 size)
 	mutex_unlock(&sim_lock);
 }
 
+/* The class whose sub-channels wait for the guest's request, if any. */
+static guid_t sim_subs_class;
+static bool sim_subs_class_set;
+
+/**
+ * sim_proto_subs_on_request() - offer a class's sub-channels on request
+ * @class_id: the class; devices of it added from now on offer their
+ *	primary only, and each sub-channel once sim_proto_offer_subs()
+ *	granted it
+ *
+ * One class at most (the SCSI controller, sim_storvsc.c).
+ *
+ * Context: module init, before the control plane exists.
+ */
+void sim_proto_subs_on_request(const guid_t *class_id)
+{
+	guid_copy(&sim_subs_class, class_id);
+	sim_subs_class_set = true;
+}
+
 /* Offers the new device at once if the guest already asked for offers. */
 static int sim_dev_add_offer(const guid_t *class_id, const guid_t *instance,
 			     u16 nsub)
@@ -710,8 +755,45 @@ static int sim_dev_add_offer(const guid_t *class_id, const guid_t *instance,
 
 	lockdep_assert_held(&sim_lock);
 	ret = sim_dev_add(class_id, instance, nsub, &dev);
-	if (!ret)
-		sim_offer_dev(dev);
+	if (ret)
+		return ret;
+	dev->subs_on_request = sim_subs_class_set &&
+			       guid_equal(class_id, &sim_subs_class);
+	sim_offer_dev(dev);
+	return 0;
+}
+
+/**
+ * sim_proto_offer_subs() - the guest asked for sub-channels of a device
+ * @relid: the relid of the primary channel the request came on
+ * @instance: the device's instance, in case @relid changed hands
+ * @n: how many sub-channels; at most the device's own are offered
+ *
+ * Offers sub-channels 1..@n of a device added with subs_on_request whose
+ * primary the guest still holds; those offered before stay.
+ *
+ * Context: process context, may sleep; takes sim_lock.
+ * Return: how many sub-channels the guest may now hold; -ENOENT if @relid
+ * is no longer such a primary.
+ */
+int sim_proto_offer_subs(u32 relid, const guid_t *instance, u16 n)
+{
+	struct sim_device *dev;
+	struct sim_chan *ch;
+	int ret = -ENOENT;
+
+	mutex_lock(&sim_lock);
+	ch = sim_chan_get(relid);
+	if (!ch || ch->sub_index || ch->state != SIM_CHAN_OFFERED || !ch->held)
+		goto out;
+	dev = ch->dev;
+	if (!dev->subs_on_request || !guid_equal(&dev->instance, instance))
+		goto out;
+	dev->subs_granted = max(dev->subs_granted, min(n, dev->nsub));
+	sim_offer_dev(dev);
+	ret = dev->subs_granted;
+out:
+	mutex_unlock(&sim_lock);
 	return ret;
 }
 

@@ -13,12 +13,18 @@
  *   BEGIN_INITIALIZATION       status 0
  *   QUERY_PROTOCOL_VERSION     0 for 5.1 (Win8), 6.0 (Win8.1), 6.2 (Win10);
  *                              STATUS_REVISION_MISMATCH for any other
- *   QUERY_PROPERTIES           no sub-channels, 512 KiB per transfer
+ *   QUERY_PROPERTIES           as many sub-channels as the device was
+ *                              added with (multi-channel flag when that is
+ *                              not 0), 512 KiB per transfer
  *   END_INITIALIZATION         status 0; EXECUTE_SRB is valid from here on
- *   EXECUTE_SRB                a SCSI command for the target below
+ *   CREATE_SUB_CHANNELS        on the primary after END_INITIALIZATION,
+ *                              1..max sub-channels: status 0, and the
+ *                              host offers that many (sim_proto.c offers
+ *                              this class's sub-channels only on request)
+ *   EXECUTE_SRB                a SCSI command for the target below; a
+ *                              sub-channel takes it from its open on
  *   RESET_LUN/_ADAPTER/_BUS    status 0
- *   anything else              a failure status (CREATE_SUB_CHANNELS too:
- *                              the host offers no multi-channel support)
+ *   anything else              a failure status
  *
  * EXECUTE_SRB's data lies in guest memory named by the packet itself:
  * VM_PKT_DATA_USING_GPA_DIRECT, one range (byte count, offset in the
@@ -48,12 +54,15 @@
  * counted, and the guest must fail only the command concerned.
  *
  * Contexts and locks:
- *  - a channel's open and close run under sim_lock and count the open
- *    channels; the control plane changes the disk only under sim_lock and
- *    while none is open, so a channel's service uses the disk unlocked;
+ *  - a channel's open and close run under sim_lock, count the open
+ *    channels and keep the list of them (the channels file); the
+ *    control plane changes the disk only under sim_lock and while none
+ *    is open, so a channel's service uses the disk unlocked;
  *  - a channel's service (the ring work, under the channel's lock) owns
  *    its struct sim_stv_chan;
- *  - the counters are atomic.
+ *  - the counters are atomic;
+ *  - a sub-channel request is offered from host work (sim_wq), which
+ *    takes sim_lock: the channel's service may not.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -71,7 +80,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
-#include <asm/unaligned.h>
+#include "../compat.h"
 #include <scsi/scsi_proto.h>
 
 #include "sim.h"
@@ -164,6 +173,7 @@ struct sim_stv_pkt {
 			u16 major_minor;
 			u16 revision;
 		} __packed version;
+		u16 sub_channel_count;
 		u8 buffer[52];
 	};
 } __packed;
@@ -193,6 +203,9 @@ enum {
 	SIM_SRB_INVALID_REQUEST	= 0x06,
 	SIM_SRB_AUTOSENSE_VALID	= 0x80,
 };
+
+/* QUERY_PROPERTIES' flag: CREATE_SUB_CHANNELS is supported. */
+#define SIM_STV_MULTI_CHANNEL	0x1
 
 enum {
 	/* The protocol versions the host accepts (major << 8 | minor). */
@@ -238,6 +251,8 @@ enum sim_stv_stat {
 	SIM_STV_INJ_BOGUS_IDS,
 	SIM_STV_INJ_SHORT,
 	SIM_STV_DELAYED,
+	SIM_STV_SUB_REQUESTS,
+	SIM_STV_SUB_GRANTED,
 	SIM_STV_STAT_COUNT
 };
 
@@ -259,6 +274,8 @@ static const char * const sim_stv_stat_names[SIM_STV_STAT_COUNT] = {
 	[SIM_STV_INJ_BOGUS_IDS]		= "injected_bogus_ids",
 	[SIM_STV_INJ_SHORT]		= "injected_short_completions",
 	[SIM_STV_DELAYED]		= "delayed_completions",
+	[SIM_STV_SUB_REQUESTS]		= "sub_channel_requests",
+	[SIM_STV_SUB_GRANTED]		= "sub_channels_granted",
 };
 
 /* Faults the control plane arms: how many injections are left. */
@@ -298,15 +315,44 @@ static u32 sim_stv_version;
 /**
  * struct sim_stv_chan - the host's state of one open channel
  * @o: the channel
- * @ready: END_INITIALIZATION came
+ * @node: in sim_stv_chans
+ * @relid: its relid
+ * @sub_index: 0 for the primary, else a sub-channel
+ * @nsub: sub-channels of the device
+ * @instance: the device's instance
+ * @ready: END_INITIALIZATION came, or a sub-channel
  * @backlog: completions waiting for room in the guest's ring, in order
  * @nbacklog: how many
+ * @requests: EXECUTE_SRB packets served on this channel
  */
 struct sim_stv_chan {
 	struct sim_open *o;
+	struct list_head node;
+	u32 relid;
+	u16 sub_index;
+	u16 nsub;
+	guid_t instance;
 	bool ready;
 	struct list_head backlog;
 	unsigned int nbacklog;
+	atomic64_t requests;
+};
+
+/* The open channels, under sim_lock. */
+static LIST_HEAD(sim_stv_chans);
+
+/**
+ * struct sim_stv_subs - a CREATE_SUB_CHANNELS for host work to offer
+ * @work: on sim_wq
+ * @relid: the primary it came on
+ * @instance: its device
+ * @n: sub-channels asked for
+ */
+struct sim_stv_subs {
+	struct work_struct work;
+	u32 relid;
+	guid_t instance;
+	u16 n;
 };
 
 struct sim_stv_pending {
@@ -337,10 +383,14 @@ static void sim_stv_add(enum sim_stv_stat s, u64 n)
 	atomic64_add(n, &sim_stv_stats[s]);
 }
 
-static bool sim_stv_pfn_ok(u64 pfn)
+/*
+ * A page the host may use: RAM, and not reserved unless the host only
+ * reads it (a write from the shared zero page, which is reserved).
+ */
+static bool sim_stv_pfn_ok(u64 pfn, bool host_reads)
 {
 	return pfn == (unsigned long)pfn && pfn_valid(pfn) &&
-	       !PageReserved(pfn_to_page(pfn));
+	       (host_reads || !PageReserved(pfn_to_page(pfn)));
 }
 
 /*
@@ -370,10 +420,11 @@ static void sim_stv_copy(const struct sim_stv_buf *b, u32 pos, u8 *mem,
 
 /*
  * The data of a VM_PKT_DATA_USING_GPA_DIRECT packet: one range between
- * the descriptor and the VSTOR packet at @off.  Returns false for a
- * malformed one.
+ * the descriptor and the VSTOR packet at @off; @host_reads for a request
+ * that only moves data to the disk.  Returns false for a malformed one.
  */
-static bool sim_stv_gpa_range(const void *pkt, u32 off, struct sim_stv_buf *b)
+static bool sim_stv_gpa_range(const void *pkt, u32 off, struct sim_stv_buf *b,
+			      bool host_reads)
 {
 	const struct vmbus_packet_mpb_array *h = pkt;
 	u32 i, npfn;
@@ -386,7 +437,7 @@ static bool sim_stv_gpa_range(const void *pkt, u32 off, struct sim_stv_buf *b)
 	if ((u64)npfn * sizeof(u64) > off - sizeof(*h))
 		return false;
 	for (i = 0; i < npfn; i++)
-		if (!sim_stv_pfn_ok(h->range.pfn_array[i]))
+		if (!sim_stv_pfn_ok(h->range.pfn_array[i], host_reads))
 			return false;
 	b->pfns = h->range.pfn_array;
 	b->offset = h->range.offset;
@@ -434,12 +485,20 @@ static void sim_stv_good(struct sim_stv_srb *srb, u32 moved)
 	srb->transfer_length = moved;
 }
 
-/* Return @len bytes of @data, cut to @alloc and to the guest's buffer. */
+/*
+ * Return @len bytes of @data, cut to @alloc and to the guest's buffer;
+ * only into a buffer the request marked as data in (the pages of any
+ * other were checked for reading only).
+ */
 static void sim_stv_data_in(struct sim_stv_srb *srb, const struct sim_stv_buf *b,
 			    u32 limit, u8 *data, u32 len, u32 alloc)
 {
 	u32 n = min3(len, alloc, limit);
 
+	if (n && srb->data_in != 1) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
+		return;
+	}
 	if (n)
 		sim_stv_copy(b, 0, data, n, true);
 	sim_stv_good(srb, n);
@@ -749,7 +808,7 @@ static void sim_stv_send(struct sim_stv_chan *c, const struct sim_stv_comp *comp
 static void sim_stv_complete(struct sim_stv_chan *c, const struct sim_stv_comp *comp)
 {
 	unsigned int delay = READ_ONCE(sim_stv_delay_ms);
-	struct sim_stv_comp bad = *comp;
+	struct sim_stv_comp bad;
 	u32 len = sizeof(bad.d) + SIM_STV_SHORT_LEN;
 
 	if (delay) {
@@ -757,11 +816,13 @@ static void sim_stv_complete(struct sim_stv_chan *c, const struct sim_stv_comp *
 		sim_stv_inc(SIM_STV_DELAYED);
 	}
 	if (sim_stv_fault(SIM_STV_FAULT_BOGUS_ID)) {
+		bad = *comp;
 		bad.d.trans_id = SIM_STV_BOGUS_ID +
 			atomic64_inc_return(&sim_stv_stats[SIM_STV_INJ_BOGUS_IDS]);
 		sim_stv_send(c, &bad, sizeof(bad));
 	}
 	if (sim_stv_fault(SIM_STV_FAULT_SHORT)) {
+		bad = *comp;
 		bad.d.trans_id = SIM_STV_BOGUS_ID;
 		bad.d.len8 = len >> 3;
 		sim_stv_inc(SIM_STV_INJ_SHORT);
@@ -788,6 +849,42 @@ static bool sim_stv_flush(struct sim_stv_chan *c, bool *did)
 	return true;
 }
 
+static void sim_stv_subs_work(struct work_struct *work)
+{
+	struct sim_stv_subs *s = container_of(work, struct sim_stv_subs, work);
+	int n = sim_proto_offer_subs(s->relid, &s->instance, s->n);
+
+	if (n > 0)
+		sim_stv_add(SIM_STV_SUB_GRANTED, n);
+	kfree(s);
+}
+
+/*
+ * CREATE_SUB_CHANNELS: 1..nsub on the initialized primary; the offers
+ * follow from host work.
+ */
+static u32 sim_stv_create_subs(struct sim_stv_chan *c, u16 n)
+{
+	struct sim_stv_subs *s;
+
+	sim_stv_inc(SIM_STV_SUB_REQUESTS);
+	if (c->sub_index || !c->ready || !n || n > c->nsub) {
+		sim_stv_guest_error(c->o, "CREATE_SUB_CHANNELS refused, count", n);
+		return SIM_STATUS_FAIL;
+	}
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s) {
+		sim_stv_inc(SIM_STV_ERRORS);
+		return SIM_STATUS_FAIL;
+	}
+	INIT_WORK(&s->work, sim_stv_subs_work);
+	s->relid = c->relid;
+	guid_copy(&s->instance, &c->instance);
+	s->n = n;
+	queue_work(sim_wq, &s->work);
+	return 0;
+}
+
 /* The protocol operations other than EXECUTE_SRB. */
 static u32 sim_stv_control(struct sim_stv_chan *c, struct sim_stv_pkt *p)
 {
@@ -807,17 +904,21 @@ static u32 sim_stv_control(struct sim_stv_chan *c, struct sim_stv_pkt *p)
 		return 0;
 	case SIM_STV_OP_QUERY_PROPERTIES:
 		memset(p->buffer, 0, sizeof(p->buffer));
+		p->props.max_channel_count = c->nsub;
+		p->props.flags = c->nsub ? SIM_STV_MULTI_CHANNEL : 0;
 		p->props.max_transfer_bytes = SIM_STV_MAX_XFER;
 		return 0;
 	case SIM_STV_OP_END_INIT:
 		c->ready = true;
 		return 0;
+	case SIM_STV_OP_CREATE_SUB_CHANNELS:
+		return sim_stv_create_subs(c, p->sub_channel_count);
 	case SIM_STV_OP_RESET_LUN:
 	case SIM_STV_OP_RESET_ADAPTER:
 	case SIM_STV_OP_RESET_BUS:
 		return 0;
 	}
-	/* CREATE_SUB_CHANNELS, FCHBA_DATA, host-to-guest operations. */
+	/* FCHBA_DATA, host-to-guest operations. */
 	sim_stv_guest_error(c->o, "unsupported operation", p->operation);
 	return SIM_STATUS_FAIL;
 }
@@ -845,7 +946,8 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 	}
 	memcpy(p, pkt + off, sizeof(*p));
 	if (d->type == VM_PKT_DATA_USING_GPA_DIRECT) {
-		ok = sim_stv_gpa_range(pkt, off, &b);
+		/* data_in 0: a write, the host never stores into the pages. */
+		ok = sim_stv_gpa_range(pkt, off, &b, p->srb.data_in == 0);
 		if (!ok)
 			sim_stv_guest_error(o, "bad GPA direct range in a packet of bytes", len);
 	} else if (d->type != VM_PKT_DATA_INBAND) {
@@ -857,6 +959,7 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 		goto answer;
 	}
 	sim_stv_inc(SIM_STV_REQUESTS);
+	atomic64_inc(&c->requests);
 	if (!c->ready) {
 		sim_stv_guest_error(o, "EXECUTE_SRB before END_INITIALIZATION, op", p->operation);
 		ok = false;
@@ -892,13 +995,24 @@ static bool sim_stv_service(struct sim_open *o)
 static int sim_stv_open(const struct sim_backend *be, struct sim_open *o)
 {
 	struct sim_stv_chan *c;
+	struct sim_chan *ch;
 
 	lockdep_assert_held(&sim_lock);
+	ch = sim_chan_get(sim_ring_relid(o));
+	if (WARN_ON_ONCE(!ch))
+		return -ENOENT;
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
 	c->o = o;
+	c->relid = ch->relid;
+	c->sub_index = ch->sub_index;
+	c->nsub = ch->dev->nsub;
+	guid_copy(&c->instance, &ch->dev->instance);
+	/* A sub-channel serves I/O at once: the primary set the protocol up. */
+	c->ready = c->sub_index != 0;
 	INIT_LIST_HEAD(&c->backlog);
+	list_add_tail(&c->node, &sim_stv_chans);
 	sim_ring_set_priv(o, c);
 	sim_stv_nopen++;
 	sim_stv_inc(SIM_STV_OPENS);
@@ -915,6 +1029,7 @@ static void sim_stv_close(struct sim_open *o)
 		sim_stv_inc(SIM_STV_CANCELLED);
 		kfree(p);
 	}
+	list_del(&c->node);
 	kfree(c);
 	sim_stv_nopen--;
 }
@@ -1046,6 +1161,20 @@ static int sim_stv_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(sim_stv_stats);
 
+/* channels: ``relid sub_index requests`` for each open channel. */
+static int sim_stv_channels_show(struct seq_file *m, void *unused)
+{
+	struct sim_stv_chan *c;
+
+	mutex_lock(&sim_lock);
+	list_for_each_entry(c, &sim_stv_chans, node)
+		seq_printf(m, "%u %u %lld\n", c->relid, c->sub_index,
+			   atomic64_read(&c->requests));
+	mutex_unlock(&sim_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sim_stv_channels);
+
 /**
  * sim_storvsc_debugfs_init() - create vmbus_sim/storvsc/
  * @parent: the simulator's debugfs directory
@@ -1058,6 +1187,7 @@ void sim_storvsc_debugfs_init(struct dentry *parent)
 
 	debugfs_create_file("control", 0200, dir, NULL, &sim_stv_control_fops);
 	debugfs_create_file("stats", 0444, dir, NULL, &sim_stv_stats_fops);
+	debugfs_create_file("channels", 0444, dir, NULL, &sim_stv_channels_fops);
 }
 
 /**
@@ -1068,6 +1198,7 @@ void sim_storvsc_debugfs_init(struct dentry *parent)
 void sim_storvsc_init(void)
 {
 	sim_ring_register_backends(&sim_storvsc_backend, 1);
+	sim_proto_subs_on_request(&sim_storvsc_backend.guid);
 }
 
 /**
@@ -1080,6 +1211,8 @@ void sim_storvsc_exit(void)
 {
 	unsigned int i;
 
+	/* Sub-channel requests still queued find no channel; let them end. */
+	flush_workqueue(sim_wq);
 	for (i = 0; i < SIM_STV_FAULT_COUNT; i++)
 		atomic_set(&sim_stv_faults[i], 0);
 	vfree(sim_stv_disk);

@@ -13,7 +13,8 @@
  *  - on the local CPU, a per-CPU IRQ_WORK_INIT_HARD irq_work (a self-IPI;
  *    irq_work_queue_on() is not exported on 6.1);
  *  - on another CPU, smp_call_function_single_async() with that CPU's
- *    call_single_data.
+ *    call_single_data (irq_work_queue_on() is not exported on 6.1 or
+ *    6.12); on PREEMPT_RT that IPI only queues the target's irq_work.
  * Both run the handler in hard-IRQ context on the target.  Which one is
  * used is decided with preemption disabled.  A raise that finds its
  * irq_work or IPI still queued sends nothing: the queued one has not run
@@ -86,6 +87,15 @@ static void sim_synic_ipi(void *info)
 {
 	struct sim_synic *s = info;
 
+	/*
+	 * PREEMPT_RT forbids raising a softirq (the guest's tasklets) from a
+	 * function call IPI: there the interrupt goes on in this CPU's hard
+	 * irq_work, an interrupt of its own as the SINT's vector is on a real
+	 * host.  Queued before the clear below, so sim_synic_exit(), which
+	 * waits for the clear first, finds it for irq_work_sync().
+	 */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		irq_work_queue(&s->irq_work);
 	atomic_set(&s->ipi_queued, 0);
 	/*
 	 * Order the clear before the guest's loads from its pages.  Pairs with
@@ -96,12 +106,15 @@ static void sim_synic_ipi(void *info)
 	 *   xchg(ipi_queued, 1) (mb)     smp_mb__after_atomic()
 	 *   sees 1: sends nothing        guest reads slot / event bit
 	 *
-	 * Forbidden: the raiser sees 1 and the guest misses the write.
+	 * Forbidden: the raiser sees 1 and the guest misses the write.  On
+	 * PREEMPT_RT the guest reads in the irq_work, which runs after this
+	 * function returns.
 	 */
 	smp_mb__after_atomic();
 	/* sim_synic_exit() waits for the clear. */
 	wake_up_var(&s->ipi_queued);
-	sim_synic_fire(s);
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		sim_synic_fire(s);
 }
 
 static void sim_synic_irq_work(struct irq_work *work)
@@ -180,7 +193,7 @@ int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
  * an interrupt still queued for @cpu does not call the guest's handler.
  * Messages for @cpu stay queued until it is enabled again.
  *
- * Context: process context.
+ * Context: any; does not sleep (an irqsave spinlock).
  */
 void sim_synic_disable(unsigned int cpu)
 {
@@ -197,6 +210,23 @@ void sim_synic_disable(unsigned int cpu)
 	s->msg_page = NULL;
 	s->event_pages = NULL;
 	spin_unlock_irqrestore(&s->lock, flags);
+}
+
+/**
+ * sim_synic_disable_atomic() - sim_synic_disable() from the guest's crash
+ *	path
+ * @cpu: the CPU; any CPU may call it for any other
+ *
+ * The simulated SynIC is memory, not per-CPU registers, so every CPU's can
+ * be reached from any CPU.
+ *
+ * Context: any, interrupts off; does not sleep.
+ * Return: true.
+ */
+bool sim_synic_disable_atomic(unsigned int cpu)
+{
+	sim_synic_disable(cpu);
+	return true;
 }
 
 /**
@@ -403,8 +433,9 @@ void sim_synic_exit(void)
 
 	for_each_possible_cpu(cpu) {
 		s = per_cpu_ptr(&sim_synics, cpu);
-		irq_work_sync(&s->irq_work);
+		/* An IPI may queue the irq_work (PREEMPT_RT): the IPI first. */
 		wait_var_event(&s->ipi_queued, !atomic_read(&s->ipi_queued));
+		irq_work_sync(&s->irq_work);
 		if (s->enabled)
 			pr_warn("cpu%u: SynIC still enabled at exit\n", cpu);
 	}

@@ -20,6 +20,13 @@
  * hard-IRQ context on the CPU whose SynIC the interrupt targets.  The handler
  * pointer is RCU-protected, so vmbus_hv_clear_handler() returning means no
  * CPU still runs the old handler.
+ *
+ * The crash path goes the same way: the guest installs the function that
+ * ends its connection without sleeping with vmbus_hv_set_crash_handler(),
+ * and the platform layer calls it (vmbus_hv_crash()) from its panic and
+ * reboot notifiers and, on Hyper-V, from the kernel's kexec and crash
+ * shutdown hooks, so that the host drops the old connection before the
+ * next kernel contacts it.
  */
 #ifndef _LINUX_HYPERV_VMBUS_HV_H
 #define _LINUX_HYPERV_VMBUS_HV_H
@@ -80,6 +87,11 @@ struct vmbus_hv_version {
  *	Called with interrupts disabled.
  * @vp_index: the hypervisor's virtual processor index of @cpu.
  * @version: fill in the hypervisor's version.
+ * @synic_disable_atomic: optional; what @synic_disable does, from any CPU
+ *	with interrupts off and without sleeping (the crash path).  Returns
+ *	false if the back end cannot reach the SynIC of @cpu from the current
+ *	CPU (Hyper-V's SynIC registers are per-CPU MSRs: only the current
+ *	CPU's can be written).
  */
 struct vmbus_hypervisor {
 	const char *name;
@@ -93,17 +105,21 @@ struct vmbus_hypervisor {
 	void (*eom)(void);
 	u32 (*vp_index)(unsigned int cpu);
 	void (*version)(struct vmbus_hv_version *ver);
+	bool (*synic_disable_atomic)(unsigned int cpu);
 };
 
 /* Back end side (vmbus_platform.ko). */
 int vmbus_hv_register(const struct vmbus_hypervisor *hv);
 void vmbus_hv_unregister(const struct vmbus_hypervisor *hv);
 void vmbus_hv_interrupt(void);
+void vmbus_hv_crash(bool crash);
 
 /* Guest side. */
 const struct vmbus_hypervisor *vmbus_hv_get(void);
 void vmbus_hv_put(const struct vmbus_hypervisor *hv);
 int vmbus_hv_set_handler(void (*handler)(void));
 void vmbus_hv_clear_handler(void);
+int vmbus_hv_set_crash_handler(void (*handler)(bool crash));
+void vmbus_hv_clear_crash_handler(void);
 
 #endif /* _LINUX_HYPERV_VMBUS_HV_H */

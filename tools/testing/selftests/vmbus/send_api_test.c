@@ -35,25 +35,9 @@ static bool api_run(const char *how)
 	return vm_expect(!err, "api run (%s): %d", how, err);
 }
 
-/* Both channels of the device open (the driver's result file lists them). */
-static bool chans_open(void *arg)
-{
-	struct vm_echo_result r;
-
-	(void)arg;
-	return vm_echo_result_exists(instances[0]) &&
-	       !vm_echo_result_load(instances[0], &r) && r.nchans == 2;
-}
-
 static bool netvsc_ids(void)
 {
-	const char *const argv[] = { "modprobe", VM_ECHO_DRV, "netvsc_ids=1", NULL };
-
-	if (!vm_echo_unload() || !vm_expect(!vm_run(VM_MODPROBE_MS, argv),
-					    "modprobe " VM_ECHO_DRV " netvsc_ids=1"))
-		return false;
-	return vm_wait_until(chans_open, NULL, VM_MODPROBE_MS, "2 open channels") &&
-	       api_run("netvsc_ids=1");
+	return vm_echo_reload("netvsc_ids=1", instances, 1, 1) && api_run("netvsc_ids=1");
 }
 
 int main(void)

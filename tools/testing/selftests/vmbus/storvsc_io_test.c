@@ -23,7 +23,6 @@
  *
  * Sim: storvsc/control size_mb 64 (0 at the end), devices add <HV_SCSI_GUID>.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,98 +33,24 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "storvsc_util.h"
 #include "vmbus_util.h"
 
-/* HV_SCSI_GUID and an instance of this test's own. */
-#define SCSI_CLASS	"ba6163d9-04a1-4d29-b605-72e2ffb1dc7f"
+/* An instance of this test's own. */
 #define SCSI_INSTANCE	"5c1e7a3d-8b2f-4e6a-9d10-53544f525653"
 
 enum {
 	DISK_MB		= 64,
 	SECTOR		= 512,
-	CHUNK		= 1 << 20,
 	DIRECT_MB	= 16,		/* written at 0 with O_DIRECT */
 	BUFFERED_OFF_MB	= 32,
 	BUFFERED_MB	= 8,		/* written at 32 MiB through the cache */
-	DISK_MS		= 120000,
 	FAULT_READS	= 16,		/* O_DIRECT reads of 4 KiB per fault */
 	SLOW_MS		= 20,
 };
 
 static char disk[256];	/* sdX */
-
-static bool stv_stat(const char *name, uint64_t *v)
-{
-	struct vm_stats st;
-
-	return !vm_stats_load(VM_SIM, "storvsc/stats", &st) && vm_stat_get(&st, name, v);
-}
-
-/* Trailing blanks and newline off, as sysfs pads SCSI strings. */
-static bool read_trim(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return false;
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	return true;
-}
-
-/* An sd disk whose vendor is Msft: its name in disk[]. */
-static bool disk_found(void *arg)
-{
-	char path[300], vendor[64];
-	struct dirent *e;
-	DIR *d = opendir("/sys/block");
-	bool found = false;
-
-	(void)arg;
-	while (d && (e = readdir(d)) && !found) {
-		if (strncmp(e->d_name, "sd", 2))
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/device/vendor", e->d_name);
-		if (read_trim(path, vendor, sizeof(vendor)) && !strcmp(vendor, "Msft")) {
-			snprintf(disk, sizeof(disk), "%s", e->d_name);
-			found = true;
-		}
-	}
-	if (d)
-		closedir(d);
-	if (found) {
-		snprintf(path, sizeof(path), "/dev/%s", disk);
-		found = !access(path, F_OK);
-	}
-	return found;
-}
-
-static bool no_disk(void *arg)
-{
-	char path[300];
-
-	(void)arg;
-	snprintf(path, sizeof(path), "/sys/block/%s", disk);
-	return access(path, F_OK);
-}
-
-static bool load(void)
-{
-	if (vm_write(VM_SIM, "storvsc/control", "size_mb %u", DISK_MB) ||
-	    vm_write(VM_SIM, "storvsc/control", "reset_stats") ||
-	    vm_sim_devices_cmd("add %s %s 0", SCSI_CLASS, SCSI_INSTANCE) ||
-	    !vm_guest_load(VM_MODPROBE_MS) || !vm_wait_vmbus_devices(1, VM_MODPROBE_MS))
-		return false;
-	/* No udev here: sd_mod is not loaded on demand. */
-	return vm_modprobe_expect("sd_mod", VM_MODPROBE_MS) &&
-	       vm_modprobe_expect("hv_storvsc", VM_MODPROBE_MS);
-}
+static char dev[300];	/* /dev/sdX */
 
 static bool disk_ok(void)
 {
@@ -133,97 +58,19 @@ static bool disk_ok(void)
 	uint64_t sectors = 0;
 	bool ok;
 
-	if (!vm_wait_until(disk_found, NULL, DISK_MS, "an sd disk with vendor Msft"))
+	if (!stv_wait_disk(disk, sizeof(disk)))
 		return false;
-	ksft_print_msg("disk: /dev/%s\n", disk);
+	snprintf(dev, sizeof(dev), "/dev/%s", disk);
+	ksft_print_msg("disk: %s\n", dev);
 	snprintf(path, sizeof(path), "/sys/block/%s/size", disk);
 	ok = vm_expect(!vm_read_u64(path, &sectors), "reading %s", path);
 	ok &= vm_expect_eq("disk size in 512-byte sectors", (uint64_t)DISK_MB << 11, sectors);
 	snprintf(path, sizeof(path), "/sys/block/%s/device/model", disk);
-	ok &= vm_expect(read_trim(path, text, sizeof(text)) && !strcmp(text, "Virtual Disk"),
+	ok &= vm_expect(stv_read_trim(path, text, sizeof(text)) && !strcmp(text, "Virtual Disk"),
 			"%s: '%s', expected 'Virtual Disk'", path, text);
 	ksft_print_msg("/sys/block/%s: %" PRIu64 " sectors (%" PRIu64 " MiB), vendor Msft, "
 		       "model '%s'\n", disk, sectors, sectors >> 11, text);
 	return ok;
-}
-
-/* xorshift64*: the pattern of block @i of a run seeded with @seed. */
-static void pattern(uint8_t *buf, size_t len, uint64_t seed, uint64_t i)
-{
-	uint64_t x = seed ^ (i * 0x9e3779b97f4a7c15ULL), *p = (uint64_t *)buf;
-	size_t k;
-
-	for (k = 0; k < len / 8; k++) {
-		x ^= x >> 12;
-		x ^= x << 25;
-		x ^= x >> 27;
-		p[k] = x * 0x2545f4914f6cdd1dULL;
-	}
-}
-
-/* FNV-1a, 64 bits. */
-static uint64_t checksum(uint64_t h, const uint8_t *buf, size_t len)
-{
-	size_t k;
-
-	for (k = 0; k < len; k++)
-		h = (h ^ buf[k]) * 0x100000001b3ULL;
-	return h;
-}
-
-static const uint64_t fnv_init = 0xcbf29ce484222325ULL;
-
-static bool xfer(int fd, uint8_t *buf, size_t len, off_t off, bool write)
-{
-	ssize_t n = write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
-
-	return vm_expect(n == (ssize_t)len, "%s %zu bytes at %lld: %zd (%s)",
-			 write ? "pwrite" : "pread", len, (long long)off, n,
-			 n < 0 ? strerror(errno) : "short");
-}
-
-/*
- * Write @mb MiB of the pattern at @off_mb with @flags, read it back (after
- * dropping the caches unless O_DIRECT) and compare the checksums.
- */
-static bool write_read(int flags, unsigned int off_mb, unsigned int mb, uint64_t seed,
-		       const char *what)
-{
-	uint64_t sum_w = fnv_init, sum_r = fnv_init;
-	char path[300];
-	uint8_t *buf;
-	unsigned int i;
-	bool ok = true;
-	int fd;
-
-	snprintf(path, sizeof(path), "/dev/%s", disk);
-	if (posix_memalign((void **)&buf, 4096, CHUNK))
-		return vm_expect(false, "posix_memalign failed");
-	fd = open(path, O_RDWR | flags);
-	if (fd < 0) {
-		free(buf);
-		return vm_expect(false, "open %s: %s", path, strerror(errno));
-	}
-	for (i = 0; i < mb && ok; i++) {
-		pattern(buf, CHUNK, seed, i);
-		sum_w = checksum(sum_w, buf, CHUNK);
-		ok = xfer(fd, buf, CHUNK, ((off_t)off_mb + i) << 20, true);
-	}
-	ok = ok && vm_expect(!fsync(fd), "fsync %s: %s", path, strerror(errno));
-	if (ok && !(flags & O_DIRECT)) {
-		ok = vm_expect(!ioctl(fd, BLKFLSBUF, 0), "BLKFLSBUF: %s", strerror(errno));
-		ok = ok && !vm_write_file("/proc/sys/vm/drop_caches", "3");
-	}
-	for (i = 0; i < mb && ok; i++) {
-		memset(buf, 0, CHUNK);
-		ok = xfer(fd, buf, CHUNK, ((off_t)off_mb + i) << 20, false);
-		sum_r = checksum(sum_r, buf, CHUNK);
-	}
-	close(fd);
-	free(buf);
-	ksft_print_msg("%s: %u MiB at %u MiB: written fnv64 %016" PRIx64 ", read %016" PRIx64 "\n",
-		       what, mb, off_mb, sum_w, sum_r);
-	return ok && vm_expect(sum_w == sum_r, "%s: checksums differ", what);
 }
 
 static bool counters(uint64_t min_written, uint64_t min_read, const struct vm_kmsg_mark *mark)
@@ -233,15 +80,10 @@ static bool counters(uint64_t min_written, uint64_t min_read, const struct vm_km
 		"bytes_written", "check_conditions", "errors", "backlogged",
 	};
 	uint64_t v[10] = { 0 };
-	char *text, *line, *save;
 	unsigned int i;
 	bool ok = true;
 
-	vm_read(VM_SIM, "storvsc/stats", &text);
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save))
-		ksft_print_msg("vmbus_sim/storvsc/stats: %s\n", line);
-	free(text);
+	stv_print_file("stats");
 	for (i = 0; i < 10; i++)
 		ok &= vm_expect(stv_stat(names[i], &v[i]), "storvsc/stats has no %s", names[i]);
 	if (!ok)
@@ -326,43 +168,6 @@ static bool slow(void)
 	return ok & !vm_write(VM_SIM, "storvsc/control", "delay_ms 0");
 }
 
-static bool unload(void)
-{
-	uint64_t open = 1;
-	bool ok;
-
-	ok = vm_rmmod_expect("hv_storvsc");
-	ok &= vm_wait_until(no_disk, NULL, VM_RMMOD_MS, "/sys/block/%s to go", disk);
-	ok &= vm_rmmod_expect("sd_mod");
-	ok &= vm_expect(stv_stat("open_channels", &open) && !open,
-			"storvsc/stats open_channels %" PRIu64 " after rmmod", open);
-	return ok;
-}
-
-/* The host rescinds the controller; hv_vmbus releases its relid. */
-static bool rescind(void)
-{
-	struct vm_sim_devs devs = { 0 };
-	const struct vm_sim_dev *dev;
-	unsigned int relid;
-
-	if (vm_sim_devices_load(&devs))
-		return false;
-	dev = vm_sim_devices_find(&devs, SCSI_INSTANCE, 0);
-	relid = dev ? dev->relid : 0;
-	vm_sim_devices_free(&devs);
-	if (!vm_expect(relid, "no relid for %s in the sim's devices", SCSI_INSTANCE))
-		return false;
-	return !vm_sim_devices_cmd("rescind %u", relid) &&
-	       vm_wait_vmbus_devices(0, VM_MODPROBE_MS);
-}
-
-static void unload_at_exit(void)
-{
-	if (vm_module_loaded("hv_storvsc"))
-		vm_rmmod("hv_storvsc", VM_RMMOD_MS);
-}
-
 int main(void)
 {
 	const uint64_t direct = (uint64_t)DIRECT_MB << 20, buffered = (uint64_t)BUFFERED_MB << 20;
@@ -372,18 +177,19 @@ int main(void)
 	ksft_print_header();
 	vm_setup();
 	/* Registered after vm_setup()'s handler, so it runs before it. */
-	atexit(unload_at_exit);
+	atexit(stv_unload_at_exit);
 	ksft_set_plan(11);
-	loaded = !vm_kmsg_mark(&mark) && load();
+	loaded = !vm_kmsg_mark(&mark) && stv_load(SCSI_INSTANCE, DISK_MB, 0);
 	ksft_test_result(loaded, "storvsc_load: %u MiB controller offered, plain modprobe "
 			 "hv_storvsc\n", DISK_MB);
 	found = loaded && disk_ok();
 	ksft_test_result(found, "storvsc_disk: /sys/block/sdX, %u MiB, Msft Virtual Disk\n",
 			 DISK_MB);
-	io = found && write_read(O_DIRECT, 0, DIRECT_MB, 0x5354524f52564353ULL, "O_DIRECT");
+	io = found && stv_write_read(dev, O_DIRECT, 0, DIRECT_MB, 0x5354524f52564353ULL,
+				   "O_DIRECT");
 	ksft_test_result(io, "storvsc_direct_io: %u MiB O_DIRECT pattern reads back\n",
 			 DIRECT_MB);
-	io &= found && write_read(0, BUFFERED_OFF_MB, BUFFERED_MB, 0x6275666665726564ULL,
+	io &= found && stv_write_read(dev, 0, BUFFERED_OFF_MB, BUFFERED_MB, 0x6275666665726564ULL,
 				  "buffered");
 	ksft_test_result(found && io, "storvsc_buffered_io: %u MiB through the page cache, "
 			 "read after drop_caches\n", BUFFERED_MB);
@@ -402,7 +208,7 @@ int main(void)
 			 "no read fails\n");
 	ksft_test_result(found && slow(), "storvsc_slow: completions %u ms late, every read "
 			 "succeeds\n", SLOW_MS);
-	ksft_test_result(loaded && unload() && rescind(),
+	ksft_test_result(loaded && stv_unload(disk) && stv_rescind(SCSI_INSTANCE),
 			 "storvsc_unload: rmmod hv_storvsc, the disk goes, controller rescinded\n");
 	ksft_test_result(!vm_write(VM_SIM, "storvsc/control", "size_mb 0") & vm_teardown(),
 			 "storvsc_teardown: disk freed, hv_vmbus unloaded, sim restored\n");

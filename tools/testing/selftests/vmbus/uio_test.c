@@ -20,7 +20,10 @@
  * from the monitor page and none was missed.  All of it twice: each open
  * of /dev/uio0 connects the channel again on the rings the probe
  * allocated, which must start empty as the host's side does.  Then
- * unbind: /dev/uio0 goes away, and rmmod uio_hv_generic works.
+ * unbind: /dev/uio0 goes away, and rmmod uio_hv_generic works.  Last the
+ * host rescinds the device: the rescind callback uio_hv_generic set in its
+ * probe must not run any more (the module is gone), and the device must
+ * leave the bus as any unbound device does.
  *
  * Sim modes: version_ceiling 5.3, monitor 1 (offers carry monitor ids,
  * scanned at once); one echo device without sub-channels.
@@ -361,11 +364,22 @@ static bool unbind(void)
 	return ok & vm_rmmod_expect(UIO_DRV);
 }
 
+/* The rescind after unbind and rmmod: no stale callback, the device goes. */
+static bool rescind_unbound(void)
+{
+	unsigned int relid;
+
+	return vm_expect(vm_chan_relids(INSTANCE, &relid, 1) == 1,
+			 "the unbound device's channel in sysfs") &&
+	       !vm_write(VM_SIM, "devices", "rescind %u", relid) &&
+	       vm_wait_vmbus_devices(0, ECHO_MS);
+}
+
 int main(void)
 {
 	ksft_print_header();
 	vm_setup();
-	ksft_set_plan(5 + OPENS);
+	ksft_set_plan(6 + OPENS);
 	ksft_test_result(load(), "echo device and %s loaded\n", UIO_DRV);
 	ksft_test_result(bind(), "new_id binds %s: %s appears\n", UIO_DRV, UIO_DEV);
 	for (int i = 1; i <= OPENS; i++)
@@ -373,6 +387,8 @@ int main(void)
 				 "open %d of %s: %d packets written into the mapped outbound "
 				 "ring come back in the inbound ring\n", i, UIO_DEV, ROUNDS);
 	ksft_test_result(unbind(), "unbind: %s goes, rmmod %s works\n", UIO_DEV, UIO_DRV);
+	ksft_test_result(rescind_unbound(), "rescind after unbind: no call into %s, the "
+			 "device leaves the bus\n", UIO_DRV);
 	ksft_test_result(vm_guest_unload(), "rmmod hv_vmbus\n");
 	ksft_test_result(vm_teardown(), "teardown: sim modes and devices restored\n");
 	vm_test_finished();

@@ -220,21 +220,12 @@ static void echo_dump_sim(void)
 	}
 }
 
-bool vm_echo_attach(const char *const instances[], unsigned int n, unsigned int nsub)
+/* Every device's result file lists 1 + @nsub open channels. */
+static bool echo_wait_chans(const char *const instances[], unsigned int n, unsigned int nsub)
 {
 	struct echo_chans_wait w = { .want = 1 + nsub };
 	unsigned int i;
 
-	if (!echo_atexit_done) {
-		/* Registered after vm_setup()'s handler, so it runs before it. */
-		atexit(echo_unload_at_exit);
-		echo_atexit_done = true;
-	}
-	if (vm_sim_set("version_ceiling", "5.3") || !vm_guest_load(VM_MODPROBE_MS) ||
-	    !vm_wait_vmbus_devices(n, VM_MODPROBE_MS))
-		return false;
-	if (!vm_modprobe_expect(VM_ECHO_DRV, VM_MODPROBE_MS))
-		return false;
 	for (i = 0; i < n; i++) {
 		w.instance = instances[i];
 		if (!vm_wait_until(echo_chans_open, &w, VM_MODPROBE_MS,
@@ -247,6 +238,33 @@ bool vm_echo_attach(const char *const instances[], unsigned int n, unsigned int 
 		}
 	}
 	return true;
+}
+
+bool vm_echo_attach(const char *const instances[], unsigned int n, unsigned int nsub)
+{
+	if (!echo_atexit_done) {
+		/* Registered after vm_setup()'s handler, so it runs before it. */
+		atexit(echo_unload_at_exit);
+		echo_atexit_done = true;
+	}
+	if (vm_sim_set("version_ceiling", "5.3") || !vm_guest_load(VM_MODPROBE_MS) ||
+	    !vm_wait_vmbus_devices(n, VM_MODPROBE_MS))
+		return false;
+	if (!vm_modprobe_expect(VM_ECHO_DRV, VM_MODPROBE_MS))
+		return false;
+	return echo_wait_chans(instances, n, nsub);
+}
+
+bool vm_echo_reload(const char *param, const char *const instances[], unsigned int n,
+		    unsigned int nsub)
+{
+	const char *const argv[] = { "modprobe", VM_ECHO_DRV, param, NULL };
+
+	if (!vm_echo_unload() ||
+	    !vm_expect(!vm_run(VM_MODPROBE_MS, argv), "`modprobe %s %s`: expected exit status 0",
+		       VM_ECHO_DRV, param))
+		return false;
+	return echo_wait_chans(instances, n, nsub);
 }
 
 bool vm_echo_load(const char *const instances[], unsigned int n, unsigned int nsub)

@@ -321,6 +321,10 @@ bool vm_dist_kernel(void);
 bool vm_echo_load(const char *const instances[], unsigned int n, unsigned int nsub);
 /* vm_echo_load() for devices the sim already has: hv_vmbus, the driver, open channels. */
 bool vm_echo_attach(const char *const instances[], unsigned int n, unsigned int nsub);
+/* Unloads vmbus_echo_drv, loads it again with module parameter @param ("name=value")
+ * and waits as vm_echo_load() does for the same devices. */
+bool vm_echo_reload(const char *param, const char *const instances[], unsigned int n,
+		    unsigned int nsub);
 bool vm_echo_unload(void);
 /* Relids under /sys/bus/vmbus/devices/<instance>/channels/, sorted; count or -errno. */
 int vm_chan_relids(const char *instance, unsigned int *relid, unsigned int max);

@@ -9,6 +9,8 @@
 #include <linux/hyperv.h>
 #include <linux/module.h>
 
+#include "compat.h"
+
 static atomic_t probes = ATOMIC_INIT(0);
 static atomic_t removes = ATOMIC_INIT(0);
 
@@ -35,11 +37,11 @@ static int test_drv_probe(struct hv_device *dev,
 	return 0;
 }
 
-static int test_drv_remove(struct hv_device *dev)
+static vmbus_remove_ret test_drv_remove(struct hv_device *dev)
 {
 	atomic_inc(&removes);
 	dev_info(&dev->device, "unbound\n");
-	return 0;
+	return VMBUS_REMOVE_OK;
 }
 
 /* Empty: binding happens only through new_id or driver_override. */

@@ -44,6 +44,8 @@
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
+#include "compat.h"
+
 static unsigned int ring_size = 256 * 1024;
 module_param(ring_size, uint, 0444);
 MODULE_PARM_DESC(ring_size, "bytes per ring (each direction), header page included");
@@ -924,7 +926,7 @@ err_free:
  * echo_chan only through per_channel_state, see echo_chans_close()) and
  * channel callbacks (vmbus_close() quiesces them).
  */
-static int echo_remove(struct hv_device *hdev)
+static vmbus_remove_ret echo_remove(struct hv_device *hdev)
 {
 	struct echo_dev *edev = hv_get_drvdata(hdev);
 
@@ -939,7 +941,7 @@ static int echo_remove(struct hv_device *hdev)
 	echo_chans_close(edev);
 	dev_info(&hdev->device, "echo device unbound\n");
 	kfree(edev);
-	return 0;
+	return VMBUS_REMOVE_OK;
 }
 
 /*

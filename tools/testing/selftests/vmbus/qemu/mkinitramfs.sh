@@ -7,10 +7,12 @@
 #              lib/modules/VER/updates/vmbus/ so they win over in-tree ones
 #   --tests:   test programs (the files at its top), copied to /vmbus-tests/
 #              with run_tests.sh
-#   --extra-modules: in-tree modules to add, with their modules.dep deps
-# Also: /sbin/poweroff, /sbin/reboot, /sbin/halt (qemu/vmbus-power), and the
+#   --extra-modules: in-tree modules to add, with their modules.dep deps;
+#              NAME:optional is left out where the kernel lacks it
+# Also: /sbin/poweroff, /sbin/reboot, /sbin/halt (qemu/vmbus-power), the
 # hyperv-daemons package's hv_kvp_daemon with its shared libraries, its
-# scripts, /var/lib/hyperv and the name-service files getaddrinfo() reads.
+# scripts, /var/lib/hyperv and the name-service files getaddrinfo() reads,
+# and e2fsprogs' mke2fs and e2fsck with util-linux's fsck.
 # The staging tree is FILE's directory/initramfs/.
 set -euo pipefail
 
@@ -26,7 +28,7 @@ KVER='' MODTREE='' MODULES='' TESTS='' EXTRA='' OUT=''
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
 usage() {
-	sed -n '2,11s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,14s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -129,6 +131,23 @@ install_kvp_daemon() {
 	printf '127.0.0.1\tlocalhost\n127.0.1.1\tvmbus-guest\n' >"$root/etc/hosts"
 }
 
+# e2fsprogs (scripts/setup-packages.sh) for the file system tests: mke2fs
+# as mkfs.ext4, e2fsck as fsck.ext4, and util-linux's fsck, which runs
+# fsck.<type> from PATH; mke2fs.conf for the ext4 defaults.
+install_e2fsprogs() {
+	local root=$1 f
+	for f in /usr/sbin/mke2fs /usr/sbin/e2fsck /usr/sbin/fsck; do
+		[ -x "$f" ] || die "$f missing (install e2fsprogs and util-linux)"
+		install_with_libs "$root" "$f"
+	done
+	ln -sf mke2fs "$root/usr/sbin/mkfs.ext4"
+	ln -sf e2fsck "$root/usr/sbin/fsck.ext4"
+	mkdir -p "$root/etc"
+	[ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$root/etc/"
+	# fsck reads the mount tables; an empty fstab is enough.
+	: >"$root/etc/fstab"
+}
+
 # Our modules go to updates/vmbus/; prints their names, one a line.
 install_our_modules() {
 	local root=$1 dst=$1/lib/modules/$KVER/updates/vmbus ko seen=" "
@@ -160,11 +179,14 @@ is_builtin() {
 # Copy each --extra-modules entry and its dependencies (modules.dep is
 # already transitive); skip the ones that ours replace.
 install_extra_modules() {
-	local root=$1 ours=$2 name line path
+	local root=$1 ours=$2 name line path optional
 	for name in $EXTRA; do
+		optional=false
+		[[ $name == *:optional ]] && optional=true name=${name%:optional}
 		name=$(modname "$name")
 		if ! line=$(dep_line "$name"); then
 			is_builtin "$name" && { echo "mkinitramfs: $name is built in" >&2; continue; }
+			$optional && { echo "mkinitramfs: $name: not in this kernel" >&2; continue; }
 			die "extra module $name not found in $MODTREE/modules.dep"
 		fi
 		for path in ${line/:/}; do
@@ -218,6 +240,7 @@ main() {
 	install_kmod "$root"
 	install_power "$root"
 	install_kvp_daemon "$root"
+	install_e2fsprogs "$root"
 	ours=$(install_our_modules "$root")
 	[ -n "$ours" ] || echo "mkinitramfs: warning: no .ko files under $MODULES" >&2
 	install_extra_modules "$root" "$ours"

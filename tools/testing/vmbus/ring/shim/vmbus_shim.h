@@ -75,8 +75,8 @@ typedef unsigned int gfp_t;
 #define SHIM_ONCE_LOAD __ATOMIC_ACQUIRE
 #define SHIM_ONCE_STORE __ATOMIC_RELEASE
 #endif
-#define READ_ONCE(x) ({ __typeof__(x) __v; \
-	__atomic_load(&(x), &__v, SHIM_ONCE_LOAD); __v; })
+#define READ_ONCE(x) ({ __typeof__(x) __v = \
+	__atomic_load_n(&(x), SHIM_ONCE_LOAD); __v; })
 #define WRITE_ONCE(x, val) do { __typeof__(x) __v = (val); \
 	__atomic_store(&(x), &__v, SHIM_ONCE_STORE); } while (0)
 #define virt_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
@@ -88,6 +88,7 @@ extern unsigned long shim_pr_err_count;
 void shim_printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define pr_err(fmt, ...) shim_printk(pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_warn(fmt, ...) shim_printk(pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_err_ratelimited(fmt, ...) pr_err(fmt, ##__VA_ARGS__)
 
 /* Bit operations on unsigned long words, atomic. */
 static inline bool test_bit(long nr, const unsigned long *addr)
@@ -125,16 +126,26 @@ static inline void spin_lock_init(spinlock_t *l)
 	__atomic_store_n(&l->rlock.locked, 0, __ATOMIC_RELAXED);
 }
 
+static inline void raw_spin_lock(raw_spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static inline void raw_spin_unlock(raw_spinlock_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
 static inline void shim_spin_lock(spinlock_t *l)
 {
-	while (__atomic_exchange_n(&l->rlock.locked, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&l->rlock.locked, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+	raw_spin_lock(&l->rlock);
 }
 
 static inline void shim_spin_unlock(spinlock_t *l)
 {
-	__atomic_store_n(&l->rlock.locked, 0, __ATOMIC_RELEASE);
+	raw_spin_unlock(&l->rlock);
 }
 
 #define spin_lock_irqsave(l, flags) do { (flags) = 0; shim_spin_lock(l); } while (0)
@@ -188,9 +199,17 @@ struct device;
 struct dentry;
 struct module;
 struct attribute_group;
-struct tasklet_struct;
+struct tasklet_struct {
+	unsigned long scheduled;
+};
 struct workqueue_struct;
-struct hv_device;
+/* What drivers/hv/compat.h's driver_override match reads. */
+struct device_driver {
+	const char *name;
+};
+struct hv_device {
+	char *driver_override;
+};
 
 /* Memory. */
 struct page {
@@ -220,20 +239,37 @@ struct kvec {
 #define HV_MESSAGE_PAYLOAD_QWORD_COUNT 30
 #define HV_EVENT_FLAGS_COUNT (256 * 8)
 
+#define HVMSG_NONE 0
+union hv_message_flags {
+	u8 asu8;
+	struct {
+		u8 msg_pending:1;
+		u8 reserved:7;
+	};
+};
+
 struct hv_message_header {
 	u32 message_type;
 	u8 payload_size;
-	u8 message_flags;
+	union hv_message_flags message_flags;
 	u8 reserved[2];
 	u64 sender;
 };
 struct hv_message {
 	struct hv_message_header header;
-	u64 payload[HV_MESSAGE_PAYLOAD_QWORD_COUNT];
+	union {
+		u64 payload[HV_MESSAGE_PAYLOAD_QWORD_COUNT];
+	} u;
 };
 static_assert(sizeof(struct hv_message) == HV_MESSAGE_SIZE);
-struct hv_message_page;
-union hv_synic_event_flags;
+#define HV_SYNIC_SINT_COUNT 16
+#define HV_EVENT_FLAGS_LONG_COUNT (256 / sizeof(unsigned long))
+struct hv_message_page {
+	struct hv_message sint_message[HV_SYNIC_SINT_COUNT];
+};
+union hv_synic_event_flags {
+	unsigned long flags[HV_EVENT_FLAGS_LONG_COUNT];
+};
 union hv_connection_id {
 	u32 asu32;
 	struct {
@@ -291,14 +327,163 @@ struct vmpacket_descriptor {
 	u64 trans_id;
 };
 
+/*
+ * The channel messages, with the layout of the VMBus protocol (the fuzzers
+ * check the sizes the guest relies on, tools/testing/vmbus/ring/fuzz_msg.c).
+ */
+enum vmbus_channel_message_type {
+	CHANNELMSG_INVALID			=  0,
+	CHANNELMSG_OFFERCHANNEL			=  1,
+	CHANNELMSG_RESCIND_CHANNELOFFER		=  2,
+	CHANNELMSG_REQUESTOFFERS		=  3,
+	CHANNELMSG_ALLOFFERS_DELIVERED		=  4,
+	CHANNELMSG_OPENCHANNEL			=  5,
+	CHANNELMSG_OPENCHANNEL_RESULT		=  6,
+	CHANNELMSG_CLOSECHANNEL			=  7,
+	CHANNELMSG_GPADL_HEADER			=  8,
+	CHANNELMSG_GPADL_BODY			=  9,
+	CHANNELMSG_GPADL_CREATED		= 10,
+	CHANNELMSG_GPADL_TEARDOWN		= 11,
+	CHANNELMSG_GPADL_TORNDOWN		= 12,
+	CHANNELMSG_RELID_RELEASED		= 13,
+	CHANNELMSG_INITIATE_CONTACT		= 14,
+	CHANNELMSG_VERSION_RESPONSE		= 15,
+	CHANNELMSG_UNLOAD			= 16,
+	CHANNELMSG_UNLOAD_RESPONSE		= 17,
+	CHANNELMSG_18				= 18,
+	CHANNELMSG_19				= 19,
+	CHANNELMSG_20				= 20,
+	CHANNELMSG_TL_CONNECT_REQUEST		= 21,
+	CHANNELMSG_MODIFYCHANNEL		= 22,
+	CHANNELMSG_TL_CONNECT_RESULT		= 23,
+	CHANNELMSG_MODIFYCHANNEL_RESPONSE	= 24,
+	CHANNELMSG_COUNT
+};
+
+struct vmbus_channel_message_header {
+	enum vmbus_channel_message_type msgtype;
+	u32 padding;
+} __packed;
+
+struct vmbus_channel_offer {
+	guid_t if_type;
+	guid_t if_instance;
+	u64 reserved1;
+	u64 reserved2;
+	u16 chn_flags;
+	u16 mmio_megabytes;
+	u8 user_def[120];
+	u16 sub_channel_index;
+	u16 reserved3;
+} __packed;
+
 struct vmbus_channel_offer_channel {
+	struct vmbus_channel_message_header header;
+	struct vmbus_channel_offer offer;
 	u32 child_relid;
 	u8 monitorid;
 	u8 monitor_allocated:1;
+	u8 reserved:7;
+	u16 is_dedicated_interrupt:1;
+	u16 reserved1:15;
+	u32 connection_id;
+} __packed;
+
+struct vmbus_channel_rescind_offer {
+	struct vmbus_channel_message_header header;
+	u32 child_relid;
+} __packed;
+
+struct vmbus_channel_version_response {
+	struct vmbus_channel_message_header header;
+	u8 version_supported;
+	u8 connection_state;
+	u16 padding;
+	u32 msg_conn_id;
+} __packed;
+
+struct vmbus_channel_open_result {
+	struct vmbus_channel_message_header header;
+	u32 child_relid;
+	u32 openid;
+	u32 status;
+} __packed;
+
+struct vmbus_channel_gpadl_created {
+	struct vmbus_channel_message_header header;
+	u32 child_relid;
+	u32 gpadl;
+	u32 creation_status;
+} __packed;
+
+struct vmbus_channel_gpadl_torndown {
+	struct vmbus_channel_message_header header;
+	u32 gpadl;
+} __packed;
+
+struct vmbus_channel_modifychannel_response {
+	struct vmbus_channel_message_header header;
+	u32 child_relid;
+	u32 status;
+} __packed;
+
+/* Integration components: the pipe and message headers, the negotiation. */
+#define ICMSGTYPE_NEGOTIATE 0
+#define IC_VERSION_NEGOTIATION_MAX_VER_COUNT 100
+
+struct vmbuspipe_hdr {
+	u32 flags;
+	u32 msgsize;
+} __packed;
+
+struct ic_version {
+	u16 major;
+	u16 minor;
+} __packed;
+
+struct icmsg_hdr {
+	struct ic_version icverframe;
+	u16 icmsgtype;
+	struct ic_version icvermsg;
+	u16 icmsgsize;
+	u32 status;
+	u8 ictransaction_id;
+	u8 icflags;
+	u8 reserved[2];
+} __packed;
+
+struct icmsg_negotiate {
+	u16 icframe_vercnt;
+	u16 icmsg_vercnt;
+	u32 reserved;
+	struct ic_version icversion_data[];
+} __packed;
+
+#define ICMSG_HDR (sizeof(struct vmbuspipe_hdr) + sizeof(struct icmsg_hdr))
+#define ICMSG_NEGOTIATE_PKT_SIZE(icframe_vercnt, icmsg_vercnt) \
+	(ICMSG_HDR + sizeof(struct icmsg_negotiate) + \
+	 (((icframe_vercnt) + (icmsg_vercnt)) * sizeof(struct ic_version)))
+
+bool vmbus_prep_negotiate_resp(struct icmsg_hdr *icmsghdrp, u8 *buf,
+			       u32 buflen, const int *fw_version, int fw_vercnt,
+			       const int *srv_version, int srv_vercnt,
+			       int *nego_fw_version, int *nego_srv_version);
+
+enum hv_callback_mode {
+	HV_CALL_BATCHED,
+	HV_CALL_DIRECT,
+	HV_CALL_ISR
 };
 
 struct vmbus_channel {
 	struct vmbus_channel_offer_channel offermsg;
+	/* The event path (vmbus_event.c, the dispatch benchmark). */
+	spinlock_t sched_lock;
+	void (*onchannel_callback)(void *context);
+	void *channel_callback_context;
+	enum hv_callback_mode callback_mode;
+	struct tasklet_struct callback_event;
+	u64 interrupts;
 	struct vmbus_channel *primary_channel;
 	struct hv_ring_buffer_info outbound;
 	struct hv_ring_buffer_info inbound;
@@ -348,5 +533,97 @@ void hv_pkt_iter_close(struct vmbus_channel *channel);
 int hv_ringbuffer_get_debuginfo(struct hv_ring_buffer_info *ring_info,
 				struct hv_ring_buffer_debug_info *debug_info);
 bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel);
+
+/*
+ * The event path: what drivers/hv/vmbus_event.c and the target kernel's
+ * scheduling loop use, for the dispatch benchmark (bench/bench_dispatch.c).
+ * One CPU, interrupts never off: the benchmark calls the scan directly.
+ */
+#define fallthrough __attribute__((fallthrough))
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define likely(x) __builtin_expect(!!(x), 1)
+#define smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define smp_mb__after_atomic() do { } while (0)	/* x86: atomics are full barriers */
+#define smp_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define smp_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define rcu_read_lock() do { } while (0)
+#define rcu_read_unlock() do { } while (0)
+#define rcu_dereference(p) READ_ONCE(p)
+#define rcu_dereference_protected(p, c) (p)
+#define rcu_access_pointer(p) READ_ONCE(p)
+#define rcu_assign_pointer(p, v) smp_store_release(&(p), (v))
+#define RCU_INIT_POINTER(p, v) WRITE_ONCE(p, v)
+#define lockdep_assert_held(l) do { (void)(l); } while (0)
+#define lockdep_is_held(l) 1
+#define this_cpu_ptr(p) (p)
+#define local_irq_disable() do { } while (0)
+#define local_irq_enable() do { } while (0)
+#define from_tasklet(var, t, field) container_of(t, __typeof__(*var), field)
+#define jiffies 0UL
+#define time_before(a, b) ((long)((a) - (b)) < 0)
+#define for_each_set_bit(bit, addr, size) \
+	for ((bit) = shim_find_next_bit((addr), (size), 0); (bit) < (size); \
+	     (bit) = shim_find_next_bit((addr), (size), (bit) + 1))
+
+static inline unsigned long shim_find_next_bit(const unsigned long *addr,
+					       unsigned long size,
+					       unsigned long from)
+{
+	unsigned long w;
+
+	while (from < size) {
+		w = __atomic_load_n(&addr[from / BITS_PER_LONG], __ATOMIC_RELAXED) >>
+		    (from % BITS_PER_LONG);
+		if (w)
+			return from + __builtin_ctzl(w);
+		from = (from / BITS_PER_LONG + 1) * BITS_PER_LONG;
+	}
+	return size;
+}
+
+static inline int atomic_read(const atomic_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static inline void set_bit(long nr, unsigned long *addr)
+{
+	sync_set_bit(nr, addr);
+}
+
+static inline void clear_bit(long nr, unsigned long *addr)
+{
+	__atomic_fetch_and(&addr[nr / BITS_PER_LONG], ~(1UL << (nr % BITS_PER_LONG)),
+			   __ATOMIC_SEQ_CST);
+}
+
+static inline bool test_and_clear_bit(long nr, unsigned long *addr)
+{
+	unsigned long m = 1UL << (nr % BITS_PER_LONG);
+
+	return __atomic_fetch_and(&addr[nr / BITS_PER_LONG], ~m, __ATOMIC_SEQ_CST) & m;
+}
+
+static inline bool sync_test_and_clear_bit(long nr, unsigned long *addr)
+{
+	return test_and_clear_bit(nr, addr);
+}
+
+#define spin_lock(l) shim_spin_lock(l)
+#define spin_unlock(l) shim_spin_unlock(l)
+
+static inline void tasklet_schedule(struct tasklet_struct *t)
+{
+	t->scheduled++;
+}
+
+struct vmbus_synic;
+void hv_begin_read(struct hv_ring_buffer_info *rbi);
+u32 hv_end_read(struct hv_ring_buffer_info *rbi);
+bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work);
+void cpus_read_lock(void);
+void cpus_read_unlock(void);
+void on_each_cpu(void (*func)(void *info), void *info, int wait);
+void synchronize_rcu_expedited(void);
 
 #endif /* VMBUS_SHIM_H */

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_dispatch.c: the channel-scheduling loop of the ISR, ns per
+ * interrupt, for three loops built behind the same shims
+ * (shim/vmbus_shim.h):
+ *
+ *   ours   vmbus_event_scan() of drivers/hv/vmbus_event.c, compiled
+ *          unmodified (included below, so its static functions are
+ *          reachable): the event-page scan, sync_test_and_clear_bit(), the
+ *          relid map lookup, the delivery with its counters and sched_lock;
+ *   linux  the target kernel's vmbus_chan_sched(), extracted from its
+ *          vmbus_drv.c at bench time (bench_linux_sched.c, bench.sh);
+ *   floor  the scan and one atomic test-and-clear per set bit, nothing
+ *          else.
+ *
+ * One interrupt: the host side sets k bits of live relids on the SINT's
+ * event page (the same in every loop), then the loop takes them.  Every
+ * channel is open in HV_CALL_ISR mode with a callback that counts; each
+ * run checks that every event reached its channel's callback (or, for
+ * the floor, was taken).  Time is the thread's CPU time
+ * (CLOCK_THREAD_CPUTIME_ID), so that a run that loses the CPU on a shared
+ * machine is not charged for it.  Output: one JSON line per loop, k and live
+ * relid count with the ns per interrupt of each run and their median.
+ *
+ * Usage: bench_dispatch RUNS
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "vmbus_event.c"
+
+struct vmbus_conn vmbus_conn;
+struct vmbus_connection vmbus_connection;
+
+void hv_begin_read(struct hv_ring_buffer_info *rbi)
+{
+	(void)rbi;
+}
+
+u32 hv_end_read(struct hv_ring_buffer_info *rbi)
+{
+	(void)rbi;
+	return 0;
+}
+
+bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work)
+{
+	(void)cpu; (void)wq; (void)work;
+	return true;
+}
+
+void cpus_read_lock(void)
+{
+}
+
+void cpus_read_unlock(void)
+{
+}
+
+void on_each_cpu(void (*func)(void *info), void *info, int wait)
+{
+	(void)wait;
+	func(info);
+}
+
+void synchronize_rcu_expedited(void)
+{
+}
+
+/* bench_linux_sched.c */
+void linux_sched_init(struct vmbus_channel **map);
+void linux_chan_sched(union hv_synic_event_flags *pages);
+
+enum { MAX_K = 64, MAX_LIVE = VMBUS_MAX_RELID };
+
+static struct vmbus_chan chans[MAX_LIVE + 1];
+static struct vmbus_channel *linux_map[MAX_LIVE + 1];
+static union hv_synic_event_flags pages[HV_SYNIC_SINT_COUNT];
+static struct vmbus_synic synic;
+static u64 delivered;
+
+static void count_cb(void *context)
+{
+	(void)context;
+	delivered++;
+}
+
+static void setup(unsigned int live)
+{
+	unsigned int r;
+
+	memset(&vmbus_conn, 0, sizeof(vmbus_conn));
+	memset(chans, 0, sizeof(chans));
+	memset(linux_map, 0, sizeof(linux_map));
+	for (r = 1; r <= live; r++) {
+		struct vmbus_channel *ch = &chans[r].ch;
+
+		ch->offermsg.child_relid = r;
+		ch->callback_mode = HV_CALL_ISR;
+		ch->onchannel_callback = count_cb;
+		spin_lock_init(&ch->sched_lock);
+		vmbus_conn.relid_map[r] = ch;
+		linux_map[r] = ch;
+	}
+	synic.event_page = pages;
+	synic.enabled = true;
+	vmbus_conn.synic = &synic;
+	linux_sched_init(linux_map);
+}
+
+static u64 floor_taken;
+
+static void floor_scan(unsigned long *flags)
+{
+	unsigned long word, m;
+	unsigned int i;
+
+	for (i = 0; i < HV_EVENT_FLAGS_LONG_COUNT; i++) {
+		word = READ_ONCE(flags[i]);
+		while (word) {
+			m = word & -word;
+			word &= word - 1;
+			if (__atomic_fetch_and(&flags[i], ~m, __ATOMIC_SEQ_CST) & m)
+				floor_taken++;
+		}
+	}
+}
+
+/* The k relids of one interrupt: k <= live, spread over 1..live, distinct. */
+static void pick(unsigned int live, unsigned int k, unsigned int seed, u32 *out)
+{
+	unsigned int n, r = seed % live;
+
+	for (n = 0; n < k; n++)
+		out[n] = (r + n * (live / k)) % live + 1;
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+enum { PATTERNS = 64 };
+
+static double run(const char *impl, unsigned int live, unsigned int k,
+		  unsigned int iters)
+{
+	static u32 relids[PATTERNS][MAX_K];
+	unsigned long *flags = pages[VMBUS_MESSAGE_SINT].flags;
+	unsigned int i, j, p;
+	u64 want = (u64)iters * k;
+	double t0, t1;
+
+	for (p = 0; p < PATTERNS; p++)
+		pick(live, k, p * 7919u, relids[p]);
+	delivered = 0;
+	floor_taken = 0;
+	t0 = now_ns();
+	for (i = 0; i < iters; i++) {
+		p = i % PATTERNS;
+		for (j = 0; j < k; j++)
+			sync_set_bit(relids[p][j], flags);
+		if (impl[0] == 'o')
+			vmbus_event_scan(&synic);
+		else if (impl[0] == 'l')
+			linux_chan_sched(pages);
+		else
+			floor_scan(flags);
+	}
+	t1 = now_ns();
+	if ((impl[0] == 'f' ? floor_taken : delivered) != want) {
+		fprintf(stderr, "bench_dispatch: %s live %u k %u: %llu of %llu events delivered\n",
+			impl, live, k, (unsigned long long)(impl[0] == 'f' ?
+			floor_taken : delivered), (unsigned long long)want);
+		exit(1);
+	}
+	return (t1 - t0) / iters;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const impls[] = { "linux", "ours", "floor" };
+	static const unsigned int ks[] = { 1, 8, 64 }, lives[] = { 64, 2047 };
+	unsigned int runs = argc > 1 ? atoi(argv[1]) : 7;
+	double ns[64];
+	unsigned int a, b, c, r, iters;
+
+	if (runs < 1 || runs > 64)
+		return 2;
+	for (a = 0; a < ARRAY_SIZE(lives); a++) {
+		setup(lives[a]);
+		for (b = 0; b < ARRAY_SIZE(ks); b++) {
+			iters = 4000000 / (ks[b] + 16);
+			for (c = 0; c < ARRAY_SIZE(impls); c++) {
+				run(impls[c], lives[a], ks[b], iters / 10);	/* warm */
+				for (r = 0; r < runs; r++)
+					ns[r] = run(impls[c], lives[a], ks[b], iters);
+				printf("{\"impl\": \"%s\", \"live\": %u, \"k\": %u, \"runs\": [",
+				       impls[c], lives[a], ks[b]);
+				for (r = 0; r < runs; r++)
+					printf("%s%.2f", r ? ", " : "", ns[r]);
+				qsort(ns, runs, sizeof(ns[0]), cmp);
+				printf("], \"median\": %.2f, \"min\": %.2f, \"max\": %.2f}\n",
+				       ns[runs / 2], ns[0], ns[runs - 1]);
+				fflush(stdout);
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,1 @@
+#include "../vmbus_shim.h"
