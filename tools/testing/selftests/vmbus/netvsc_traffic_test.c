@@ -236,7 +236,16 @@ static bool child_start(unsigned int i)
 	if (child[i] < 0)
 		return false;
 	if (!child[i]) {
+		unsigned int j;
+
 		close(sp[0]);
+		/*
+		 * An older sibling's control socket stays the parent's alone:
+		 * held here too, that sibling would never see its end of file.
+		 */
+		for (j = 1; j < i; j++)
+			if (child[j] > 0)
+				close(ctl[j]);
 		if (unshare(CLONE_NEWNET))
 			_exit(1);
 		if (write(sp[1], "n", 1) != 1 || read(sp[1], &c, 1) != 1)
@@ -256,21 +265,24 @@ static bool child_start(unsigned int i)
 			 "namespace %u: configuring %s %s failed", i, ifname[i], addrs[i]);
 }
 
-static void child_stop(unsigned int i)
-{
-	if (child[i] <= 0)
-		return;
-	close(ctl[i]);
-	waitpid(child[i], NULL, 0);
-	child[i] = 0;
-}
-
-static void cleanup(void)
+/* End of file on every control socket first, then wait for the children. */
+static void children_stop(void)
 {
 	unsigned int i;
 
 	for (i = 1; i < NICS; i++)
-		child_stop(i);
+		if (child[i] > 0)
+			close(ctl[i]);
+	for (i = 1; i < NICS; i++) {
+		if (child[i] > 0)
+			waitpid(child[i], NULL, 0);
+		child[i] = 0;
+	}
+}
+
+static void cleanup(void)
+{
+	children_stop();
 	if (vm_module_loaded("hv_netvsc"))
 		vm_rmmod("hv_netvsc", VM_RMMOD_MS);
 }
