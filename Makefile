@@ -27,14 +27,14 @@ TESTS_OUT := $(BUILD)/tests
 # modules.dep dependencies; our hv_vmbus wins).  ext4 and the crc32c it
 # asks the crypto API for are optional: the debug kernel's config has
 # neither, and storvsc_fs_test skips its file system part there.
-EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock ext4:optional \
-	crc32c_generic:optional
+EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc \
+	ext4:optional crc32c_generic:optional
 # The debug and 6.12 lanes of `make check` run the longest loops shorter
 # (KASAN and lockdep under TCG cost about ten times the distribution
 # kernel's time; the 6.1 lane runs them in full); `make soak` runs them at
 # the tests' full defaults on the debug kernel.
 SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
-	vmbus_storvsc_fs_mb=64
+	vmbus_storvsc_fs_mb=64 vmbus_netvsc_tcp_mb=8
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \

@@ -24,6 +24,8 @@
  *  sim_stats.c    counters and message logs
  *  sim_ic*.c      the integration components' back ends (sim_ic.h)
  *  sim_storvsc.c  the synthetic SCSI controller's back end and its disk
+ *  sim_netvsc.c   the synthetic network adapters' back end and the
+ *                 virtual switch between them
  *  sim_debugfs.c  the control plane, /sys/kernel/debug/vmbus_sim/
  *  sim_base.c     the modes, the known versions, the workqueues and
  *                 sim_lock: shared data, calls no other file
@@ -467,6 +469,7 @@ u32 sim_gpadl_pages(const struct sim_gpadl *g);
 void sim_gpadl_get(struct sim_gpadl *g);
 void sim_gpadl_put(u32 handle);
 void *sim_gpadl_map_ring(const struct sim_gpadl *g, u32 first, u32 n);
+void *sim_gpadl_map(const struct sim_gpadl *g);
 void sim_gpadl_rescind(u32 relid);
 void sim_gpadl_destroy_all(void);
 void sim_gpadl_set_close(void (*close)(u32 relid));
@@ -577,6 +580,11 @@ void sim_hostile_debugfs_init(struct dentry *dir);
 void sim_storvsc_init(void);
 void sim_storvsc_debugfs_init(struct dentry *parent);
 void sim_storvsc_exit(void);
+
+/* sim_netvsc.c */
+void sim_netvsc_init(void);
+void sim_netvsc_debugfs_init(struct dentry *parent);
+void sim_netvsc_exit(void);
 
 /* sim_ic_heartbeat.c, sim_ic_shutdown.c, sim_ic_timesync.c, sim_ic_kvp.c */
 void sim_ic_heartbeat_init(void);

@@ -408,6 +408,32 @@ void *sim_gpadl_map_ring(const struct sim_gpadl *g, u32 first, u32 n)
 }
 
 /**
+ * sim_gpadl_map() - map every page of a complete GPADL, in order
+ * @g: the GPADL
+ *
+ * For a buffer the guest hands a device's back end (netvsc's receive and
+ * send buffers), as opposed to a ring.
+ *
+ * Context: process context, may sleep.
+ * Return: the mapping (vunmap() it), or NULL.
+ */
+void *sim_gpadl_map(const struct sim_gpadl *g)
+{
+	struct page **map;
+	void *va;
+	u32 i;
+
+	map = kvcalloc(g->npages, sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return NULL;
+	for (i = 0; i < g->npages; i++)
+		map[i] = pfn_to_page(g->pfns[i]);
+	va = vmap(map, g->npages, VM_MAP, PAGE_KERNEL);
+	kvfree(map);
+	return va;
+}
+
+/**
  * sim_gpadl_rescind() - the host drops every GPADL of a rescinded channel
  * @relid: the channel; its open state was torn down already
  *

@@ -96,6 +96,7 @@ static int __init sim_init(void)
 	sim_ic_timesync_init();
 	sim_kvp_init();
 	sim_storvsc_init();
+	sim_netvsc_init();
 	sim_set_rescind_instead(sim_proto_rescind_instead);
 	sim_hvsock_init();
 	sim_debugfs_init();
@@ -135,6 +136,7 @@ static void __exit sim_exit(void)
 	vmbus_hv_unregister(&sim_hv);
 	sim_debugfs_exit();
 	sim_storvsc_exit();
+	sim_netvsc_exit();
 	sim_ic_exit();
 	sim_ic_timesync_exit();
 	sim_burst_exit();

@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netvsc_traffic_test: the distribution's unmodified hv_netvsc, loaded with
+ * a plain `modprobe hv_netvsc`, drives three synthetic network adapters of
+ * the simulated host, joined by its virtual switch.  Each NIC appears with
+ * the MAC the host gave it; NIC A stays in this network namespace, B and C
+ * each go into a namespace of their own (a child that called
+ * unshare(CLONE_NEWNET); the link moves there by RTM_NEWLINK with
+ * IFLA_NET_PID), so traffic between them has to cross the switch:
+ *  - 1000 UDP datagrams A -> B, each echoed by B, none lost, each intact;
+ *  - a TCP stream A -> B whose FNV-1a 64 checksum B computes over what it
+ *    received equals the sender's;
+ *  - the host takes A's link down: A's carrier goes to 0; up: back to 1;
+ *  - the host rescinds B (its link down first) while A and C exchange
+ *    datagrams: B's device goes, none of A <-> C's is lost;
+ *  - the host's switch counted frames, and no guest protocol error.
+ *
+ * Sim: netvsc/control add <mac> (x3), link <mac> down|up; devices rescind.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vmbus_util.h"
+
+enum {
+	NICS		= 3,
+	UDP_COUNT	= 1000,
+	UDP_PORT	= 7007,
+	TCP_PORT	= 7008,
+	TCP_MB_DEFAULT	= 64,
+	TCP_MB_DEBUG	= 8,	/* KASAN and lockdep under TCG */
+	REPLY_MS	= 2000,
+	NIC_MS		= 60000,
+	LINK_MS		= 30000,
+	RESCUE_COUNT	= 100,
+};
+
+static const char *const macs[NICS] = {
+	"00:15:5d:5e:00:0a", "00:15:5d:5e:00:0b", "00:15:5d:5e:00:0c",
+};
+static const char *const addrs[NICS] = { "10.77.0.1", "10.77.0.2", "10.77.0.3" };
+
+static char ifname[NICS][IFNAMSIZ];
+static pid_t child[NICS];	/* the namespace holder of B and C */
+static int ctl[NICS];		/* parent's end of the child's socketpair */
+
+/* The interface whose address is @mac, in this namespace. */
+static bool find_if(const char *mac, char *name)
+{
+	char path[300], text[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir("/sys/class/net");
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/address", de->d_name);
+		if (vm_read_text(path, text, sizeof(text)))
+			continue;
+		text[strcspn(text, "\n")] = '\0';
+		if (!strcasecmp(text, mac) && strlen(de->d_name) < IFNAMSIZ) {
+			memcpy(name, de->d_name, strlen(de->d_name) + 1);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static bool all_found(void *arg)
+{
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < NICS; i++)
+		if (!find_if(macs[i], ifname[i]))
+			return false;
+	return true;
+}
+
+/* Address @addr/24 on @name, and the link up; in the caller's namespace. */
+static bool if_config(const char *name, const char *addr)
+{
+	struct sockaddr_in *sin;
+	struct ifreq ifr;
+	bool ok;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return false;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, addr, &sin->sin_addr);
+	ok = !ioctl(fd, SIOCSIFADDR, &ifr);
+	inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
+	ok = ok && !ioctl(fd, SIOCSIFNETMASK, &ifr);
+	ok = ok && !ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	ok = ok && !ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return ok;
+}
+
+/* Move @name into the network namespace of @pid. */
+static bool if_to_netns(const char *name, pid_t pid)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attrs[64];
+	} req;
+	struct rtattr *rta;
+	char reply[512];
+	struct nlmsghdr *nh = (struct nlmsghdr *)reply;
+	int fd, n;
+	uint32_t p = pid;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_type = RTM_NEWLINK;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.ifi.ifi_family = AF_UNSPEC;
+	req.ifi.ifi_index = if_nametoindex(name);
+	if (!req.ifi.ifi_index)
+		return false;
+	rta = (struct rtattr *)req.attrs;
+	rta->rta_type = IFLA_NET_NS_PID;
+	rta->rta_len = RTA_LENGTH(sizeof(p));
+	memcpy(RTA_DATA(rta), &p, sizeof(p));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi)) + RTA_ALIGN(rta->rta_len);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return false;
+	n = send(fd, &req, req.nh.nlmsg_len, 0) == (ssize_t)req.nh.nlmsg_len ?
+	    recv(fd, reply, sizeof(reply), 0) : -1;
+	close(fd);
+	return n >= (int)NLMSG_LENGTH(sizeof(struct nlmsgerr)) &&
+	       nh->nlmsg_type == NLMSG_ERROR &&
+	       !((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+}
+
+static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
+{
+	while (n--) {
+		h ^= *p++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The child's side: UDP echo and a TCP sink on its address. */
+static void child_serve(int sock, const char *addr)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	static unsigned char buf[1 << 16];
+	uint64_t h, total, res[2];
+	struct pollfd pfd[3];
+	int u, t, c, one = 1;
+	ssize_t n;
+
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	t = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sin.sin_port = htons(UDP_PORT);
+	if (bind(u, (struct sockaddr *)&sin, sizeof(sin)))
+		_exit(2);
+	sin.sin_port = htons(TCP_PORT);
+	if (bind(t, (struct sockaddr *)&sin, sizeof(sin)) || listen(t, 1))
+		_exit(3);
+	n = write(sock, "r", 1);
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = sock, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = u, .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = t, .events = POLLIN };
+		if (poll(pfd, 3, -1) < 0)
+			continue;
+		if (pfd[0].revents)
+			_exit(0);
+		if (pfd[1].revents) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+
+			n = recvfrom(u, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+			if (n > 0)
+				sendto(u, buf, n, 0, (struct sockaddr *)&from, fl);
+		}
+		if (pfd[2].revents) {
+			c = accept(t, NULL, NULL);
+			if (c < 0)
+				continue;
+			h = 0xcbf29ce484222325ULL;
+			total = 0;
+			while ((n = read(c, buf, sizeof(buf))) > 0) {
+				h = fnv(h, buf, n);
+				total += n;
+			}
+			res[0] = total;
+			res[1] = h;
+			n = write(c, res, sizeof(res));
+			close(c);
+		}
+	}
+}
+
+/* A child in a new network namespace; false if it could not start. */
+static bool child_start(unsigned int i)
+{
+	int sp[2];
+	char c;
+
+	if (!vm_expect(vm_exists("/proc/self/ns/net"),
+		       "this kernel has no network namespaces (CONFIG_NET_NS)"))
+		return false;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp))
+		return false;
+	child[i] = fork();
+	if (child[i] < 0)
+		return false;
+	if (!child[i]) {
+		unsigned int j;
+
+		close(sp[0]);
+		/*
+		 * An older sibling's control socket stays the parent's alone:
+		 * held here too, that sibling would never see its end of file.
+		 */
+		for (j = 1; j < i; j++)
+			if (child[j] > 0)
+				close(ctl[j]);
+		if (unshare(CLONE_NEWNET))
+			_exit(1);
+		if (write(sp[1], "n", 1) != 1 || read(sp[1], &c, 1) != 1)
+			_exit(1);
+		/* The parent moved the NIC here: configure, then serve. */
+		if (!if_config(ifname[i], addrs[i]) || !if_config("lo", "127.0.0.1"))
+			_exit(4);
+		child_serve(sp[1], addrs[i]);
+	}
+	close(sp[1]);
+	ctl[i] = sp[0];
+	return read(ctl[i], &c, 1) == 1 && c == 'n' &&
+	       vm_expect(if_to_netns(ifname[i], child[i]), "moving %s to pid %d's netns",
+			 ifname[i], child[i]) &&
+	       write(ctl[i], "g", 1) == 1 &&
+	       vm_expect(read(ctl[i], &c, 1) == 1 && c == 'r',
+			 "namespace %u: configuring %s %s failed", i, ifname[i], addrs[i]);
+}
+
+/* End of file on every control socket first, then wait for the children. */
+static void children_stop(void)
+{
+	unsigned int i;
+
+	for (i = 1; i < NICS; i++)
+		if (child[i] > 0)
+			close(ctl[i]);
+	for (i = 1; i < NICS; i++) {
+		if (child[i] > 0)
+			waitpid(child[i], NULL, 0);
+		child[i] = 0;
+	}
+}
+
+static void cleanup(void)
+{
+	children_stop();
+	if (vm_module_loaded("hv_netvsc"))
+		vm_rmmod("hv_netvsc", VM_RMMOD_MS);
+}
+
+static int udp_to(const char *addr, struct sockaddr_in *sin)
+{
+	struct timeval tv = { .tv_sec = REPLY_MS / 1000 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(UDP_PORT);
+	inet_pton(AF_INET, addr, &sin->sin_addr);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* One datagram of @len bytes to @addr and its echo; whether it came back intact. */
+static bool udp_once(int fd, const struct sockaddr_in *sin, uint32_t seq, size_t len)
+{
+	unsigned char out[1400], in[1500];
+	ssize_t n;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		out[i] = (unsigned char)(seq * 31 + i);
+	memcpy(out, &seq, sizeof(seq));
+	if (sendto(fd, out, len, 0, (const struct sockaddr *)sin, sizeof(*sin)) != (ssize_t)len)
+		return false;
+	for (;;) {
+		n = recv(fd, in, sizeof(in), 0);
+		if (n < 0)
+			return false;
+		/* A late echo of an earlier datagram: skip it. */
+		if (n >= 4 && memcmp(in, &seq, 4))
+			continue;
+		return n == (ssize_t)len && !memcmp(in, out, len);
+	}
+}
+
+/* @count echoed datagrams after a warm-up (ARP); the number lost. */
+static unsigned int udp_run(const char *addr, unsigned int count)
+{
+	struct sockaddr_in sin;
+	unsigned int i, lost = 0, tries = 0;
+	int fd = udp_to(addr, &sin);
+
+	if (fd < 0)
+		return count;
+	while (!udp_once(fd, &sin, 0xffffffff, 64) && ++tries < 10)
+		;
+	for (i = 0; i < count; i++)
+		if (!udp_once(fd, &sin, i, 64 + (i * 53) % 1300))
+			lost++;
+	close(fd);
+	return lost;
+}
+
+static bool tcp_stream(unsigned int mb)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(TCP_PORT) };
+	static unsigned char buf[1 << 16];
+	uint64_t h = 0xcbf29ce484222325ULL, total = 0, res[2] = { 0 }, t0, ms;
+	uint32_t x = 12345;
+	size_t i, done;
+	ssize_t n;
+	int fd;
+
+	inet_pton(AF_INET, addrs[1], &sin.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!vm_expect(fd >= 0 && !connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
+		       "TCP connect to %s: %s", addrs[1], strerror(errno)))
+		return false;
+	t0 = vm_now_ms();
+	while (total < (uint64_t)mb << 20) {
+		for (i = 0; i < sizeof(buf); i++) {
+			x = x * 1103515245 + 12345;
+			buf[i] = x >> 16;
+		}
+		for (done = 0; done < sizeof(buf); done += n) {
+			n = write(fd, buf + done, sizeof(buf) - done);
+			if (n <= 0) {
+				close(fd);
+				return vm_expect(false, "TCP write: %s", strerror(errno));
+			}
+		}
+		h = fnv(h, buf, sizeof(buf));
+		total += sizeof(buf);
+	}
+	shutdown(fd, SHUT_WR);
+	for (done = 0; done < sizeof(res); done += n) {
+		n = read(fd, (char *)res + done, sizeof(res) - done);
+		if (n <= 0)
+			break;
+	}
+	close(fd);
+	ms = vm_now_ms() - t0;
+	ksft_print_msg("TCP: %" PRIu64 " bytes in %" PRIu64 " ms (%" PRIu64 " KiB/s); sender fnv %016"
+		       PRIx64 ", receiver %" PRIu64 " bytes fnv %016" PRIx64 "\n", total, ms,
+		       ms ? total * 1000 / 1024 / ms : 0, h, res[0], res[1]);
+	return vm_expect_eq("bytes received", total, res[0]) &&
+	       vm_expect(h == res[1], "payload checksums differ");
+}
+
+static bool carrier_is(void *arg)
+{
+	char path[300];
+	uint64_t v = 2;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", ifname[0]);
+	return !vm_read_u64(path, &v) && v == (uint64_t)(uintptr_t)arg;
+}
+
+static bool link_cycle(void)
+{
+	bool ok;
+
+	ok = !vm_write(VM_SIM, "netvsc/control", "link %s down", macs[0]) &&
+	     vm_wait_until(carrier_is, (void *)0, LINK_MS, "%s carrier 0", ifname[0]);
+	ok &= vm_expect(udp_run(addrs[1], 3) == 3, "datagrams crossed a link that is down");
+	ok &= !vm_write(VM_SIM, "netvsc/control", "link %s up", macs[0]) &&
+	      vm_wait_until(carrier_is, (void *)1, LINK_MS, "%s carrier 1", ifname[0]);
+	return ok;
+}
+
+/*
+ * The relid of @mac's open channel (0 if none) and its receive slots that
+ * wait for the guest, from netvsc/nics.
+ */
+static unsigned int nic_relid_busy(const char *mac, unsigned int *busy)
+{
+	char *text = NULL, *line, *save = NULL;
+	unsigned int relid = 0, filter, rxq;
+	char link[8];
+
+	*busy = ~0u;
+	if (vm_read(VM_SIM, "netvsc/nics", &text))
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncasecmp(line, mac, strlen(mac)))
+			sscanf(line + strlen(mac), " relid %u link %7s filter %x rxq %u busy %u",
+			       &relid, link, &filter, &rxq, busy);
+	free(text);
+	return relid;
+}
+
+static unsigned int nic_relid(const char *mac)
+{
+	unsigned int busy;
+
+	return nic_relid_busy(mac, &busy);
+}
+
+static bool b_idle(void *arg)
+{
+	unsigned int busy;
+
+	(void)arg;
+	nic_relid_busy(macs[1], &busy);
+	return !busy;
+}
+
+/*
+ * The host rescinds B while A and C exchange datagrams.  B is quiet first
+ * (the host takes its link down, so it receives and sends nothing): the
+ * simulator stops serving a channel before its RESCIND goes out, and
+ * netvsc's removal waits for every send and receive completion in flight.
+ */
+static bool rescind_b(void)
+{
+	unsigned int relid = nic_relid(macs[1]), lost;
+	uint64_t ind = 0;
+	int status = 0;
+	struct vm_stats st;
+	pid_t pid;
+	bool ok;
+
+	if (!vm_expect(relid, "no open channel for %s in netvsc/nics", macs[1]) ||
+	    vm_stats_load(VM_SIM, "netvsc/stats", &st) ||
+	    !vm_stat_get(&st, "status_indications", &ind) ||
+	    vm_write(VM_SIM, "netvsc/control", "link %s down", macs[1]) ||
+	    !vm_wait_stat(VM_SIM, "netvsc/stats", "status_indications", ind + 1, LINK_MS) ||
+	    !vm_wait_until(b_idle, NULL, LINK_MS, "B's receive slots all completed"))
+		return false;
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (!pid)
+		_exit(udp_run(addrs[2], 3 * RESCUE_COUNT) ? 1 : 0);
+	ok = !vm_sim_devices_cmd("rescind %u", relid);
+	ok &= vm_wait_vmbus_devices(NICS - 1, NIC_MS);
+	ok &= vm_expect(!nic_relid(macs[1]), "%s still has a channel", macs[1]);
+	waitpid(pid, &status, 0);
+	ok &= vm_expect(WIFEXITED(status) && !WEXITSTATUS(status),
+			"datagrams A -> C lost during the rescind of B");
+	lost = udp_run(addrs[2], RESCUE_COUNT);
+	ksft_print_msg("after the rescind of B: A -> C %u of %u datagrams lost\n", lost,
+		       RESCUE_COUNT);
+	return ok & vm_expect_eq("datagrams A -> C lost", 0, lost);
+}
+
+static bool switch_counters(void)
+{
+	struct vm_stats st;
+	uint64_t sw = 0, err = 1;
+	bool ok;
+
+	if (!vm_expect(!vm_stats_load(VM_SIM, "netvsc/stats", &st), "reading netvsc/stats"))
+		return false;
+	ok = vm_expect(vm_stat_get(&st, "frames_switched", &sw), "no frames_switched") &&
+	     vm_expect_ge("frames_switched", 2 * UDP_COUNT, sw);
+	ok &= vm_expect(vm_stat_get(&st, "errors", &err), "no errors") &&
+	      vm_expect_eq("netvsc guest protocol errors", 0, err);
+	return ok;
+}
+
+int main(void)
+{
+	unsigned int i, lost = UDP_COUNT, mb = vm_param_u64("vmbus_netvsc_tcp_mb",
+								      vm_dist_kernel() ? TCP_MB_DEFAULT : TCP_MB_DEBUG);
+	bool loaded, found = false, ns = false, udp, tcp;
+
+	ksft_print_header();
+	vm_setup();
+	atexit(cleanup);
+	ksft_set_plan(8);
+	loaded = !vm_write(VM_SIM, "netvsc/control", "reset_stats");
+	for (i = 0; i < NICS && loaded; i++)
+		loaded = !vm_write(VM_SIM, "netvsc/control", "add %s", macs[i]);
+	loaded = loaded && vm_guest_load(VM_MODPROBE_MS) &&
+		 vm_wait_vmbus_devices(NICS, VM_MODPROBE_MS) &&
+		 vm_modprobe_expect("hv_netvsc", VM_MODPROBE_MS);
+	if (loaded)
+		found = vm_wait_until(all_found, NULL, NIC_MS, "three NICs with the host's MACs");
+	for (i = 0; found && i < NICS; i++)
+		ksft_print_msg("NIC %c: %s %s\n", 'A' + i, ifname[i], macs[i]);
+	ksft_test_result(found, "netvsc_nics: %u NICs appear with the MACs the host offered\n",
+			 NICS);
+	if (found)
+		ns = vm_expect(if_config(ifname[0], addrs[0]), "configuring %s", ifname[0]) &&
+		     child_start(1) && child_start(2);
+	ksft_test_result(ns, "netvsc_netns: B and C in namespaces of their own, IPv4 up\n");
+	if (ns) {
+		lost = udp_run(addrs[1], UDP_COUNT);
+		ksft_print_msg("UDP A -> B: %u of %u datagrams lost\n", lost, UDP_COUNT);
+	}
+	udp = ns && vm_expect_eq("datagrams lost", 0, lost);
+	ksft_test_result(udp, "netvsc_udp: %u datagrams echoed, none lost\n", UDP_COUNT);
+	tcp = ns && tcp_stream(mb);
+	ksft_test_result(tcp, "netvsc_tcp: %u MiB stream, checksums equal\n", mb);
+	ksft_test_result(ns && link_cycle(), "netvsc_link: host link down/up, carrier follows\n");
+	ksft_test_result(ns && switch_counters(), "netvsc_switch: frames counted, no errors\n");
+	ksft_test_result(ns && rescind_b(), "netvsc_rescind: B rescinded under A <-> C traffic, none lost\n");
+	cleanup();
+	ksft_test_result(vm_teardown(), "netvsc_teardown: hv_netvsc and hv_vmbus unloaded, sim restored\n");
+	vm_test_finished();
+}
