@@ -11,6 +11,9 @@
  *  - a TCP stream A -> B whose FNV-1a 64 checksum B computes over what it
  *    received equals the sender's;
  *  - the host takes A's link down: A's carrier goes to 0; up: back to 1;
+ *  - A's MTU 1500 -> 1280 -> 1500 (hv_netvsc re-creates the channel and its
+ *    buffers each time): datagrams cross after each change, and the host's
+ *    GPADLs created and torn down balance;
  *  - the host rescinds B (its link down first) while A and C exchange
  *    datagrams: B's device goes, none of A <-> C's is lost;
  *  - the host's switch counted frames, and no guest protocol error.
@@ -50,6 +53,9 @@ enum {
 	NIC_MS		= 60000,
 	LINK_MS		= 30000,
 	RESCUE_COUNT	= 100,
+	MTU_LOW		= 1280,
+	MTU_HIGH	= 1500,
+	MTU_COUNT	= 100,
 };
 
 static const char *const macs[NICS] = {
@@ -413,6 +419,70 @@ static bool link_cycle(void)
 }
 
 /*
+ * GPADLs the host has created and torn down so far (GPADL_HEADER in,
+ * GPADL_TORNDOWN out of vmbus_sim/msg_in and msg_out, which list only the
+ * message types seen).
+ */
+static bool host_gpadls(uint64_t *made, uint64_t *torn)
+{
+	struct vm_stats in, out;
+
+	if (vm_stats_load(VM_SIM, "msg_in", &in) || vm_stats_load(VM_SIM, "msg_out", &out))
+		return false;
+	if (!vm_stats_find(&in, "GPADL_HEADER", made))
+		*made = 0;
+	if (!vm_stats_find(&out, "GPADL_TORNDOWN", torn))
+		*torn = 0;
+	return true;
+}
+
+static bool set_mtu(const char *name, int mtu)
+{
+	struct ifreq ifr = { .ifr_mtu = mtu };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	ok = vm_expect(!ioctl(fd, SIOCSIFMTU, &ifr), "%s: MTU %d refused", name, mtu);
+	close(fd);
+	return ok;
+}
+
+/*
+ * A's MTU 1500 -> 1280 -> 1500.  hv_netvsc takes each change by closing
+ * the device's channel and buffers and opening them again: the host sees
+ * every GPADL go (the ring's, the receive and the send buffer's) and as
+ * many come back, and datagrams cross after each step.
+ */
+static bool mtu_cycle(void)
+{
+	static const int mtus[] = { MTU_LOW, MTU_HIGH };
+	uint64_t made0, torn0, made1, torn1;
+	unsigned int i, lost;
+	bool ok = true;
+
+	if (!vm_expect(host_gpadls(&made0, &torn0), "reading vmbus_sim/msg_in and msg_out"))
+		return false;
+	for (i = 0; i < 2 && ok; i++) {
+		ok = set_mtu(ifname[0], mtus[i]) &&
+		     vm_wait_until(carrier_is, (void *)1, LINK_MS, "%s carrier 1 at MTU %d",
+				   ifname[0], mtus[i]);
+		lost = ok ? udp_run(addrs[1], MTU_COUNT) : MTU_COUNT;
+		ksft_print_msg("MTU %d: A -> B %u of %u datagrams lost\n", mtus[i], lost,
+			       MTU_COUNT);
+		ok &= vm_expect_eq("datagrams lost after the MTU change", 0, lost);
+	}
+	ok &= vm_expect(host_gpadls(&made1, &torn1), "reading vmbus_sim/msg_in and msg_out");
+	ksft_print_msg("MTU changes: host GPADLs %" PRIu64 " created, %" PRIu64 " torn down\n",
+		       made1 - made0, torn1 - torn0);
+	ok &= vm_expect_ge("GPADLs torn down by two MTU changes", 2 * 3, torn1 - torn0);
+	return ok & vm_expect_eq("GPADLs live after the MTU changes minus before", 0,
+				 (made1 - made0) - (torn1 - torn0));
+}
+
+/*
  * The relid of @mac's open channel (0 if none) and its receive slots that
  * wait for the guest, from netvsc/nics.
  */
@@ -512,7 +582,7 @@ int main(void)
 	ksft_print_header();
 	vm_setup();
 	atexit(cleanup);
-	ksft_set_plan(8);
+	ksft_set_plan(9);
 	loaded = !vm_write(VM_SIM, "netvsc/control", "reset_stats");
 	for (i = 0; i < NICS && loaded; i++)
 		loaded = !vm_write(VM_SIM, "netvsc/control", "add %s", macs[i]);
@@ -538,6 +608,8 @@ int main(void)
 	tcp = ns && tcp_stream(mb);
 	ksft_test_result(tcp, "netvsc_tcp: %u MiB stream, checksums equal\n", mb);
 	ksft_test_result(ns && link_cycle(), "netvsc_link: host link down/up, carrier follows\n");
+	ksft_test_result(ns && mtu_cycle(), "netvsc_mtu: MTU %d -> %d -> %d, channel and buffers "
+			 "re-created, traffic after each, GPADLs back\n", MTU_HIGH, MTU_LOW, MTU_HIGH);
 	ksft_test_result(ns && switch_counters(), "netvsc_switch: frames counted, no errors\n");
 	ksft_test_result(ns && rescind_b(), "netvsc_rescind: B rescinded under A <-> C traffic, none lost\n");
 	cleanup();
