@@ -247,6 +247,7 @@ enum sim_nv_stat {
 	SIM_NV_RECV_COMPLETIONS,
 	SIM_NV_INDICATIONS,
 	SIM_NV_ERRORS,
+	SIM_NV_FAULTS,
 	SIM_NV_STAT_COUNT
 };
 
@@ -266,6 +267,7 @@ static const char * const sim_nv_stat_names[SIM_NV_STAT_COUNT] = {
 	[SIM_NV_RECV_COMPLETIONS]	= "recv_completions",
 	[SIM_NV_INDICATIONS]		= "status_indications",
 	[SIM_NV_ERRORS]			= "errors",
+	[SIM_NV_FAULTS]			= "faults_injected",
 };
 
 static atomic64_t sim_nv_stats[SIM_NV_STAT_COUNT];
@@ -354,6 +356,25 @@ struct sim_nv_chan {
 };
 
 /**
+ * enum sim_nv_fault - a fault the host injects once on a NIC's channel
+ * @SIM_NV_FAULT_NONE: none pending
+ * @SIM_NV_FAULT_UNKNOWN_TID: a send completion whose transaction id the
+ *	guest never issued (%SIM_NV_BOGUS_TID)
+ * @SIM_NV_FAULT_BAD_RNDIS: a receive slot holding an RNDIS header whose
+ *	length claims more than the slot's range
+ */
+enum sim_nv_fault {
+	SIM_NV_FAULT_NONE,
+	SIM_NV_FAULT_UNKNOWN_TID,
+	SIM_NV_FAULT_BAD_RNDIS,
+};
+
+/* Out of every guest requestor's range, and none of its reserved values. */
+#define SIM_NV_BOGUS_TID	0xdead0000beefULL
+/* What the malformed RNDIS header claims: two slots' worth. */
+#define SIM_NV_BAD_RNDIS_LEN	(2 * SIM_NV_SLOT)
+
+/**
  * struct sim_nic - one NIC of the switch
  * @used: the slot of the table is taken
  * @mac: its MAC address, what QUERY answers
@@ -366,6 +387,8 @@ struct sim_nv_chan {
  * @nrxq: how many
  * @busy: receive slots of the open channel that wait for the guest's
  *	completion; written by the channel's service with WRITE_ONCE()
+ * @fault: the fault the control plane asked for, until the channel's
+ *	service injects it
  *
  * Under sim_nv_lock, but for @busy.
  */
@@ -380,6 +403,7 @@ struct sim_nic {
 	struct list_head rxq;
 	unsigned int nrxq;
 	u32 busy;
+	enum sim_nv_fault fault;
 };
 
 static DEFINE_SPINLOCK(sim_nv_lock);
@@ -1112,6 +1136,44 @@ static bool sim_nv_rx(struct sim_nv_chan *c)
 	}
 }
 
+/*
+ * The fault the control plane asked for, once the channel carries traffic
+ * (its receive buffer is in use); it stays pending until then.
+ */
+static bool sim_nv_fault(struct sim_nv_chan *c)
+{
+	struct sim_rndis_hdr bad = {
+		.type = RNDIS_MSG_PACKET,
+		.len = SIM_NV_BAD_RNDIS_LEN,
+	};
+	struct sim_nvsp ans = {
+		.type = SIM_NVSP_SEND_RNDIS_PKT_COMPLETE,
+		.rndis_done.status = SIM_NVSP_STAT_SUCCESS,
+	};
+	enum sim_nv_fault f;
+
+	/* Pairs with the release in sim_nv_map_buf(). */
+	if (smp_load_acquire(&c->recv.state) != SIM_NV_BUF_READY || c->recv.revoked)
+		return false;
+	spin_lock(&sim_nv_lock);
+	f = c->nic->fault;
+	c->nic->fault = SIM_NV_FAULT_NONE;
+	spin_unlock(&sim_nv_lock);
+	switch (f) {
+	case SIM_NV_FAULT_UNKNOWN_TID:
+		sim_nv_send_comp(c, SIM_NV_BOGUS_TID, &ans);
+		break;
+	case SIM_NV_FAULT_BAD_RNDIS:
+		/* Eight bytes in the slot; the header claims far more. */
+		sim_nv_ctl(c, &bad, sizeof(bad));
+		break;
+	default:
+		return false;
+	}
+	sim_nv_inc(SIM_NV_FAULTS);
+	return true;
+}
+
 static bool sim_nv_service(struct sim_open *o)
 {
 	struct sim_nv_chan *c = sim_ring_priv(o);
@@ -1119,6 +1181,7 @@ static bool sim_nv_service(struct sim_open *o)
 
 	sim_nv_buf_answer(c, &c->recv);
 	sim_nv_buf_answer(c, &c->send);
+	did |= sim_nv_fault(c);
 	/* While completions wait for room, take no new request. */
 	if (sim_nv_flush(c, &did))
 		did |= sim_ring_drain(o, sim_nv_packet);
@@ -1264,6 +1327,8 @@ static void sim_nv_close(struct sim_open *o)
 	nic->relid = 0;
 	nic->filter = 0;
 	nic->busy = 0;
+	/* A fault not yet injected goes with the channel it was meant for. */
+	nic->fault = SIM_NV_FAULT_NONE;
 	list_splice_init(&nic->rxq, &rxq);
 	nic->nrxq = 0;
 	spin_unlock(&sim_nv_lock);
@@ -1360,6 +1425,43 @@ static int sim_nv_link_cmd(char *arg)
 	return 0;
 }
 
+/* fault <mac> unknown_tid|bad_rndis */
+static int sim_nv_fault_cmd(char *arg)
+{
+	char *mac_s = strsep(&arg, " ");
+	enum sim_nv_fault f;
+	struct sim_nic *nic;
+	u8 mac[ETH_ALEN];
+	u32 relid = 0;
+	int ret = 0;
+
+	if (!arg || !mac_pton(mac_s, mac))
+		return -EINVAL;
+	arg = skip_spaces(arg);
+	if (!strcmp(arg, "unknown_tid"))
+		f = SIM_NV_FAULT_UNKNOWN_TID;
+	else if (!strcmp(arg, "bad_rndis"))
+		f = SIM_NV_FAULT_BAD_RNDIS;
+	else
+		return -EINVAL;
+	spin_lock(&sim_nv_lock);
+	nic = sim_nic_by_mac(mac);
+	if (!nic)
+		ret = -ENOENT;
+	else if (!nic->relid)
+		ret = -ENOTCONN;
+	else if (nic->fault != SIM_NV_FAULT_NONE)
+		ret = -EBUSY;
+	else
+		nic->fault = f;
+	if (!ret)
+		relid = nic->relid;
+	spin_unlock(&sim_nv_lock);
+	if (!ret)
+		sim_ring_kick(relid, &sim_netvsc_backend);
+	return ret;
+}
+
 static int sim_nv_cmd(char *cmd)
 {
 	char *verb = strsep(&cmd, " ");
@@ -1370,6 +1472,8 @@ static int sim_nv_cmd(char *cmd)
 		return sim_nv_add_cmd(arg);
 	if (!strcmp(verb, "link") && arg)
 		return sim_nv_link_cmd(arg);
+	if (!strcmp(verb, "fault") && arg)
+		return sim_nv_fault_cmd(arg);
 	if (!strcmp(verb, "reset_stats") && !arg) {
 		for (i = 0; i < SIM_NV_STAT_COUNT; i++)
 			atomic64_set(&sim_nv_stats[i], 0);

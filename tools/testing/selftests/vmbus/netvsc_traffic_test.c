@@ -14,11 +14,15 @@
  *  - A's MTU 1500 -> 1280 -> 1500 (hv_netvsc re-creates the channel and its
  *    buffers each time): datagrams cross after each change, and the host's
  *    GPADLs created and torn down balance;
+ *  - host faults on A: a send completion with a transaction id the guest
+ *    never issued, a receive slot with a malformed RNDIS header; each is
+ *    logged and refused, the slot completed, and datagrams still cross;
  *  - the host rescinds B (its link down first) while A and C exchange
  *    datagrams: B's device goes, none of A <-> C's is lost;
  *  - the host's switch counted frames, and no guest protocol error.
  *
- * Sim: netvsc/control add <mac> (x3), link <mac> down|up; devices rescind.
+ * Sim: netvsc/control add <mac> (x3), link <mac> down|up,
+ * fault <mac> unknown_tid|bad_rndis; devices rescind.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -558,6 +562,68 @@ static bool rescind_b(void)
 	return ok & vm_expect_eq("datagrams A -> C lost", 0, lost);
 }
 
+struct kmsg_wait {
+	const struct vm_kmsg_mark *mark;
+	const char *text;
+};
+
+static bool kmsg_seen(void *arg)
+{
+	struct kmsg_wait *w = arg;
+
+	return vm_kmsg_count(w->mark, w->text, false) > 0;
+}
+
+static bool a_idle(void *arg)
+{
+	unsigned int busy;
+
+	(void)arg;
+	return nic_relid_busy(macs[0], &busy) && !busy;
+}
+
+/*
+ * One host fault on A (netvsc/control fault): hv_netvsc logs @line, the
+ * host counted the injection, A's receive slots all come back, and
+ * datagrams A -> B still cross, none lost.
+ */
+static bool fault_once(const char *fault, const char *line)
+{
+	struct kmsg_wait w = { .text = line };
+	struct vm_kmsg_mark mark;
+	uint64_t f0 = 0;
+	unsigned int lost;
+	struct vm_stats st;
+	bool ok;
+
+	if (vm_kmsg_mark(&mark) || vm_stats_load(VM_SIM, "netvsc/stats", &st) ||
+	    !vm_stat_get(&st, "faults_injected", &f0))
+		return false;
+	w.mark = &mark;
+	ok = vm_expect(!vm_write(VM_SIM, "netvsc/control", "fault %s %s", macs[0], fault),
+		       "netvsc/control fault %s %s refused", macs[0], fault) &&
+	     vm_wait_stat(VM_SIM, "netvsc/stats", "faults_injected", f0 + 1, LINK_MS) &&
+	     vm_wait_until(kmsg_seen, &w, LINK_MS, "hv_netvsc to log '%s'", line) &&
+	     vm_wait_until(a_idle, NULL, LINK_MS, "A's receive slots all completed");
+	lost = ok ? udp_run(addrs[1], MTU_COUNT) : MTU_COUNT;
+	ksft_print_msg("after %s: A -> B %u of %u datagrams lost\n", fault, lost, MTU_COUNT);
+	return ok & vm_expect_eq("datagrams lost after the fault", 0, lost);
+}
+
+/*
+ * The host completes a send the guest never made (a transaction id out of
+ * every requestor's range): hv_vmbus's request_addr_callback answers
+ * VMBUS_RQST_ERROR and hv_netvsc drops it.  Then a receive slot whose RNDIS
+ * header claims 4096 bytes of an 8-byte range: hv_netvsc refuses it and
+ * completes the slot.
+ */
+static bool faults(void)
+{
+	bool ok = fault_once("unknown_tid", "Invalid transaction ID dead0000beef");
+
+	return ok & fault_once("bad_rndis", "Invalid rndis_msg (buflen: 8, msg_len: 4096)");
+}
+
 static bool switch_counters(void)
 {
 	struct vm_stats st;
@@ -582,7 +648,7 @@ int main(void)
 	ksft_print_header();
 	vm_setup();
 	atexit(cleanup);
-	ksft_set_plan(9);
+	ksft_set_plan(10);
 	loaded = !vm_write(VM_SIM, "netvsc/control", "reset_stats");
 	for (i = 0; i < NICS && loaded; i++)
 		loaded = !vm_write(VM_SIM, "netvsc/control", "add %s", macs[i]);
@@ -610,6 +676,9 @@ int main(void)
 	ksft_test_result(ns && link_cycle(), "netvsc_link: host link down/up, carrier follows\n");
 	ksft_test_result(ns && mtu_cycle(), "netvsc_mtu: MTU %d -> %d -> %d, channel and buffers "
 			 "re-created, traffic after each, GPADLs back\n", MTU_HIGH, MTU_LOW, MTU_HIGH);
+	ksft_test_result(ns && faults(), "netvsc_faults: a completion with an unknown "
+			 "transaction id and a malformed RNDIS message, each refused, traffic "
+			 "unharmed\n");
 	ksft_test_result(ns && switch_counters(), "netvsc_switch: frames counted, no errors\n");
 	ksft_test_result(ns && rescind_b(), "netvsc_rescind: B rescinded under A <-> C traffic, none lost\n");
 	cleanup();
