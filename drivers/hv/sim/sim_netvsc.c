@@ -1393,24 +1393,36 @@ static int sim_nv_add_cmd(const char *arg)
 	return ret;
 }
 
-/* link <mac> up|down: the NIC's link; the guest hears of it. */
-static int sim_nv_link_cmd(char *arg)
+/*
+ * "<mac> <word>" for the NIC commands: the index of <word> in @words and
+ * the MAC; -EINVAL for anything else.
+ */
+static int sim_nv_mac_word(char *arg, u8 *mac, const char * const *words,
+			   unsigned int n)
 {
 	char *mac_s = strsep(&arg, " ");
-	struct sim_nic *nic;
-	u8 mac[ETH_ALEN];
-	u32 relid = 0;
-	bool up;
+	unsigned int i;
 
 	if (!arg || !mac_pton(mac_s, mac))
 		return -EINVAL;
 	arg = skip_spaces(arg);
-	if (!strcmp(arg, "up"))
-		up = true;
-	else if (!strcmp(arg, "down"))
-		up = false;
-	else
-		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!strcmp(arg, words[i]))
+			return i;
+	return -EINVAL;
+}
+
+/* link <mac> up|down: the NIC's link; the guest hears of it. */
+static int sim_nv_link_cmd(char *arg)
+{
+	static const char * const words[] = { "down", "up" };
+	struct sim_nic *nic;
+	u8 mac[ETH_ALEN];
+	u32 relid = 0;
+	int up = sim_nv_mac_word(arg, mac, words, ARRAY_SIZE(words));
+
+	if (up < 0)
+		return up;
 	spin_lock(&sim_nv_lock);
 	nic = sim_nic_by_mac(mac);
 	if (nic) {
@@ -1428,22 +1440,19 @@ static int sim_nv_link_cmd(char *arg)
 /* fault <mac> unknown_tid|bad_rndis */
 static int sim_nv_fault_cmd(char *arg)
 {
-	char *mac_s = strsep(&arg, " ");
-	enum sim_nv_fault f;
+	/* Indexed by the fault's value less one (0 is SIM_NV_FAULT_NONE). */
+	static const char * const words[] = {
+		[SIM_NV_FAULT_UNKNOWN_TID - 1] = "unknown_tid",
+		[SIM_NV_FAULT_BAD_RNDIS - 1] = "bad_rndis",
+	};
 	struct sim_nic *nic;
 	u8 mac[ETH_ALEN];
 	u32 relid = 0;
-	int ret = 0;
+	int ret, i = sim_nv_mac_word(arg, mac, words, ARRAY_SIZE(words));
 
-	if (!arg || !mac_pton(mac_s, mac))
-		return -EINVAL;
-	arg = skip_spaces(arg);
-	if (!strcmp(arg, "unknown_tid"))
-		f = SIM_NV_FAULT_UNKNOWN_TID;
-	else if (!strcmp(arg, "bad_rndis"))
-		f = SIM_NV_FAULT_BAD_RNDIS;
-	else
-		return -EINVAL;
+	if (i < 0)
+		return i;
+	ret = 0;
 	spin_lock(&sim_nv_lock);
 	nic = sim_nic_by_mac(mac);
 	if (!nic)
@@ -1453,7 +1462,7 @@ static int sim_nv_fault_cmd(char *arg)
 	else if (nic->fault != SIM_NV_FAULT_NONE)
 		ret = -EBUSY;
 	else
-		nic->fault = f;
+		nic->fault = i + 1;
 	if (!ret)
 		relid = nic->relid;
 	spin_unlock(&sim_nv_lock);

@@ -562,18 +562,6 @@ static bool rescind_b(void)
 	return ok & vm_expect_eq("datagrams A -> C lost", 0, lost);
 }
 
-struct kmsg_wait {
-	const struct vm_kmsg_mark *mark;
-	const char *text;
-};
-
-static bool kmsg_seen(void *arg)
-{
-	struct kmsg_wait *w = arg;
-
-	return vm_kmsg_count(w->mark, w->text, false) > 0;
-}
-
 static bool a_idle(void *arg)
 {
 	unsigned int busy;
@@ -589,7 +577,6 @@ static bool a_idle(void *arg)
  */
 static bool fault_once(const char *fault, const char *line)
 {
-	struct kmsg_wait w = { .text = line };
 	struct vm_kmsg_mark mark;
 	uint64_t f0 = 0;
 	unsigned int lost;
@@ -599,11 +586,10 @@ static bool fault_once(const char *fault, const char *line)
 	if (vm_kmsg_mark(&mark) || vm_stats_load(VM_SIM, "netvsc/stats", &st) ||
 	    !vm_stat_get(&st, "faults_injected", &f0))
 		return false;
-	w.mark = &mark;
 	ok = vm_expect(!vm_write(VM_SIM, "netvsc/control", "fault %s %s", macs[0], fault),
 		       "netvsc/control fault %s %s refused", macs[0], fault) &&
 	     vm_wait_stat(VM_SIM, "netvsc/stats", "faults_injected", f0 + 1, LINK_MS) &&
-	     vm_wait_until(kmsg_seen, &w, LINK_MS, "hv_netvsc to log '%s'", line) &&
+	     vm_wait_kmsg(&mark, line, false, LINK_MS) &&
 	     vm_wait_until(a_idle, NULL, LINK_MS, "A's receive slots all completed");
 	lost = ok ? udp_run(addrs[1], MTU_COUNT) : MTU_COUNT;
 	ksft_print_msg("after %s: A -> B %u of %u datagrams lost\n", fault, lost, MTU_COUNT);

@@ -44,25 +44,6 @@ static bool load(void)
 	return vm_expect_eq("vmbus_sim/devices lines", DEVICES, devs.count);
 }
 
-struct log_wait {
-	const struct vm_kmsg_mark *mark;
-	const char *line;
-};
-
-static bool line_logged(void *arg)
-{
-	struct log_wait *lw = arg;
-
-	return vm_kmsg_count(lw->mark, lw->line, true) > 0;
-}
-
-static bool wait_line(const struct vm_kmsg_mark *mark, const char *line)
-{
-	struct log_wait lw = { .mark = mark, .line = line };
-
-	return vm_wait_until(line_logged, &lw, LOG_MS, "kernel log line '%s'", line);
-}
-
 /* Prints the hv_vmbus rescind lines since @mark, to show what the guest did. */
 static void show_rescind_lines(const struct vm_kmsg_mark *mark)
 {
@@ -274,7 +255,7 @@ static bool rescind_stray(void)
 	}
 	snprintf(line, sizeof(line), "hv_vmbus: rescind of relid %u ignored: unknown relid",
 		 STRAY_RELID);
-	ok = !vm_sim_devices_cmd("rescind_stray %u", STRAY_RELID) && wait_line(&mark, line) &&
+	ok = !vm_sim_devices_cmd("rescind_stray %u", STRAY_RELID) && vm_wait_kmsg(&mark, line, true, LOG_MS) &&
 	     vm_wait_stat(VM_GUEST, "stats", "msgs_bad", msgs_bad0 + 1, LOG_MS);
 	if (!ok) {
 		show_rescind_lines(&mark);

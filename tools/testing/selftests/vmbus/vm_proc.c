@@ -225,6 +225,28 @@ int vm_kmsg_count(const struct vm_kmsg_mark *mark, const char *text, bool whole_
 	return err ? err : s.count;
 }
 
+struct kmsg_wait {
+	const struct vm_kmsg_mark *mark;
+	const char *text;
+	bool whole_line;
+};
+
+static bool kmsg_logged(void *arg)
+{
+	struct kmsg_wait *w = arg;
+
+	return vm_kmsg_count(w->mark, w->text, w->whole_line) > 0;
+}
+
+bool vm_wait_kmsg(const struct vm_kmsg_mark *mark, const char *text, bool whole_line,
+		  unsigned int timeout_ms)
+{
+	struct kmsg_wait w = { .mark = mark, .text = text, .whole_line = whole_line };
+
+	return vm_wait_until(kmsg_logged, &w, timeout_ms, "kernel log line %s'%s'",
+			     whole_line ? "" : "containing ", text);
+}
+
 int vm_kmsg_grep(const struct vm_kmsg_mark *mark, const char *text,
 		 const char *also, unsigned int show)
 {

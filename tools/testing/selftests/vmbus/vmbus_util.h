@@ -141,6 +141,9 @@ int vm_kmsg_mark(struct vm_kmsg_mark *mark);
 int vm_kmsg_count(const struct vm_kmsg_mark *mark, const char *text, bool whole_line);
 bool vm_expect_kmsg(const struct vm_kmsg_mark *mark, const char *text,
 		    bool whole_line, int want);
+/* Polls until a line as vm_kmsg_count() counts it appears; false on timeout. */
+bool vm_wait_kmsg(const struct vm_kmsg_mark *mark, const char *text, bool whole_line,
+		  unsigned int timeout_ms);
 bool vm_expect_version_lines(const struct vm_kmsg_mark *mark,
 			     const char *version, int want);
 /*
