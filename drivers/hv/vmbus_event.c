@@ -422,12 +422,16 @@ static bool vmbus_msg_harvest(struct vmbus_synic *s)
 	return copied;
 }
 
-/* Is @msg an UNLOAD_RESPONSE?  Its size and type come from the host. */
+/*
+ * Is @msg an UNLOAD_RESPONSE?  Its SynIC type, size and channel message
+ * type come from the host.
+ */
 static bool vmbus_msg_is_unload_response(const struct hv_message *msg)
 {
 	const struct vmbus_channel_message_header *hdr = (void *)msg->u.payload;
 
-	return READ_ONCE(msg->header.payload_size) >= sizeof(*hdr) &&
+	return READ_ONCE(msg->header.message_type) == VMBUS_HV_MSG_TYPE_CHANNEL &&
+	       READ_ONCE(msg->header.payload_size) >= sizeof(*hdr) &&
 	       READ_ONCE(hdr->msgtype) == CHANNELMSG_UNLOAD_RESPONSE;
 }
 

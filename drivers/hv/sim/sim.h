@@ -245,6 +245,7 @@ enum sim_stat {
 	SIM_STAT_HOSTILE_OFFERS,
 	SIM_STAT_HOSTILE_RELEASABLE,
 	SIM_STAT_HOSTILE_RELEASED,
+	SIM_STAT_HOSTILE_MSGS,
 	SIM_STAT_COUNT
 };
 
@@ -289,8 +290,8 @@ int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
 void sim_synic_disable(unsigned int cpu);
 bool sim_synic_disable_atomic(unsigned int cpu);
 bool sim_synic_enabled(unsigned int cpu);
-enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
-				    u32 size);
+enum sim_slot_result sim_synic_post(unsigned int cpu, u32 hv_type,
+				    const void *msg, u32 size, u32 claimed);
 enum sim_event_result sim_synic_signal(unsigned int cpu, u32 relid);
 u64 sim_synic_interrupts(unsigned int cpu);
 void sim_synic_reset_stats(void);
@@ -300,6 +301,7 @@ void sim_synic_exit(void);
 /* sim_msg.c */
 u64 sim_msg_post(u32 conn_id, u32 hv_type, const void *payload, u32 size);
 int sim_msg_send(const void *msg, u32 size);
+int sim_msg_send_raw(u32 hv_type, const void *msg, u32 size, u32 claimed);
 void sim_msg_eom(void);
 void sim_msg_kick(void);
 void sim_msg_connect(unsigned int cpu, u32 conn_id);
@@ -573,8 +575,31 @@ void sim_ic_init(void);
 void sim_ic_exit(void);
 
 /* sim_hostile.c */
+
+/**
+ * struct sim_hostile_kinds - what a hostile-injection control file takes
+ * @names: each kind's word
+ * @arg_mask: bit k set: kind k takes a decimal argument
+ * @counts: injected per kind, counted by sim_hostile_file()'s write
+ * @n: the number of kinds
+ * @inject: sends one of kind (< @n) with the argument (0 if none);
+ *	returns 0 or -errno, which the write returns
+ */
+struct sim_hostile_kinds {
+	const char *const *names;
+	unsigned long arg_mask;
+	atomic64_t *counts;
+	unsigned int n;
+	int (*inject)(unsigned int kind, u32 arg);
+};
+
+void sim_hostile_file(struct dentry *dir, const char *name,
+		      const struct sim_hostile_kinds *k);
 bool sim_hostile_released(u32 relid);
 void sim_hostile_debugfs_init(struct dentry *dir);
+
+/* sim_hostile_msg.c */
+void sim_hostile_msg_debugfs_init(struct dentry *dir);
 
 /* sim_storvsc.c */
 void sim_storvsc_init(void);

@@ -650,6 +650,7 @@ void sim_debugfs_init(void)
 	sim_ic_debugfs_init(dir);
 	sim_storvsc_debugfs_init(dir);
 	sim_hostile_debugfs_init(dir);
+	sim_hostile_msg_debugfs_init(dir);
 	sim_netvsc_debugfs_init(dir);
 }
 

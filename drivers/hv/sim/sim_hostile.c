@@ -24,6 +24,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -153,7 +154,6 @@ static int sim_hostile_inject(enum sim_hostile_kind kind, u32 arg)
 	/* Before the guest can answer: its RELID_RELEASED takes sim_lock. */
 	if (fresh)
 		set_bit(msg.child_relid, sim_hostile_relids);
-	atomic64_inc(&sim_hostile_count[kind]);
 	sim_stat_inc(SIM_STAT_HOSTILE_OFFERS);
 	if (fresh)
 		sim_stat_inc(SIM_STAT_HOSTILE_RELEASABLE);
@@ -167,6 +167,7 @@ out:
 static ssize_t sim_hostile_write(struct file *file, const char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
+	const struct sim_hostile_kinds *k = file_inode(file)->i_private;
 	char buf[64], *p, *word;
 	unsigned int kind;
 	u32 arg = 0;
@@ -179,34 +180,38 @@ static ssize_t sim_hostile_write(struct file *file, const char __user *ubuf,
 	buf[count] = '\0';
 	p = strim(buf);
 	word = strsep(&p, " ");
-	for (kind = 0; kind < SIM_HOSTILE_KINDS; kind++)
-		if (!strcmp(word, sim_hostile_names[kind]))
+	for (kind = 0; kind < k->n; kind++)
+		if (!strcmp(word, k->names[kind]))
 			break;
-	if (kind == SIM_HOSTILE_KINDS)
+	if (kind == k->n)
 		return -EINVAL;
-	if (kind == SIM_HOSTILE_DUP || kind == SIM_HOSTILE_REUSE) {
+	if (k->arg_mask & BIT(kind)) {
 		if (!p || kstrtou32(skip_spaces(p), 10, &arg))
 			return -EINVAL;
 	} else if (p && *skip_spaces(p)) {
 		return -EINVAL;
 	}
-	ret = sim_hostile_inject(kind, arg);
-	return ret ? ret : count;
+	ret = k->inject(kind, arg);
+	if (ret)
+		return ret;
+	atomic64_inc(&k->counts[kind]);
+	return count;
 }
 
 static int sim_hostile_show(struct seq_file *m, void *v)
 {
+	const struct sim_hostile_kinds *k = m->private;
 	unsigned int kind;
 
-	for (kind = 0; kind < SIM_HOSTILE_KINDS; kind++)
-		seq_printf(m, "%s %lld\n", sim_hostile_names[kind],
-			   atomic64_read(&sim_hostile_count[kind]));
+	for (kind = 0; kind < k->n; kind++)
+		seq_printf(m, "%s %lld\n", k->names[kind],
+			   atomic64_read(&k->counts[kind]));
 	return 0;
 }
 
 static int sim_hostile_open(struct inode *inode, struct file *file)
 {
-	return single_open(file, sim_hostile_show, NULL);
+	return single_open(file, sim_hostile_show, inode->i_private);
 }
 
 static const struct file_operations sim_hostile_fops = {
@@ -219,6 +224,37 @@ static const struct file_operations sim_hostile_fops = {
 };
 
 /**
+ * sim_hostile_file() - create a control file that injects one kind a line
+ * @dir: the directory
+ * @name: the file's name
+ * @k: its kinds; lives as long as the module
+ *
+ * A write is "<kind>" or, for a kind in @k->arg_mask, "<kind> <decimal>";
+ * anything else is -EINVAL.  @k->inject's error is the write's; on success
+ * the kind's count goes up.  A read shows "<kind> <count>" per kind.
+ *
+ * Context: module init, may sleep.
+ */
+void sim_hostile_file(struct dentry *dir, const char *name,
+		      const struct sim_hostile_kinds *k)
+{
+	debugfs_create_file(name, 0644, dir, (void *)k, &sim_hostile_fops);
+}
+
+static int sim_hostile_offer_inject(unsigned int kind, u32 arg)
+{
+	return sim_hostile_inject(kind, arg);
+}
+
+static const struct sim_hostile_kinds sim_hostile_offer_kinds = {
+	.names		= sim_hostile_names,
+	.arg_mask	= BIT(SIM_HOSTILE_DUP) | BIT(SIM_HOSTILE_REUSE),
+	.counts		= sim_hostile_count,
+	.n		= SIM_HOSTILE_KINDS,
+	.inject		= sim_hostile_offer_inject,
+};
+
+/**
  * sim_hostile_debugfs_init() - create hostile_offer
  * @dir: /sys/kernel/debug/vmbus_sim/
  *
@@ -226,5 +262,5 @@ static const struct file_operations sim_hostile_fops = {
  */
 void sim_hostile_debugfs_init(struct dentry *dir)
 {
-	debugfs_create_file("hostile_offer", 0644, dir, NULL, &sim_hostile_fops);
+	sim_hostile_file(dir, "hostile_offer", &sim_hostile_offer_kinds);
 }

@@ -49,9 +49,16 @@ struct sim_in_msg {
 	u8 data[HV_MESSAGE_PAYLOAD_BYTE_COUNT] __aligned(8);
 };
 
+/*
+ * @hv_type and @claimed are SIM_HVMSG_VMBUS and @size but for the hostile
+ * messages of sim_hostile_msg.c: another SynIC message type, or a
+ * payload_size that is not the size.
+ */
 struct sim_out_msg {
 	struct list_head node;
+	u32 hv_type;
 	u32 size;
+	u32 claimed;
 	u8 data[] __aligned(8);
 };
 
@@ -334,16 +341,61 @@ static void sim_out_deliver(void)
 	while (!sim_tp.eom_wait) {
 		m = list_first_entry_or_null(&sim_tp.out_queue,
 					     struct sim_out_msg, node);
-		if (!m || sim_synic_post(sim_tp.out_cpu, m->data, m->size) !=
-			  SIM_SLOT_DELIVERED)
+		if (!m || sim_synic_post(sim_tp.out_cpu, m->hv_type, m->data,
+					 m->size, m->claimed) != SIM_SLOT_DELIVERED)
 			break;
-		/* Under out_lock, so the log shows the delivery order. */
-		sim_msg_count(SIM_OUT, m->data, m->size);
+		/*
+		 * Under out_lock, so the log shows the delivery order.  Another
+		 * SynIC type has no channel message header to count by.
+		 */
+		if (m->hv_type == SIM_HVMSG_VMBUS)
+			sim_msg_count(SIM_OUT, m->data, m->size);
 		list_move_tail(&m->node, &sim_tp.out_done);
 		WRITE_ONCE(sim_tp.out_len, sim_tp.out_len - 1);
 		if (sim_tp.out_len == SIM_OUT_BACKLOG)
 			queue_work(sim_wq, &sim_tp.in_work);
 	}
+}
+
+/**
+ * sim_msg_send_raw() - send a SynIC message of any type and claimed size
+ * @hv_type: the SynIC message type (%SIM_HVMSG_VMBUS for a channel message)
+ * @msg: the payload
+ * @size: the bytes of @msg to copy, at most HV_MESSAGE_PAYLOAD_BYTE_COUNT
+ * @claimed: the payload_size the slot's header will say
+ *
+ * sim_msg_send() with the two header fields a real host always gets right
+ * left to the caller: the hostile messages of sim_hostile_msg.c.  The
+ * message queues in order with every other; only a %SIM_HVMSG_VMBUS one is
+ * counted in msg_out.
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -EINVAL for a bad size or a zero @hv_type; -ENOMEM.
+ */
+int sim_msg_send_raw(u32 hv_type, const void *msg, u32 size, u32 claimed)
+{
+	struct sim_out_msg *m;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	if (WARN_ON_ONCE(size > HV_MESSAGE_PAYLOAD_BYTE_COUNT) || !hv_type)
+		return -EINVAL;
+	m = kmalloc(struct_size(m, data, size), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->hv_type = hv_type;
+	m->size = size;
+	m->claimed = claimed;
+	memcpy(m->data, msg, size);
+
+	raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
+	list_add_tail(&m->node, &sim_tp.out_queue);
+	WRITE_ONCE(sim_tp.out_len, sim_tp.out_len + 1);
+	sim_out_deliver();
+	list_splice_init(&sim_tp.out_done, &done);
+	raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	sim_out_free(&done);
+	return 0;
 }
 
 /**
@@ -359,26 +411,7 @@ static void sim_out_deliver(void)
  */
 int sim_msg_send(const void *msg, u32 size)
 {
-	struct sim_out_msg *m;
-	unsigned long flags;
-	LIST_HEAD(done);
-
-	if (WARN_ON_ONCE(size > HV_MESSAGE_PAYLOAD_BYTE_COUNT))
-		return -EINVAL;
-	m = kmalloc(struct_size(m, data, size), GFP_KERNEL);
-	if (!m)
-		return -ENOMEM;
-	m->size = size;
-	memcpy(m->data, msg, size);
-
-	raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
-	list_add_tail(&m->node, &sim_tp.out_queue);
-	WRITE_ONCE(sim_tp.out_len, sim_tp.out_len + 1);
-	sim_out_deliver();
-	list_splice_init(&sim_tp.out_done, &done);
-	raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
-	sim_out_free(&done);
-	return 0;
+	return sim_msg_send_raw(SIM_HVMSG_VMBUS, msg, size, size);
 }
 
 /**

@@ -64,6 +64,7 @@ static const char * const sim_stat_names[SIM_STAT_COUNT] = {
 	[SIM_STAT_HOSTILE_OFFERS]	= "hostile_offers",
 	[SIM_STAT_HOSTILE_RELEASABLE]	= "hostile_releasable",
 	[SIM_STAT_HOSTILE_RELEASED]	= "hostile_released",
+	[SIM_STAT_HOSTILE_MSGS]		= "hostile_msgs",
 };
 
 /* The CHANNELMSG_ suffixes; the last entry counts types out of range. */

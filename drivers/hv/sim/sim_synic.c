@@ -278,9 +278,10 @@ static bool sim_slot_freed(struct hv_message *slot)
 	return READ_ONCE(slot->header.message_type) == HVMSG_NONE;
 }
 
-static void sim_slot_fill(struct hv_message *slot, const void *msg, u32 size)
+static void sim_slot_fill(struct hv_message *slot, u32 hv_type, const void *msg,
+			  u32 size, u32 claimed)
 {
-	slot->header.payload_size = size;
+	slot->header.payload_size = claimed;
 	WRITE_ONCE(slot->header.message_flags.asu8, 0);
 	slot->header.sender = 0;
 	memcpy(slot->u.payload, msg, size);
@@ -289,14 +290,18 @@ static void sim_slot_fill(struct hv_message *slot, const void *msg, u32 size)
 	 * load of message_type and its copy of the body.
 	 */
 	virt_wmb();
-	WRITE_ONCE(slot->header.message_type, SIM_HVMSG_VMBUS);
+	WRITE_ONCE(slot->header.message_type, hv_type);
 }
 
 /**
  * sim_synic_post() - put a message into the VMBus message slot of @cpu
  * @cpu: target CPU
- * @msg: the message, starting with its vmbus_channel_message_header
- * @size: its size, at most HV_MESSAGE_PAYLOAD_BYTE_COUNT
+ * @hv_type: the SynIC message type, %SIM_HVMSG_VMBUS for a channel message
+ * @msg: the payload; for %SIM_HVMSG_VMBUS it starts with a
+ *	vmbus_channel_message_header
+ * @size: the bytes of @msg copied, at most HV_MESSAGE_PAYLOAD_BYTE_COUNT
+ * @claimed: the payload_size written into the header; @size but for a
+ *	hostile host (sim_hostile_msg.c)
  *
  * If the slot is busy, sets msg_pending so that the guest signals EOM when
  * it frees the slot, and delivers nothing.
@@ -304,8 +309,8 @@ static void sim_slot_fill(struct hv_message *slot, const void *msg, u32 size)
  * Context: any; callers serialize deliveries to one CPU.
  * Return: what happened, see &enum sim_slot_result.
  */
-enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
-				    u32 size)
+enum sim_slot_result sim_synic_post(unsigned int cpu, u32 hv_type,
+				    const void *msg, u32 size, u32 claimed)
 {
 	struct sim_synic *s = per_cpu_ptr(&sim_synics, cpu);
 	enum sim_slot_result ret = SIM_SLOT_OFF;
@@ -318,7 +323,7 @@ enum sim_slot_result sim_synic_post(unsigned int cpu, const void *msg,
 		ret = SIM_SLOT_BUSY;
 		if (READ_ONCE(slot->header.message_type) == HVMSG_NONE ||
 		    sim_slot_freed(slot)) {
-			sim_slot_fill(slot, msg, size);
+			sim_slot_fill(slot, hv_type, msg, size, claimed);
 			ret = SIM_SLOT_DELIVERED;
 		}
 	}

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hostile_offer_test: the host sends offers the guest must refuse
- * (Documentation/virt/hyperv/vmbus-core.rst, "Refused offers") while echo
- * traffic runs.
+ * hostile_offer_test: the host sends offers and messages the guest must
+ * refuse (Documentation/virt/hyperv/vmbus-core.rst, "Refused offers" and
+ * "Host messages") while echo traffic runs.
  *
  * Through vmbus_sim/hostile_offer: a duplicate of the echo device's
  * instance at a fresh relid, a sub-channel of an instance never offered,
@@ -11,6 +11,16 @@
  * RELID_RELEASED for exactly the three with a fresh relid (host
  * hostile_released), register no device, and keep the echo traffic intact
  * (host packet counts equal the driver's, no guest error).
+ *
+ * Then through vmbus_sim/hostile_msg, one of each kind: a timer message
+ * on the VMBus SINT, a RESCIND of the echo device with payload_size 241
+ * and one with payload_size 8, an unknown message type, a type only the
+ * guest sends, and four answers to requests never made (VERSION_RESPONSE,
+ * OPENCHANNEL_RESULT for the echo device, GPADL_CREATED and GPADL_TORNDOWN
+ * for an unknown GPADL).  The guest must count the timer message in
+ * msgs_foreign and the other eight in msgs_bad, log the timer message's
+ * type, and change nothing else: the echo device stays, its traffic
+ * intact.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,7 +31,7 @@
 #define INSTANCE	"6b0c6f2e-4a11-4d25-9e51-0e3c5d7a00b1"
 #define RUN_CMD		"bulk 20000 16 4096"
 
-enum { RUN_MS = 600000, WAIT_MS = 30000, RELEASABLE = 3 };
+enum { RUN_MS = 600000, WAIT_MS = 30000, RELEASABLE = 3, HMSG_BAD = 8 };
 
 static unsigned int relid;
 
@@ -43,10 +53,23 @@ static bool host_matches(const struct vm_echo_result *r)
 	       vm_expect_stat(&st, "guest_errors", 0);
 }
 
+/* The background echo run @pid ended clean, the host saw every packet. */
+static bool traffic_intact(int pid)
+{
+	struct vm_echo_result r;
+	int err;
+	bool ok;
+
+	err = vm_echo_run_wait(pid, RUN_CMD, RUN_MS);
+	ok = vm_expect(!err, "`%s`: %s", RUN_CMD, err ? strerror(-err) : "ok");
+	if (vm_echo_result_load(INSTANCE, &r))
+		return false;
+	return ok & vm_echo_expect_clean(&r, 20000) & host_matches(&r);
+}
+
 static bool hostile(void)
 {
 	uint64_t refused0 = 0, released0 = 0, refused = 0;
-	struct vm_echo_result r;
 	struct vm_stats g, s;
 	char cmd[64];
 	int devs, pid, err;
@@ -70,11 +93,7 @@ static bool hostile(void)
 	ok &= inject(cmd);
 	ok &= vm_wait_stat(VM_GUEST, "stats", "offers_refused", refused0 + 6, WAIT_MS);
 	ok &= vm_wait_stat(VM_SIM, "stats", "hostile_released", RELEASABLE, WAIT_MS);
-	err = vm_echo_run_wait(pid, RUN_CMD, RUN_MS);
-	ok &= vm_expect(!err, "`%s`: %s", RUN_CMD, err ? strerror(-err) : "ok");
-	if (vm_echo_result_load(INSTANCE, &r))
-		return false;
-	ok &= vm_echo_expect_clean(&r, 20000) & host_matches(&r);
+	ok &= traffic_intact(pid);
 	if (vm_stats_load(VM_GUEST, "stats", &g) || vm_stats_load(VM_SIM, "stats", &s))
 		return false;
 	vm_stat_get(&g, "offers_refused", &refused);
@@ -91,6 +110,61 @@ static bool hostile(void)
 	return ok;
 }
 
+static bool hostile_msgs(void)
+{
+	static const char *const plain[] = {
+		"timer", "unknown", "guest_type", "unsolicited_version",
+		"unknown_torndown",
+	};
+	static const char *const at_relid[] = {
+		"oversized", "short", "unsolicited_open", "unknown_gpadl",
+	};
+	uint64_t bad0 = 0, foreign0 = 0, bad = 0, foreign = 0;
+	struct vm_kmsg_mark mark;
+	struct vm_stats g, s;
+	char cmd[64];
+	int devs, pid, err;
+	unsigned int i;
+	bool ok = true;
+
+	if (vm_sim_reset_stats() || vm_stats_load(VM_GUEST, "stats", &g) ||
+	    !vm_stat_get(&g, "msgs_bad", &bad0) ||
+	    !vm_stat_get(&g, "msgs_foreign", &foreign0) || vm_kmsg_mark(&mark))
+		return vm_expect(false, "guest stats msgs_bad/msgs_foreign or the kernel log missing");
+	devs = vm_vmbus_device_count();
+	pid = vm_echo_run_start(INSTANCE, RUN_CMD);
+	if (pid < 0)
+		return false;
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		err = vm_write(VM_SIM, "hostile_msg", "%s", plain[i]);
+		ok &= vm_expect(!err, "hostile_msg <- %s: %s", plain[i],
+				err ? strerror(-err) : "ok");
+	}
+	for (i = 0; i < sizeof(at_relid) / sizeof(at_relid[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "%s %u", at_relid[i], relid);
+		err = vm_write(VM_SIM, "hostile_msg", "%s", cmd);
+		ok &= vm_expect(!err, "hostile_msg <- %s: %s", cmd,
+				err ? strerror(-err) : "ok");
+	}
+	ok &= vm_wait_stat(VM_GUEST, "stats", "msgs_foreign", foreign0 + 1, WAIT_MS);
+	ok &= vm_wait_stat(VM_GUEST, "stats", "msgs_bad", bad0 + HMSG_BAD, WAIT_MS);
+	ok &= vm_wait_kmsg(&mark, "SynIC message of type 0x80000010 on the VMBus SINT dropped",
+			   false, WAIT_MS);
+	ok &= traffic_intact(pid);
+	if (vm_stats_load(VM_GUEST, "stats", &g) || vm_stats_load(VM_SIM, "stats", &s))
+		return false;
+	vm_stat_get(&g, "msgs_bad", &bad);
+	vm_stat_get(&g, "msgs_foreign", &foreign);
+	ok &= vm_expect_eq("guest msgs_foreign", foreign0 + 1, foreign);
+	ok &= vm_expect_eq("guest msgs_bad", bad0 + HMSG_BAD, bad);
+	ok &= vm_expect_stat(&s, "hostile_msgs", 1 + HMSG_BAD);
+	ok &= vm_expect_eq("vmbus devices", devs, vm_vmbus_device_count());
+	err = vm_echo_run(INSTANCE, "pingpong 100 256", WAIT_MS);
+	ok &= vm_expect(!err, "pingpong after the hostile messages: %s",
+			err ? strerror(-err) : "ok");
+	return ok;
+}
+
 int main(void)
 {
 	const char *const inst[] = { INSTANCE };
@@ -98,11 +172,13 @@ int main(void)
 
 	ksft_print_header();
 	vm_setup();
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	loaded = vm_echo_load(inst, 1, 0) && vm_chan_relids(INSTANCE, &relid, 1) == 1;
 	ksft_test_result(loaded, "echo device loaded, relid %u\n", relid);
 	ksft_test_result(loaded && hostile(),
 			 "6 hostile offers refused, 3 relids released, traffic intact\n");
+	ksft_test_result(loaded && hostile_msgs(),
+			 "9 hostile messages dropped: 1 foreign, 8 bad, traffic intact\n");
 	ksft_test_result(vm_echo_unload() & vm_guest_unload(), "rmmod %s and hv_vmbus\n",
 			 VM_ECHO_DRV);
 	ksft_test_result(vm_teardown(), "teardown: sim modes and devices restored\n");
