@@ -862,15 +862,45 @@ int vmbus_send_modifychannel(struct vmbus_channel *channel, u32 target_vp)
 }
 
 /**
+ * vmbus_chan_move() - vmbus_chan_retarget() with the hotplug lock held
+ * @ch: the channel
+ * @cpu: the new target CPU, online
+ *
+ * For the CPU hotplug path (vmbus_drv.c), which holds the hotplug lock
+ * for writing already.
+ *
+ * Context: process context, may sleep; the CPU hotplug lock is held.
+ * Return: as vmbus_chan_retarget().
+ */
+int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu)
+{
+	int ret = 0;
+
+	if (!cpu_online(cpu))
+		return -EINVAL;
+	if (cpu == READ_ONCE(ch->target_cpu))
+		return 0;
+	if (ch->state == CHANNEL_OPENED_STATE) {
+		if (vmbus_proto_version < VERSION_WIN10_V4_1)
+			return -EIO;
+		ret = vmbus_send_modifychannel(ch, vmbus_conn.hv->vp_index(cpu));
+	}
+	if (!ret)
+		WRITE_ONCE(ch->target_cpu, cpu);
+	return ret;
+}
+
+/**
  * vmbus_chan_retarget() - move a channel's interrupts to another CPU
  * @ch: the channel
  * @cpu: the new target CPU
  *
  * An open channel is moved with MODIFYCHANNEL; a closed one only records
- * the CPU for its next open.  Events that still arrive on the old CPU are
- * delivered there (the ISR scans whichever CPU was interrupted), so none
- * is lost.  CPU hot-unplug is held off meanwhile, and a CPU that is some
- * open channel's target refuses to go offline (vmbus_synic_offline()).
+ * the CPU for its next open, and only an online CPU is taken, under the
+ * hotplug lock.  Events that still arrive on the old CPU are delivered
+ * there (the ISR scans whichever CPU was interrupted), so none is lost.
+ * A CPU that goes offline moves its channels away first
+ * (vmbus_synic_offline() in vmbus_drv.c).
  *
  * Context: process context, may sleep.
  * Return: 0; -EINVAL if @cpu is offline; -EIO below protocol 4.1; or the
@@ -878,22 +908,12 @@ int vmbus_send_modifychannel(struct vmbus_channel *channel, u32 target_vp)
  */
 int vmbus_chan_retarget(struct vmbus_channel *ch, unsigned int cpu)
 {
-	int ret = 0;
+	int ret;
 
 	if (vmbus_proto_version < VERSION_WIN10_V4_1)
 		return -EIO;
 	cpus_read_lock();
-	if (!cpu_online(cpu)) {
-		ret = -EINVAL;
-		goto out;
-	}
-	if (cpu == READ_ONCE(ch->target_cpu))
-		goto out;
-	if (ch->state == CHANNEL_OPENED_STATE)
-		ret = vmbus_send_modifychannel(ch, vmbus_conn.hv->vp_index(cpu));
-	if (!ret)
-		WRITE_ONCE(ch->target_cpu, cpu);
-out:
+	ret = vmbus_chan_move(ch, cpu);
 	cpus_read_unlock();
 	return ret;
 }

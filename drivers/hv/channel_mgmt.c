@@ -406,6 +406,7 @@ int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
 /**
  * vmbus_chan_initial_cpu() - the CPU a new channel's events go to
  * @ch: a channel just allocated from its offer
+ * @cpus_held: the caller holds cpus_read_lock()
  *
  * Channels of performance devices (storage, network: &vmbus_devs'
  * perf_device), primary and sub-channels alike, are spread round-robin
@@ -413,18 +414,23 @@ int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
  * all land on one CPU.  Every other channel, and every channel below
  * protocol 3.0 (VERSION_WIN8), where the host sends events to the connect
  * CPU only, starts there.  Drivers and user space move channels later
- * through vmbus_chan_retarget().
+ * through vmbus_chan_retarget().  Without @cpus_held (a CPU is going up
+ * or down), every channel starts on the connect CPU, which stays online
+ * while connected.
  *
- * Context: under channel_mutex and cpus_read_lock(), so the CPU picked is
- * online until the channel opens (vmbus_open_rings() checks again).
+ * Context: under channel_mutex, and with @cpus_held under
+ * cpus_read_lock(), so the CPU picked is online until the channel opens
+ * (vmbus_open_rings() checks again).
  * Return: an online CPU.
  */
-static unsigned int vmbus_chan_initial_cpu(const struct vmbus_channel *ch)
+static unsigned int vmbus_chan_initial_cpu(const struct vmbus_channel *ch,
+					   bool cpus_held)
 {
 	unsigned int cpu;
 
 	lockdep_assert_held(&vmbus_connection.channel_mutex);
-	if (vmbus_proto_version < VERSION_WIN8 || ch->device_id >= HV_UNKNOWN ||
+	if (!cpus_held || vmbus_proto_version < VERSION_WIN8 ||
+	    ch->device_id >= HV_UNKNOWN ||
 	    !vmbus_devs[ch->device_id].perf_device)
 		return vmbus_conn.connect_cpu;
 	cpu = cpumask_next(vmbus_conn.perf_cpu, cpu_online_mask);
@@ -472,7 +478,8 @@ static void vmbus_offer_refuse(const struct vmbus_channel_offer_channel *offer,
 		vmbus_send_relid_released(offer->child_relid);
 }
 
-static void vmbus_on_offer_cpus_held(const struct vmbus_channel_offer_channel *offer)
+static void vmbus_on_offer_cpus(const struct vmbus_channel_offer_channel *offer,
+				bool cpus_held)
 {
 	struct vmbus_channel *primary = NULL;
 	bool release = false, unloading, suspended;
@@ -513,7 +520,7 @@ static void vmbus_on_offer_cpus_held(const struct vmbus_channel_offer_channel *o
 		kref_get(&to_vmbus_chan(primary)->ref);
 		vc->ch.primary_channel = primary;
 	}
-	vc->ch.target_cpu = vmbus_chan_initial_cpu(&vc->ch);
+	vc->ch.target_cpu = vmbus_chan_initial_cpu(&vc->ch, cpus_held);
 	list_add_tail(&vc->node, &vmbus_conn.channels);
 	vmbus_relid_publish(&vc->ch);
 	mutex_unlock(&vmbus_connection.channel_mutex);
@@ -524,12 +531,21 @@ static void vmbus_on_offer_cpus_held(const struct vmbus_channel_offer_channel *o
 	queue_work(vmbus_chan_wq(&vc->ch), &vc->ch.add_channel_work);
 }
 
-/* Placement reads the online CPUs: hotplug waits while an offer is added. */
+/*
+ * Placement reads the online CPUs: hotplug waits while an offer is added.
+ * Only a trylock: a CPU going down may be waiting for this work to take
+ * its MODIFYCHANNEL_RESPONSE (vmbus_cpu_evacuate() in vmbus_drv.c), and
+ * then the offer goes to the connect CPU instead.
+ */
 static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
 			   u32 len)
 {
-	cpus_read_lock();
-	vmbus_on_offer_cpus_held((const void *)hdr);
+	if (!cpus_read_trylock()) {
+		vmbus_stat_inc(VMBUS_STAT_OFFERS_HOTPLUG);
+		vmbus_on_offer_cpus((const void *)hdr, false);
+		return;
+	}
+	vmbus_on_offer_cpus((const void *)hdr, true);
 	cpus_read_unlock();
 }
 

@@ -204,6 +204,7 @@ enum vmbus_stat {
 	VMBUS_STAT_RINGS_LEAKED,
 	VMBUS_STAT_OFFERS_REFUSED,
 	VMBUS_STAT_MSGS_FOREIGN,
+	VMBUS_STAT_OFFERS_HOTPLUG,
 	VMBUS_NR_STATS
 };
 
@@ -372,6 +373,7 @@ int vmbus_request_offers_timeout(unsigned int timeout_s);
 
 /* vmbus_event.c: the interrupt entry, the event path, the relid map */
 void vmbus_isr(void);
+void vmbus_events_scan_local(void);
 void vmbus_msg_reharvest(void *arg);
 void vmbus_on_event(struct tasklet_struct *t);
 void vmbus_relid_publish(struct vmbus_channel *ch);
@@ -410,6 +412,7 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 
 /* channel.c */
 int vmbus_chan_retarget(struct vmbus_channel *ch, unsigned int cpu);
+int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu);
 int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 		     void (*cb)(void *context), void *context);
 

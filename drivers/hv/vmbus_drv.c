@@ -39,39 +39,105 @@ static int vmbus_synic_online(unsigned int cpu)
 		return ret;
 	}
 	WRITE_ONCE(s->enabled, true);
+	/* A bit left from before the CPU went away raises no interrupt. */
+	vmbus_events_scan_local();
 	return 0;
 }
 
-/* Is @cpu the target of an open channel? */
-static bool vmbus_cpu_has_channels(unsigned int cpu)
+/* The online CPU after @cpu (not @cpu), round robin from @prev. */
+static unsigned int vmbus_cpu_other(unsigned int cpu, unsigned int prev)
 {
-	struct vmbus_chan *vc;
-	bool busy = false;
+	unsigned int next = prev;
 
-	mutex_lock(&vmbus_connection.channel_mutex);
-	list_for_each_entry(vc, &vmbus_conn.channels, node) {
-		if (vc->ch.state != CHANNEL_OFFER_STATE &&
-		    READ_ONCE(vc->ch.target_cpu) == cpu) {
-			busy = true;
-			break;
-		}
-	}
-	mutex_unlock(&vmbus_connection.channel_mutex);
-	return busy;
+	do {
+		next = cpumask_next(next, cpu_online_mask);
+		if (next >= nr_cpu_ids)
+			next = cpumask_first(cpu_online_mask);
+	} while (next == cpu && next != prev);
+	return next;
 }
 
+/*
+ * Move every open channel that targets @cpu to the other online CPUs, in
+ * turn, with MODIFYCHANNEL and the host's MODIFYCHANNEL_RESPONSE.  A closed
+ * channel stays: its open takes an online CPU (vmbus_open_rings() in
+ * channel.c).  A channel still opening keeps @cpu online (-EBUSY; its
+ * OPENCHANNEL named it), as does an open one on a host before 5.3: it
+ * does not confirm a move, so an event could still come to @cpu after its
+ * SynIC is down.  A rescinded one needs no move.  The channels are
+ * collected under channel_mutex and moved without it: the message work
+ * that handles the answers takes it.
+ */
+static int vmbus_cpu_evacuate(unsigned int cpu)
+{
+	struct vmbus_chan *vc, **moving;
+	unsigned int n = 0, i, to = cpu;
+	int ret = 0;
+
+	mutex_lock(&vmbus_connection.channel_mutex);
+	list_for_each_entry(vc, &vmbus_conn.channels, node)
+		n += vc->ch.state != CHANNEL_OFFER_STATE &&
+		     READ_ONCE(vc->ch.target_cpu) == cpu;
+	moving = n ? kcalloc(n, sizeof(*moving), GFP_KERNEL) : NULL;
+	if (n && !moving) {
+		mutex_unlock(&vmbus_connection.channel_mutex);
+		return -ENOMEM;
+	}
+	n = 0;
+	list_for_each_entry(vc, &vmbus_conn.channels, node) {
+		if (vc->ch.state == CHANNEL_OFFER_STATE ||
+		    READ_ONCE(vc->ch.target_cpu) != cpu)
+			continue;
+		if (vc->ch.state == CHANNEL_OPENING_STATE) {
+			ret = -EBUSY;
+			break;
+		}
+		kref_get(&vc->ref);
+		moving[n++] = vc;
+	}
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	if (!ret && n && vmbus_proto_version < VERSION_WIN10_V5_3) {
+		pr_warn("cpu%u stays online: %u open channel(s) target it and the host (before 5.3) cannot confirm a move\n",
+			cpu, n);
+		ret = -EBUSY;
+	}
+
+	for (i = 0; i < n; i++) {
+		if (!ret) {
+			to = vmbus_cpu_other(cpu, to);
+			ret = vmbus_chan_move(&moving[i]->ch, to);
+			if (ret == -ENODEV)
+				ret = 0;
+			if (ret)
+				pr_warn("cpu%u going offline: relid %u cannot move to cpu%u: %d\n",
+					cpu, moving[i]->ch.offermsg.child_relid, to, ret);
+		}
+		vmbus_chan_put(moving[i]);
+	}
+	kfree(moving);
+	return ret;
+}
+
+/*
+ * channels.rst, "CPU hotplug": the channels move away, the SynIC goes
+ * down, then one scan delivers every bit the host set on this CPU's page
+ * before it took the move.  Runs on @cpu, in its hotplug thread, with the
+ * hotplug lock held for writing.
+ */
 static int vmbus_synic_offline(unsigned int cpu)
 {
 	struct vmbus_synic *s = per_cpu_ptr(vmbus_conn.synic, cpu);
+	int ret;
 
 	/* The host sends every message to the connect CPU. */
 	if (cpu == vmbus_conn.connect_cpu && READ_ONCE(vmbus_conn.version))
 		return -EBUSY;
-	/* Its events would land on a page nobody scans. */
-	if (vmbus_cpu_has_channels(cpu))
-		return -EBUSY;
+	ret = vmbus_cpu_evacuate(cpu);
+	if (ret)
+		return ret;
 	WRITE_ONCE(s->enabled, false);
 	vmbus_conn.hv->synic_disable(cpu);
+	vmbus_events_scan_local();
 	return 0;
 }
 
@@ -134,6 +200,7 @@ static const char * const vmbus_stat_names[VMBUS_NR_STATS] = {
 	[VMBUS_STAT_RINGS_LEAKED]	 = "rings_leaked",
 	[VMBUS_STAT_OFFERS_REFUSED]	 = "offers_refused",
 	[VMBUS_STAT_MSGS_FOREIGN]	 = "msgs_foreign",
+	[VMBUS_STAT_OFFERS_HOTPLUG]	 = "offers_during_hotplug",
 };
 
 static int vmbus_stats_show(struct seq_file *m, void *v)

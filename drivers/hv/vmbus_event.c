@@ -343,6 +343,24 @@ struct vmbus_channel *vmbus_relid_get(u32 relid)
 					 lockdep_is_held(&vmbus_connection.channel_mutex));
 }
 
+/**
+ * vmbus_events_scan_local() - take this CPU's event bits, SynIC on or off
+ *
+ * For CPU hotplug (vmbus_drv.c): after the SynIC of this CPU was disabled
+ * the host writes nothing more to its page, so one scan then delivers
+ * every bit the host set before; and once more when the CPU is back.
+ *
+ * Context: process context pinned to the CPU (a hotplug callback); takes
+ * the bits with interrupts off, as the ISR does.
+ */
+void vmbus_events_scan_local(void)
+{
+	local_irq_disable();
+	if (!atomic_read(&vmbus_conn.fixups))
+		vmbus_event_scan(this_cpu_ptr(vmbus_conn.synic));
+	local_irq_enable();
+}
+
 static void vmbus_events_rescan(void *arg)
 {
 	struct vmbus_synic *s = this_cpu_ptr(vmbus_conn.synic);

@@ -224,6 +224,13 @@ static void sim_open_signal(struct sim_open *o)
 		sim_stat_inc(SIM_STAT_EVENTS_SET);
 	} else if (res == SIM_EVENT_COALESCED) {
 		sim_stat_inc(SIM_STAT_EVENTS_COALESCED);
+	} else {
+		/*
+		 * The channel's VP has no SynIC: the guest took that CPU
+		 * down without moving the channel first, and the signal is
+		 * lost (a real host has no page to set the bit in).
+		 */
+		sim_stat_inc(SIM_STAT_EVENTS_OFF);
 	}
 }
 

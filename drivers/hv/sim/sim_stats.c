@@ -43,6 +43,7 @@ static const char * const sim_stat_names[SIM_STAT_COUNT] = {
 	[SIM_STAT_GUEST_ERRORS]		= "guest_errors",
 	[SIM_STAT_EVENTS_SET]		= "events_set",
 	[SIM_STAT_EVENTS_COALESCED]	= "events_coalesced",
+	[SIM_STAT_EVENTS_OFF]		= "events_off",
 	[SIM_STAT_RESCINDS]		= "rescinds",
 	[SIM_STAT_RELIDS_RELEASED]	= "relids_released",
 	[SIM_STAT_OFFERS]		= "offers",

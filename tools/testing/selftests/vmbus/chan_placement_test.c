@@ -31,7 +31,6 @@
 #define NIC_CLASS	"f8615163-df3e-46c5-913f-f2d2f965ed0e"
 #define ECHO_DRV	"vmbus_echo_drv"
 #define DRIVERS_PROBE	"/sys/bus/vmbus/drivers_probe"
-#define CPU_SYSFS	"/sys/devices/system/cpu"
 
 enum {
 	NR_SCSI		= 4,
@@ -154,18 +153,11 @@ static bool perf_spread(long ncpus)
 	return ok;
 }
 
-static int set_online(long cpu, bool on)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), CPU_SYSFS "/cpu%ld/online", cpu);
-	return vm_write_errno(path, on ? "1" : "0");
-}
 
 static bool offline_cpu(long victim)
 {
 	unsigned int per_cpu[MAX_CPUS] = { 0 }, total = 0;
-	int err = set_online(victim, false);
+	int err = vm_cpu_set_online(victim, false);
 	bool ok;
 
 	if (!vm_expect(!err, "cpu%ld offline: %s", victim, strerror(-err)))
@@ -247,7 +239,7 @@ int main(void)
 			 "placement_open_moved: a channel placed on cpu%ld opens on the "
 			 "connect CPU\n", victim);
 	cleanup();
-	ok = !set_online(victim, true);
+	ok = !vm_cpu_set_online(victim, true);
 	ksft_test_result(ok & vm_teardown(), "placement_teardown: cpu%ld online, "
 			 "hv_vmbus unloaded, sim restored\n", victim);
 	vm_test_finished();

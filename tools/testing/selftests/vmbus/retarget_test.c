@@ -20,7 +20,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vmbus_util.h"
@@ -49,24 +48,7 @@ static bool load(void)
 			 VM_VMBUS_DEVICES, INSTANCE, NCHANS, n);
 }
 
-static bool set_cpu(unsigned int relid, long cpu)
-{
-	char text[24];
-	int err;
 
-	snprintf(text, sizeof(text), "%ld", cpu);
-	err = vm_chan_set_cpu(INSTANCE, relid, text);
-	return vm_expect(!err, "channels/%u/cpu <- %ld: %s", relid, cpu,
-			 err ? strerror(-err) : "ok");
-}
-
-/* Whether the child's run has ended; its status is collected by the caller. */
-static bool child_running(pid_t pid)
-{
-	siginfo_t si = { 0 };
-
-	return !waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) && !si.si_pid;
-}
 
 static bool retarget_under_traffic(void)
 {
@@ -87,9 +69,9 @@ static bool retarget_under_traffic(void)
 	if (pid < 0)
 		return false;
 	deadline = vm_now_ms() + count + RUN_SLACK_MS;
-	for (round = 1; ok && child_running(pid) && vm_now_ms() < deadline; round++)
+	for (round = 1; ok && vm_child_running(pid) && vm_now_ms() < deadline; round++)
 		for (i = 0; ok && i < NCHANS; i++, moves++)
-			ok &= set_cpu(relids[i], (round + i) % cpus);
+			ok &= vm_chan_set_cpu_expect(INSTANCE, relids[i], (round + i) % cpus);
 	ksft_print_msg("%" PRIu64 " retargets during the run (%u rounds)\n", moves, round - 1);
 	err = vm_echo_run_wait(pid, cmd, deadline > vm_now_ms() ?
 			       deadline - vm_now_ms() : 1);
@@ -121,13 +103,6 @@ static bool bad_values(void)
 	return ok;
 }
 
-static int cpu_online(long cpu, bool on)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), CPU_SYSFS "/cpu%ld/online", cpu);
-	return vm_write_errno(path, on ? "1" : "0");
-}
 
 /* The last CPU, with no channel on it, goes offline; it cannot be a target. */
 static void offline_cpu(void)
@@ -145,15 +120,15 @@ static void offline_cpu(void)
 		return;
 	}
 	for (i = 0; i < NCHANS; i++)
-		ok &= set_cpu(relids[i], i % victim);
-	err = cpu_online(victim, false);
+		ok &= vm_chan_set_cpu_expect(INSTANCE, relids[i], i % victim);
+	err = vm_cpu_set_online(victim, false);
 	ok &= vm_expect(!err, "%s <- 0: %s", path, err ? strerror(-err) : "ok");
 	if (!err) {
 		snprintf(text, sizeof(text), "%ld", victim);
 		ok &= expect_refused(relids[1], text, -EINVAL);
-		err = cpu_online(victim, true);
+		err = vm_cpu_set_online(victim, true);
 		ok &= vm_expect(!err, "%s <- 1: %s", path, err ? strerror(-err) : "ok");
-		ok &= set_cpu(relids[1], victim);
+		ok &= vm_chan_set_cpu_expect(INSTANCE, relids[1], victim);
 	}
 	ksft_test_result(ok, "CPU %ld offline: refused with EINVAL; back online: accepted\n",
 			 victim);

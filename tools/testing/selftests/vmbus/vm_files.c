@@ -392,3 +392,22 @@ int vm_chan_set_cpu(const char *instance, unsigned int relid, const char *cpu)
 		 relid);
 	return vm_write_errno(path, cpu);
 }
+
+bool vm_chan_set_cpu_expect(const char *instance, unsigned int relid, long cpu)
+{
+	char text[24];
+	int err;
+
+	snprintf(text, sizeof(text), "%ld", cpu);
+	err = vm_chan_set_cpu(instance, relid, text);
+	return vm_expect(!err, "channels/%u/cpu <- %ld: %s", relid, cpu,
+			 err ? strerror(-err) : "ok");
+}
+
+int vm_cpu_set_online(long cpu, bool on)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/online", cpu);
+	return vm_write_errno(path, on ? "1" : "0");
+}

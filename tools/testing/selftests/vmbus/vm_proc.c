@@ -312,3 +312,10 @@ int vm_echo_run(const char *instance, const char *cmd, unsigned int timeout_ms)
 
 	return pid < 0 ? pid : vm_echo_run_wait(pid, cmd, timeout_ms);
 }
+
+bool vm_child_running(int pid)
+{
+	siginfo_t si = { 0 };
+
+	return !waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) && !si.si_pid;
+}

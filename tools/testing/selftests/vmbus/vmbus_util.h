@@ -308,6 +308,8 @@ int vm_echo_run(const char *instance, const char *cmd, unsigned int timeout_ms);
 int vm_echo_run_start(const char *instance, const char *cmd);
 /* Waits for a child of vm_echo_run_start(): as vm_echo_run(). */
 int vm_echo_run_wait(int pid, const char *cmd, unsigned int timeout_ms);
+/* Whether child @pid still runs; a child that ended stays to be waited for. */
+bool vm_child_running(int pid);
 int vm_echo_result_load(const char *instance, struct vm_echo_result *r);
 /* The device's result file exists (the driver is bound to it). */
 bool vm_echo_result_exists(const char *instance);
@@ -336,6 +338,10 @@ bool vm_echo_unload(void);
 int vm_chan_relids(const char *instance, unsigned int *relid, unsigned int max);
 /* Writes channels/<relid>/cpu: 0 or -errno of the write. */
 int vm_chan_set_cpu(const char *instance, unsigned int relid, const char *cpu);
+/* vm_chan_set_cpu() with CPU number @cpu as a TAP expectation (success). */
+bool vm_chan_set_cpu_expect(const char *instance, unsigned int relid, long cpu);
+/* Writes /sys/devices/system/cpu/cpu<cpu>/online: 0 or -errno of the write. */
+int vm_cpu_set_online(long cpu, bool on);
 /* `channels` of the sim: `relid target_vp pkts_in pkts_out bytes_in bytes_out
  * spurious_signals missed_signals errors`. */
 struct vm_sim_chan {
