@@ -866,11 +866,13 @@ int vmbus_send_modifychannel(struct vmbus_channel *channel, u32 target_vp)
  * @ch: the channel
  * @cpu: the new target CPU, online
  *
- * For the CPU hotplug path (vmbus_drv.c), which holds the hotplug lock
- * for writing already.
+ * For callers that hold the hotplug lock already: the CPU hotplug path
+ * (vmbus_drv.c) and the channel's cpu file (vmbus_sysfs.c).  A channel
+ * still opening is not moved: its OPENCHANNEL named the old CPU, and
+ * only a MODIFYCHANNEL after the open could change that.
  *
  * Context: process context, may sleep; the CPU hotplug lock is held.
- * Return: as vmbus_chan_retarget().
+ * Return: as vmbus_chan_retarget(), or -EBUSY while the channel opens.
  */
 int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu)
 {
@@ -880,6 +882,8 @@ int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu)
 		return -EINVAL;
 	if (cpu == READ_ONCE(ch->target_cpu))
 		return 0;
+	if (ch->state == CHANNEL_OPENING_STATE)
+		return -EBUSY;
 	if (ch->state == CHANNEL_OPENED_STATE) {
 		if (vmbus_proto_version < VERSION_WIN10_V4_1)
 			return -EIO;
@@ -903,8 +907,8 @@ int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu)
  * (vmbus_synic_offline() in vmbus_drv.c).
  *
  * Context: process context, may sleep.
- * Return: 0; -EINVAL if @cpu is offline; -EIO below protocol 4.1; or the
- * error of vmbus_send_modifychannel().
+ * Return: 0; -EINVAL if @cpu is offline; -EIO below protocol 4.1; -EBUSY
+ * while the channel opens; or the error of vmbus_send_modifychannel().
  */
 int vmbus_chan_retarget(struct vmbus_channel *ch, unsigned int cpu)
 {

@@ -122,7 +122,8 @@ static int vmbus_cpu_evacuate(unsigned int cpu)
  * channels.rst, "CPU hotplug": the channels move away, the SynIC goes
  * down, then one scan delivers every bit the host set on this CPU's page
  * before it took the move.  Runs on @cpu, in its hotplug thread, with the
- * hotplug lock held for writing.
+ * hotplug lock held (for writing, but for reading at module exit's
+ * cpuhp_remove_state()).
  */
 static int vmbus_synic_offline(unsigned int cpu)
 {

@@ -351,14 +351,17 @@ struct vmbus_channel *vmbus_relid_get(u32 relid)
  * every bit the host set before; and once more when the CPU is back.
  *
  * Context: process context pinned to the CPU (a hotplug callback); takes
- * the bits with interrupts off, as the ISR does.
+ * the bits with interrupts off, as the ISR does, and runs the softirqs
+ * that raised (channel tasklets) when bottom halves are enabled again.
  */
 void vmbus_events_scan_local(void)
 {
+	local_bh_disable();
 	local_irq_disable();
 	if (!atomic_read(&vmbus_conn.fixups))
 		vmbus_event_scan(this_cpu_ptr(vmbus_conn.synic));
 	local_irq_enable();
+	local_bh_enable();
 }
 
 static void vmbus_events_rescan(void *arg)

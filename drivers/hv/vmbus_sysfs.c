@@ -7,8 +7,11 @@
  * Each kind of attribute has one show function that switches on the
  * attribute's id, instead of one function per file.
  */
+#include <linux/cpu.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/kobject.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/topology.h>
@@ -448,8 +451,13 @@ static ssize_t vmbus_chan_show(struct kobject *kobj, struct kobj_attribute *attr
 /*
  * Writing a CPU number retargets the channel's interrupts (MODIFYCHANNEL).
  * Errors: -EIO below protocol 4.1 (the host cannot retarget); -EINVAL for
- * something that is not a CPU number, a CPU out of range or offline; the
- * error of vmbus_send_modifychannel() if the host refused.
+ * something that is not a CPU number, a CPU out of range or offline;
+ * -EBUSY while the channel opens; the error of vmbus_send_modifychannel()
+ * if the host refused.
+ *
+ * The hotplug lock is only tried: a CPU going offline may drop the last
+ * reference to this channel (vmbus_cpu_evacuate()), and removing the file
+ * waits for this write; so the write backs off and restarts.
  */
 static ssize_t vmbus_chan_cpu_store(struct kobject *kobj,
 				    struct kobj_attribute *attr,
@@ -463,7 +471,12 @@ static ssize_t vmbus_chan_cpu_store(struct kobject *kobj,
 		return -EIO;
 	if (kstrtouint(buf, 10, &cpu) || cpu >= nr_cpu_ids)
 		return -EINVAL;
-	ret = vmbus_chan_retarget(ch, cpu);
+	if (!cpus_read_trylock()) {
+		usleep_range(5000, 10000);
+		return restart_syscall();
+	}
+	ret = vmbus_chan_move(ch, cpu);
+	cpus_read_unlock();
 	return ret ? ret : count;
 }
 

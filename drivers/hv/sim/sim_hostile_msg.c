@@ -26,8 +26,8 @@
  * The guest counts timer in msgs_foreign and every other kind in msgs_bad.
  * Each kind also says "success" in its status field where it has one, so a
  * guest that acted on it would act as if the host had agreed.  Reading the
- * file shows the injected count per kind; hostile_msgs in stats is their
- * sum.
+ * file shows the injected count per kind since load; hostile_msgs in stats
+ * counts them since the stats were last reset.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

@@ -365,7 +365,9 @@ static void sim_out_deliver(void)
  * @claimed: the payload_size the slot's header will say
  *
  * sim_msg_send() with the two header fields a real host always gets right
- * left to the caller: the hostile messages of sim_hostile_msg.c.  The
+ * left to the caller: the hostile messages of sim_hostile_msg.c.  @claimed
+ * is not checked, on purpose (it may exceed what the slot holds); @size
+ * over HV_MESSAGE_PAYLOAD_BYTE_COUNT is a caller bug and WARNs.  The
  * message queues in order with every other; only a %SIM_HVMSG_VMBUS one is
  * counted in msg_out.
  *

@@ -119,9 +119,9 @@ static bool hostile_msgs(void)
 	static const char *const at_relid[] = {
 		"oversized", "short", "unsolicited_open", "unknown_gpadl",
 	};
-	uint64_t bad0 = 0, foreign0 = 0, bad = 0, foreign = 0;
+	uint64_t bad0 = 0, foreign0 = 0, bad = 0, foreign = 0, n0, n;
+	struct vm_stats g, s, k0, k;
 	struct vm_kmsg_mark mark;
-	struct vm_stats g, s;
 	char cmd[64];
 	int devs, pid, err;
 	unsigned int i;
@@ -129,8 +129,10 @@ static bool hostile_msgs(void)
 
 	if (vm_sim_reset_stats() || vm_stats_load(VM_GUEST, "stats", &g) ||
 	    !vm_stat_get(&g, "msgs_bad", &bad0) ||
-	    !vm_stat_get(&g, "msgs_foreign", &foreign0) || vm_kmsg_mark(&mark))
-		return vm_expect(false, "guest stats msgs_bad/msgs_foreign or the kernel log missing");
+	    !vm_stat_get(&g, "msgs_foreign", &foreign0) || vm_kmsg_mark(&mark) ||
+	    vm_stats_load(VM_SIM, "hostile_msg", &k0))
+		return vm_expect(false, "guest stats msgs_bad/msgs_foreign, the kernel log or "
+				 "vmbus_sim/hostile_msg missing");
 	devs = vm_vmbus_device_count();
 	pid = vm_echo_run_start(INSTANCE, RUN_CMD);
 	if (pid < 0)
@@ -158,6 +160,17 @@ static bool hostile_msgs(void)
 	ok &= vm_expect_eq("guest msgs_foreign", foreign0 + 1, foreign);
 	ok &= vm_expect_eq("guest msgs_bad", bad0 + HMSG_BAD, bad);
 	ok &= vm_expect_stat(&s, "hostile_msgs", 1 + HMSG_BAD);
+	/* One of each kind, none refused or sent twice. */
+	if (vm_stats_load(VM_SIM, "hostile_msg", &k))
+		return false;
+	for (i = 0; i < k.count; i++) {
+		n0 = 0;
+		vm_stats_find(&k0, k.stat[i].name, &n0);
+		n = k.stat[i].value;
+		ok &= vm_expect(n == n0 + 1, "vmbus_sim/hostile_msg %s: expected %" PRIu64
+				", got %" PRIu64, k.stat[i].name, n0 + 1, n);
+	}
+	ok &= vm_expect_eq("hostile_msg kinds", 1 + HMSG_BAD, k.count);
 	ok &= vm_expect_eq("vmbus devices", devs, vm_vmbus_device_count());
 	err = vm_echo_run(INSTANCE, "pingpong 100 256", WAIT_MS);
 	ok &= vm_expect(!err, "pingpong after the hostile messages: %s",
