@@ -188,6 +188,21 @@ static u64 sim_in_queue(const struct sim_in_msg *m, u32 type)
 
 static void sim_out_deliver(void);
 
+/* A queue entry holding a copy of @msg; every field set. */
+static struct sim_out_msg *sim_out_alloc(u32 hv_type, const void *msg, u32 size,
+					 u32 claimed, gfp_t gfp)
+{
+	struct sim_out_msg *m = kmalloc(struct_size(m, data, size), gfp);
+
+	if (!m)
+		return NULL;
+	m->hv_type = hv_type;
+	m->size = size;
+	m->claimed = claimed;
+	memcpy(m->data, msg, size);
+	return m;
+}
+
 /*
  * The guest's crash path posted UNLOAD with interrupts off: queue the
  * UNLOAD_RESPONSE behind what is undelivered and deliver what the slot
@@ -205,13 +220,11 @@ static void sim_unload_atomic(void)
 	sim_stat_inc(SIM_STAT_UNLOADS_ATOMIC);
 	if (!READ_ONCE(sim_modes.unload_respond))
 		return;
-	m = kmalloc(struct_size(m, data, sizeof(hdr)), GFP_ATOMIC);
+	m = sim_out_alloc(SIM_HVMSG_VMBUS, &hdr, sizeof(hdr), sizeof(hdr), GFP_ATOMIC);
 	if (!m) {
 		pr_warn("UNLOAD with interrupts off: no memory for the answer; the host work item answers\n");
 		return;
 	}
-	m->size = sizeof(hdr);
-	memcpy(m->data, &hdr, sizeof(hdr));
 	atomic_inc(&sim_tp.unloads_answered);
 	sim_stat_inc(SIM_STAT_UNLOAD_RESPONSES);
 	raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
@@ -382,13 +395,9 @@ int sim_msg_send_raw(u32 hv_type, const void *msg, u32 size, u32 claimed)
 
 	if (WARN_ON_ONCE(size > HV_MESSAGE_PAYLOAD_BYTE_COUNT) || !hv_type)
 		return -EINVAL;
-	m = kmalloc(struct_size(m, data, size), GFP_KERNEL);
+	m = sim_out_alloc(hv_type, msg, size, claimed, GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
-	m->hv_type = hv_type;
-	m->size = size;
-	m->claimed = claimed;
-	memcpy(m->data, msg, size);
 
 	raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
 	list_add_tail(&m->node, &sim_tp.out_queue);
