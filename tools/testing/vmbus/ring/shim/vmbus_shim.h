@@ -558,6 +558,8 @@ bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel);
 #define this_cpu_ptr(p) (p)
 #define local_irq_disable() do { } while (0)
 #define local_irq_enable() do { } while (0)
+#define local_bh_disable() do { } while (0)
+#define local_bh_enable() do { } while (0)
 #define from_tasklet(var, t, field) container_of(t, __typeof__(*var), field)
 #define jiffies 0UL
 #define time_before(a, b) ((long)((a) - (b)) < 0)
