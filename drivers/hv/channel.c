@@ -862,17 +862,23 @@ int vmbus_send_modifychannel(struct vmbus_channel *channel, u32 target_vp)
 }
 
 /**
- * vmbus_chan_move() - vmbus_chan_retarget() with the hotplug lock held
+ * vmbus_chan_move() - move a channel's interrupts to another CPU
  * @ch: the channel
- * @cpu: the new target CPU, online
+ * @cpu: the new target CPU
  *
- * For callers that hold the hotplug lock already: the CPU hotplug path
- * (vmbus_drv.c) and the channel's cpu file (vmbus_sysfs.c).  A channel
- * still opening is not moved: its OPENCHANNEL named the old CPU, and
- * only a MODIFYCHANNEL after the open could change that.
+ * An open channel is moved with MODIFYCHANNEL; a closed one only records
+ * the CPU for its next open; only an online CPU is taken.  Events that
+ * still arrive on the old CPU are delivered there (the ISR scans whichever
+ * CPU was interrupted), so none is lost.  A channel still opening is not
+ * moved: its OPENCHANNEL named the old CPU, and only a MODIFYCHANNEL after
+ * the open could change that.  The callers, the CPU hotplug path
+ * (vmbus_drv.c) and the channel's cpu file (vmbus_sysfs.c), hold the
+ * hotplug lock already.
  *
  * Context: process context, may sleep; the CPU hotplug lock is held.
- * Return: as vmbus_chan_retarget(), or -EBUSY while the channel opens.
+ * Return: 0; -EINVAL if @cpu is offline; -EIO for an open channel below
+ * protocol 4.1; -EBUSY while the channel opens; or the error of
+ * vmbus_send_modifychannel().
  */
 int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu)
 {
@@ -891,33 +897,5 @@ int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu)
 	}
 	if (!ret)
 		WRITE_ONCE(ch->target_cpu, cpu);
-	return ret;
-}
-
-/**
- * vmbus_chan_retarget() - move a channel's interrupts to another CPU
- * @ch: the channel
- * @cpu: the new target CPU
- *
- * An open channel is moved with MODIFYCHANNEL; a closed one only records
- * the CPU for its next open, and only an online CPU is taken, under the
- * hotplug lock.  Events that still arrive on the old CPU are delivered
- * there (the ISR scans whichever CPU was interrupted), so none is lost.
- * A CPU that goes offline moves its channels away first
- * (vmbus_synic_offline() in vmbus_drv.c).
- *
- * Context: process context, may sleep.
- * Return: 0; -EINVAL if @cpu is offline; -EIO below protocol 4.1; -EBUSY
- * while the channel opens; or the error of vmbus_send_modifychannel().
- */
-int vmbus_chan_retarget(struct vmbus_channel *ch, unsigned int cpu)
-{
-	int ret;
-
-	if (vmbus_proto_version < VERSION_WIN10_V4_1)
-		return -EIO;
-	cpus_read_lock();
-	ret = vmbus_chan_move(ch, cpu);
-	cpus_read_unlock();
 	return ret;
 }

@@ -413,8 +413,8 @@ int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
  * over the online CPUs, so that a multi-queue driver's interrupts do not
  * all land on one CPU.  Every other channel, and every channel below
  * protocol 3.0 (VERSION_WIN8), where the host sends events to the connect
- * CPU only, starts there.  Drivers and user space move channels later
- * through vmbus_chan_retarget().  Without @cpus_held (a CPU is going up
+ * CPU only, starts there.  User space moves channels later through their
+ * cpu file (vmbus_chan_move()).  Without @cpus_held (a CPU is going up
  * or down), every channel starts on the connect CPU, which stays online
  * while connected.
  *

@@ -411,7 +411,6 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 		       u32 *actual, u64 *requestid, bool raw);
 
 /* channel.c */
-int vmbus_chan_retarget(struct vmbus_channel *ch, unsigned int cpu);
 int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu);
 int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 		     void (*cb)(void *context), void *context);
