@@ -6,6 +6,7 @@
 #                (KVER=6.12 or KVER=6.12-rt: Debian's 6.12 kernel)
 #   make check   every test lane (what CI runs)
 #   make soak    the debug-kernel lane with every test at its full count
+#   make soak-kexec  the kexec lanes, 10 runs each
 #   make bench   speed against baselines measured in the same run
 #
 # Each target installs what it needs first (scripts/setup-packages.sh).
@@ -22,6 +23,7 @@ ABI_612_RT = $(shell $(REPO)/scripts/kernel-abi.sh 6.12 rt-amd64)
 FETCH      := $(REPO)/scripts/fetch-dist-kernel.sh
 DEBUG_KDIR := $(BUILD)/debug-kernel/src
 QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
+KEXEC_LANES := $(REPO)/tools/testing/selftests/vmbus/qemu/kexec-lanes.sh
 TESTS_OUT := $(BUILD)/tests
 # Distribution drivers the QEMU lanes add to the initramfs (with their
 # modules.dep dependencies; our hv_vmbus wins).  ext4 and the crc32c it
@@ -39,7 +41,8 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
 	check-qemu-debug soak run bench clean fuzz-repro modules-612 modules-612-rt \
-	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt
+	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-kexec \
+	soak-kexec
 
 all: modules
 
@@ -105,6 +108,19 @@ check-models: setup
 check-qemu-dist: modules-dist tests
 	@$(QEMU_RUN) --kernel dist --mode check --modules $(BUILD)/modules/dist \
 		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
+
+# kdump and kexec with channels busy, on Debian's 6.1 kernel: one run of
+# each in `make check` (the kdump one crashes on CPU 2, the kexec one on
+# the connect CPU), ten of each in `make soak-kexec`.
+KEXEC_RUNS ?= 1
+check-kexec: modules-dist tests
+	@rc=0; for lane in crash_kdump kexec_reboot; do \
+		$(KEXEC_LANES) --lane $$lane --runs $(KEXEC_RUNS) \
+			--modules $(BUILD)/modules/dist --tests $(TESTS_OUT) || rc=1; \
+	done; exit $$rc
+
+soak-kexec:
+	@$(MAKE) -s check-kexec KEXEC_RUNS=10
 
 # The cloud flavour's config gives the same exports other CRCs: its own
 # build, against its own headers.

@@ -11,6 +11,7 @@ lanes=(
 	"userspace:check-userspace"
 	"models:check-models"
 	"qemu-dist:check-qemu-dist"
+	"kexec:check-kexec"
 	"qemu-612:check-qemu-612"
 	"qemu-debug:check-qemu-debug"
 )

@@ -602,6 +602,14 @@ void sim_hostile_debugfs_init(struct dentry *dir);
 /* sim_hostile_msg.c */
 void sim_hostile_msg_debugfs_init(struct dentry *dir);
 
+/* sim_record.c */
+int sim_record_init(void);
+void sim_record_debugfs_init(struct dentry *dir);
+void sim_record_exit(void);
+bool sim_record_refuse_contact(bool strict);
+void sim_record_connected(u32 version);
+void sim_record_unloaded(bool atomic);
+
 /* sim_storvsc.c */
 void sim_storvsc_init(void);
 void sim_storvsc_debugfs_init(struct dentry *parent);

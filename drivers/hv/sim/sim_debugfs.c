@@ -652,6 +652,7 @@ void sim_debugfs_init(void)
 	sim_hostile_debugfs_init(dir);
 	sim_hostile_msg_debugfs_init(dir);
 	sim_netvsc_debugfs_init(dir);
+	sim_record_debugfs_init(dir);
 }
 
 /**

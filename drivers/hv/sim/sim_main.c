@@ -77,9 +77,12 @@ static int __init sim_init(void)
 	ret = sim_stats_init();
 	if (ret)
 		return ret;
-	ret = sim_base_init();
+	ret = sim_record_init();
 	if (ret)
 		goto err_stats;
+	ret = sim_base_init();
+	if (ret)
+		goto err_record;
 	sim_synic_init();
 	sim_msg_init(sim_proto_handle);
 	sim_gpadl_set_close(sim_ring_close);
@@ -117,6 +120,8 @@ err_proto:
 	sim_proto_exit();
 	sim_msg_exit();
 	sim_base_exit();
+err_record:
+	sim_record_exit();
 err_stats:
 	sim_stats_exit();
 	return ret;
@@ -146,6 +151,7 @@ static void __exit sim_exit(void)
 	sim_msg_exit();
 	sim_base_exit();
 	sim_synic_exit();
+	sim_record_exit();
 	sim_stats_exit();
 }
 

@@ -233,6 +233,8 @@ static void sim_unload_atomic(void)
 	sim_tp.crash_eom = true;
 	sim_out_deliver();
 	raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	/* After a crash no work item of ours runs again: the record now. */
+	sim_record_unloaded(true);
 }
 
 /**

@@ -451,18 +451,26 @@ static void sim_initiate_contact(const void *data, u32 size, u32 conn_id)
 		.header.msgtype = CHANNELMSG_VERSION_RESPONSE,
 	};
 	u32 version = msg->vmbus_version_requested;
+	const char *old = NULL;
 	unsigned int cpu;
+	bool strict;
 
 	sim_stat_inc(SIM_STAT_CONTACTS);
-	if (sim_conn.connected && READ_ONCE(sim_modes.strict_contact)) {
-		/*
-		 * Hyper-V refuses a contact while the old connection is still
-		 * there (no UNLOAD since); nothing of it changes.  The answer
-		 * goes where the old connection's messages go.
-		 */
+	strict = READ_ONCE(sim_modes.strict_contact);
+	/*
+	 * Hyper-V refuses a contact while the old connection is still there
+	 * (no UNLOAD since), also one an earlier guest kernel left
+	 * (sim_record.c); nothing of it changes.  The answer goes where the
+	 * old connection's messages go.
+	 */
+	if (sim_record_refuse_contact(strict))
+		old = "a connection of an earlier guest kernel (host record)";
+	else if (sim_conn.connected && strict)
+		old = "the old connection";
+	if (old) {
 		sim_stat_inc(SIM_STAT_CONTACTS_REFUSED_STRICT);
-		pr_warn_ratelimited("strict_contact: INITIATE_CONTACT for version %#x refused: the old connection was not unloaded\n",
-				    version);
+		pr_warn_ratelimited("strict_contact: INITIATE_CONTACT for version %#x refused: %s was not unloaded\n",
+				    version, old);
 		sim_send_check(sim_msg_send(&resp, sizeof(resp)),
 			       "VERSION_RESPONSE");
 		return;
@@ -496,6 +504,7 @@ static void sim_initiate_contact(const void *data, u32 size, u32 conn_id)
 		sim_monitor_connect(msg->monitor_page1, msg->monitor_page2);
 		if (version >= VERSION_WIN10_V5)
 			resp.msg_conn_id = sim_conn.conn_id;
+		sim_record_connected(version);
 	}
 	WRITE_ONCE(sim_conn.contact_cpu, cpu);
 	sim_msg_connect(cpu, sim_conn.connected ? sim_conn.conn_id : 0);
@@ -565,6 +574,7 @@ static void sim_unload(const void *data, u32 size, u32 conn_id)
 	/* The guest's crash path was answered from its post (sim_msg.c). */
 	if (sim_msg_unload_answered())
 		return;
+	sim_record_unloaded(false);
 	if (!delay_ms)
 		sim_unload_respond();
 	else if (!queue_delayed_work(sim_wq, &sim_conn.unload_work,

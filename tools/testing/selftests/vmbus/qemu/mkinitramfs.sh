@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the gzip'd newc initramfs for a vmbus test boot.
 # Usage: mkinitramfs.sh --kver VER --modtree DIR --modules DIR --tests DIR
-#                       [--extra-modules "name ..."] --out FILE
+#                       [--extra-modules "name ..."] [--kexec IMAGE] --out FILE
 #   --modtree: the kernel's unpacked lib/modules/VER (with modules.dep)
 #   --modules: our .ko files (searched recursively), installed under
 #              lib/modules/VER/updates/vmbus/ so they win over in-tree ones
@@ -9,6 +9,10 @@
 #              with run_tests.sh
 #   --extra-modules: in-tree modules to add, with their modules.dep deps;
 #              NAME:optional is left out where the kernel lacks it
+#   --kexec:   the kexec lanes (kexec-lanes.sh): kexec-tools' kexec with its
+#              shared libraries, and under /boot/ the kernel IMAGE as vmlinuz
+#              and, as initrd.img, this same archive without /boot/: what
+#              the guest loads with `kexec -p` or `kexec -l`
 # Also: /sbin/poweroff, /sbin/reboot, /sbin/halt (qemu/vmbus-power), the
 # hyperv-daemons package's hv_kvp_daemon with its shared libraries, its
 # scripts, /var/lib/hyperv and the name-service files getaddrinfo() reads,
@@ -23,12 +27,13 @@ KMOD_LINKS=(modprobe insmod rmmod lsmod depmod modinfo)
 KVP_DAEMON=/usr/sbin/hv_kvp_daemon
 KVP_SCRIPTS=/usr/libexec/hypervkvpd
 
-KVER='' MODTREE='' MODULES='' TESTS='' EXTRA='' OUT=''
+KVER='' MODTREE='' MODULES='' TESTS='' EXTRA='' OUT='' KEXEC_IMAGE=''
+KEXEC=/usr/sbin/kexec
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
 usage() {
-	sed -n '2,14s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,18s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -42,6 +47,7 @@ parse_args() {
 		--tests) TESTS=$2 ;;
 		--extra-modules) EXTRA=$2 ;;
 		--out) OUT=$2 ;;
+		--kexec) KEXEC_IMAGE=$2 ;;
 		*) usage ;;
 		esac
 		shift 2
@@ -53,6 +59,7 @@ parse_args() {
 	[ -f "$MODTREE/modules.dep" ] || die "$MODTREE/modules.dep missing"
 	[ -d "$MODULES" ] || die "module directory $MODULES missing"
 	[ -d "$TESTS" ] || die "test directory $TESTS missing"
+	[ -z "$KEXEC_IMAGE" ] || [ -f "$KEXEC_IMAGE" ] || die "--kexec $KEXEC_IMAGE: no such file"
 }
 
 # Module name as kmod compares them: basename, no .ko[.xz|.zst|.gz], - is _.
@@ -223,7 +230,9 @@ pack() {
 	install -m 0755 "$HERE/init" "$root/init"
 	mkdir -p "$root/dev"
 	# Optional: init takes the console itself if this node is missing.
-	[ "$(id -u)" = 0 ] && mknod -m 600 "$root/dev/console" c 5 1
+	if [ "$(id -u)" = 0 ] && [ ! -e "$root/dev/console" ]; then
+		mknod -m 600 "$root/dev/console" c 5 1
+	fi
 	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$OUT.tmp" ||
 		die "packing $root into $OUT failed"
@@ -246,6 +255,15 @@ main() {
 	install_extra_modules "$root" "$ours"
 	run_depmod "$root"
 	install_tests "$root"
+	if [ -n "$KEXEC_IMAGE" ]; then
+		[ -x "$KEXEC" ] || die "$KEXEC missing (install kexec-tools)"
+		install_with_libs "$root" "$KEXEC"
+		# The next kernel's archive: everything so far.
+		pack "$root"
+		mkdir -p "$root/boot"
+		mv "$OUT" "$root/boot/initrd.img"
+		cp "$KEXEC_IMAGE" "$root/boot/vmlinuz"
+	fi
 	pack "$root"
 }
 

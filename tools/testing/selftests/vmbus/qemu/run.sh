@@ -435,4 +435,7 @@ main() {
 	verdict
 }
 
-main "$@"
+# kexec-lanes.sh sources this file for its functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
+fi
