@@ -229,6 +229,9 @@ enum sim_stat {
 	SIM_STAT_RELIDS_RELEASED,
 	SIM_STAT_OFFERS,
 	SIM_STAT_BURSTS_DONE,
+	SIM_STAT_CHURN_ADDS,
+	SIM_STAT_CHURN_RESCINDS,
+	SIM_STAT_CHURN_BUSY,
 	SIM_STAT_SIGNALS,
 	SIM_STAT_MODIFYCHANNELS,
 	SIM_STAT_PACKETS_IN,
@@ -291,6 +294,11 @@ int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
 void sim_synic_disable(unsigned int cpu);
 bool sim_synic_disable_atomic(unsigned int cpu);
 bool sim_synic_enabled(unsigned int cpu);
+/* How long a lock of ours is tried in a panic (sim_panic_trylock()). */
+#define SIM_PANIC_LOCK_US	10000
+bool sim_panic_trylock(raw_spinlock_t *lock);
+enum sim_slot_result sim_synic_post_panic(unsigned int cpu, const void *msg,
+					  u32 size);
 enum sim_slot_result sim_synic_post(unsigned int cpu, u32 hv_type,
 				    const void *msg, u32 size, u32 claimed);
 enum sim_event_result sim_synic_signal(unsigned int cpu, u32 relid);
@@ -671,6 +679,10 @@ void sim_events_exit(void);
 int sim_burst_start(u32 count, u32 max_delay_us);
 void sim_burst_stop(void);
 bool sim_burst_active(void);
+#define SIM_CHURN_POOL_MAX	64
+int sim_churn_start(u32 count, u32 max_delay_us, u32 pool);
+void sim_churn_stop(void);
+bool sim_churn_active(void);
 void sim_burst_init(void);
 void sim_burst_exit(void);
 

@@ -21,6 +21,18 @@
  * end of the connection and at module exit.  Step 3 runs even when
  * stopped, so a device is never left held back.
  *
+ * `churn <count> <max_delay_us> <pool>` runs a second job, which outlives
+ * connections: count steps, each after a random 0..max_delay_us sleep,
+ * toggling one of pool test devices picked at random (instance
+ * SIM_CHURN_INSTANCE with the slot in its last byte): a device in the
+ * table is rescinded (without a guest holding it, it just goes), an absent
+ * one is added (offered at once if the guest asked for offers, else at
+ * the next REQUEST_OFFERS).  With a guest that hibernates meanwhile the
+ * offers and rescinds fall at random moments of its suspend and resume.
+ * Counted in churn_adds and churn_rescinds (an add refused because the
+ * guest still holds the instance's rescinded relids, in churn_busy); ends
+ * on `churn_stop`, at `clear` and at module exit.
+ *
  * The device being cycled, @dev, is written under sim_lock: here, and by
  * sim_burst_dev_done() when sim_proto.c re-offers or frees that device.
  * Step 4 reads it locklessly only to decide when to stop waiting.
@@ -61,6 +73,29 @@ struct sim_burst {
 };
 
 static struct sim_burst sim_bu;
+
+/* The churn's pool: SIM_CHURN_INSTANCE with the slot in the last byte. */
+#define SIM_CHURN_INSTANCE \
+	GUID_INIT(0x5c4e7d21, 0x9b3a, 0x4f60, 0x8e, 0x17, 0x2d, 0x6b, 0x0a, 0x4c, \
+		  0x91, 0x00)
+
+/**
+ * struct sim_churn - the churn job
+ * @job: the steps (sim_job.c)
+ * @count: steps of the current run
+ * @max_delay_us: upper bound of the sleep before each step
+ * @pool: devices it toggles, 1..SIM_CHURN_POOL_MAX
+ *
+ * The parameters are written between sim_job_claim() and sim_job_launch().
+ */
+struct sim_churn {
+	struct sim_job job;
+	u32 count;
+	u32 max_delay_us;
+	u32 pool;
+};
+
+static struct sim_churn sim_ch;
 
 /* Step 1.  Returns false if no device is offered to the guest. */
 static bool sim_burst_rescind(void)
@@ -236,8 +271,106 @@ bool sim_burst_active(void)
 	return sim_job_active(&sim_bu.job);
 }
 
+static void sim_churn_instance(guid_t *instance, u32 slot)
+{
+	*instance = SIM_CHURN_INSTANCE;
+	instance->b[15] = slot;
+}
+
+/* One step: rescind the slot's device if it is in the table, else add it. */
+static void sim_churn_step(u32 slot)
+{
+	const guid_t class_id = SIM_TEST_ECHO_GUID;
+	struct sim_device *dev, *found = NULL;
+	guid_t instance;
+	int ret;
+
+	sim_churn_instance(&instance, slot);
+	mutex_lock(&sim_lock);
+	list_for_each_entry(dev, sim_dev_list(), node)
+		if (dev->in_table && guid_equal(&dev->instance, &instance))
+			found = dev;
+	if (found) {
+		sim_proto_dev_rescind(found, SIM_RESCIND);
+		sim_stat_inc(SIM_STAT_CHURN_RESCINDS);
+	}
+	mutex_unlock(&sim_lock);
+	if (found)
+		return;
+	ret = sim_proto_dev_add(&class_id, &instance, 0);
+	if (!ret)
+		sim_stat_inc(SIM_STAT_CHURN_ADDS);
+	else if (ret == -EEXIST)
+		sim_stat_inc(SIM_STAT_CHURN_BUSY);
+	else
+		pr_warn_ratelimited("churn: adding slot %u failed: %d\n", slot, ret);
+}
+
+static void sim_churn_run(struct sim_job *job)
+{
+	u32 i, us;
+
+	for (i = 0; i < sim_ch.count && !sim_job_stopping(job); i++) {
+		us = get_random_u32_below(sim_ch.max_delay_us + 1);
+		if (us)
+			sim_job_sleep(job, us);
+		if (sim_job_stopping(job))
+			break;
+		sim_churn_step(get_random_u32_below(sim_ch.pool));
+		cond_resched();
+	}
+}
+
 /**
- * sim_burst_init() - no burst at first
+ * sim_churn_start() - start the churn asynchronously
+ * @count: how many steps, at least 1
+ * @max_delay_us: upper bound of the sleep before each, at most
+ *	SIM_DELAY_US_MAX
+ * @pool: how many devices it toggles, 1..SIM_CHURN_POOL_MAX
+ *
+ * Context: process context, may sleep; not under sim_lock.
+ * Return: 0; -EBUSY while the churn is active; -EINVAL for bad arguments.
+ */
+int sim_churn_start(u32 count, u32 max_delay_us, u32 pool)
+{
+	int ret;
+
+	if (!count || max_delay_us > SIM_DELAY_US_MAX || !pool ||
+	    pool > SIM_CHURN_POOL_MAX)
+		return -EINVAL;
+	ret = sim_job_claim(&sim_ch.job);
+	if (ret)
+		return ret;
+	sim_ch.count = count;
+	sim_ch.max_delay_us = max_delay_us;
+	sim_ch.pool = pool;
+	sim_job_launch(&sim_ch.job);
+	return 0;
+}
+
+/**
+ * sim_churn_stop() - end the churn and wait until it has ended
+ *
+ * Context: process context, may sleep; not under sim_lock.
+ */
+void sim_churn_stop(void)
+{
+	sim_job_stop(&sim_ch.job);
+}
+
+/**
+ * sim_churn_active() - whether the churn is active
+ *
+ * Context: any; a snapshot.
+ * Return: true from start until it ended.
+ */
+bool sim_churn_active(void)
+{
+	return sim_job_active(&sim_ch.job);
+}
+
+/**
+ * sim_burst_init() - no burst and no churn at first
  *
  * Context: module init.
  */
@@ -249,11 +382,12 @@ void sim_burst_init(void)
 	};
 
 	sim_job_init(&sim_bu.job, sim_burst_run);
+	sim_job_init(&sim_ch.job, sim_churn_run);
 	sim_proto_watch(&watcher);
 }
 
 /**
- * sim_burst_exit() - stop the burst and wait for it
+ * sim_burst_exit() - stop the burst and the churn and wait for them
  *
  * The control plane is gone, so nothing starts a new one.
  *
@@ -262,4 +396,5 @@ void sim_burst_init(void)
 void sim_burst_exit(void)
 {
 	sim_job_exit(&sim_bu.job);
+	sim_job_exit(&sim_ch.job);
 }

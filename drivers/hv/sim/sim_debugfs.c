@@ -239,6 +239,7 @@ static int sim_stats_show(struct seq_file *m, void *unused)
 			seq_printf(m, "interrupts %llu\n", interrupts);
 	}
 	seq_printf(m, "burst_active %d\n", sim_burst_active());
+	seq_printf(m, "churn_active %d\n", sim_churn_active());
 	seq_printf(m, "events_active %d\n", sim_events_active());
 	return 0;
 }
@@ -451,6 +452,16 @@ static int sim_devices_burst(unsigned int argc, char **argv)
 	return sim_burst_start(count, max_delay_us);
 }
 
+static int sim_devices_churn(unsigned int argc, char **argv)
+{
+	u32 count, max_delay_us, pool;
+
+	if (argc != 3 || kstrtou32(argv[0], 10, &count) ||
+	    kstrtou32(argv[1], 10, &max_delay_us) || kstrtou32(argv[2], 10, &pool))
+		return -EINVAL;
+	return sim_churn_start(count, max_delay_us, pool);
+}
+
 static int sim_devices_cmd(char *cmd)
 {
 	char *words[SIM_CMD_WORDS], **argv = words + 1;
@@ -473,6 +484,8 @@ static int sim_devices_cmd(char *cmd)
 		return sim_devices_rescind_stray(argc, argv);
 	if (!strcmp(words[0], "burst"))
 		return sim_devices_burst(argc, argv);
+	if (!strcmp(words[0], "churn"))
+		return sim_devices_churn(argc, argv);
 	if (!strcmp(words[0], "withhold"))
 		return sim_devices_withhold(argc, argv);
 	if (argc)
@@ -481,7 +494,12 @@ static int sim_devices_cmd(char *cmd)
 		sim_burst_stop();
 		return 0;
 	}
+	if (!strcmp(words[0], "churn_stop")) {
+		sim_churn_stop();
+		return 0;
+	}
 	if (!strcmp(words[0], "clear")) {
+		sim_churn_stop();
 		sim_burst_stop();
 		sim_proto_dev_clear();
 		return 0;

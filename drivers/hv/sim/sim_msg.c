@@ -19,7 +19,11 @@
  * guest polls its slots with interrupts off and, on a panic, no other CPU
  * runs the host's work item.  Until the next contact an EOM from any CPU
  * then moves the queue, since the crashing CPU frees the contact CPU's
- * slot (vmbus-sim.rst, host behaviour 4).
+ * slot (vmbus-sim.rst, host behaviour 4).  In a panic (oops_in_progress)
+ * the other CPUs were stopped wherever they were, maybe holding any of our
+ * locks: the UNLOAD is then answered without the queues, straight into the
+ * contact CPU's slot or, if that is busy, at the EOM of the guest's poller
+ * that frees it (sim_unload_panic()).
  *
  * Contexts: sim_msg_post() and sim_msg_eom() run in any context, EOM with
  * interrupts off on the guest's CPU, so both locks are irqsave spinlocks;
@@ -86,6 +90,7 @@ struct sim_out_msg {
  *	delivers (under @out_lock; cleared by the next contact)
  * @unloads_answered: UNLOADs answered from the post; the protocol then
  *	sends no UNLOAD_RESPONSE of its own for them
+ * @panic_answer: a panicking guest's UNLOAD_RESPONSE waits for the slot
  */
 struct sim_transport {
 	spinlock_t in_lock;		/* see above */
@@ -106,6 +111,7 @@ struct sim_transport {
 	struct rnd_state eom_rnd;
 	bool crash_eom;
 	atomic_t unloads_answered;
+	bool panic_answer;
 };
 
 static struct sim_transport sim_tp;
@@ -237,6 +243,39 @@ static void sim_unload_atomic(void)
 	sim_record_unloaded(true);
 }
 
+/* The panic answer into the contact CPU's slot, if it is free now. */
+static void sim_panic_deliver(void)
+{
+	struct vmbus_channel_message_header hdr = {
+		.msgtype = CHANNELMSG_UNLOAD_RESPONSE,
+	};
+
+	if (sim_synic_post_panic(READ_ONCE(sim_tp.out_cpu), &hdr,
+				 sizeof(hdr)) == SIM_SLOT_DELIVERED)
+		WRITE_ONCE(sim_tp.panic_answer, false);
+}
+
+/*
+ * A panicking guest posted UNLOAD: no lock of ours can be counted on, and
+ * no work item of ours runs again.  Nothing is queued or logged; the
+ * answer goes into the contact CPU's slot now, or at the EOM of the
+ * guest's poller once it freed that slot (the slot's msg_pending asks for
+ * that EOM).
+ */
+static u64 sim_unload_panic(u32 conn_id)
+{
+	if (conn_id != READ_ONCE(sim_tp.in_conn_id))
+		return HV_STATUS_INVALID_CONNECTION_ID;
+	sim_stat_inc(SIM_STAT_UNLOADS_ATOMIC);
+	if (!READ_ONCE(sim_modes.unload_respond))
+		return HV_STATUS_SUCCESS;
+	sim_stat_inc(SIM_STAT_UNLOAD_RESPONSES);
+	WRITE_ONCE(sim_tp.panic_answer, true);
+	sim_panic_deliver();
+	sim_record_unloaded(true);
+	return HV_STATUS_SUCCESS;
+}
+
 /**
  * sim_msg_unload_answered() - was this UNLOAD answered from its post?
  *
@@ -289,6 +328,8 @@ u64 sim_msg_post(u32 conn_id, u32 hv_type, const void *payload, u32 size)
 	memcpy(m.data, payload, size);
 	memcpy(&hdr, m.data, sizeof(hdr));
 
+	if (hdr.msgtype == CHANNELMSG_UNLOAD && irqs_disabled() && oops_in_progress)
+		return sim_unload_panic(conn_id);
 	status = sim_in_queue(&m, hdr.msgtype);
 	if (status == HV_STATUS_SUCCESS && hdr.msgtype == CHANNELMSG_UNLOAD &&
 	    irqs_disabled())
@@ -462,7 +503,20 @@ void sim_msg_eom(void)
 	u32 max_us;
 
 	sim_stat_inc(SIM_STAT_EOMS);
-	raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
+	/* From the panicking guest's poller: no queue, no lock. */
+	if (READ_ONCE(sim_tp.panic_answer)) {
+		sim_panic_deliver();
+		return;
+	}
+	if (oops_in_progress) {
+		local_irq_save(flags);
+		if (!sim_panic_trylock(&sim_tp.out_lock)) {
+			local_irq_restore(flags);
+			return;
+		}
+	} else {
+		raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
+	}
 	if ((cpu == sim_tp.out_cpu || sim_tp.crash_eom) && !sim_tp.eom_wait &&
 	    !list_empty(&sim_tp.out_queue)) {
 		max_us = READ_ONCE(sim_modes.eom_delay_us);

@@ -34,6 +34,7 @@
 #include <linux/delay.h>
 #include <linux/irq_work.h>
 #include <linux/percpu.h>
+#include <linux/printk.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -216,19 +217,63 @@ void sim_synic_disable(unsigned int cpu)
 }
 
 /**
+ * sim_panic_trylock() - take @lock in a panic, or find out it is lost
+ * @lock: a lock of ours, interrupts off
+ *
+ * A panic stops the other CPUs with an NMI wherever they are, also inside
+ * our critical sections, and they never leave them.  So in a panic a lock
+ * is only tried, for SIM_PANIC_LOCK_US (a running CPU holds ours for a
+ * few microseconds); after that its holder is taken to be stopped and the
+ * caller goes on without it, as the guest's crash path does with its own
+ * locks (drivers/hv/vmbus_crash.c).
+ *
+ * Context: interrupts off.
+ * Return: true if @lock is now held (release it), false if the caller
+ * goes on without it.
+ */
+bool sim_panic_trylock(raw_spinlock_t *lock)
+{
+	unsigned int us;
+
+	for (us = 0; us < SIM_PANIC_LOCK_US; us++) {
+		if (raw_spin_trylock(lock))
+			return true;
+		udelay(1);
+	}
+	pr_warn("panic: a stopped CPU holds one of the host's locks; going on without it\n");
+	return false;
+}
+
+/**
  * sim_synic_disable_atomic() - sim_synic_disable() from the guest's crash
  *	path
  * @cpu: the CPU; any CPU may call it for any other
  *
  * The simulated SynIC is memory, not per-CPU registers, so every CPU's can
- * be reached from any CPU.
+ * be reached from any CPU.  In a panic its lock is only tried
+ * (sim_panic_trylock()).
  *
  * Context: any, interrupts off; does not sleep.
  * Return: true.
  */
 bool sim_synic_disable_atomic(unsigned int cpu)
 {
-	sim_synic_disable(cpu);
+	struct sim_synic *s;
+	bool locked;
+
+	if (!oops_in_progress) {
+		sim_synic_disable(cpu);
+		return true;
+	}
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu))
+		return true;
+	s = per_cpu_ptr(&sim_synics, cpu);
+	locked = sim_panic_trylock(&s->lock);
+	WRITE_ONCE(s->enabled, false);
+	s->msg_page = NULL;
+	s->event_pages = NULL;
+	if (locked)
+		raw_spin_unlock(&s->lock);
 	return true;
 }
 
@@ -293,6 +338,22 @@ static void sim_slot_fill(struct hv_message *slot, u32 hv_type, const void *msg,
 	WRITE_ONCE(slot->header.message_type, hv_type);
 }
 
+/* The slot of @s takes the message, or gets msg_pending; under @s->lock. */
+static enum sim_slot_result sim_slot_put(struct sim_synic *s, u32 hv_type,
+					 const void *msg, u32 size, u32 claimed)
+{
+	struct hv_message *slot;
+
+	if (!s->msg_page)
+		return SIM_SLOT_OFF;
+	slot = &s->msg_page->sint_message[VMBUS_MESSAGE_SINT];
+	if (READ_ONCE(slot->header.message_type) != HVMSG_NONE &&
+	    !sim_slot_freed(slot))
+		return SIM_SLOT_BUSY;
+	sim_slot_fill(slot, hv_type, msg, size, claimed);
+	return SIM_SLOT_DELIVERED;
+}
+
 /**
  * sim_synic_post() - put a message into the VMBus message slot of @cpu
  * @cpu: target CPU
@@ -313,23 +374,40 @@ enum sim_slot_result sim_synic_post(unsigned int cpu, u32 hv_type,
 				    const void *msg, u32 size, u32 claimed)
 {
 	struct sim_synic *s = per_cpu_ptr(&sim_synics, cpu);
-	enum sim_slot_result ret = SIM_SLOT_OFF;
-	struct hv_message *slot;
+	enum sim_slot_result ret;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&s->lock, flags);
-	if (s->msg_page) {
-		slot = &s->msg_page->sint_message[VMBUS_MESSAGE_SINT];
-		ret = SIM_SLOT_BUSY;
-		if (READ_ONCE(slot->header.message_type) == HVMSG_NONE ||
-		    sim_slot_freed(slot)) {
-			sim_slot_fill(slot, hv_type, msg, size, claimed);
-			ret = SIM_SLOT_DELIVERED;
-		}
-	}
+	ret = sim_slot_put(s, hv_type, msg, size, claimed);
 	raw_spin_unlock_irqrestore(&s->lock, flags);
 	if (ret == SIM_SLOT_DELIVERED)
 		sim_synic_raise(cpu);
+	return ret;
+}
+
+/**
+ * sim_synic_post_panic() - sim_synic_post() for a panicking guest
+ * @cpu: target CPU
+ * @msg: a channel message, starting with its vmbus_channel_message_header
+ * @size: its size, at most HV_MESSAGE_PAYLOAD_BYTE_COUNT
+ *
+ * The SynIC lock is only tried (sim_panic_trylock()), and no interrupt is
+ * raised: the panicking guest polls its slots with interrupts off.
+ *
+ * Context: a panic, interrupts off.
+ * Return: as sim_synic_post().
+ */
+enum sim_slot_result sim_synic_post_panic(unsigned int cpu, const void *msg,
+					  u32 size)
+{
+	struct sim_synic *s = per_cpu_ptr(&sim_synics, cpu);
+	enum sim_slot_result ret;
+	bool locked;
+
+	locked = sim_panic_trylock(&s->lock);
+	ret = sim_slot_put(s, SIM_HVMSG_VMBUS, msg, size, size);
+	if (locked)
+		raw_spin_unlock(&s->lock);
 	return ret;
 }
 
