@@ -37,7 +37,7 @@ EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc \
 # the tests' full defaults on the debug kernel.
 SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 	vmbus_storvsc_fs_mb=64 vmbus_netvsc_tcp_mb=8 vmbus_hotplug_cycles=5 \
-	vmbus_hostile_hibernate_cycles=5
+	vmbus_hostile_hibernate_cycles=5 vmbus_hvsock_cycles=100
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \

@@ -583,9 +583,11 @@ static void vmbus_add_channel_work(struct work_struct *work)
 /*
  * Last step of a channel: unreachable from the ISR, no callback running,
  * the relid handed back to the host (once), the list entry gone.  The
- * memory goes with the last reference.
+ * memory goes with the last reference (vmbus_chan_destroy()); an hv_sock
+ * channel unlinked at suspend keeps it for its socket (vmbus_hvsock_suspend()).
+ * Unlinking twice is harmless.
  */
-static void vmbus_chan_destroy(struct vmbus_chan *vc, bool release_relid)
+static void vmbus_chan_unlink(struct vmbus_chan *vc, bool release_relid)
 {
 	struct vmbus_channel *ch = &vc->ch;
 
@@ -596,13 +598,22 @@ static void vmbus_chan_destroy(struct vmbus_chan *vc, bool release_relid)
 	list_del_init(&vc->node);
 	if (ch->primary_channel)
 		list_del_init(&ch->sc_list);
-	/* From RELID_RELEASED on, the host may offer the relid again. */
-	if (vc->rescinded)
+	/*
+	 * From RELID_RELEASED on, the host may offer the relid again.  Once
+	 * released (or forgotten at a suspend), the bit may be another
+	 * channel's.
+	 */
+	if (vc->rescinded && !vc->released)
 		clear_bit(ch->offermsg.child_relid, vmbus_conn.rescinded);
 	mutex_unlock(&vmbus_connection.channel_mutex);
 	if (release_relid && !vc->released && READ_ONCE(vmbus_conn.version))
 		vmbus_send_relid_released(ch->offermsg.child_relid);
 	vc->released = true;
+}
+
+static void vmbus_chan_destroy(struct vmbus_chan *vc, bool release_relid)
+{
+	vmbus_chan_unlink(vc, release_relid);
 	vmbus_chan_put(vc);
 }
 
@@ -654,6 +665,26 @@ static void vmbus_rescind_work(struct work_struct *work)
 	vmbus_chan_destroy(vc, true);
 }
 
+/* Under channel_mutex: what a rescind changes at once. */
+static void vmbus_chan_mark_rescinded(struct vmbus_chan *vc)
+{
+	struct vmbus_channel *ch = &vc->ch;
+
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	vc->rescinded = true;
+	set_bit(ch->offermsg.child_relid, vmbus_conn.rescinded);
+	/* The ISR stops delivering, waiters see the rescind. */
+	WRITE_ONCE(ch->rescind, true);
+	complete_all(&ch->rescind_event);
+}
+
+/* After vmbus_chan_mark_rescinded(), without channel_mutex. */
+static void vmbus_chan_rescind_start(struct vmbus_chan *vc)
+{
+	vmbus_requests_cancel(vc->ch.offermsg.child_relid);
+	queue_work(vmbus_chan_wq(&vc->ch), &vc->rescind_work);
+}
+
 static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 			     u32 len)
 {
@@ -681,15 +712,10 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 		return;
 	}
 	vc = to_vmbus_chan(ch);
-	vc->rescinded = true;
-	set_bit(msg->child_relid, vmbus_conn.rescinded);
-	/* The ISR stops delivering, waiters see the rescind. */
-	WRITE_ONCE(ch->rescind, true);
-	complete_all(&ch->rescind_event);
+	vmbus_chan_mark_rescinded(vc);
 	mutex_unlock(&vmbus_connection.channel_mutex);
-	vmbus_requests_cancel(msg->child_relid);
+	vmbus_chan_rescind_start(vc);
 	vmbus_stat_inc(VMBUS_STAT_RESCINDS);
-	queue_work(vmbus_chan_wq(ch), &vc->rescind_work);
 }
 
 /* The first sub-channel (@sub) or primary channel (!@sub) on the list. */
@@ -778,6 +804,73 @@ static struct vmbus_chan *vmbus_chan_first_transient(void)
 	return found;
 }
 
+/* An hv_sock channel that @pred picks, or NULL; under channel_mutex. */
+static struct vmbus_chan *vmbus_hvsock_find(bool (*pred)(struct vmbus_chan *vc))
+{
+	struct vmbus_chan *vc;
+
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	list_for_each_entry(vc, &vmbus_conn.channels, node)
+		if (is_hvsock_channel(&vc->ch) && pred(vc))
+			return vc;
+	return NULL;
+}
+
+static bool vmbus_hvsock_live(struct vmbus_chan *vc)
+{
+	return !vc->rescinded;
+}
+
+static bool vmbus_hvsock_held(struct vmbus_chan *vc)
+{
+	return test_bit(VMBUS_CHAN_HVSOCK_UNREG, &vc->flags);
+}
+
+/*
+ * hv_sock connections do not survive hibernation: the host does not offer
+ * them again.  Each one the host has not rescinded is rescinded here as if
+ * it had (the rescind work runs hv_sock's callback, which ends the socket's
+ * connection), without RELID_RELEASED (the UNLOAD releases every relid).
+ * A channel whose socket is still open is left to
+ * vmbus_hvsock_device_unregister() by that work: hv_sock reads its ring
+ * until the socket goes, so it stays open and bound.  It is unlinked from
+ * the list and the relid map now (no event reaches it, the resume does not
+ * wait for it) and freed by that call, whose close posts nothing (the
+ * channel is rescinded) and frees rings the host forgot at the UNLOAD.
+ */
+static void vmbus_hvsock_suspend(void)
+{
+	struct vmbus_chan *vc;
+	unsigned int n = 0;
+
+	for (;;) {
+		mutex_lock(&vmbus_connection.channel_mutex);
+		vc = vmbus_hvsock_find(vmbus_hvsock_live);
+		if (vc) {
+			vmbus_chan_mark_rescinded(vc);
+			/* The host did not rescind it: no RELID_RELEASED. */
+			vc->released = true;
+		}
+		mutex_unlock(&vmbus_connection.channel_mutex);
+		if (!vc)
+			break;
+		vmbus_chan_rescind_start(vc);
+		flush_workqueue(vmbus_conn.offer_wq);
+		n++;
+	}
+	for (;;) {
+		mutex_lock(&vmbus_connection.channel_mutex);
+		vc = vmbus_hvsock_find(vmbus_hvsock_held);
+		mutex_unlock(&vmbus_connection.channel_mutex);
+		if (!vc)
+			break;
+		vmbus_chan_unlink(vc, false);
+	}
+	if (n)
+		pr_info("suspend: %u hv_sock connection(s) ended: they do not survive hibernation\n",
+			n);
+}
+
 /**
  * vmbus_channels_suspend() - prepare the channels for hibernation
  *
@@ -796,6 +889,7 @@ int vmbus_channels_suspend(void)
 	/* Offers and rescinds handled before the flag finish now. */
 	flush_workqueue(vmbus_conn.offer_wq);
 	flush_workqueue(vmbus_conn.subchan_wq);
+	vmbus_hvsock_suspend();
 
 	mutex_lock(&vmbus_connection.channel_mutex);
 	open = vmbus_chan_open_one();

@@ -358,6 +358,7 @@ void sim_proto_dev_rescind(struct sim_device *dev, enum sim_rescind_how how)
  */
 static void sim_disconnect(void)
 {
+	struct sim_device *dev, *tmp;
 	struct sim_chan *ch;
 	u32 relid;
 
@@ -381,6 +382,14 @@ static void sim_disconnect(void)
 		if (ch->state == SIM_CHAN_RESCINDED)
 			sim_chan_gone(ch);
 	}
+	/*
+	 * Hyper-V sockets end with the connection that carried them: they are
+	 * never offered again (vmbus-sim.rst, "Hyper-V sockets").  Nobody
+	 * holds them now, so they go at once.
+	 */
+	list_for_each_entry_safe(dev, tmp, sim_dev_list(), node)
+		if (dev->hvsock && dev->in_table)
+			sim_proto_dev_rescind(dev, SIM_RESCIND);
 	sim_events_request_stop();
 	sim_proto_notify(SIM_WATCH_DISCONNECT, NULL, NULL, false);
 	sim_msg_disconnect();

@@ -12,9 +12,14 @@
  * - The guest closes first: the host rescinds, and the guest releases the
  *   relid (hv_sock drops its last socket reference in the rescind callback).
  * - The host closes mid-stream: the reader sees EOF or a reset.
- * - Connect / transfer / close cycles, alternating which side closes first;
- *   the host has no open connection left.
+ * - Connect / transfer / close cycles (vmbus_hvsock_cycles, default 1000),
+ *   alternating which side closes first: the host has no open connection
+ *   left, released one relid per connection and saw no guest error.
  * - The host connects to a guest listener.
+ * - A hibernation cycle (pm_test `core`) with a connection open: the
+ *   connection does not survive it (hv_sock's channels are not offered
+ *   again; the socket reads EOF or a reset), the cycle does not hang, and
+ *   a new connection works after the resume.  Skipped without pm_test.
  *
  * Sim files: hvsock (counters, connect, close).
  */
@@ -29,7 +34,7 @@
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
 
-#include "vmbus_util.h"
+#include "resume_util.h"
 
 enum {
 	PORT_REFUSE	= 1,
@@ -38,7 +43,7 @@ enum {
 	PORT_LISTEN	= 5000,
 	CHUNK		= 16384,
 	ECHO_BYTES	= 64 << 20,
-	CYCLES		= 100,
+	CYCLES		= 1000,
 	CYCLE_BYTES	= 4096,
 	SOURCE_BEFORE	= 1 << 20,
 	IO_MS		= 120000,
@@ -348,21 +353,67 @@ static bool one_cycle(unsigned int i)
 	return ok;
 }
 
+static unsigned int cycles;
+
 static bool test_cycles(void)
 {
-	uint64_t total0 = 0, total1 = 0;
+	uint64_t total0 = 0, total1 = 0, rel0 = 0, rel1 = 0, errors = 1, t0;
 	unsigned int i;
 	bool ok = true;
 
-	if (hvs_counter("total", &total0))
+	if (hvs_counter("total", &total0) || !rs_sim_stat("relids_released", &rel0))
 		return false;
-	for (i = 0; i < CYCLES && ok; i++)
+	t0 = vm_now_ms();
+	for (i = 0; i < cycles && ok; i++)
 		ok = one_cycle(i);
 	ok &= expect_no_open("the cycles");
+	ksft_print_msg("%u cycles in %llu ms\n", i, (unsigned long long)(vm_now_ms() - t0));
 	ok &= !hvs_counter("total", &total1) &&
-	      vm_expect(total1 - total0 == CYCLES, "host: %llu connections, want %u",
-			(unsigned long long)(total1 - total0), CYCLES);
+	      vm_expect(total1 - total0 == cycles, "host: %llu connections, want %u",
+			(unsigned long long)(total1 - total0), cycles);
+	/* Each connection's channel was rescinded and released once. */
+	ok &= rs_sim_stat("relids_released", &rel1) &&
+	      vm_expect_eq("relids released in the cycles", cycles, rel1 - rel0);
+	ok &= rs_sim_stat("guest_errors", &errors) && vm_expect_eq("host guest_errors", 0, errors);
 	return ok;
+}
+
+/* A connection open across a hibernation cycle does not survive it. */
+static enum vm_verdict test_hibernate(void)
+{
+	const char *why;
+	uint64_t ms = 0;
+	struct pollfd p;
+	int fd, err;
+	char c;
+	bool ok;
+
+	if (!rs_hibernate_possible(&why)) {
+		ksft_print_msg("%s\n", why);
+		return VM_SKIP;
+	}
+	fd = hvs_connect(PORT_ECHO, &err);
+	if (fd < 0)
+		return vm_expect(false, "connect to echo: %s", strerror(err)) ? VM_PASS : VM_FAIL;
+	ok = echo_transfer(fd, CYCLE_BYTES, false);
+	ok &= rs_hibernate(&ms);
+	ksft_print_msg("hibernation cycle with a connection open: %llu ms\n",
+		       (unsigned long long)ms);
+	p.fd = fd;
+	p.events = POLLIN;
+	ok &= vm_expect(poll(&p, 1, CLOSE_MS) == 1, "no EOF or reset on the old connection "
+			"within %u ms of the resume", CLOSE_MS);
+	ok &= vm_expect(read(fd, &c, 1) <= 0, "the old connection still delivers data");
+	close(fd);
+	ok &= expect_no_open("the hibernation cycle");
+	fd = hvs_connect(PORT_ECHO, &err);
+	ok &= vm_expect(fd >= 0, "connect after the resume: %s", fd < 0 ? strerror(err) : "ok");
+	if (fd >= 0) {
+		ok &= echo_transfer(fd, CYCLE_BYTES, true);
+		close(fd);
+	}
+	ok &= expect_no_open("the connection after the resume");
+	return ok ? VM_PASS : VM_FAIL;
 }
 
 static bool test_host_connects(void)
@@ -411,7 +462,8 @@ int main(void)
 
 	ksft_print_header();
 	vm_setup();
-	ksft_set_plan(8);
+	cycles = vm_param_u64("vmbus_hvsock_cycles", CYCLES);
+	ksft_set_plan(9);
 	loaded = vm_guest_load(VM_MODPROBE_MS) &&
 		 vm_modprobe_expect("hv_sock", VM_MODPROBE_MS);
 	ksft_test_result(loaded, "hv_vmbus and hv_sock loaded\n");
@@ -423,8 +475,18 @@ int main(void)
 	ksft_test_result(test_echo_64m(), "echo: 64 MiB each way, checksums equal\n");
 	ksft_test_result(test_host_close_midstream(),
 			 "host closes mid-stream: the reader sees EOF or reset\n");
-	ksft_test_result(test_cycles(), "%u connect/transfer/close cycles\n", CYCLES);
+	ksft_test_result(test_cycles(), "%u connect/transfer/close cycles\n", cycles);
 	ksft_test_result(test_host_connects(), "host connects to a guest listener\n");
+	switch (test_hibernate()) {
+	case VM_PASS:
+		ksft_test_result_pass("hibernation with a connection open: it ends, new ones work\n");
+		break;
+	case VM_SKIP:
+		ksft_test_result_skip("hibernation with a connection open: no pm_test\n");
+		break;
+	default:
+		ksft_test_result_fail("hibernation with a connection open: it ends, new ones work\n");
+	}
 	ksft_test_result(vm_rmmod_expect("hv_sock") && vm_teardown(),
 			 "teardown: hv_sock and hv_vmbus unloaded\n");
 	ksft_finished();
