@@ -297,6 +297,14 @@ bool sim_synic_enabled(unsigned int cpu);
 /* How long a lock of ours is tried in a panic (sim_panic_trylock()). */
 #define SIM_PANIC_LOCK_US	10000
 bool sim_panic_trylock(raw_spinlock_t *lock);
+
+/* Releases a lock sim_panic_trylock() took (which sparse does not see). */
+static inline void sim_panic_unlock(raw_spinlock_t *lock)
+{
+	__acquire(lock);
+	raw_spin_unlock(lock);
+}
+
 enum sim_slot_result sim_synic_post_panic(unsigned int cpu, const void *msg,
 					  u32 size);
 enum sim_slot_result sim_synic_post(unsigned int cpu, u32 hv_type,

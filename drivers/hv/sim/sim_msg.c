@@ -484,6 +484,28 @@ void sim_msg_kick(void)
 	raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
 }
 
+/* The EOM of @cpu moves the queue; under out_lock. */
+static void sim_eom_deliver(unsigned int cpu)
+{
+	u64 delay_ns;
+	u32 max_us;
+
+	lockdep_assert_held(&sim_tp.out_lock);
+	if ((cpu != sim_tp.out_cpu && !sim_tp.crash_eom) || sim_tp.eom_wait ||
+	    list_empty(&sim_tp.out_queue))
+		return;
+	max_us = READ_ONCE(sim_modes.eom_delay_us);
+	if (!max_us) {
+		sim_out_deliver();
+		return;
+	}
+	delay_ns = (u64)(prandom_u32_state(&sim_tp.eom_rnd) % (max_us + 1)) *
+		   NSEC_PER_USEC;
+	sim_tp.eom_wait = true;
+	hrtimer_start(&sim_tp.eom_timer, ns_to_ktime(delay_ns),
+		      HRTIMER_MODE_REL_SOFT);
+}
+
 /**
  * sim_msg_eom() - the guest's end-of-message on the current CPU
  *
@@ -499,8 +521,6 @@ void sim_msg_eom(void)
 {
 	unsigned int cpu = smp_processor_id();
 	unsigned long flags;
-	u64 delay_ns;
-	u32 max_us;
 
 	sim_stat_inc(SIM_STAT_EOMS);
 	/* From the panicking guest's poller: no queue, no lock. */
@@ -508,29 +528,18 @@ void sim_msg_eom(void)
 		sim_panic_deliver();
 		return;
 	}
-	if (oops_in_progress) {
-		local_irq_save(flags);
-		if (!sim_panic_trylock(&sim_tp.out_lock)) {
-			local_irq_restore(flags);
-			return;
-		}
-	} else {
+	if (!oops_in_progress) {
 		raw_spin_lock_irqsave(&sim_tp.out_lock, flags);
+		sim_eom_deliver(cpu);
+		raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+		return;
 	}
-	if ((cpu == sim_tp.out_cpu || sim_tp.crash_eom) && !sim_tp.eom_wait &&
-	    !list_empty(&sim_tp.out_queue)) {
-		max_us = READ_ONCE(sim_modes.eom_delay_us);
-		if (max_us) {
-			delay_ns = (u64)(prandom_u32_state(&sim_tp.eom_rnd) %
-					 (max_us + 1)) * NSEC_PER_USEC;
-			sim_tp.eom_wait = true;
-			hrtimer_start(&sim_tp.eom_timer, ns_to_ktime(delay_ns),
-				      HRTIMER_MODE_REL_SOFT);
-		} else {
-			sim_out_deliver();
-		}
+	local_irq_save(flags);
+	if (sim_panic_trylock(&sim_tp.out_lock)) {
+		sim_eom_deliver(cpu);
+		sim_panic_unlock(&sim_tp.out_lock);
 	}
-	raw_spin_unlock_irqrestore(&sim_tp.out_lock, flags);
+	local_irq_restore(flags);
 }
 
 static enum hrtimer_restart sim_eom_timer_fn(struct hrtimer *timer)

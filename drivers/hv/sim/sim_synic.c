@@ -189,6 +189,14 @@ int sim_synic_enable(unsigned int cpu, struct hv_message_page *msg_page,
 	return ret;
 }
 
+/* Under @s->lock, or in a panic without it. */
+static void sim_synic_detach(struct sim_synic *s)
+{
+	WRITE_ONCE(s->enabled, false);
+	s->msg_page = NULL;
+	s->event_pages = NULL;
+}
+
 /**
  * sim_synic_disable() - the guest masks the SINT and detaches its pages
  * @cpu: the CPU; the caller runs pinned to it
@@ -210,9 +218,7 @@ void sim_synic_disable(unsigned int cpu)
 	}
 	s = per_cpu_ptr(&sim_synics, cpu);
 	raw_spin_lock_irqsave(&s->lock, flags);
-	WRITE_ONCE(s->enabled, false);
-	s->msg_page = NULL;
-	s->event_pages = NULL;
+	sim_synic_detach(s);
 	raw_spin_unlock_irqrestore(&s->lock, flags);
 }
 
@@ -228,16 +234,19 @@ void sim_synic_disable(unsigned int cpu)
  * locks (drivers/hv/vmbus_crash.c).
  *
  * Context: interrupts off.
- * Return: true if @lock is now held (release it), false if the caller
- * goes on without it.
+ * Return: true if @lock is now held (release it with sim_panic_unlock()),
+ * false if the caller goes on without it.
  */
 bool sim_panic_trylock(raw_spinlock_t *lock)
 {
 	unsigned int us;
 
 	for (us = 0; us < SIM_PANIC_LOCK_US; us++) {
-		if (raw_spin_trylock(lock))
+		if (raw_spin_trylock(lock)) {
+			/* For sparse: sim_panic_unlock() releases it. */
+			__release(lock);
 			return true;
+		}
 		udelay(1);
 	}
 	pr_warn("panic: a stopped CPU holds one of the host's locks; going on without it\n");
@@ -259,7 +268,6 @@ bool sim_panic_trylock(raw_spinlock_t *lock)
 bool sim_synic_disable_atomic(unsigned int cpu)
 {
 	struct sim_synic *s;
-	bool locked;
 
 	if (!oops_in_progress) {
 		sim_synic_disable(cpu);
@@ -268,12 +276,12 @@ bool sim_synic_disable_atomic(unsigned int cpu)
 	if (cpu >= nr_cpu_ids || !cpu_possible(cpu))
 		return true;
 	s = per_cpu_ptr(&sim_synics, cpu);
-	locked = sim_panic_trylock(&s->lock);
-	WRITE_ONCE(s->enabled, false);
-	s->msg_page = NULL;
-	s->event_pages = NULL;
-	if (locked)
-		raw_spin_unlock(&s->lock);
+	if (sim_panic_trylock(&s->lock)) {
+		sim_synic_detach(s);
+		sim_panic_unlock(&s->lock);
+	} else {
+		sim_synic_detach(s);
+	}
 	return true;
 }
 
@@ -402,12 +410,13 @@ enum sim_slot_result sim_synic_post_panic(unsigned int cpu, const void *msg,
 {
 	struct sim_synic *s = per_cpu_ptr(&sim_synics, cpu);
 	enum sim_slot_result ret;
-	bool locked;
 
-	locked = sim_panic_trylock(&s->lock);
-	ret = sim_slot_put(s, SIM_HVMSG_VMBUS, msg, size, size);
-	if (locked)
-		raw_spin_unlock(&s->lock);
+	if (sim_panic_trylock(&s->lock)) {
+		ret = sim_slot_put(s, SIM_HVMSG_VMBUS, msg, size, size);
+		sim_panic_unlock(&s->lock);
+	} else {
+		ret = sim_slot_put(s, SIM_HVMSG_VMBUS, msg, size, size);
+	}
 	return ret;
 }
 
