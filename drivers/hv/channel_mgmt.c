@@ -782,8 +782,10 @@ static struct vmbus_channel *vmbus_chan_open_one(void)
 	struct vmbus_chan *vc;
 
 	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	/* hv_sock's are rescinded by the suspend (vmbus_hvsock_suspend()). */
 	list_for_each_entry(vc, &vmbus_conn.channels, node)
-		if (vc->ch.state != CHANNEL_OFFER_STATE)
+		if (vc->ch.state != CHANNEL_OFFER_STATE &&
+		    !is_hvsock_channel(&vc->ch))
 			return &vc->ch;
 	return NULL;
 }
@@ -861,10 +863,14 @@ static void vmbus_hvsock_suspend(void)
 	for (;;) {
 		mutex_lock(&vmbus_connection.channel_mutex);
 		vc = vmbus_hvsock_find(vmbus_hvsock_held);
+		/* The socket's release may free it meanwhile. */
+		if (vc)
+			kref_get(&vc->ref);
 		mutex_unlock(&vmbus_connection.channel_mutex);
 		if (!vc)
 			break;
 		vmbus_chan_unlink(vc, false);
+		vmbus_chan_put(vc);
 	}
 	if (n)
 		pr_info("suspend: %u hv_sock connection(s) ended: they do not survive hibernation\n",
@@ -889,7 +895,6 @@ int vmbus_channels_suspend(void)
 	/* Offers and rescinds handled before the flag finish now. */
 	flush_workqueue(vmbus_conn.offer_wq);
 	flush_workqueue(vmbus_conn.subchan_wq);
-	vmbus_hvsock_suspend();
 
 	mutex_lock(&vmbus_connection.channel_mutex);
 	open = vmbus_chan_open_one();
@@ -901,6 +906,8 @@ int vmbus_channels_suspend(void)
 		return -EBUSY;
 	}
 	mutex_unlock(&vmbus_connection.channel_mutex);
+	/* Only once the suspend cannot fail: the host still sees them. */
+	vmbus_hvsock_suspend();
 
 	while ((vc = vmbus_chan_first_transient())) {
 		if (!vc->ch.primary_channel)

@@ -448,11 +448,12 @@ static int sim_hvs_connect(u32 port, const char *name)
 	ret = sim_proto_connected() ?
 	      sim_proto_hvsock_add(&service, &endpoint, SIM_HVS_FROM_HOST, kind) :
 	      -ENOTCONN;
-	mutex_unlock(&sim_lock);
+	/* Under sim_lock, before the end of the connection can free it. */
 	if (!ret) {
 		sim_hvs_add(SIM_HVS_OPEN, 1);
 		sim_hvs_add(SIM_HVS_TOTAL, 1);
 	}
+	mutex_unlock(&sim_lock);
 	return ret;
 }
 

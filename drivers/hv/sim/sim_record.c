@@ -209,5 +209,6 @@ void sim_record_unloaded(bool atomic)
 			   READ_ONCE(sim_rec->unloads_atomic) + 1);
 	else
 		WRITE_ONCE(sim_rec->unloads, READ_ONCE(sim_rec->unloads) + 1);
+	WRITE_ONCE(sim_rec_inherited, false);
 	WRITE_ONCE(sim_rec->held, 0);
 }

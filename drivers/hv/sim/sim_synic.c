@@ -249,7 +249,7 @@ bool sim_panic_trylock(raw_spinlock_t *lock)
 		}
 		udelay(1);
 	}
-	pr_warn("panic: a stopped CPU holds one of the host's locks; going on without it\n");
+	pr_warn_ratelimited("panic: a stopped CPU holds one of the host's locks; going on without it\n");
 	return false;
 }
 
