@@ -684,11 +684,19 @@ int vmbus_disconnect_ring(struct vmbus_channel *channel)
  */
 void vmbus_close(struct vmbus_channel *channel)
 {
+	struct vmbus_chan *vc = to_vmbus_chan(channel);
+
+	/*
+	 * A rescinded sub-channel is destroyed by a work item queued as it
+	 * closes: its memory must stay until its rings are freed here.
+	 */
+	kref_get(&vc->ref);
 	if (channel->primary_channel)
 		vmbus_close_one(channel);
 	else
 		vmbus_disconnect_ring(channel);
 	vmbus_free_ring(channel);
+	vmbus_chan_put(vc);
 }
 
 /**
