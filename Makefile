@@ -26,10 +26,11 @@ QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
 KEXEC_LANES := $(REPO)/tools/testing/selftests/vmbus/qemu/kexec-lanes.sh
 TESTS_OUT := $(BUILD)/tests
 # Distribution drivers the QEMU lanes add to the initramfs (with their
-# modules.dep dependencies; our hv_vmbus wins).  ext4 and the crc32c it
-# asks the crypto API for are optional: the debug kernel's config has
-# neither, and storvsc_fs_test skips its file system part there.
-EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc \
+# modules.dep dependencies; our hv_vmbus wins); brd is storvsc_bench_test's
+# baseline.  ext4 and the crc32c it asks the crypto API for are optional:
+# the debug kernel's config has neither, and storvsc_fs_test skips its file
+# system part there.
+EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc brd \
 	ext4:optional crc32c_generic:optional
 # The debug and 6.12 lanes of `make check` run the longest loops shorter
 # (KASAN and lockdep under TCG cost about ten times the distribution
@@ -37,11 +38,12 @@ EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc \
 # the tests' full defaults on the debug kernel.
 SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 	vmbus_storvsc_fs_mb=64 vmbus_netvsc_tcp_mb=8 vmbus_hotplug_cycles=5 \
-	vmbus_hostile_hibernate_cycles=5 vmbus_hvsock_cycles=100
+	vmbus_hostile_hibernate_cycles=5 vmbus_hvsock_cycles=100 \
+	vmbus_storvsc_bench_mb=16 vmbus_storvsc_bench_ms=300
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
-	check-qemu-debug soak run bench clean fuzz-repro modules-612 modules-612-rt \
+	check-qemu-debug soak run bench bench-storvsc clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-kexec \
 	soak-kexec
 
@@ -99,9 +101,17 @@ fuzz-repro:
 
 # Ring throughput: ours vs the target kernel's ring_buffer.c (extracted at
 # bench time, never committed) vs a plain SPSC ring; table and
-# build/bench/ring.json (tools/testing/vmbus/ring/bench/bench.sh).
+# build/bench/ring.json (tools/testing/vmbus/ring/bench/bench.sh).  Then
+# bench-storvsc.
 bench: setup
 	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh
+	@$(MAKE) -s bench-storvsc
+
+# Debian's hv_storvsc on the simulated disk against the kernel's brd of the
+# same size, in one QEMU guest; table and build/bench/storvsc.json
+# (tools/testing/selftests/vmbus/qemu/bench-storvsc.sh).
+bench-storvsc: modules-dist tests
+	@$(REPO)/tools/testing/selftests/vmbus/qemu/bench-storvsc.sh
 
 check-models: setup
 	@$(REPO)/scripts/check-models.sh

@@ -174,6 +174,12 @@ extern struct workqueue_struct *sim_wq;
 extern struct workqueue_struct *sim_async_wq;
 
 /*
+ * Per-CPU, high priority: the service of a back end with @local set
+ * (struct sim_backend), queued on the CPU that signalled.
+ */
+extern struct workqueue_struct *sim_local_wq;
+
+/*
  * The host's protocol lock: connection state and the device table.  Taken
  * in process context only (host work, control-plane writes).
  */
@@ -534,6 +540,11 @@ struct sim_open;
  *	returns whether it did anything
  * @close: optional: the channel closed and none of its work runs or can
  *	start again; free the data.  Under sim_lock.
+ * @local: a guest signal runs @service on the signalling CPU (sim_local_wq)
+ *	rather than on any CPU (sim_async_wq): a request is served where it
+ *	was sent, and its completion interrupts the channel's target CPU
+ *	from there, with no wake-up of another CPU in between.  For request
+ *	and response devices whose service is short (the SCSI controller).
  */
 struct sim_backend {
 	guid_t guid;
@@ -541,6 +552,7 @@ struct sim_backend {
 	int (*open)(const struct sim_backend *be, struct sim_open *o);
 	bool (*service)(struct sim_open *o);
 	void (*close)(struct sim_open *o);
+	bool local;
 };
 
 void sim_ring_register_backends(const struct sim_backend *be, unsigned int n);

@@ -67,6 +67,7 @@ bool sim_host_has_conn_id_4(void)
 
 struct workqueue_struct *sim_wq;
 struct workqueue_struct *sim_async_wq;
+struct workqueue_struct *sim_local_wq;
 
 /* Connection state and device table; see sim.h. */
 DEFINE_MUTEX(sim_lock);
@@ -89,6 +90,12 @@ int sim_base_init(void)
 		destroy_workqueue(sim_wq);
 		return -ENOMEM;
 	}
+	sim_local_wq = alloc_workqueue("vmbus_sim_local", WQ_HIGHPRI, 0);
+	if (!sim_local_wq) {
+		destroy_workqueue(sim_async_wq);
+		destroy_workqueue(sim_wq);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -99,6 +106,7 @@ int sim_base_init(void)
  */
 void sim_base_exit(void)
 {
+	destroy_workqueue(sim_local_wq);
 	destroy_workqueue(sim_async_wq);
 	destroy_workqueue(sim_wq);
 }

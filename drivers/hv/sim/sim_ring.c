@@ -21,8 +21,9 @@
  *    in sim_opens[] (RCU) and stop its work.
  *  - the guest's signal_event, any context: looks the channel up under
  *    RCU, counts the signal and queues the channel's work.
- *  - the channel's work and poll (sim_async_wq), under the channel's
- *    mutex: all ring access.  They never take sim_lock, so sim_lock
+ *  - the channel's work and poll (sim_async_wq; the work of a local back
+ *    end after a signal: sim_local_wq), under the channel's mutex: all
+ *    ring access.  They never take sim_lock, so sim_lock
  *    holders may wait for them.
  *
  * Back ends: each device class the host serves has a struct sim_backend
@@ -763,7 +764,13 @@ u64 sim_ring_signal(u32 conn_id)
 	o = rcu_dereference(sim_opens[relid]);
 	if (o && o->be) {
 		atomic_inc(&o->signals);
-		queue_work(sim_async_wq, &o->work);
+		if (o->be->local) {
+			/* Preemption off: the CPU stays online meanwhile. */
+			queue_work_on(get_cpu(), sim_local_wq, &o->work);
+			put_cpu();
+		} else {
+			queue_work(sim_async_wq, &o->work);
+		}
 	}
 	/* Other channels have no back end: the host never reads them. */
 	rcu_read_unlock();

@@ -15,7 +15,7 @@
  *                              STATUS_REVISION_MISMATCH for any other
  *   QUERY_PROPERTIES           as many sub-channels as the device was
  *                              added with (multi-channel flag when that is
- *                              not 0), 512 KiB per transfer
+ *                              not 0), 2 MiB per transfer
  *   END_INITIALIZATION         status 0; EXECUTE_SRB is valid from here on
  *   CREATE_SUB_CHANNELS        on the primary after END_INITIALIZATION,
  *                              1..max sub-channels: status 0, and the
@@ -215,7 +215,7 @@ enum {
 	/* QUERY_PROTOCOL_VERSION's refusal, as Windows answers it. */
 	SIM_STV_REVISION_MISMATCH = 0xc0000059,
 	/* Largest transfer of one request (QUERY_PROPERTIES). */
-	SIM_STV_MAX_XFER	= 512 * 1024,
+	SIM_STV_MAX_XFER	= 2048 * 1024,
 	SIM_STV_BLOCK		= 512,
 	/* Largest disk the control plane makes, in MiB. */
 	SIM_STV_MAX_MB		= 512,
@@ -1040,6 +1040,7 @@ static const struct sim_backend sim_storvsc_backend = {
 	.open = sim_stv_open,
 	.service = sim_stv_service,
 	.close = sim_stv_close,
+	.local = true,
 };
 
 /* size_mb <n>: a new, zeroed disk (0: none); only while no channel is open. */

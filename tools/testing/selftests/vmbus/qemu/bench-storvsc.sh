@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench-storvsc.sh [--mb MIB] [--ms MS]: the storvsc part of `make bench`
+# (Documentation/virt/hyperv/testing.rst, `make bench`).  One QEMU boot of
+# Debian's 6.1 kernel (TCG, -smp 4) runs storvsc_bench_test alone: the
+# distribution's hv_storvsc on the simulated host's disk, and the kernel's
+# brd RAM disk of the same size, in the same guest and the same run
+# (defaults: 256 MiB disks, 5000 ms per read run).  Prints a table of
+# both disks' figures and their ratio, and writes build/bench/storvsc.json;
+# the guest's logs stay under build/bench/storvsc/qemu/.  The test checks
+# every block it reads, so a run that moved wrong data fails rather than
+# reporting a figure.  Needs `make modules-dist tests` first (the make
+# target does both).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../../../../.." && pwd)
+out=$repo/build/bench
+dir=$out/storvsc
+mb=256
+ms=5000
+
+die() { echo "bench-storvsc: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || die "usage: bench-storvsc.sh [--mb MIB] [--ms MS]"
+	case $1 in
+	--mb) mb=$2 ;;
+	--ms) ms=$2 ;;
+	*) die "usage: bench-storvsc.sh [--mb MIB] [--ms MS]" ;;
+	esac
+	shift 2
+done
+case "$mb$ms" in *[!0-9]*|'') die "--mb and --ms take numbers" ;; esac
+
+prog=$repo/build/tests/storvsc_bench_test
+[ -x "$prog" ] || die "no $prog (make tests)"
+[ -f "$repo/build/modules/dist/vmbus_sim.ko" ] || die "no modules (make modules-dist)"
+rm -rf "$dir"
+mkdir -p "$dir/tests"
+cp "$prog" "$dir/tests/"
+cp "$repo/tools/testing/selftests/vmbus/settings" "$dir/tests/"
+
+rc=0
+VMBUS_QEMU_OUT=$dir/qemu VMBUS_QEMU_POST=0 \
+	"$here/run.sh" --kernel dist --mode check --modules "$repo/build/modules/dist" \
+	--tests "$dir/tests" --extra-modules "hv_utils hv_storvsc sd_mod brd" \
+	--params "vmbus_storvsc_bench_mb=$mb vmbus_storvsc_bench_ms=$ms" \
+	--timeout 1200 >"$dir/run.log" 2>&1 || rc=$?
+tap=$dir/qemu/tap.txt
+if [ "$rc" != 0 ] || ! grep -q '^ok 1 storvsc_bench_test' "$tap" 2>/dev/null; then
+	tail -n 20 "$dir/run.log" >&2
+	die "the run failed (exit status $rc): $dir/run.log, $tap"
+fi
+
+# `# # BENCH <disk> dev=... name=value ...`: the value of $2 on $1's line.
+field() {
+	sed -n "s/^.*# BENCH $1 .*[ ]$2=\([0-9.]*\).*$/\1/p" "$tap" | head -n 1
+}
+kver=$(sed -n 's/^run.sh: booting the dist kernel \([^,]*\),.*/\1/p' "$dir/run.log" | head -n 1)
+readers=$(field storvsc readers)
+metrics="seq_write_1m_mbps seq_read_1m_mbps rand_read_4k_qd1_iops rand_read_4k_iops"
+for m in $metrics; do
+	for d in storvsc brd; do
+		[ -n "$(field $d $m)" ] || die "no $m for $d in $tap"
+	done
+done
+
+{
+	printf 'storvsc bench: Debian %s, QEMU TCG -smp 4 on %s CPU(s), %s MiB disks, %s ms read runs\n' \
+		"$kver" "$(nproc)" "$mb" "$ms"
+	printf '%-34s %12s %12s %12s\n' metric storvsc brd storvsc/brd
+	for m in $metrics; do
+		s=$(field storvsc "$m") b=$(field brd "$m")
+		case $m in
+		*_mbps) name="${m%_mbps} (MB/s)" ;;
+		rand_read_4k_iops) name="rand_read_4k ($readers readers, IOPS)" ;;
+		*) name="${m%_iops} (IOPS)" ;;
+		esac
+		awk -v n="$name" -v s="$s" -v b="$b" \
+			'BEGIN { printf "%-34s %12.1f %12.1f %12.3f\n", n, s, b, (b > 0 ? s / b : 0) }'
+	done
+	s=$(field storvsc seq_read_1m_mbps) b=$(field brd seq_read_1m_mbps)
+	awk -v s="$s" -v b="$b" 'BEGIN {
+		printf "1 MiB sequential reads: storvsc at %.2f of brd (target: 0.50 or more, within 2x): %s\n",
+			s / b, s / b >= 0.5 ? "met" : "NOT met" }'
+} | tee "$dir/table.txt"
+
+{
+	printf '{\n  "kernel": "%s",\n  "disk_mb": %s,\n  "run_ms": %s,\n  "readers": %s,\n' \
+		"$kver" "$mb" "$ms" "$readers"
+	for d in storvsc brd; do
+		printf '  "%s": {' "$d"
+		sep=''
+		for m in $metrics; do
+			printf '%s"%s": %s' "$sep" "$m" "$(field $d "$m")"
+			sep=', '
+		done
+		printf '},\n'
+	done
+	printf '  "ratio": {'
+	sep=''
+	for m in $metrics; do
+		awk -v sep="$sep" -v m="$m" -v s="$(field storvsc "$m")" -v b="$(field brd "$m")" \
+			'BEGIN { printf "%s\"%s\": %.4f", sep, m, s / b }'
+		sep=', '
+	done
+	printf '}\n}\n'
+} >"$out/storvsc.json"
+echo "bench-storvsc: $out/storvsc.json, logs in $dir/"
