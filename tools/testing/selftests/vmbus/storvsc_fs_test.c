@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,8 +39,6 @@ enum {
 	MAX_MB		= 512,	/* the host's largest disk */
 	NFILES		= 1000,
 	FILE_UNIT	= 1024,	/* file i has (i % 16 + 1) units */
-	MKFS_MS		= 300000,
-	FSCK_MS		= 300000,
 };
 
 static char disk[256];	/* sdX */
@@ -62,38 +59,14 @@ static bool disk_ok(void)
 	       vm_expect_eq("disk size in 512-byte sectors", (uint64_t)disk_mb << 11, sectors);
 }
 
-/* Whether the running kernel has ext4, loading it if it is a module. */
-static bool have_ext4(void)
-{
-	char *text = NULL;
-	bool found;
-
-	vm_modprobe("ext4", VM_MODPROBE_MS);
-	if (vm_read_file("/proc/filesystems", &text))
-		return false;
-	found = strstr(text, "\text4\n") != NULL;
-	free(text);
-	return found;
-}
-
-static bool mkfs(void)
-{
-	const char *const argv[] = { "/usr/sbin/mkfs.ext4", "-q", "-F", dev, NULL };
-
-	return vm_expect_eq("mkfs.ext4 exit status", 0, vm_run(MKFS_MS, argv));
-}
-
 static bool do_mount(void)
 {
-	return vm_expect(!mkdir(MNT, 0755) || errno == EEXIST, "mkdir %s: %s", MNT,
-			 strerror(errno)) &&
-	       vm_expect(!mount(dev, MNT, "ext4", 0, NULL), "mount %s on %s: %s", dev, MNT,
-			 strerror(errno));
+	return stv_mount(dev, MNT);
 }
 
 static bool do_umount(void)
 {
-	return vm_expect(!umount(MNT), "umount %s: %s", MNT, strerror(errno));
+	return stv_umount(MNT);
 }
 
 static size_t file_len(unsigned int i)
@@ -151,12 +124,6 @@ static bool files(void)
 	return ok;
 }
 
-static bool fsck(void)
-{
-	const char *const argv[] = { "/usr/sbin/fsck", "-fn", dev, NULL };
-
-	return vm_expect_eq("fsck -fn exit status (0: clean)", 0, vm_run(FSCK_MS, argv));
-}
 
 int main(void)
 {
@@ -185,18 +152,18 @@ int main(void)
 				   "buffered");
 	ksft_test_result(io, "storvsc_fs_buffered: %u MiB through the page cache, read after "
 			 "drop_caches\n", disk_mb / 2);
-	ext4 = found && have_ext4();
+	ext4 = found && stv_have_ext4();
 	if (found && !ext4) {
 		ksft_test_result_skip("storvsc_fs_mkfs: this kernel has no ext4\n");
 		ksft_test_result_skip("storvsc_fs_files: this kernel has no ext4\n");
 		ksft_test_result_skip("storvsc_fs_fsck: this kernel has no ext4\n");
 	} else {
-		made = ext4 && mkfs();
+		made = ext4 && stv_mkfs(dev);
 		ksft_test_result(made, "storvsc_fs_mkfs: mkfs.ext4 on the whole disk\n");
 		made = made && files();
 		ksft_test_result(made, "storvsc_fs_files: %u files written, remounted, read "
 				 "back\n", NFILES);
-		ksft_test_result(made && fsck(), "storvsc_fs_fsck: fsck -fn finds it clean\n");
+		ksft_test_result(made && stv_fsck(dev), "storvsc_fs_fsck: fsck -fn finds it clean\n");
 	}
 	ksft_test_result(loaded && stv_counters(&mark) && stv_unload(disk) &&
 			 stv_rescind(SCSI_INSTANCE), "storvsc_fs_unload: every request "

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "storvsc_util.h"
@@ -248,6 +250,50 @@ bool stv_rescind(const char *instance)
 		return false;
 	return !vm_sim_devices_cmd("rescind %u", relid) &&
 	       vm_wait_vmbus_devices(0, VM_MODPROBE_MS);
+}
+
+/* Whether the running kernel has ext4, loading it if it is a module. */
+bool stv_have_ext4(void)
+{
+	char *text = NULL;
+	bool found;
+
+	vm_modprobe("ext4", VM_MODPROBE_MS);
+	if (vm_read_file("/proc/filesystems", &text))
+		return false;
+	found = strstr(text, "\text4\n") != NULL;
+	free(text);
+	return found;
+}
+
+/* Debian's mkfs.ext4 on the whole of @dev. */
+bool stv_mkfs(const char *dev)
+{
+	const char *const argv[] = { "/usr/sbin/mkfs.ext4", "-q", "-F", dev, NULL };
+
+	return vm_expect_eq("mkfs.ext4 exit status", 0, vm_run(STV_MKFS_MS, argv));
+}
+
+/* util-linux's fsck -fn on @dev: clean. */
+bool stv_fsck(const char *dev)
+{
+	const char *const argv[] = { "/usr/sbin/fsck", "-fn", dev, NULL };
+
+	return vm_expect_eq("fsck -fn exit status (0: clean)", 0, vm_run(STV_MKFS_MS, argv));
+}
+
+/* @dev's ext4 mounted on @mnt (made if need be). */
+bool stv_mount(const char *dev, const char *mnt)
+{
+	return vm_expect(!mkdir(mnt, 0755) || errno == EEXIST, "mkdir %s: %s", mnt,
+			 strerror(errno)) &&
+	       vm_expect(!mount(dev, mnt, "ext4", 0, NULL), "mount %s on %s: %s", dev, mnt,
+			 strerror(errno));
+}
+
+bool stv_umount(const char *mnt)
+{
+	return vm_expect(!umount(mnt), "umount %s: %s", mnt, strerror(errno));
 }
 
 /* For atexit() after vm_setup(): hv_storvsc holds hv_vmbus. */

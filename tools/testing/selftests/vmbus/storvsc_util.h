@@ -17,6 +17,7 @@
 enum {
 	STV_DISK_MS	= 120000,	/* the disk appears after the probe */
 	STV_CHUNK	= 1 << 20,	/* stv_write_read()'s unit */
+	STV_MKFS_MS	= 300000,	/* mkfs.ext4 and fsck, each */
 };
 
 /* FNV-1a's offset basis. */
@@ -38,5 +39,10 @@ bool stv_counters(const struct vm_kmsg_mark *mark);
 bool stv_unload(const char *disk);
 bool stv_rescind(const char *instance);
 void stv_unload_at_exit(void);
+bool stv_have_ext4(void);
+bool stv_mkfs(const char *dev);
+bool stv_fsck(const char *dev);
+bool stv_mount(const char *dev, const char *mnt);
+bool stv_umount(const char *mnt);
 
 #endif
