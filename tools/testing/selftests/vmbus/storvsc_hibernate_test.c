@@ -265,9 +265,24 @@ static bool chans_open(void *arg)
 	return stv_stat("open_channels", &open) && open == 1 + NSUB;
 }
 
+/* The controller's relid in the host's table now; 0 if it has none. */
+static unsigned int ctl_relid(void)
+{
+	struct vm_sim_devs devs = { 0 };
+	const struct vm_sim_dev *d;
+	unsigned int relid;
+
+	if (vm_sim_devices_load(&devs))
+		return 0;
+	d = vm_sim_devices_find(&devs, SCSI_INSTANCE, 0);
+	relid = d ? d->relid : 0;
+	vm_sim_devices_free(&devs);
+	return relid;
+}
+
 static bool cycles_run(unsigned int cycles)
 {
-	unsigned int c;
+	unsigned int c, relid = ctl_relid(), now;
 	uint64_t ms, before;
 	bool ok = true;
 
@@ -275,11 +290,16 @@ static bool cycles_run(unsigned int cycles)
 		ok = writer_advances(done_now());
 		before = done_now();
 		ok = ok && rs_hibernate(&ms);
+		now = ctl_relid();
 		ksft_print_msg("cycle %u: hibernation returned after %" PRIu64 " ms, writer at "
-			       "%" PRIu64 " then %" PRIu64 "\n", c, ms, before, done_now());
-		ok = ok && vm_wait_until(chans_open, NULL, OPEN_MS, "%u storvsc channels open "
-					 "on the host", 1 + NSUB) &&
+			       "%" PRIu64 " then %" PRIu64 ", controller relid %u -> %u\n", c, ms,
+			       before, done_now(), relid, now);
+		ok = ok && vm_expect(now && now != relid, "the controller's relid is %u again",
+				     now) &&
+		     vm_wait_until(chans_open, NULL, OPEN_MS, "%u storvsc channels open on the "
+				   "host", 1 + NSUB) &&
 		     writer_advances(done_now());
+		relid = now;
 	}
 	return ok;
 }
@@ -326,8 +346,8 @@ int main(void)
 			 "ext4 mounted, files of 32 KiB written and fsync'ed" :
 			 "no ext4 here: 1 MiB O_DIRECT writes to the raw disk");
 	cycled = running && cycles_run(cycles);
-	ksft_test_result(cycled, "storvsc_hib_cycles: %u hibernation cycles, the channels "
-			 "open again and the writer going on after each\n", cycles);
+	ksft_test_result(cycled, "storvsc_hib_cycles: %u hibernation cycles, new relids, "
+			 "the channels open again and the writer going on after each\n", cycles);
 	ksft_test_result(running && writer_stop() & verify(), "storvsc_hib_data: the newest "
 			 "item of every slot reads back%s\n", on_fs ? ", fsck -fn clean" : "");
 	ksft_test_result(loaded && stv_counters(&mark) && stv_unload(disk) &&
