@@ -217,6 +217,9 @@ enum {
 	/* Largest transfer of one request (QUERY_PROPERTIES). */
 	SIM_STV_MAX_XFER	= 2048 * 1024,
 	SIM_STV_BLOCK		= 512,
+	/* LUNs of a controller, controllers with disks. */
+	SIM_STV_MAX_LUNS	= 8,
+	SIM_STV_MAX_CTLS	= 8,
 	/* Largest disk the control plane makes, in MiB. */
 	SIM_STV_MAX_MB		= 512,
 	/* Completions a channel holds while the guest's ring is full. */
@@ -304,9 +307,29 @@ static bool sim_stv_fault(enum sim_stv_fault f)
 
 static atomic64_t sim_stv_stats[SIM_STV_STAT_COUNT];
 
-/* The disk; changed under sim_lock while no channel is open. */
-static u8 *sim_stv_disk;
+/**
+ * struct sim_stv_ctl - the disks of one controller (device instance)
+ * @instance: the controller
+ * @index: controllers are numbered as they first open (serial numbers)
+ * @disk: LUN i's RAM, sim_stv_disk_bytes each, for i < sim_stv_luns
+ */
+struct sim_stv_ctl {
+	guid_t instance;
+	unsigned int index;
+	u8 *disk[SIM_STV_MAX_LUNS];
+};
+
+/*
+ * The disk size and the LUNs of every controller; a controller's disks,
+ * made when one of its channels first opens and kept across closes (a
+ * reload or a hibernation finds its data again).  All under sim_lock; the
+ * disks are freed and the layout changed only while no channel is open,
+ * so a channel's service uses its controller's disks unlocked.
+ */
 static u64 sim_stv_disk_bytes;
+static unsigned int sim_stv_luns = 1;
+static struct sim_stv_ctl *sim_stv_ctls[SIM_STV_MAX_CTLS];
+static unsigned int sim_stv_nctls;
 static unsigned int sim_stv_nopen;
 
 /* The version the guest last agreed on; for the stats file. */
@@ -320,6 +343,7 @@ static u32 sim_stv_version;
  * @sub_index: 0 for the primary, else a sub-channel
  * @nsub: sub-channels of the device
  * @instance: the device's instance
+ * @ctl: its disks; NULL while the disk size is 0
  * @ready: END_INITIALIZATION came, or a sub-channel
  * @backlog: completions waiting for room in the guest's ring, in order
  * @nbacklog: how many
@@ -332,6 +356,7 @@ struct sim_stv_chan {
 	u16 sub_index;
 	u16 nsub;
 	guid_t instance;
+	struct sim_stv_ctl *ctl;
 	bool ready;
 	struct list_head backlog;
 	unsigned int nbacklog;
@@ -507,7 +532,8 @@ static void sim_stv_data_in(struct sim_stv_srb *srb, const struct sim_stv_buf *b
 static const char sim_stv_vendor[8] = "Msft    ";
 static const char sim_stv_model[16] = "Virtual Disk    ";
 static const char sim_stv_rev[4] = "1.0 ";
-static const char sim_stv_serial[] = "VMBUSSIM0000";
+/* VMBUSSIM, then the controller's index and the LUN, two hex digits each. */
+enum { SIM_STV_SERIAL_LEN = 12 };
 
 /* Standard INQUIRY data; peripheral qualifier 3 where there is no disk. */
 static u32 sim_stv_inquiry_std(u8 *d, bool present)
@@ -524,12 +550,14 @@ static u32 sim_stv_inquiry_std(u8 *d, bool present)
 	return 36;
 }
 
-/* A VPD page; 0 for one the disk does not have. */
-static u32 sim_stv_inquiry_vpd(u8 *d, u8 page)
+/* A VPD page of disk @lun of @ctl; 0 for one the disk does not have. */
+static u32 sim_stv_inquiry_vpd(u8 *d, u8 page, const struct sim_stv_ctl *ctl, u8 lun)
 {
 	static const u8 pages[] = { 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2 };
+	char serial[SIM_STV_SERIAL_LEN + 1];
 	u32 len, n;
 
+	snprintf(serial, sizeof(serial), "VMBUSSIM%02x%02x", ctl->index & 0xff, lun);
 	memset(d, 0, 64);
 	d[1] = page;
 	switch (page) {
@@ -538,18 +566,18 @@ static u32 sim_stv_inquiry_vpd(u8 *d, u8 page)
 		len = sizeof(pages);
 		break;
 	case 0x80:
-		len = sizeof(sim_stv_serial) - 1;
-		memcpy(d + 4, sim_stv_serial, len);
+		len = SIM_STV_SERIAL_LEN;
+		memcpy(d + 4, serial, len);
 		break;
 	case 0x83:
 		/* One T10 vendor id designator: vendor, model, serial. */
-		n = 8 + 16 + sizeof(sim_stv_serial) - 1;
+		n = 8 + 16 + SIM_STV_SERIAL_LEN;
 		d[4] = 0x02;	/* ASCII */
 		d[5] = 0x01;	/* LU, T10 vendor id */
 		d[7] = n;
 		memcpy(d + 8, sim_stv_vendor, 8);
 		memcpy(d + 16, sim_stv_model, 16);
-		memcpy(d + 32, sim_stv_serial, sizeof(sim_stv_serial) - 1);
+		memcpy(d + 32, serial, SIM_STV_SERIAL_LEN);
 		len = 4 + n;
 		break;
 	case 0xb0:
@@ -611,7 +639,7 @@ static void sim_stv_mode_sense(struct sim_stv_srb *srb, const u8 *cdb,
 
 /* READ/WRITE (6), (10), (16) on the disk. */
 static void sim_stv_rw(struct sim_stv_srb *srb, const u8 *cdb,
-		       const struct sim_stv_buf *b, u32 limit)
+		       const struct sim_stv_buf *b, u32 limit, u8 *disk)
 {
 	bool write = cdb[0] == WRITE_6 || cdb[0] == WRITE_10 ||
 		     cdb[0] == WRITE_16;
@@ -651,7 +679,7 @@ static void sim_stv_rw(struct sim_stv_srb *srb, const u8 *cdb,
 	}
 	at = lba * SIM_STV_BLOCK;
 	if (bytes)
-		sim_stv_copy(b, 0, sim_stv_disk + at, bytes, !write);
+		sim_stv_copy(b, 0, disk + at, bytes, !write);
 	if (write) {
 		sim_stv_inc(SIM_STV_WRITES);
 		sim_stv_add(SIM_STV_BYTES_WRITTEN, bytes);
@@ -662,19 +690,22 @@ static void sim_stv_rw(struct sim_stv_srb *srb, const u8 *cdb,
 	sim_stv_good(srb, bytes);
 }
 
-/* Commands every address answers, with or without a disk. */
+/*
+ * Commands every address answers, with or without a disk: @ctl has the
+ * disks of this target (NULL: none), @present whether @srb's LUN is one.
+ */
 static bool sim_stv_any_lun(struct sim_stv_srb *srb, const u8 *cdb,
 			    const struct sim_stv_buf *b, u32 limit,
-			    bool present)
+			    const struct sim_stv_ctl *ctl, bool present)
 {
-	u8 d[64];
-	u32 len;
+	u8 d[8 + 8 * SIM_STV_MAX_LUNS];
+	u32 len, n, i;
 
 	switch (cdb[0]) {
 	case INQUIRY:
 		/* A page code without EVPD, or a page the disk lacks: 0. */
 		if (cdb[1] & 0x01)
-			len = present ? sim_stv_inquiry_vpd(d, cdb[2]) : 0;
+			len = present ? sim_stv_inquiry_vpd(d, cdb[2], ctl, srb->lun) : 0;
 		else
 			len = cdb[2] ? 0 : sim_stv_inquiry_std(d, present);
 		if (len)
@@ -684,10 +715,13 @@ static bool sim_stv_any_lun(struct sim_stv_srb *srb, const u8 *cdb,
 			sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
 		return true;
 	case REPORT_LUNS:
-		/* LUN 0 where the disk is, else an empty list. */
-		memset(d, 0, 16);
-		put_unaligned_be32(present ? 8 : 0, d);
-		sim_stv_data_in(srb, b, limit, d, present ? 16 : 8,
+		/* The target's LUNs (single level), else an empty list. */
+		n = ctl ? sim_stv_luns : 0;
+		memset(d, 0, sizeof(d));
+		put_unaligned_be32(8 * n, d);
+		for (i = 0; i < n; i++)
+			d[8 + 8 * i + 1] = i;
+		sim_stv_data_in(srb, b, limit, d, 8 + 8 * n,
 				get_unaligned_be32(cdb + 6));
 		return true;
 	case REQUEST_SENSE:
@@ -704,11 +738,12 @@ static bool sim_stv_any_lun(struct sim_stv_srb *srb, const u8 *cdb,
 	return false;
 }
 
-/* One SCSI command; the answer is written into @srb. */
-static void sim_stv_scsi(struct sim_stv_srb *srb, const struct sim_stv_buf *b)
+/* One SCSI command to @ctl's target; the answer is written into @srb. */
+static void sim_stv_scsi(struct sim_stv_srb *srb, const struct sim_stv_buf *b,
+			 const struct sim_stv_ctl *ctl)
 {
-	bool present = !srb->path && !srb->target && !srb->lun &&
-		       sim_stv_disk_bytes;
+	const struct sim_stv_ctl *target = !srb->path && !srb->target ? ctl : NULL;
+	bool present = target && srb->lun < sim_stv_luns;
 	u64 last = sim_stv_disk_bytes / SIM_STV_BLOCK - 1;
 	u32 limit = min(srb->transfer_length, b->len);
 	u8 cdb[16], d[32];
@@ -719,7 +754,7 @@ static void sim_stv_scsi(struct sim_stv_srb *srb, const struct sim_stv_buf *b)
 	}
 	memset(cdb, 0, sizeof(cdb));
 	memcpy(cdb, srb->cdb, srb->cdb_length);
-	if (sim_stv_any_lun(srb, cdb, b, limit, present))
+	if (sim_stv_any_lun(srb, cdb, b, limit, target, present))
 		return;
 	if (!present) {
 		sim_stv_illegal(srb, SIM_ASC_LUN_UNSUPPORTED);
@@ -753,7 +788,7 @@ static void sim_stv_scsi(struct sim_stv_srb *srb, const struct sim_stv_buf *b)
 	case WRITE_6:
 	case WRITE_10:
 	case WRITE_16:
-		sim_stv_rw(srb, cdb, b, limit);
+		sim_stv_rw(srb, cdb, b, limit, target->disk[srb->lun]);
 		return;
 	case SYNCHRONIZE_CACHE:
 	case SYNCHRONIZE_CACHE_16:
@@ -965,7 +1000,7 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 		ok = false;
 	}
 	if (ok) {
-		sim_stv_scsi(&p->srb, &b);
+		sim_stv_scsi(&p->srb, &b, c->ctl);
 	} else {
 		p->srb.srb_status = SIM_SRB_INVALID_REQUEST;
 		p->srb.scsi_status = SAM_STAT_GOOD;
@@ -992,18 +1027,83 @@ static bool sim_stv_service(struct sim_open *o)
 	return sim_ring_drain(o, sim_stv_packet) || did;
 }
 
+/* Frees every controller's disks; under sim_lock, no channel open. */
+static void sim_stv_ctls_free(void)
+{
+	unsigned int i, l;
+
+	lockdep_assert_held(&sim_lock);
+	for (i = 0; i < sim_stv_nctls; i++) {
+		for (l = 0; l < SIM_STV_MAX_LUNS; l++)
+			vfree(sim_stv_ctls[i]->disk[l]);
+		kfree(sim_stv_ctls[i]);
+		sim_stv_ctls[i] = NULL;
+	}
+	sim_stv_nctls = 0;
+}
+
+/*
+ * The disks of controller @instance, made zeroed at its first open; NULL
+ * with *@err 0 while the disk size is 0, NULL with *@err set when they
+ * cannot be made.  Under sim_lock.
+ */
+static struct sim_stv_ctl *sim_stv_ctl_get(const guid_t *instance, int *err)
+{
+	struct sim_stv_ctl *ctl;
+	unsigned int i;
+
+	lockdep_assert_held(&sim_lock);
+	*err = 0;
+	if (!sim_stv_disk_bytes)
+		return NULL;
+	for (i = 0; i < sim_stv_nctls; i++)
+		if (guid_equal(&sim_stv_ctls[i]->instance, instance))
+			return sim_stv_ctls[i];
+	if (sim_stv_nctls == SIM_STV_MAX_CTLS) {
+		pr_warn("storvsc: controller %pUl refused: %u controllers have disks already\n",
+			instance, SIM_STV_MAX_CTLS);
+		*err = -ENOSPC;
+		return NULL;
+	}
+	ctl = kzalloc(sizeof(*ctl), GFP_KERNEL);
+	for (i = 0; ctl && i < sim_stv_luns; i++) {
+		ctl->disk[i] = vzalloc(sim_stv_disk_bytes);
+		if (!ctl->disk[i])
+			break;
+	}
+	if (!ctl || i < sim_stv_luns) {
+		pr_warn("storvsc: controller %pUl refused: no memory for %u disks of %llu MiB\n",
+			instance, sim_stv_luns, sim_stv_disk_bytes >> 20);
+		while (ctl && i--)
+			vfree(ctl->disk[i]);
+		kfree(ctl);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	guid_copy(&ctl->instance, instance);
+	ctl->index = sim_stv_nctls;
+	sim_stv_ctls[sim_stv_nctls++] = ctl;
+	return ctl;
+}
+
 static int sim_stv_open(const struct sim_backend *be, struct sim_open *o)
 {
+	struct sim_stv_ctl *ctl;
 	struct sim_stv_chan *c;
 	struct sim_chan *ch;
+	int err;
 
 	lockdep_assert_held(&sim_lock);
 	ch = sim_chan_get(sim_ring_relid(o));
 	if (WARN_ON_ONCE(!ch))
 		return -ENOENT;
+	ctl = sim_stv_ctl_get(&ch->dev->instance, &err);
+	if (err)
+		return err;
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
+	c->ctl = ctl;
 	c->o = o;
 	c->relid = ch->relid;
 	c->sub_index = ch->sub_index;
@@ -1043,30 +1143,31 @@ static const struct sim_backend sim_storvsc_backend = {
 	.local = true,
 };
 
-/* size_mb <n>: a new, zeroed disk (0: none); only while no channel is open. */
-static int sim_stv_size_cmd(const char *arg)
+/*
+ * size_mb <n> (0..SIM_STV_MAX_MB; 0: no disks) or luns <n>
+ * (1..SIM_STV_MAX_LUNS): every controller's disks are freed, and made
+ * zeroed in the new layout at its next open.  Only while no channel is
+ * open.
+ */
+static int sim_stv_layout_cmd(const char *verb, const char *arg)
 {
-	u8 *disk = NULL, *old;
-	u32 mb;
+	bool size = !strcmp(verb, "size_mb");
+	u32 n;
 
-	if (kstrtou32(arg, 10, &mb) || mb > SIM_STV_MAX_MB)
+	if (kstrtou32(arg, 10, &n) ||
+	    (size ? n > SIM_STV_MAX_MB : !n || n > SIM_STV_MAX_LUNS))
 		return -EINVAL;
-	if (mb) {
-		disk = vzalloc((size_t)mb << 20);
-		if (!disk)
-			return -ENOMEM;
-	}
 	mutex_lock(&sim_lock);
 	if (sim_stv_nopen) {
 		mutex_unlock(&sim_lock);
-		vfree(disk);
 		return -EBUSY;
 	}
-	old = sim_stv_disk;
-	sim_stv_disk = disk;
-	sim_stv_disk_bytes = (u64)mb << 20;
+	sim_stv_ctls_free();
+	if (size)
+		sim_stv_disk_bytes = (u64)n << 20;
+	else
+		sim_stv_luns = n;
 	mutex_unlock(&sim_lock);
-	vfree(old);
 	return 0;
 }
 
@@ -1093,8 +1194,8 @@ static int sim_stv_cmd(char *cmd)
 	char *arg = cmd ? skip_spaces(cmd) : NULL;
 	unsigned int i, ms;
 
-	if (!strcmp(verb, "size_mb") && arg)
-		return sim_stv_size_cmd(arg);
+	if ((!strcmp(verb, "size_mb") || !strcmp(verb, "luns")) && arg)
+		return sim_stv_layout_cmd(verb, arg);
 	if (!strcmp(verb, "fault") && arg)
 		return sim_stv_fault_cmd(arg);
 	if (!strcmp(verb, "delay_ms") && arg) {
@@ -1139,15 +1240,19 @@ static const struct file_operations sim_stv_control_fops = {
 
 static int sim_stv_stats_show(struct seq_file *m, void *unused)
 {
-	unsigned int i, nopen;
+	unsigned int i, nopen, luns, nctls;
 	u64 bytes;
 	u32 v;
 
 	mutex_lock(&sim_lock);
 	bytes = sim_stv_disk_bytes;
+	luns = sim_stv_luns;
+	nctls = sim_stv_nctls;
 	nopen = sim_stv_nopen;
 	mutex_unlock(&sim_lock);
 	seq_printf(m, "disk_bytes %llu\n", bytes);
+	seq_printf(m, "luns %u\n", luns);
+	seq_printf(m, "controllers_with_disks %u\n", nctls);
 	seq_printf(m, "open_channels %u\n", nopen);
 	v = READ_ONCE(sim_stv_version);
 	seq_printf(m, "protocol_version %u.%u\n", v >> 8, v & 0xff);
@@ -1216,7 +1321,9 @@ void sim_storvsc_exit(void)
 	flush_workqueue(sim_wq);
 	for (i = 0; i < SIM_STV_FAULT_COUNT; i++)
 		atomic_set(&sim_stv_faults[i], 0);
-	vfree(sim_stv_disk);
-	sim_stv_disk = NULL;
+	mutex_lock(&sim_lock);
+	sim_stv_ctls_free();
 	sim_stv_disk_bytes = 0;
+	sim_stv_luns = 1;
+	mutex_unlock(&sim_lock);
 }

@@ -237,6 +237,12 @@ bool stv_unload(const char *disk)
 /* The host rescinds the controller @instance; hv_vmbus releases its relid. */
 bool stv_rescind(const char *instance)
 {
+	return stv_rescind_left(instance, 0);
+}
+
+/* stv_rescind(), with @left devices still on the bus afterwards. */
+bool stv_rescind_left(const char *instance, unsigned int left)
+{
 	struct vm_sim_devs devs = { 0 };
 	const struct vm_sim_dev *dev;
 	unsigned int relid;
@@ -249,7 +255,7 @@ bool stv_rescind(const char *instance)
 	if (!vm_expect(relid, "no relid for %s in the sim's devices", instance))
 		return false;
 	return !vm_sim_devices_cmd("rescind %u", relid) &&
-	       vm_wait_vmbus_devices(0, VM_MODPROBE_MS);
+	       vm_wait_vmbus_devices(left, VM_MODPROBE_MS);
 }
 
 /* Whether the running kernel has ext4, loading it if it is a module. */

@@ -38,6 +38,7 @@ struct vm_kmsg_mark;
 bool stv_counters(const struct vm_kmsg_mark *mark);
 bool stv_unload(const char *disk);
 bool stv_rescind(const char *instance);
+bool stv_rescind_left(const char *instance, unsigned int left);
 void stv_unload_at_exit(void);
 bool stv_have_ext4(void);
 bool stv_mkfs(const char *dev);
