@@ -540,11 +540,12 @@ struct sim_open;
  *	returns whether it did anything
  * @close: optional: the channel closed and none of its work runs or can
  *	start again; free the data.  Under sim_lock.
- * @local: a guest signal runs @service on the signalling CPU (sim_local_wq)
- *	rather than on any CPU (sim_async_wq): a request is served where it
- *	was sent, and its completion interrupts the channel's target CPU
- *	from there, with no wake-up of another CPU in between.  For request
- *	and response devices whose service is short (the SCSI controller).
+ * @local: the channel's work runs on sim_local_wq, on the CPU that queued
+ *	it (after a guest signal, the signalling CPU), rather than on any CPU
+ *	(sim_async_wq): a request is served where it was sent, and its
+ *	completion interrupts the channel's target CPU from there, with no
+ *	wake-up of another CPU in between.  For request and response devices
+ *	whose service is short (the SCSI controller).
  */
 struct sim_backend {
 	guid_t guid;

@@ -22,7 +22,7 @@
  *  - the guest's signal_event, any context: looks the channel up under
  *    RCU, counts the signal and queues the channel's work.
  *  - the channel's work and poll (sim_async_wq; the work of a local back
- *    end after a signal: sim_local_wq), under the channel's mutex: all
+ *    end: sim_local_wq, sim_open_queue()), under the channel's mutex: all
  *    ring access.  They never take sim_lock, so sim_lock
  *    holders may wait for them.
  *
@@ -472,6 +472,23 @@ static bool sim_open_pending(struct sim_open *o)
 	return READ_ONCE(o->in.hdr->write_index) != o->in.index;
 }
 
+/*
+ * Queue @o's work: on the current CPU's sim_local_wq for a local back end,
+ * else on sim_async_wq.  Every queueing of o->work goes through here: a
+ * work item queued on two workqueues could run on both at once, and
+ * cancel_work_sync() waits only for the last one.
+ */
+static void sim_open_queue(struct sim_open *o)
+{
+	if (o->be->local) {
+		/* Preemption off: the CPU stays online meanwhile. */
+		queue_work_on(get_cpu(), sim_local_wq, &o->work);
+		put_cpu();
+	} else {
+		queue_work(sim_async_wq, &o->work);
+	}
+}
+
 static void sim_open_work(struct work_struct *work)
 {
 	struct sim_open *o = container_of(work, struct sim_open, work);
@@ -517,7 +534,7 @@ static void sim_open_poll(struct work_struct *work)
 			sim_guest_error("relid %u: missed signal (%u ms without one)\n",
 					o->relid, jiffies_to_msecs(jiffies - o->suspect_at));
 			o->suspect = false;
-			queue_work(sim_async_wq, &o->work);
+			sim_open_queue(o);
 		}
 	} else {
 		o->suspect = false;
@@ -691,7 +708,7 @@ bool sim_ring_kick(u32 relid, const struct sim_backend *be)
 	o = rcu_dereference(sim_opens[relid]);
 	open = o && o->be == be;
 	if (open)
-		queue_work(sim_async_wq, &o->work);
+		sim_open_queue(o);
 	rcu_read_unlock();
 	return open;
 }
@@ -764,13 +781,7 @@ u64 sim_ring_signal(u32 conn_id)
 	o = rcu_dereference(sim_opens[relid]);
 	if (o && o->be) {
 		atomic_inc(&o->signals);
-		if (o->be->local) {
-			/* Preemption off: the CPU stays online meanwhile. */
-			queue_work_on(get_cpu(), sim_local_wq, &o->work);
-			put_cpu();
-		} else {
-			queue_work(sim_async_wq, &o->work);
-		}
+		sim_open_queue(o);
 	}
 	/* Other channels have no back end: the host never reads them. */
 	rcu_read_unlock();
@@ -1013,7 +1024,7 @@ void sim_ring_open(const void *data, u32 size, u32 conn_id)
 	sim_send_open_result(msg, 0);
 	/* A back end may speak first (the ICs negotiate). */
 	if (o->be && o->be->open)
-		queue_work(sim_async_wq, &o->work);
+		sim_open_queue(o);
 }
 
 /**

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmbus_sim: a synthetic SCSI controller (class HV_SCSI_GUID) with one
- * RAM disk, served to the guest's storvsc (vmbus-sim.rst, "Synthetic SCSI
+ * vmbus_sim: synthetic SCSI controllers (class HV_SCSI_GUID) with RAM
+ * disks, served to the guest's storvsc (vmbus-sim.rst, "Synthetic SCSI
  * controller").
  *
  * The guest speaks the VSTOR protocol: every packet carries one 64-byte
@@ -34,10 +34,12 @@
  * The guest runs in the same kernel, so the host copies through the
  * guest's pages directly, one page at a time.
  *
- * The SCSI target: path 0, target 0, LUN 0 is a direct-access disk of
- * 512-byte blocks, vendor "Msft", model "Virtual Disk", when the control
- * plane gave it a size; every other address answers INQUIRY with
- * peripheral qualifier 3 (no LUN there) and REPORT LUNS with an empty
+ * The SCSI target: path 0, target 0, LUNs 0..n-1 (control plane `luns`)
+ * are direct-access disks of 512-byte blocks, vendor "Msft", model
+ * "Virtual Disk", each controller its own, when the control plane gave
+ * them a size; REPORT LUNS there lists them.  Every other LUN answers
+ * INQUIRY with peripheral qualifier 3 (no LUN there); another path or
+ * target, or any address without a size, also REPORT LUNS with an empty
  * list.  Supported: TEST UNIT READY, REQUEST SENSE, INQUIRY (standard;
  * VPD 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2), REPORT LUNS, READ CAPACITY
  * (10) and (16), MODE SENSE (6) and (10) (caching page, all pages),
@@ -56,8 +58,9 @@
  * Contexts and locks:
  *  - a channel's open and close run under sim_lock, count the open
  *    channels and keep the list of them (the channels file); the
- *    control plane changes the disk only under sim_lock and while none
- *    is open, so a channel's service uses the disk unlocked;
+ *    control plane changes the disk layout and frees the disks only under
+ *    sim_lock and while none is open, so a channel's service uses its
+ *    controller's disks unlocked;
  *  - a channel's service (the ring work, under the channel's lock) owns
  *    its struct sim_stv_chan;
  *  - the counters are atomic;
@@ -637,7 +640,7 @@ static void sim_stv_mode_sense(struct sim_stv_srb *srb, const u8 *cdb,
 	sim_stv_data_in(srb, b, limit, d, len, alloc);
 }
 
-/* READ/WRITE (6), (10), (16) on the disk. */
+/* READ/WRITE (6), (10), (16) on @disk. */
 static void sim_stv_rw(struct sim_stv_srb *srb, const u8 *cdb,
 		       const struct sim_stv_buf *b, u32 limit, u8 *disk)
 {
@@ -1308,7 +1311,7 @@ void sim_storvsc_init(void)
 }
 
 /**
- * sim_storvsc_exit() - free the disk
+ * sim_storvsc_exit() - free every controller's disks
  *
  * Context: module exit, after the control plane is gone and every
  * channel closed.

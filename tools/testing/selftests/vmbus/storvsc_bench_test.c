@@ -311,7 +311,7 @@ int main(void)
 	struct disk_result sim = { 0 }, brd = { 0 };
 	struct vm_kmsg_mark mark;
 	char disk[256] = "", dev[300];
-	bool loaded, found, ran_sim, have_brd, ran_brd;
+	bool loaded, found, ran_sim, have_brd, ran_brd, unloaded;
 
 	ksft_print_header();
 	vm_setup();
@@ -349,9 +349,11 @@ int main(void)
 	ksft_test_result(loaded && host_counters(&sim, &mark), "storvsc_bench_counters: "
 			 "every request answered, the host moved every byte read and "
 			 "written\n");
-	ksft_test_result(loaded && stv_unload(disk) & stv_rescind(SCSI_INSTANCE) &
-			 (!have_brd || vm_rmmod_expect("brd")),
-			 "storvsc_bench_unload: rmmod hv_storvsc and brd, controller "
+	/* In order: the controller is rescinded after storvsc let go of it. */
+	unloaded = loaded && stv_unload(disk);
+	unloaded = loaded && stv_rescind(SCSI_INSTANCE) && unloaded;
+	unloaded = (!have_brd || vm_rmmod_expect("brd")) && unloaded;
+	ksft_test_result(unloaded, "storvsc_bench_unload: rmmod hv_storvsc and brd, controller "
 			 "rescinded\n");
 	ksft_test_result(!vm_write(VM_SIM, "storvsc/control", "size_mb 0") & vm_teardown(),
 			 "storvsc_bench_teardown: disk freed, hv_vmbus unloaded, sim "

@@ -41,12 +41,13 @@ void stv_print_file(const char *file)
 }
 
 /*
- * A @disk_mb MiB disk, the counters reset, the controller @instance added
+ * One LUN of @disk_mb MiB, the counters reset, the controller @instance added
  * with @nsub sub-channels; hv_vmbus, sd_mod and hv_storvsc loaded.
  */
 bool stv_load(const char *instance, unsigned int disk_mb, unsigned int nsub)
 {
-	if (vm_write(VM_SIM, "storvsc/control", "size_mb %u", disk_mb) ||
+	if (vm_write(VM_SIM, "storvsc/control", "luns 1") ||
+	    vm_write(VM_SIM, "storvsc/control", "size_mb %u", disk_mb) ||
 	    vm_write(VM_SIM, "storvsc/control", "reset_stats") ||
 	    vm_sim_devices_cmd("add %s %s %u", STV_SCSI_CLASS, instance, nsub) ||
 	    !vm_guest_load(VM_MODPROBE_MS) || !vm_wait_vmbus_devices(1, VM_MODPROBE_MS))

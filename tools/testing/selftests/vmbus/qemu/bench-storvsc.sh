@@ -31,7 +31,11 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-case "$mb$ms" in *[!0-9]*|'') die "--mb and --ms take numbers" ;; esac
+# Both disks live in the guest's 1 GiB; the read runs are 4 per disk.
+case $mb in ''|*[!0-9]*) die "--mb takes a number" ;; esac
+case $ms in ''|*[!0-9]*) die "--ms takes a number" ;; esac
+[ "$mb" -ge 1 ] && [ "$mb" -le 256 ] || die "--mb $mb: 1 to 256"
+[ "$ms" -ge 100 ] && [ "$ms" -le 60000 ] || die "--ms $ms: 100 to 60000"
 
 prog=$repo/build/tests/storvsc_bench_test
 [ -x "$prog" ] || die "no $prog (make tests)"
@@ -41,14 +45,16 @@ mkdir -p "$dir/tests"
 cp "$prog" "$dir/tests/"
 cp "$repo/tools/testing/selftests/vmbus/settings" "$dir/tests/"
 
+# The test's own limit: 8 read runs, 2 fills, loads and unloads.
 rc=0
+VMBUS_TEST_TIMEOUT=$((300 + 8 * ms / 1000 + 2 * mb)) \
 VMBUS_QEMU_OUT=$dir/qemu VMBUS_QEMU_POST=0 \
 	"$here/run.sh" --kernel dist --mode check --modules "$repo/build/modules/dist" \
 	--tests "$dir/tests" --extra-modules "hv_utils hv_storvsc sd_mod brd" \
 	--params "vmbus_storvsc_bench_mb=$mb vmbus_storvsc_bench_ms=$ms" \
 	--timeout 1200 >"$dir/run.log" 2>&1 || rc=$?
 tap=$dir/qemu/tap.txt
-if [ "$rc" != 0 ] || ! grep -q '^ok 1 storvsc_bench_test' "$tap" 2>/dev/null; then
+if [ "$rc" != 0 ] || ! grep -qx 'ok 1 storvsc_bench_test' "$tap" 2>/dev/null; then
 	tail -n 20 "$dir/run.log" >&2
 	die "the run failed (exit status $rc): $dir/run.log, $tap"
 fi
@@ -62,7 +68,9 @@ readers=$(field storvsc readers)
 metrics="seq_write_1m_mbps seq_read_1m_mbps rand_read_4k_qd1_iops rand_read_4k_iops"
 for m in $metrics; do
 	for d in storvsc brd; do
-		[ -n "$(field $d $m)" ] || die "no $m for $d in $tap"
+		v=$(field $d "$m")
+		[ -n "$v" ] || die "no $m for $d in $tap"
+		awk -v v="$v" 'BEGIN { exit !(v > 0) }' || die "$m for $d is $v in $tap"
 	done
 done
 
