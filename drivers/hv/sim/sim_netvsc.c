@@ -11,7 +11,8 @@
  *                          [min, max] (NVSP 1, 2, 4, 5, 6, 6.1), or FAIL
  *   SEND_NDIS_VER, SEND_NDIS_CONFIG   recorded, no answer
  *   SEND_RECV_BUF          the GPADL is mapped; RECV_BUF_COMPLETE with one
- *                          section of fixed-size slots (SIM_NV_SLOT bytes)
+ *                          section of fixed-size slots, each big enough for
+ *                          a frame of the NIC's host MTU (sim_nv_slot_size())
  *   SEND_SEND_BUF          the GPADL is mapped; SEND_BUF_COMPLETE with the
  *                          section size (SIM_NV_SEND_SECTION)
  *   REVOKE_*_BUF           the host stops using that buffer
@@ -24,7 +25,8 @@
  * each, named by a VM_PKT_DATA_USING_XFER_PAGES packet whose transaction id
  * is the slot; the guest's completion with that id frees the slot.
  *
- * RNDIS: INITIALIZE (one packet per message), QUERY (MAC, frame size, link
+ * RNDIS: INITIALIZE (one packet per message), QUERY (MAC, frame size: the
+ * NIC's host MTU, 1500 unless "mtu <mac> <n>" set another, link
  * speed, media state, offload capabilities: none; RSS capabilities: not
  * supported, so the guest runs one channel), SET (packet filter,
  * offload and RSS parameters accepted), RESET, KEEPALIVE, HALT, and
@@ -35,7 +37,8 @@
  * to the receive queue of the NIC with the destination MAC, a broadcast or
  * multicast frame to every other NIC.  A NIC whose link is down, whose
  * channel is not open or whose packet filter is 0 takes nothing; a full
- * receive queue, or a receive buffer with no free slot, drops the frame.
+ * receive queue, a receive buffer with no free slot, or a frame longer
+ * than the sending or the receiving NIC's host MTU allows, drops the frame.
  * Every drop is counted.
  *
  * Contexts and locks:
@@ -204,8 +207,12 @@ struct sim_rndis_req {
 } __packed;
 
 enum {
-	/* Bytes of one receive-buffer slot; every host message fits one. */
-	SIM_NV_SLOT		= 2048,
+	/*
+	 * Least bytes of one receive-buffer slot; every host message fits
+	 * one.  A NIC whose host MTU needs more gets bigger slots.
+	 */
+	SIM_NV_SLOT_MIN		= 2048,
+	SIM_NV_SLOT_ALIGN	= 256,
 	/* Section size of the guest's send buffer. */
 	SIM_NV_SEND_SECTION	= 6144,
 	/* Largest RNDIS message the host reads from GPA direct ranges. */
@@ -216,8 +223,13 @@ enum {
 	/* Host messages a channel holds while the ring is full. */
 	SIM_NV_BACKLOG_MAX	= 4096,
 	SIM_NV_CMD_MAX		= 64,
-	/* MTU the host reports. */
-	SIM_NV_MTU		= 1500,
+	/*
+	 * The MTU the host reports (RNDIS maximum frame size) and lets
+	 * through unless "mtu <mac> <n>" says otherwise, and its range.
+	 */
+	SIM_NV_MTU_DEFAULT	= ETH_DATA_LEN,
+	SIM_NV_MTU_MIN		= ETH_MIN_MTU,
+	SIM_NV_MTU_MAX		= 9216,
 	/* 10 Gb/s in units of 100 b/s. */
 	SIM_NV_SPEED		= 100000000,
 	/* Size of an NDIS 6.0 offload capability block. */
@@ -235,6 +247,7 @@ enum sim_nv_stat {
 	SIM_NV_OPENS,
 	SIM_NV_RNDIS_CONTROL,
 	SIM_NV_TX_FRAMES,
+	SIM_NV_TX_GPA_DIRECT,
 	SIM_NV_RX_FRAMES,
 	SIM_NV_SWITCHED,
 	SIM_NV_BROADCASTS,
@@ -255,6 +268,7 @@ static const char * const sim_nv_stat_names[SIM_NV_STAT_COUNT] = {
 	[SIM_NV_OPENS]			= "opens",
 	[SIM_NV_RNDIS_CONTROL]		= "rndis_control",
 	[SIM_NV_TX_FRAMES]		= "tx_frames",
+	[SIM_NV_TX_GPA_DIRECT]		= "tx_gpa_direct",
 	[SIM_NV_RX_FRAMES]		= "rx_frames",
 	[SIM_NV_SWITCHED]		= "frames_switched",
 	[SIM_NV_BROADCASTS]		= "broadcasts",
@@ -323,6 +337,8 @@ struct sim_nic;
  * @recv: the receive buffer
  * @send: the send buffer
  * @version: the negotiated NVSP version, 0 before INIT
+ * @mtu: the NIC's host MTU when the channel opened: what QUERY answers
+ * @slot: bytes of one receive slot, from @mtu (sim_nv_slot_size())
  * @nslots: slots in the receive buffer
  * @slots: busy slots
  * @cursor: where the next slot search starts
@@ -342,6 +358,8 @@ struct sim_nv_chan {
 	struct sim_nv_buf recv;
 	struct sim_nv_buf send;
 	u32 version;
+	u32 mtu;
+	u32 slot;
 	u32 nslots;
 	unsigned long *slots;
 	u32 cursor;
@@ -371,8 +389,6 @@ enum sim_nv_fault {
 
 /* Out of every guest requestor's range, and none of its reserved values. */
 #define SIM_NV_BOGUS_TID	0xdead0000beefULL
-/* What the malformed RNDIS header claims: two slots' worth. */
-#define SIM_NV_BAD_RNDIS_LEN	(2 * SIM_NV_SLOT)
 
 /**
  * struct sim_nic - one NIC of the switch
@@ -380,6 +396,9 @@ enum sim_nv_fault {
  * @mac: its MAC address, what QUERY answers
  * @instance: the instance GUID of its offer
  * @link_up: the link the control plane set
+ * @mtu: the host MTU: the largest frame, less its Ethernet header, the
+ *	switch takes from or gives to this NIC; a channel opened later
+ *	reports it and sizes its receive slots for it
  * @filter: the guest's packet filter; 0 takes no frame
  * @relid: the open channel's relid, 0 if none
  * @chan: the open channel, NULL if none
@@ -397,6 +416,7 @@ struct sim_nic {
 	u8 mac[ETH_ALEN];
 	guid_t instance;
 	bool link_up;
+	u32 mtu;
 	u32 filter;
 	u32 relid;
 	struct sim_nv_chan *chan;
@@ -572,7 +592,7 @@ static void sim_nv_query(struct sim_nv_chan *c, const struct sim_rndis_req *q)
 		v = up ? 0 : 1;	/* NdisMediaStateConnected is 0 */
 		break;
 	case RNDIS_OID_GEN_MAXIMUM_FRAME_SIZE:
-		v = SIM_NV_MTU;
+		v = c->mtu;
 		break;
 	case RNDIS_OID_GEN_LINK_SPEED:
 		v = SIM_NV_SPEED;
@@ -638,6 +658,10 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 		sim_nv_inc(SIM_NV_DROP_LINK_DOWN);
 		goto out;
 	}
+	if (len > ETH_HLEN + from->mtu) {
+		sim_nv_inc(SIM_NV_DROP_OVERSIZE);
+		goto out;
+	}
 	for (i = 0; i < SIM_NV_MAX_NICS; i++) {
 		to = &sim_nics[i];
 		if (!to->used || to == from)
@@ -650,6 +674,10 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 		}
 		if (!to->chan || !to->filter) {
 			sim_nv_inc(SIM_NV_DROP_NOT_READY);
+			continue;
+		}
+		if (len > ETH_HLEN + to->mtu) {
+			sim_nv_inc(SIM_NV_DROP_OVERSIZE);
 			continue;
 		}
 		if (to->nrxq >= SIM_NV_RXQ_MAX) {
@@ -799,26 +827,44 @@ static bool sim_nv_pfn_ok(u64 pfn)
 }
 
 /*
- * Gather the GPA direct ranges of @pkt (before the payload at @off) into
- * c->msg; the byte count, or 0 for malformed ranges.
+ * Gather the GPA direct ranges of @pkt (between its header and the
+ * payload at @off) into c->msg; the byte count, or 0 for malformed ranges.
+ * Each range is a byte count, an offset into its first page and the PFNs
+ * of every page it touches (struct hv_mpb_array): hv_netvsc sends a frame
+ * as such ranges when it does not fit a send section, one per piece of
+ * the socket buffer, a piece of several pages in one range.
  */
 static u32 sim_nv_gather(struct sim_nv_chan *c, const void *pkt, u32 off)
 {
-	const struct vmbus_channel_packet_page_buffer *h = pkt;
-	const u32 head = offsetof(struct vmbus_channel_packet_page_buffer, range);
-	u32 i, total = 0;
+	const struct vmbus_packet_mpb_array *h = pkt;
+	u32 at = offsetof(struct vmbus_packet_mpb_array, range);
+	u32 i, j, npfn, in, chunk, left, total = 0;
+	const struct hv_mpb_array *r;
 
-	if (off < head || h->rangecount > (off - head) / sizeof(h->range[0]))
+	if (off < at)
 		return 0;
 	for (i = 0; i < h->rangecount; i++) {
-		const struct hv_page_buffer *r = &h->range[i];
-
-		if (r->offset >= PAGE_SIZE || r->len > PAGE_SIZE - r->offset ||
-		    r->len > SIM_NV_MAX_MSG - total || !sim_nv_pfn_ok(r->pfn))
+		if (off - at < sizeof(*r))
 			return 0;
-		memcpy_from_page(c->msg + total, pfn_to_page(r->pfn),
-				 r->offset, r->len);
-		total += r->len;
+		r = pkt + at;
+		if (r->offset >= PAGE_SIZE || !r->len || r->len > SIM_NV_MAX_MSG - total)
+			return 0;
+		npfn = DIV_ROUND_UP(r->offset + r->len, PAGE_SIZE);
+		if ((u64)npfn * sizeof(u64) > off - at - sizeof(*r))
+			return 0;
+		in = r->offset;
+		left = r->len;
+		for (j = 0; j < npfn; j++) {
+			if (!sim_nv_pfn_ok(r->pfn_array[j]))
+				return 0;
+			chunk = min_t(u32, left, PAGE_SIZE - in);
+			memcpy_from_page(c->msg + total, pfn_to_page(r->pfn_array[j]),
+					 in, chunk);
+			total += chunk;
+			left -= chunk;
+			in = 0;
+		}
+		at += sizeof(*r) + npfn * sizeof(u64);
 	}
 	return total;
 }
@@ -850,6 +896,7 @@ static u32 sim_nv_send_rndis(struct sim_nv_chan *c, const void *pkt, u32 off,
 			sim_nv_guest_error(c, "bad GPA direct ranges, offset", off);
 			return SIM_NVSP_STAT_FAIL;
 		}
+		sim_nv_inc(SIM_NV_TX_GPA_DIRECT);
 	} else {
 		sim_nv_guest_error(c, "RNDIS packet without data, type", d->type);
 		return SIM_NVSP_STAT_FAIL;
@@ -859,6 +906,21 @@ static u32 sim_nv_send_rndis(struct sim_nv_chan *c, const void *pkt, u32 off,
 }
 
 /* Ask sim_nv_map_work for @b's GPADL. */
+/*
+ * Bytes of a receive slot for frames of up to @mtu bytes past the
+ * Ethernet header: the RNDIS header and packet body before the frame,
+ * rounded up; never less than SIM_NV_SLOT_MIN.  hv_netvsc copies each
+ * range into a buffer of the slot's size and drops a longer one, so a
+ * host must make its slots (sub-allocations) as big as its largest frame.
+ */
+static u32 sim_nv_slot_size(u32 mtu)
+{
+	u32 need = sizeof(struct sim_rndis_hdr) + sizeof(struct sim_rndis_pkt) +
+		   ETH_HLEN + mtu;
+
+	return max_t(u32, SIM_NV_SLOT_MIN, ALIGN(need, SIM_NV_SLOT_ALIGN));
+}
+
 static void sim_nv_buf_request(struct sim_nv_chan *c, struct sim_nv_buf *b,
 			       u64 tid, const struct sim_nvsp *m, u16 id)
 {
@@ -899,9 +961,9 @@ static void sim_nv_buf_answer(struct sim_nv_chan *c, struct sim_nv_buf *b)
 		ans.type = SIM_NVSP_SEND_RECV_BUF_COMPLETE;
 		ans.recv_done.status = ok ? SIM_NVSP_STAT_SUCCESS : SIM_NVSP_STAT_FAIL;
 		ans.recv_done.num_sections = 1;
-		ans.recv_done.sub_alloc_size = SIM_NV_SLOT;
+		ans.recv_done.sub_alloc_size = c->slot;
 		ans.recv_done.num_sub_allocs = c->nslots;
-		ans.recv_done.end_offset = c->nslots * SIM_NV_SLOT;
+		ans.recv_done.end_offset = c->nslots * c->slot;
 	} else {
 		ans.type = SIM_NVSP_SEND_SEND_BUF_COMPLETE;
 		ans.send_done.status = ok ? SIM_NVSP_STAT_SUCCESS : SIM_NVSP_STAT_FAIL;
@@ -1031,7 +1093,7 @@ static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 	u32 total = f->rndis ? f->len : sizeof(h) + sizeof(p) + f->len;
 	int slot, ret;
 
-	if (total > SIM_NV_SLOT) {
+	if (total > c->slot) {
 		sim_nv_inc(SIM_NV_DROP_OVERSIZE);
 		return 0;
 	}
@@ -1042,7 +1104,7 @@ static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 		sim_nv_inc(SIM_NV_DROP_RECV_BUF);
 		return 0;
 	}
-	at = va + (size_t)slot * SIM_NV_SLOT;
+	at = va + (size_t)slot * c->slot;
 	if (f->rndis) {
 		memcpy(at, f->data, f->len);
 	} else {
@@ -1053,7 +1115,7 @@ static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 		memcpy(at + sizeof(h) + sizeof(p), f->data, f->len);
 	}
 	x.h.d.trans_id = slot;
-	x.h.range.byte_offset = slot * SIM_NV_SLOT;
+	x.h.range.byte_offset = slot * c->slot;
 	x.h.range.byte_count = total;
 	ret = sim_ring_send(c->o, &x, sizeof(x));
 	if (ret == -EAGAIN) {
@@ -1142,9 +1204,10 @@ static bool sim_nv_rx(struct sim_nv_chan *c)
  */
 static bool sim_nv_fault(struct sim_nv_chan *c)
 {
+	/* The malformed RNDIS header claims two slots' worth. */
 	struct sim_rndis_hdr bad = {
 		.type = RNDIS_MSG_PACKET,
-		.len = SIM_NV_BAD_RNDIS_LEN,
+		.len = 2 * c->slot,
 	};
 	struct sim_nvsp ans = {
 		.type = SIM_NVSP_SEND_RNDIS_PKT_COMPLETE,
@@ -1212,7 +1275,7 @@ static void sim_nv_map_buf(struct sim_nv_chan *c, struct sim_nv_buf *b)
 		 * The guest's own size may end inside the last page, and it
 		 * refuses slots beyond it: none there.
 		 */
-		c->nslots = (b->size - PAGE_SIZE) / SIM_NV_SLOT;
+		c->nslots = (b->size - PAGE_SIZE) / c->slot;
 		c->slots = bitmap_zalloc(c->nslots, GFP_KERNEL);
 		if (!c->slots) {
 			c->nslots = 0;
@@ -1288,6 +1351,7 @@ static int sim_nv_open(const struct sim_backend *be, struct sim_open *o)
 			nic->chan = c;
 			nic->relid = sim_ring_relid(o);
 			nic->filter = 0;
+			c->mtu = nic->mtu;
 			break;
 		}
 	}
@@ -1299,6 +1363,7 @@ static int sim_nv_open(const struct sim_backend *be, struct sim_open *o)
 		return -ENOENT;
 	}
 	c->nic = nic;
+	c->slot = sim_nv_slot_size(c->mtu);
 	sim_ring_set_priv(o, c);
 	sim_nv_inc(SIM_NV_OPENS);
 	return 0;
@@ -1379,6 +1444,7 @@ static int sim_nv_add_cmd(const char *arg)
 		ether_addr_copy(nic->mac, mac);
 		nic->instance = inst;
 		nic->link_up = true;
+		nic->mtu = SIM_NV_MTU_DEFAULT;
 		INIT_LIST_HEAD(&nic->rxq);
 	}
 	spin_unlock(&sim_nv_lock);
@@ -1437,6 +1503,33 @@ static int sim_nv_link_cmd(char *arg)
 	return 0;
 }
 
+/*
+ * mtu <mac> <n>: the NIC's host MTU, SIM_NV_MTU_MIN..SIM_NV_MTU_MAX.  The
+ * switch applies it at once; the guest learns it (and gets receive slots
+ * for it) when it next opens the NIC's channel.
+ */
+static int sim_nv_mtu_cmd(char *arg)
+{
+	char *mac_s = strsep(&arg, " ");
+	struct sim_nic *nic;
+	u8 mac[ETH_ALEN];
+	unsigned int mtu;
+
+	if (!arg || !mac_pton(mac_s, mac) || kstrtouint(skip_spaces(arg), 10, &mtu))
+		return -EINVAL;
+	if (mtu < SIM_NV_MTU_MIN || mtu > SIM_NV_MTU_MAX) {
+		pr_warn_ratelimited("netvsc/control: mtu %u is outside %u..%u\n",
+				    mtu, SIM_NV_MTU_MIN, SIM_NV_MTU_MAX);
+		return -ERANGE;
+	}
+	spin_lock(&sim_nv_lock);
+	nic = sim_nic_by_mac(mac);
+	if (nic)
+		nic->mtu = mtu;
+	spin_unlock(&sim_nv_lock);
+	return nic ? 0 : -ENOENT;
+}
+
 /* fault <mac> unknown_tid|bad_rndis */
 static int sim_nv_fault_cmd(char *arg)
 {
@@ -1483,6 +1576,8 @@ static int sim_nv_cmd(char *cmd)
 		return sim_nv_link_cmd(arg);
 	if (!strcmp(verb, "fault") && arg)
 		return sim_nv_fault_cmd(arg);
+	if (!strcmp(verb, "mtu") && arg)
+		return sim_nv_mtu_cmd(arg);
 	if (!strcmp(verb, "reset_stats") && !arg) {
 		for (i = 0; i < SIM_NV_STAT_COUNT; i++)
 			atomic64_set(&sim_nv_stats[i], 0);
@@ -1517,7 +1612,10 @@ static const struct file_operations sim_nv_control_fops = {
 	.llseek	= noop_llseek,
 };
 
-/* One line per NIC: MAC, relid of the open channel, link, filter, queue. */
+/*
+ * One line per NIC: MAC, relid of the open channel, link, filter, queue,
+ * busy slots, host MTU.
+ */
 static int sim_nv_nics_show(struct seq_file *m, void *unused)
 {
 	struct sim_nic *snap;
@@ -1531,11 +1629,11 @@ static int sim_nv_nics_show(struct seq_file *m, void *unused)
 	spin_unlock(&sim_nv_lock);
 	for (i = 0; i < SIM_NV_MAX_NICS; i++)
 		if (snap[i].used)
-			seq_printf(m, "%pM relid %u link %s filter %#x rxq %u busy %u\n",
+			seq_printf(m, "%pM relid %u link %s filter %#x rxq %u busy %u mtu %u\n",
 				   snap[i].mac, snap[i].relid,
 				   snap[i].link_up ? "up" : "down",
 				   snap[i].filter, snap[i].nrxq,
-				   READ_ONCE(snap[i].busy));
+				   READ_ONCE(snap[i].busy), snap[i].mtu);
 	kfree(snap);
 	return 0;
 }

@@ -11,9 +11,14 @@
  *  - a TCP stream A -> B whose FNV-1a 64 checksum B computes over what it
  *    received equals the sender's;
  *  - the host takes A's link down: A's carrier goes to 0; up: back to 1;
- *  - A's MTU 1500 -> 1280 -> 1500 (hv_netvsc re-creates the channel and its
- *    buffers each time): datagrams cross after each change, and the host's
- *    GPADLs created and torn down balance;
+ *  - MTU: with the host's MTU at 1500, A asking for 9000 gets 1500 (the
+ *    frame size the host reports caps it); with the host's MTU of A and B
+ *    at 9000, A and B go 1500 -> 9000 -> 1500 (hv_netvsc re-creates the
+ *    channel and its buffers each time): at 9000, datagrams of up to 8972
+ *    bytes cross unfragmented (IP_PMTUDISC_DO) and a TCP stream of jumbo
+ *    frames (more than a send section: GPA direct ranges) arrives intact;
+ *    at 1500 datagrams cross again; the host's GPADLs created and torn down
+ *    balance;
  *  - host faults on A: a send completion with a transaction id the guest
  *    never issued, a receive slot with a malformed RNDIS header; each is
  *    logged and refused, the slot completed, and datagrams still cross;
@@ -21,7 +26,7 @@
  *    datagrams: B's device goes, none of A <-> C's is lost;
  *  - the host's switch counted frames, and no guest protocol error.
  *
- * Sim: netvsc/control add <mac> (x3), link <mac> down|up,
+ * Sim: netvsc/control add <mac> (x3), link <mac> down|up, mtu <mac> <n>,
  * fault <mac> unknown_tid|bad_rndis; devices rescind.
  */
 #include <arpa/inet.h>
@@ -33,6 +38,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -54,12 +60,18 @@ enum {
 	TCP_MB_DEFAULT	= 64,
 	TCP_MB_DEBUG	= 8,	/* KASAN and lockdep under TCG */
 	REPLY_MS	= 2000,
+	/* A TCP stream that moves nothing for this long has stalled. */
+	STALL_MS	= 60000,
 	NIC_MS		= 60000,
 	LINK_MS		= 30000,
 	RESCUE_COUNT	= 100,
-	MTU_LOW		= 1280,
-	MTU_HIGH	= 1500,
+	MTU_STD		= 1500,
+	MTU_JUMBO	= 9000,
 	MTU_COUNT	= 100,
+	/* An IPv4 UDP datagram's headers: what the MTU leaves for its payload. */
+	UDP_OVERHEAD	= 28,
+	/* The TCP stream of jumbo frames. */
+	JUMBO_TCP_MB	= 4,
 };
 
 static const char *const macs[NICS] = {
@@ -179,8 +191,76 @@ static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
 	return h;
 }
 
-/* The child's side: UDP echo and a TCP sink on its address. */
-static void child_serve(int sock, const char *addr)
+/* @name's flags, or 0 if they cannot be read; in the caller's namespace. */
+static short if_flags(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	short flags = 0;
+
+	if (fd < 0)
+		return 0;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr))
+		flags = ifr.ifr_flags;
+	close(fd);
+	return flags;
+}
+
+/* @name's MTU, or -1; in the caller's namespace. */
+static int if_mtu(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int mtu = -1;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (!ioctl(fd, SIOCGIFMTU, &ifr))
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+/* SIOCSIFMTU: whether @name took @mtu; in the caller's namespace. */
+static bool if_set_mtu(const char *name, int mtu)
+{
+	struct ifreq ifr = { .ifr_mtu = mtu };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	ok = !ioctl(fd, SIOCSIFMTU, &ifr);
+	close(fd);
+	return ok;
+}
+
+/*
+ * The child's MTU command: @name's MTU set to @mtu, which it then has,
+ * and its carrier back (hv_netvsc re-opens the channel) within LINK_MS.
+ */
+static bool child_set_mtu(const char *name, int mtu)
+{
+	uint64_t t0 = vm_now_ms();
+	bool ok = if_set_mtu(name, mtu);
+
+	while (ok && !(if_flags(name) & IFF_RUNNING)) {
+		if (vm_now_ms() - t0 > LINK_MS)
+			return false;
+		usleep(10000);
+	}
+	return ok && if_mtu(name) == mtu;
+}
+
+/*
+ * The child's side: UDP echo and a TCP sink on its address, and the
+ * parent's commands on @sock ('m' and an int: set the MTU of @name; the
+ * answer 'k' or 'e'); end of file ends it.
+ */
+static void child_serve(int sock, const char *name, const char *addr)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	static unsigned char buf[1 << 16];
@@ -206,8 +286,17 @@ static void child_serve(int sock, const char *addr)
 		pfd[2] = (struct pollfd){ .fd = t, .events = POLLIN };
 		if (poll(pfd, 3, -1) < 0)
 			continue;
-		if (pfd[0].revents)
-			_exit(0);
+		if (pfd[0].revents) {
+			char cmd, reply;
+			int mtu;
+
+			if (read(sock, &cmd, 1) != 1 || cmd != 'm' ||
+			    read(sock, &mtu, sizeof(mtu)) != sizeof(mtu))
+				_exit(0);
+			reply = child_set_mtu(name, mtu) ? 'k' : 'e';
+			if (write(sock, &reply, 1) != 1)
+				_exit(0);
+		}
 		if (pfd[1].revents) {
 			struct sockaddr_in from;
 			socklen_t fl = sizeof(from);
@@ -266,7 +355,7 @@ static bool child_start(unsigned int i)
 		/* The parent moved the NIC here: configure, then serve. */
 		if (!if_config(ifname[i], addrs[i]) || !if_config("lo", "127.0.0.1"))
 			_exit(4);
-		child_serve(sp[1], addrs[i]);
+		child_serve(sp[1], ifname[i], addrs[i]);
 	}
 	close(sp[1]);
 	ctl[i] = sp[0];
@@ -295,9 +384,14 @@ static void children_stop(void)
 
 static void cleanup(void)
 {
+	unsigned int i;
+
 	children_stop();
 	if (vm_module_loaded("hv_netvsc"))
 		vm_rmmod("hv_netvsc", VM_RMMOD_MS);
+	/* The switch keeps its NICs: leave them at the host's default MTU. */
+	for (i = 0; i < NICS; i++)
+		vm_write(VM_SIM, "netvsc/control", "mtu %s %d", macs[i], MTU_STD);
 }
 
 static int udp_to(const char *addr, struct sockaddr_in *sin)
@@ -317,7 +411,7 @@ static int udp_to(const char *addr, struct sockaddr_in *sin)
 /* One datagram of @len bytes to @addr and its echo; whether it came back intact. */
 static bool udp_once(int fd, const struct sockaddr_in *sin, uint32_t seq, size_t len)
 {
-	unsigned char out[1400], in[1500];
+	static unsigned char out[MTU_JUMBO], in[MTU_JUMBO + 1];
 	ssize_t n;
 	size_t i;
 
@@ -337,27 +431,44 @@ static bool udp_once(int fd, const struct sockaddr_in *sin, uint32_t seq, size_t
 	}
 }
 
-/* @count echoed datagrams after a warm-up (ARP); the number lost. */
-static unsigned int udp_run(const char *addr, unsigned int count)
+/*
+ * @count echoed datagrams of 64 to 64 + @span - 1 bytes after a warm-up
+ * (ARP); the number lost.  With @nofrag the sender never fragments (a
+ * datagram its path MTU cannot take fails, and counts as lost).
+ */
+static unsigned int udp_run_sized(const char *addr, unsigned int count, unsigned int span,
+				  bool nofrag)
 {
+	int pmtu = IP_PMTUDISC_DO;
 	struct sockaddr_in sin;
 	unsigned int i, lost = 0, tries = 0;
 	int fd = udp_to(addr, &sin);
 
 	if (fd < 0)
 		return count;
+	if (nofrag && setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu))) {
+		close(fd);
+		return count;
+	}
 	while (!udp_once(fd, &sin, 0xffffffff, 64) && ++tries < 10)
 		;
 	for (i = 0; i < count; i++)
-		if (!udp_once(fd, &sin, i, 64 + (i * 53) % 1300))
+		if (!udp_once(fd, &sin, i, 64 + (i * 53) % span))
 			lost++;
 	close(fd);
 	return lost;
 }
 
+/* @count echoed datagrams of 64 to 1363 bytes; the number lost. */
+static unsigned int udp_run(const char *addr, unsigned int count)
+{
+	return udp_run_sized(addr, count, 1300, false);
+}
+
 static bool tcp_stream(unsigned int mb)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(TCP_PORT) };
+	struct timeval stall = { .tv_sec = STALL_MS / 1000 };
 	static unsigned char buf[1 << 16];
 	uint64_t h = 0xcbf29ce484222325ULL, total = 0, res[2] = { 0 }, t0, ms;
 	uint32_t x = 12345;
@@ -367,9 +478,17 @@ static bool tcp_stream(unsigned int mb)
 
 	inet_pton(AF_INET, addrs[1], &sin.sin_addr);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* A stream that stalls fails here instead of at the runner's timeout. */
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &stall, sizeof(stall));
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &stall, sizeof(stall));
 	if (!vm_expect(fd >= 0 && !connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
-		       "TCP connect to %s: %s", addrs[1], strerror(errno)))
+		       "TCP connect to %s: %s", addrs[1], strerror(errno))) {
+		if (fd >= 0)
+			close(fd);
 		return false;
+	}
 	t0 = vm_now_ms();
 	while (total < (uint64_t)mb << 20) {
 		for (i = 0; i < sizeof(buf); i++) {
@@ -440,48 +559,97 @@ static bool host_gpadls(uint64_t *made, uint64_t *torn)
 	return true;
 }
 
-static bool set_mtu(const char *name, int mtu)
+/* A's MTU set to @mtu; its carrier back; the MTU A then has. */
+static int set_mtu_a(int mtu)
 {
-	struct ifreq ifr = { .ifr_mtu = mtu };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok = vm_expect(if_set_mtu(ifname[0], mtu), "%s: MTU %d refused", ifname[0], mtu);
+
+	ok = ok && vm_wait_until(carrier_is, (void *)1, LINK_MS, "%s carrier 1 at MTU %d",
+				 ifname[0], mtu);
+	return ok ? if_mtu(ifname[0]) : -1;
+}
+
+/* B's MTU set to @mtu by its namespace's child, carrier back. */
+static bool set_mtu_b(int mtu)
+{
+	char cmd = 'm', reply = 0;
+
+	return vm_expect(write(ctl[1], &cmd, 1) == 1 &&
+			 write(ctl[1], &mtu, sizeof(mtu)) == sizeof(mtu) &&
+			 read(ctl[1], &reply, 1) == 1 && reply == 'k',
+			 "B (%s): MTU %d not taken, or no carrier after it", ifname[1], mtu);
+}
+
+/* The host MTU of A and B (netvsc/control mtu). */
+static bool host_mtu(int mtu)
+{
+	return vm_expect(!vm_write(VM_SIM, "netvsc/control", "mtu %s %d", macs[0], mtu) &&
+			 !vm_write(VM_SIM, "netvsc/control", "mtu %s %d", macs[1], mtu),
+			 "netvsc/control mtu %d refused", mtu);
+}
+
+/* A and B at @mtu (each re-opens its channel); datagrams up to the MTU cross. */
+static bool mtu_step(int mtu)
+{
+	unsigned int lost;
 	bool ok;
 
-	if (fd < 0)
-		return false;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	ok = vm_expect(!ioctl(fd, SIOCSIFMTU, &ifr), "%s: MTU %d refused", name, mtu);
-	close(fd);
-	return ok;
+	ok = vm_expect_eq("A's MTU", mtu, set_mtu_a(mtu)) && set_mtu_b(mtu);
+	lost = ok ? udp_run_sized(addrs[1], MTU_COUNT, mtu - UDP_OVERHEAD - 64 + 1, true) :
+		    MTU_COUNT;
+	ksft_print_msg("MTU %d: A -> B %u of %u unfragmented datagrams of 64..%d bytes lost\n",
+		       mtu, lost, MTU_COUNT, mtu - UDP_OVERHEAD);
+	return ok & vm_expect_eq("datagrams lost after the MTU change", 0, lost);
 }
 
 /*
- * A's MTU 1500 -> 1280 -> 1500.  hv_netvsc takes each change by closing
- * the device's channel and buffers and opening them again: the host sees
- * every GPADL go (the ring's, the receive and the send buffer's) and as
- * many come back, and datagrams cross after each step.
+ * A TCP stream of jumbo frames: each more than a send section, so
+ * hv_netvsc sends it as GPA direct ranges, and the host takes them so.
+ */
+static bool tcp_jumbo(void)
+{
+	uint64_t g0 = 0, g1 = 0;
+	struct vm_stats st;
+	bool ok;
+
+	ok = vm_expect(!vm_stats_load(VM_SIM, "netvsc/stats", &st) &&
+		       vm_stat_get(&st, "tx_gpa_direct", &g0), "reading netvsc/stats");
+	ok = ok && tcp_stream(JUMBO_TCP_MB);
+	ok = ok && vm_expect(!vm_stats_load(VM_SIM, "netvsc/stats", &st) &&
+			     vm_stat_get(&st, "tx_gpa_direct", &g1), "reading netvsc/stats");
+	if (ok)
+		ksft_print_msg("MTU %d: %" PRIu64 " RNDIS packets by GPA direct ranges\n",
+			       MTU_JUMBO, g1 - g0);
+	/* 4 MiB in frames of 8948 bytes of payload: hundreds. */
+	return ok && vm_expect_ge("RNDIS packets sent by GPA direct ranges",
+				  (JUMBO_TCP_MB << 20) / MTU_JUMBO / 2, g1 - g0);
+}
+
+/*
+ * MTU changes.  hv_netvsc takes each by closing the device's channel and
+ * buffers and opening them again, and then caps the MTU at the frame size
+ * the host reports.  The host's MTU at 1500: A asking for 9000 gets 1500.
+ * At 9000 for A and B: both go to 9000, jumbo datagrams and a TCP stream
+ * of jumbo frames cross; the host's MTU back at 1500, both go back to
+ * 1500 and datagrams cross.  The host sees every GPADL go (the ring's, the
+ * receive and the send buffer's) and as many come back.
  */
 static bool mtu_cycle(void)
 {
-	static const int mtus[] = { MTU_LOW, MTU_HIGH };
 	uint64_t made0, torn0, made1, torn1;
-	unsigned int i, lost;
-	bool ok = true;
+	bool ok;
 
 	if (!vm_expect(host_gpadls(&made0, &torn0), "reading vmbus_sim/msg_in and msg_out"))
 		return false;
-	for (i = 0; i < 2 && ok; i++) {
-		ok = set_mtu(ifname[0], mtus[i]) &&
-		     vm_wait_until(carrier_is, (void *)1, LINK_MS, "%s carrier 1 at MTU %d",
-				   ifname[0], mtus[i]);
-		lost = ok ? udp_run(addrs[1], MTU_COUNT) : MTU_COUNT;
-		ksft_print_msg("MTU %d: A -> B %u of %u datagrams lost\n", mtus[i], lost,
-			       MTU_COUNT);
-		ok &= vm_expect_eq("datagrams lost after the MTU change", 0, lost);
-	}
+	ok = vm_expect_eq("A's MTU after asking for 9000 of a 1500 host", MTU_STD,
+			  set_mtu_a(MTU_JUMBO));
+	ok = ok && host_mtu(MTU_JUMBO) && mtu_step(MTU_JUMBO) && tcp_jumbo();
+	ok = ok && host_mtu(MTU_STD) && mtu_step(MTU_STD);
 	ok &= vm_expect(host_gpadls(&made1, &torn1), "reading vmbus_sim/msg_in and msg_out");
 	ksft_print_msg("MTU changes: host GPADLs %" PRIu64 " created, %" PRIu64 " torn down\n",
 		       made1 - made0, torn1 - torn0);
-	ok &= vm_expect_ge("GPADLs torn down by two MTU changes", 2 * 3, torn1 - torn0);
+	/* A re-opened three times, B twice; three GPADLs each time. */
+	ok &= vm_expect_ge("GPADLs torn down by five re-opens", 5 * 3, torn1 - torn0);
 	return ok & vm_expect_eq("GPADLs live after the MTU changes minus before", 0,
 				 (made1 - made0) - (torn1 - torn0));
 }
@@ -661,7 +829,8 @@ int main(void)
 	ksft_test_result(tcp, "netvsc_tcp: %u MiB stream, checksums equal\n", mb);
 	ksft_test_result(ns && link_cycle(), "netvsc_link: host link down/up, carrier follows\n");
 	ksft_test_result(ns && mtu_cycle(), "netvsc_mtu: MTU %d -> %d -> %d, channel and buffers "
-			 "re-created, traffic after each, GPADLs back\n", MTU_HIGH, MTU_LOW, MTU_HIGH);
+			 "re-created, jumbo frames cross, traffic after each, GPADLs back\n",
+			 MTU_STD, MTU_JUMBO, MTU_STD);
 	ksft_test_result(ns && faults(), "netvsc_faults: a completion with an unknown "
 			 "transaction id and a malformed RNDIS message, each refused, traffic "
 			 "unharmed\n");
