@@ -24,10 +24,15 @@
  *    logged and refused, the slot completed, and datagrams still cross;
  *  - the host rescinds B (its link down first) while A and C exchange
  *    datagrams: B's device goes, none of A <-> C's is lost;
+ *  - a hibernation cycle (pm_test core) with the three NICs up and a TCP
+ *    stream A -> B in flight, the host giving every channel a new relid:
+ *    each NIC's channel opens again under a new relid, the stream completes
+ *    with equal checksums, datagrams cross to B and to C;
  *  - the host's switch counted frames, and no guest protocol error.
  *
  * Sim: netvsc/control add <mac> (x3), link <mac> down|up, mtu <mac> <n>,
- * fault <mac> unknown_tid|bad_rndis; devices rescind.
+ * fault <mac> unknown_tid|bad_rndis; devices rescind; for the hibernation,
+ * resume_relids 1 and resume_conn_ids 1.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -46,10 +51,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "resume_util.h"
 #include "vmbus_util.h"
 
 enum {
@@ -72,6 +79,10 @@ enum {
 	UDP_OVERHEAD	= 28,
 	/* The TCP stream of jumbo frames. */
 	JUMBO_TCP_MB	= 4,
+	/* The largest TCP stream in flight across a hibernation. */
+	HIB_TCP_MB_MAX	= 16,
+	/* What the stream moved before the hibernation starts. */
+	HIB_TCP_START	= 256 << 10,
 };
 
 static const char *const macs[NICS] = {
@@ -80,6 +91,8 @@ static const char *const macs[NICS] = {
 static const char *const addrs[NICS] = { "10.77.0.1", "10.77.0.2", "10.77.0.3" };
 
 static char ifname[NICS][IFNAMSIZ];
+/* Where tcp_stream() publishes the bytes it wrote, if set (shared memory). */
+static volatile uint64_t *tcp_progress;
 static pid_t child[NICS];	/* the namespace holder of B and C */
 static int ctl[NICS];		/* parent's end of the child's socketpair */
 
@@ -504,6 +517,8 @@ static bool tcp_stream(unsigned int mb)
 		}
 		h = fnv(h, buf, sizeof(buf));
 		total += sizeof(buf);
+		if (tcp_progress)
+			*tcp_progress = total;
 	}
 	shutdown(fd, SHUT_WR);
 	for (done = 0; done < sizeof(res); done += n) {
@@ -778,6 +793,84 @@ static bool faults(void)
 	return ok & fault_once("bad_rndis", "Invalid rndis_msg (buflen: 8, msg_len: 4096)");
 }
 
+/* Every NIC has an open channel on the host. */
+static bool nics_open(void *arg)
+{
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < NICS; i++)
+		if (!nic_relid(macs[i]))
+			return false;
+	return true;
+}
+
+static bool stream_started(void *arg)
+{
+	(void)arg;
+	return *tcp_progress >= HIB_TCP_START;
+}
+
+/*
+ * A hibernation cycle (pm_test core: the drivers' suspend and resume, no
+ * image) while a child streams @mb MiB A -> B; the host gives every
+ * channel a new relid and connection id at the reconnect.  hv_netvsc
+ * detaches each NIC at suspend and attaches it again at resume: each
+ * NIC's channel is open again under a new relid, the stream (in flight
+ * when the hibernation began) completes with equal checksums, and
+ * datagrams cross to B and to C.
+ */
+static bool hibernate_cycle(unsigned int mb)
+{
+	unsigned int i, before[NICS], after[NICS], lost;
+	uint64_t ms = 0, at = 0;
+	int status = -1;
+	bool ok;
+	pid_t pid;
+
+	tcp_progress = mmap(NULL, sizeof(*tcp_progress), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!vm_expect(tcp_progress != MAP_FAILED, "mmap: %s", strerror(errno))) {
+		tcp_progress = NULL;
+		return false;
+	}
+	*tcp_progress = 0;
+	for (i = 0; i < NICS; i++)
+		before[i] = nic_relid(macs[i]);
+	ok = !vm_sim_set("resume_relids", "1") && !vm_sim_set("resume_conn_ids", "1");
+	pid = ok ? fork() : -1;
+	if (!pid)
+		_exit(tcp_stream(mb) ? 0 : 1);
+	ok = vm_expect(pid > 0, "fork: %s", strerror(errno)) &&
+	     vm_wait_until(stream_started, NULL, LINK_MS, "the TCP stream under way");
+	at = *tcp_progress;
+	ok = ok && rs_hibernate(&ms) &&
+	     vm_wait_until(nics_open, NULL, NIC_MS, "the three NICs open again on the host");
+	for (i = 0; i < NICS; i++)
+		after[i] = nic_relid(macs[i]);
+	ksft_print_msg("hibernation returned after %" PRIu64 " ms with the stream at %" PRIu64
+		       " of %u bytes; relids A %u -> %u, B %u -> %u, C %u -> %u\n", ms, at,
+		       mb << 20, before[0], after[0], before[1], after[1], before[2], after[2]);
+	for (i = 0; ok && i < NICS; i++)
+		ok = vm_expect(after[i] != before[i], "NIC %c kept relid %u", 'A' + i, after[i]);
+	if (pid > 0) {
+		waitpid(pid, &status, 0);
+		ok &= vm_expect(WIFEXITED(status) && !WEXITSTATUS(status),
+				"the TCP stream across the hibernation failed");
+	}
+	ok &= vm_expect(at < (uint64_t)mb << 20, "the stream had ended before the hibernation");
+	for (i = 1; ok && i < NICS; i++) {
+		lost = udp_run(addrs[i], MTU_COUNT);
+		ksft_print_msg("after the hibernation: A -> %c %u of %u datagrams lost\n",
+			       'A' + i, lost, MTU_COUNT);
+		ok = vm_expect_eq("datagrams lost after the hibernation", 0, lost);
+	}
+	ok &= !vm_sim_set("resume_relids", "0") & !vm_sim_set("resume_conn_ids", "0");
+	munmap((void *)tcp_progress, sizeof(*tcp_progress));
+	tcp_progress = NULL;
+	return ok;
+}
+
 static bool switch_counters(void)
 {
 	struct vm_stats st;
@@ -798,11 +891,12 @@ int main(void)
 	unsigned int i, lost = UDP_COUNT, mb = vm_param_u64("vmbus_netvsc_tcp_mb",
 								      vm_dist_kernel() ? TCP_MB_DEFAULT : TCP_MB_DEBUG);
 	bool loaded, found = false, ns = false, udp, tcp;
+	const char *why = NULL;
 
 	ksft_print_header();
 	vm_setup();
 	atexit(cleanup);
-	ksft_set_plan(10);
+	ksft_set_plan(11);
 	loaded = !vm_write(VM_SIM, "netvsc/control", "reset_stats");
 	for (i = 0; i < NICS && loaded; i++)
 		loaded = !vm_write(VM_SIM, "netvsc/control", "add %s", macs[i]);
@@ -834,6 +928,12 @@ int main(void)
 	ksft_test_result(ns && faults(), "netvsc_faults: a completion with an unknown "
 			 "transaction id and a malformed RNDIS message, each refused, traffic "
 			 "unharmed\n");
+	if (!rs_hibernate_possible(&why))
+		ksft_test_result_skip("netvsc_hibernate: %s\n", why);
+	else
+		ksft_test_result(ns && hibernate_cycle(mb < HIB_TCP_MB_MAX ? mb : HIB_TCP_MB_MAX),
+				 "netvsc_hibernate: a hibernation cycle with a TCP stream in "
+				 "flight, new relids, the stream completes, datagrams cross\n");
 	ksft_test_result(ns && switch_counters(), "netvsc_switch: frames counted, no errors\n");
 	ksft_test_result(ns && rescind_b(), "netvsc_rescind: B rescinded under A <-> C traffic, none lost\n");
 	cleanup();
