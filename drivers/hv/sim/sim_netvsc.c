@@ -257,6 +257,7 @@ enum sim_nv_stat {
 	SIM_NV_DROP_QUEUE_FULL,
 	SIM_NV_DROP_RECV_BUF,
 	SIM_NV_DROP_OVERSIZE,
+	SIM_NV_DROP_NO_MEM,
 	SIM_NV_RECV_COMPLETIONS,
 	SIM_NV_INDICATIONS,
 	SIM_NV_ERRORS,
@@ -278,6 +279,7 @@ static const char * const sim_nv_stat_names[SIM_NV_STAT_COUNT] = {
 	[SIM_NV_DROP_QUEUE_FULL]	= "drops_queue_full",
 	[SIM_NV_DROP_RECV_BUF]		= "drops_recv_buf_exhausted",
 	[SIM_NV_DROP_OVERSIZE]		= "drops_oversize",
+	[SIM_NV_DROP_NO_MEM]		= "drops_no_memory",
 	[SIM_NV_RECV_COMPLETIONS]	= "recv_completions",
 	[SIM_NV_INDICATIONS]		= "status_indications",
 	[SIM_NV_ERRORS]			= "errors",
@@ -643,7 +645,7 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 	u32 kick[SIM_NV_MAX_NICS];
 	unsigned int i, nkick = 0;
 	struct sim_nv_frame *f;
-	bool bcast;
+	bool bcast, found = false;
 
 	sim_nv_inc(SIM_NV_TX_FRAMES);
 	if (len < ETH_HLEN) {
@@ -668,6 +670,8 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 			continue;
 		if (!bcast && !ether_addr_equal(to->mac, frame))
 			continue;
+		/* From here on a drop is counted once, as what stopped it. */
+		found = true;
 		if (!to->link_up) {
 			sim_nv_inc(SIM_NV_DROP_LINK_DOWN);
 			continue;
@@ -686,7 +690,7 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 		}
 		f = kmalloc(sizeof(*f) + len, GFP_ATOMIC);
 		if (!f) {
-			sim_nv_inc(SIM_NV_ERRORS);
+			sim_nv_inc(SIM_NV_DROP_NO_MEM);
 			continue;
 		}
 		f->len = len;
@@ -699,7 +703,7 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 		if (!bcast)
 			break;
 	}
-	if (!bcast && !nkick && i == SIM_NV_MAX_NICS)
+	if (!bcast && !found)
 		sim_nv_inc(SIM_NV_DROP_NO_DEST);
 out:
 	spin_unlock(&sim_nv_lock);

@@ -8,6 +8,11 @@
  * unshare(CLONE_NEWNET); the link moves there by RTM_NEWLINK with
  * IFLA_NET_PID), so traffic between them has to cross the switch:
  *  - 1000 UDP datagrams A -> B, each echoed by B, none lost, each intact;
+ *  - a blast of UDP datagrams A -> B (1,000,000; vmbus_netvsc_udp_count),
+ *    none echoed: every datagram A's stack took is received by B's socket
+ *    or counted as dropped (by the host's switch, A's or B's device, B's
+ *    UDP layer); IPv6 is off on every NIC and A has a permanent ARP entry
+ *    for B, so no other frame crosses the switch meanwhile;
  *  - a TCP stream A -> B whose FNV-1a 64 checksum B computes over what it
  *    received equals the sender's;
  *  - the host takes A's link down: A's carrier goes to 0; up: back to 1;
@@ -40,6 +45,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/if_link.h>
+#include <net/if_arp.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -64,6 +70,15 @@ enum {
 	UDP_COUNT	= 1000,
 	UDP_PORT	= 7007,
 	TCP_PORT	= 7008,
+	BLAST_PORT	= 7009,
+	BLAST_DEFAULT	= 1000000,
+	BLAST_DEBUG	= 50000,	/* KASAN and lockdep under TCG */
+	BLAST_LEN	= 256,
+	BLAST_BATCH	= 64,	/* datagrams per sendmmsg() */
+	/* B's socket buffer for the blast (SO_RCVBUFFORCE). */
+	BLAST_RCVBUF	= 8 << 20,
+	/* The blast's counts settle: nothing moved for this long. */
+	BLAST_SETTLE_MS	= 3000,
 	TCP_MB_DEFAULT	= 64,
 	TCP_MB_DEBUG	= 8,	/* KASAN and lockdep under TCG */
 	REPLY_MS	= 2000,
@@ -133,6 +148,71 @@ static bool all_found(void *arg)
 	return true;
 }
 
+/* IPv6 off on @name (a kernel without IPv6 has nothing to turn off). */
+static void if_no_ipv6(const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+	if (vm_exists(path))
+		vm_write_file(path, "1");
+}
+
+/*
+ * One counter of /proc/net/snmp (this namespace's): the value under
+ * @field of the line pair headed @proto; false if absent.
+ */
+static bool snmp_get(const char *proto, const char *field, uint64_t *v)
+{
+	char text[8192], *names, *vals, *n, *x, *sn = NULL, *sv = NULL;
+	size_t plen = strlen(proto);
+
+	if (vm_read_text("/proc/net/snmp", text, sizeof(text)))
+		return false;
+	for (names = text; names; names = strchr(names, '\n') ? strchr(names, '\n') + 1 : NULL)
+		if (!strncmp(names, proto, plen) && names[plen] == ':')
+			break;
+	vals = names ? strchr(names, '\n') : NULL;
+	if (!vals || strncmp(vals + 1, proto, plen))
+		return false;
+	*vals++ = '\0';
+	vals[strcspn(vals, "\n")] = '\0';
+	n = strtok_r(names + plen + 1, " ", &sn);
+	x = strtok_r(vals + plen + 1, " ", &sv);
+	for (; n && x; n = strtok_r(NULL, " ", &sn), x = strtok_r(NULL, " ", &sv))
+		if (!strcmp(n, field)) {
+			*v = strtoull(x, NULL, 10);
+			return true;
+		}
+	return false;
+}
+
+/* @name's receive and transmit drops from /proc/net/dev (this namespace's). */
+static bool netdev_drops(const char *name, uint64_t *rx, uint64_t *tx)
+{
+	char text[8192], *line, *save = NULL, *colon;
+	unsigned long long f[16];
+	size_t len = strlen(name);
+
+	if (vm_read_text("/proc/net/dev", text, sizeof(text)))
+		return false;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " ");
+		colon = strchr(line, ':');
+		if (!colon || (size_t)(colon - line) != len || strncmp(line, name, len))
+			continue;
+		/* rx: bytes packets errs drop ...; tx (from the 9th): the same. */
+		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8], &f[9],
+			   &f[10], &f[11]) != 12)
+			return false;
+		*rx = f[3];
+		*tx = f[11];
+		return true;
+	}
+	return false;
+}
+
 /* Address @addr/24 on @name, and the link up; in the caller's namespace. */
 static bool if_config(const char *name, const char *addr)
 {
@@ -143,6 +223,9 @@ static bool if_config(const char *name, const char *addr)
 
 	if (fd < 0)
 		return false;
+	/* No IPv6 (neighbour discovery, MLD): only the test's own frames cross. */
+	if (strcmp(name, "lo"))
+		if_no_ipv6(name);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	sin = (struct sockaddr_in *)&ifr.ifr_addr;
@@ -268,26 +351,66 @@ static bool child_set_mtu(const char *name, int mtu)
 	return ok && if_mtu(name) == mtu;
 }
 
+/* What the child reports of the blast: its count and its namespace's drops. */
+struct blast_counts {
+	uint64_t received;	/* datagrams read from the blast socket */
+	uint64_t udp_in_errors;	/* Udp InErrors (RcvbufErrors among them) */
+	uint64_t rx_dropped;	/* the NIC's receive drops */
+	uint64_t ok;		/* 1 if all of them could be read */
+};
+
+/* The child's answer to 'c'. */
+static void child_counts(int sock, const char *name, uint64_t received)
+{
+	struct blast_counts bc = { .received = received };
+	uint64_t tx;
+
+	bc.ok = snmp_get("Udp", "InErrors", &bc.udp_in_errors) &&
+		netdev_drops(name, &bc.rx_dropped, &tx);
+	if (write(sock, &bc, sizeof(bc)) != sizeof(bc))
+		_exit(0);
+}
+
+/* The child's answer to 'm' and the MTU that follows it. */
+static void child_mtu(int sock, const char *name)
+{
+	char reply;
+	int mtu;
+
+	if (read(sock, &mtu, sizeof(mtu)) != sizeof(mtu))
+		_exit(0);
+	reply = child_set_mtu(name, mtu) ? 'k' : 'e';
+	if (write(sock, &reply, 1) != 1)
+		_exit(0);
+}
+
 /*
- * The child's side: UDP echo and a TCP sink on its address, and the
- * parent's commands on @sock ('m' and an int: set the MTU of @name; the
- * answer 'k' or 'e'); end of file ends it.
+ * The child's side: UDP echo, a TCP sink and a UDP blast counter on its
+ * address, and the parent's commands on @sock ('m' and an int: set the MTU
+ * of @name, answered 'k' or 'e'; 'c': the blast counts, a struct
+ * blast_counts); end of file ends it.
  */
 static void child_serve(int sock, const char *name, const char *addr)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	static unsigned char buf[1 << 16];
-	uint64_t h, total, res[2];
-	struct pollfd pfd[3];
-	int u, t, c, one = 1;
+	uint64_t h, total, res[2], blasted = 0;
+	int u, t, b, c, one = 1, rcvbuf = BLAST_RCVBUF;
+	struct pollfd pfd[4];
+	char cmd;
 	ssize_t n;
 
 	inet_pton(AF_INET, addr, &sin.sin_addr);
 	u = socket(AF_INET, SOCK_DGRAM, 0);
+	b = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	t = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(b, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	sin.sin_port = htons(UDP_PORT);
 	if (bind(u, (struct sockaddr *)&sin, sizeof(sin)))
+		_exit(2);
+	sin.sin_port = htons(BLAST_PORT);
+	if (bind(b, (struct sockaddr *)&sin, sizeof(sin)))
 		_exit(2);
 	sin.sin_port = htons(TCP_PORT);
 	if (bind(t, (struct sockaddr *)&sin, sizeof(sin)) || listen(t, 1))
@@ -297,17 +420,20 @@ static void child_serve(int sock, const char *name, const char *addr)
 		pfd[0] = (struct pollfd){ .fd = sock, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = u, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = t, .events = POLLIN };
-		if (poll(pfd, 3, -1) < 0)
+		pfd[3] = (struct pollfd){ .fd = b, .events = POLLIN };
+		if (poll(pfd, 4, -1) < 0)
 			continue;
+		/* Non-blocking: everything queued is counted before a 'c'. */
+		while (recv(b, buf, sizeof(buf), 0) >= 0)
+			blasted++;
 		if (pfd[0].revents) {
-			char cmd, reply;
-			int mtu;
-
-			if (read(sock, &cmd, 1) != 1 || cmd != 'm' ||
-			    read(sock, &mtu, sizeof(mtu)) != sizeof(mtu))
+			if (read(sock, &cmd, 1) != 1)
 				_exit(0);
-			reply = child_set_mtu(name, mtu) ? 'k' : 'e';
-			if (write(sock, &reply, 1) != 1)
+			if (cmd == 'm')
+				child_mtu(sock, name);
+			else if (cmd == 'c')
+				child_counts(sock, name, blasted);
+			else
 				_exit(0);
 		}
 		if (pfd[1].revents) {
@@ -871,6 +997,159 @@ static bool hibernate_cycle(unsigned int mb)
 	return ok;
 }
 
+/* B's blast counts, from its namespace's child; false if it could not tell. */
+static bool b_counts(struct blast_counts *bc)
+{
+	char cmd = 'c';
+
+	return vm_expect(write(ctl[1], &cmd, 1) == 1 &&
+			 read(ctl[1], bc, sizeof(*bc)) == sizeof(*bc) && bc->ok,
+			 "B's blast counts could not be read");
+}
+
+/* Every drop the host's switch counted (the drops_ counters summed). */
+static bool host_drops(uint64_t *sum)
+{
+	struct vm_stats st;
+	unsigned int i;
+
+	if (!vm_expect(!vm_stats_load(VM_SIM, "netvsc/stats", &st), "reading netvsc/stats"))
+		return false;
+	*sum = 0;
+	for (i = 0; i < st.count; i++)
+		if (!strncmp(st.stat[i].name, "drops_", 6))
+			*sum += st.stat[i].value;
+	return true;
+}
+
+/* A permanent ARP entry for B on A: A sends no ARP request to B. */
+static bool arp_perm_b(void)
+{
+	struct arpreq r = { .arp_flags = ATF_PERM | ATF_COM };
+	struct sockaddr_in *pa = (struct sockaddr_in *)&r.arp_pa;
+	unsigned int m[6], i;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	pa->sin_family = AF_INET;
+	inet_pton(AF_INET, addrs[1], &pa->sin_addr);
+	r.arp_ha.sa_family = ARPHRD_ETHER;
+	sscanf(macs[1], "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]);
+	for (i = 0; i < 6; i++)
+		r.arp_ha.sa_data[i] = (char)m[i];
+	snprintf(r.arp_dev, sizeof(r.arp_dev), "%s", ifname[0]);
+	ok = vm_expect(!ioctl(fd, SIOCSARP, &r), "SIOCSARP %s on %s: %s", addrs[1], ifname[0],
+		       strerror(errno));
+	close(fd);
+	return ok;
+}
+
+/* The blast's drops and B's count now, in one sum. */
+struct blast_seen {
+	struct blast_counts b;
+	uint64_t host, a_rx, a_tx;
+};
+
+static bool blast_look(struct blast_seen *s)
+{
+	return b_counts(&s->b) && host_drops(&s->host) &&
+	       vm_expect(netdev_drops(ifname[0], &s->a_rx, &s->a_tx), "%s in /proc/net/dev",
+			 ifname[0]);
+}
+
+/* What @now accounts for since @base: received plus every counted drop. */
+static uint64_t blast_accounted(const struct blast_seen *base, const struct blast_seen *now,
+				uint64_t *received, uint64_t *dropped)
+{
+	*received = now->b.received - base->b.received;
+	*dropped = (now->host - base->host) + (now->a_tx - base->a_tx) +
+		   (now->b.rx_dropped - base->b.rx_dropped) +
+		   (now->b.udp_in_errors - base->b.udp_in_errors);
+	return *received + *dropped;
+}
+
+/*
+ * @count datagrams of BLAST_LEN bytes A -> B's blast port, as fast as A
+ * takes them (IP_RECVERR: a datagram A's queue refuses comes back as
+ * ENOBUFS and is sent again).  Then, once the counts settle, every one
+ * sent is received by B or counted as dropped: by the host's switch, by
+ * A's device (transmit) or B's (receive), or by B's UDP layer.
+ */
+static bool udp_blast(unsigned int count)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(BLAST_PORT) };
+	struct blast_seen base, now;
+	uint64_t sent = 0, got = 0, dropped = 0, seen, last = ~0ULL, t0, t_last, ms;
+	static unsigned char buf[BLAST_BATCH][BLAST_LEN];
+	struct mmsghdr msg[BLAST_BATCH];
+	struct iovec iov[BLAST_BATCH];
+	unsigned int i, want;
+	int fd, one = 1, n;
+	bool ok;
+
+	inet_pton(AF_INET, addrs[1], &sin.sin_addr);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (!vm_expect(fd >= 0, "socket: %s", strerror(errno)))
+		return false;
+	ok = vm_expect(!setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)),
+		       "IP_RECVERR: %s", strerror(errno)) &&
+	     arp_perm_b() && blast_look(&base);
+	t0 = t_last = vm_now_ms();
+	memset(msg, 0, sizeof(msg));
+	for (i = 0; i < BLAST_BATCH; i++) {
+		iov[i] = (struct iovec){ .iov_base = buf[i], .iov_len = BLAST_LEN };
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+		msg[i].msg_hdr.msg_name = &sin;
+		msg[i].msg_hdr.msg_namelen = sizeof(sin);
+	}
+	while (ok && sent < count) {
+		want = count - sent < BLAST_BATCH ? count - sent : BLAST_BATCH;
+		for (i = 0; i < want; i++) {
+			uint64_t seq = sent + i;
+
+			memcpy(buf[i], &seq, sizeof(seq));
+		}
+		/* As many as A took; the first refused one is sent again. */
+		n = sendmmsg(fd, msg, want, 0);
+		if (n > 0) {
+			sent += n;
+			t_last = vm_now_ms();
+			continue;
+		}
+		ok = vm_expect(errno == ENOBUFS || errno == EAGAIN, "blast sendmmsg: %s",
+			       strerror(errno)) &&
+		     vm_expect(vm_now_ms() - t_last < STALL_MS, "A took no datagram for %u ms",
+			       STALL_MS);
+		usleep(100);
+	}
+	close(fd);
+	ms = vm_now_ms() - t0;
+	/* Until the counts stop moving, or all are there. */
+	t_last = vm_now_ms();
+	while (ok && blast_look(&now)) {
+		seen = blast_accounted(&base, &now, &got, &dropped);
+		if (seen >= sent)
+			break;
+		if (seen != last)
+			t_last = vm_now_ms();
+		else if (vm_now_ms() - t_last > BLAST_SETTLE_MS)
+			break;
+		last = seen;
+		usleep(100000);
+	}
+	ksft_print_msg("UDP blast A -> B: %" PRIu64 " of %u datagrams sent in %" PRIu64 " ms; "
+		       "B received %" PRIu64 ", dropped %" PRIu64 " (host %" PRIu64 ", A tx %"
+		       PRIu64 ", B rx %" PRIu64 ", B UDP %" PRIu64 ")\n", sent, count, ms, got,
+		       dropped, now.host - base.host, now.a_tx - base.a_tx,
+		       now.b.rx_dropped - base.b.rx_dropped,
+		       now.b.udp_in_errors - base.b.udp_in_errors);
+	return ok && vm_expect_eq("datagrams sent", count, sent) &&
+	       vm_expect_eq("datagrams received plus counted drops", sent, got + dropped);
+}
+
 static bool switch_counters(void)
 {
 	struct vm_stats st;
@@ -892,11 +1171,13 @@ int main(void)
 								      vm_dist_kernel() ? TCP_MB_DEFAULT : TCP_MB_DEBUG);
 	bool loaded, found = false, ns = false, udp, tcp;
 	const char *why = NULL;
+	unsigned int blast = vm_param_u64("vmbus_netvsc_udp_count",
+					  vm_dist_kernel() ? BLAST_DEFAULT : BLAST_DEBUG);
 
 	ksft_print_header();
 	vm_setup();
 	atexit(cleanup);
-	ksft_set_plan(11);
+	ksft_set_plan(12);
 	loaded = !vm_write(VM_SIM, "netvsc/control", "reset_stats");
 	for (i = 0; i < NICS && loaded; i++)
 		loaded = !vm_write(VM_SIM, "netvsc/control", "add %s", macs[i]);
@@ -919,6 +1200,8 @@ int main(void)
 	}
 	udp = ns && vm_expect_eq("datagrams lost", 0, lost);
 	ksft_test_result(udp, "netvsc_udp: %u datagrams echoed, none lost\n", UDP_COUNT);
+	ksft_test_result(ns && udp_blast(blast), "netvsc_udp_blast: %u datagrams A -> B, "
+			 "each received or counted as dropped\n", blast);
 	tcp = ns && tcp_stream(mb);
 	ksft_test_result(tcp, "netvsc_tcp: %u MiB stream, checksums equal\n", mb);
 	ksft_test_result(ns && link_cycle(), "netvsc_link: host link down/up, carrier follows\n");
