@@ -851,7 +851,8 @@ static u32 sim_nv_gather(struct sim_nv_chan *c, const void *pkt, u32 off)
 		if (off - at < sizeof(*r))
 			return 0;
 		r = pkt + at;
-		if (r->offset >= PAGE_SIZE || !r->len || r->len > SIM_NV_MAX_MSG - total)
+		/* An empty range names no page and adds nothing. */
+		if (r->offset >= PAGE_SIZE || r->len > SIM_NV_MAX_MSG - total)
 			return 0;
 		npfn = DIV_ROUND_UP(r->offset + r->len, PAGE_SIZE);
 		if ((u64)npfn * sizeof(u64) > off - at - sizeof(*r))
@@ -909,7 +910,6 @@ static u32 sim_nv_send_rndis(struct sim_nv_chan *c, const void *pkt, u32 off,
 						  SIM_NVSP_STAT_FAIL;
 }
 
-/* Ask sim_nv_map_work for @b's GPADL. */
 /*
  * Bytes of a receive slot for frames of up to @mtu bytes past the
  * Ethernet header: the RNDIS header and packet body before the frame,
@@ -925,6 +925,7 @@ static u32 sim_nv_slot_size(u32 mtu)
 	return max_t(u32, SIM_NV_SLOT_MIN, ALIGN(need, SIM_NV_SLOT_ALIGN));
 }
 
+/* Ask sim_nv_map_work for @b's GPADL. */
 static void sim_nv_buf_request(struct sim_nv_chan *c, struct sim_nv_buf *b,
 			       u64 tid, const struct sim_nvsp *m, u16 id)
 {
@@ -1280,6 +1281,14 @@ static void sim_nv_map_buf(struct sim_nv_chan *c, struct sim_nv_buf *b)
 		 * refuses slots beyond it: none there.
 		 */
 		c->nslots = (b->size - PAGE_SIZE) / c->slot;
+		if (!c->nslots) {
+			/* Refused: every host message would wait forever. */
+			sim_guest_error("netvsc: relid %u: a receive buffer of %u bytes holds no %u-byte slot\n",
+					relid, b->size, c->slot);
+			/* Read with acquire by sim_nv_buf_answer(). */
+			smp_store_release(&b->state, SIM_NV_BUF_FAILED);
+			return;
+		}
 		c->slots = bitmap_zalloc(c->nslots, GFP_KERNEL);
 		if (!c->slots) {
 			c->nslots = 0;
