@@ -285,14 +285,9 @@ static bool brd_load(void)
 /* The disk, its size; the host's counters cover what the test moved. */
 static bool sim_disk(char *disk, size_t len)
 {
-	char path[300];
-	uint64_t sectors = 0;
-
 	if (!stv_wait_disk(disk, len))
 		return false;
-	snprintf(path, sizeof(path), "/sys/block/%s/size", disk);
-	return vm_expect(!vm_read_u64(path, &sectors), "reading %s", path) &&
-	       vm_expect_eq("disk size in 512-byte sectors", (uint64_t)disk_mb << 11, sectors);
+	return stv_expect_size(disk, disk_mb);
 }
 
 static bool host_counters(const struct disk_result *r, const struct vm_kmsg_mark *mark)

@@ -47,16 +47,11 @@ static unsigned int disk_mb;
 
 static bool disk_ok(void)
 {
-	char path[300];
-	uint64_t sectors = 0;
-
 	if (!stv_wait_disk(disk, sizeof(disk)))
 		return false;
 	snprintf(dev, sizeof(dev), "/dev/%s", disk);
-	snprintf(path, sizeof(path), "/sys/block/%s/size", disk);
 	ksft_print_msg("disk: %s\n", dev);
-	return vm_expect(!vm_read_u64(path, &sectors), "reading %s", path) &&
-	       vm_expect_eq("disk size in 512-byte sectors", (uint64_t)disk_mb << 11, sectors);
+	return stv_expect_size(disk, disk_mb);
 }
 
 static bool do_mount(void)

@@ -62,9 +62,7 @@ static bool disk_ok(void)
 		return false;
 	snprintf(dev, sizeof(dev), "/dev/%s", disk);
 	ksft_print_msg("disk: %s\n", dev);
-	snprintf(path, sizeof(path), "/sys/block/%s/size", disk);
-	ok = vm_expect(!vm_read_u64(path, &sectors), "reading %s", path);
-	ok &= vm_expect_eq("disk size in 512-byte sectors", (uint64_t)DISK_MB << 11, sectors);
+	ok = stv_expect_size(disk, DISK_MB);
 	snprintf(path, sizeof(path), "/sys/block/%s/device/model", disk);
 	ok &= vm_expect(stv_read_trim(path, text, sizeof(text)) && !strcmp(text, "Virtual Disk"),
 			"%s: '%s', expected 'Virtual Disk'", path, text);

@@ -122,22 +122,6 @@ static bool all_disks(void *arg)
 	return ndisks == NDISK;
 }
 
-static bool load(void)
-{
-	unsigned int i;
-
-	if (vm_write(VM_SIM, "storvsc/control", "luns %u", NLUN) ||
-	    vm_write(VM_SIM, "storvsc/control", "size_mb %u", DISK_MB) ||
-	    vm_write(VM_SIM, "storvsc/control", "reset_stats"))
-		return false;
-	for (i = 0; i < NCTL; i++)
-		if (vm_sim_devices_cmd("add %s %s 0", STV_SCSI_CLASS, instances[i]))
-			return false;
-	return vm_guest_load(VM_MODPROBE_MS) && vm_wait_vmbus_devices(NCTL, VM_MODPROBE_MS) &&
-	       vm_modprobe_expect("sd_mod", VM_MODPROBE_MS) &&
-	       vm_modprobe_expect("hv_storvsc", VM_MODPROBE_MS);
-}
-
 /*
  * Six disks of DISK_MB, LUNs 0..2 on each of two hosts, every serial
  * VMBUSSIM<ctl><lun> with the disk's own LUN, no serial twice.
@@ -145,8 +129,7 @@ static bool load(void)
 static bool layout(void)
 {
 	unsigned int i, j, per_host[2] = { 0 }, hosts[2] = { ~0u, ~0u }, ctl, lun;
-	uint64_t sectors, v = 0;
-	char path[1024];
+	uint64_t v = 0;
 	bool ok;
 
 	ok = vm_wait_until(all_disks, NULL, STV_DISK_MS, "%u sd disks of vendor Msft", NDISK);
@@ -157,10 +140,7 @@ static bool layout(void)
 
 		ksft_print_msg("%s: host %u lun %u serial '%s'\n", k->name, k->host, k->lun,
 			       k->serial);
-		snprintf(path, sizeof(path), "/sys/block/%s/size", k->name);
-		ok &= vm_expect(!vm_read_u64(path, &sectors), "reading %s", path) &&
-		      vm_expect_eq("disk size in 512-byte sectors", (uint64_t)DISK_MB << 11,
-				   sectors);
+		ok &= stv_expect_size(k->name, DISK_MB);
 		ok &= vm_expect(k->lun < NLUN, "%s: LUN %u", k->name, k->lun);
 		ok &= vm_expect(sscanf(k->serial, "VMBUSSIM%2x%2x", &ctl, &lun) == 2 &&
 				lun == k->lun && ctl < NCTL, "%s: serial '%s' at LUN %u",
@@ -242,7 +222,7 @@ int main(void)
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(stv_unload_at_exit);
 	ksft_set_plan(5);
-	loaded = !vm_kmsg_mark(&mark) && load();
+	loaded = !vm_kmsg_mark(&mark) && stv_load_ctls(instances, NCTL, NLUN, DISK_MB, 0);
 	laid = loaded && layout();
 	ksft_test_result(laid, "storvsc_luns_scan: %u controllers x %u LUNs, %u disks of %u MiB, "
 			 "own serials\n", NCTL, NLUN, NDISK, DISK_MB);

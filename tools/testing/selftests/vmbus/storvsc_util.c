@@ -41,20 +41,44 @@ void stv_print_file(const char *file)
 }
 
 /*
- * One LUN of @disk_mb MiB, the counters reset, the controller @instance added
- * with @nsub sub-channels; hv_vmbus, sd_mod and hv_storvsc loaded.
+ * @luns LUNs of @disk_mb MiB on every controller, the counters reset, the
+ * @nctl controllers @instances added with @nsub sub-channels each;
+ * hv_vmbus, sd_mod and hv_storvsc loaded.
  */
-bool stv_load(const char *instance, unsigned int disk_mb, unsigned int nsub)
+bool stv_load_ctls(const char *const *instances, unsigned int nctl, unsigned int luns,
+		   unsigned int disk_mb, unsigned int nsub)
 {
-	if (vm_write(VM_SIM, "storvsc/control", "luns 1") ||
+	unsigned int i;
+
+	if (vm_write(VM_SIM, "storvsc/control", "luns %u", luns) ||
 	    vm_write(VM_SIM, "storvsc/control", "size_mb %u", disk_mb) ||
-	    vm_write(VM_SIM, "storvsc/control", "reset_stats") ||
-	    vm_sim_devices_cmd("add %s %s %u", STV_SCSI_CLASS, instance, nsub) ||
-	    !vm_guest_load(VM_MODPROBE_MS) || !vm_wait_vmbus_devices(1, VM_MODPROBE_MS))
+	    vm_write(VM_SIM, "storvsc/control", "reset_stats"))
+		return false;
+	for (i = 0; i < nctl; i++)
+		if (vm_sim_devices_cmd("add %s %s %u", STV_SCSI_CLASS, instances[i], nsub))
+			return false;
+	if (!vm_guest_load(VM_MODPROBE_MS) || !vm_wait_vmbus_devices(nctl, VM_MODPROBE_MS))
 		return false;
 	/* No udev here: sd_mod is not loaded on demand. */
 	return vm_modprobe_expect("sd_mod", VM_MODPROBE_MS) &&
 	       vm_modprobe_expect("hv_storvsc", VM_MODPROBE_MS);
+}
+
+/* One controller @instance with one LUN; see stv_load_ctls(). */
+bool stv_load(const char *instance, unsigned int disk_mb, unsigned int nsub)
+{
+	return stv_load_ctls(&instance, 1, 1, disk_mb, nsub);
+}
+
+/* /sys/block/@disk/size says @disk_mb MiB. */
+bool stv_expect_size(const char *disk, unsigned int disk_mb)
+{
+	uint64_t sectors = 0;
+	char path[300];
+
+	snprintf(path, sizeof(path), "/sys/block/%s/size", disk);
+	return vm_expect(!vm_read_u64(path, &sectors), "reading %s", path) &&
+	       vm_expect_eq("disk size in 512-byte sectors", (uint64_t)disk_mb << 11, sectors);
 }
 
 /* Trailing blanks and newline off, as sysfs pads SCSI strings. */

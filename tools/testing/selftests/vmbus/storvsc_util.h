@@ -25,7 +25,10 @@ enum {
 
 bool stv_stat(const char *name, uint64_t *v);
 void stv_print_file(const char *file);
+bool stv_load_ctls(const char *const *instances, unsigned int nctl, unsigned int luns,
+		   unsigned int disk_mb, unsigned int nsub);
 bool stv_load(const char *instance, unsigned int disk_mb, unsigned int nsub);
+bool stv_expect_size(const char *disk, unsigned int disk_mb);
 bool stv_find_disk(char *disk, size_t len);
 bool stv_wait_disk(char *disk, size_t len);
 bool stv_read_trim(const char *path, char *buf, size_t len);
