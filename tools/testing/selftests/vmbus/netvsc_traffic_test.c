@@ -457,7 +457,13 @@ static void child_serve(int sock, const char *name, const char *addr)
 			setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &stall, sizeof(stall));
 			h = 0xcbf29ce484222325ULL;
 			total = 0;
-			while ((n = read(c, buf, sizeof(buf))) > 0) {
+			/*
+			 * With a receive timeout set, a freeze (hibernation)
+			 * ends a blocked read with EINTR: read on.
+			 */
+			while ((n = read(c, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+				if (n <= 0)
+					continue;
 				h = fnv(h, buf, n);
 				total += n;
 			}
@@ -667,6 +673,11 @@ static bool tcp_stream(unsigned int mb)
 		}
 		for (done = 0; done < sizeof(buf); done += n) {
 			n = write(fd, buf + done, sizeof(buf) - done);
+			/* A socket with a timeout: a freeze gives EINTR. */
+			if (n < 0 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
 			if (n <= 0) {
 				close(fd);
 				return vm_expect(false, "TCP write: %s", strerror(errno));
@@ -680,6 +691,10 @@ static bool tcp_stream(unsigned int mb)
 	shutdown(fd, SHUT_WR);
 	for (done = 0; done < sizeof(res); done += n) {
 		n = read(fd, (char *)res + done, sizeof(res) - done);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
 		if (n <= 0)
 			break;
 	}
