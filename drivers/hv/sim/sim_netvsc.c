@@ -1283,7 +1283,7 @@ static void sim_nv_map_buf(struct sim_nv_chan *c, struct sim_nv_buf *b)
 		c->nslots = (b->size - PAGE_SIZE) / c->slot;
 		if (!c->nslots) {
 			/* Refused: every host message would wait forever. */
-			sim_guest_error("netvsc: relid %u: a receive buffer of %u bytes holds no %u-byte slot\n",
+			sim_guest_error("netvsc: relid %u: buffer of %u bytes < a slot (%u)\n",
 					relid, b->size, c->slot);
 			/* Read with acquire by sim_nv_buf_answer(). */
 			smp_store_release(&b->state, SIM_NV_BUF_FAILED);
