@@ -291,51 +291,42 @@ static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
 	return h;
 }
 
-/* @name's flags, or 0 if they cannot be read; in the caller's namespace. */
-static short if_flags(const char *name)
+/* @req on @name with @ifr (its name set here); in the caller's namespace. */
+static bool if_ioctl(const char *name, unsigned long req, struct ifreq *ifr)
 {
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	short flags = 0;
-
-	if (fd < 0)
-		return 0;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	if (!ioctl(fd, SIOCGIFFLAGS, &ifr))
-		flags = ifr.ifr_flags;
-	close(fd);
-	return flags;
-}
-
-/* @name's MTU, or -1; in the caller's namespace. */
-static int if_mtu(const char *name)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int mtu = -1;
-
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	if (!ioctl(fd, SIOCGIFMTU, &ifr))
-		mtu = ifr.ifr_mtu;
-	close(fd);
-	return mtu;
-}
-
-/* SIOCSIFMTU: whether @name took @mtu; in the caller's namespace. */
-static bool if_set_mtu(const char *name, int mtu)
-{
-	struct ifreq ifr = { .ifr_mtu = mtu };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	bool ok;
 
 	if (fd < 0)
 		return false;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	ok = !ioctl(fd, SIOCSIFMTU, &ifr);
+	snprintf(ifr->ifr_name, IFNAMSIZ, "%s", name);
+	ok = !ioctl(fd, req, ifr);
 	close(fd);
 	return ok;
+}
+
+/* @name's flags, or 0 if they cannot be read. */
+static short if_flags(const char *name)
+{
+	struct ifreq ifr = { 0 };
+
+	return if_ioctl(name, SIOCGIFFLAGS, &ifr) ? ifr.ifr_flags : 0;
+}
+
+/* @name's MTU, or -1. */
+static int if_mtu(const char *name)
+{
+	struct ifreq ifr = { 0 };
+
+	return if_ioctl(name, SIOCGIFMTU, &ifr) ? ifr.ifr_mtu : -1;
+}
+
+/* SIOCSIFMTU: whether @name took @mtu. */
+static bool if_set_mtu(const char *name, int mtu)
+{
+	struct ifreq ifr = { .ifr_mtu = mtu };
+
+	return if_ioctl(name, SIOCSIFMTU, &ifr);
 }
 
 /*
