@@ -42,7 +42,7 @@
  * target, or any address without a size, also REPORT LUNS with an empty
  * list.  Supported: TEST UNIT READY, REQUEST SENSE, INQUIRY (standard;
  * VPD 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2), REPORT LUNS, READ CAPACITY
- * (10) and (16), MODE SENSE (6) and (10) (caching page, all pages),
+ * (10) and (16), MODE SENSE (6) and (10) (caching page, WCE as set; all pages),
  * READ/WRITE (6), (10), (16), SYNCHRONIZE CACHE (10) and (16).  Anything
  * else is CHECK CONDITION with fixed-format sense data: ILLEGAL REQUEST
  * with INVALID COMMAND OPERATION CODE, INVALID FIELD IN CDB, LBA OUT OF
@@ -52,8 +52,12 @@
  * SCSI controller"): the next N READ/WRITE commands fail with a medium
  * error; the next N completions each follow an extra completion with a
  * transaction id no request has, or an extra completion too short to hold
- * a VSTOR packet; every completion waits delay_ms first.  Each injection is
- * counted, and the guest must fail only the command concerned.
+ * a VSTOR packet; every completion waits delay_ms first; the answers to
+ * the next N EXECUTE_SRB requests are held until the control plane says
+ * `release` (sent as they were) or `abort` (failed: LOGICAL UNIT NOT
+ * SUPPORTED), or the channel closes (cancelled), which is how a test has
+ * requests in flight when the host revokes the controller.  Each injection is counted, and
+ * the guest must fail only the command concerned.
  *
  * Contexts and locks:
  *  - a channel's open and close run under sim_lock, count the open
@@ -259,6 +263,9 @@ enum sim_stv_stat {
 	SIM_STV_DELAYED,
 	SIM_STV_SUB_REQUESTS,
 	SIM_STV_SUB_GRANTED,
+	SIM_STV_HELD,
+	SIM_STV_RELEASED,
+	SIM_STV_ABORTED,
 	SIM_STV_STAT_COUNT
 };
 
@@ -282,6 +289,9 @@ static const char * const sim_stv_stat_names[SIM_STV_STAT_COUNT] = {
 	[SIM_STV_DELAYED]		= "delayed_completions",
 	[SIM_STV_SUB_REQUESTS]		= "sub_channel_requests",
 	[SIM_STV_SUB_GRANTED]		= "sub_channels_granted",
+	[SIM_STV_HELD]			= "held",
+	[SIM_STV_RELEASED]		= "released",
+	[SIM_STV_ABORTED]		= "aborted",
 };
 
 /* Faults the control plane arms: how many injections are left. */
@@ -289,6 +299,7 @@ enum sim_stv_fault {
 	SIM_STV_FAULT_MEDIUM_ERROR,
 	SIM_STV_FAULT_BOGUS_ID,
 	SIM_STV_FAULT_SHORT,
+	SIM_STV_FAULT_HOLD,
 	SIM_STV_FAULT_COUNT
 };
 
@@ -296,11 +307,14 @@ static const char * const sim_stv_fault_names[SIM_STV_FAULT_COUNT] = {
 	[SIM_STV_FAULT_MEDIUM_ERROR]	= "medium_error",
 	[SIM_STV_FAULT_BOGUS_ID]	= "bogus_id",
 	[SIM_STV_FAULT_SHORT]		= "short_completion",
+	[SIM_STV_FAULT_HOLD]		= "hold",
 };
 
 static atomic_t sim_stv_faults[SIM_STV_FAULT_COUNT];
 /* Every completion waits this long first (0..SIM_STV_MAX_DELAY_MS). */
 static unsigned int sim_stv_delay_ms;
+/* The caching page's WCE: the disks say they have a write cache. */
+static bool sim_stv_write_cache = true;
 
 /* Takes one injection of @f if one is armed. */
 static bool sim_stv_fault(enum sim_stv_fault f)
@@ -350,6 +364,9 @@ static u32 sim_stv_version;
  * @ready: END_INITIALIZATION came, or a sub-channel
  * @backlog: completions waiting for room in the guest's ring, in order
  * @nbacklog: how many
+ * @held: answers the hold fault keeps back, in order
+ * @answer_held: SIM_STV_RELEASE or SIM_STV_ABORT when the control plane
+ *	asked for @held to be answered, else 0
  * @requests: EXECUTE_SRB packets served on this channel
  */
 struct sim_stv_chan {
@@ -363,7 +380,15 @@ struct sim_stv_chan {
 	bool ready;
 	struct list_head backlog;
 	unsigned int nbacklog;
+	struct list_head held;
+	atomic_t answer_held;
 	atomic64_t requests;
+};
+
+/* How the held answers go out: as they were, or aborted. */
+enum {
+	SIM_STV_RELEASE	= 1,
+	SIM_STV_ABORT	= 2,
 };
 
 /* The open channels, under sim_lock. */
@@ -604,13 +629,17 @@ static u32 sim_stv_inquiry_vpd(u8 *d, u8 page, const struct sim_stv_ctl *ctl, u8
 	return 4 + len;
 }
 
-/* The caching page (0x08) at @p: write cache on, read cache on. */
+/*
+ * The caching page (0x08) at @p: the write cache as the control plane
+ * says, read cache on, nothing changeable.
+ */
 static u32 sim_stv_caching_page(u8 *p, bool changeable)
 {
 	memset(p, 0, 20);
 	p[0] = 0x08;
 	p[1] = 0x12;
-	p[2] = changeable ? 0 : 0x04;	/* WCE */
+	if (!changeable && READ_ONCE(sim_stv_write_cache))
+		p[2] = 0x04;	/* WCE */
 	return 20;
 }
 
@@ -961,6 +990,26 @@ static u32 sim_stv_control(struct sim_stv_chan *c, struct sim_stv_pkt *p)
 	return SIM_STATUS_FAIL;
 }
 
+/*
+ * The hold fault: the answer to an EXECUTE_SRB kept back until the
+ * control plane's release or abort, or the channel's close (cancelled).
+ * False if it cannot be kept: the caller answers at once.
+ */
+static bool sim_stv_hold(struct sim_stv_chan *c, const struct sim_stv_comp *comp)
+{
+	struct sim_stv_pending *p = kmalloc(sizeof(*p), GFP_KERNEL);
+
+	if (!p) {
+		sim_stv_inc(SIM_STV_ERRORS);
+		return false;
+	}
+	p->c = *comp;
+	p->len = sizeof(*comp);
+	list_add_tail(&p->node, &c->held);
+	sim_stv_inc(SIM_STV_HELD);
+	return true;
+}
+
 /* One packet from the guest; the ring code checked its framing. */
 static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 {
@@ -975,7 +1024,7 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 		.d.trans_id = d->trans_id,
 	};
 	struct sim_stv_pkt *p = &comp.p;
-	bool ok = true;
+	bool ok = true, srb = false;
 
 	if (off < sizeof(*d) || len - off < sizeof(*p)) {
 		sim_stv_guest_error(o, "VSTOR packet of bytes", len - off);
@@ -998,6 +1047,7 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 	}
 	sim_stv_inc(SIM_STV_REQUESTS);
 	atomic64_inc(&c->requests);
+	srb = true;
 	if (!c->ready) {
 		sim_stv_guest_error(o, "EXECUTE_SRB before END_INITIALIZATION, op", p->operation);
 		ok = false;
@@ -1010,13 +1060,47 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 		p->srb.sense_length = 0;
 		p->srb.transfer_length = 0;
 	}
-	sim_stv_inc(SIM_STV_COMPLETIONS);
 	p->status = 0;
 answer:
 	p->operation = SIM_STV_OP_COMPLETE_IO;
 	p->flags = 0;
-	if (d->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED)
-		sim_stv_complete(c, &comp);
+	if (!(d->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED))
+		return;
+	if (srb && sim_stv_fault(SIM_STV_FAULT_HOLD) && sim_stv_hold(c, &comp))
+		return;
+	if (srb)
+		sim_stv_inc(SIM_STV_COMPLETIONS);
+	sim_stv_complete(c, &comp);
+}
+
+/*
+ * The control plane's release or abort, if it asked: every held answer
+ * sent in order; an aborted one fails as a LUN that is gone would (CHECK
+ * CONDITION, ILLEGAL REQUEST, LOGICAL UNIT NOT SUPPORTED), which the guest
+ * does not retry, whatever the request moved.
+ */
+static bool sim_stv_answer_held(struct sim_stv_chan *c)
+{
+	int how = atomic_xchg(&c->answer_held, 0);
+	struct sim_stv_pending *p, *tmp;
+	bool did = false;
+
+	if (!how)
+		return false;
+	list_for_each_entry_safe(p, tmp, &c->held, node) {
+		list_del(&p->node);
+		if (how == SIM_STV_ABORT) {
+			sim_stv_illegal(&p->c.p.srb, SIM_ASC_LUN_UNSUPPORTED);
+			sim_stv_inc(SIM_STV_ABORTED);
+		} else {
+			sim_stv_inc(SIM_STV_RELEASED);
+		}
+		sim_stv_inc(SIM_STV_COMPLETIONS);
+		sim_stv_send(c, &p->c, p->len);
+		kfree(p);
+		did = true;
+	}
+	return did;
 }
 
 static bool sim_stv_service(struct sim_open *o)
@@ -1027,6 +1111,7 @@ static bool sim_stv_service(struct sim_open *o)
 	/* While completions wait for room, take no new request. */
 	if (!sim_stv_flush(c, &did))
 		return did;
+	did |= sim_stv_answer_held(c);
 	return sim_ring_drain(o, sim_stv_packet) || did;
 }
 
@@ -1115,6 +1200,7 @@ static int sim_stv_open(const struct sim_backend *be, struct sim_open *o)
 	/* A sub-channel serves I/O at once: the primary set the protocol up. */
 	c->ready = c->sub_index != 0;
 	INIT_LIST_HEAD(&c->backlog);
+	INIT_LIST_HEAD(&c->held);
 	list_add_tail(&c->node, &sim_stv_chans);
 	sim_ring_set_priv(o, c);
 	sim_stv_nopen++;
@@ -1129,6 +1215,10 @@ static void sim_stv_close(struct sim_open *o)
 
 	lockdep_assert_held(&sim_lock);
 	list_for_each_entry_safe(p, tmp, &c->backlog, node) {
+		sim_stv_inc(SIM_STV_CANCELLED);
+		kfree(p);
+	}
+	list_for_each_entry_safe(p, tmp, &c->held, node) {
 		sim_stv_inc(SIM_STV_CANCELLED);
 		kfree(p);
 	}
@@ -1191,11 +1281,29 @@ static int sim_stv_fault_cmd(char *arg)
 	return -EINVAL;
 }
 
+/*
+ * release or abort: every channel sends the answers it holds (see
+ * sim_stv_answer_held()).
+ */
+static int sim_stv_held_cmd(int how)
+{
+	struct sim_stv_chan *c;
+
+	mutex_lock(&sim_lock);
+	list_for_each_entry(c, &sim_stv_chans, node) {
+		atomic_set(&c->answer_held, how);
+		sim_ring_kick(c->relid, &sim_storvsc_backend);
+	}
+	mutex_unlock(&sim_lock);
+	return 0;
+}
+
 static int sim_stv_cmd(char *cmd)
 {
 	char *verb = strsep(&cmd, " ");
 	char *arg = cmd ? skip_spaces(cmd) : NULL;
 	unsigned int i, ms;
+	bool on;
 
 	if ((!strcmp(verb, "size_mb") || !strcmp(verb, "luns")) && arg)
 		return sim_stv_layout_cmd(verb, arg);
@@ -1207,6 +1315,16 @@ static int sim_stv_cmd(char *cmd)
 		WRITE_ONCE(sim_stv_delay_ms, ms);
 		return 0;
 	}
+	if (!strcmp(verb, "write_cache") && arg) {
+		if (kstrtobool(arg, &on))
+			return -EINVAL;
+		WRITE_ONCE(sim_stv_write_cache, on);
+		return 0;
+	}
+	if (!strcmp(verb, "release") && !arg)
+		return sim_stv_held_cmd(SIM_STV_RELEASE);
+	if (!strcmp(verb, "abort") && !arg)
+		return sim_stv_held_cmd(SIM_STV_ABORT);
 	if (!strcmp(verb, "reset_stats") && !arg) {
 		for (i = 0; i < SIM_STV_STAT_COUNT; i++)
 			atomic64_set(&sim_stv_stats[i], 0);
@@ -1260,6 +1378,7 @@ static int sim_stv_stats_show(struct seq_file *m, void *unused)
 	v = READ_ONCE(sim_stv_version);
 	seq_printf(m, "protocol_version %u.%u\n", v >> 8, v & 0xff);
 	seq_printf(m, "delay_ms %u\n", READ_ONCE(sim_stv_delay_ms));
+	seq_printf(m, "write_cache %d\n", READ_ONCE(sim_stv_write_cache));
 	for (i = 0; i < SIM_STV_FAULT_COUNT; i++)
 		seq_printf(m, "armed_%s %d\n", sim_stv_fault_names[i],
 			   atomic_read(&sim_stv_faults[i]));
@@ -1324,6 +1443,7 @@ void sim_storvsc_exit(void)
 	flush_workqueue(sim_wq);
 	for (i = 0; i < SIM_STV_FAULT_COUNT; i++)
 		atomic_set(&sim_stv_faults[i], 0);
+	WRITE_ONCE(sim_stv_write_cache, true);
 	mutex_lock(&sim_lock);
 	sim_stv_ctls_free();
 	sim_stv_disk_bytes = 0;

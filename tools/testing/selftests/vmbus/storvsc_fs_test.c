@@ -47,11 +47,7 @@ static unsigned int disk_mb;
 
 static bool disk_ok(void)
 {
-	if (!stv_wait_disk(disk, sizeof(disk)))
-		return false;
-	snprintf(dev, sizeof(dev), "/dev/%s", disk);
-	ksft_print_msg("disk: %s\n", dev);
-	return stv_expect_size(disk, disk_mb);
+	return stv_wait_dev(disk, sizeof(disk), dev, sizeof(dev), disk_mb);
 }
 
 static bool do_mount(void)

@@ -265,24 +265,9 @@ static bool chans_open(void *arg)
 	return stv_stat("open_channels", &open) && open == 1 + NSUB;
 }
 
-/* The controller's relid in the host's table now; 0 if it has none. */
-static unsigned int ctl_relid(void)
-{
-	struct vm_sim_devs devs = { 0 };
-	const struct vm_sim_dev *d;
-	unsigned int relid;
-
-	if (vm_sim_devices_load(&devs))
-		return 0;
-	d = vm_sim_devices_find(&devs, SCSI_INSTANCE, 0);
-	relid = d ? d->relid : 0;
-	vm_sim_devices_free(&devs);
-	return relid;
-}
-
 static bool cycles_run(unsigned int cycles)
 {
-	unsigned int c, relid = ctl_relid(), now;
+	unsigned int c, relid = stv_ctl_relid(SCSI_INSTANCE), now;
 	uint64_t ms, before;
 	bool ok = true;
 
@@ -290,7 +275,7 @@ static bool cycles_run(unsigned int cycles)
 		ok = writer_advances(done_now());
 		before = done_now();
 		ok = ok && rs_hibernate(&ms);
-		now = ctl_relid();
+		now = stv_ctl_relid(SCSI_INSTANCE);
 		ksft_print_msg("cycle %u: hibernation returned after %" PRIu64 " ms, writer at "
 			       "%" PRIu64 " then %" PRIu64 ", controller relid %u -> %u\n", c, ms,
 			       before, done_now(), relid, now);

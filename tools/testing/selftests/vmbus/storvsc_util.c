@@ -137,6 +137,19 @@ static bool disk_found(void *arg)
 	return stv_find_disk(a->disk, a->len);
 }
 
+/*
+ * stv_wait_disk(), then @dev = /dev/@disk, whose size must be @disk_mb
+ * MiB.
+ */
+bool stv_wait_dev(char *disk, size_t len, char *dev, size_t dev_len, unsigned int disk_mb)
+{
+	if (!stv_wait_disk(disk, len))
+		return false;
+	snprintf(dev, dev_len, "/dev/%s", disk);
+	ksft_print_msg("disk: %s\n", dev);
+	return stv_expect_size(disk, disk_mb);
+}
+
 /* Waits up to STV_DISK_MS for stv_find_disk(). */
 bool stv_wait_disk(char *disk, size_t len)
 {
@@ -259,6 +272,21 @@ bool stv_unload(const char *disk)
 	return ok;
 }
 
+/* The relid of controller @instance's primary; 0 if the host offers none. */
+unsigned int stv_ctl_relid(const char *instance)
+{
+	struct vm_sim_devs devs = { 0 };
+	const struct vm_sim_dev *d;
+	unsigned int relid;
+
+	if (vm_sim_devices_load(&devs))
+		return 0;
+	d = vm_sim_devices_find(&devs, instance, 0);
+	relid = d && d->offered ? d->relid : 0;
+	vm_sim_devices_free(&devs);
+	return relid;
+}
+
 /* The host rescinds the controller @instance; hv_vmbus releases its relid. */
 bool stv_rescind(const char *instance)
 {
@@ -268,15 +296,8 @@ bool stv_rescind(const char *instance)
 /* stv_rescind(), with @left devices still on the bus afterwards. */
 bool stv_rescind_left(const char *instance, unsigned int left)
 {
-	struct vm_sim_devs devs = { 0 };
-	const struct vm_sim_dev *dev;
-	unsigned int relid;
+	unsigned int relid = stv_ctl_relid(instance);
 
-	if (vm_sim_devices_load(&devs))
-		return false;
-	dev = vm_sim_devices_find(&devs, instance, 0);
-	relid = dev ? dev->relid : 0;
-	vm_sim_devices_free(&devs);
 	if (!vm_expect(relid, "no relid for %s in the sim's devices", instance))
 		return false;
 	return !vm_sim_devices_cmd("rescind %u", relid) &&

@@ -31,6 +31,7 @@ bool stv_load(const char *instance, unsigned int disk_mb, unsigned int nsub);
 bool stv_expect_size(const char *disk, unsigned int disk_mb);
 bool stv_find_disk(char *disk, size_t len);
 bool stv_wait_disk(char *disk, size_t len);
+bool stv_wait_dev(char *disk, size_t len, char *dev, size_t dev_len, unsigned int disk_mb);
 bool stv_read_trim(const char *path, char *buf, size_t len);
 void stv_pattern(uint8_t *buf, size_t len, uint64_t seed, uint64_t i);
 uint64_t stv_checksum(uint64_t h, const uint8_t *buf, size_t len);
@@ -40,6 +41,7 @@ bool stv_write_read(const char *dev, int flags, unsigned int off_mb, unsigned in
 struct vm_kmsg_mark;
 bool stv_counters(const struct vm_kmsg_mark *mark);
 bool stv_unload(const char *disk);
+unsigned int stv_ctl_relid(const char *instance);
 bool stv_rescind(const char *instance);
 bool stv_rescind_left(const char *instance, unsigned int left);
 void stv_unload_at_exit(void);
