@@ -99,13 +99,14 @@ bool stv_read_trim(const char *path, char *buf, size_t len)
 	return true;
 }
 
-/* An sd disk whose vendor is Msft and whose /dev node exists: its name. */
+/* An sd disk whose vendor is Msft and whose /dev node opens: its name. */
 bool stv_find_disk(char *disk, size_t len)
 {
 	char path[300], vendor[64];
 	struct dirent *e;
 	DIR *d = opendir("/sys/block");
 	bool found = false;
+	int fd;
 
 	while (d && (e = readdir(d)) && !found) {
 		if (strncmp(e->d_name, "sd", 2))
@@ -119,8 +120,12 @@ bool stv_find_disk(char *disk, size_t len)
 	if (d)
 		closedir(d);
 	if (found) {
+		/* The node comes before the disk is live (ENXIO until then). */
 		snprintf(path, sizeof(path), "/dev/%s", disk);
-		found = !access(path, F_OK);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		found = fd >= 0;
+		if (found)
+			close(fd);
 	}
 	return found;
 }
