@@ -226,6 +226,24 @@ static bool held_release(void)
 	return ok && accounted();
 }
 
+static bool storvsc_unused(void *arg)
+{
+	uint64_t refs = 1;
+
+	(void)arg;
+	return !vm_read_u64("/sys/module/hv_storvsc/refcnt", &refs) && !refs;
+}
+
+/*
+ * rmmod hv_storvsc once nothing holds it: on the debug kernel the module
+ * was still in use for a moment after the held reads ended.
+ */
+static bool unload(void)
+{
+	vm_wait_until(storvsc_unused, NULL, GONE_MS, "hv_storvsc's refcnt to reach 0");
+	return vm_rmmod_expect("hv_storvsc") & vm_rmmod_expect("sd_mod");
+}
+
 int main(void)
 {
 	bool loaded, found, idle_ok;
@@ -246,7 +264,7 @@ int main(void)
 			 "goes, every channel closed; offered again with its data\n");
 	ksft_test_result(idle_ok && held_release(), "storvsc_rescind_held: 2 reads blocked "
 			 "while the host holds their answers, both complete on release\n");
-	ksft_test_result(loaded && vm_rmmod_expect("hv_storvsc") & vm_rmmod_expect("sd_mod") &
+	ksft_test_result(loaded && unload() &
 			 !vm_write(VM_SIM, "storvsc/control", "size_mb 0") &
 			 !vm_write(VM_SIM, "storvsc/control", "write_cache 1") & vm_teardown(),
 			 "storvsc_rescind_teardown: hv_storvsc unloaded, disk freed, hv_vmbus "
