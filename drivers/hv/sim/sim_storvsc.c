@@ -981,10 +981,11 @@ static u32 sim_stv_control(struct sim_stv_chan *c, struct sim_stv_pkt *p)
 
 /*
  * The hold fault: the answer to an EXECUTE_SRB kept back until the
- * control plane's release, or the channel's close (cancelled).
- * False if it cannot be kept: the caller answers at once.
+ * control plane's release, or the channel's close (cancelled); @cdb0, the
+ * request's opcode, for the kernel log.  False if it cannot be kept: the
+ * caller answers at once.
  */
-static bool sim_stv_hold(struct sim_stv_chan *c, const struct sim_stv_comp *comp)
+static bool sim_stv_hold(struct sim_stv_chan *c, const struct sim_stv_comp *comp, u8 cdb0)
 {
 	struct sim_stv_pending *p = kmalloc(sizeof(*p), GFP_KERNEL);
 
@@ -996,6 +997,8 @@ static bool sim_stv_hold(struct sim_stv_chan *c, const struct sim_stv_comp *comp
 	p->len = sizeof(*comp);
 	list_add_tail(&p->node, &c->held);
 	sim_stv_inc(SIM_STV_HELD);
+	pr_info("storvsc: relid %u: answer to SCSI opcode 0x%02x, transaction %llu held\n",
+		c->relid, cdb0, comp->d.trans_id);
 	return true;
 }
 
@@ -1014,6 +1017,7 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 	};
 	struct sim_stv_pkt *p = &comp.p;
 	bool ok = true, srb = false;
+	u8 op = 0;
 
 	if (off < sizeof(*d) || len - off < sizeof(*p)) {
 		sim_stv_guest_error(o, "VSTOR packet of bytes", len - off);
@@ -1021,6 +1025,8 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 		goto answer;
 	}
 	memcpy(p, pkt + off, sizeof(*p));
+	/* The answer's sense data may overwrite the CDB. */
+	op = p->srb.cdb[0];
 	if (d->type == VM_PKT_DATA_USING_GPA_DIRECT) {
 		/* data_in 0: a write, the host never stores into the pages. */
 		ok = sim_stv_gpa_range(pkt, off, &b, p->srb.data_in == 0);
@@ -1055,7 +1061,7 @@ answer:
 	p->flags = 0;
 	if (!(d->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED))
 		return;
-	if (srb && sim_stv_fault(SIM_STV_FAULT_HOLD) && sim_stv_hold(c, &comp))
+	if (srb && sim_stv_fault(SIM_STV_FAULT_HOLD) && sim_stv_hold(c, &comp, op))
 		return;
 	if (srb)
 		sim_stv_inc(SIM_STV_COMPLETIONS);

@@ -181,6 +181,10 @@ static bool reaped(pid_t *pid, int *status, unsigned int n, uint64_t deadline)
 /*
  * Two reads whose answers the host holds stay blocked for HOLD_MS; the
  * host then releases the answers and both reads complete with their data.
+ * A slot may go to a command of the kernel's own instead: the debug
+ * kernel sent REPORT LUNS just then (the host logs each held opcode);
+ * its answer is released as well, and the read it displaced is answered
+ * at once.
  */
 static bool held_release(void)
 {
@@ -236,7 +240,8 @@ static bool storvsc_unused(void *arg)
 
 /*
  * rmmod hv_storvsc once nothing holds it: on the debug kernel the module
- * was still in use for a moment after the held reads ended.
+ * was still in use for a moment after the held reads ended (the SCSI
+ * midlayer's own commands, above).
  */
 static bool unload(void)
 {
