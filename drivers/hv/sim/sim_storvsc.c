@@ -54,7 +54,9 @@
  * transaction id no request has, or an extra completion too short to hold
  * a VSTOR packet; every completion waits delay_ms first; the answers to
  * the next N EXECUTE_SRB requests are held until the control plane says
- * `release` (sent as they were) or the channel closes (cancelled).  Each injection is counted, and
+ * `release` (sent as they were) or `abort` (failed: LOGICAL UNIT NOT
+ * SUPPORTED), or the channel closes (cancelled), which is how a test has
+ * requests in flight when the host revokes the controller.  Each injection is counted, and
  * the guest must fail only the command concerned.
  *
  * Contexts and locks:
@@ -263,6 +265,7 @@ enum sim_stv_stat {
 	SIM_STV_SUB_GRANTED,
 	SIM_STV_HELD,
 	SIM_STV_RELEASED,
+	SIM_STV_ABORTED,
 	SIM_STV_STAT_COUNT
 };
 
@@ -288,6 +291,7 @@ static const char * const sim_stv_stat_names[SIM_STV_STAT_COUNT] = {
 	[SIM_STV_SUB_GRANTED]		= "sub_channels_granted",
 	[SIM_STV_HELD]			= "held",
 	[SIM_STV_RELEASED]		= "released",
+	[SIM_STV_ABORTED]		= "aborted",
 };
 
 /* Faults the control plane arms: how many injections are left. */
@@ -361,7 +365,8 @@ static u32 sim_stv_version;
  * @backlog: completions waiting for room in the guest's ring, in order
  * @nbacklog: how many
  * @held: answers the hold fault keeps back, in order
- * @answer_held: 1 when the control plane asked for @held to be sent
+ * @answer_held: SIM_STV_RELEASE or SIM_STV_ABORT when the control plane
+ *	asked for @held to be answered, else 0
  * @requests: EXECUTE_SRB packets served on this channel
  */
 struct sim_stv_chan {
@@ -378,6 +383,12 @@ struct sim_stv_chan {
 	struct list_head held;
 	atomic_t answer_held;
 	atomic64_t requests;
+};
+
+/* How the held answers go out: as they were, or aborted. */
+enum {
+	SIM_STV_RELEASE	= 1,
+	SIM_STV_ABORT	= 2,
 };
 
 /* The open channels, under sim_lock. */
@@ -981,9 +992,9 @@ static u32 sim_stv_control(struct sim_stv_chan *c, struct sim_stv_pkt *p)
 
 /*
  * The hold fault: the answer to an EXECUTE_SRB kept back until the
- * control plane's release, or the channel's close (cancelled); @cdb0, the
- * request's opcode, for the kernel log.  False if it cannot be kept: the
- * caller answers at once.
+ * control plane's release or abort, or the channel's close (cancelled).
+ * @cdb0, the request's opcode, is for the kernel log.  False if it cannot
+ * be kept: the caller answers at once.
  */
 static bool sim_stv_hold(struct sim_stv_chan *c, const struct sim_stv_comp *comp, u8 cdb0)
 {
@@ -1069,19 +1080,27 @@ answer:
 }
 
 /*
- * The control plane's release, if it asked: every held answer sent, in
- * order.
+ * The control plane's release or abort, if it asked: every held answer
+ * sent in order; an aborted one fails as a LUN that is gone would (CHECK
+ * CONDITION, ILLEGAL REQUEST, LOGICAL UNIT NOT SUPPORTED), which the guest
+ * does not retry, whatever the request moved.
  */
 static bool sim_stv_answer_held(struct sim_stv_chan *c)
 {
+	int how = atomic_xchg(&c->answer_held, 0);
 	struct sim_stv_pending *p, *tmp;
 	bool did = false;
 
-	if (!atomic_xchg(&c->answer_held, 0))
+	if (!how)
 		return false;
 	list_for_each_entry_safe(p, tmp, &c->held, node) {
 		list_del(&p->node);
-		sim_stv_inc(SIM_STV_RELEASED);
+		if (how == SIM_STV_ABORT) {
+			sim_stv_illegal(&p->c.p.srb, SIM_ASC_LUN_UNSUPPORTED);
+			sim_stv_inc(SIM_STV_ABORTED);
+		} else {
+			sim_stv_inc(SIM_STV_RELEASED);
+		}
 		sim_stv_inc(SIM_STV_COMPLETIONS);
 		sim_stv_send(c, &p->c, p->len);
 		kfree(p);
@@ -1268,14 +1287,17 @@ static int sim_stv_fault_cmd(char *arg)
 	return -EINVAL;
 }
 
-/* release: every channel sends the answers it holds. */
-static int sim_stv_release_cmd(void)
+/*
+ * release or abort: every channel sends the answers it holds (see
+ * sim_stv_answer_held()).
+ */
+static int sim_stv_held_cmd(int how)
 {
 	struct sim_stv_chan *c;
 
 	mutex_lock(&sim_lock);
 	list_for_each_entry(c, &sim_stv_chans, node) {
-		atomic_set(&c->answer_held, 1);
+		atomic_set(&c->answer_held, how);
 		sim_ring_kick(c->relid, &sim_storvsc_backend);
 	}
 	mutex_unlock(&sim_lock);
@@ -1306,7 +1328,9 @@ static int sim_stv_cmd(char *cmd)
 		return 0;
 	}
 	if (!strcmp(verb, "release") && !arg)
-		return sim_stv_release_cmd();
+		return sim_stv_held_cmd(SIM_STV_RELEASE);
+	if (!strcmp(verb, "abort") && !arg)
+		return sim_stv_held_cmd(SIM_STV_ABORT);
 	if (!strcmp(verb, "reset_stats") && !arg) {
 		for (i = 0; i < SIM_STV_STAT_COUNT; i++)
 			atomic64_set(&sim_stv_stats[i], 0);

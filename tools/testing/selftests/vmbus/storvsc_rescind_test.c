@@ -1,18 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * storvsc_rescind_test: the host rescinds a SCSI controller that the
- * distribution's hv_storvsc is bound to, and holds answers back.
+ * distribution's hv_storvsc is bound to, idle and with requests in
+ * flight, and holds answers back.
  *
  * Idle rescind: the disk goes, hv_vmbus lets go of the primary and its
  * sub-channels, the host sees every channel closed and every request
  * answered; offered again, the controller comes back as a disk with the
  * data it held.
  *
- * Held answers (storvsc/control `fault hold`): two processes each read
- * 4 KiB with O_DIRECT (one request each, through a descriptor opened
- * before the hold, as an open may read the disk); they stay blocked while
- * the host holds the answers, and complete when it releases them.  The
- * host's counters account for every request.
+ * Held answers (storvsc/control `fault hold`): processes each read 4 KiB
+ * with O_DIRECT, one request each, through a descriptor opened before the
+ * hold (an open may read the disk), and only once storvsc is idle
+ * (hv_storvsc's refcnt 0: the SCSI scan of a new controller, which sends
+ * REPORT LUNS to every target, can outlast the disk's appearance on a
+ * slow kernel, and would take a held slot).  Two reads stay blocked while
+ * the host holds their answers and complete when it releases them.
+ *
+ * In flight: READERS reads are held, then the host revokes the controller
+ * as a host must for storvsc: it fails the requests it holds (`abort`:
+ * CHECK CONDITION, LOGICAL UNIT NOT SUPPORTED, which sd does not retry)
+ * and rescinds at once, so the failed completions and the rescind race
+ * through the guest's core.  Every reader gets EIO, the disk and the
+ * channels go, and the host's counters account for every request.  A
+ * guest core that lost a completion racing the rescind, or touched the
+ * channel after its close, hangs or trips KASAN here.
  *
  * A rescind while requests are unanswered is not tested: the rescind
  * closes the host's end of the rings (vmbus-sim.rst), and storvsc waits
@@ -24,15 +36,13 @@
  * With one, sd's removal of the disk sends SYNCHRONIZE CACHE after the
  * rescind; the channel refuses it (-ENODEV, as <linux/hyperv.h>'s senders
  * do on a rescinded channel), storvsc turns that into
- * SCSI_MLQUEUE_HOST_BUSY and the midlayer requeues the command forever:
- * the removal never ends, with any VMBus core that refuses a rescinded
- * channel.  That is the guest driver's behaviour, documented in
- * vmbus-sim.rst, not something a test of this bus could pass.
+ * SCSI_MLQUEUE_HOST_BUSY and the midlayer requeues the command for ever.
  *
  * Sim: storvsc/control size_mb 16 and write_cache 0 (size_mb 0 and
  * write_cache 1 at the end), devices add <HV_SCSI_GUID> with 2
- * sub-channels, storvsc/control fault hold and release.
+ * sub-channels, storvsc/control fault hold, release and abort.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -55,6 +65,8 @@ enum {
 	PATTERN_MB	= 4,
 	GONE_MS		= 60000,	/* rescind to disk gone */
 	HOLD_MS		= 500,		/* held reads stay blocked this long */
+	READERS		= 4,		/* reads in flight at the rescind */
+	READER_MS	= 60000,	/* readers to end after the answer */
 };
 
 static char disk[256];	/* sdX */
@@ -105,23 +117,29 @@ static bool all_gone(uint64_t t0)
 	return ok;
 }
 
-/* Every request answered or cancelled, none still held, no guest error. */
-static bool accounted(void)
+/*
+ * Every request answered or cancelled, none still held, @aborted of them
+ * failed by the host's abort, no guest protocol error.
+ */
+static bool accounted(uint64_t aborted)
 {
 	static const char *const names[] = {
 		"requests", "completions", "cancelled", "errors", "held", "released",
+		"aborted",
 	};
-	uint64_t v[6] = { 0 };
+	uint64_t v[7] = { 0 };
 	unsigned int i;
 	bool ok = true;
 
 	stv_print_file("stats");
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		ok &= vm_expect(stv_stat(names[i], &v[i]), "storvsc/stats has no %s", names[i]);
 	if (!ok)
 		return false;
 	ok &= vm_expect_eq("requests - completions - cancelled", 0, v[0] - v[1] - v[2]);
-	ok &= vm_expect_eq("held - released (answers still held)", 0, v[4] - v[5]);
+	ok &= vm_expect_eq("held - released - aborted (answers still held)", 0,
+			   v[4] - v[5] - v[6]);
+	ok &= vm_expect_eq("aborted", aborted, v[6]);
 	ok &= vm_expect_eq("errors (guest protocol errors)", 0, v[3]);
 	return ok;
 }
@@ -135,7 +153,7 @@ static bool idle(void)
 
 	ok = stv_write_read(dev, O_DIRECT, 0, PATTERN_MB, seed, "before the rescind");
 	t0 = vm_now_ms();
-	ok = ok && rescind() && all_gone(t0) && accounted();
+	ok = ok && rescind() && all_gone(t0) && accounted(0);
 	if (!ok)
 		return false;
 	ok = !vm_sim_devices_cmd("add %s %s %u", STV_SCSI_CLASS, SCSI_INSTANCE, NSUB) &&
@@ -146,10 +164,10 @@ static bool idle(void)
 
 /*
  * A reader: one O_DIRECT read of 4 KiB (one request, never split) at
- * @index MiB through @fd, which the parent opened before it armed the
- * hold (an open may read the disk).  Exit status 0 if it read it all.
+ * @index MiB through @fd.  Exit status 0 if it failed with EIO
+ * (@want_eio) or read it all (!@want_eio), else 1.
  */
-static int reader(int fd, unsigned int index)
+static int reader(int fd, unsigned int index, bool want_eio)
 {
 	ssize_t n;
 	void *buf;
@@ -157,7 +175,79 @@ static int reader(int fd, unsigned int index)
 	if (posix_memalign(&buf, 4096, 4096))
 		return 1;
 	n = pread(fd, buf, 4096, (off_t)index << 20);
+	if (want_eio)
+		return n < 0 && errno == EIO ? 0 : 1;
 	return n == 4096 ? 0 : 1;
+}
+
+static bool storvsc_unused(void *arg)
+{
+	uint64_t refs = 1;
+
+	(void)arg;
+	return !vm_read_u64("/sys/module/hv_storvsc/refcnt", &refs) && !refs;
+}
+
+/*
+ * The SCSI midlayer's scan of the host done: a write to its scan file
+ * waits for the scan under way (the same mutex), then scans once more,
+ * every answer given at once.  Until then the scan's own commands
+ * (REPORT LUNS to each target) may come at any moment.
+ */
+static bool settle(void)
+{
+	DIR *d = opendir("/sys/class/scsi_host");
+	struct dirent *e;
+	char path[300];
+	bool ok = d != NULL;
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/scsi_host/%s/scan", e->d_name);
+		ok &= !vm_write_file(path, "- - -");
+	}
+	if (d)
+		closedir(d);
+	return vm_expect(ok, "scanning /sys/class/scsi_host/*");
+}
+
+/* The scan done, no opener holds hv_storvsc; then @dev opened for readers. */
+static int open_idle(void)
+{
+	int fd;
+
+	if (!settle() ||
+	    !vm_wait_until(storvsc_unused, NULL, GONE_MS, "hv_storvsc's refcnt to reach 0"))
+		return -1;
+	fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	vm_expect(fd >= 0, "open %s: %s", dev, strerror(errno));
+	return fd;
+}
+
+/*
+ * @n readers through @fd, each of whose request the host holds (armed
+ * here); false if fewer were held in time.
+ */
+static bool start_held(int fd, pid_t *pid, unsigned int n, bool want_eio)
+{
+	uint64_t held0 = 0, held = 0;
+	unsigned int i;
+	bool ok;
+
+	ok = stv_stat("held", &held0) &&
+	     !vm_write(VM_SIM, "storvsc/control", "fault hold %u", n);
+	for (i = 0; ok && i < n; i++) {
+		pid[i] = fork();
+		if (!pid[i])
+			_exit(reader(fd, i, want_eio));
+		ok = vm_expect(pid[i] > 0, "fork: %s", strerror(errno));
+	}
+	ok = ok && vm_wait_stat(VM_SIM, "storvsc/stats", "held", held0 + n, GONE_MS);
+	stv_stat("held", &held);
+	ksft_print_msg("%" PRIu64 " requests held\n", held - held0);
+	vm_write(VM_SIM, "storvsc/control", "fault hold 0");
+	return ok;
 }
 
 /* Waits for the @n readers of @pid until @deadline. */
@@ -179,70 +269,83 @@ static bool reaped(pid_t *pid, int *status, unsigned int n, uint64_t deadline)
 }
 
 /*
- * Two reads whose answers the host holds stay blocked for HOLD_MS; the
- * host then releases the answers and both reads complete with their data.
- * A slot may go to a command of the kernel's own instead: the debug
- * kernel sent REPORT LUNS just then (the host logs each held opcode);
- * its answer is released as well, and the read it displaced is answered
- * at once.
+ * Waits for the @n readers of @pid; any still running after READER_MS is
+ * killed.  Each reader's exit status 0 counts in the result.
  */
-static bool held_release(void)
+static unsigned int readers_ok(pid_t *pid, unsigned int n)
 {
-	uint64_t held0 = 0, released0 = 0, released = 0;
-	int status[2] = { 0 };
-	pid_t pid[2] = { 0 };
-	unsigned int i;
-	bool ok;
-	int fd;
+	int status[READERS] = { 0 };
+	unsigned int i, good = 0;
 
-	fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
-	if (!vm_expect(fd >= 0, "open %s: %s", dev, strerror(errno)))
-		return false;
-	ok = stv_stat("held", &held0) && stv_stat("released", &released0) &&
-	     !vm_write(VM_SIM, "storvsc/control", "fault hold 2");
-	for (i = 0; ok && i < 2; i++) {
-		pid[i] = fork();
-		if (!pid[i])
-			_exit(reader(fd, i));
-		ok = vm_expect(pid[i] > 0, "fork: %s", strerror(errno));
-	}
-	ok = ok && vm_wait_stat(VM_SIM, "storvsc/stats", "held", held0 + 2, GONE_MS);
-	vm_sleep_ms(HOLD_MS);
-	ok = ok && vm_expect(!reaped(pid, status, 2, vm_now_ms()),
-			     "both readers ended while their answers were held");
-	vm_write(VM_SIM, "storvsc/control", "fault hold 0");
-	/* Even on failure: no reader may stay blocked on a held answer. */
-	ok &= vm_expect(!vm_write(VM_SIM, "storvsc/control", "release"), "release");
-	if (!reaped(pid, status, 2, vm_now_ms() + GONE_MS)) {
-		for (i = 0; i < 2; i++)
+	if (!reaped(pid, status, n, vm_now_ms() + READER_MS)) {
+		vm_expect(false, "readers still blocked after %u ms", READER_MS);
+		for (i = 0; i < n; i++)
 			if (pid[i] > 0)
 				kill(pid[i], SIGKILL);
-		reaped(pid, status, 2, vm_now_ms() + GONE_MS);
-		close(fd);
-		return vm_expect(false, "readers still blocked after the release");
+		reaped(pid, status, n, vm_now_ms() + READER_MS);
+		return 0;
 	}
-	close(fd);
-	for (i = 0; i < 2; i++)
-		ok &= vm_expect(WIFEXITED(status[i]) && !WEXITSTATUS(status[i]),
-				"reader %u: status 0x%x", i, status[i]);
-	ok = ok && stv_stat("released", &released) &&
-	     vm_expect_eq("released", released0 + 2, released);
-	return ok && accounted();
-}
-
-static bool storvsc_unused(void *arg)
-{
-	uint64_t refs = 1;
-
-	(void)arg;
-	return !vm_read_u64("/sys/module/hv_storvsc/refcnt", &refs) && !refs;
+	for (i = 0; i < n; i++) {
+		ksft_print_msg("reader %u: exit status %d\n", i,
+			       WIFEXITED(status[i]) ? WEXITSTATUS(status[i]) : -1);
+		good += WIFEXITED(status[i]) && !WEXITSTATUS(status[i]);
+	}
+	return good;
 }
 
 /*
- * rmmod hv_storvsc once nothing holds it: on the debug kernel the module
- * was still in use for a moment after the held reads ended (the SCSI
- * midlayer's own commands, above).
+ * Two reads whose answers the host holds stay blocked for HOLD_MS; the
+ * host then releases the answers and both reads complete with their data.
  */
+static bool held_release(void)
+{
+	uint64_t released0 = 0, released = 0;
+	int status[2] = { 0 };
+	pid_t pid[2] = { 0 };
+	int fd = open_idle();
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = stv_stat("released", &released0) && start_held(fd, pid, 2, false);
+	vm_sleep_ms(HOLD_MS);
+	ok = ok && vm_expect(!reaped(pid, status, 2, vm_now_ms()),
+			     "both readers ended while their answers were held");
+	/* Even on failure: no reader may stay blocked on a held answer. */
+	ok &= vm_expect(!vm_write(VM_SIM, "storvsc/control", "release"), "release");
+	ok &= vm_expect_eq("readers that read their data", 2, readers_ok(pid, 2));
+	close(fd);
+	ok = ok && stv_stat("released", &released) &&
+	     vm_expect_eq("released", released0 + 2, released);
+	return ok && accounted(0);
+}
+
+/*
+ * READERS reads held; the host fails them and rescinds at once: each
+ * reader gets EIO, the disk and the channels go.
+ */
+static bool in_flight(void)
+{
+	pid_t pid[READERS] = { 0 };
+	int fd = open_idle();
+	uint64_t t0;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = start_held(fd, pid, READERS, true);
+	t0 = vm_now_ms();
+	/* Even on failure: no reader may stay blocked on a held answer. */
+	ok &= vm_expect(!vm_write(VM_SIM, "storvsc/control", "abort"), "abort");
+	ok = ok && rescind();
+	ok &= vm_expect_eq("readers whose read failed with EIO", READERS,
+			   readers_ok(pid, READERS));
+	close(fd);
+	ok &= all_gone(t0);
+	return ok && accounted(READERS);
+}
+
+/* rmmod hv_storvsc once the SCSI scan let go of it (open_idle()). */
 static bool unload(void)
 {
 	vm_wait_until(storvsc_unused, NULL, GONE_MS, "hv_storvsc's refcnt to reach 0");
@@ -257,7 +360,7 @@ int main(void)
 	vm_setup();
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(stv_unload_at_exit);
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	loaded = !vm_write(VM_SIM, "storvsc/control", "write_cache 0") &&
 		 stv_load(SCSI_INSTANCE, DISK_MB, NSUB);
 	ksft_test_result(loaded, "storvsc_rescind_load: %u MiB controller with %u "
@@ -269,6 +372,9 @@ int main(void)
 			 "goes, every channel closed; offered again with its data\n");
 	ksft_test_result(idle_ok && held_release(), "storvsc_rescind_held: 2 reads blocked "
 			 "while the host holds their answers, both complete on release\n");
+	ksft_test_result(idle_ok && in_flight(), "storvsc_rescind_in_flight: %u held reads "
+			 "fail with EIO as the host aborts and rescinds, the disk goes, every "
+			 "request accounted for\n", READERS);
 	ksft_test_result(loaded && unload() &
 			 !vm_write(VM_SIM, "storvsc/control", "size_mb 0") &
 			 !vm_write(VM_SIM, "storvsc/control", "write_cache 1") & vm_teardown(),
