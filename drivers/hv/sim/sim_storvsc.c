@@ -1070,8 +1070,12 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 answer:
 	p->operation = SIM_STV_OP_COMPLETE_IO;
 	p->flags = 0;
-	if (!(d->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED))
+	/* One that asks for no completion counts as completed, served. */
+	if (!(d->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED)) {
+		if (srb)
+			sim_stv_inc(SIM_STV_COMPLETIONS);
 		return;
+	}
 	if (srb && sim_stv_fault(SIM_STV_FAULT_HOLD) && sim_stv_hold(c, &comp, op))
 		return;
 	if (srb)
@@ -1288,8 +1292,9 @@ static int sim_stv_fault_cmd(char *arg)
 }
 
 /*
- * release or abort: every channel sends the answers it holds (see
- * sim_stv_answer_held()).
+ * release or abort: every channel's work sends the answers it holds (see
+ * sim_stv_answer_held()) soon after; a close before that cancels them.
+ * The released and aborted counters say when they went.
  */
 static int sim_stv_held_cmd(int how)
 {
@@ -1308,8 +1313,7 @@ static int sim_stv_cmd(char *cmd)
 {
 	char *verb = strsep(&cmd, " ");
 	char *arg = cmd ? skip_spaces(cmd) : NULL;
-	unsigned int i, ms;
-	bool on;
+	unsigned int i, ms, on;
 
 	if ((!strcmp(verb, "size_mb") || !strcmp(verb, "luns")) && arg)
 		return sim_stv_layout_cmd(verb, arg);
@@ -1322,7 +1326,7 @@ static int sim_stv_cmd(char *cmd)
 		return 0;
 	}
 	if (!strcmp(verb, "write_cache") && arg) {
-		if (kstrtobool(arg, &on))
+		if (kstrtouint(arg, 10, &on) || on > 1)
 			return -EINVAL;
 		WRITE_ONCE(sim_stv_write_cache, on);
 		return 0;
