@@ -56,8 +56,8 @@
  * the next N EXECUTE_SRB requests are held until the control plane says
  * `release` (sent as they were) or `abort` (failed: LOGICAL UNIT NOT
  * SUPPORTED), or the channel closes (cancelled), which is how a test has
- * requests in flight when the host revokes the controller.  Each injection is counted, and
- * the guest must fail only the command concerned.
+ * requests in flight when the host revokes the controller.  Each injection
+ * is counted, and the guest must fail only the command concerned.
  *
  * Contexts and locks:
  *  - a channel's open and close run under sim_lock, count the open
@@ -1027,7 +1027,7 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 		.d.trans_id = d->trans_id,
 	};
 	struct sim_stv_pkt *p = &comp.p;
-	bool ok = true, srb = false;
+	bool ok = true, srb = false, want;
 	u8 op = 0;
 
 	if (off < sizeof(*d) || len - off < sizeof(*p)) {
@@ -1070,17 +1070,14 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 answer:
 	p->operation = SIM_STV_OP_COMPLETE_IO;
 	p->flags = 0;
+	want = d->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED;
+	if (want && srb && sim_stv_fault(SIM_STV_FAULT_HOLD) && sim_stv_hold(c, &comp, op))
+		return;
 	/* One that asks for no completion counts as completed, served. */
-	if (!(d->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED)) {
-		if (srb)
-			sim_stv_inc(SIM_STV_COMPLETIONS);
-		return;
-	}
-	if (srb && sim_stv_fault(SIM_STV_FAULT_HOLD) && sim_stv_hold(c, &comp, op))
-		return;
 	if (srb)
 		sim_stv_inc(SIM_STV_COMPLETIONS);
-	sim_stv_complete(c, &comp);
+	if (want)
+		sim_stv_complete(c, &comp);
 }
 
 /*
@@ -1224,11 +1221,9 @@ static void sim_stv_close(struct sim_open *o)
 	struct sim_stv_pending *p, *tmp;
 
 	lockdep_assert_held(&sim_lock);
+	/* Waiting for room or held back: cancelled alike. */
+	list_splice_tail_init(&c->held, &c->backlog);
 	list_for_each_entry_safe(p, tmp, &c->backlog, node) {
-		sim_stv_inc(SIM_STV_CANCELLED);
-		kfree(p);
-	}
-	list_for_each_entry_safe(p, tmp, &c->held, node) {
 		sim_stv_inc(SIM_STV_CANCELLED);
 		kfree(p);
 	}

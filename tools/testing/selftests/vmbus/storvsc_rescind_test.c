@@ -250,24 +250,6 @@ static bool start_held(int fd, pid_t *pid, unsigned int n, bool want_eio)
 	return ok;
 }
 
-/* Waits for the @n readers of @pid until @deadline. */
-static bool reaped(pid_t *pid, int *status, unsigned int n, uint64_t deadline)
-{
-	unsigned int done = 0, i;
-
-	while (vm_now_ms() < deadline) {
-		for (i = 0, done = 0; i < n; i++) {
-			if (pid[i] > 0 && waitpid(pid[i], &status[i], WNOHANG) == pid[i])
-				pid[i] = 0;
-			done += pid[i] <= 0;
-		}
-		if (done == n)
-			return true;
-		vm_sleep_ms(50);
-	}
-	return false;
-}
-
 /* Readers of @pid that have ended (reaped, their pid set to 0). */
 static unsigned int ended(pid_t *pid, int *status, unsigned int n)
 {
@@ -279,6 +261,17 @@ static unsigned int ended(pid_t *pid, int *status, unsigned int n)
 		done += pid[i] <= 0;
 	}
 	return done;
+}
+
+/* Waits for the @n readers of @pid until @deadline. */
+static bool reaped(pid_t *pid, int *status, unsigned int n, uint64_t deadline)
+{
+	while (vm_now_ms() < deadline) {
+		if (ended(pid, status, n) == n)
+			return true;
+		vm_sleep_ms(50);
+	}
+	return false;
 }
 
 /*
