@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmbus_sim: synthetic SCSI controllers (class HV_SCSI_GUID) with RAM
- * disks, served to the guest's storvsc (vmbus-sim.rst, "Synthetic SCSI
- * controller").
+ * disks or disks kept in a file or block device, served to the guest's
+ * storvsc (vmbus-sim.rst, "Synthetic SCSI controller").
  *
  * The guest speaks the VSTOR protocol: every packet carries one 64-byte
  * VSTOR packet (operation, flags, status and a 52-byte payload) and asks
@@ -36,11 +36,14 @@
  *
  * The SCSI target: path 0, target 0, LUNs 0..n-1 (control plane `luns`)
  * are direct-access disks of 512-byte blocks, vendor "Msft", model
- * "Virtual Disk", each controller its own, when the control plane gave
- * them a size; REPORT LUNS there lists them.  Every other LUN answers
- * INQUIRY with peripheral qualifier 3 (no LUN there); another path or
- * target, or any address without a size, also REPORT LUNS with an empty
- * list.  Supported: TEST UNIT READY, REQUEST SENSE, INQUIRY (standard;
+ * "Virtual Disk", each controller its own: RAM of the size the control
+ * plane gave, or the file or block device it named for that controller
+ * and LUN (`backing`), which the host reads and writes through the VFS
+ * (vfs_iter_read/write over the guest's pages; SYNCHRONIZE CACHE is an
+ * fsync).  REPORT LUNS there lists the LUNs that have a disk.  Every other
+ * LUN answers INQUIRY with peripheral qualifier 3 (no LUN there); another
+ * path or target, or a controller without disks, also REPORT LUNS with an
+ * empty list.  Supported: TEST UNIT READY, REQUEST SENSE, INQUIRY (standard;
  * VPD 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2), REPORT LUNS, READ CAPACITY
  * (10) and (16), MODE SENSE (6) and (10) (caching page, WCE as set; all pages),
  * READ/WRITE (6), (10), (16), SYNCHRONIZE CACHE (10) and (16).  Anything
@@ -74,6 +77,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/bvec.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
@@ -82,10 +86,12 @@
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/vmalloc.h>
 #include "../compat.h"
 #include <scsi/scsi_proto.h>
@@ -231,7 +237,7 @@ enum {
 	SIM_STV_MAX_MB		= 512,
 	/* Completions a channel holds while the guest's ring is full. */
 	SIM_STV_BACKLOG_MAX	= 4096,
-	SIM_STV_CMD_MAX		= 64,
+	SIM_STV_CMD_MAX		= 256,
 	SIM_STV_MAX_DELAY_MS	= 10000,
 	SIM_STV_MAX_FAULTS	= 1000000,
 	/* First transaction id of the bogus completions: no tag has it. */
@@ -266,6 +272,7 @@ enum sim_stv_stat {
 	SIM_STV_HELD,
 	SIM_STV_RELEASED,
 	SIM_STV_ABORTED,
+	SIM_STV_BACKING_ERRORS,
 	SIM_STV_STAT_COUNT
 };
 
@@ -292,6 +299,7 @@ static const char * const sim_stv_stat_names[SIM_STV_STAT_COUNT] = {
 	[SIM_STV_HELD]			= "held",
 	[SIM_STV_RELEASED]		= "released",
 	[SIM_STV_ABORTED]		= "aborted",
+	[SIM_STV_BACKING_ERRORS]	= "backing_errors",
 };
 
 /* Faults the control plane arms: how many injections are left. */
@@ -325,15 +333,38 @@ static bool sim_stv_fault(enum sim_stv_fault f)
 static atomic64_t sim_stv_stats[SIM_STV_STAT_COUNT];
 
 /**
+ * struct sim_stv_disk - the store of one LUN
+ * @bytes: its size, a multiple of the block; 0: no disk at this LUN
+ * @mem: RAM of @bytes, or NULL
+ * @file: else the file or block device that keeps the data (owned by
+ *	sim_stv_backing)
+ */
+struct sim_stv_disk {
+	u64 bytes;
+	u8 *mem;
+	struct file *file;
+};
+
+/**
  * struct sim_stv_ctl - the disks of one controller (device instance)
  * @instance: the controller
  * @index: controllers are numbered as they first open (serial numbers)
- * @disk: LUN i's RAM, sim_stv_disk_bytes each, for i < sim_stv_luns
+ * @disk: LUN i's store, for i < sim_stv_luns
  */
 struct sim_stv_ctl {
 	guid_t instance;
 	unsigned int index;
-	u8 *disk[SIM_STV_MAX_LUNS];
+	struct sim_stv_disk disk[SIM_STV_MAX_LUNS];
+};
+
+/**
+ * struct sim_stv_backing - a file or block device named for a LUN
+ * @file: open for reading and writing (O_EXCL: a block device is ours)
+ * @path: as the control plane named it, for the backing file
+ */
+struct sim_stv_backing {
+	struct file *file;
+	char *path;
 };
 
 /*
@@ -345,6 +376,8 @@ struct sim_stv_ctl {
  */
 static u64 sim_stv_disk_bytes;
 static unsigned int sim_stv_luns = 1;
+/* [controller index][LUN]: the stores named by `backing`. */
+static struct sim_stv_backing sim_stv_backing[SIM_STV_MAX_CTLS][SIM_STV_MAX_LUNS];
 static struct sim_stv_ctl *sim_stv_ctls[SIM_STV_MAX_CTLS];
 static unsigned int sim_stv_nctls;
 static unsigned int sim_stv_nopen;
@@ -368,6 +401,7 @@ static u32 sim_stv_version;
  * @answer_held: SIM_STV_RELEASE or SIM_STV_ABORT when the control plane
  *	asked for @held to be answered, else 0
  * @requests: EXECUTE_SRB packets served on this channel
+ * @bv: a bio_vec per page of the largest transfer, for a backed disk
  */
 struct sim_stv_chan {
 	struct sim_open *o;
@@ -383,6 +417,7 @@ struct sim_stv_chan {
 	struct list_head held;
 	atomic_t answer_held;
 	atomic64_t requests;
+	struct bio_vec *bv;
 };
 
 /* How the held answers go out: as they were, or aborted. */
@@ -419,11 +454,13 @@ struct sim_stv_pending {
  * @pfns: the range's PFNs, in the packet's copy
  * @offset: where the data starts in the first page
  * @len: bytes of data
+ * @bv: the channel's room to describe the range to the VFS
  */
 struct sim_stv_buf {
 	const u64 *pfns;
 	u32 offset;
 	u32 len;
+	struct bio_vec *bv;
 };
 
 static void sim_stv_inc(enum sim_stv_stat s)
@@ -669,13 +706,69 @@ static void sim_stv_mode_sense(struct sim_stv_srb *srb, const u8 *cdb,
 	sim_stv_data_in(srb, b, limit, d, len, alloc);
 }
 
+/*
+ * Move @bytes between the request's pages and @file at @at, through the
+ * VFS (a block device's page cache, a file system); 0 or a negative errno,
+ * -EIO for a short transfer.  In the channel's work, which may sleep; no
+ * I/O from reclaim meanwhile, which could wait for a guest disk on this
+ * very host.
+ */
+static ssize_t sim_stv_file_io(struct file *file, const struct sim_stv_buf *b,
+			       u32 bytes, u64 at, bool write)
+{
+	u64 pos = b->offset;
+	u32 left = bytes, in, chunk, n = 0;
+	struct iov_iter it;
+	unsigned int noio;
+	loff_t off = at;
+	ssize_t ret;
+
+	while (left) {
+		in = offset_in_page(pos);
+		chunk = min_t(u32, left, PAGE_SIZE - in);
+		bvec_set_page(&b->bv[n++], pfn_to_page(b->pfns[pos >> PAGE_SHIFT]), chunk, in);
+		pos += chunk;
+		left -= chunk;
+	}
+	iov_iter_bvec(&it, write ? ITER_SOURCE : ITER_DEST, b->bv, n, bytes);
+	noio = memalloc_noio_save();
+	if (write) {
+		file_start_write(file);
+		ret = vfs_iter_write(file, &it, &off, 0);
+		file_end_write(file);
+	} else {
+		ret = vfs_iter_read(file, &it, &off, 0);
+	}
+	memalloc_noio_restore(noio);
+	if (ret >= 0 && ret != bytes)
+		ret = -EIO;
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * A failure of the backing store: MEDIUM ERROR, WRITE ERROR or
+ * UNRECOVERED READ ERROR for @what, counted and logged.
+ */
+static void sim_stv_backing_error(struct sim_stv_srb *srb, const char *what, u64 at,
+				  ssize_t err)
+{
+	bool write = strcmp(what, "read");
+
+	sim_stv_check(srb, MEDIUM_ERROR, write ? 0x0c : 0x11, 0);
+	sim_stv_inc(SIM_STV_BACKING_ERRORS);
+	pr_warn_ratelimited("storvsc: LUN %u: backing store %s at byte %llu failed: %zd\n",
+			    srb->lun, what, at, err);
+}
+
 /* READ/WRITE (6), (10), (16) on @disk. */
 static void sim_stv_rw(struct sim_stv_srb *srb, const u8 *cdb,
-		       const struct sim_stv_buf *b, u32 limit, u8 *disk)
+		       const struct sim_stv_buf *b, u32 limit,
+		       const struct sim_stv_disk *disk)
 {
 	bool write = cdb[0] == WRITE_6 || cdb[0] == WRITE_10 ||
 		     cdb[0] == WRITE_16;
-	u64 lba, blocks, bytes, at;
+	u64 lba, blocks, bytes, at, nblocks = disk->bytes / SIM_STV_BLOCK;
+	ssize_t err;
 
 	switch (cdb[0]) {
 	case READ_6:
@@ -694,8 +787,7 @@ static void sim_stv_rw(struct sim_stv_srb *srb, const u8 *cdb,
 		break;
 	}
 	bytes = blocks * SIM_STV_BLOCK;
-	if (lba > sim_stv_disk_bytes / SIM_STV_BLOCK ||
-	    blocks > sim_stv_disk_bytes / SIM_STV_BLOCK - lba) {
+	if (lba > nblocks || blocks > nblocks - lba) {
 		sim_stv_illegal(srb, SIM_ASC_LBA_RANGE);
 		return;
 	}
@@ -710,8 +802,15 @@ static void sim_stv_rw(struct sim_stv_srb *srb, const u8 *cdb,
 		return;
 	}
 	at = lba * SIM_STV_BLOCK;
-	if (bytes)
-		sim_stv_copy(b, 0, disk + at, bytes, !write);
+	if (bytes && disk->file) {
+		err = sim_stv_file_io(disk->file, b, bytes, at, write);
+		if (err) {
+			sim_stv_backing_error(srb, write ? "write" : "read", at, err);
+			return;
+		}
+	} else if (bytes) {
+		sim_stv_copy(b, 0, disk->mem + at, bytes, !write);
+	}
 	if (write) {
 		sim_stv_inc(SIM_STV_WRITES);
 		sim_stv_add(SIM_STV_BYTES_WRITTEN, bytes);
@@ -747,12 +846,12 @@ static bool sim_stv_any_lun(struct sim_stv_srb *srb, const u8 *cdb,
 			sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
 		return true;
 	case REPORT_LUNS:
-		/* The target's LUNs (single level), else an empty list. */
-		n = ctl ? sim_stv_luns : 0;
+		/* The target's disks (single level), else an empty list. */
 		memset(d, 0, sizeof(d));
+		for (i = 0, n = 0; ctl && i < sim_stv_luns; i++)
+			if (ctl->disk[i].bytes)
+				d[8 + 8 * n++ + 1] = i;
 		put_unaligned_be32(8 * n, d);
-		for (i = 0; i < n; i++)
-			d[8 + 8 * i + 1] = i;
 		sim_stv_data_in(srb, b, limit, d, 8 + 8 * n,
 				get_unaligned_be32(cdb + 6));
 		return true;
@@ -775,10 +874,12 @@ static void sim_stv_scsi(struct sim_stv_srb *srb, const struct sim_stv_buf *b,
 			 const struct sim_stv_ctl *ctl)
 {
 	const struct sim_stv_ctl *target = !srb->path && !srb->target ? ctl : NULL;
-	bool present = target && srb->lun < sim_stv_luns;
-	u64 last = sim_stv_disk_bytes / SIM_STV_BLOCK - 1;
+	bool present = target && srb->lun < sim_stv_luns && target->disk[srb->lun].bytes;
+	const struct sim_stv_disk *disk = present ? &target->disk[srb->lun] : NULL;
 	u32 limit = min(srb->transfer_length, b->len);
 	u8 cdb[16], d[32];
+	u64 last;
+	int err;
 
 	if (!srb->cdb_length || srb->cdb_length > sizeof(cdb)) {
 		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
@@ -792,6 +893,7 @@ static void sim_stv_scsi(struct sim_stv_srb *srb, const struct sim_stv_buf *b,
 		sim_stv_illegal(srb, SIM_ASC_LUN_UNSUPPORTED);
 		return;
 	}
+	last = disk->bytes / SIM_STV_BLOCK - 1;
 	switch (cdb[0]) {
 	case TEST_UNIT_READY:
 		sim_stv_good(srb, 0);
@@ -820,12 +922,23 @@ static void sim_stv_scsi(struct sim_stv_srb *srb, const struct sim_stv_buf *b,
 	case WRITE_6:
 	case WRITE_10:
 	case WRITE_16:
-		sim_stv_rw(srb, cdb, b, limit, target->disk[srb->lun]);
+		sim_stv_rw(srb, cdb, b, limit, disk);
 		return;
 	case SYNCHRONIZE_CACHE:
 	case SYNCHRONIZE_CACHE_16:
+		/* The whole disk, whatever range the CDB names. */
 		sim_stv_inc(SIM_STV_FLUSHES);
-		sim_stv_good(srb, 0);
+		err = 0;
+		if (disk->file) {
+			unsigned int noio = memalloc_noio_save();
+
+			err = vfs_fsync(disk->file, 1);
+			memalloc_noio_restore(noio);
+		}
+		if (err)
+			sim_stv_backing_error(srb, "flush", 0, err);
+		else
+			sim_stv_good(srb, 0);
 		return;
 	}
 	sim_stv_illegal(srb, SIM_ASC_INVALID_OPCODE);
@@ -1019,7 +1132,7 @@ static void sim_stv_packet(struct sim_open *o, const void *pkt, u32 len)
 	struct sim_stv_chan *c = sim_ring_priv(o);
 	const struct vmpacket_descriptor *d = pkt;
 	u32 off = (u32)d->offset8 << 3;
-	struct sim_stv_buf b = {};
+	struct sim_stv_buf b = { .bv = c->bv };
 	struct sim_stv_comp comp = {
 		.d.type = VM_PKT_COMP,
 		.d.offset8 = sizeof(comp.d) >> 3,
@@ -1122,7 +1235,10 @@ static bool sim_stv_service(struct sim_open *o)
 	return sim_ring_drain(o, sim_stv_packet) || did;
 }
 
-/* Frees every controller's disks; under sim_lock, no channel open. */
+/*
+ * Frees every controller's disks (their backing files stay open, with
+ * their data); under sim_lock, no channel open.
+ */
 static void sim_stv_ctls_free(void)
 {
 	unsigned int i, l;
@@ -1130,17 +1246,60 @@ static void sim_stv_ctls_free(void)
 	lockdep_assert_held(&sim_lock);
 	for (i = 0; i < sim_stv_nctls; i++) {
 		for (l = 0; l < SIM_STV_MAX_LUNS; l++)
-			vfree(sim_stv_ctls[i]->disk[l]);
+			vfree(sim_stv_ctls[i]->disk[l].mem);
 		kfree(sim_stv_ctls[i]);
 		sim_stv_ctls[i] = NULL;
 	}
 	sim_stv_nctls = 0;
 }
 
+/* Bytes of whole blocks in @file: a block device's size or a file's. */
+static u64 sim_stv_file_bytes(struct file *file)
+{
+	return round_down(i_size_read(file->f_mapping->host), SIM_STV_BLOCK);
+}
+
 /*
- * The disks of controller @instance, made zeroed at its first open; NULL
- * with *@err 0 while the disk size is 0, NULL with *@err set when they
- * cannot be made.  Under sim_lock.
+ * The store of LUN @lun of the controller numbered @index: its backing
+ * file if the control plane named one, else zeroed RAM of the disk size
+ * (none while that is 0).  Under sim_lock.
+ */
+static int sim_stv_disk_make(struct sim_stv_disk *disk, unsigned int index, unsigned int lun)
+{
+	struct file *file = sim_stv_backing[index][lun].file;
+
+	if (file) {
+		disk->file = file;
+		disk->bytes = sim_stv_file_bytes(file);
+		if (!disk->bytes)
+			pr_warn("storvsc: controller %u LUN %u: %s has no whole block; no disk\n",
+				index, lun, sim_stv_backing[index][lun].path);
+		return 0;
+	}
+	if (!sim_stv_disk_bytes)
+		return 0;
+	disk->mem = vzalloc(sim_stv_disk_bytes);
+	if (!disk->mem)
+		return -ENOMEM;
+	disk->bytes = sim_stv_disk_bytes;
+	return 0;
+}
+
+/* Whether the controller numbered @index would have a disk. */
+static bool sim_stv_has_disks(unsigned int index)
+{
+	unsigned int l;
+
+	for (l = 0; l < sim_stv_luns; l++)
+		if (sim_stv_backing[index][l].file)
+			return true;
+	return sim_stv_disk_bytes;
+}
+
+/*
+ * The disks of controller @instance, made at its first open; NULL with
+ * *@err 0 when it has none (no disk size, no backing store), NULL with
+ * *@err set when they cannot be made.  Under sim_lock.
  */
 static struct sim_stv_ctl *sim_stv_ctl_get(const guid_t *instance, int *err)
 {
@@ -1149,28 +1308,28 @@ static struct sim_stv_ctl *sim_stv_ctl_get(const guid_t *instance, int *err)
 
 	lockdep_assert_held(&sim_lock);
 	*err = 0;
-	if (!sim_stv_disk_bytes)
-		return NULL;
 	for (i = 0; i < sim_stv_nctls; i++)
 		if (guid_equal(&sim_stv_ctls[i]->instance, instance))
 			return sim_stv_ctls[i];
 	if (sim_stv_nctls == SIM_STV_MAX_CTLS) {
+		if (!sim_stv_disk_bytes)
+			return NULL;
 		pr_warn("storvsc: controller %pUl refused: %u controllers have disks already\n",
 			instance, SIM_STV_MAX_CTLS);
 		*err = -ENOSPC;
 		return NULL;
 	}
+	if (!sim_stv_has_disks(sim_stv_nctls))
+		return NULL;
 	ctl = kzalloc(sizeof(*ctl), GFP_KERNEL);
-	for (i = 0; ctl && i < sim_stv_luns; i++) {
-		ctl->disk[i] = vzalloc(sim_stv_disk_bytes);
-		if (!ctl->disk[i])
+	for (i = 0; ctl && i < sim_stv_luns; i++)
+		if (sim_stv_disk_make(&ctl->disk[i], sim_stv_nctls, i))
 			break;
-	}
 	if (!ctl || i < sim_stv_luns) {
 		pr_warn("storvsc: controller %pUl refused: no memory for %u disks of %llu MiB\n",
 			instance, sim_stv_luns, sim_stv_disk_bytes >> 20);
 		while (ctl && i--)
-			vfree(ctl->disk[i]);
+			vfree(ctl->disk[i].mem);
 		kfree(ctl);
 		*err = -ENOMEM;
 		return NULL;
@@ -1196,8 +1355,13 @@ static int sim_stv_open(const struct sim_backend *be, struct sim_open *o)
 	if (err)
 		return err;
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
-	if (!c)
+	if (c)
+		c->bv = kmalloc_array(SIM_STV_MAX_XFER / PAGE_SIZE + 1, sizeof(*c->bv),
+				      GFP_KERNEL);
+	if (!c || !c->bv) {
+		kfree(c);
 		return -ENOMEM;
+	}
 	c->ctl = ctl;
 	c->o = o;
 	c->relid = ch->relid;
@@ -1228,6 +1392,7 @@ static void sim_stv_close(struct sim_open *o)
 		kfree(p);
 	}
 	list_del(&c->node);
+	kfree(c->bv);
 	kfree(c);
 	sim_stv_nopen--;
 }
@@ -1267,6 +1432,107 @@ static int sim_stv_layout_cmd(const char *verb, const char *arg)
 		sim_stv_luns = n;
 	mutex_unlock(&sim_lock);
 	return 0;
+}
+
+/*
+ * The file or block device at absolute @path, opened to keep a disk: a
+ * regular file or a block device (O_EXCL: nobody else opens it so while
+ * it is ours) with at least one whole block.
+ */
+static struct file *sim_stv_store_open(const char *path)
+{
+	struct file *file;
+	umode_t mode;
+	int err;
+
+	if (path[0] != '/') {
+		pr_warn("storvsc/control: backing %s: not an absolute path\n", path);
+		return ERR_PTR(-EINVAL);
+	}
+	file = filp_open(path, O_RDWR | O_LARGEFILE | O_EXCL, 0);
+	if (IS_ERR(file)) {
+		pr_warn("storvsc/control: backing %s: cannot open: %ld\n", path, PTR_ERR(file));
+		return file;
+	}
+	mode = file_inode(file)->i_mode;
+	err = -EINVAL;
+	if ((!S_ISREG(mode) && !S_ISBLK(mode)) || !file->f_op->read_iter ||
+	    !file->f_op->write_iter)
+		pr_warn("storvsc/control: backing %s: not a regular file or block device\n", path);
+	else if (!sim_stv_file_bytes(file))
+		pr_warn("storvsc/control: backing %s: smaller than a block\n", path);
+	else
+		return file;
+	filp_close(file, NULL);
+	return ERR_PTR(err);
+}
+
+/*
+ * backing <ctl> <lun> <path>: LUN @lun of the controller numbered @ctl
+ * (in the order controllers first open) keeps its data in the file or
+ * block device @path, opened now; `-` for @path: RAM again.  Every
+ * controller's disks are dropped, as for a layout change; only while no
+ * channel is open.
+ */
+static int sim_stv_backing_cmd(char *arg)
+{
+	char *ctl_s = strsep(&arg, " "), *lun_s = arg ? strsep(&arg, " ") : NULL;
+	struct sim_stv_backing *bk, old;
+	struct file *file = NULL;
+	unsigned int ctl, lun;
+	char *path = NULL;
+
+	if (!lun_s || !arg || kstrtouint(ctl_s, 10, &ctl) || ctl >= SIM_STV_MAX_CTLS ||
+	    kstrtouint(lun_s, 10, &lun) || lun >= SIM_STV_MAX_LUNS)
+		return -EINVAL;
+	arg = skip_spaces(arg);
+	if (strcmp(arg, "-")) {
+		path = kstrdup(arg, GFP_KERNEL);
+		if (!path)
+			return -ENOMEM;
+		file = sim_stv_store_open(path);
+		if (IS_ERR(file)) {
+			kfree(path);
+			return PTR_ERR(file);
+		}
+	}
+	mutex_lock(&sim_lock);
+	if (sim_stv_nopen) {
+		mutex_unlock(&sim_lock);
+		if (file)
+			filp_close(file, NULL);
+		kfree(path);
+		return -EBUSY;
+	}
+	sim_stv_ctls_free();
+	bk = &sim_stv_backing[ctl][lun];
+	old = *bk;
+	bk->file = file;
+	bk->path = path;
+	mutex_unlock(&sim_lock);
+	if (old.file)
+		filp_close(old.file, NULL);
+	kfree(old.path);
+	return 0;
+}
+
+/* Closes every backing file; under sim_lock, no controller has disks. */
+static void sim_stv_backing_clear(void)
+{
+	struct sim_stv_backing *bk;
+	unsigned int i, l;
+
+	lockdep_assert_held(&sim_lock);
+	for (i = 0; i < SIM_STV_MAX_CTLS; i++) {
+		for (l = 0; l < SIM_STV_MAX_LUNS; l++) {
+			bk = &sim_stv_backing[i][l];
+			if (bk->file)
+				filp_close(bk->file, NULL);
+			kfree(bk->path);
+			bk->file = NULL;
+			bk->path = NULL;
+		}
+	}
 }
 
 /* fault <name> <n>: the next @n injections of that fault; 0 disarms it. */
@@ -1314,6 +1580,8 @@ static int sim_stv_cmd(char *cmd)
 		return sim_stv_layout_cmd(verb, arg);
 	if (!strcmp(verb, "fault") && arg)
 		return sim_stv_fault_cmd(arg);
+	if (!strcmp(verb, "backing") && arg)
+		return sim_stv_backing_cmd(arg);
 	if (!strcmp(verb, "delay_ms") && arg) {
 		if (kstrtouint(arg, 10, &ms) || ms > SIM_STV_MAX_DELAY_MS)
 			return -EINVAL;
@@ -1408,6 +1676,26 @@ static int sim_stv_channels_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(sim_stv_channels);
 
+/* backing: ``ctl lun bytes path`` for each store the control plane named. */
+static int sim_stv_backing_show(struct seq_file *m, void *unused)
+{
+	struct sim_stv_backing *bk;
+	unsigned int i, l;
+
+	mutex_lock(&sim_lock);
+	for (i = 0; i < SIM_STV_MAX_CTLS; i++) {
+		for (l = 0; l < SIM_STV_MAX_LUNS; l++) {
+			bk = &sim_stv_backing[i][l];
+			if (bk->file)
+				seq_printf(m, "%u %u %llu %s\n", i, l, sim_stv_file_bytes(bk->file),
+					   bk->path);
+		}
+	}
+	mutex_unlock(&sim_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sim_stv_backing);
+
 /**
  * sim_storvsc_debugfs_init() - create vmbus_sim/storvsc/
  * @parent: the simulator's debugfs directory
@@ -1421,6 +1709,7 @@ void sim_storvsc_debugfs_init(struct dentry *parent)
 	debugfs_create_file("control", 0200, dir, NULL, &sim_stv_control_fops);
 	debugfs_create_file("stats", 0444, dir, NULL, &sim_stv_stats_fops);
 	debugfs_create_file("channels", 0444, dir, NULL, &sim_stv_channels_fops);
+	debugfs_create_file("backing", 0444, dir, NULL, &sim_stv_backing_fops);
 }
 
 /**
@@ -1435,7 +1724,7 @@ void sim_storvsc_init(void)
 }
 
 /**
- * sim_storvsc_exit() - free every controller's disks
+ * sim_storvsc_exit() - free every controller's disks, close the backing files
  *
  * Context: module exit, after the control plane is gone and every
  * channel closed.
@@ -1451,6 +1740,7 @@ void sim_storvsc_exit(void)
 	WRITE_ONCE(sim_stv_write_cache, true);
 	mutex_lock(&sim_lock);
 	sim_stv_ctls_free();
+	sim_stv_backing_clear();
 	sim_stv_disk_bytes = 0;
 	sim_stv_luns = 1;
 	mutex_unlock(&sim_lock);
