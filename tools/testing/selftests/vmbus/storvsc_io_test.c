@@ -78,15 +78,11 @@ static bool counters(uint64_t min_written, uint64_t min_read, const struct vm_km
 		"bytes_written", "check_conditions", "errors", "backlogged",
 	};
 	uint64_t v[10] = { 0 };
-	unsigned int i;
-	bool ok = true;
+	bool ok;
 
-	stv_print_file("stats");
-	for (i = 0; i < 10; i++)
-		ok &= vm_expect(stv_stat(names[i], &v[i]), "storvsc/stats has no %s", names[i]);
-	if (!ok)
+	if (!stv_stats(names, 10, v))
 		return false;
-	ok &= vm_expect_eq("completions (every request answered)", v[0], v[1]);
+	ok = vm_expect_eq("completions (every request answered)", v[0], v[1]);
 	ok &= vm_expect_ge("bytes_written", min_written, v[6]);
 	ok &= vm_expect_ge("bytes_read", min_read, v[5]);
 	ok &= vm_expect_eq("errors (guest protocol errors)", 0, v[8]);

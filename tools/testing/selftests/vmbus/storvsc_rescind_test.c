@@ -128,15 +128,11 @@ static bool accounted(uint64_t aborted)
 		"aborted",
 	};
 	uint64_t v[7] = { 0 };
-	unsigned int i;
-	bool ok = true;
+	bool ok;
 
-	stv_print_file("stats");
-	for (i = 0; i < 7; i++)
-		ok &= vm_expect(stv_stat(names[i], &v[i]), "storvsc/stats has no %s", names[i]);
-	if (!ok)
+	if (!stv_stats(names, 7, v))
 		return false;
-	ok &= vm_expect_eq("requests - completions - cancelled", 0, v[0] - v[1] - v[2]);
+	ok = vm_expect_eq("requests - completions - cancelled", 0, v[0] - v[1] - v[2]);
 	ok &= vm_expect_eq("held - released - aborted (answers still held)", 0,
 			   v[4] - v[5] - v[6]);
 	ok &= vm_expect_eq("aborted", aborted, v[6]);

@@ -27,6 +27,25 @@ bool stv_stat(const char *name, uint64_t *v)
 	return !vm_stats_load(VM_SIM, "storvsc/stats", &st) && vm_stat_get(&st, name, v);
 }
 
+/*
+ * The host's counters @names into @v (@n of each), after the whole stats
+ * file went to the test's log; false, with a failed expectation, if one
+ * is missing.
+ */
+bool stv_stats(const char *const *names, unsigned int n, uint64_t *v)
+{
+	struct vm_stats st;
+	unsigned int i;
+	bool ok;
+
+	stv_print_file("stats");
+	ok = vm_expect(!vm_stats_load(VM_SIM, "storvsc/stats", &st), "reading storvsc/stats");
+	for (i = 0; ok && i < n; i++)
+		ok = vm_expect(vm_stat_get(&st, names[i], &v[i]), "storvsc/stats has no %s",
+			       names[i]);
+	return ok;
+}
+
 /* Every line of storvsc/@file into the test's log. */
 void stv_print_file(const char *file)
 {

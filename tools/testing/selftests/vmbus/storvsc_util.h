@@ -24,6 +24,7 @@ enum {
 #define STV_FNV_INIT	0xcbf29ce484222325ULL
 
 bool stv_stat(const char *name, uint64_t *v);
+bool stv_stats(const char *const *names, unsigned int n, uint64_t *v);
 void stv_print_file(const char *file);
 bool stv_load_ctls(const char *const *instances, unsigned int nctl, unsigned int luns,
 		   unsigned int disk_mb, unsigned int nsub);
