@@ -58,6 +58,7 @@
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/etherdevice.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -230,6 +231,8 @@ enum {
 	SIM_NV_MTU_DEFAULT	= ETH_DATA_LEN,
 	SIM_NV_MTU_MIN		= ETH_MIN_MTU,
 	SIM_NV_MTU_MAX		= 9216,
+	/* The slowest send completion the control plane asks for. */
+	SIM_NV_MAX_DELAY_MS	= 1000,
 	/* 10 Gb/s in units of 100 b/s. */
 	SIM_NV_SPEED		= 100000000,
 	/* Size of an NDIS 6.0 offload capability block. */
@@ -262,6 +265,7 @@ enum sim_nv_stat {
 	SIM_NV_INDICATIONS,
 	SIM_NV_ERRORS,
 	SIM_NV_FAULTS,
+	SIM_NV_DELAYED,
 	SIM_NV_STAT_COUNT
 };
 
@@ -284,6 +288,7 @@ static const char * const sim_nv_stat_names[SIM_NV_STAT_COUNT] = {
 	[SIM_NV_INDICATIONS]		= "status_indications",
 	[SIM_NV_ERRORS]			= "errors",
 	[SIM_NV_FAULTS]			= "faults_injected",
+	[SIM_NV_DELAYED]		= "delayed_send_completions",
 };
 
 static atomic64_t sim_nv_stats[SIM_NV_STAT_COUNT];
@@ -410,8 +415,13 @@ enum sim_nv_fault {
  *	completion; written by the channel's service with WRITE_ONCE()
  * @fault: the fault the control plane asked for, until the channel's
  *	service injects it
+ * @rx_slots: the most receive slots the channel may have busy at once, 0
+ *	for all (a host short of receive buffer); WRITE_ONCE()
+ * @send_delay_ms: how long the host takes to complete each send (a slow
+ *	host); WRITE_ONCE()
  *
- * Under sim_nv_lock, but for @busy.
+ * Under sim_nv_lock, but for @busy; the channel's service reads
+ * @rx_slots and @send_delay_ms without it.
  */
 struct sim_nic {
 	bool used;
@@ -426,6 +436,8 @@ struct sim_nic {
 	unsigned int nrxq;
 	u32 busy;
 	enum sim_nv_fault fault;
+	u32 rx_slots;
+	u32 send_delay_ms;
 };
 
 static DEFINE_SPINLOCK(sim_nv_lock);
@@ -1016,7 +1028,7 @@ static void sim_nv_packet(struct sim_open *o, const void *pkt, u32 len)
 	const struct vmpacket_descriptor *d = pkt;
 	u32 off = (u32)d->offset8 << 3;
 	struct sim_nvsp m = {}, ans = {};
-	u32 status;
+	u32 status, delay;
 
 	if (d->type == VM_PKT_COMP) {
 		sim_nv_recv_done(c, d);
@@ -1051,6 +1063,12 @@ static void sim_nv_packet(struct sim_open *o, const void *pkt, u32 len)
 	case SIM_NVSP_SEND_RNDIS_PKT:
 		status = sim_nv_send_rndis(c, pkt, off, &m);
 		if (d->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED) {
+			/* A slow host: the channel takes nothing meanwhile. */
+			delay = READ_ONCE(c->nic->send_delay_ms);
+			if (delay) {
+				msleep(delay);
+				sim_nv_inc(SIM_NV_DELAYED);
+			}
 			ans.type = SIM_NVSP_SEND_RNDIS_PKT_COMPLETE;
 			ans.rndis_done.status = status;
 			sim_nv_send_comp(c, d->trans_id, &ans);
@@ -1060,11 +1078,14 @@ static void sim_nv_packet(struct sim_open *o, const void *pkt, u32 len)
 	sim_nv_guest_error(c, "unsupported NVSP message", m.type);
 }
 
-/* A free receive slot, marked busy; -1 if none. */
+/* A free receive slot, marked busy; -1 if none or the NIC's cap is reached. */
 static int sim_nv_slot_get(struct sim_nv_chan *c)
 {
+	u32 cap = READ_ONCE(c->nic->rx_slots);
 	unsigned long s;
 
+	if (cap && c->nbusy >= cap)
+		return -1;
 	s = find_next_zero_bit(c->slots, c->nslots, c->cursor);
 	if (s >= c->nslots)
 		s = find_first_zero_bit(c->slots, c->nslots);
@@ -1517,28 +1538,33 @@ static int sim_nv_link_cmd(char *arg)
 }
 
 /*
- * mtu <mac> <n>: the NIC's host MTU, SIM_NV_MTU_MIN..SIM_NV_MTU_MAX.  The
- * switch applies it at once; the guest learns it (and gets receive slots
- * for it) when it next opens the NIC's channel.
+ * "<verb> <mac> <n>", the NIC commands with a number: the NIC's field
+ * @verb set to @n, which must be in @min..@max; it takes effect at once
+ * (the channel's service reads it as it goes).  -ERANGE, logged, for a
+ * number out of range.
  */
-static int sim_nv_mtu_cmd(char *arg)
+static int sim_nv_mac_uint(const char *verb, char *arg, unsigned int min, unsigned int max)
 {
 	char *mac_s = strsep(&arg, " ");
 	struct sim_nic *nic;
 	u8 mac[ETH_ALEN];
-	unsigned int mtu;
+	unsigned int n;
 
-	if (!arg || !mac_pton(mac_s, mac) || kstrtouint(skip_spaces(arg), 10, &mtu))
+	if (!arg || !mac_pton(mac_s, mac) || kstrtouint(skip_spaces(arg), 10, &n))
 		return -EINVAL;
-	if (mtu < SIM_NV_MTU_MIN || mtu > SIM_NV_MTU_MAX) {
-		pr_warn_ratelimited("netvsc/control: mtu %u is outside %u..%u\n",
-				    mtu, SIM_NV_MTU_MIN, SIM_NV_MTU_MAX);
+	if (n < min || n > max) {
+		pr_warn_ratelimited("netvsc/control: %s %u is outside %u..%u\n",
+				    verb, n, min, max);
 		return -ERANGE;
 	}
 	spin_lock(&sim_nv_lock);
 	nic = sim_nic_by_mac(mac);
-	if (nic)
-		nic->mtu = mtu;
+	if (nic && !strcmp(verb, "mtu"))
+		nic->mtu = n;
+	else if (nic && !strcmp(verb, "rx_slots"))
+		WRITE_ONCE(nic->rx_slots, n);
+	else if (nic)
+		WRITE_ONCE(nic->send_delay_ms, n);
 	spin_unlock(&sim_nv_lock);
 	return nic ? 0 : -ENOENT;
 }
@@ -1589,8 +1615,16 @@ static int sim_nv_cmd(char *cmd)
 		return sim_nv_link_cmd(arg);
 	if (!strcmp(verb, "fault") && arg)
 		return sim_nv_fault_cmd(arg);
+	/*
+	 * mtu: the switch applies it at once; the guest learns it (and gets
+	 * receive slots for it) when it next opens the NIC's channel.
+	 */
 	if (!strcmp(verb, "mtu") && arg)
-		return sim_nv_mtu_cmd(arg);
+		return sim_nv_mac_uint(verb, arg, SIM_NV_MTU_MIN, SIM_NV_MTU_MAX);
+	if (!strcmp(verb, "rx_slots") && arg)
+		return sim_nv_mac_uint(verb, arg, 0, U32_MAX);
+	if (!strcmp(verb, "send_delay_ms") && arg)
+		return sim_nv_mac_uint(verb, arg, 0, SIM_NV_MAX_DELAY_MS);
 	if (!strcmp(verb, "reset_stats") && !arg) {
 		for (i = 0; i < SIM_NV_STAT_COUNT; i++)
 			atomic64_set(&sim_nv_stats[i], 0);
@@ -1627,7 +1661,7 @@ static const struct file_operations sim_nv_control_fops = {
 
 /*
  * One line per NIC: MAC, relid of the open channel, link, filter, queue,
- * busy slots, host MTU.
+ * busy slots, host MTU, receive slot cap, send completion delay.
  */
 static int sim_nv_nics_show(struct seq_file *m, void *unused)
 {
@@ -1642,11 +1676,12 @@ static int sim_nv_nics_show(struct seq_file *m, void *unused)
 	spin_unlock(&sim_nv_lock);
 	for (i = 0; i < SIM_NV_MAX_NICS; i++)
 		if (snap[i].used)
-			seq_printf(m, "%pM relid %u link %s filter %#x rxq %u busy %u mtu %u\n",
+			seq_printf(m, "%pM relid %u link %s filter %#x rxq %u busy %u mtu %u rx_slots %u send_delay_ms %u\n",
 				   snap[i].mac, snap[i].relid,
 				   snap[i].link_up ? "up" : "down",
 				   snap[i].filter, snap[i].nrxq,
-				   READ_ONCE(snap[i].busy), snap[i].mtu);
+				   READ_ONCE(snap[i].busy), snap[i].mtu,
+				   snap[i].rx_slots, snap[i].send_delay_ms);
 	kfree(snap);
 	return 0;
 }

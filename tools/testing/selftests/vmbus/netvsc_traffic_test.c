@@ -8,6 +8,7 @@
  * unshare(CLONE_NEWNET); the link moves there by RTM_NEWLINK with
  * IFLA_NET_PID), so traffic between them has to cross the switch:
  *  - 1000 UDP datagrams A -> B, each echoed by B, none lost, each intact;
+ *  - `ping -c 1000 -i 0.01` A -> B (busybox): every echo answered;
  *  - a blast of UDP datagrams A -> B (1,000,000; vmbus_netvsc_udp_count),
  *    none echoed: every datagram A's stack took is received by B's socket
  *    or counted as dropped (by the host's switch, A's or B's device, B's
@@ -29,6 +30,12 @@
  *  - host faults on A: a send completion with a transaction id the guest
  *    never issued, a receive slot with a malformed RNDIS header; each is
  *    logged and refused, the slot completed, and datagrams still cross;
+ *  - a host short of receive buffer for B (two slots at most): a blast
+ *    A -> B loses datagrams, each one counted (drops_recv_buf_exhausted
+ *    among them); with the buffer whole again, none is lost;
+ *  - a slow host: every send completion of A 2 ms late; a TCP stream
+ *    A -> B still arrives intact, and datagrams cross once it is quick
+ *    again;
  *  - the host rescinds B (its link down first) while A and C exchange
  *    datagrams: B's device goes, none of A <-> C's is lost;
  *  - a hibernation cycle (pm_test core) with the three NICs up and a TCP
@@ -38,7 +45,8 @@
  *  - the host's switch counted frames, and no guest protocol error.
  *
  * Sim: netvsc/control add <mac> (x3), link <mac> down|up, mtu <mac> <n>,
- * fault <mac> unknown_tid|bad_rndis; devices rescind; for the hibernation,
+ * fault <mac> unknown_tid|bad_rndis, rx_slots <mac> <n>, send_delay_ms
+ * <mac> <n>; devices rescind; for the hibernation,
  * resume_relids 1 and resume_conn_ids 1.
  */
 #include <arpa/inet.h>
@@ -81,7 +89,7 @@ enum {
 	BLAST_RCVBUF	= 8 << 20,
 	/* The blast's counts settle: nothing moved for this long. */
 	BLAST_SETTLE_MS	= 3000,
-	TCP_MB_DEFAULT	= 64,
+	TCP_MB_DEFAULT	= 1024,
 	TCP_MB_DEBUG	= 8,	/* KASAN and lockdep under TCG */
 	REPLY_MS	= 2000,
 	/* A TCP stream that moves nothing for this long has stalled. */
@@ -100,6 +108,13 @@ enum {
 	HIB_TCP_MB_MAX	= 16,
 	/* What the stream moved before the hibernation starts. */
 	HIB_TCP_START	= 256 << 10,
+	PING_COUNT	= 1000,
+	/* B's receive slots while the host is short of receive buffer. */
+	SHORT_SLOTS	= 2,
+	/* The blast into the short buffer, at most. */
+	SHORT_BLAST	= 20000,
+	SLOW_SEND_MS	= 2,
+	SLOW_TCP_MB	= 1,
 };
 
 static const char *const macs[NICS] = {
@@ -553,8 +568,11 @@ static void cleanup(void)
 	if (vm_module_loaded("hv_netvsc"))
 		vm_rmmod("hv_netvsc", VM_RMMOD_MS);
 	/* The switch keeps its NICs: leave them at the host's default MTU. */
-	for (i = 0; i < NICS; i++)
+	for (i = 0; i < NICS; i++) {
 		vm_write(VM_SIM, "netvsc/control", "mtu %s %d", macs[i], MTU_STD);
+		vm_write(VM_SIM, "netvsc/control", "rx_slots %s 0", macs[i]);
+		vm_write(VM_SIM, "netvsc/control", "send_delay_ms %s 0", macs[i]);
+	}
 	if (saved_qdisc[0]) {
 		vm_write_file(DEFAULT_QDISC, saved_qdisc);
 		saved_qdisc[0] = '\0';
@@ -974,6 +992,46 @@ static bool faults(void)
 	return ok & fault_once("bad_rndis", "Invalid rndis_msg (buflen: 8, msg_len: 4096)");
 }
 
+/*
+ * busybox `ping -c PING_COUNT -i 0.01 -q` A -> B: its summary says every
+ * echo came back.
+ */
+static bool ping_b(void)
+{
+	char cmd[128], line[256];
+	unsigned int sent = 0, got = 0;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "ping -c %u -i 0.01 -q -W 5 %s 2>&1", PING_COUNT, addrs[1]);
+	p = popen(cmd, "r");
+	if (!vm_expect(p, "popen %s: %s", cmd, strerror(errno)))
+		return false;
+	while (fgets(line, sizeof(line), p)) {
+		ksft_print_msg("ping: %s", line);
+		sscanf(line, "%u packets transmitted, %u packets received", &sent, &got);
+	}
+	status = pclose(p);
+	return vm_expect(status == 0, "%s: status %d", cmd, status) &&
+	       vm_expect_eq("echo requests sent", PING_COUNT, sent) &&
+	       vm_expect_eq("echo replies received", PING_COUNT, got);
+}
+
+/* netvsc/control "<verb> <mac> <n>" for NIC @i. */
+static bool nic_set(const char *verb, unsigned int i, unsigned int n)
+{
+	return vm_expect(!vm_write(VM_SIM, "netvsc/control", "%s %s %u", verb, macs[i], n),
+			 "netvsc/control %s %s %u refused", verb, macs[i], n);
+}
+
+static bool nv_stat(const char *name, uint64_t *v)
+{
+	struct vm_stats st;
+
+	return vm_expect(!vm_stats_load(VM_SIM, "netvsc/stats", &st) &&
+			 vm_stat_get(&st, name, v), "netvsc/stats has no %s", name);
+}
+
 /* Every NIC has an open channel on the host. */
 static bool nics_open(void *arg)
 {
@@ -1206,6 +1264,55 @@ static bool udp_blast(unsigned int count)
 	       vm_expect_eq("datagrams received plus counted drops", sent, got + dropped);
 }
 
+/*
+ * B's receive buffer short (SHORT_SLOTS slots at most): a blast A -> B
+ * overruns it; every datagram is received or counted (udp_blast()), and
+ * the host counted drops for want of a slot.  Then the whole buffer: none
+ * lost.
+ */
+static bool rx_exhausted(unsigned int blast)
+{
+	uint64_t d0 = 0, d1 = 0;
+	unsigned int lost = MTU_COUNT;
+	bool ok;
+
+	ok = nv_stat("drops_recv_buf_exhausted", &d0) && nic_set("rx_slots", 1, SHORT_SLOTS) &&
+	     udp_blast(blast < SHORT_BLAST ? blast : SHORT_BLAST) &&
+	     nv_stat("drops_recv_buf_exhausted", &d1);
+	ksft_print_msg("B short of receive buffer: drops_recv_buf_exhausted %" PRIu64 " -> %"
+		       PRIu64 "\n", d0, d1);
+	ok &= nic_set("rx_slots", 1, 0);
+	ok = ok && vm_expect_ge("drops for want of a receive slot", d0 + 1, d1);
+	if (ok)
+		lost = udp_run(addrs[1], MTU_COUNT);
+	ksft_print_msg("B's buffer whole again: A -> B %u of %u datagrams lost\n", lost,
+		       MTU_COUNT);
+	return ok && vm_expect_eq("datagrams lost", 0, lost);
+}
+
+/*
+ * A slow host: each of A's send completions SLOW_SEND_MS late; a TCP
+ * stream A -> B arrives intact, the host counted the late completions;
+ * quick again, datagrams cross.
+ */
+static bool slow_sends(void)
+{
+	uint64_t d0 = 0, d1 = 0;
+	unsigned int lost = MTU_COUNT;
+	bool ok;
+
+	ok = nv_stat("delayed_send_completions", &d0) &&
+	     nic_set("send_delay_ms", 0, SLOW_SEND_MS) && tcp_stream(SLOW_TCP_MB) &&
+	     nv_stat("delayed_send_completions", &d1);
+	ok &= nic_set("send_delay_ms", 0, 0);
+	ksft_print_msg("slow host: delayed_send_completions %" PRIu64 " -> %" PRIu64 "\n", d0,
+		       d1);
+	ok = ok && vm_expect_ge("late send completions", d0 + 1, d1);
+	if (ok)
+		lost = udp_run(addrs[1], MTU_COUNT);
+	return ok && vm_expect_eq("datagrams lost after the slow sends", 0, lost);
+}
+
 static bool switch_counters(void)
 {
 	struct vm_stats st;
@@ -1233,7 +1340,7 @@ int main(void)
 	ksft_print_header();
 	vm_setup();
 	atexit(cleanup);
-	ksft_set_plan(12);
+	ksft_set_plan(15);
 	loaded = !vm_write(VM_SIM, "netvsc/control", "reset_stats");
 	for (i = 0; i < NICS && loaded; i++)
 		loaded = !vm_write(VM_SIM, "netvsc/control", "add %s", macs[i]);
@@ -1256,6 +1363,8 @@ int main(void)
 	}
 	udp = ns && vm_expect_eq("datagrams lost", 0, lost);
 	ksft_test_result(udp, "netvsc_udp: %u datagrams echoed, none lost\n", UDP_COUNT);
+	ksft_test_result(ns && ping_b(), "netvsc_ping: ping -c %u -i 0.01 A -> B, every echo "
+			 "answered\n", PING_COUNT);
 	ksft_test_result(ns && udp_blast(blast), "netvsc_udp_blast: %u datagrams A -> B, "
 			 "each received or counted as dropped\n", blast);
 	tcp = ns && tcp_stream(mb);
@@ -1267,6 +1376,10 @@ int main(void)
 	ksft_test_result(ns && faults(), "netvsc_faults: a completion with an unknown "
 			 "transaction id and a malformed RNDIS message, each refused, traffic "
 			 "unharmed\n");
+	ksft_test_result(ns && rx_exhausted(blast), "netvsc_rx_exhausted: B's receive buffer "
+			 "short, the blast's drops counted; whole again, none lost\n");
+	ksft_test_result(ns && slow_sends(), "netvsc_slow_sends: A's send completions %u ms "
+			 "late, a TCP stream intact\n", SLOW_SEND_MS);
 	if (!rs_hibernate_possible(&why))
 		ksft_test_result_skip("netvsc_hibernate: %s\n", why);
 	else
