@@ -30,7 +30,7 @@ TESTS_OUT := $(BUILD)/tests
 # baseline.  ext4 and the crc32c it asks the crypto API for are optional:
 # the debug kernel's config has neither, and storvsc_fs_test skips its file
 # system part there.
-EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc brd \
+EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc brd veth:optional \
 	ext4:optional crc32c_generic:optional
 # The debug and 6.12 lanes of `make check` run the longest loops shorter
 # (KASAN and lockdep under TCG cost about ten times the distribution
@@ -44,7 +44,7 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
-	check-qemu-debug soak run bench bench-storvsc clean fuzz-repro modules-612 modules-612-rt \
+	check-qemu-debug soak run bench bench-storvsc bench-netvsc clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-kexec \
 	soak-kexec
 
@@ -103,16 +103,23 @@ fuzz-repro:
 # Ring throughput: ours vs the target kernel's ring_buffer.c (extracted at
 # bench time, never committed) vs a plain SPSC ring; table and
 # build/bench/ring.json (tools/testing/vmbus/ring/bench/bench.sh).  Then
-# bench-storvsc.
+# bench-storvsc and bench-netvsc.
 bench: setup
 	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh
 	@$(MAKE) -s bench-storvsc
+	@$(MAKE) -s bench-netvsc
 
 # Debian's hv_storvsc on the simulated disk against the kernel's brd of the
 # same size, in one QEMU guest; table and build/bench/storvsc.json
 # (tools/testing/selftests/vmbus/qemu/bench-storvsc.sh).
 bench-storvsc: modules-dist tests
 	@$(REPO)/tools/testing/selftests/vmbus/qemu/bench-storvsc.sh
+
+# Debian's hv_netvsc on two NICs of the simulated switch against a veth
+# pair, iperf3 between two namespaces of one QEMU guest; table and
+# build/bench/netvsc.json (tools/testing/selftests/vmbus/qemu/bench-netvsc.sh).
+bench-netvsc: modules-dist tests
+	@$(REPO)/tools/testing/selftests/vmbus/qemu/bench-netvsc.sh
 
 check-models: setup
 	@$(REPO)/scripts/check-models.sh

@@ -17,10 +17,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../../../.." && pwd)
 out=$repo/build/bench
 dir=$out/storvsc
+name=storvsc
 mb=256
 ms=5000
-
-die() { echo "bench-storvsc: $*" >&2; exit 1; }
+# shellcheck source=bench-lib.sh
+. "$here/bench-lib.sh"
 
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || die "usage: bench-storvsc.sh [--mb MIB] [--ms MS]"
@@ -37,42 +38,13 @@ case $ms in ''|*[!0-9]*) die "--ms takes a number" ;; esac
 [ "$mb" -ge 1 ] && [ "$mb" -le 256 ] || die "--mb $mb: 1 to 256"
 [ "$ms" -ge 100 ] && [ "$ms" -le 60000 ] || die "--ms $ms: 100 to 60000"
 
-prog=$repo/build/tests/storvsc_bench_test
-[ -x "$prog" ] || die "no $prog (make tests)"
-[ -f "$repo/build/modules/dist/vmbus_sim.ko" ] || die "no modules (make modules-dist)"
-rm -rf "$dir"
-mkdir -p "$dir/tests"
-cp "$prog" "$dir/tests/"
-cp "$repo/tools/testing/selftests/vmbus/settings" "$dir/tests/"
-
+bench_prepare storvsc_bench_test
 # The test's own limit: 8 read runs, 2 fills, loads and unloads.
-rc=0
-VMBUS_TEST_TIMEOUT=$((300 + 8 * ms / 1000 + 2 * mb)) \
-VMBUS_QEMU_OUT=$dir/qemu VMBUS_QEMU_POST=0 \
-	"$here/run.sh" --kernel dist --mode check --modules "$repo/build/modules/dist" \
-	--tests "$dir/tests" --extra-modules "hv_utils hv_storvsc sd_mod brd" \
-	--params "vmbus_storvsc_bench_mb=$mb vmbus_storvsc_bench_ms=$ms" \
-	--timeout 1200 >"$dir/run.log" 2>&1 || rc=$?
-tap=$dir/qemu/tap.txt
-if [ "$rc" != 0 ] || ! grep -qx 'ok 1 storvsc_bench_test' "$tap" 2>/dev/null; then
-	tail -n 20 "$dir/run.log" >&2
-	die "the run failed (exit status $rc): $dir/run.log, $tap"
-fi
-
-# `# # BENCH <disk> dev=... name=value ...`: the value of $2 on $1's line.
-field() {
-	sed -n "s/^.*# BENCH $1 .*[ ]$2=\([0-9.]*\).*$/\1/p" "$tap" | head -n 1
-}
-kver=$(sed -n 's/^run.sh: booting the dist kernel \([^,]*\),.*/\1/p' "$dir/run.log" | head -n 1)
+bench_boot storvsc_bench_test $((300 + 8 * ms / 1000 + 2 * mb)) \
+	"hv_utils hv_storvsc sd_mod brd" "vmbus_storvsc_bench_mb=$mb vmbus_storvsc_bench_ms=$ms"
 readers=$(field storvsc readers)
 metrics="seq_write_1m_mbps seq_read_1m_mbps rand_read_4k_qd1_iops rand_read_4k_iops"
-for m in $metrics; do
-	for d in storvsc brd; do
-		v=$(field $d "$m")
-		[ -n "$v" ] || die "no $m for $d in $tap"
-		awk -v v="$v" 'BEGIN { exit !(v > 0) }' || die "$m for $d is $v in $tap"
-	done
-done
+require_positive "$metrics" storvsc brd
 
 {
 	printf 'storvsc bench: Debian %s, QEMU TCG -smp 4 on %s CPU(s), %s MiB disks, %s ms read runs\n' \

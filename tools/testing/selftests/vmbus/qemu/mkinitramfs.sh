@@ -16,7 +16,7 @@
 # Also: /sbin/poweroff, /sbin/reboot, /sbin/halt (qemu/vmbus-power), the
 # hyperv-daemons package's hv_kvp_daemon with its shared libraries, its
 # scripts, /var/lib/hyperv and the name-service files getaddrinfo() reads,
-# and e2fsprogs' mke2fs and e2fsck with util-linux's fsck.
+# e2fsprogs' mke2fs and e2fsck with util-linux's fsck, and iperf3.
 # The staging tree is FILE's directory/initramfs/.
 set -euo pipefail
 
@@ -155,6 +155,13 @@ install_e2fsprogs() {
 	: >"$root/etc/fstab"
 }
 
+# iperf3 (scripts/setup-packages.sh) for netvsc_bench_test: TCP and UDP
+# between two network namespaces, over the simulated NICs and over veth.
+install_iperf3() {
+	[ -x /usr/bin/iperf3 ] || die "/usr/bin/iperf3 missing (install iperf3)"
+	install_with_libs "$1" /usr/bin/iperf3
+}
+
 # Our modules go to updates/vmbus/; prints their names, one a line.
 install_our_modules() {
 	local root=$1 dst=$1/lib/modules/$KVER/updates/vmbus ko seen=" "
@@ -250,6 +257,7 @@ main() {
 	install_power "$root"
 	install_kvp_daemon "$root"
 	install_e2fsprogs "$root"
+	install_iperf3 "$root"
 	ours=$(install_our_modules "$root")
 	[ -n "$ours" ] || echo "mkinitramfs: warning: no .ko files under $MODULES" >&2
 	install_extra_modules "$root" "$ours"
