@@ -1278,10 +1278,30 @@ static bool sim_nv_service(struct sim_open *o)
 	return did;
 }
 
+/* The receive buffer's slots; false if it has none (the guest's error). */
+static bool sim_nv_slots_make(struct sim_nv_chan *c, u32 relid)
+{
+	/*
+	 * The guest's own size may end inside the last page, and it refuses
+	 * slots beyond it: none there.
+	 */
+	c->nslots = (c->recv.size - PAGE_SIZE) / c->slot;
+	if (!c->nslots) {
+		/* Refused: every host message would wait forever. */
+		sim_guest_error("netvsc: relid %u: buffer of %u bytes < a slot (%u)\n",
+				relid, c->recv.size, c->slot);
+		return false;
+	}
+	c->slots = bitmap_zalloc(c->nslots, GFP_KERNEL);
+	if (!c->slots)
+		c->nslots = 0;
+	return c->slots;
+}
+
 /* Map the GPADL of a pending buffer of @c; under sim_lock. */
 static void sim_nv_map_buf(struct sim_nv_chan *c, struct sim_nv_buf *b)
 {
-	u32 relid = sim_ring_relid(c->o);
+	u32 relid = sim_ring_relid(c->o), state = SIM_NV_BUF_FAILED;
 	struct sim_gpadl *g;
 	u32 pages;
 
@@ -1289,47 +1309,21 @@ static void sim_nv_map_buf(struct sim_nv_chan *c, struct sim_nv_buf *b)
 		return;
 	g = sim_gpadl_ready(b->handle, relid);
 	pages = g ? sim_gpadl_pages(g) : 0;
-	if (pages < 2)
-		goto fail;
-	b->va = sim_gpadl_map(g);
-	if (!b->va)
-		goto fail;
-	b->size = pages << PAGE_SHIFT;
-	sim_gpadl_get(g);
-	if (b == &c->recv) {
-		/*
-		 * The guest's own size may end inside the last page, and it
-		 * refuses slots beyond it: none there.
-		 */
-		c->nslots = (b->size - PAGE_SIZE) / c->slot;
-		if (!c->nslots) {
-			/* Refused: every host message would wait forever. */
-			sim_guest_error("netvsc: relid %u: buffer of %u bytes < a slot (%u)\n",
-					relid, b->size, c->slot);
-			/* Read with acquire by sim_nv_buf_answer(). */
-			smp_store_release(&b->state, SIM_NV_BUF_FAILED);
-			return;
-		}
-		c->slots = bitmap_zalloc(c->nslots, GFP_KERNEL);
-		if (!c->slots) {
-			c->nslots = 0;
-			/* Read with acquire by sim_nv_buf_answer(). */
-			smp_store_release(&b->state, SIM_NV_BUF_FAILED);
-			return;
-		}
+	b->va = pages >= 2 ? sim_gpadl_map(g) : NULL;
+	if (!b->va) {
+		sim_guest_error("netvsc: relid %u: buffer GPADL %u unusable\n",
+				relid, b->handle);
+	} else {
+		b->size = pages << PAGE_SHIFT;
+		sim_gpadl_get(g);
+		if (b != &c->recv || sim_nv_slots_make(c, relid))
+			state = SIM_NV_BUF_READY;
 	}
 	/*
-	 * va, size and the slots before READY: the ring service reads the
-	 * state with acquire (sim_nv_buf_answer(), sim_nv_send_rndis(),
-	 * sim_nv_rx()).
+	 * va, size and the slots before the state: the ring service reads it
+	 * with acquire (sim_nv_buf_answer(), sim_nv_send_rndis(), sim_nv_rx()).
 	 */
-	smp_store_release(&b->state, SIM_NV_BUF_READY);
-	return;
-fail:
-	sim_guest_error("netvsc: relid %u: buffer GPADL %u unusable\n",
-			relid, b->handle);
-	/* Read with acquire by sim_nv_buf_answer(). */
-	smp_store_release(&b->state, SIM_NV_BUF_FAILED);
+	smp_store_release(&b->state, state);
 }
 
 static void sim_nv_map_fn(struct work_struct *work)
