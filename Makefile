@@ -27,10 +27,14 @@ KEXEC_LANES := $(REPO)/tools/testing/selftests/vmbus/qemu/kexec-lanes.sh
 TESTS_OUT := $(BUILD)/tests
 # Distribution drivers the QEMU lanes add to the initramfs (with their
 # modules.dep dependencies; our hv_vmbus wins); brd is storvsc_bench_test's
-# baseline.  ext4 and the crc32c it asks the crypto API for are optional:
-# the debug kernel's config has neither, and storvsc_fs_test skips its file
-# system part there.
+# baseline, veth netvsc_bench_test's, virtio_pci and virtio_blk drive the
+# virtio disk storvsc_backing_test gives the simulated host.  ext4 and the
+# crc32c it asks the crypto API for are optional: the debug kernel's config
+# has none of these but brd, and the tests skip or fall back there
+# (storvsc_fs_test its file system part, netvsc_bench_test veth,
+# storvsc_backing_test to brd).
 EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc brd veth:optional \
+	virtio_pci:optional virtio_blk:optional \
 	ext4:optional crc32c_generic:optional
 # The debug and 6.12 lanes of `make check` run the longest loops shorter
 # (KASAN and lockdep under TCG cost about ten times the distribution

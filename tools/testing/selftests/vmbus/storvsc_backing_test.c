@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * storvsc_backing_test: disks the simulated host keeps in a block device
- * and in a file rather than in its own RAM.  The guest's own block device
- * /dev/ram0 (Debian's brd, 16 MiB) and a file of 8 MiB in /tmp are filled
- * with patterns of their own; the control plane names them as the stores
- * of LUN 0 and LUN 1 of the first controller (`backing 0 0 /dev/ram0`,
- * `backing 0 1 /tmp/...`, no RAM disks).  The distribution's hv_storvsc
+ * and in a file rather than in its own RAM.  A block device of the guest
+ * of 16 MiB (the QEMU machine's virtio disk, /dev/vda, which qemu/run.sh
+ * attaches, where the kernel has virtio_blk; else /dev/ram0 from Debian's
+ * brd) and a file of 8 MiB in /tmp are filled with patterns of their own;
+ * the control plane names them as the stores of LUN 0 and LUN 1 of the
+ * first controller (`backing 0 0 /dev/vda`, `backing 0 1 /tmp/...`, no RAM
+ * disks).  The distribution's hv_storvsc
  * then finds two disks of exactly those sizes, and reads the patterns the
  * stores held; new patterns written through the SCSI disks, one buffered
  * and flushed (SYNCHRONIZE CACHE: the host's fsync), one with O_DIRECT,
@@ -35,10 +37,12 @@
 
 #define SCSI_INSTANCE	"5c1e7a3d-8b2f-4e6a-9d10-4241434b0000"
 #define FILE_STORE	"/tmp/storvsc_backing.img"
+#define VIRTIO_STORE	"/dev/vda"
 #define BRD_STORE	"/dev/ram0"
 
 enum {
-	BRD_MB		= 16,
+	BLK_MB		= 16,	/* qemu/run.sh's virtio disk, and brd's */
+	VIRTIO_MS	= 10000,
 	FILE_MB		= 8,
 	/* The store's size after it shrinks under the disk. */
 	SHRUNK_MB	= 4,
@@ -47,13 +51,15 @@ enum {
 
 /* Seeds: what the guest puts into the stores, what it writes through the disks. */
 enum {
-	SEED_BRD	= 0x6272640001ULL,
+	SEED_BLK	= 0x6272640001ULL,
 	SEED_FILE	= 0x66696c0001ULL,
-	SEED_BRD_SCSI	= 0x6272640002ULL,
+	SEED_BLK_SCSI	= 0x6272640002ULL,
 	SEED_FILE_SCSI	= 0x66696c0002ULL,
 };
 
-static bool brd_loaded;
+static bool brd_loaded, virtio_loaded;
+/* LUN 0's store: VIRTIO_STORE or BRD_STORE. */
+static const char *blk;
 static char disk_name[NLUN][64];	/* sdX of LUN 0 and LUN 1 */
 
 /*
@@ -94,35 +100,62 @@ static bool pattern_io(const char *path, int flags, unsigned int mb, uint64_t se
 	return ok;
 }
 
-/* /dev/ram0 of BRD_MB MiB and the file of FILE_MB MiB, each with its pattern. */
+static bool vda_there(void *arg)
+{
+	(void)arg;
+	return !access("/sys/block/vda/size", R_OK) && !access(VIRTIO_STORE, R_OK);
+}
+
+/*
+ * LUN 0's block device, of BLK_MB MiB: the virtio disk where the kernel
+ * drives it (no udev here: its modules loaded by hand), else brd's.
+ */
+static bool blk_made(void)
+{
+	const char *const brd[] = { "modprobe", "brd", "rd_nr=1", "rd_size=16384",
+				    "max_part=0", NULL };
+	uint64_t sectors = 0;
+	char path[64];
+
+	virtio_loaded = !vm_modprobe("virtio_pci", VM_MODPROBE_MS) &&
+			!vm_modprobe("virtio_blk", VM_MODPROBE_MS);
+	if (virtio_loaded && vm_wait_until(vda_there, NULL, VIRTIO_MS, "%s", VIRTIO_STORE)) {
+		blk = VIRTIO_STORE;
+	} else {
+		ksft_print_msg("no virtio disk here: brd's %s instead\n", BRD_STORE);
+		if (!vm_expect(!vm_run(VM_MODPROBE_MS, brd), "modprobe brd rd_nr=1 rd_size=16384"))
+			return false;
+		brd_loaded = true;
+		blk = BRD_STORE;
+	}
+	snprintf(path, sizeof(path), "/sys/block/%s/size", blk + 5);
+	return vm_expect(!vm_read_u64(path, &sectors), "%s", path) &&
+	       vm_expect_eq("LUN 0's store, in 512-byte sectors", (uint64_t)BLK_MB << 11, sectors);
+}
+
+/* LUN 0's block device and the file of FILE_MB MiB, each with its pattern. */
 static bool stores_made(void)
 {
-	const char *const argv[] = { "modprobe", "brd", "rd_nr=1", "rd_size=16384",
-				     "max_part=0", NULL };
-	uint64_t sectors = 0;
 	int fd;
 
-	if (!vm_expect(!vm_run(VM_MODPROBE_MS, argv), "modprobe brd rd_nr=1 rd_size=16384"))
-		return false;
-	brd_loaded = true;
-	if (!vm_expect(!vm_read_u64("/sys/block/ram0/size", &sectors), "/sys/block/ram0/size") ||
-	    !vm_expect_eq("/dev/ram0 size in 512-byte sectors", (uint64_t)BRD_MB << 11, sectors))
+	if (!blk_made())
 		return false;
 	fd = open(FILE_STORE, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (!vm_expect(fd >= 0, "create %s: %s", FILE_STORE, strerror(errno)))
 		return false;
 	close(fd);
-	return pattern_io(BRD_STORE, O_DIRECT, BRD_MB, SEED_BRD, true) &&
+	return pattern_io(blk, O_DIRECT, BLK_MB, SEED_BLK, true) &&
 	       pattern_io(FILE_STORE, 0, FILE_MB, SEED_FILE, true);
 }
 
-/* The control plane's answer to `@cmd` is @want (0 or -errno). */
-static bool cmd_answers(const char *cmd, int want)
+/* The control plane's answer to `@cmd @arg` is @want (0 or -errno). */
+static bool cmd_answers(const char *cmd, const char *arg, int want)
 {
-	int got = vm_write(VM_SIM, "storvsc/control", "%s", cmd);
+	int got = vm_write(VM_SIM, "storvsc/control", "%s%s", cmd, arg);
 
-	ksft_print_msg("storvsc/control '%s': %d (%s)\n", cmd, got, got ? strerror(-got) : "ok");
-	return vm_expect(got == want, "'%s' answered %d, expected %d", cmd, got, want);
+	ksft_print_msg("storvsc/control '%s%s': %d (%s)\n", cmd, arg, got,
+		       got ? strerror(-got) : "ok");
+	return vm_expect(got == want, "'%s%s' answered %d, expected %d", cmd, arg, got, want);
 }
 
 /* What the control plane refuses, then the two stores named. */
@@ -131,21 +164,21 @@ static bool stores_named(void)
 	bool ok;
 	int fd;
 
-	ok = cmd_answers("backing 0 0 tmp/relative.img", -EINVAL);
-	ok &= cmd_answers("backing 0 0 /dev/null", -EINVAL);
-	ok &= cmd_answers("backing 0 0 /tmp/no-such-store.img", -ENOENT);
-	ok &= cmd_answers("backing 8 0 " BRD_STORE, -EINVAL);
-	ok &= cmd_answers("backing 0 8 " BRD_STORE, -EINVAL);
-	ok &= cmd_answers("backing 0 0", -EINVAL);
-	ok &= cmd_answers("backing 0 0 " BRD_STORE, 0);
+	ok = cmd_answers("backing 0 0 tmp/relative.img", "", -EINVAL);
+	ok &= cmd_answers("backing 0 0 /dev/null", "", -EINVAL);
+	ok &= cmd_answers("backing 0 0 /tmp/no-such-store.img", "", -ENOENT);
+	ok &= cmd_answers("backing 8 0 ", blk, -EINVAL);
+	ok &= cmd_answers("backing 0 8 ", blk, -EINVAL);
+	ok &= cmd_answers("backing 0 0", "", -EINVAL);
+	ok &= cmd_answers("backing 0 0 ", blk, 0);
 	/* O_EXCL: a block device keeps one disk, and nobody else opens it so. */
-	ok &= cmd_answers("backing 1 0 " BRD_STORE, -EBUSY);
-	fd = open(BRD_STORE, O_RDWR | O_EXCL | O_CLOEXEC);
+	ok &= cmd_answers("backing 1 0 ", blk, -EBUSY);
+	fd = open(blk, O_RDWR | O_EXCL | O_CLOEXEC);
 	ok &= vm_expect(fd < 0 && errno == EBUSY, "open(%s, O_EXCL) while the host keeps a "
-			"disk in it: %s", BRD_STORE, fd < 0 ? strerror(errno) : "opened");
+			"disk in it: %s", blk, fd < 0 ? strerror(errno) : "opened");
 	if (fd >= 0)
 		close(fd);
-	ok &= cmd_answers("backing 0 1 " FILE_STORE, 0);
+	ok &= cmd_answers("backing 0 1 ", FILE_STORE, 0);
 	stv_print_file("backing");
 	return ok;
 }
@@ -186,8 +219,8 @@ static bool find_lun(void *arg)
 /* The two disks, of the stores' sizes; the host lists both stores. */
 static bool disks_found(void)
 {
-	unsigned int lun, mb[NLUN] = { BRD_MB, FILE_MB };
-	char *text = NULL;
+	unsigned int lun, mb[NLUN] = { BLK_MB, FILE_MB };
+	char *text = NULL, want[64];
 	bool ok = true;
 
 	for (lun = 0; ok && lun < NLUN; lun++) {
@@ -196,8 +229,9 @@ static bool disks_found(void)
 			ksft_print_msg("LUN %u: /dev/%s\n", lun, disk_name[lun]);
 		ok = ok && stv_expect_size(disk_name[lun], mb[lun]);
 	}
+	snprintf(want, sizeof(want), "0 0 %u %s\n", BLK_MB << 20, blk);
 	ok = ok && vm_expect(!vm_read(VM_SIM, "storvsc/backing", &text) && text &&
-			     strstr(text, "0 0 16777216 " BRD_STORE "\n") &&
+			     strstr(text, want) &&
 			     strstr(text, "0 1 8388608 " FILE_STORE "\n"),
 			     "storvsc/backing: '%s'", text ? text : "");
 	free(text);
@@ -222,11 +256,11 @@ static bool through_disks(void)
 	uint64_t flushes = 0;
 	bool ok;
 
-	ok = cmd_answers("backing 0 1 -", -EBUSY);
-	ok &= cmd_answers("size_mb 4", -EBUSY);
-	ok = ok && disk_io(0, O_DIRECT, BRD_MB, SEED_BRD, false) &&
+	ok = cmd_answers("backing 0 1 -", "", -EBUSY);
+	ok &= cmd_answers("size_mb 4", "", -EBUSY);
+	ok = ok && disk_io(0, O_DIRECT, BLK_MB, SEED_BLK, false) &&
 	     disk_io(1, O_DIRECT, FILE_MB, SEED_FILE, false);
-	ok = ok && disk_io(0, 0, BRD_MB, SEED_BRD_SCSI, true) &&
+	ok = ok && disk_io(0, 0, BLK_MB, SEED_BLK_SCSI, true) &&
 	     disk_io(1, O_DIRECT, FILE_MB, SEED_FILE_SCSI, true);
 	/* sd sends SYNCHRONIZE CACHE for the fsync: the write cache is on. */
 	return ok && vm_expect(stv_stat("flushes", &flushes), "no flushes counter") &&
@@ -278,8 +312,8 @@ static bool stores_kept(void)
 {
 	bool ok = stv_unload(disk_name[0]) && stv_rescind(SCSI_INSTANCE);
 
-	ok = ok && cmd_answers("backing 0 0 -", 0) && cmd_answers("backing 0 1 -", 0);
-	return ok && pattern_io(BRD_STORE, O_DIRECT, BRD_MB, SEED_BRD_SCSI, false) &&
+	ok = ok && cmd_answers("backing 0 0 -", "", 0) && cmd_answers("backing 0 1 -", "", 0);
+	return ok && pattern_io(blk, O_DIRECT, BLK_MB, SEED_BLK_SCSI, false) &&
 	       pattern_io(FILE_STORE, 0, SHRUNK_MB, SEED_FILE_SCSI, false);
 }
 
@@ -292,6 +326,11 @@ static void stores_restore(void)
 	unlink(FILE_STORE);
 	if (brd_loaded)
 		vm_rmmod("brd", VM_RMMOD_MS);
+	/* Unbound again: the later tests' boot has no virtio disk in use. */
+	if (virtio_loaded) {
+		vm_rmmod("virtio_blk", VM_RMMOD_MS);
+		vm_rmmod("virtio_pci", VM_RMMOD_MS);
+	}
 }
 
 int main(void)
@@ -307,8 +346,8 @@ int main(void)
 	ksft_set_plan(6);
 	made = !vm_kmsg_mark(&mark) && stores_made();
 	named = made && stores_named();
-	ksft_test_result(named, "storvsc_backing_named: /dev/ram0 (%u MiB) and a file (%u MiB) "
-			 "as LUNs 0 and 1; bad stores refused\n", BRD_MB, FILE_MB);
+	ksft_test_result(named, "storvsc_backing_named: a block device (%u MiB) and a file "
+			 "(%u MiB) as LUNs 0 and 1; bad stores refused\n", BLK_MB, FILE_MB);
 	loaded = named && stv_load_ctls((const char *const[]){ SCSI_INSTANCE }, 1, NLUN, 0, 0);
 	found = loaded && disks_found();
 	ksft_test_result(found, "storvsc_backing_disks: two disks of the stores' sizes\n");

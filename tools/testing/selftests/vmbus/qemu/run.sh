@@ -29,6 +29,9 @@
 # run in a first boot that ends in a host-requested restart (-no-reboot makes
 # QEMU exit); a second boot, the rebooted guest, ends in a host-requested
 # shutdown.  run: one boot, the demo, then the host-requested shutdown.
+# Every boot has a virtio disk of 16 MiB, zeroed at each run
+# (vdisk.img beside the logs; raw): storvsc_backing_test makes it the
+# store of a simulated SCSI disk where the kernel has virtio_blk.
 # Output under build/qemu/<kernel>/: console.log, tap.txt, dmesg.txt (first
 # boot), console-rebooted.log, dmesg-rebooted.txt (second boot), and
 # artifacts/: every block a test printed between `===ARTIFACT <name> BEGIN===`
@@ -148,6 +151,8 @@ resolve_kernel() {
 }
 
 make_initramfs() {
+	rm -f "$OUT/vdisk.img"
+	truncate -s 16M "$OUT/vdisk.img" || die "cannot make $OUT/vdisk.img"
 	"$HERE/mkinitramfs.sh" --kver "$KVER" --modtree "$MODTREE" --modules "$MODULES" \
 		--tests "$TESTS" --extra-modules "$EXTRA" --out "$OUT/initramfs.cpio.gz" ||
 		die "building the initramfs failed"
@@ -162,6 +167,7 @@ qemu_args() {
 	# shellcheck disable=SC2054 # the commas belong to -accel's value
 	QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 4 -m "$MEM"
 	      -kernel "$IMAGE" -initrd "$OUT/initramfs.cpio.gz" -nic none
+	      -drive "file=$OUT/vdisk.img,if=virtio,format=raw"
 	      -nographic -no-reboot
 	      -append "$append")
 }
