@@ -56,6 +56,13 @@
 #define vmbus_syscore_register(name)	register_syscore(&(name))
 #define vmbus_syscore_unregister(name)	unregister_syscore(&(name))
 
+/*
+ * vfs_iter_write() takes the file system's freeze protection itself
+ * (file_start_write()); the caller must not.
+ */
+#define vmbus_file_start_write(file)	do { } while (0)
+#define vmbus_file_end_write(file)	do { } while (0)
+
 /* hv_driver.remove returns nothing: "return VMBUS_REMOVE_OK;" */
 #define vmbus_remove_ret	void
 #define VMBUS_REMOVE_OK
@@ -63,6 +70,10 @@
 #else /* 6.1 */
 
 #include <asm/unaligned.h>
+
+/* vfs_iter_write()'s caller takes the freeze protection. */
+#define vmbus_file_start_write(file)	file_start_write(file)
+#define vmbus_file_end_write(file)	file_end_write(file)
 
 #define vmbus_cb_const
 

@@ -1066,7 +1066,7 @@ static void sim_nv_packet(struct sim_open *o, const void *pkt, u32 len)
 			/* A slow host: the channel takes nothing meanwhile. */
 			delay = READ_ONCE(c->nic->send_delay_ms);
 			if (delay) {
-				msleep(delay);
+				fsleep(delay * USEC_PER_MSEC);
 				sim_nv_inc(SIM_NV_DELAYED);
 			}
 			ans.type = SIM_NVSP_SEND_RNDIS_PKT_COMPLETE;

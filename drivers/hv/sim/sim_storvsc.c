@@ -86,6 +86,7 @@
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/namei.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -733,9 +734,11 @@ static ssize_t sim_stv_file_io(struct file *file, const struct sim_stv_buf *b,
 	iov_iter_bvec(&it, write ? ITER_SOURCE : ITER_DEST, b->bv, n, bytes);
 	noio = memalloc_noio_save();
 	if (write) {
-		file_start_write(file);
-		ret = vfs_iter_write(file, &it, &off, 0);
-		file_end_write(file);
+		/* No write cache: each write stable before it is answered. */
+		vmbus_file_start_write(file);
+		ret = vfs_iter_write(file, &it, &off,
+				     READ_ONCE(sim_stv_write_cache) ? 0 : RWF_DSYNC);
+		vmbus_file_end_write(file);
 	} else {
 		ret = vfs_iter_read(file, &it, &off, 0);
 	}
@@ -1442,12 +1445,26 @@ static int sim_stv_layout_cmd(const char *verb, const char *arg)
 static struct file *sim_stv_store_open(const char *path)
 {
 	struct file *file;
+	struct path p;
 	umode_t mode;
 	int err;
 
 	if (path[0] != '/') {
 		pr_warn("storvsc/control: backing %s: not an absolute path\n", path);
 		return ERR_PTR(-EINVAL);
+	}
+	/* Its type before the open: opening a device may do something. */
+	err = kern_path(path, LOOKUP_FOLLOW, &p);
+	if (!err) {
+		mode = d_backing_inode(p.dentry)->i_mode;
+		path_put(&p);
+		if (!S_ISREG(mode) && !S_ISBLK(mode))
+			err = -EINVAL;
+	}
+	if (err) {
+		pr_warn("storvsc/control: backing %s: not a regular file or block device: %d\n",
+			path, err);
+		return ERR_PTR(err);
 	}
 	file = filp_open(path, O_RDWR | O_LARGEFILE | O_EXCL, 0);
 	if (IS_ERR(file)) {

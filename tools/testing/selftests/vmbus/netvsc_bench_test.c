@@ -120,8 +120,11 @@ static pid_t holder_start(void)
 	return pid;
 }
 
-/* `nsenter -t <holder @ns> -n` @args... (at most 10 words), its status. */
-static int in_ns(unsigned int ns, const char *const *args)
+/*
+ * `nsenter -t <holder @ns> -n` @args... (at most 10 words), its status;
+ * killed after @timeout_ms.
+ */
+static int in_ns(unsigned int ns, unsigned int timeout_ms, const char *const *args)
 {
 	const char *argv[16] = { "nsenter", "-t", NULL, "-n" };
 	char pid[16];
@@ -131,7 +134,7 @@ static int in_ns(unsigned int ns, const char *const *args)
 	argv[2] = pid;
 	for (i = 0; args[i] && i < 10; i++)
 		argv[4 + i] = args[i];
-	return vm_run(VM_MODPROBE_MS, argv);
+	return vm_run(timeout_ms, argv);
 }
 
 /* @l's end @ns moved into namespace @ns, its address set, up. */
@@ -147,7 +150,8 @@ static bool link_up(struct link *l, unsigned int ns)
 	snprintf(cidr, sizeof(cidr), "%s/24", l->addr[ns]);
 	return vm_expect(!vm_run(VM_MODPROBE_MS, mv), "moving %s to namespace %c", l->ifname[ns],
 			 'A' + ns) &&
-	       vm_expect(!in_ns(ns, addr) && !in_ns(ns, up) && !in_ns(ns, lo),
+	       vm_expect(!in_ns(ns, VM_MODPROBE_MS, addr) && !in_ns(ns, VM_MODPROBE_MS, up) &&
+			 !in_ns(ns, VM_MODPROBE_MS, lo),
 			 "configuring %s in namespace %c", l->ifname[ns], 'A' + ns);
 }
 
@@ -176,8 +180,12 @@ static bool setup(bool *have_veth)
 	bool ok;
 
 	ok = !vm_write(VM_SIM, "netvsc/control", "reset_stats");
+	/* The host's defaults, whatever a test before left. */
 	for (i = 0; ok && i < NICS; i++)
-		ok = !vm_write(VM_SIM, "netvsc/control", "add %s", macs[i]);
+		ok = !vm_write(VM_SIM, "netvsc/control", "add %s", macs[i]) &&
+		     !vm_write(VM_SIM, "netvsc/control", "mtu %s 1500", macs[i]) &&
+		     !vm_write(VM_SIM, "netvsc/control", "rx_slots %s 0", macs[i]) &&
+		     !vm_write(VM_SIM, "netvsc/control", "send_delay_ms %s 0", macs[i]);
 	ok = ok && vm_guest_load(VM_MODPROBE_MS) &&
 	     vm_wait_vmbus_devices(NICS, VM_MODPROBE_MS) &&
 	     vm_modprobe_expect("hv_netvsc", VM_MODPROBE_MS) &&
@@ -254,7 +262,7 @@ static double json_num(const char *from, const char *key)
  */
 static bool iperf(const struct link *l, bool udp, char **out)
 {
-	char port[16], cmd[256], buf[4096];
+	char port[16], cmd[256] = "", buf[4096];
 	/* Quiet: the report comes from the client. */
 	const char *const srv[] = { "iperf3", "-s", "-1", "-B", l->addr[1], "-p", port,
 				    "--logfile", "/dev/null", NULL };
@@ -267,8 +275,14 @@ static bool iperf(const struct link *l, bool udp, char **out)
 	snprintf(port, sizeof(port), "%u", IPERF_PORT);
 	fflush(stdout);
 	server = fork();
-	if (server == 0)
-		_exit(in_ns(1, srv));
+	/* The run, and as long again for the start and the report. */
+	if (server == 0) {
+		/* A group of its own, with the iperf3 it runs: killed as one. */
+		setpgid(0, 0);
+		_exit(in_ns(1, 2 * run_s * 1000 + VM_MODPROBE_MS, srv));
+	}
+	if (server > 0)
+		setpgid(server, server);
 	if (!vm_expect(server > 0, "fork: %s", strerror(errno)) ||
 	    !vm_wait_until(server_listens, NULL, SERVER_MS, "iperf3 listening in B"))
 		goto reap;
@@ -289,6 +303,9 @@ static bool iperf(const struct link *l, bool udp, char **out)
 	}
 	status = pclose(p);
 reap:
+	/* A client that never got through leaves the server waiting. */
+	if (server > 0 && status)
+		kill(-server, SIGTERM);
 	if (server > 0 && waitpid(server, NULL, 0) < 0)
 		ksft_print_msg("waitpid(iperf3 server): %s\n", strerror(errno));
 	if (!vm_expect(status == 0 && *out, "`%s`: status %d: %.400s", cmd, status,

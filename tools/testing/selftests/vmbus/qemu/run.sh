@@ -151,8 +151,8 @@ resolve_kernel() {
 }
 
 make_initramfs() {
+	# A new run, a zeroed virtio disk (qemu_args() makes it).
 	rm -f "$OUT/vdisk.img"
-	truncate -s 16M "$OUT/vdisk.img" || die "cannot make $OUT/vdisk.img"
 	"$HERE/mkinitramfs.sh" --kver "$KVER" --modtree "$MODTREE" --modules "$MODULES" \
 		--tests "$TESTS" --extra-modules "$EXTRA" --out "$OUT/initramfs.cpio.gz" ||
 		die "building the initramfs failed"
@@ -161,6 +161,9 @@ make_initramfs() {
 # qemu_args BOOT_MODE END_ACTION
 qemu_args() {
 	local append="console=ttyS0 panic=-1 panic_on_warn=0 loglevel=7 log_buf_len=8M"
+	# Kept across the boots of a run (kexec-lanes.sh boots from its own $OUT).
+	[ -f "$OUT/vdisk.img" ] || truncate -s 16M "$OUT/vdisk.img" ||
+		die "cannot make $OUT/vdisk.img"
 	append+=" vmbus_mode=$1 vmbus_end=$2 vmbus_test_timeout=$TEST_TIMEOUT"
 	[ -z "$KERNEL_ARGS" ] || append+=" $KERNEL_ARGS"
 	[ -z "$PARAMS" ] || append+=" $PARAMS"
