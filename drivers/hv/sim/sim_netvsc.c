@@ -1532,12 +1532,29 @@ static int sim_nv_link_cmd(char *arg)
 }
 
 /*
- * "<verb> <mac> <n>", the NIC commands with a number: the NIC's field
- * @verb set to @n, which must be in @min..@max; it takes effect at once
- * (the channel's service reads it as it goes).  -ERANGE, logged, for a
- * number out of range.
+ * The NIC commands with a number, "<verb> <mac> <n>": the field of struct
+ * sim_nic each sets and the range @n must be in.
  */
-static int sim_nv_mac_uint(const char *verb, char *arg, unsigned int min, unsigned int max)
+static const struct sim_nv_uint_cmd {
+	const char *verb;
+	size_t field;
+	u32 min, max;
+} sim_nv_uint_cmds[] = {
+	/*
+	 * The switch applies mtu at once; the guest learns it (and gets
+	 * receive slots for it) when it next opens the NIC's channel.
+	 */
+	{ "mtu", offsetof(struct sim_nic, mtu), SIM_NV_MTU_MIN, SIM_NV_MTU_MAX },
+	{ "rx_slots", offsetof(struct sim_nic, rx_slots), 0, U32_MAX },
+	{ "send_delay_ms", offsetof(struct sim_nic, send_delay_ms), 0, SIM_NV_MAX_DELAY_MS },
+};
+
+/*
+ * "<mac> <n>" for the command @cmd: the NIC's field set to @n; it takes
+ * effect at once (the channel's service reads it as it goes).  -ERANGE,
+ * logged, for a number out of range.
+ */
+static int sim_nv_mac_uint(const struct sim_nv_uint_cmd *cmd, char *arg)
 {
 	char *mac_s = strsep(&arg, " ");
 	struct sim_nic *nic;
@@ -1546,19 +1563,15 @@ static int sim_nv_mac_uint(const char *verb, char *arg, unsigned int min, unsign
 
 	if (!arg || !mac_pton(mac_s, mac) || kstrtouint(skip_spaces(arg), 10, &n))
 		return -EINVAL;
-	if (n < min || n > max) {
+	if (n < cmd->min || n > cmd->max) {
 		pr_warn_ratelimited("netvsc/control: %s %u is outside %u..%u\n",
-				    verb, n, min, max);
+				    cmd->verb, n, cmd->min, cmd->max);
 		return -ERANGE;
 	}
 	spin_lock(&sim_nv_lock);
 	nic = sim_nic_by_mac(mac);
-	if (nic && !strcmp(verb, "mtu"))
-		nic->mtu = n;
-	else if (nic && !strcmp(verb, "rx_slots"))
-		WRITE_ONCE(nic->rx_slots, n);
-	else if (nic)
-		WRITE_ONCE(nic->send_delay_ms, n);
+	if (nic)
+		WRITE_ONCE(*(u32 *)((u8 *)nic + cmd->field), n);
 	spin_unlock(&sim_nv_lock);
 	return nic ? 0 : -ENOENT;
 }
@@ -1609,16 +1622,9 @@ static int sim_nv_cmd(char *cmd)
 		return sim_nv_link_cmd(arg);
 	if (!strcmp(verb, "fault") && arg)
 		return sim_nv_fault_cmd(arg);
-	/*
-	 * mtu: the switch applies it at once; the guest learns it (and gets
-	 * receive slots for it) when it next opens the NIC's channel.
-	 */
-	if (!strcmp(verb, "mtu") && arg)
-		return sim_nv_mac_uint(verb, arg, SIM_NV_MTU_MIN, SIM_NV_MTU_MAX);
-	if (!strcmp(verb, "rx_slots") && arg)
-		return sim_nv_mac_uint(verb, arg, 0, U32_MAX);
-	if (!strcmp(verb, "send_delay_ms") && arg)
-		return sim_nv_mac_uint(verb, arg, 0, SIM_NV_MAX_DELAY_MS);
+	for (i = 0; arg && i < ARRAY_SIZE(sim_nv_uint_cmds); i++)
+		if (!strcmp(verb, sim_nv_uint_cmds[i].verb))
+			return sim_nv_mac_uint(&sim_nv_uint_cmds[i], arg);
 	if (!strcmp(verb, "reset_stats") && !arg) {
 		for (i = 0; i < SIM_NV_STAT_COUNT; i++)
 			atomic64_set(&sim_nv_stats[i], 0);
