@@ -40,6 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netvsc_util.h"
 #include "vmbus_util.h"
 
 enum {
@@ -67,29 +68,10 @@ static struct link veth = { "veth", { "vbench0", "" }, { "10.79.0.1", "10.79.0.2
 static pid_t holder[NICS];
 static unsigned int run_s;
 
-/* The interface whose address is @mac, in this namespace. */
-static bool find_if(const char *mac, char *name)
-{
-	char path[300], addr[32];
-	struct if_nameindex *ifs = if_nameindex(), *i;
-	bool found = false;
-
-	for (i = ifs; i && i->if_index && !found; i++) {
-		snprintf(path, sizeof(path), "/sys/class/net/%s/address", i->if_name);
-		if (!vm_read_text(path, addr, sizeof(addr)) && !strcasecmp(addr, mac)) {
-			snprintf(name, IF_NAMESIZE, "%s", i->if_name);
-			found = true;
-		}
-	}
-	if (ifs)
-		if_freenameindex(ifs);
-	return found;
-}
-
 static bool both_found(void *arg)
 {
 	(void)arg;
-	return find_if(macs[0], nic.ifname[0]) && find_if(macs[1], nic.ifname[1]);
+	return nv_find_if(macs[0], nic.ifname[0]) && nv_find_if(macs[1], nic.ifname[1]);
 }
 
 /* A child in a network namespace of its own, until it is killed. */
@@ -360,17 +342,12 @@ static bool udp_run(const struct link *l, double *pps)
 /* NIC @i's channel's @attr (events, interrupts) in the guest's sysfs. */
 static bool chan_count(unsigned int i, const char *attr, uint64_t *v)
 {
-	char line[256], inst[64], *text = NULL, *s, *save;
-	unsigned int relid = 0, m[6];
+	unsigned int busy, relid = nv_nic_relid_busy(macs[i], &busy), m[6];
+	char line[256], inst[64];
 
 	sscanf(macs[i], "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]);
 	snprintf(inst, sizeof(inst), "5343494e-4d49-4000-8000-%02x%02x%02x%02x%02x%02x",
 		 m[0], m[1], m[2], m[3], m[4], m[5]);
-	if (!vm_read(VM_SIM, "netvsc/nics", &text))
-		for (s = strtok_r(text, "\n", &save); s; s = strtok_r(NULL, "\n", &save))
-			if (!strncasecmp(s, macs[i], strlen(macs[i])))
-				sscanf(s + strlen(macs[i]), " relid %u", &relid);
-	free(text);
 	snprintf(line, sizeof(line), "%s channel %u %s", inst, relid, attr);
 	return vm_expect(relid && !vm_chan_read(inst, relid, attr, v), "reading %s", line);
 }

@@ -72,6 +72,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netvsc_util.h"
 #include "resume_util.h"
 #include "vmbus_util.h"
 
@@ -130,39 +131,13 @@ static volatile uint64_t *tcp_progress;
 static pid_t child[NICS];	/* the namespace holder of B and C */
 static int ctl[NICS];		/* parent's end of the child's socketpair */
 
-/* The interface whose address is @mac, in this namespace. */
-static bool find_if(const char *mac, char *name)
-{
-	char path[300], text[64];
-	struct dirent *de;
-	bool found = false;
-	DIR *d = opendir("/sys/class/net");
-
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/net/%s/address", de->d_name);
-		if (vm_read_text(path, text, sizeof(text)))
-			continue;
-		text[strcspn(text, "\n")] = '\0';
-		if (!strcasecmp(text, mac) && strlen(de->d_name) < IFNAMSIZ) {
-			memcpy(name, de->d_name, strlen(de->d_name) + 1);
-			found = true;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
 static bool all_found(void *arg)
 {
 	unsigned int i;
 
 	(void)arg;
 	for (i = 0; i < NICS; i++)
-		if (!find_if(macs[i], ifname[i]))
+		if (!nv_find_if(macs[i], ifname[i]))
 			return false;
 	return true;
 }
@@ -868,32 +843,11 @@ static bool mtu_cycle(void)
 				 (made1 - made0) - (torn1 - torn0));
 }
 
-/*
- * The relid of @mac's open channel (0 if none) and its receive slots that
- * wait for the guest, from netvsc/nics.
- */
-static unsigned int nic_relid_busy(const char *mac, unsigned int *busy)
-{
-	char *text = NULL, *line, *save = NULL;
-	unsigned int relid = 0, filter, rxq;
-	char link[8];
-
-	*busy = ~0u;
-	if (vm_read(VM_SIM, "netvsc/nics", &text))
-		return 0;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (!strncasecmp(line, mac, strlen(mac)))
-			sscanf(line + strlen(mac), " relid %u link %7s filter %x rxq %u busy %u",
-			       &relid, link, &filter, &rxq, busy);
-	free(text);
-	return relid;
-}
-
 static unsigned int nic_relid(const char *mac)
 {
 	unsigned int busy;
 
-	return nic_relid_busy(mac, &busy);
+	return nv_nic_relid_busy(mac, &busy);
 }
 
 static bool b_idle(void *arg)
@@ -901,7 +855,7 @@ static bool b_idle(void *arg)
 	unsigned int busy;
 
 	(void)arg;
-	nic_relid_busy(macs[1], &busy);
+	nv_nic_relid_busy(macs[1], &busy);
 	return !busy;
 }
 
@@ -949,7 +903,7 @@ static bool a_idle(void *arg)
 	unsigned int busy;
 
 	(void)arg;
-	return nic_relid_busy(macs[0], &busy) && !busy;
+	return nv_nic_relid_busy(macs[0], &busy) && !busy;
 }
 
 /*
