@@ -350,6 +350,8 @@ struct sim_device;
  * @held: offered to the guest in this connection and not released; a
  *	rescinded record always has it
  * @reoffer: a sub-channel to offer again once the guest released it
+ * @retire: a sub-channel the guest closed, to be rescinded once its
+ *	GPADLs are gone (sim_proto_sub_closed())
  * @events: 0 -> 1 transitions of its event flag since its last offer;
  *	atomic, because the ring work of an open channel counts its events
  *	without sim_lock (the record outlives the open channel)
@@ -363,6 +365,7 @@ struct sim_chan {
 	enum sim_chan_state state;
 	bool held;
 	bool reoffer;
+	bool retire;
 	atomic64_t events;
 };
 
@@ -383,6 +386,7 @@ struct sim_chan {
  * @hvs_service: its service (&enum sim_hvsock_service); see sim_hvsock.c
  * @subs_on_request: its sub-channels are offered only when the guest asks
  *	for them (sim_proto_offer_subs()), as for the SCSI controller
+ *	and the network adapter
  * @subs_granted: with @subs_on_request, how many sub-channels the guest
  *	asked for since its primary was last offered
  * @chans: the records by sub_index; NULL where there is none
@@ -465,6 +469,10 @@ int sim_proto_dev_add(const guid_t *class_id, const guid_t *instance,
 int sim_proto_dev_add_test(unsigned int n);
 void sim_proto_subs_on_request(const guid_t *class_id);
 int sim_proto_offer_subs(u32 relid, const guid_t *instance, u16 n);
+int sim_proto_offer_subs_later(u32 relid, const guid_t *instance, u16 n,
+			       atomic64_t *granted);
+void sim_proto_sub_closed(u32 relid);
+void sim_proto_gpadl_gone(u32 relid);
 void sim_proto_dev_clear(void);
 int sim_proto_rescind(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_locked(u32 relid, enum sim_rescind_how how);
@@ -496,6 +504,7 @@ void sim_gpadl_put(u32 handle);
 void *sim_gpadl_map_ring(const struct sim_gpadl *g, u32 first, u32 n);
 void *sim_gpadl_map(const struct sim_gpadl *g);
 void sim_gpadl_rescind(u32 relid);
+unsigned int sim_gpadl_chan_count(u32 relid);
 void sim_gpadl_destroy_all(void);
 void sim_gpadl_set_close(void (*close)(u32 relid));
 

@@ -318,6 +318,25 @@ void sim_gpadl_teardown(const void *data, u32 size, u32 conn_id)
 	}
 	sim_gpadl_send_torndown(g->handle);
 	sim_gpadl_free(g);
+	sim_proto_gpadl_gone(msg->child_relid);
+}
+
+/**
+ * sim_gpadl_chan_count() - the GPADLs of a channel, complete or not
+ * @relid: the channel's relid
+ *
+ * Context: under sim_lock.
+ * Return: how many.
+ */
+unsigned int sim_gpadl_chan_count(u32 relid)
+{
+	struct sim_gpadl *g;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&sim_lock);
+	list_for_each_entry(g, &sim_gpadls, node)
+		n += g->relid == relid;
+	return n;
 }
 
 /**

@@ -74,6 +74,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "../compat.h"
 #include "sim.h"
 
 /* NVSP message types and statuses (this host's names; little-endian). */
@@ -90,6 +91,8 @@ enum {
 	SIM_NVSP_SEND_RNDIS_PKT		= 107,
 	SIM_NVSP_SEND_RNDIS_PKT_COMPLETE = 108,
 	SIM_NVSP_SEND_NDIS_CONFIG	= 125,
+	SIM_NVSP_SUBCHANNEL		= 133,
+	SIM_NVSP_SUBCHANNEL_ALLOCATE	= 1,
 
 	SIM_NVSP_STAT_SUCCESS		= 1,
 	SIM_NVSP_STAT_FAIL		= 2,
@@ -142,6 +145,11 @@ struct sim_nvsp {
 		struct {
 			u32 status;
 		} rndis_done;
+		/* SUBCHANNEL: op and count; its completion: status and count */
+		struct {
+			u32 op_status;
+			u32 count;
+		} subchn;
 		u8 body[36];
 	};
 } __packed;
@@ -207,6 +215,44 @@ struct sim_rndis_req {
 	u32 vc_handle;
 } __packed;
 
+/* An NDIS object header. */
+struct sim_ndis_hdr {
+	u8 type;
+	u8 rev;
+	u16 size;
+} __packed;
+
+/* What QUERY of the RSS capabilities answers (NDIS revision 2). */
+struct sim_ndis_rss_caps {
+	struct sim_ndis_hdr h;
+	u32 flags;
+	u32 msi_vectors;
+	u32 queues;
+	u16 itab_entries;
+} __packed;
+
+static_assert(sizeof(struct sim_ndis_rss_caps) == 18);
+
+/*
+ * The RSS parameters the guest sets, naturally aligned as hv_netvsc lays
+ * them out; the indirection table and the key follow at their offsets.
+ */
+struct sim_ndis_rss_params {
+	struct sim_ndis_hdr h;
+	u16 flags;
+	u16 base_cpu;
+	u32 hash_info;
+	u16 itab_bytes;
+	u32 itab_off;
+	u16 key_bytes;
+	u32 key_off;
+	u32 masks_off;
+	u32 nmasks;
+	u32 mask_bytes;
+};
+
+static_assert(sizeof(struct sim_ndis_rss_params) == 40);
+
 enum {
 	/*
 	 * Least bytes of one receive-buffer slot; every host message fits
@@ -219,6 +265,11 @@ enum {
 	/* Largest RNDIS message the host reads from GPA direct ranges. */
 	SIM_NV_MAX_MSG		= 65536 + 4096,
 	SIM_NV_MAX_NICS		= 16,
+	/* Channels of one NIC at most: the primary and its sub-channels. */
+	SIM_NV_MAX_QUEUES	= 8,
+	/* RSS indirection table entries the host offers; key bytes. */
+	SIM_NV_ITAB		= 128,
+	SIM_NV_KEY		= 40,
 	/* Frames a NIC's receive queue holds. */
 	SIM_NV_RXQ_MAX		= 1024,
 	/* Host messages a channel holds while the ring is full. */
@@ -242,6 +293,19 @@ enum {
 	SIM_OID_TCP_OFFLOAD_HW_CAPS = 0xfc01020d,
 	SIM_OID_RSS_CAPS	= 0x00010203,
 	SIM_OID_RSS_PARAMS	= 0x00010204,
+	SIM_NDIS_OBJECT_TYPE_RSS_CAPS = 0x88,
+	SIM_NDIS_OBJECT_TYPE_RSS_PARAMS = 0x89,
+	/* RSS parameter flags and hash information (NDIS). */
+	SIM_RSS_DISABLE		= 0x0010,
+	SIM_RSS_ITAB_UNCHANGED	= 0x0004,
+	SIM_RSS_KEY_UNCHANGED	= 0x0008,
+	SIM_RSS_HASH_UNCHANGED	= 0x0002,
+	SIM_RSS_FUNC_MASK	= 0xff,
+	SIM_RSS_FUNC_TOEPLITZ	= 0x01,
+	SIM_RSS_HASH_IPV4	= 0x0100,
+	SIM_RSS_HASH_TCP_IPV4	= 0x0200,
+	SIM_RSS_HASH_IPV6	= 0x0400,
+	SIM_RSS_HASH_TCP_IPV6	= 0x1000,
 	SIM_OID_OFFLOAD_ENCAP	= 0x0101010a,
 };
 
@@ -266,6 +330,10 @@ enum sim_nv_stat {
 	SIM_NV_ERRORS,
 	SIM_NV_FAULTS,
 	SIM_NV_DELAYED,
+	SIM_NV_SUB_REQUESTS,
+	SIM_NV_SUB_GRANTED,
+	SIM_NV_SUB_CLOSED,
+	SIM_NV_RSS_SETS,
 	SIM_NV_STAT_COUNT
 };
 
@@ -289,6 +357,10 @@ static const char * const sim_nv_stat_names[SIM_NV_STAT_COUNT] = {
 	[SIM_NV_ERRORS]			= "errors",
 	[SIM_NV_FAULTS]			= "faults_injected",
 	[SIM_NV_DELAYED]		= "delayed_send_completions",
+	[SIM_NV_SUB_REQUESTS]		= "subchannel_requests",
+	[SIM_NV_SUB_GRANTED]		= "subchannels_granted",
+	[SIM_NV_SUB_CLOSED]		= "subchannel_closes",
+	[SIM_NV_RSS_SETS]		= "rss_parameter_sets",
 };
 
 static atomic64_t sim_nv_stats[SIM_NV_STAT_COUNT];
@@ -315,7 +387,7 @@ enum sim_nv_buf_state {
 };
 
 /**
- * struct sim_nv_buf - the receive or the send buffer of a channel
+ * struct sim_nv_buf - the receive or the send buffer of a NIC
  * @state: &enum sim_nv_buf_state; written by sim_nv_map_work with release
  * @answered: the completion went out
  * @revoked: the guest revoked it: no more use
@@ -334,34 +406,27 @@ struct sim_nv_buf {
 	u32 size;
 };
 
-struct sim_nic;
-
 /**
- * struct sim_nv_chan - the host's state of one open NIC channel
- * @o: the channel
- * @nic: its NIC
- * @map_node: on sim_nv_map_list while a buffer waits for its mapping
- * @recv: the receive buffer
- * @send: the send buffer
- * @version: the negotiated NVSP version, 0 before INIT
- * @mtu: the NIC's host MTU when the channel opened: what QUERY answers
+ * struct sim_nv_dev - what the open channels of one NIC share
+ * @users: the open channels of the NIC that hold it; under sim_lock
+ * @recv: the receive buffer: the guest hands it over on the primary, and
+ *	every channel carves its receive slots from it
+ * @send: the send buffer, from which the guest sends on any channel
+ * @version: the negotiated NVSP version, 0 before INIT (primary's service)
+ * @mtu: the NIC's host MTU when the primary opened: what QUERY answers
  * @slot: bytes of one receive slot, from @mtu (sim_nv_slot_size())
  * @nslots: slots in the receive buffer
- * @slots: busy slots
- * @cursor: where the next slot search starts
+ * @slots: busy slots; atomic bit operations, as every channel's service
+ *	takes and frees them
  * @nbusy: busy slots, the guest's completions outstanding
- * @halted: RNDIS HALT came
- * @link_sent: the link state the guest was told last (1 up)
- * @cur: a message that found no room in the ring yet; sent first
- * @ctlq: RNDIS messages of the host, before the frames
- * @backlog: completions waiting for room in the ring
- * @nbacklog: how many
- * @msg: scratch for a message gathered from GPA direct ranges
+ * @halted: RNDIS HALT came; WRITE_ONCE() by the primary's service
+ *
+ * Made by the primary's open; the last channel's close frees it, so a
+ * sub-channel's service never finds the buffers gone.  @slots and @nslots
+ * are published with @recv's state (sim_nv_map_buf()).
  */
-struct sim_nv_chan {
-	struct sim_open *o;
-	struct sim_nic *nic;
-	struct list_head map_node;
+struct sim_nv_dev {
+	unsigned int users;
 	struct sim_nv_buf recv;
 	struct sim_nv_buf send;
 	u32 version;
@@ -369,12 +434,42 @@ struct sim_nv_chan {
 	u32 slot;
 	u32 nslots;
 	unsigned long *slots;
-	u32 cursor;
-	u32 nbusy;
+	atomic_t nbusy;
 	bool halted;
+};
+
+struct sim_nic;
+
+/**
+ * struct sim_nv_chan - the host's state of one open NIC channel
+ * @o: the channel
+ * @nic: its NIC
+ * @dev: what it shares with the NIC's other channels
+ * @q: its queue: 0 for the primary, else the sub-channel index
+ * @map_node: on sim_nv_map_list while a buffer waits for its mapping
+ *	(the primary only)
+ * @cursor: where the next slot search starts
+ * @link_sent: the link state the guest was told last (1 up); primary
+ * @cur: a message that found no room in the ring yet; sent first
+ * @ctlq: RNDIS messages of the host, before the frames
+ * @rxq: frames the switch gave this channel; under sim_nv_lock
+ * @nrxq: how many; under sim_nv_lock
+ * @backlog: completions waiting for room in the ring
+ * @nbacklog: how many
+ * @msg: scratch for a message gathered from GPA direct ranges
+ */
+struct sim_nv_chan {
+	struct sim_open *o;
+	struct sim_nic *nic;
+	struct sim_nv_dev *dev;
+	u16 q;
+	struct list_head map_node;
+	u32 cursor;
 	int link_sent;
 	struct sim_nv_frame *cur;
 	struct list_head ctlq;
+	struct list_head rxq;
+	unsigned int nrxq;
 	struct list_head backlog;
 	unsigned int nbacklog;
 	u8 *msg;
@@ -402,39 +497,50 @@ enum sim_nv_fault {
  * @used: the slot of the table is taken
  * @mac: its MAC address, what QUERY answers
  * @instance: the instance GUID of its offer
+ * @queues: channels it offers at most (RSS capabilities): the primary and
+ *	@queues - 1 sub-channels, which the guest asks for
  * @link_up: the link the control plane set
  * @mtu: the host MTU: the largest frame, less its Ethernet header, the
  *	switch takes from or gives to this NIC; a channel opened later
  *	reports it and sizes its receive slots for it
  * @filter: the guest's packet filter; 0 takes no frame
- * @relid: the open channel's relid, 0 if none
- * @chan: the open channel, NULL if none
- * @rxq: frames for the guest
- * @nrxq: how many
- * @busy: receive slots of the open channel that wait for the guest's
- *	completion; written by the channel's service with WRITE_ONCE()
- * @fault: the fault the control plane asked for, until the channel's
+ * @dev: the state its open channels share, while the primary is open
+ * @chans: the open channels by queue, NULL where none
+ * @relids: their relids, 0 where none
+ * @rss: the guest enabled receive side scaling
+ * @rss_hash: the hash types it asked for (SIM_RSS_HASH_*)
+ * @rss_key: the Toeplitz key
+ * @rss_itab: the indirection table: a queue for each hash value modulo
+ *	@rss_nitab
+ * @rss_nitab: its entries
+ * @rx_queue: frames the switch gave each queue since the NIC was added
+ * @fault: the fault the control plane asked for, until the primary's
  *	service injects it
- * @rx_slots: the most receive slots the channel may have busy at once, 0
+ * @rx_slots: the most receive slots the NIC may have busy at once, 0
  *	for all (a host short of receive buffer); WRITE_ONCE()
  * @send_delay_ms: how long the host takes to complete each send (a slow
  *	host); WRITE_ONCE()
  *
- * Under sim_nv_lock, but for @busy; the channel's service reads
- * @rx_slots and @send_delay_ms without it.
+ * Under sim_nv_lock; the channels' services read @rx_slots and
+ * @send_delay_ms without it.
  */
 struct sim_nic {
 	bool used;
 	u8 mac[ETH_ALEN];
 	guid_t instance;
+	u16 queues;
 	bool link_up;
 	u32 mtu;
 	u32 filter;
-	u32 relid;
-	struct sim_nv_chan *chan;
-	struct list_head rxq;
-	unsigned int nrxq;
-	u32 busy;
+	struct sim_nv_dev *dev;
+	struct sim_nv_chan *chans[SIM_NV_MAX_QUEUES];
+	u32 relids[SIM_NV_MAX_QUEUES];
+	bool rss;
+	u32 rss_hash;
+	u8 rss_key[SIM_NV_KEY];
+	u8 rss_itab[SIM_NV_ITAB];
+	u32 rss_nitab;
+	u64 rx_queue[SIM_NV_MAX_QUEUES];
 	enum sim_nv_fault fault;
 	u32 rx_slots;
 	u32 send_delay_ms;
@@ -590,6 +696,14 @@ static void sim_nv_query_done(struct sim_nv_chan *c, u32 req_id, u32 status,
 static void sim_nv_query(struct sim_nv_chan *c, const struct sim_rndis_req *q)
 {
 	u8 caps[SIM_NDIS_OFFLOAD_SIZE_6_0] = {};
+	struct sim_ndis_rss_caps rss = {
+		.h.type = SIM_NDIS_OBJECT_TYPE_RSS_CAPS,
+		.h.rev = 2,
+		.h.size = sizeof(rss),
+		.msi_vectors = c->nic->queues,
+		.queues = c->nic->queues,
+		.itab_entries = SIM_NV_ITAB,
+	};
 	bool up;
 	u32 v;
 
@@ -606,7 +720,7 @@ static void sim_nv_query(struct sim_nv_chan *c, const struct sim_rndis_req *q)
 		v = up ? 0 : 1;	/* NdisMediaStateConnected is 0 */
 		break;
 	case RNDIS_OID_GEN_MAXIMUM_FRAME_SIZE:
-		v = c->mtu;
+		v = c->dev->mtu;
 		break;
 	case RNDIS_OID_GEN_LINK_SPEED:
 		v = SIM_NV_SPEED;
@@ -618,8 +732,14 @@ static void sim_nv_query(struct sim_nv_chan *c, const struct sim_rndis_req *q)
 		caps[2] = SIM_NDIS_OFFLOAD_SIZE_6_0;
 		sim_nv_query_done(c, q->req_id, 0, caps, sizeof(caps));
 		return;
+	case SIM_OID_RSS_CAPS:
+		/* A NIC of one queue has no RSS: the guest runs one channel. */
+		if (c->nic->queues > 1) {
+			sim_nv_query_done(c, q->req_id, 0, &rss, sizeof(rss));
+			return;
+		}
+		fallthrough;
 	default:
-		/* RSS capabilities among them: one channel. */
 		sim_nv_query_done(c, q->req_id, RNDIS_STATUS_NOT_SUPPORTED,
 				  NULL, 0);
 		return;
@@ -627,27 +747,181 @@ static void sim_nv_query(struct sim_nv_chan *c, const struct sim_rndis_req *q)
 	sim_nv_query_done(c, q->req_id, 0, &v, sizeof(v));
 }
 
+/*
+ * SET of the RSS parameters, @len bytes at @p: checked whole before any
+ * of it applies.  The table's entries are queues of the NIC (hv_netvsc
+ * writes channel numbers there); the host hashes with Toeplitz only.
+ */
+static u32 sim_nv_set_rss(struct sim_nv_chan *c, const u8 *p, u32 len)
+{
+	struct sim_ndis_rss_params r;
+	struct sim_nic *nic = c->nic;
+	u32 i, n = 0, itab[SIM_NV_ITAB];
+	bool itab_new, key_new;
+
+	if (len < sizeof(r))
+		return RNDIS_STATUS_INVALID_LENGTH;
+	memcpy(&r, p, sizeof(r));
+	if (r.h.type != SIM_NDIS_OBJECT_TYPE_RSS_PARAMS) {
+		sim_nv_guest_error(c, "RSS parameters of object type", r.h.type);
+		return RNDIS_STATUS_INVALID_DATA;
+	}
+	if (r.flags & SIM_RSS_DISABLE) {
+		spin_lock(&sim_nv_lock);
+		nic->rss = false;
+		spin_unlock(&sim_nv_lock);
+		sim_nv_inc(SIM_NV_RSS_SETS);
+		return RNDIS_STATUS_SUCCESS;
+	}
+	if (!(r.flags & SIM_RSS_HASH_UNCHANGED) &&
+	    (r.hash_info & SIM_RSS_FUNC_MASK) != SIM_RSS_FUNC_TOEPLITZ) {
+		sim_nv_guest_error(c, "RSS hash function", r.hash_info);
+		return RNDIS_STATUS_NOT_SUPPORTED;
+	}
+	itab_new = !(r.flags & SIM_RSS_ITAB_UNCHANGED);
+	if (itab_new) {
+		n = r.itab_bytes / sizeof(u32);
+		if (!n || n > SIM_NV_ITAB || r.itab_bytes % sizeof(u32) ||
+		    r.itab_off > len || len - r.itab_off < r.itab_bytes) {
+			sim_nv_guest_error(c, "RSS indirection table of bytes",
+					   r.itab_bytes);
+			return RNDIS_STATUS_INVALID_DATA;
+		}
+		memcpy(itab, p + r.itab_off, r.itab_bytes);
+		for (i = 0; i < n; i++) {
+			if (itab[i] >= nic->queues) {
+				sim_nv_guest_error(c, "RSS table entry names queue",
+						   itab[i]);
+				return RNDIS_STATUS_INVALID_DATA;
+			}
+		}
+	}
+	key_new = !(r.flags & SIM_RSS_KEY_UNCHANGED);
+	if (key_new && (r.key_bytes != SIM_NV_KEY || r.key_off > len ||
+			len - r.key_off < SIM_NV_KEY)) {
+		sim_nv_guest_error(c, "RSS key of bytes", r.key_bytes);
+		return RNDIS_STATUS_INVALID_DATA;
+	}
+	spin_lock(&sim_nv_lock);
+	if (!(r.flags & SIM_RSS_HASH_UNCHANGED))
+		nic->rss_hash = r.hash_info;
+	if (itab_new) {
+		for (i = 0; i < n; i++)
+			nic->rss_itab[i] = itab[i];
+		nic->rss_nitab = n;
+	}
+	if (key_new)
+		memcpy(nic->rss_key, p + r.key_off, SIM_NV_KEY);
+	/* Enabled once the host has a table to spread by. */
+	nic->rss = nic->rss_nitab;
+	spin_unlock(&sim_nv_lock);
+	sim_nv_inc(SIM_NV_RSS_SETS);
+	return RNDIS_STATUS_SUCCESS;
+}
+
 static u32 sim_nv_set(struct sim_nv_chan *c, const struct sim_rndis_req *s,
 		      u32 len)
 {
 	u32 filter;
 
+	if (s->bufoff < sizeof(*s) || s->bufoff > len ||
+	    len - s->bufoff < s->buflen)
+		return RNDIS_STATUS_INVALID_DATA;
 	switch (s->oid) {
 	case RNDIS_OID_GEN_CURRENT_PACKET_FILTER:
-		if (s->buflen < sizeof(filter) || s->bufoff < sizeof(*s) ||
-		    s->bufoff > len || len - s->bufoff < sizeof(filter))
+		if (s->buflen < sizeof(filter))
 			return RNDIS_STATUS_INVALID_DATA;
 		memcpy(&filter, (const u8 *)s + s->bufoff, sizeof(filter));
 		spin_lock(&sim_nv_lock);
 		c->nic->filter = filter;
 		spin_unlock(&sim_nv_lock);
 		return RNDIS_STATUS_SUCCESS;
-	case SIM_OID_TCP_OFFLOAD_PARAMETERS:
 	case SIM_OID_RSS_PARAMS:
+		if (c->nic->queues < 2)
+			return RNDIS_STATUS_NOT_SUPPORTED;
+		return sim_nv_set_rss(c, (const u8 *)s + s->bufoff, s->buflen);
+	case SIM_OID_TCP_OFFLOAD_PARAMETERS:
 	case SIM_OID_OFFLOAD_ENCAP:
 		return RNDIS_STATUS_SUCCESS;
 	}
 	return RNDIS_STATUS_NOT_SUPPORTED;
+}
+
+/*
+ * The Toeplitz hash of @n bytes at @in under @key (SIM_NV_KEY bytes, so
+ * @n is at most SIM_NV_KEY - 4): for each bit set in the input, the 32
+ * key bits that start at that bit's position are XORed into the result.
+ */
+static u32 sim_nv_toeplitz(const u8 *key, const u8 *in, unsigned int n)
+{
+	u32 hash = 0, window = get_unaligned_be32(key);
+	unsigned int i, b;
+
+	for (i = 0; i < n; i++) {
+		for (b = 0; b < 8; b++) {
+			if (in[i] & (0x80 >> b))
+				hash ^= window;
+			window = (window << 1) | ((key[i + 4] >> (7 - b)) & 1);
+		}
+	}
+	return hash;
+}
+
+/*
+ * The bytes RSS hashes for @frame under the hash types @types, into @in:
+ * source and destination address, then the TCP ports when @types has TCP
+ * for the frame's IP version and the frame is TCP and not a fragment.
+ * 0 for a frame that is not hashed (not IP, too short, a type not asked
+ * for): it goes to the primary's queue.
+ */
+static unsigned int sim_nv_flow(const u8 *frame, u32 len, u32 types, u8 *in)
+{
+	const u8 *ip = frame + ETH_HLEN;
+	u32 left = len - ETH_HLEN;
+	unsigned int ihl;
+
+	switch (get_unaligned_be16(frame + 2 * ETH_ALEN)) {
+	case ETH_P_IP:
+		if (left < 20 || ip[0] >> 4 != 4)
+			return 0;
+		ihl = (ip[0] & 0xf) * 4;
+		if (ihl < 20 || ihl > left)
+			return 0;
+		memcpy(in, ip + 12, 8);
+		if ((types & SIM_RSS_HASH_TCP_IPV4) && ip[9] == IPPROTO_TCP &&
+		    !(get_unaligned_be16(ip + 6) & 0x3fff) && left - ihl >= 4) {
+			memcpy(in + 8, ip + ihl, 4);
+			return 12;
+		}
+		return types & SIM_RSS_HASH_IPV4 ? 8 : 0;
+	case ETH_P_IPV6:
+		if (left < 40 || ip[0] >> 4 != 6)
+			return 0;
+		memcpy(in, ip + 8, 32);
+		if ((types & SIM_RSS_HASH_TCP_IPV6) && ip[6] == IPPROTO_TCP &&
+		    left >= 44) {
+			memcpy(in + 32, ip + 40, 4);
+			return 36;
+		}
+		return types & SIM_RSS_HASH_IPV6 ? 32 : 0;
+	}
+	return 0;
+}
+
+/* The open channel of @to that takes @frame; under sim_nv_lock. */
+static unsigned int sim_nv_queue(struct sim_nic *to, const u8 *frame, u32 len)
+{
+	u8 in[SIM_NV_KEY - 4];
+	unsigned int n, q;
+
+	if (!to->rss)
+		return 0;
+	n = sim_nv_flow(frame, len, to->rss_hash, in);
+	if (!n)
+		return 0;
+	q = to->rss_itab[sim_nv_toeplitz(to->rss_key, in, n) % to->rss_nitab];
+	/* A queue whose channel is not open (yet): the primary takes it. */
+	return to->chans[q] ? q : 0;
 }
 
 /* A frame the guest sent: to the switch. */
@@ -655,7 +929,8 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 {
 	struct sim_nic *from = c->nic, *to;
 	u32 kick[SIM_NV_MAX_NICS];
-	unsigned int i, nkick = 0;
+	unsigned int i, q, nkick = 0;
+	struct sim_nv_chan *dst;
 	struct sim_nv_frame *f;
 	bool bcast, found = false;
 
@@ -688,7 +963,7 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 			sim_nv_inc(SIM_NV_DROP_LINK_DOWN);
 			continue;
 		}
-		if (!to->chan || !to->filter) {
+		if (!to->chans[0] || !to->filter) {
 			sim_nv_inc(SIM_NV_DROP_NOT_READY);
 			continue;
 		}
@@ -696,7 +971,9 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 			sim_nv_inc(SIM_NV_DROP_OVERSIZE);
 			continue;
 		}
-		if (to->nrxq >= SIM_NV_RXQ_MAX) {
+		q = sim_nv_queue(to, frame, len);
+		dst = to->chans[q];
+		if (dst->nrxq >= SIM_NV_RXQ_MAX) {
 			sim_nv_inc(SIM_NV_DROP_QUEUE_FULL);
 			continue;
 		}
@@ -708,10 +985,11 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 		f->len = len;
 		f->rndis = false;
 		memcpy(f->data, frame, len);
-		list_add_tail(&f->node, &to->rxq);
-		to->nrxq++;
+		list_add_tail(&f->node, &dst->rxq);
+		dst->nrxq++;
+		to->rx_queue[q]++;
 		sim_nv_inc(SIM_NV_SWITCHED);
-		kick[nkick++] = to->relid;
+		kick[nkick++] = to->relids[q];
 		if (!bcast)
 			break;
 	}
@@ -772,11 +1050,11 @@ static u32 sim_nv_rndis(struct sim_nv_chan *c, const u8 *msg, u32 len)
 		init.max_pkt = 1;
 		init.max_xfer = SIM_NV_SEND_SECTION;
 		init.align_shift = 3;
-		c->halted = false;
+		WRITE_ONCE(c->dev->halted, false);
 		sim_nv_ctl(c, &init, sizeof(init));
 		return RNDIS_STATUS_SUCCESS;
 	case RNDIS_MSG_HALT:
-		c->halted = true;
+		WRITE_ONCE(c->dev->halted, true);
 		return RNDIS_STATUS_SUCCESS;
 	case RNDIS_MSG_QUERY:
 		if (body < sizeof(*q))
@@ -892,15 +1170,16 @@ static u32 sim_nv_send_rndis(struct sim_nv_chan *c, const void *pkt, u32 off,
 {
 	const struct vmpacket_descriptor *d = pkt;
 	u32 idx = m->rndis.section_index, n = m->rndis.section_size;
+	struct sim_nv_buf *b = &c->dev->send;
 	const u8 *va;
 	u32 len;
 
 	/* Pairs with the release of READY in sim_nv_map_buf(): va is set. */
-	va = smp_load_acquire(&c->send.state) == SIM_NV_BUF_READY ? c->send.va : NULL;
+	va = smp_load_acquire(&b->state) == SIM_NV_BUF_READY ? b->va : NULL;
 
 	if (idx != SIM_NV_NO_SECTION) {
-		if (!va || c->send.revoked ||
-		    idx >= c->send.size / SIM_NV_SEND_SECTION ||
+		if (!va || READ_ONCE(b->revoked) ||
+		    idx >= b->size / SIM_NV_SEND_SECTION ||
 		    n > SIM_NV_SEND_SECTION) {
 			sim_nv_guest_error(c, "bad send section", idx);
 			return SIM_NVSP_STAT_FAIL;
@@ -941,10 +1220,12 @@ static u32 sim_nv_slot_size(u32 mtu)
 static void sim_nv_buf_request(struct sim_nv_chan *c, struct sim_nv_buf *b,
 			       u64 tid, const struct sim_nvsp *m, u16 id)
 {
-	struct sim_nvsp ans = { .type = b == &c->recv ?
+	struct sim_nvsp ans = { .type = b == &c->dev->recv ?
 		SIM_NVSP_SEND_RECV_BUF_COMPLETE : SIM_NVSP_SEND_SEND_BUF_COMPLETE };
 
-	if (b->state != SIM_NV_BUF_NONE || m->buf.id != id || !c->version) {
+	/* The buffers serve every channel; the primary hands them over. */
+	if (b->state != SIM_NV_BUF_NONE || m->buf.id != id ||
+	    !c->dev->version || c->q) {
 		sim_nv_guest_error(c, "buffer request refused, id", m->buf.id);
 		ans.recv_done.status = SIM_NVSP_STAT_FAIL;
 		sim_nv_send_comp(c, tid, &ans);
@@ -963,6 +1244,7 @@ static void sim_nv_buf_request(struct sim_nv_chan *c, struct sim_nv_buf *b,
 /* Answer the buffer requests whose mapping is done. */
 static void sim_nv_buf_answer(struct sim_nv_chan *c, struct sim_nv_buf *b)
 {
+	struct sim_nv_dev *d = c->dev;
 	struct sim_nvsp ans = {};
 	u32 state;
 	bool ok;
@@ -974,13 +1256,13 @@ static void sim_nv_buf_answer(struct sim_nv_chan *c, struct sim_nv_buf *b)
 	if (b->answered || (state != SIM_NV_BUF_READY && state != SIM_NV_BUF_FAILED))
 		return;
 	b->answered = true;
-	if (b == &c->recv) {
+	if (b == &d->recv) {
 		ans.type = SIM_NVSP_SEND_RECV_BUF_COMPLETE;
 		ans.recv_done.status = ok ? SIM_NVSP_STAT_SUCCESS : SIM_NVSP_STAT_FAIL;
 		ans.recv_done.num_sections = 1;
-		ans.recv_done.sub_alloc_size = c->slot;
-		ans.recv_done.num_sub_allocs = c->nslots;
-		ans.recv_done.end_offset = c->nslots * c->slot;
+		ans.recv_done.sub_alloc_size = d->slot;
+		ans.recv_done.num_sub_allocs = d->nslots;
+		ans.recv_done.end_offset = d->nslots * d->slot;
 	} else {
 		ans.type = SIM_NVSP_SEND_SEND_BUF_COMPLETE;
 		ans.send_done.status = ok ? SIM_NVSP_STAT_SUCCESS : SIM_NVSP_STAT_FAIL;
@@ -995,11 +1277,11 @@ static void sim_nv_init(struct sim_nv_chan *c, u64 tid, const struct sim_nvsp *m
 	int i;
 
 	ans.init_done.status = SIM_NVSP_STAT_FAIL;
-	for (i = ARRAY_SIZE(sim_nv_versions) - 1; i >= 0; i--) {
+	for (i = ARRAY_SIZE(sim_nv_versions) - 1; i >= 0 && !c->q; i--) {
 		if (sim_nv_versions[i] >= m->init.min_ver &&
 		    sim_nv_versions[i] <= m->init.max_ver) {
-			c->version = sim_nv_versions[i];
-			ans.init_done.version = c->version;
+			c->dev->version = sim_nv_versions[i];
+			ans.init_done.version = c->dev->version;
 			ans.init_done.status = SIM_NVSP_STAT_SUCCESS;
 			break;
 		}
@@ -1007,17 +1289,49 @@ static void sim_nv_init(struct sim_nv_chan *c, u64 tid, const struct sim_nvsp *m
 	sim_nv_send_comp(c, tid, &ans);
 }
 
+/*
+ * SUBCHANNEL ALLOCATE on the primary, NVSP 5 on: up to the NIC's queues
+ * less one; the completion says how many, and host work offers them.
+ */
+static void sim_nv_subchannels(struct sim_nv_chan *c, u64 tid,
+			       const struct sim_nvsp *m)
+{
+	struct sim_nvsp ans = {
+		.type = SIM_NVSP_SUBCHANNEL,
+		.subchn.op_status = SIM_NVSP_STAT_FAIL,
+	};
+	u32 n = min_t(u32, m->subchn.count, c->nic->queues - 1);
+
+	sim_nv_inc(SIM_NV_SUB_REQUESTS);
+	if (c->q || c->dev->version < 0x50000 ||
+	    m->subchn.op_status != SIM_NVSP_SUBCHANNEL_ALLOCATE ||
+	    !m->subchn.count || !n) {
+		sim_nv_guest_error(c, "sub-channel request refused, count",
+				   m->subchn.count);
+	} else if (!sim_proto_offer_subs_later(sim_ring_relid(c->o),
+					       &c->nic->instance, n,
+					       &sim_nv_stats[SIM_NV_SUB_GRANTED])) {
+		ans.subchn.op_status = SIM_NVSP_STAT_SUCCESS;
+		ans.subchn.count = n;
+	} else {
+		sim_nv_inc(SIM_NV_ERRORS);
+	}
+	sim_nv_send_comp(c, tid, &ans);
+}
+
 /* The guest's completion of a transfer-page packet: its slot is free. */
 static void sim_nv_recv_done(struct sim_nv_chan *c, const struct vmpacket_descriptor *d)
 {
+	struct sim_nv_dev *nd = c->dev;
 	u64 slot = d->trans_id;
 
-	if (slot >= c->nslots || !test_bit(slot, c->slots)) {
+	/* Pairs with the release in sim_nv_map_buf(): the slots exist. */
+	if (smp_load_acquire(&nd->recv.state) != SIM_NV_BUF_READY ||
+	    slot >= nd->nslots || !test_and_clear_bit(slot, nd->slots)) {
 		sim_nv_guest_error(c, "completion of unknown receive slot", slot);
 		return;
 	}
-	clear_bit(slot, c->slots);
-	WRITE_ONCE(c->nic->busy, --c->nbusy);
+	atomic_dec(&nd->nbusy);
 	sim_nv_inc(SIM_NV_RECV_COMPLETIONS);
 }
 
@@ -1049,16 +1363,19 @@ static void sim_nv_packet(struct sim_open *o, const void *pkt, u32 len)
 	case SIM_NVSP_SEND_NDIS_CONFIG:
 		return;
 	case SIM_NVSP_SEND_RECV_BUF:
-		sim_nv_buf_request(c, &c->recv, d->trans_id, &m, SIM_NV_RECV_BUF_ID);
+		sim_nv_buf_request(c, &c->dev->recv, d->trans_id, &m, SIM_NV_RECV_BUF_ID);
 		return;
 	case SIM_NVSP_SEND_SEND_BUF:
-		sim_nv_buf_request(c, &c->send, d->trans_id, &m, 0);
+		sim_nv_buf_request(c, &c->dev->send, d->trans_id, &m, 0);
 		return;
 	case SIM_NVSP_REVOKE_RECV_BUF:
-		c->recv.revoked = true;
+		WRITE_ONCE(c->dev->recv.revoked, true);
 		return;
 	case SIM_NVSP_REVOKE_SEND_BUF:
-		c->send.revoked = true;
+		WRITE_ONCE(c->dev->send.revoked, true);
+		return;
+	case SIM_NVSP_SUBCHANNEL:
+		sim_nv_subchannels(c, d->trans_id, &m);
 		return;
 	case SIM_NVSP_SEND_RNDIS_PKT:
 		status = sim_nv_send_rndis(c, pkt, off, &m);
@@ -1082,19 +1399,30 @@ static void sim_nv_packet(struct sim_open *o, const void *pkt, u32 len)
 static int sim_nv_slot_get(struct sim_nv_chan *c)
 {
 	u32 cap = READ_ONCE(c->nic->rx_slots);
+	struct sim_nv_dev *d = c->dev;
 	unsigned long s;
 
-	if (cap && c->nbusy >= cap)
-		return -1;
-	s = find_next_zero_bit(c->slots, c->nslots, c->cursor);
-	if (s >= c->nslots)
-		s = find_first_zero_bit(c->slots, c->nslots);
-	if (s >= c->nslots)
-		return -1;
-	set_bit(s, c->slots);
+	if (atomic_inc_return(&d->nbusy) > cap && cap)
+		goto none;
+	/* Every channel's service takes slots: claim one atomically. */
+	do {
+		s = find_next_zero_bit(d->slots, d->nslots, c->cursor);
+		if (s >= d->nslots)
+			s = find_first_zero_bit(d->slots, d->nslots);
+		if (s >= d->nslots)
+			goto none;
+	} while (test_and_set_bit(s, d->slots));
 	c->cursor = s + 1;
-	WRITE_ONCE(c->nic->busy, ++c->nbusy);
 	return s;
+none:
+	atomic_dec(&d->nbusy);
+	return -1;
+}
+
+static void sim_nv_slot_put(struct sim_nv_dev *d, int slot)
+{
+	clear_bit(slot, d->slots);
+	atomic_dec(&d->nbusy);
 }
 
 /*
@@ -1105,7 +1433,8 @@ static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 {
 	struct sim_rndis_hdr h = { .type = RNDIS_MSG_PACKET };
 	struct sim_rndis_pkt p = { .data_offset = sizeof(p) };
-	u8 *va = c->recv.va, *at;
+	struct sim_nv_dev *d = c->dev;
+	u8 *at;
 	struct sim_nv_xfer x = {
 		.h.d.type = VM_PKT_DATA_USING_XFER_PAGES,
 		.h.d.offset8 = offsetof(struct sim_nv_xfer, m) >> 3,
@@ -1119,7 +1448,7 @@ static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 	u32 total = f->rndis ? f->len : sizeof(h) + sizeof(p) + f->len;
 	int slot, ret;
 
-	if (total > c->slot) {
+	if (total > d->slot) {
 		sim_nv_inc(SIM_NV_DROP_OVERSIZE);
 		return 0;
 	}
@@ -1130,7 +1459,7 @@ static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 		sim_nv_inc(SIM_NV_DROP_RECV_BUF);
 		return 0;
 	}
-	at = va + (size_t)slot * c->slot;
+	at = d->recv.va + (size_t)slot * d->slot;
 	if (f->rndis) {
 		memcpy(at, f->data, f->len);
 	} else {
@@ -1141,12 +1470,11 @@ static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 		memcpy(at + sizeof(h) + sizeof(p), f->data, f->len);
 	}
 	x.h.d.trans_id = slot;
-	x.h.range.byte_offset = slot * c->slot;
+	x.h.range.byte_offset = slot * d->slot;
 	x.h.range.byte_count = total;
 	ret = sim_ring_send(c->o, &x, sizeof(x));
 	if (ret == -EAGAIN) {
-		clear_bit(slot, c->slots);
-		WRITE_ONCE(c->nic->busy, --c->nbusy);
+		sim_nv_slot_put(d, slot);
 		return -EAGAIN;
 	}
 	if (!ret && !f->rndis)
@@ -1164,19 +1492,22 @@ static struct sim_nv_frame *sim_nv_next(struct sim_nv_chan *c)
 		list_del(&f->node);
 		return f;
 	}
-	if (c->halted)
+	if (READ_ONCE(c->dev->halted))
 		return NULL;
 	spin_lock(&sim_nv_lock);
-	f = list_first_entry_or_null(&c->nic->rxq, struct sim_nv_frame, node);
+	f = list_first_entry_or_null(&c->rxq, struct sim_nv_frame, node);
 	if (f) {
 		list_del(&f->node);
-		c->nic->nrxq--;
+		c->nrxq--;
 	}
 	spin_unlock(&sim_nv_lock);
 	return f;
 }
 
-/* A media state indication if the link moved since the guest was told. */
+/*
+ * A media state indication if the link moved since the guest was told;
+ * on the primary, where the guest's RNDIS control lives.
+ */
 static void sim_nv_link(struct sim_nv_chan *c)
 {
 	struct {
@@ -1190,6 +1521,8 @@ static void sim_nv_link(struct sim_nv_chan *c)
 	};
 	bool up;
 
+	if (c->q)
+		return;
 	spin_lock(&sim_nv_lock);
 	up = c->nic->link_up;
 	spin_unlock(&sim_nv_lock);
@@ -1201,14 +1534,20 @@ static void sim_nv_link(struct sim_nv_chan *c)
 	sim_nv_ctl(c, &ind, sizeof(ind));
 }
 
+/* Whether the receive buffer is mapped and not revoked: slots to fill. */
+static bool sim_nv_recv_ready(struct sim_nv_dev *d)
+{
+	/* Pairs with the release in sim_nv_map_buf(): the slots exist. */
+	return smp_load_acquire(&d->recv.state) == SIM_NV_BUF_READY &&
+	       !READ_ONCE(d->recv.revoked);
+}
+
 /* Fill receive slots while there is room. */
 static bool sim_nv_rx(struct sim_nv_chan *c)
 {
 	bool did = false;
 
-	/* Pairs with the release in sim_nv_map_buf(): the slots exist. */
-	if (smp_load_acquire(&c->recv.state) != SIM_NV_BUF_READY ||
-	    c->recv.revoked)
+	if (!sim_nv_recv_ready(c->dev))
 		return false;
 	sim_nv_link(c);
 	for (;;) {
@@ -1233,7 +1572,7 @@ static bool sim_nv_fault(struct sim_nv_chan *c)
 	/* The malformed RNDIS header claims two slots' worth. */
 	struct sim_rndis_hdr bad = {
 		.type = RNDIS_MSG_PACKET,
-		.len = 2 * c->slot,
+		.len = 2 * c->dev->slot,
 	};
 	struct sim_nvsp ans = {
 		.type = SIM_NVSP_SEND_RNDIS_PKT_COMPLETE,
@@ -1241,8 +1580,7 @@ static bool sim_nv_fault(struct sim_nv_chan *c)
 	};
 	enum sim_nv_fault f;
 
-	/* Pairs with the release in sim_nv_map_buf(). */
-	if (smp_load_acquire(&c->recv.state) != SIM_NV_BUF_READY || c->recv.revoked)
+	if (c->q || !sim_nv_recv_ready(c->dev))
 		return false;
 	spin_lock(&sim_nv_lock);
 	f = c->nic->fault;
@@ -1268,8 +1606,8 @@ static bool sim_nv_service(struct sim_open *o)
 	struct sim_nv_chan *c = sim_ring_priv(o);
 	bool did = false;
 
-	sim_nv_buf_answer(c, &c->recv);
-	sim_nv_buf_answer(c, &c->send);
+	sim_nv_buf_answer(c, &c->dev->recv);
+	sim_nv_buf_answer(c, &c->dev->send);
 	did |= sim_nv_fault(c);
 	/* While completions wait for room, take no new request. */
 	if (sim_nv_flush(c, &did))
@@ -1279,29 +1617,29 @@ static bool sim_nv_service(struct sim_open *o)
 }
 
 /* The receive buffer's slots; false if it has none (the guest's error). */
-static bool sim_nv_slots_make(struct sim_nv_chan *c, u32 relid)
+static bool sim_nv_slots_make(struct sim_nv_dev *d, u32 relid)
 {
 	/*
 	 * The guest's own size may end inside the last page, and it refuses
 	 * slots beyond it: none there.
 	 */
-	c->nslots = (c->recv.size - PAGE_SIZE) / c->slot;
-	if (!c->nslots) {
+	d->nslots = (d->recv.size - PAGE_SIZE) / d->slot;
+	if (!d->nslots) {
 		/* Refused: every host message would wait forever. */
 		sim_guest_error("netvsc: relid %u: buffer of %u bytes < a slot (%u)\n",
-				relid, c->recv.size, c->slot);
+				relid, d->recv.size, d->slot);
 		return false;
 	}
-	c->slots = bitmap_zalloc(c->nslots, GFP_KERNEL);
-	if (!c->slots)
-		c->nslots = 0;
-	return c->slots;
+	d->slots = bitmap_zalloc(d->nslots, GFP_KERNEL);
+	if (!d->slots)
+		d->nslots = 0;
+	return d->slots;
 }
 
-/* Map the GPADL of a pending buffer of @c; under sim_lock. */
-static void sim_nv_map_buf(struct sim_nv_chan *c, struct sim_nv_buf *b)
+/* Map the GPADL of a pending buffer of @d; under sim_lock. */
+static void sim_nv_map_buf(struct sim_nv_dev *d, struct sim_nv_buf *b, u32 relid)
 {
-	u32 relid = sim_ring_relid(c->o), state = SIM_NV_BUF_FAILED;
+	u32 state = SIM_NV_BUF_FAILED;
 	struct sim_gpadl *g;
 	u32 pages;
 
@@ -1316,12 +1654,13 @@ static void sim_nv_map_buf(struct sim_nv_chan *c, struct sim_nv_buf *b)
 	} else {
 		b->size = pages << PAGE_SHIFT;
 		sim_gpadl_get(g);
-		if (b != &c->recv || sim_nv_slots_make(c, relid))
+		if (b != &d->recv || sim_nv_slots_make(d, relid))
 			state = SIM_NV_BUF_READY;
 	}
 	/*
-	 * va, size and the slots before the state: the ring service reads it
-	 * with acquire (sim_nv_buf_answer(), sim_nv_send_rndis(), sim_nv_rx()).
+	 * va, size and the slots before the state: the channels' services
+	 * read it with acquire (sim_nv_buf_answer(), sim_nv_send_rndis(),
+	 * sim_nv_recv_ready(), sim_nv_recv_done()).
 	 */
 	smp_store_release(&b->state, state);
 }
@@ -1329,6 +1668,7 @@ static void sim_nv_map_buf(struct sim_nv_chan *c, struct sim_nv_buf *b)
 static void sim_nv_map_fn(struct work_struct *work)
 {
 	struct sim_nv_chan *c;
+	u32 relid;
 
 	mutex_lock(&sim_lock);
 	for (;;) {
@@ -1341,19 +1681,48 @@ static void sim_nv_map_fn(struct work_struct *work)
 		if (!c)
 			break;
 		/* Its close waits for sim_lock: @c lives while we hold it. */
-		sim_nv_map_buf(c, &c->recv);
-		sim_nv_map_buf(c, &c->send);
-		sim_ring_kick(sim_ring_relid(c->o), &sim_netvsc_backend);
+		relid = sim_ring_relid(c->o);
+		sim_nv_map_buf(c->dev, &c->dev->recv, relid);
+		sim_nv_map_buf(c->dev, &c->dev->send, relid);
+		sim_ring_kick(relid, &sim_netvsc_backend);
 	}
 	mutex_unlock(&sim_lock);
+}
+
+/*
+ * The NIC of the device @ch belongs to whose channel of that queue is not
+ * open, and which may open it: a sub-channel needs its primary open (the
+ * buffers it shares come from there).  Under sim_nv_lock.
+ */
+static struct sim_nic *sim_nv_nic_for(const struct sim_chan *ch)
+{
+	u16 q = ch->sub_index;
+	unsigned int i;
+
+	for (i = 0; i < SIM_NV_MAX_NICS; i++) {
+		struct sim_nic *nic = &sim_nics[i];
+
+		if (!nic->used || !guid_equal(&nic->instance, &ch->dev->instance))
+			continue;
+		if (q >= nic->queues || nic->chans[q] || (q && !nic->dev))
+			return NULL;
+		return nic;
+	}
+	return NULL;
+}
+
+static void sim_nv_chan_free(struct sim_nv_chan *c)
+{
+	kvfree(c->msg);
+	kfree(c);
 }
 
 static int sim_nv_open(const struct sim_backend *be, struct sim_open *o)
 {
 	struct sim_chan *ch = sim_chan_get(sim_ring_relid(o));
-	struct sim_nic *nic = NULL;
+	struct sim_nv_dev *d = NULL;
+	struct sim_nic *nic;
 	struct sim_nv_chan *c;
-	unsigned int i;
 
 	lockdep_assert_held(&sim_lock);
 	if (!ch)
@@ -1362,36 +1731,47 @@ static int sim_nv_open(const struct sim_backend *be, struct sim_open *o)
 	if (!c)
 		return -ENOMEM;
 	c->msg = kvmalloc(SIM_NV_MAX_MSG, GFP_KERNEL);
-	if (!c->msg) {
-		kfree(c);
+	if (!ch->sub_index)
+		d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!c->msg || (!ch->sub_index && !d)) {
+		kfree(d);
+		sim_nv_chan_free(c);
 		return -ENOMEM;
 	}
 	c->o = o;
+	c->q = ch->sub_index;
 	c->link_sent = -1;
 	INIT_LIST_HEAD(&c->map_node);
 	INIT_LIST_HEAD(&c->ctlq);
+	INIT_LIST_HEAD(&c->rxq);
 	INIT_LIST_HEAD(&c->backlog);
 	spin_lock(&sim_nv_lock);
-	for (i = 0; i < SIM_NV_MAX_NICS; i++) {
-		if (sim_nics[i].used && !sim_nics[i].chan &&
-		    guid_equal(&sim_nics[i].instance, &ch->dev->instance)) {
-			nic = &sim_nics[i];
-			nic->chan = c;
-			nic->relid = sim_ring_relid(o);
+	nic = sim_nv_nic_for(ch);
+	if (nic) {
+		if (d) {
+			d->mtu = nic->mtu;
+			d->slot = sim_nv_slot_size(d->mtu);
+			nic->dev = d;
 			nic->filter = 0;
-			c->mtu = nic->mtu;
-			break;
+			nic->rss = false;
+			nic->rss_nitab = 0;
 		}
+		c->dev = nic->dev;
+		c->dev->users++;
+		c->nic = nic;
+		nic->chans[c->q] = c;
+		nic->relids[c->q] = sim_ring_relid(o);
 	}
 	spin_unlock(&sim_nv_lock);
 	if (!nic) {
-		/* A NIC the control plane did not make (a plain "add"). */
-		kvfree(c->msg);
-		kfree(c);
+		/*
+		 * A NIC the control plane did not make (a plain "add"), or a
+		 * sub-channel without its primary.
+		 */
+		kfree(d);
+		sim_nv_chan_free(c);
 		return -ENOENT;
 	}
-	c->nic = nic;
-	c->slot = sim_nv_slot_size(c->mtu);
 	sim_ring_set_priv(o, c);
 	sim_nv_inc(SIM_NV_OPENS);
 	return 0;
@@ -1408,6 +1788,7 @@ static void sim_nv_buf_release(struct sim_nv_buf *b)
 static void sim_nv_close(struct sim_open *o)
 {
 	struct sim_nv_chan *c = sim_ring_priv(o);
+	struct sim_nv_dev *d = c->dev;
 	struct sim_nic *nic = c->nic;
 	LIST_HEAD(rxq);
 
@@ -1416,24 +1797,33 @@ static void sim_nv_close(struct sim_open *o)
 	list_del_init(&c->map_node);
 	spin_unlock(&sim_nv_map_lock);
 	spin_lock(&sim_nv_lock);
-	nic->chan = NULL;
-	nic->relid = 0;
-	nic->filter = 0;
-	nic->busy = 0;
-	/* A fault not yet injected goes with the channel it was meant for. */
-	nic->fault = SIM_NV_FAULT_NONE;
-	list_splice_init(&nic->rxq, &rxq);
-	nic->nrxq = 0;
+	nic->chans[c->q] = NULL;
+	nic->relids[c->q] = 0;
+	if (!c->q) {
+		/* No frame is switched to a NIC without its primary. */
+		nic->dev = NULL;
+		nic->filter = 0;
+		nic->rss = false;
+		/* A fault not yet injected goes with the channel it was meant for. */
+		nic->fault = SIM_NV_FAULT_NONE;
+	}
+	list_splice_init(&c->rxq, &rxq);
+	c->nrxq = 0;
 	spin_unlock(&sim_nv_lock);
+	if (c->q)
+		sim_nv_inc(SIM_NV_SUB_CLOSED);
 	sim_nv_free_list(&rxq);
 	sim_nv_free_list(&c->ctlq);
 	sim_nv_free_list(&c->backlog);
 	kfree(c->cur);
-	sim_nv_buf_release(&c->recv);
-	sim_nv_buf_release(&c->send);
-	bitmap_free(c->slots);
-	kvfree(c->msg);
-	kfree(c);
+	sim_nv_chan_free(c);
+	/* The last channel of the NIC takes the buffers with it. */
+	if (--d->users)
+		return;
+	sim_nv_buf_release(&d->recv);
+	sim_nv_buf_release(&d->send);
+	bitmap_free(d->slots);
+	kfree(d);
 }
 
 static const struct sim_backend sim_netvsc_backend = {
@@ -1444,23 +1834,39 @@ static const struct sim_backend sim_netvsc_backend = {
 	.close = sim_nv_close,
 };
 
-/* add <mac>: a new NIC on the switch, offered to the guest. */
-static int sim_nv_add_cmd(const char *arg)
+/*
+ * add <mac> [<queues>]: a new NIC on the switch, offered to the guest, with
+ * up to <queues> channels (1..SIM_NV_MAX_QUEUES, default 1); for a NIC the
+ * switch knows (a later test run), its offer again, with the queues it
+ * was made with (-EINVAL if <queues> says otherwise).
+ */
+static int sim_nv_add_cmd(char *arg)
 {
+	char *mac_s = strsep(&arg, " ");
 	struct sim_nic *nic = NULL;
-	unsigned int i;
+	unsigned int i, queues = 1;
 	u8 mac[ETH_ALEN];
 	guid_t inst;
 	int ret;
 
-	if (!mac_pton(arg, mac) || !is_valid_ether_addr(mac))
+	if (!mac_pton(mac_s, mac) || !is_valid_ether_addr(mac))
 		return -EINVAL;
+	if (arg && kstrtouint(skip_spaces(arg), 10, &queues))
+		return -EINVAL;
+	if (!queues || queues > SIM_NV_MAX_QUEUES) {
+		pr_warn_ratelimited("netvsc/control: %u queues is outside 1..%u\n",
+				    queues, SIM_NV_MAX_QUEUES);
+		return -ERANGE;
+	}
 	sim_nv_instance(mac, &inst);
 	spin_lock(&sim_nv_lock);
-	if (sim_nic_by_mac(mac)) {
-		/* A NIC the switch knows: offer it again (a later test run). */
+	nic = sim_nic_by_mac(mac);
+	if (nic) {
 		spin_unlock(&sim_nv_lock);
-		ret = sim_proto_dev_add(&sim_netvsc_backend.guid, &inst, 0);
+		if (arg && queues != nic->queues)
+			return -EINVAL;
+		ret = sim_proto_dev_add(&sim_netvsc_backend.guid, &inst,
+					nic->queues - 1);
 		return ret == -EEXIST ? 0 : ret;
 	}
 	for (i = 0; i < SIM_NV_MAX_NICS && !nic; i++)
@@ -1471,14 +1877,14 @@ static int sim_nv_add_cmd(const char *arg)
 		nic->used = true;
 		ether_addr_copy(nic->mac, mac);
 		nic->instance = inst;
+		nic->queues = queues;
 		nic->link_up = true;
 		nic->mtu = SIM_NV_MTU_DEFAULT;
-		INIT_LIST_HEAD(&nic->rxq);
 	}
 	spin_unlock(&sim_nv_lock);
 	if (!nic)
 		return -ENOSPC;
-	ret = sim_proto_dev_add(&sim_netvsc_backend.guid, &inst, 0);
+	ret = sim_proto_dev_add(&sim_netvsc_backend.guid, &inst, queues - 1);
 	if (ret) {
 		spin_lock(&sim_nv_lock);
 		nic->used = false;
@@ -1521,7 +1927,7 @@ static int sim_nv_link_cmd(char *arg)
 	nic = sim_nic_by_mac(mac);
 	if (nic) {
 		nic->link_up = up;
-		relid = nic->relid;
+		relid = nic->relids[0];
 	}
 	spin_unlock(&sim_nv_lock);
 	if (!nic)
@@ -1596,14 +2002,14 @@ static int sim_nv_fault_cmd(char *arg)
 	nic = sim_nic_by_mac(mac);
 	if (!nic)
 		ret = -ENOENT;
-	else if (!nic->relid)
+	else if (!nic->relids[0])
 		ret = -ENOTCONN;
 	else if (nic->fault != SIM_NV_FAULT_NONE)
 		ret = -EBUSY;
 	else
 		nic->fault = i + 1;
 	if (!ret)
-		relid = nic->relid;
+		relid = nic->relids[0];
 	spin_unlock(&sim_nv_lock);
 	if (!ret)
 		sim_ring_kick(relid, &sim_netvsc_backend);
@@ -1659,29 +2065,80 @@ static const struct file_operations sim_nv_control_fops = {
 	.llseek	= noop_llseek,
 };
 
+/* What netvsc/nics shows of one NIC; snapshot under sim_nv_lock. */
+struct sim_nv_nic_line {
+	u8 mac[ETH_ALEN];
+	u32 relid;
+	bool link_up;
+	u32 filter;
+	unsigned int nrxq;
+	int busy;
+	u32 mtu;
+	u32 rx_slots;
+	u32 send_delay_ms;
+	u16 queues;
+	u16 open;
+	bool rss;
+	u64 rx_queue[SIM_NV_MAX_QUEUES];
+};
+
+static void sim_nv_nic_snap(const struct sim_nic *nic, struct sim_nv_nic_line *l)
+{
+	unsigned int q;
+
+	ether_addr_copy(l->mac, nic->mac);
+	l->relid = nic->relids[0];
+	l->link_up = nic->link_up;
+	l->filter = nic->filter;
+	l->nrxq = 0;
+	l->open = 0;
+	for (q = 0; q < nic->queues; q++) {
+		if (nic->chans[q]) {
+			l->nrxq += nic->chans[q]->nrxq;
+			l->open++;
+		}
+	}
+	l->busy = nic->dev ? atomic_read(&nic->dev->nbusy) : 0;
+	l->mtu = nic->mtu;
+	l->rx_slots = nic->rx_slots;
+	l->send_delay_ms = nic->send_delay_ms;
+	l->queues = nic->queues;
+	l->rss = nic->rss;
+	memcpy(l->rx_queue, nic->rx_queue, sizeof(l->rx_queue));
+}
+
 /*
- * One line per NIC: MAC, relid of the open channel, link, filter, queue,
- * busy slots, host MTU, receive slot cap, send completion delay.
+ * One line per NIC: MAC, relid of the open primary, link, filter, frames
+ * queued for the guest, busy slots, host MTU, receive slot cap, send
+ * completion delay, then its queues: how many it offers, how many
+ * channels are open, whether RSS is on, and the frames the switch gave
+ * each queue.
  */
 static int sim_nv_nics_show(struct seq_file *m, void *unused)
 {
-	struct sim_nic *snap;
-	unsigned int i;
+	struct sim_nv_nic_line *snap;
+	unsigned int i, n = 0, q;
 
 	snap = kmalloc_array(SIM_NV_MAX_NICS, sizeof(*snap), GFP_KERNEL);
 	if (!snap)
 		return -ENOMEM;
 	spin_lock(&sim_nv_lock);
-	memcpy(snap, sim_nics, SIM_NV_MAX_NICS * sizeof(*snap));
-	spin_unlock(&sim_nv_lock);
 	for (i = 0; i < SIM_NV_MAX_NICS; i++)
-		if (snap[i].used)
-			seq_printf(m, "%pM relid %u link %s filter %#x rxq %u busy %u mtu %u rx_slots %u send_delay_ms %u\n",
-				   snap[i].mac, snap[i].relid,
-				   snap[i].link_up ? "up" : "down",
-				   snap[i].filter, snap[i].nrxq,
-				   READ_ONCE(snap[i].busy), snap[i].mtu,
-				   snap[i].rx_slots, snap[i].send_delay_ms);
+		if (sim_nics[i].used)
+			sim_nv_nic_snap(&sim_nics[i], &snap[n++]);
+	spin_unlock(&sim_nv_lock);
+	for (i = 0; i < n; i++) {
+		seq_printf(m, "%pM relid %u link %s filter %#x rxq %u busy %d mtu %u rx_slots %u send_delay_ms %u queues %u open %u rss %s rx_queue",
+			   snap[i].mac, snap[i].relid,
+			   snap[i].link_up ? "up" : "down",
+			   snap[i].filter, snap[i].nrxq, snap[i].busy,
+			   snap[i].mtu, snap[i].rx_slots, snap[i].send_delay_ms,
+			   snap[i].queues, snap[i].open,
+			   snap[i].rss ? "on" : "off");
+		for (q = 0; q < snap[i].queues; q++)
+			seq_printf(m, "%c%llu", q ? ',' : ' ', snap[i].rx_queue[q]);
+		seq_putc(m, '\n');
+	}
 	kfree(snap);
 	return 0;
 }
@@ -1721,6 +2178,8 @@ void sim_netvsc_debugfs_init(struct dentry *parent)
 void sim_netvsc_init(void)
 {
 	sim_ring_register_backends(&sim_netvsc_backend, 1);
+	/* hv_netvsc asks for its sub-channels (NVSP SUBCHANNEL) when it wants them. */
+	sim_proto_subs_on_request(&sim_netvsc_backend.guid);
 }
 
 /**
@@ -1734,9 +2193,7 @@ void sim_netvsc_exit(void)
 	unsigned int i;
 
 	cancel_work_sync(&sim_nv_map_work);
-	for (i = 0; i < SIM_NV_MAX_NICS; i++) {
-		if (sim_nics[i].used)
-			sim_nv_free_list(&sim_nics[i].rxq);
+	/* Every channel closed, and with it its receive queue. */
+	for (i = 0; i < SIM_NV_MAX_NICS; i++)
 		sim_nics[i].used = false;
-	}
 }

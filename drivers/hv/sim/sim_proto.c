@@ -28,12 +28,14 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/bitmap.h>
 #include <linux/cpumask.h>
 #include <linux/jiffies.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/printk.h>
+#include <linux/slab.h>
 #include <linux/workqueue.h>
 
 #include "sim.h"
@@ -196,6 +198,7 @@ static void sim_offer(struct sim_chan *ch)
 		return;
 	}
 	ch->held = true;
+	ch->retire = false;
 	/* A new primary: its sub-channels wait for the guest to ask again. */
 	if (!ch->sub_index)
 		ch->dev->subs_granted = 0;
@@ -748,9 +751,9 @@ void sim_proto_handle(u32 conn_id, const void *msg, u32 size)
 	mutex_unlock(&sim_lock);
 }
 
-/* The class whose sub-channels wait for the guest's request, if any. */
-static guid_t sim_subs_class;
-static bool sim_subs_class_set;
+/* The classes whose sub-channels wait for the guest's request. */
+static guid_t sim_subs_classes[2];
+static unsigned int sim_nr_subs_classes;
 
 /**
  * sim_proto_subs_on_request() - offer a class's sub-channels on request
@@ -758,14 +761,28 @@ static bool sim_subs_class_set;
  *	primary only, and each sub-channel once sim_proto_offer_subs()
  *	granted it
  *
- * One class at most (the SCSI controller, sim_storvsc.c).
+ * Two classes at most (the SCSI controller, sim_storvsc.c, and the
+ * network adapter, sim_netvsc.c).  A sub-channel of such a device that
+ * the guest closes is rescinded and waits for the next request
+ * (sim_proto_sub_closed()).
  *
  * Context: module init, before the control plane exists.
  */
 void sim_proto_subs_on_request(const guid_t *class_id)
 {
-	guid_copy(&sim_subs_class, class_id);
-	sim_subs_class_set = true;
+	if (WARN_ON(sim_nr_subs_classes >= ARRAY_SIZE(sim_subs_classes)))
+		return;
+	guid_copy(&sim_subs_classes[sim_nr_subs_classes++], class_id);
+}
+
+static bool sim_subs_class(const guid_t *class_id)
+{
+	unsigned int i;
+
+	for (i = 0; i < sim_nr_subs_classes; i++)
+		if (guid_equal(class_id, &sim_subs_classes[i]))
+			return true;
+	return false;
 }
 
 /* Offers the new device at once if the guest already asked for offers. */
@@ -779,8 +796,7 @@ static int sim_dev_add_offer(const guid_t *class_id, const guid_t *instance,
 	ret = sim_dev_add(class_id, instance, nsub, &dev);
 	if (ret)
 		return ret;
-	dev->subs_on_request = sim_subs_class_set &&
-			       guid_equal(class_id, &sim_subs_class);
+	dev->subs_on_request = sim_subs_class(class_id);
 	sim_offer_dev(dev);
 	return 0;
 }
@@ -817,6 +833,108 @@ int sim_proto_offer_subs(u32 relid, const guid_t *instance, u16 n)
 out:
 	mutex_unlock(&sim_lock);
 	return ret;
+}
+
+/* A request for sub-channels, for host work to offer. */
+struct sim_subs_req {
+	struct work_struct work;
+	u32 relid;
+	guid_t instance;
+	u16 n;
+	atomic64_t *granted;
+};
+
+static void sim_subs_req_fn(struct work_struct *work)
+{
+	struct sim_subs_req *r = container_of(work, struct sim_subs_req, work);
+	int n = sim_proto_offer_subs(r->relid, &r->instance, r->n);
+
+	if (n > 0)
+		atomic64_add(n, r->granted);
+	kfree(r);
+}
+
+/**
+ * sim_proto_offer_subs_later() - sim_proto_offer_subs() from host work
+ * @relid: the relid of the primary channel the request came on
+ * @instance: the device's instance
+ * @n: how many sub-channels
+ * @granted: a counter that grows by what the guest may then hold
+ *
+ * For a channel's service, which answers the request first and may not
+ * take sim_lock: the offers follow its answer, from sim_wq.
+ *
+ * Context: any; allocates with GFP_KERNEL.
+ * Return: 0, or -ENOMEM.
+ */
+int sim_proto_offer_subs_later(u32 relid, const guid_t *instance, u16 n,
+			       atomic64_t *granted)
+{
+	struct sim_subs_req *r = kzalloc(sizeof(*r), GFP_KERNEL);
+
+	if (!r)
+		return -ENOMEM;
+	INIT_WORK(&r->work, sim_subs_req_fn);
+	r->relid = relid;
+	guid_copy(&r->instance, instance);
+	r->n = n;
+	r->granted = granted;
+	queue_work(sim_wq, &r->work);
+	return 0;
+}
+
+/* Rescind @ch, a closed sub-channel: it comes back on the next request. */
+static void sim_sub_retire(struct sim_chan *ch)
+{
+	ch->retire = false;
+	ch->reoffer = true;
+	sim_chan_rescind(ch, false);
+}
+
+/**
+ * sim_proto_sub_closed() - the guest closed a channel
+ * @relid: its relid
+ *
+ * A sub-channel of a device whose sub-channels come on request does not
+ * outlive its close: the host rescinds it, once the guest tore down its
+ * GPADLs (sim_proto_gpadl_gone()), and offers it again only when the
+ * guest next asks for sub-channels (vmbus-sim.rst, host behaviour 2).  A
+ * guest that closes its sub-channels to change their number (hv_netvsc's
+ * channel count, its MTU) or for hibernation then gets fresh offers.
+ *
+ * Context: under sim_lock, after the channel's close.
+ */
+void sim_proto_sub_closed(u32 relid)
+{
+	struct sim_chan *ch = sim_chan_get(relid);
+
+	lockdep_assert_held(&sim_lock);
+	if (!ch || !ch->sub_index || !ch->dev->subs_on_request ||
+	    ch->state != SIM_CHAN_OFFERED || !ch->held)
+		return;
+	/* What was granted is spent: the next request offers anew. */
+	ch->dev->subs_granted = 0;
+	ch->retire = true;
+	if (!sim_gpadl_chan_count(relid))
+		sim_sub_retire(ch);
+}
+
+/**
+ * sim_proto_gpadl_gone() - the guest tore down a GPADL of a channel
+ * @relid: the channel's relid
+ *
+ * Rescinds a closed sub-channel waiting for its last GPADL to go.
+ *
+ * Context: under sim_lock, after the GPADL_TORNDOWN was queued.
+ */
+void sim_proto_gpadl_gone(u32 relid)
+{
+	struct sim_chan *ch = sim_chan_get(relid);
+
+	lockdep_assert_held(&sim_lock);
+	if (ch && ch->retire && ch->state == SIM_CHAN_OFFERED &&
+	    !sim_gpadl_chan_count(relid))
+		sim_sub_retire(ch);
 }
 
 /**

@@ -430,20 +430,6 @@ enum {
 /* The open channels, under sim_lock. */
 static LIST_HEAD(sim_stv_chans);
 
-/**
- * struct sim_stv_subs - a CREATE_SUB_CHANNELS for host work to offer
- * @work: on sim_wq
- * @relid: the primary it came on
- * @instance: its device
- * @n: sub-channels asked for
- */
-struct sim_stv_subs {
-	struct work_struct work;
-	u32 relid;
-	guid_t instance;
-	u16 n;
-};
-
 struct sim_stv_pending {
 	struct list_head node;
 	u32 len;
@@ -1032,39 +1018,22 @@ static bool sim_stv_flush(struct sim_stv_chan *c, bool *did)
 	return true;
 }
 
-static void sim_stv_subs_work(struct work_struct *work)
-{
-	struct sim_stv_subs *s = container_of(work, struct sim_stv_subs, work);
-	int n = sim_proto_offer_subs(s->relid, &s->instance, s->n);
-
-	if (n > 0)
-		sim_stv_add(SIM_STV_SUB_GRANTED, n);
-	kfree(s);
-}
-
 /*
  * CREATE_SUB_CHANNELS: 1..nsub on the initialized primary; the offers
  * follow from host work.
  */
 static u32 sim_stv_create_subs(struct sim_stv_chan *c, u16 n)
 {
-	struct sim_stv_subs *s;
-
 	sim_stv_inc(SIM_STV_SUB_REQUESTS);
 	if (c->sub_index || !c->ready || !n || n > c->nsub) {
 		sim_stv_guest_error(c->o, "CREATE_SUB_CHANNELS refused, count", n);
 		return SIM_STATUS_FAIL;
 	}
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
-	if (!s) {
+	if (sim_proto_offer_subs_later(c->relid, &c->instance, n,
+				       &sim_stv_stats[SIM_STV_SUB_GRANTED])) {
 		sim_stv_inc(SIM_STV_ERRORS);
 		return SIM_STATUS_FAIL;
 	}
-	INIT_WORK(&s->work, sim_stv_subs_work);
-	s->relid = c->relid;
-	guid_copy(&s->instance, &c->instance);
-	s->n = n;
-	queue_work(sim_wq, &s->work);
 	return 0;
 }
 

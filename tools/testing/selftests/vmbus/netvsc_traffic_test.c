@@ -54,7 +54,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
 #include <net/if_arp.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -107,6 +109,14 @@ enum {
 	JUMBO_TCP_MB	= 4,
 	/* The largest TCP stream in flight across a hibernation. */
 	HIB_TCP_MB_MAX	= 16,
+	/* Channels each NIC offers (its RSS queues). */
+	QUEUES		= 4,
+	/* TCP connections A -> B that must spread over B's queues, and MiB each. */
+	VRSS_FLOWS	= 8,
+	VRSS_FLOW_MB	= 1,
+	/* A channel count change settles, and traffic is back, within this. */
+	CHANNEL_MS	= 5000,
+	PROBE_MS	= 200,
 	/* What the stream moved before the hibernation starts. */
 	HIB_TCP_START	= 256 << 10,
 	PING_COUNT	= 1000,
@@ -124,6 +134,8 @@ static const char *const macs[NICS] = {
 static const char *const addrs[NICS] = { "10.77.0.1", "10.77.0.2", "10.77.0.3" };
 
 static char ifname[NICS][IFNAMSIZ];
+static char inst[NICS][64];	/* each NIC's vmbus device: its instance */
+static unsigned int want_chn;	/* channels hv_netvsc opens: QUEUES or the CPUs */
 /* The kernel's default qdisc before the test set pfifo_fast; "" if none. */
 static char saved_qdisc[32];
 /* Where tcp_stream() publishes the bytes it wrote, if set (shared memory). */
@@ -131,13 +143,34 @@ static volatile uint64_t *tcp_progress;
 static pid_t child[NICS];	/* the namespace holder of B and C */
 static int ctl[NICS];		/* parent's end of the child's socketpair */
 
+/* @name's vmbus device (the last part of its device link) into @buf. */
+static bool nic_instance(const char *name, char *buf, size_t len)
+{
+	char path[300], target[300];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", name);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) >= len)
+		return false;
+	memcpy(buf, base, strlen(base) + 1);
+	return true;
+}
+
 static bool all_found(void *arg)
 {
 	unsigned int i;
 
 	(void)arg;
 	for (i = 0; i < NICS; i++)
-		if (!nv_find_if(macs[i], ifname[i]))
+		if (!nv_find_if(macs[i], ifname[i]) ||
+		    !nic_instance(ifname[i], inst[i], sizeof(inst[i])))
 			return false;
 	return true;
 }
@@ -1282,6 +1315,218 @@ static bool switch_counters(void)
 	return ok;
 }
 
+/* The relids of NIC @i's channels in the guest's sysfs; how many (-1: none). */
+static int guest_relids(unsigned int i, unsigned int *relid, unsigned int max)
+{
+	char path[300];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/vmbus/devices/%s/channels", inst[i]);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && (unsigned int)n < max)
+			relid[n++] = strtoul(de->d_name, NULL, 10);
+	closedir(d);
+	return n;
+}
+
+/* Each channel's interrupt count, in the order of @relid. */
+static void guest_irqs(unsigned int i, const unsigned int *relid, int n, uint64_t *irq)
+{
+	int k;
+
+	for (k = 0; k < n; k++)
+		if (vm_chan_read(inst[i], relid[k], "interrupts", &irq[k]))
+			irq[k] = 0;
+}
+
+/*
+ * vRSS: every NIC runs QUEUES channels (or one per CPU, if fewer), the
+ * host sees the guest's sub-channel requests and RSS parameters, and TCP
+ * connections A -> B land on at least two of B's queues at the host and
+ * interrupt at least two of B's channels in the guest.
+ */
+static bool vrss(void)
+{
+	unsigned int relid[NV_MAX_QUEUES], i, q, moved = 0, irq_moved = 0;
+	uint64_t irq0[NV_MAX_QUEUES], irq1[NV_MAX_QUEUES], req, granted;
+	struct nv_queues nq[NICS], before, after;
+	bool ok = true;
+	int n;
+
+	for (i = 0; i < NICS; i++) {
+		ok &= vm_expect(nv_nic_queues(macs[i], &nq[i]), "netvsc/nics: no queues of %s",
+				macs[i]);
+		n = guest_relids(i, relid, NV_MAX_QUEUES);
+		ksft_print_msg("NIC %c: host offers %u queues, %u channels open, RSS %s; "
+			       "%d channels in the guest's sysfs\n", 'A' + i, nq[i].queues,
+			       nq[i].open, nq[i].rss ? "on" : "off", n);
+		ok &= vm_expect_eq("channels open at the host", want_chn, nq[i].open) &&
+		      vm_expect_eq("channels in the guest's sysfs", want_chn, (uint64_t)n) &&
+		      vm_expect(want_chn < 2 || nq[i].rss, "RSS off at the host");
+	}
+	ok &= nv_stat("subchannel_requests", &req) && nv_stat("subchannels_granted", &granted);
+	if (!ok)
+		return false;
+	ksft_print_msg("host: %" PRIu64 " sub-channel requests, %" PRIu64 " sub-channels granted\n",
+		       req, granted);
+	if (want_chn < 2)
+		return true;
+	ok = vm_expect_ge("sub-channel requests", NICS, req) &&
+	     vm_expect_ge("sub-channels granted", NICS * (want_chn - 1), granted);
+	n = guest_relids(1, relid, NV_MAX_QUEUES);
+	guest_irqs(1, relid, n, irq0);
+	ok &= nv_nic_queues(macs[1], &before);
+	for (i = 0; ok && i < VRSS_FLOWS; i++)
+		ok = tcp_stream(VRSS_FLOW_MB);
+	guest_irqs(1, relid, n, irq1);
+	ok = ok && vm_expect(nv_nic_queues(macs[1], &after), "netvsc/nics: no queues of B");
+	for (q = 0; ok && q < after.queues; q++) {
+		ksft_print_msg("B queue %u: %" PRIu64 " frames\n", q, after.rx[q] - before.rx[q]);
+		moved += after.rx[q] > before.rx[q];
+	}
+	for (q = 0; ok && (int)q < n; q++) {
+		ksft_print_msg("B channel relid %u: %" PRIu64 " interrupts\n", relid[q],
+			       irq1[q] - irq0[q]);
+		irq_moved += irq1[q] > irq0[q];
+	}
+	return ok && vm_expect_ge("B's queues that took frames", 2, moved) &&
+	       vm_expect_ge("B's channels interrupted", 2, irq_moved);
+}
+
+/* ETHTOOL_GCHANNELS / SCHANNELS on A (@set 0: read only). */
+static bool a_channels(unsigned int set, unsigned int *max, unsigned int *cur)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = { .ifr_data = (void *)&ch };
+
+	if (set) {
+		ch.cmd = ETHTOOL_SCHANNELS;
+		ch.combined_count = set;
+		return vm_expect(if_ioctl(ifname[0], SIOCETHTOOL, &ifr),
+				 "ethtool -L %s combined %u: %s", ifname[0], set, strerror(errno));
+	}
+	if (!vm_expect(if_ioctl(ifname[0], SIOCETHTOOL, &ifr), "ethtool -l %s: %s", ifname[0],
+		       strerror(errno)))
+		return false;
+	*max = ch.max_combined;
+	*cur = ch.combined_count;
+	return true;
+}
+
+static volatile uint64_t *bg_echoes;
+
+/* Echoed datagrams A -> B, counted in *bg_echoes, until killed. */
+static void bg_traffic(void)
+{
+	struct sockaddr_in sin;
+	int fd = udp_to(addrs[1], &sin);
+	uint32_t seq = 0;
+
+	if (fd < 0)
+		_exit(1);
+	for (;;)
+		if (udp_once(fd, &sin, seq++, 256))
+			(*bg_echoes)++;
+}
+
+/* A has @n channels in the guest's sysfs and at the host. */
+static bool a_has(void *arg)
+{
+	unsigned int relid[NV_MAX_QUEUES];
+	struct nv_queues q;
+
+	return guest_relids(0, relid, NV_MAX_QUEUES) == (int)(uintptr_t)arg &&
+	       nv_nic_queues(macs[0], &q) && q.open == (uintptr_t)arg;
+}
+
+/* The probe: a socket to B's echo port that waits PROBE_MS for each echo. */
+struct probe {
+	int fd;
+	struct sockaddr_in sin;
+	uint32_t seq;
+};
+
+/* A datagram to B echoed within PROBE_MS. */
+static bool b_echoes(void *arg)
+{
+	struct probe *p = arg;
+
+	return udp_once(p->fd, &p->sin, p->seq++, 128);
+}
+
+/*
+ * `ethtool -L A combined N` for N = 1, 2, QUEUES while datagrams A -> B
+ * run: each time ethtool, the guest's sysfs and the host agree on N
+ * within CHANNEL_MS, the host heard one sub-channel request for each N >
+ * 1, and the datagrams flow again within CHANNEL_MS.  The host's GPADLs
+ * made and torn down balance across the cycle.
+ */
+static bool channels_cycle(void)
+{
+	static const unsigned int steps[] = { 1, 2, QUEUES };
+	struct timeval tv = { .tv_usec = PROBE_MS * 1000 };
+	uint64_t made0, torn0, made1, torn1, req0, req1, t0, t1, t2;
+	unsigned int i, n, max = 0, cur = 0;
+	struct probe probe = { .seq = 0x80000000 };
+	bool ok;
+	pid_t pid;
+
+	if (want_chn < 2)
+		return vm_expect(false, "one channel: nothing to change");
+	bg_echoes = mmap(NULL, sizeof(*bg_echoes), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!vm_expect(bg_echoes != MAP_FAILED, "mmap: %s", strerror(errno)))
+		return false;
+	probe.fd = udp_to(addrs[1], &probe.sin);
+	ok = vm_expect(probe.fd >= 0, "UDP socket: %s", strerror(errno)) &&
+	     !setsockopt(probe.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
+	     host_gpadls(&made0, &torn0) && a_channels(0, &max, &cur) &&
+	     vm_expect_eq("A's maximum channels", want_chn, max) &&
+	     vm_expect_eq("A's channels", want_chn, cur);
+	pid = ok ? fork() : -1;
+	if (pid == 0)
+		bg_traffic();
+	ok = ok && vm_expect(pid > 0, "fork: %s", strerror(errno));
+	for (i = 0; ok && i < sizeof(steps) / sizeof(steps[0]); i++) {
+		n = steps[i] < want_chn ? steps[i] : want_chn;
+		ok = nv_stat("subchannel_requests", &req0);
+		t0 = vm_now_ms();
+		ok = ok && a_channels(n, NULL, NULL);
+		t1 = vm_now_ms();
+		ok = ok && vm_wait_until(b_echoes, &probe, CHANNEL_MS,
+					 "datagrams A -> B again after ethtool -L combined %u", n);
+		t2 = vm_now_ms();
+		ok = ok && a_channels(0, &max, &cur) &&
+		     vm_expect_eq("A's channels after ethtool -L", n, cur) &&
+		     vm_wait_until(a_has, (void *)(uintptr_t)n, CHANNEL_MS,
+				   "A with %u channels in sysfs and at the host", n) &&
+		     nv_stat("subchannel_requests", &req1);
+		if (ok)
+			ksft_print_msg("combined %u: ethtool -L took %" PRIu64 " ms, an echo from B "
+				       "%" PRIu64 " ms after, sysfs and host agree; %" PRIu64
+				       " sub-channel request(s)\n", n, t1 - t0, t2 - t1, req1 - req0);
+		ok = ok && vm_expect_eq("sub-channel requests", n > 1, req1 - req0);
+	}
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	ksft_print_msg("%" PRIu64 " datagrams echoed to the background sender meanwhile\n",
+		       *bg_echoes);
+	if (probe.fd >= 0)
+		close(probe.fd);
+	munmap((void *)bg_echoes, sizeof(*bg_echoes));
+	bg_echoes = NULL;
+	return ok && host_gpadls(&made1, &torn1) &&
+	       vm_expect_eq("GPADLs made less torn down, after against before",
+			    made0 - torn0, made1 - torn1);
+}
+
 int main(void)
 {
 	unsigned int i, lost = UDP_COUNT, mb = vm_param_u64("vmbus_netvsc_tcp_mb",
@@ -1294,10 +1539,11 @@ int main(void)
 	ksft_print_header();
 	vm_setup();
 	atexit(cleanup);
-	ksft_set_plan(15);
+	ksft_set_plan(17);
+	want_chn = sysconf(_SC_NPROCESSORS_ONLN) < QUEUES ? sysconf(_SC_NPROCESSORS_ONLN) : QUEUES;
 	loaded = !vm_write(VM_SIM, "netvsc/control", "reset_stats");
 	for (i = 0; i < NICS && loaded; i++)
-		loaded = !vm_write(VM_SIM, "netvsc/control", "add %s", macs[i]);
+		loaded = !vm_write(VM_SIM, "netvsc/control", "add %s %u", macs[i], QUEUES);
 	loaded = loaded && vm_guest_load(VM_MODPROBE_MS) &&
 		 vm_wait_vmbus_devices(NICS, VM_MODPROBE_MS) &&
 		 qdisc_fifo() && vm_modprobe_expect("hv_netvsc", VM_MODPROBE_MS);
@@ -1323,6 +1569,14 @@ int main(void)
 			 "each received or counted as dropped\n", blast);
 	tcp = ns && tcp_stream(mb);
 	ksft_test_result(tcp, "netvsc_tcp: %u MiB stream, checksums equal\n", mb);
+	ksft_test_result(ns && vrss(), "netvsc_vrss: %u channels per NIC, RSS on, %u TCP "
+			 "connections spread over B's queues\n", want_chn, VRSS_FLOWS);
+	if (want_chn < 2)
+		ksft_test_result_skip("netvsc_channels: one CPU, one channel\n");
+	else
+		ksft_test_result(ns && channels_cycle(), "netvsc_channels: ethtool -L combined "
+				 "1, 2, %u under traffic, guest and host agree, traffic back "
+				 "within %u ms, GPADLs balance\n", want_chn, CHANNEL_MS);
 	ksft_test_result(ns && link_cycle(), "netvsc_link: host link down/up, carrier follows\n");
 	ksft_test_result(ns && mtu_cycle(), "netvsc_mtu: MTU %d -> %d -> %d, channel and buffers "
 			 "re-created, jumbo frames cross, traffic after each, GPADLs back\n",

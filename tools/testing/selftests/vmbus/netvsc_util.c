@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Helpers of the netvsc tests: a NIC's network device by its MAC, its
- * channel and busy receive slots in the host's netvsc/nics.
+ * channel, busy receive slots and queues in the host's netvsc/nics.
  */
 #include <dirent.h>
 #include <net/if.h>
@@ -58,4 +58,37 @@ unsigned int nv_nic_relid_busy(const char *mac, unsigned int *busy)
 			       &relid, link, &filter, &rxq, busy);
 	free(text);
 	return relid;
+}
+
+/*
+ * The queues of the NIC with @mac in netvsc/nics: how many it offers, how
+ * many channels are open, RSS on or off, the frames each queue took.
+ */
+bool nv_nic_queues(const char *mac, struct nv_queues *q)
+{
+	char *text = NULL, *line, *save = NULL, *at, rss[4];
+	bool found = false;
+	unsigned int i;
+
+	memset(q, 0, sizeof(*q));
+	if (vm_read(VM_SIM, "netvsc/nics", &text))
+		return false;
+	for (line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncasecmp(line, mac, strlen(mac)))
+			continue;
+		at = strstr(line, " queues ");
+		if (!at || sscanf(at, " queues %u open %u rss %3s", &q->queues, &q->open, rss) != 3 ||
+		    q->queues > NV_MAX_QUEUES)
+			break;
+		q->rss = !strcmp(rss, "on");
+		at = strstr(at, " rx_queue ");
+		for (i = 0; at && i < q->queues; i++) {
+			at += 1 + (i == 0 ? strlen("rx_queue ") : 0);
+			q->rx[i] = strtoull(at, &at, 10);
+		}
+		found = at && i == q->queues;
+	}
+	free(text);
+	return found;
 }

@@ -8,7 +8,20 @@
 
 #include <stdbool.h>
 
+#include <stdint.h>
+
+#define NV_MAX_QUEUES 8
+
+/* A NIC's queues as the host's netvsc/nics shows them. */
+struct nv_queues {
+	unsigned int queues;	/* offered */
+	unsigned int open;	/* channels open */
+	bool rss;		/* the guest turned RSS on */
+	uint64_t rx[NV_MAX_QUEUES];	/* frames the switch gave each queue */
+};
+
 bool nv_find_if(const char *mac, char *name);
 unsigned int nv_nic_relid_busy(const char *mac, unsigned int *busy);
+bool nv_nic_queues(const char *mac, struct nv_queues *q);
 
 #endif
