@@ -351,7 +351,7 @@ struct sim_device;
  *	rescinded record always has it
  * @reoffer: a sub-channel to offer again once the guest released it
  * @retire: a sub-channel the guest closed, to be rescinded once its
- *	GPADLs are gone (sim_proto_sub_closed())
+ *	GPADLs are gone (see sim_proto.c)
  * @events: 0 -> 1 transitions of its event flag since its last offer;
  *	atomic, because the ring work of an open channel counts its events
  *	without sim_lock (the record outlives the open channel)
@@ -471,8 +471,6 @@ void sim_proto_subs_on_request(const guid_t *class_id);
 int sim_proto_offer_subs(u32 relid, const guid_t *instance, u16 n);
 int sim_proto_offer_subs_later(u32 relid, const guid_t *instance, u16 n,
 			       atomic64_t *granted);
-void sim_proto_sub_closed(u32 relid);
-void sim_proto_gpadl_gone(u32 relid);
 void sim_proto_dev_clear(void);
 int sim_proto_rescind(u32 relid, enum sim_rescind_how how);
 int sim_proto_rescind_locked(u32 relid, enum sim_rescind_how how);

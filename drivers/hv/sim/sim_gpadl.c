@@ -318,7 +318,6 @@ void sim_gpadl_teardown(const void *data, u32 size, u32 conn_id)
 	}
 	sim_gpadl_send_torndown(g->handle);
 	sim_gpadl_free(g);
-	sim_proto_gpadl_gone(msg->child_relid);
 }
 
 /**

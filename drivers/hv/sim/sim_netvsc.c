@@ -19,6 +19,15 @@
  *   SEND_RNDIS_PKT         the RNDIS message(s), from a send-buffer section
  *                          or from the packet's GPA direct ranges; a
  *                          completion with the guest's transaction id
+ *   SUBCHANNEL (NVSP 5)    ALLOCATE on the primary: up to the NIC's queues
+ *                          less one; the completion says how many, and
+ *                          host work offers them (sim_proto.c offers this
+ *                          class's sub-channels only on request)
+ *
+ * The buffers come on the primary and serve every channel of the NIC
+ * (struct sim_nv_dev): the guest sends from any channel's packets out of
+ * the one send buffer, and each channel's received frames take slots of
+ * the one receive buffer.
  *
  * Host -> guest RNDIS messages (control answers, status indications and
  * received frames) are carved from the guest's receive buffer: one slot
@@ -27,30 +36,38 @@
  *
  * RNDIS: INITIALIZE (one packet per message), QUERY (MAC, frame size: the
  * NIC's host MTU, 1500 unless "mtu <mac> <n>" set another, link
- * speed, media state, offload capabilities: none; RSS capabilities: not
- * supported, so the guest runs one channel), SET (packet filter,
- * offload and RSS parameters accepted), RESET, KEEPALIVE, HALT, and
+ * speed, media state, offload capabilities: none; RSS capabilities: the
+ * NIC's queues and a 128-entry table, or not supported for a NIC of one
+ * queue), SET (packet filter; RSS parameters: Toeplitz hash, table, key,
+ * kept; offload parameters accepted), RESET, KEEPALIVE, HALT, and
  * INDICATE_STATUS media connect / disconnect when the control plane moves
  * the link.
  *
  * The switch: each NIC has a MAC; a frame the guest sends on one NIC goes
  * to the receive queue of the NIC with the destination MAC, a broadcast or
- * multicast frame to every other NIC.  A NIC whose link is down, whose
- * channel is not open or whose packet filter is 0 takes nothing; a full
+ * multicast frame to every other NIC, into the receive queue of one of its
+ * open channels: with RSS on, the one the guest's indirection table names
+ * for the Toeplitz hash of the frame's addresses (and TCP ports), else the
+ * primary's.  A NIC whose link is down, whose
+ * primary is not open or whose packet filter is 0 takes nothing; a full
  * receive queue, a receive buffer with no free slot, or a frame longer
  * than the sending or the receiving NIC's host MTU allows, drops the frame.
  * Every drop is counted.
  *
  * Contexts and locks:
  *  - a channel's service (the ring work, under the channel's lock) owns
- *    its struct sim_nv_chan, except @map_node;
- *  - sim_nv_lock (a spinlock) guards the NIC table, each NIC's receive
- *    queue and its channel pointer; nothing else is taken under it;
+ *    its struct sim_nv_chan, except @map_node and its receive queue; the
+ *    services of a NIC's channels share its struct sim_nv_dev, whose
+ *    slots they take and free with atomic bit operations;
+ *  - sim_nv_lock (a spinlock) guards the NIC table, each channel's receive
+ *    queue, each NIC's channel pointers and RSS state; nothing else is
+ *    taken under it;
  *  - the buffers' GPADLs are found and mapped by sim_nv_map_work under
  *    sim_lock (the service cannot take sim_lock: a channel's close holds it
  *    while it waits for the service); requests travel on sim_nv_map_list
  *    under sim_nv_map_lock;
- *  - open and close run under sim_lock;
+ *  - open and close run under sim_lock, and so does the count of a
+ *    struct sim_nv_dev's users;
  *  - the counters are atomic.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -1836,9 +1853,10 @@ static const struct sim_backend sim_netvsc_backend = {
 
 /*
  * add <mac> [<queues>]: a new NIC on the switch, offered to the guest, with
- * up to <queues> channels (1..SIM_NV_MAX_QUEUES, default 1); for a NIC the
- * switch knows (a later test run), its offer again, with the queues it
- * was made with (-EINVAL if <queues> says otherwise).
+ * up to <queues> channels (1..SIM_NV_MAX_QUEUES, default 1).  For a NIC
+ * the switch knows (a later test run), its offer again, with the queues
+ * it had unless <queues> says otherwise; the count changes only while no
+ * channel of the NIC is open and its device is not offered (-EBUSY).
  */
 static int sim_nv_add_cmd(char *arg)
 {
@@ -1847,6 +1865,7 @@ static int sim_nv_add_cmd(char *arg)
 	unsigned int i, queues = 1;
 	u8 mac[ETH_ALEN];
 	guid_t inst;
+	bool busy;
 	int ret;
 
 	if (!mac_pton(mac_s, mac) || !is_valid_ether_addr(mac))
@@ -1862,12 +1881,18 @@ static int sim_nv_add_cmd(char *arg)
 	spin_lock(&sim_nv_lock);
 	nic = sim_nic_by_mac(mac);
 	if (nic) {
+		if (!arg)
+			queues = nic->queues;
+		busy = queues != nic->queues && nic->dev;
 		spin_unlock(&sim_nv_lock);
-		if (arg && queues != nic->queues)
-			return -EINVAL;
-		ret = sim_proto_dev_add(&sim_netvsc_backend.guid, &inst,
-					nic->queues - 1);
-		return ret == -EEXIST ? 0 : ret;
+		if (busy)
+			return -EBUSY;
+		ret = sim_proto_dev_add(&sim_netvsc_backend.guid, &inst, queues - 1);
+		if (ret == -EEXIST)
+			return queues == nic->queues ? 0 : -EBUSY;
+		if (!ret)
+			WRITE_ONCE(nic->queues, queues);
+		return ret;
 	}
 	for (i = 0; i < SIM_NV_MAX_NICS && !nic; i++)
 		if (!sim_nics[i].used)

@@ -648,6 +648,53 @@ static void sim_modify(const void *data, u32 size, u32 conn_id)
 	sim_ring_modify(data, size, conn_id, version);
 }
 
+/* Rescind @ch, a closed sub-channel: it comes back on the next request. */
+static void sim_sub_retire(struct sim_chan *ch)
+{
+	ch->retire = false;
+	ch->reoffer = true;
+	sim_chan_rescind(ch, false);
+}
+
+/*
+ * CLOSECHANNEL: the channel closes.  A sub-channel of a device whose
+ * sub-channels come on request does not outlive its close: the host
+ * rescinds it once the guest tore down its GPADLs (sim_gpadl_teardown_msg())
+ * and offers it again only when the guest next asks for sub-channels
+ * (vmbus-sim.rst, host behaviour 2).  A guest that closes its sub-channels
+ * to change their number (hv_netvsc's channel count, its MTU) or for
+ * hibernation then gets fresh offers.
+ */
+static void sim_close_msg(const void *data, u32 size, u32 conn_id)
+{
+	const struct vmbus_channel_close_channel *msg = data;
+	struct sim_chan *ch;
+
+	sim_ring_close_msg(data, size, conn_id);
+	ch = sim_chan_get(msg->child_relid);
+	if (!ch || !ch->sub_index || !ch->dev->subs_on_request ||
+	    ch->state != SIM_CHAN_OFFERED || !ch->held)
+		return;
+	/* What was granted is spent: the next request offers anew. */
+	ch->dev->subs_granted = 0;
+	ch->retire = true;
+	if (!sim_gpadl_chan_count(ch->relid))
+		sim_sub_retire(ch);
+}
+
+/* GPADL_TEARDOWN: a closed sub-channel waiting for its last GPADL goes. */
+static void sim_gpadl_teardown_msg(const void *data, u32 size, u32 conn_id)
+{
+	const struct vmbus_channel_gpadl_teardown *msg = data;
+	struct sim_chan *ch;
+
+	sim_gpadl_teardown(data, size, conn_id);
+	ch = sim_chan_get(msg->child_relid);
+	if (ch && ch->retire && ch->state == SIM_CHAN_OFFERED &&
+	    !sim_gpadl_chan_count(ch->relid))
+		sim_sub_retire(ch);
+}
+
 /* Taken from the guest but handled by later work; sizes come with that. */
 #define SIM_GUEST_MSG(_type)						\
 	[_type] = {							\
@@ -677,7 +724,7 @@ static const struct sim_handler sim_handlers[CHANNELMSG_COUNT] = {
 		.min_size = sizeof(struct vmbus_channel_open_channel),
 	},
 	[CHANNELMSG_CLOSECHANNEL] = {
-		.handle = sim_ring_close_msg, .from_guest = true,
+		.handle = sim_close_msg, .from_guest = true,
 		.min_size = sizeof(struct vmbus_channel_close_channel),
 	},
 	[CHANNELMSG_GPADL_HEADER] = {
@@ -689,7 +736,7 @@ static const struct sim_handler sim_handlers[CHANNELMSG_COUNT] = {
 		.min_size = sizeof(struct vmbus_channel_gpadl_body),
 	},
 	[CHANNELMSG_GPADL_TEARDOWN] = {
-		.handle = sim_gpadl_teardown, .from_guest = true,
+		.handle = sim_gpadl_teardown_msg, .from_guest = true,
 		.min_size = sizeof(struct vmbus_channel_gpadl_teardown),
 	},
 	[CHANNELMSG_MODIFYCHANNEL] = {
@@ -883,59 +930,6 @@ int sim_proto_offer_subs_later(u32 relid, const guid_t *instance, u16 n,
 	return 0;
 }
 
-/* Rescind @ch, a closed sub-channel: it comes back on the next request. */
-static void sim_sub_retire(struct sim_chan *ch)
-{
-	ch->retire = false;
-	ch->reoffer = true;
-	sim_chan_rescind(ch, false);
-}
-
-/**
- * sim_proto_sub_closed() - the guest closed a channel
- * @relid: its relid
- *
- * A sub-channel of a device whose sub-channels come on request does not
- * outlive its close: the host rescinds it, once the guest tore down its
- * GPADLs (sim_proto_gpadl_gone()), and offers it again only when the
- * guest next asks for sub-channels (vmbus-sim.rst, host behaviour 2).  A
- * guest that closes its sub-channels to change their number (hv_netvsc's
- * channel count, its MTU) or for hibernation then gets fresh offers.
- *
- * Context: under sim_lock, after the channel's close.
- */
-void sim_proto_sub_closed(u32 relid)
-{
-	struct sim_chan *ch = sim_chan_get(relid);
-
-	lockdep_assert_held(&sim_lock);
-	if (!ch || !ch->sub_index || !ch->dev->subs_on_request ||
-	    ch->state != SIM_CHAN_OFFERED || !ch->held)
-		return;
-	/* What was granted is spent: the next request offers anew. */
-	ch->dev->subs_granted = 0;
-	ch->retire = true;
-	if (!sim_gpadl_chan_count(relid))
-		sim_sub_retire(ch);
-}
-
-/**
- * sim_proto_gpadl_gone() - the guest tore down a GPADL of a channel
- * @relid: the channel's relid
- *
- * Rescinds a closed sub-channel waiting for its last GPADL to go.
- *
- * Context: under sim_lock, after the GPADL_TORNDOWN was queued.
- */
-void sim_proto_gpadl_gone(u32 relid)
-{
-	struct sim_chan *ch = sim_chan_get(relid);
-
-	lockdep_assert_held(&sim_lock);
-	if (ch && ch->retire && ch->state == SIM_CHAN_OFFERED &&
-	    !sim_gpadl_chan_count(relid))
-		sim_sub_retire(ch);
-}
 
 /**
  * sim_proto_dev_add() - add a device; offer it if offers were requested

@@ -1051,7 +1051,6 @@ void sim_ring_close_msg(const void *data, u32 size, u32 conn_id)
 		return;
 	}
 	sim_ring_close(msg->child_relid);
-	sim_proto_sub_closed(msg->child_relid);
 }
 
 /**

@@ -16,7 +16,9 @@
  * and over the NICs also the notifications each packet cost: A's signals
  * to the host per 1000 packets A sent, and the host's interrupts to B per
  * 1000 packets B received, during the UDP run (the channels' events and
- * interrupts in sysfs, the devices' counters in /proc/<pid>/net/dev).
+ * interrupts of all the NIC's channels in sysfs, the devices' counters in
+ * /proc/<pid>/net/dev).  The NICs offer 4 queues, as in netvsc_traffic_test:
+ * one stream or one UDP flow keeps to one of them.
  *
  * Speed is never asserted here: each link's figures go to the log as a
  * `BENCH <link> name=value ...` line, and `make bench-netvsc`
@@ -27,8 +29,9 @@
  * vmbus_netvsc_bench_s, the seconds of each run (default 1).  A kernel
  * without veth (the debug kernel) runs the NICs alone.
  *
- * Sim: netvsc/control add <mac> (x2); netvsc/nics, netvsc/stats.
+ * Sim: netvsc/control add <mac> 4 (x2); netvsc/stats.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <net/if.h>
@@ -51,6 +54,8 @@ enum {
 	SERVER_MS	= 10000,
 	IPERF_PORT	= 5201,
 	UDP_LEN		= 64,
+	/* The queues of netvsc_traffic_test's NICs, so either test may run first. */
+	QUEUES		= 4,
 };
 
 /* NICs A and B of netvsc_traffic_test: the switch knows them either way. */
@@ -164,7 +169,7 @@ static bool setup(bool *have_veth)
 	ok = !vm_write(VM_SIM, "netvsc/control", "reset_stats");
 	/* The host's defaults, whatever a test before left. */
 	for (i = 0; ok && i < NICS; i++)
-		ok = !vm_write(VM_SIM, "netvsc/control", "add %s", macs[i]) &&
+		ok = !vm_write(VM_SIM, "netvsc/control", "add %s %u", macs[i], QUEUES) &&
 		     !vm_write(VM_SIM, "netvsc/control", "mtu %s 1500", macs[i]) &&
 		     !vm_write(VM_SIM, "netvsc/control", "rx_slots %s 0", macs[i]) &&
 		     !vm_write(VM_SIM, "netvsc/control", "send_delay_ms %s 0", macs[i]);
@@ -339,17 +344,35 @@ static bool udp_run(const struct link *l, double *pps)
 			 "%s: iperf3 reported no UDP datagram received", l->name);
 }
 
-/* NIC @i's channel's @attr (events, interrupts) in the guest's sysfs. */
+/*
+ * NIC @i's channels' @attr (events, interrupts) in the guest's sysfs,
+ * summed over the primary and its sub-channels.
+ */
 static bool chan_count(unsigned int i, const char *attr, uint64_t *v)
 {
-	unsigned int busy, relid = nv_nic_relid_busy(macs[i], &busy), m[6];
-	char line[256], inst[64];
+	char path[256], inst[64];
+	unsigned int m[6], n = 0;
+	struct dirent *de;
+	uint64_t one;
+	bool ok = true;
+	DIR *d;
 
 	sscanf(macs[i], "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]);
 	snprintf(inst, sizeof(inst), "5343494e-4d49-4000-8000-%02x%02x%02x%02x%02x%02x",
 		 m[0], m[1], m[2], m[3], m[4], m[5]);
-	snprintf(line, sizeof(line), "%s channel %u %s", inst, relid, attr);
-	return vm_expect(relid && !vm_chan_read(inst, relid, attr, v), "reading %s", line);
+	snprintf(path, sizeof(path), "/sys/bus/vmbus/devices/%s/channels", inst);
+	*v = 0;
+	d = opendir(path);
+	while (d && ok && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		ok = !vm_chan_read(inst, strtoul(de->d_name, NULL, 10), attr, &one);
+		*v += one;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return vm_expect(ok && n, "reading %s of the channels in %s", attr, path);
 }
 
 /* Namespace @ns's packets through @ifname (/proc/<pid>/net/dev). */

@@ -2,7 +2,8 @@
 /*
  * netvsc_traffic_test: the distribution's unmodified hv_netvsc, loaded with
  * a plain `modprobe hv_netvsc`, drives three synthetic network adapters of
- * the simulated host, joined by its virtual switch.  Each NIC appears with
+ * the simulated host, joined by its virtual switch, each with 4 queues
+ * (a primary channel and up to 3 sub-channels).  Each NIC appears with
  * the MAC the host gave it; NIC A stays in this network namespace, B and C
  * each go into a namespace of their own (a child that called
  * unshare(CLONE_NEWNET); the link moves there by RTM_NEWLINK with
@@ -18,6 +19,14 @@
  *    tries again) rather than dropping it unseen;
  *  - a TCP stream A -> B whose FNV-1a 64 checksum B computes over what it
  *    received equals the sender's;
+ *  - vRSS: every NIC runs one channel per queue (or per CPU, if fewer), in
+ *    the guest's sysfs and at the host, RSS on, the host counted the
+ *    sub-channel requests; 8 TCP connections A -> B land on at least two
+ *    of B's queues at the host and interrupt at least two of its channels;
+ *  - ethtool -L A combined 1, 2, 4 (ETHTOOL_SCHANNELS) with datagrams
+ *    A -> B running: ethtool, sysfs and the host agree on the count each
+ *    time, an echo from B within 5 s, one sub-channel request for each
+ *    count above 1, the host's GPADLs balance;
  *  - the host takes A's link down: A's carrier goes to 0; up: back to 1;
  *  - MTU: with the host's MTU at 1500, A asking for 9000 gets 1500 (the
  *    frame size the host reports caps it); with the host's MTU of A and B
@@ -44,7 +53,7 @@
  *    with equal checksums, datagrams cross to B and to C;
  *  - the host's switch counted frames, and no guest protocol error.
  *
- * Sim: netvsc/control add <mac> (x3), link <mac> down|up, mtu <mac> <n>,
+ * Sim: netvsc/control add <mac> 4 (x3), link <mac> down|up, mtu <mac> <n>,
  * fault <mac> unknown_tid|bad_rndis, rx_slots <mac> <n>, send_delay_ms
  * <mac> <n>; devices rescind; for the hibernation,
  * resume_relids 1 and resume_conn_ids 1.
