@@ -925,6 +925,27 @@ static unsigned int sim_nv_flow(const u8 *frame, u32 len, u32 types, u8 *in)
 	return 0;
 }
 
+/*
+ * The known answers of the NDIS RSS verification example: under its key,
+ * 66.9.149.187:2794 -> 161.142.100.80:1766 hashes to 0x323e8fc2 by
+ * addresses and to 0x51ccc178 with the TCP ports.
+ */
+static bool sim_nv_toeplitz_ok(void)
+{
+	static const u8 key[SIM_NV_KEY] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+		0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+		0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+		0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+	};
+	static const u8 in[12] = {
+		66, 9, 149, 187, 161, 142, 100, 80, 0x0a, 0xea, 0x06, 0xe6,
+	};
+
+	return sim_nv_toeplitz(key, in, 8) == 0x323e8fc2 &&
+	       sim_nv_toeplitz(key, in, 12) == 0x51ccc178;
+}
+
 /* The open channel of @to that takes @frame; under sim_nv_lock. */
 static unsigned int sim_nv_queue(struct sim_nic *to, const u8 *frame, u32 len)
 {
@@ -2202,6 +2223,8 @@ void sim_netvsc_debugfs_init(struct dentry *parent)
  */
 void sim_netvsc_init(void)
 {
+	/* A host whose hash is wrong would spread nothing the guest expects. */
+	WARN(!sim_nv_toeplitz_ok(), "netvsc: Toeplitz hash fails its known answers\n");
 	sim_ring_register_backends(&sim_netvsc_backend, 1);
 	/* hv_netvsc asks for its sub-channels (NVSP SUBCHANNEL) when it wants them. */
 	sim_proto_subs_on_request(&sim_netvsc_backend.guid);

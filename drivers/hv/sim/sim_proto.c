@@ -930,7 +930,6 @@ int sim_proto_offer_subs_later(u32 relid, const guid_t *instance, u16 n,
 	return 0;
 }
 
-
 /**
  * sim_proto_dev_add() - add a device; offer it if offers were requested
  * @class_id: class GUID
