@@ -1644,8 +1644,11 @@ static bool sim_nv_service(struct sim_open *o)
 	struct sim_nv_chan *c = sim_ring_priv(o);
 	bool did = false;
 
-	sim_nv_buf_answer(c, &c->dev->recv);
-	sim_nv_buf_answer(c, &c->dev->send);
+	/* The primary asked for the buffers: it answers. */
+	if (!c->q) {
+		sim_nv_buf_answer(c, &c->dev->recv);
+		sim_nv_buf_answer(c, &c->dev->send);
+	}
 	did |= sim_nv_fault(c);
 	/* While completions wait for room, take no new request. */
 	if (sim_nv_flush(c, &did))
@@ -1826,11 +1829,28 @@ static void sim_nv_buf_release(struct sim_nv_buf *b)
 static void sim_nv_close(struct sim_open *o)
 {
 	struct sim_nv_chan *c = sim_ring_priv(o);
+	u32 subs[SIM_NV_MAX_QUEUES] = {};
 	struct sim_nv_dev *d = c->dev;
 	struct sim_nic *nic = c->nic;
+	unsigned int q;
 	LIST_HEAD(rxq);
 
 	lockdep_assert_held(&sim_lock);
+	/*
+	 * Without its primary a NIC has no buffers the host may use: a
+	 * guest that tears them down before it closes its sub-channels
+	 * (the order before VMBus 4.0) gets those closed here, so that no
+	 * service writes into a buffer the guest was told is gone.
+	 */
+	if (!c->q) {
+		spin_lock(&sim_nv_lock);
+		for (q = 1; q < SIM_NV_MAX_QUEUES; q++)
+			subs[q] = nic->relids[q];
+		spin_unlock(&sim_nv_lock);
+		for (q = 1; q < SIM_NV_MAX_QUEUES; q++)
+			if (subs[q])
+				sim_ring_close(subs[q]);
+	}
 	spin_lock(&sim_nv_map_lock);
 	list_del_init(&c->map_node);
 	spin_unlock(&sim_nv_map_lock);
@@ -1883,7 +1903,7 @@ static int sim_nv_add_cmd(char *arg)
 {
 	char *mac_s = strsep(&arg, " ");
 	struct sim_nic *nic = NULL;
-	unsigned int i, queues = 1;
+	unsigned int i, old, queues = 1;
 	u8 mac[ETH_ALEN];
 	guid_t inst;
 	bool busy;
@@ -1908,12 +1928,18 @@ static int sim_nv_add_cmd(char *arg)
 		spin_unlock(&sim_nv_lock);
 		if (busy)
 			return -EBUSY;
+		if (queues == nic->queues) {
+			ret = sim_proto_dev_add(&sim_netvsc_backend.guid, &inst,
+						queues - 1);
+			return ret == -EEXIST ? 0 : ret;
+		}
+		/* Before the offer: the guest's open reads it. */
+		old = nic->queues;
+		WRITE_ONCE(nic->queues, queues);
 		ret = sim_proto_dev_add(&sim_netvsc_backend.guid, &inst, queues - 1);
-		if (ret == -EEXIST)
-			return queues == nic->queues ? 0 : -EBUSY;
-		if (!ret)
-			WRITE_ONCE(nic->queues, queues);
-		return ret;
+		if (ret)
+			WRITE_ONCE(nic->queues, old);
+		return ret == -EEXIST ? -EBUSY : ret;
 	}
 	for (i = 0; i < SIM_NV_MAX_NICS && !nic; i++)
 		if (!sim_nics[i].used)

@@ -382,6 +382,7 @@ static void sim_disconnect(void)
 		if (!ch)
 			continue;
 		ch->held = false;
+		ch->retire = false;
 		if (ch->state == SIM_CHAN_RESCINDED)
 			sim_chan_gone(ch);
 	}
@@ -690,7 +691,7 @@ static void sim_gpadl_teardown_msg(const void *data, u32 size, u32 conn_id)
 
 	sim_gpadl_teardown(data, size, conn_id);
 	ch = sim_chan_get(msg->child_relid);
-	if (ch && ch->retire && ch->state == SIM_CHAN_OFFERED &&
+	if (ch && ch->retire && ch->held && ch->state == SIM_CHAN_OFFERED &&
 	    !sim_gpadl_chan_count(ch->relid))
 		sim_sub_retire(ch);
 }
@@ -811,7 +812,7 @@ static unsigned int sim_nr_subs_classes;
  * Two classes at most (the SCSI controller, sim_storvsc.c, and the
  * network adapter, sim_netvsc.c).  A sub-channel of such a device that
  * the guest closes is rescinded and waits for the next request
- * (sim_proto_sub_closed()).
+ * (sim_close_msg()).
  *
  * Context: module init, before the control plane exists.
  */

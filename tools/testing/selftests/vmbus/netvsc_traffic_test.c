@@ -23,10 +23,11 @@
  *    the guest's sysfs and at the host, RSS on, the host counted the
  *    sub-channel requests; 8 TCP connections A -> B land on at least two
  *    of B's queues at the host and interrupt at least two of its channels;
- *  - ethtool -L A combined 1, 2, 4 (ETHTOOL_SCHANNELS) with datagrams
- *    A -> B running: ethtool, sysfs and the host agree on the count each
- *    time, an echo from B within 5 s, one sub-channel request for each
- *    count above 1, the host's GPADLs balance;
+ *  - ethtool -L A combined 1, 2, 4 (ETHTOOL_SCHANNELS) while a child sends
+ *    datagrams A -> B every 5 ms: ethtool, sysfs and the host agree on the
+ *    count each time, an echo from B within 5 s, the child's datagrams
+ *    echoed again, one sub-channel request for each count above 1, the
+ *    host's GPADLs balance;
  *  - the host takes A's link down: A's carrier goes to 0; up: back to 1;
  *  - MTU: with the host's MTU at 1500, A asking for 9000 gets 1500 (the
  *    frame size the host reports caps it); with the host's MTU of A and B
@@ -126,6 +127,9 @@ enum {
 	/* A channel count change settles, and traffic is back, within this. */
 	CHANNEL_MS	= 5000,
 	PROBE_MS	= 200,
+	/* The background sender's pace, and how long each step carries it. */
+	BG_GAP_MS	= 5,
+	BG_DWELL_MS	= 500,
 	/* What the stream moved before the hibernation starts. */
 	HIB_TCP_START	= 256 << 10,
 	PING_COUNT	= 1000,
@@ -1361,7 +1365,7 @@ static void guest_irqs(unsigned int i, const unsigned int *relid, int n, uint64_
  */
 static bool vrss(void)
 {
-	unsigned int relid[NV_MAX_QUEUES], i, q, moved = 0, irq_moved = 0;
+	unsigned int relid[NV_MAX_QUEUES], i, q, moved = 0, subs_moved = 0, irq_moved = 0;
 	uint64_t irq0[NV_MAX_QUEUES], irq1[NV_MAX_QUEUES], req, granted;
 	struct nv_queues nq[NICS], before, after;
 	bool ok = true;
@@ -1397,6 +1401,8 @@ static bool vrss(void)
 	for (q = 0; ok && q < after.queues; q++) {
 		ksft_print_msg("B queue %u: %" PRIu64 " frames\n", q, after.rx[q] - before.rx[q]);
 		moved += after.rx[q] > before.rx[q];
+		/* Queue 0 also takes every frame RSS does not hash (ARP). */
+		subs_moved += q && after.rx[q] > before.rx[q];
 	}
 	for (q = 0; ok && (int)q < n; q++) {
 		ksft_print_msg("B channel relid %u: %" PRIu64 " interrupts\n", relid[q],
@@ -1404,6 +1410,7 @@ static bool vrss(void)
 		irq_moved += irq1[q] > irq0[q];
 	}
 	return ok && vm_expect_ge("B's queues that took frames", 2, moved) &&
+	       vm_expect_ge("B's sub-channel queues that took frames", 1, subs_moved) &&
 	       vm_expect_ge("B's channels interrupted", 2, irq_moved);
 }
 
@@ -1429,18 +1436,33 @@ static bool a_channels(unsigned int set, unsigned int *max, unsigned int *cur)
 
 static volatile uint64_t *bg_echoes;
 
-/* Echoed datagrams A -> B, counted in *bg_echoes, until killed. */
+/*
+ * Datagrams A -> B, one every BG_GAP_MS whether or not the last came
+ * back, until killed; each echo is counted in *bg_echoes.
+ */
 static void bg_traffic(void)
 {
+	struct timeval tv = { .tv_usec = BG_GAP_MS * 1000 };
+	static unsigned char buf[256];
 	struct sockaddr_in sin;
 	int fd = udp_to(addrs[1], &sin);
-	uint32_t seq = 0;
 
-	if (fd < 0)
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
 		_exit(1);
-	for (;;)
-		if (udp_once(fd, &sin, seq++, 256))
+	for (;;) {
+		sendto(fd, buf, sizeof(buf), 0, (const struct sockaddr *)&sin, sizeof(sin));
+		/* Every echo waiting, then one more wait of up to BG_GAP_MS. */
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 			(*bg_echoes)++;
+		if (recv(fd, buf, sizeof(buf), 0) > 0)
+			(*bg_echoes)++;
+	}
+}
+
+/* The background traffic moved past *@arg. */
+static bool bg_moved(void *arg)
+{
+	return *bg_echoes > *(uint64_t *)arg;
 }
 
 /* A has @n channels in the guest's sysfs and at the host. */
@@ -1479,7 +1501,7 @@ static bool channels_cycle(void)
 {
 	static const unsigned int steps[] = { 1, 2, QUEUES };
 	struct timeval tv = { .tv_usec = PROBE_MS * 1000 };
-	uint64_t made0, torn0, made1, torn1, req0, req1, t0, t1, t2;
+	uint64_t made0, torn0, made1, torn1, req0, req1, t0, t1, t2, bg0, bg1;
 	unsigned int i, n, max = 0, cur = 0;
 	struct probe probe = { .seq = 0x80000000 };
 	bool ok;
@@ -1515,10 +1537,18 @@ static bool channels_cycle(void)
 		     vm_wait_until(a_has, (void *)(uintptr_t)n, CHANNEL_MS,
 				   "A with %u channels in sysfs and at the host", n) &&
 		     nv_stat("subchannel_requests", &req1);
+		/* The background datagrams cross on the new channels. */
+		bg0 = *bg_echoes;
+		ok = ok && vm_wait_until(bg_moved, &bg0, CHANNEL_MS,
+					 "background datagrams echoed with %u channels", n);
+		vm_sleep_ms(BG_DWELL_MS);
+		bg1 = *bg_echoes;
 		if (ok)
 			ksft_print_msg("combined %u: ethtool -L took %" PRIu64 " ms, an echo from B "
 				       "%" PRIu64 " ms after, sysfs and host agree; %" PRIu64
-				       " sub-channel request(s)\n", n, t1 - t0, t2 - t1, req1 - req0);
+				       " sub-channel request(s); %" PRIu64 " background echoes "
+				       "in the next %u ms or so\n", n, t1 - t0, t2 - t1, req1 - req0,
+				       bg1 - bg0, BG_DWELL_MS);
 		ok = ok && vm_expect_eq("sub-channel requests", n > 1, req1 - req0);
 	}
 	if (pid > 0) {
