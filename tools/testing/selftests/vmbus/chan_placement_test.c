@@ -3,9 +3,10 @@
  * chan_placement_test: the CPU hv_vmbus gives a new channel
  * (vmbus-core.rst, "Channel placement").
  *
- * The host offers 4 SCSI controllers and 2 network adapters with one
- * sub-channel each (8 channels of performance devices) and 2 test devices
- * with one sub-channel each.  No driver binds them (hv_storvsc and
+ * The host offers 4 SCSI controllers and 4 network adapters (8 channels of
+ * performance devices: the sub-channels of both classes wait for the
+ * driver's request, and no driver asks here) and 2 test devices with one
+ * sub-channel each.  No driver binds them (hv_storvsc and
  * hv_netvsc are not loaded): the placement is the offer's.
  *  - placement_perf_spread: the 8 performance channels are spread evenly
  *    over the online CPUs (per CPU, counts differ by at most one); the
@@ -34,7 +35,7 @@
 
 enum {
 	NR_SCSI		= 4,
-	NR_NIC		= 2,
+	NR_NIC		= 4,
 	NR_TEST		= 2,
 	NR_LATE		= 4,
 	NR_DEVS		= NR_SCSI + NR_NIC + NR_TEST,
@@ -117,7 +118,7 @@ static bool setup(void)
 	struct vm_stats st;
 	uint64_t cpu = 0;
 
-	if (!add(SCSI_CLASS, 'a', 0, NR_SCSI, 0) || !add(NIC_CLASS, 'b', 0, NR_NIC, 1) ||
+	if (!add(SCSI_CLASS, 'a', 0, NR_SCSI, 0) || !add(NIC_CLASS, 'b', 0, NR_NIC, 0) ||
 	    !add(VM_TEST_CLASS, 'c', 0, NR_TEST, 1))
 		return false;
 	if (!vm_guest_load(VM_MODPROBE_MS) || !vm_wait_vmbus_devices(NR_DEVS, VM_MODPROBE_MS))
@@ -145,7 +146,7 @@ static bool perf_spread(long ncpus)
 		hi = per_cpu[c] > hi ? per_cpu[c] : hi;
 		used += per_cpu[c] != 0;
 	}
-	ok &= vm_expect_eq("performance channels", NR_SCSI + NR_NIC * 2, total);
+	ok &= vm_expect_eq("performance channels", NR_SCSI + NR_NIC, total);
 	ok &= vm_expect(hi - lo <= 1, "performance channels per CPU range %u..%u", lo, hi);
 	ok &= vm_expect(used >= 2, "performance channels on %u CPU(s), want >= 2", used);
 	ok &= vm_expect_eq("test-device channels on the connect CPU", NR_TEST * 2,
@@ -230,7 +231,7 @@ int main(void)
 	loaded = setup();
 	ksft_test_result(loaded && perf_spread(ncpus),
 			 "placement_perf_spread: %d performance channels over %ld CPUs, "
-			 "test devices on the connect CPU\n", NR_SCSI + NR_NIC * 2, ncpus);
+			 "test devices on the connect CPU\n", NR_SCSI + NR_NIC, ncpus);
 	ok = loaded && victim != (long)connect_cpu;
 	down = ok && offline_cpu(victim);
 	ksft_test_result(down, "placement_offline_cpu: cpu%ld offline, %d new channels "
