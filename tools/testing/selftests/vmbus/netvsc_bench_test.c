@@ -31,7 +31,6 @@
  *
  * Sim: netvsc/control add <mac> 4 (x2); netvsc/stats.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <net/if.h>
@@ -350,29 +349,19 @@ static bool udp_run(const struct link *l, double *pps)
  */
 static bool chan_count(unsigned int i, const char *attr, uint64_t *v)
 {
-	char path[256], inst[64];
-	unsigned int m[6], n = 0;
-	struct dirent *de;
+	unsigned int relid[NV_MAX_QUEUES];
+	int k, n = nv_relids(macs[i], relid, NV_MAX_QUEUES);
+	char inst[64];
 	uint64_t one;
-	bool ok = true;
-	DIR *d;
+	bool ok = n > 0;
 
-	sscanf(macs[i], "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]);
-	snprintf(inst, sizeof(inst), "5343494e-4d49-4000-8000-%02x%02x%02x%02x%02x%02x",
-		 m[0], m[1], m[2], m[3], m[4], m[5]);
-	snprintf(path, sizeof(path), "/sys/bus/vmbus/devices/%s/channels", inst);
+	nv_instance(macs[i], inst, sizeof(inst));
 	*v = 0;
-	d = opendir(path);
-	while (d && ok && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		ok = !vm_chan_read(inst, strtoul(de->d_name, NULL, 10), attr, &one);
+	for (k = 0; ok && k < n; k++) {
+		ok = !vm_chan_read(inst, relid[k], attr, &one);
 		*v += one;
-		n++;
 	}
-	if (d)
-		closedir(d);
-	return vm_expect(ok && n, "reading %s of the channels in %s", attr, path);
+	return vm_expect(ok, "reading %s of the channels of %s", attr, inst);
 }
 
 /* Namespace @ns's packets through @ifname (/proc/<pid>/net/dev). */

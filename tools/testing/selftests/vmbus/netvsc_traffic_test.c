@@ -147,7 +147,6 @@ static const char *const macs[NICS] = {
 static const char *const addrs[NICS] = { "10.77.0.1", "10.77.0.2", "10.77.0.3" };
 
 static char ifname[NICS][IFNAMSIZ];
-static char inst[NICS][64];	/* each NIC's vmbus device: its instance */
 static unsigned int want_chn;	/* channels hv_netvsc opens: QUEUES or the CPUs */
 /* The kernel's default qdisc before the test set pfifo_fast; "" if none. */
 static char saved_qdisc[32];
@@ -156,34 +155,13 @@ static volatile uint64_t *tcp_progress;
 static pid_t child[NICS];	/* the namespace holder of B and C */
 static int ctl[NICS];		/* parent's end of the child's socketpair */
 
-/* @name's vmbus device (the last part of its device link) into @buf. */
-static bool nic_instance(const char *name, char *buf, size_t len)
-{
-	char path[300], target[300];
-	const char *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/device", name);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
-		return false;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= len)
-		return false;
-	memcpy(buf, base, strlen(base) + 1);
-	return true;
-}
-
 static bool all_found(void *arg)
 {
 	unsigned int i;
 
 	(void)arg;
 	for (i = 0; i < NICS; i++)
-		if (!nv_find_if(macs[i], ifname[i]) ||
-		    !nic_instance(ifname[i], inst[i], sizeof(inst[i])))
+		if (!nv_find_if(macs[i], ifname[i]))
 			return false;
 	return true;
 }
@@ -1328,32 +1306,15 @@ static bool switch_counters(void)
 	return ok;
 }
 
-/* The relids of NIC @i's channels in the guest's sysfs; how many (-1: none). */
-static int guest_relids(unsigned int i, unsigned int *relid, unsigned int max)
-{
-	char path[300];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/sys/bus/vmbus/devices/%s/channels", inst[i]);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && (unsigned int)n < max)
-			relid[n++] = strtoul(de->d_name, NULL, 10);
-	closedir(d);
-	return n;
-}
-
 /* Each channel's interrupt count, in the order of @relid. */
 static void guest_irqs(unsigned int i, const unsigned int *relid, int n, uint64_t *irq)
 {
+	char inst[64];
 	int k;
 
+	nv_instance(macs[i], inst, sizeof(inst));
 	for (k = 0; k < n; k++)
-		if (vm_chan_read(inst[i], relid[k], "interrupts", &irq[k]))
+		if (vm_chan_read(inst, relid[k], "interrupts", &irq[k]))
 			irq[k] = 0;
 }
 
@@ -1374,7 +1335,7 @@ static bool vrss(void)
 	for (i = 0; i < NICS; i++) {
 		ok &= vm_expect(nv_nic_queues(macs[i], &nq[i]), "netvsc/nics: no queues of %s",
 				macs[i]);
-		n = guest_relids(i, relid, NV_MAX_QUEUES);
+		n = nv_relids(macs[i], relid, NV_MAX_QUEUES);
 		ksft_print_msg("NIC %c: host offers %u queues, %u channels open, RSS %s; "
 			       "%d channels in the guest's sysfs\n", 'A' + i, nq[i].queues,
 			       nq[i].open, nq[i].rss ? "on" : "off", n);
@@ -1391,7 +1352,7 @@ static bool vrss(void)
 		return true;
 	ok = vm_expect_ge("sub-channel requests", NICS, req) &&
 	     vm_expect_ge("sub-channels granted", NICS * (want_chn - 1), granted);
-	n = guest_relids(1, relid, NV_MAX_QUEUES);
+	n = nv_relids(macs[1], relid, NV_MAX_QUEUES);
 	guest_irqs(1, relid, n, irq0);
 	ok &= nv_nic_queues(macs[1], &before);
 	for (i = 0; ok && i < VRSS_FLOWS; i++)
@@ -1471,7 +1432,7 @@ static bool a_has(void *arg)
 	unsigned int relid[NV_MAX_QUEUES];
 	struct nv_queues q;
 
-	return guest_relids(0, relid, NV_MAX_QUEUES) == (int)(uintptr_t)arg &&
+	return nv_relids(macs[0], relid, NV_MAX_QUEUES) == (int)(uintptr_t)arg &&
 	       nv_nic_queues(macs[0], &q) && q.open == (uintptr_t)arg;
 }
 

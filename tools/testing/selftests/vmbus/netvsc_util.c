@@ -92,3 +92,37 @@ bool nv_nic_queues(const char *mac, struct nv_queues *q)
 	free(text);
 	return found;
 }
+
+/* The instance GUID the host gives the NIC with @mac (vmbus-sim.rst). */
+void nv_instance(const char *mac, char *buf, size_t len)
+{
+	unsigned int m[6] = { 0 };
+
+	sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]);
+	snprintf(buf, len, "5343494e-4d49-4000-8000-%02x%02x%02x%02x%02x%02x",
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/*
+ * The relids of the channels of the NIC with @mac in the guest's sysfs, at
+ * most @max into @relid; how many, or -1 if its device has no channels
+ * directory.
+ */
+int nv_relids(const char *mac, unsigned int *relid, unsigned int max)
+{
+	char path[160], inst[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	nv_instance(mac, inst, sizeof(inst));
+	snprintf(path, sizeof(path), "/sys/bus/vmbus/devices/%s/channels", inst);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && (unsigned int)n < max)
+			relid[n++] = strtoul(de->d_name, NULL, 10);
+	closedir(d);
+	return n;
+}

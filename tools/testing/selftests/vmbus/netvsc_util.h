@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define NV_MAX_QUEUES 8
@@ -23,5 +24,7 @@ struct nv_queues {
 bool nv_find_if(const char *mac, char *name);
 unsigned int nv_nic_relid_busy(const char *mac, unsigned int *busy);
 bool nv_nic_queues(const char *mac, struct nv_queues *q);
+void nv_instance(const char *mac, char *buf, size_t len);
+int nv_relids(const char *mac, unsigned int *relid, unsigned int max);
 
 #endif
