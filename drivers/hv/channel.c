@@ -303,6 +303,7 @@ static void vmbus_rqstor_free(struct vmbus_channel *ch)
 {
 	struct vmbus_requestor *rq = &ch->requestor;
 
+	vmbus_tids_free(ch);
 	kfree(rq->req_arr);
 	bitmap_free(rq->req_bitmap);
 	rq->req_arr = NULL;
@@ -317,7 +318,7 @@ static int vmbus_rqstor_alloc(struct vmbus_channel *ch)
 
 	spin_lock_init(&rq->req_lock);
 	if (!size)
-		return 0;
+		return vmbus_tids_alloc(ch);
 	rq->req_arr = kcalloc(size, sizeof(u64), GFP_KERNEL);
 	rq->req_bitmap = bitmap_zalloc(size, GFP_KERNEL);
 	if (!rq->req_arr || !rq->req_bitmap) {

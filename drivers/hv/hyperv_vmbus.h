@@ -115,6 +115,8 @@ enum vmbus_chan_flag {
 	VMBUS_CHAN_RING_HOST_HELD,	/* the host may map the rings: leak them */
 	/* rescinded hv_sock channel: vmbus_hvsock_device_unregister() frees it */
 	VMBUS_CHAN_HVSOCK_UNREG,
+	/* the driver's own ids: completions checked against @tids */
+	VMBUS_CHAN_TID_GUARD,
 };
 
 /**
@@ -133,6 +135,9 @@ enum vmbus_chan_flag {
  * @rescind_work: removes the channel after a rescind, on offer_wq
  * @destroy_work: frees a rescinded sub-channel once its driver closed it
  * @ref: held by the channel itself, and by each sub-channel on its primary
+ * @tids: while open with VMBUS_CHAN_TID_GUARD, the transaction ids sent
+ *	with a completion requested and not answered yet, each with its count
+ *	(vmbus_tids.c)
  *
  * Field groups: @events is written by the ISR only.  Everything else is
  * written by the message work (offer, rescind) or the ordered offer_wq
@@ -151,6 +156,7 @@ struct vmbus_chan {
 	struct work_struct rescind_work;
 	struct work_struct destroy_work;
 	struct kref ref;
+	struct xarray *tids;
 };
 
 static inline struct vmbus_chan *to_vmbus_chan(struct vmbus_channel *ch)
@@ -205,6 +211,7 @@ enum vmbus_stat {
 	VMBUS_STAT_OFFERS_REFUSED,
 	VMBUS_STAT_MSGS_FOREIGN,
 	VMBUS_STAT_OFFERS_HOTPLUG,
+	VMBUS_STAT_COMPLETIONS_DROPPED,
 	VMBUS_NR_STATS
 };
 
@@ -412,6 +419,13 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 
 /* channel.c */
 int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu);
+
+/* vmbus_tids.c */
+int vmbus_tids_alloc(struct vmbus_channel *ch);
+void vmbus_tids_free(struct vmbus_channel *ch);
+void vmbus_tid_sent(struct vmbus_channel *ch, u64 tid);
+bool vmbus_tid_awaited(struct vmbus_channel *ch, u64 tid);
+void vmbus_tid_answered(struct vmbus_channel *ch, u64 tid);
 int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 		     void (*cb)(void *context), void *context);
 

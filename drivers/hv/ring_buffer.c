@@ -64,6 +64,11 @@ static bool vmbus_chan_broken(struct vmbus_channel *ch)
 	return test_bit(VMBUS_CHAN_BROKEN, &to_vmbus_chan(ch)->flags);
 }
 
+static bool vmbus_tid_guarded(struct vmbus_channel *ch)
+{
+	return test_bit(VMBUS_CHAN_TID_GUARD, &to_vmbus_chan(ch)->flags);
+}
+
 /**
  * hv_ringbuffer_init() - map a ring and prepare its bookkeeping
  * @rbi: the ring
@@ -230,7 +235,12 @@ static u64 vmbus_ring_trans_id(struct vmbus_channel *ch,
 	if (!(desc->flags & VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED) || !next_id)
 		return requestid;
 	tid = next_id(ch, requestid);
-	return tid == VMBUS_NO_RQSTOR ? requestid : tid;
+	if (tid == VMBUS_NO_RQSTOR)
+		return requestid;
+	/* The driver's own ids: remember this one until it is answered. */
+	if (tid != VMBUS_RQST_ERROR && vmbus_tid_guarded(ch))
+		vmbus_tid_sent(ch, tid);
+	return tid;
 }
 
 /**
@@ -344,14 +354,20 @@ struct vmpacket_descriptor *hv_pkt_iter_first(struct vmbus_channel *channel)
 {
 	struct hv_ring_buffer_info *rbi = &channel->inbound;
 	struct vmpacket_descriptor d, *copy;
+	bool dropped = false;
 	u32 avail, len;
 	void *src;
 
 	if (!rbi->ring_buffer || vmbus_chan_broken(channel))
 		return NULL;
+again:
 	avail = vmbus_iter_avail(channel);
-	if (avail < sizeof(d) + VMBUS_PKT_TRAILER)
+	if (avail < sizeof(d) + VMBUS_PKT_TRAILER) {
+		/* No packet follows to close the iteration: give the room back. */
+		if (dropped)
+			hv_pkt_iter_close(channel);
 		return NULL;
+	}
 	src = hv_get_ring_buffer(rbi) + rbi->priv_read_index;
 	memcpy(&d, src, sizeof(d));
 	len = (u32)d.len8 << 3;
@@ -359,6 +375,18 @@ struct vmpacket_descriptor *hv_pkt_iter_first(struct vmbus_channel *channel)
 	    ((u32)d.offset8 << 3) > len) {
 		vmbus_chan_break(channel, "inbound packet length beyond the data");
 		return NULL;
+	}
+	/*
+	 * A completion that no request awaits (the driver's own ids) never
+	 * reaches the driver; its bytes go back to the host with the next
+	 * hv_pkt_iter_close().
+	 */
+	if (d.type == VM_PKT_COMP && vmbus_tid_guarded(channel) &&
+	    !vmbus_tid_awaited(channel, d.trans_id)) {
+		rbi->priv_read_index = (rbi->priv_read_index + len +
+					VMBUS_PKT_TRAILER) % rbi->ring_datasize;
+		dropped = true;
+		goto again;
 	}
 	if (len > rbi->pkt_buffer_size) {
 		vmbus_chan_break(channel, "inbound packet larger than the driver allows");
@@ -387,6 +415,8 @@ __hv_pkt_iter_next(struct vmbus_channel *channel,
 {
 	struct hv_ring_buffer_info *rbi = &channel->inbound;
 
+	if (pkt->type == VM_PKT_COMP && vmbus_tid_guarded(channel))
+		vmbus_tid_answered(channel, pkt->trans_id);
 	rbi->priv_read_index = (rbi->priv_read_index + hv_pkt_len(pkt) +
 				VMBUS_PKT_TRAILER) % rbi->ring_datasize;
 	return hv_pkt_iter_first(channel);

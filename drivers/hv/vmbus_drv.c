@@ -202,6 +202,7 @@ static const char * const vmbus_stat_names[VMBUS_NR_STATS] = {
 	[VMBUS_STAT_OFFERS_REFUSED]	 = "offers_refused",
 	[VMBUS_STAT_MSGS_FOREIGN]	 = "msgs_foreign",
 	[VMBUS_STAT_OFFERS_HOTPLUG]	 = "offers_during_hotplug",
+	[VMBUS_STAT_COMPLETIONS_DROPPED] = "completions_dropped",
 };
 
 static int vmbus_stats_show(struct seq_file *m, void *v)

@@ -55,7 +55,9 @@
  * SCSI controller"): the next N READ/WRITE commands fail with a medium
  * error; the next N completions each follow an extra completion with a
  * transaction id no request has, or an extra completion too short to hold
- * a VSTOR packet; every completion waits delay_ms first; the answers to
+ * a VSTOR packet, or are sent twice (the copy right behind the
+ * original); every
+ * completion waits delay_ms first; the answers to
  * the next N EXECUTE_SRB requests are held until the control plane says
  * `release` (sent as they were) or `abort` (failed: LOGICAL UNIT NOT
  * SUPPORTED), or the channel closes (cancelled), which is how a test has
@@ -267,6 +269,7 @@ enum sim_stv_stat {
 	SIM_STV_INJ_MEDIUM_ERRORS,
 	SIM_STV_INJ_BOGUS_IDS,
 	SIM_STV_INJ_SHORT,
+	SIM_STV_INJ_DUPLICATES,
 	SIM_STV_DELAYED,
 	SIM_STV_SUB_REQUESTS,
 	SIM_STV_SUB_GRANTED,
@@ -294,6 +297,7 @@ static const char * const sim_stv_stat_names[SIM_STV_STAT_COUNT] = {
 	[SIM_STV_INJ_MEDIUM_ERRORS]	= "injected_medium_errors",
 	[SIM_STV_INJ_BOGUS_IDS]		= "injected_bogus_ids",
 	[SIM_STV_INJ_SHORT]		= "injected_short_completions",
+	[SIM_STV_INJ_DUPLICATES]	= "injected_duplicate_ids",
 	[SIM_STV_DELAYED]		= "delayed_completions",
 	[SIM_STV_SUB_REQUESTS]		= "sub_channel_requests",
 	[SIM_STV_SUB_GRANTED]		= "sub_channels_granted",
@@ -309,6 +313,7 @@ enum sim_stv_fault {
 	SIM_STV_FAULT_BOGUS_ID,
 	SIM_STV_FAULT_SHORT,
 	SIM_STV_FAULT_HOLD,
+	SIM_STV_FAULT_DUPLICATE,
 	SIM_STV_FAULT_COUNT
 };
 
@@ -317,6 +322,7 @@ static const char * const sim_stv_fault_names[SIM_STV_FAULT_COUNT] = {
 	[SIM_STV_FAULT_BOGUS_ID]	= "bogus_id",
 	[SIM_STV_FAULT_SHORT]		= "short_completion",
 	[SIM_STV_FAULT_HOLD]		= "hold",
+	[SIM_STV_FAULT_DUPLICATE]	= "duplicate_id",
 };
 
 static atomic_t sim_stv_faults[SIM_STV_FAULT_COUNT];
@@ -972,7 +978,7 @@ static void sim_stv_send(struct sim_stv_chan *c, const struct sim_stv_comp *comp
 /*
  * A completion for the guest, after the faults armed for it: the wait,
  * then an extra completion with an id no request has, or one too short
- * for a VSTOR packet.
+ * for a VSTOR packet; or the completion twice.
  */
 static void sim_stv_complete(struct sim_stv_chan *c, const struct sim_stv_comp *comp)
 {
@@ -998,6 +1004,10 @@ static void sim_stv_complete(struct sim_stv_chan *c, const struct sim_stv_comp *
 		sim_stv_send(c, &bad, len);
 	}
 	sim_stv_send(c, comp, sizeof(*comp));
+	if (sim_stv_fault(SIM_STV_FAULT_DUPLICATE)) {
+		sim_stv_inc(SIM_STV_INJ_DUPLICATES);
+		sim_stv_send(c, comp, sizeof(*comp));
+	}
 }
 
 /* Send what waits; whether the backlog is empty now. */

@@ -8,18 +8,24 @@
  * does one written through the page cache and read again after the cache
  * was dropped; the host's counters account for every byte and every
  * request has its completion.  Host faults, each armed for a few commands
- * while O_DIRECT reads run: a medium error fails exactly that read with
- * ENODATA (the block layer's errno for BLK_STS_MEDIUM); an extra
- * completion with a transaction id no request has, and an extra
- * completion too short for a VSTOR packet, are each logged once by
- * storvsc and nothing fails; slow completions change nothing but time.
+ * while O_DIRECT reads of the pattern run (each read checked against it):
+ * a medium error fails exactly that read with ENODATA (the block layer's
+ * errno for BLK_STS_MEDIUM); an extra completion with a transaction id no
+ * request has, an extra completion too short for a VSTOR packet (and with
+ * such an id) and a completion sent twice are each dropped by hv_vmbus
+ * before storvsc sees them, logged once and counted in hv_vmbus/stats
+ * completions_dropped, and nothing fails; slow completions change nothing
+ * but time.
  * hv_storvsc unloads, the host rescinds the controller and hv_vmbus lets
  * go of it.
  *
  * storvsc takes its transaction ids from its own next_request_id_callback
  * (the block layer's tag + 1) and sets no requestor: a guest core that
  * sends other ids for packets that request a completion fails every
- * request here ("Incorrect transaction ID").
+ * request here ("Incorrect transaction ID").  And it cannot tell a
+ * duplicate completion from the real one: a core that passes the copy on
+ * lets storvsc complete the request twice (no "dropped" line, and the
+ * counter stays put).
  *
  * Sim: storvsc/control size_mb 64 (0 at the end), devices add <HV_SCSI_GUID>.
  */
@@ -38,6 +44,8 @@
 
 /* An instance of this test's own. */
 #define SCSI_INSTANCE	"5c1e7a3d-8b2f-4e6a-9d10-53544f525653"
+/* The pattern storvsc_direct_io writes, which the fault reads check. */
+#define DIRECT_SEED	0x5354524f52564353ULL
 
 enum {
 	DISK_MB		= 64,
@@ -46,6 +54,7 @@ enum {
 	BUFFERED_OFF_MB	= 32,
 	BUFFERED_MB	= 8,		/* written at 32 MiB through the cache */
 	FAULT_READS	= 16,		/* O_DIRECT reads of 4 KiB per fault */
+	FAULT_READ	= 4096,
 	SLOW_MS		= 20,
 };
 
@@ -92,71 +101,106 @@ static bool counters(uint64_t min_written, uint64_t min_read, const struct vm_km
 }
 
 /*
- * FAULT_READS O_DIRECT reads of 4 KiB at 0: how many failed (-1 if the
- * disk did not open), the errno of the last failure in @err.
+ * FAULT_READS O_DIRECT reads of 4 KiB, each at its own offset of the
+ * first MiB storvsc_direct_io wrote: how many failed (-1 if the disk did
+ * not open), the errno of the last failure in @err, and in @wrong how many
+ * that succeeded returned other data than the pattern there.
  */
-static int direct_reads(int *err)
+static int direct_reads(int *err, int *wrong)
 {
+	uint8_t *want = malloc(STV_CHUNK);
+	int fd = -1, i, failed = 0;
 	char path[300];
-	int fd, i, failed = 0;
 	void *buf;
 
+	*wrong = 0;
 	snprintf(path, sizeof(path), "/dev/%s", disk);
-	if (posix_memalign(&buf, 4096, 4096))
+	if (!want || posix_memalign(&buf, 4096, FAULT_READ)) {
+		free(want);
 		return -1;
+	}
+	stv_pattern(want, STV_CHUNK, DIRECT_SEED, 0);
 	fd = open(path, O_RDONLY | O_DIRECT);
 	for (i = 0; fd >= 0 && i < FAULT_READS; i++) {
-		if (pread(fd, buf, 4096, 0) != 4096) {
+		off_t off = (off_t)i * FAULT_READ;
+
+		if (pread(fd, buf, FAULT_READ, off) != FAULT_READ) {
 			*err = errno;
 			failed++;
+		} else if (memcmp(buf, want + off, FAULT_READ)) {
+			(*wrong)++;
 		}
 	}
 	if (fd >= 0)
 		close(fd);
 	free(buf);
+	free(want);
 	return fd < 0 ? -1 : failed;
+}
+
+/* completions_dropped of hv_vmbus/stats, or -1. */
+static int64_t dropped(void)
+{
+	struct vm_stats st;
+	uint64_t v;
+
+	if (vm_stats_load(VM_GUEST, "stats", &st) || !vm_stat_get(&st, "completions_dropped", &v))
+		return -1;
+	return (int64_t)v;
 }
 
 /*
  * Arm @armed injections of @fault, run the reads: @want_failed of them
- * fail with ENODATA, the host counts @armed in @stat and the kernel log has
- * @armed lines with @kmsg (NULL: not checked).
+ * fail with ENODATA and the rest return the pattern, the host counts
+ * @armed in @stat, and if @drops, hv_vmbus dropped @armed completions
+ * (completions_dropped) with as many log lines, none of storvsc's own.
  */
 static bool fault_run(const char *fault, unsigned int armed, const char *stat,
-		      const char *kmsg, int want_failed)
+		      bool drops, int want_failed)
 {
+	int64_t drop0 = dropped(), drop1;
 	struct vm_kmsg_mark mark;
+	int failed, err = 0, wrong;
 	uint64_t injected = 0;
-	int failed, err = 0;
 	bool ok;
 
 	if (vm_kmsg_mark(&mark) ||
 	    vm_write(VM_SIM, "storvsc/control", "fault %s %u", fault, armed))
 		return false;
-	failed = direct_reads(&err);
-	ksft_print_msg("%s x%u: %d of %d reads failed (%s)\n", fault, armed, failed,
-		       FAULT_READS, failed ? strerror(err) : "none");
+	failed = direct_reads(&err, &wrong);
+	drop1 = dropped();
+	ksft_print_msg("%s x%u: %d of %d reads failed (%s), %d returned other data; "
+		       "hv_vmbus dropped %" PRId64 " completions\n", fault, armed, failed,
+		       FAULT_READS, failed ? strerror(err) : "none", wrong, drop1 - drop0);
 	ok = vm_expect_eq("reads failed", want_failed, failed);
+	ok &= vm_expect_eq("reads with other data than written", 0, wrong);
+	ok &= vm_expect(drop0 >= 0 && drop1 >= 0, "hv_vmbus/stats has no completions_dropped");
+	ok &= vm_expect_eq("completions hv_vmbus dropped", drops ? armed : 0, drop1 - drop0);
 	if (want_failed > 0)
 		ok &= vm_expect(err == ENODATA, "failed read: %s, expected ENODATA",
 				strerror(err));
 	ok &= vm_expect(stv_stat(stat, &injected), "storvsc/stats has no %s", stat) &&
 	      vm_expect_eq(stat, armed, injected);
-	if (kmsg)
-		ok &= vm_expect_eq(kmsg, armed, vm_kmsg_count(&mark, kmsg, false));
+	ok &= vm_expect_eq("log lines 'no request awaits; dropped'", drops ? armed : 0,
+			   vm_kmsg_count(&mark, "which no request awaits; dropped", false));
+	ok &= vm_expect_eq("storvsc's 'Incorrect transaction ID' lines", 0,
+			   vm_kmsg_count(&mark, "Incorrect transaction ID", false));
+	ok &= vm_expect_eq("storvsc's 'Invalid pkt' lines", 0,
+			   vm_kmsg_count(&mark, "Invalid pkt", false));
 	return ok & !vm_write(VM_SIM, "storvsc/control", "fault %s 0", fault);
 }
 
 static bool slow(void)
 {
 	uint64_t delayed = 0;
-	int failed, err = 0;
+	int failed, err = 0, wrong;
 	bool ok;
 
 	if (vm_write(VM_SIM, "storvsc/control", "delay_ms %u", SLOW_MS))
 		return false;
-	failed = direct_reads(&err);
+	failed = direct_reads(&err, &wrong);
 	ok = vm_expect_eq("reads failed with slow completions", 0, failed);
+	ok &= vm_expect_eq("reads with other data than written", 0, wrong);
 	ok &= vm_expect(stv_stat("delayed_completions", &delayed), "no delayed_completions") &&
 	      vm_expect_ge("delayed_completions", FAULT_READS, delayed);
 	return ok & !vm_write(VM_SIM, "storvsc/control", "delay_ms 0");
@@ -166,22 +210,22 @@ int main(void)
 {
 	const uint64_t direct = (uint64_t)DIRECT_MB << 20, buffered = (uint64_t)BUFFERED_MB << 20;
 	struct vm_kmsg_mark mark;
-	bool loaded, found, io;
+	bool loaded, found, io, direct_ok;
 
 	ksft_print_header();
 	vm_setup();
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(stv_unload_at_exit);
-	ksft_set_plan(11);
+	ksft_set_plan(12);
 	loaded = !vm_kmsg_mark(&mark) && stv_load(SCSI_INSTANCE, DISK_MB, 0);
 	ksft_test_result(loaded, "storvsc_load: %u MiB controller offered, plain modprobe "
 			 "hv_storvsc\n", DISK_MB);
 	found = loaded && disk_ok();
 	ksft_test_result(found, "storvsc_disk: /sys/block/sdX, %u MiB, Msft Virtual Disk\n",
 			 DISK_MB);
-	io = found && stv_write_read(dev, O_DIRECT, 0, DIRECT_MB, 0x5354524f52564353ULL,
-				   "O_DIRECT");
-	ksft_test_result(io, "storvsc_direct_io: %u MiB O_DIRECT pattern reads back\n",
+	direct_ok = found && stv_write_read(dev, O_DIRECT, 0, DIRECT_MB, DIRECT_SEED, "O_DIRECT");
+	io = direct_ok;
+	ksft_test_result(direct_ok, "storvsc_direct_io: %u MiB O_DIRECT pattern reads back\n",
 			 DIRECT_MB);
 	io &= found && stv_write_read(dev, 0, BUFFERED_OFF_MB, BUFFERED_MB, 0x6275666665726564ULL,
 				  "buffered");
@@ -189,18 +233,20 @@ int main(void)
 			 "read after drop_caches\n", BUFFERED_MB);
 	ksft_test_result(found && counters(direct + buffered, direct + buffered, &mark),
 			 "storvsc_counters: host bytes, every request completed, no errors\n");
-	ksft_test_result(found && fault_run("medium_error", 1, "injected_medium_errors", NULL, 1),
+	ksft_test_result(direct_ok && fault_run("medium_error", 1, "injected_medium_errors", false, 1),
 			 "storvsc_fault_medium_error: one read fails with ENODATA, the rest "
 			 "succeed\n");
-	ksft_test_result(found && fault_run("bogus_id", 3, "injected_bogus_ids",
-					    "Incorrect transaction ID", 0),
-			 "storvsc_fault_bogus_id: 3 completions with unknown ids logged once "
-			 "each, no read fails\n");
-	ksft_test_result(found && fault_run("short_completion", 2, "injected_short_completions",
-					    "Invalid pkt", 0),
-			 "storvsc_fault_short_completion: 2 short completions logged once each, "
-			 "no read fails\n");
-	ksft_test_result(found && slow(), "storvsc_slow: completions %u ms late, every read "
+	ksft_test_result(direct_ok && fault_run("bogus_id", 3, "injected_bogus_ids", true, 0),
+			 "storvsc_fault_bogus_id: 3 completions with unknown ids dropped by "
+			 "hv_vmbus, logged once each, no read fails\n");
+	ksft_test_result(direct_ok && fault_run("short_completion", 2, "injected_short_completions",
+					 true, 0),
+			 "storvsc_fault_short_completion: 2 short completions dropped, logged "
+			 "once each, no read fails\n");
+	ksft_test_result(direct_ok && fault_run("duplicate_id", 3, "injected_duplicate_ids", true, 0),
+			 "storvsc_fault_duplicate_id: 3 completions sent twice, each copy "
+			 "dropped and logged once, every read returns its data\n");
+	ksft_test_result(direct_ok && slow(), "storvsc_slow: completions %u ms late, every read "
 			 "succeeds\n", SLOW_MS);
 	ksft_test_result(loaded && stv_unload(disk) && stv_rescind(SCSI_INSTANCE),
 			 "storvsc_unload: rmmod hv_storvsc, the disk goes, controller rescinded\n");

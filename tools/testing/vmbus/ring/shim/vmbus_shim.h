@@ -281,6 +281,7 @@ union hv_connection_id {
 /* What hyperv_vmbus.h and ring_buffer.c use of <linux/hyperv.h>. */
 #define VMBUS_NO_RQSTOR U64_MAX
 #define VMBUS_RQST_ERROR (U64_MAX - 1)
+#define VM_PKT_COMP 11
 #define VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED 1
 
 struct hv_ring_buffer {
