@@ -50,7 +50,7 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
 	check-qemu-debug soak run bench bench-storvsc bench-netvsc clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-kexec \
-	soak-kexec
+	soak-kexec check-kexec-612
 
 all: modules
 
@@ -143,7 +143,14 @@ check-kexec: modules-dist tests
 	done; exit $$rc
 
 soak-kexec:
-	@$(MAKE) -s check-kexec KEXEC_RUNS=10
+	@$(MAKE) -s check-kexec check-kexec-612 KEXEC_RUNS=10
+
+# The same two lanes on Debian's 6.12 kernel.
+check-kexec-612: modules-612 tests
+	@rc=0; for lane in crash_kdump kexec_reboot; do \
+		$(KEXEC_LANES) --lane $$lane --runs $(KEXEC_RUNS) --kernel dist-6.12 \
+			--modules $(BUILD)/modules/dist-6.12 --tests $(TESTS_OUT) || rc=1; \
+	done; exit $$rc
 
 # The cloud flavour's config gives the same exports other CRCs: its own
 # build, against its own headers.

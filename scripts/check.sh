@@ -15,6 +15,7 @@ lanes=(
 	"qemu-dist:check-qemu-dist"
 	"kexec:check-kexec"
 	"qemu-612:check-qemu-612"
+	"kexec-612:check-kexec-612"
 	"qemu-debug:check-qemu-debug"
 )
 failed=() summary=()

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The kexec lanes: kdump and kexec with channels busy, on Debian's 6.1
-# kernel (Documentation/virt/hyperv/testing.rst, "The kexec lanes").
+# The kexec lanes: kdump and kexec with channels busy, on Debian's 6.1 or
+# 6.12 kernel (Documentation/virt/hyperv/testing.rst, "The kexec lanes").
 #
 # Usage: kexec-lanes.sh --lane crash_kdump|kexec_reboot --modules DIR
-#                       --tests DIR [--runs N]
+#                       --tests DIR [--runs N] [--kernel dist|dist-6.12]
 #   crash_kdump:  crashkernel= reserved, kdump's capture kernel loaded with
 #                 Debian's kexec-tools (`kexec -p`), echo traffic on every
 #                 CPU, then `echo c > /proc/sysrq-trigger` on CPU 2, 0, 3,
@@ -14,11 +14,13 @@
 #                 notifier's UNLOAD) into a fresh kernel, from CPU 0, 2, 3,
 #                 1, 0, ...
 #   --tests: the directory with kexec_lane (the selftests' build).
+#   --kernel: Debian's 6.1 kernel (dist, the default) or 6.12; --modules
+#             must be built for it.
 # Both kernels' simulators share the host record (vmbus_sim.host_record=,
 # in a page reserved with memmap=), so the second kernel's host knows
 # whether the first one's connection was unloaded (vmbus-sim.rst, "The host
 # record").  Each run: one QEMU boot of -smp 4, -m 1G, output under
-# build/qemu/<lane>/run-N/ (console.log, first.log and next.log: the
+# build/qemu/<lane>/run-N/ (<lane>-6.12 on 6.12; console.log, first.log and next.log: the
 # console before and after the second kernel's banner, tap.txt, dmesg.txt
 # of the second kernel).  Exit 0 only if every run passed.
 set -euo pipefail
@@ -32,10 +34,10 @@ LANES_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RECORD=0x7000000
 KDUMP_CPUS=(2 0 3 1)
 KEXEC_CPUS=(0 2 3 1)
-LANE='' RUNS=1 BASE=''
+LANE='' RUNS=1 BASE='' LANE_KERNEL=dist
 
 lanes_usage() {
-	sed -n '5,8s/^# \{0,1\}//p' "$0" >&2
+	sed -n '5,6s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -47,16 +49,18 @@ lanes_args() {
 		--modules) MODULES=$2 ;;
 		--tests) TESTS=$2 ;;
 		--runs) RUNS=$2 ;;
+		--kernel) LANE_KERNEL=$2 ;;
 		*) lanes_usage ;;
 		esac
 		shift 2
 	done
 	case $LANE in crash_kdump|kexec_reboot) ;; *) lanes_usage ;; esac
+	case $LANE_KERNEL in dist|dist-6.12) ;; *) die "--kernel $LANE_KERNEL: dist or dist-6.12" ;; esac
 	[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs $RUNS: not a positive number"
 	if [ -z "$MODULES" ] || [ ! -d "$MODULES" ]; then die "--modules '$MODULES': no such directory"; fi
 	if [ -z "$TESTS" ] || [ ! -x "$TESTS/kexec_lane" ]; then die "--tests: no kexec_lane in '$TESTS'"; fi
 	MODULES=$(realpath "$MODULES")
-	KERNEL=dist MODE=check TIMEOUT=600 TEST_TIMEOUT=300
+	KERNEL=$LANE_KERNEL MODE=check TIMEOUT=600 TEST_TIMEOUT=300
 	EXTRA="hv_utils"
 }
 
@@ -119,7 +123,9 @@ lanes_main() {
 	local i cpu failed=0 mode dir t0
 	lanes_args "$@"
 	resolve_kernel
-	BASE=${VMBUS_QEMU_OUT:-$REPO/build/qemu/$LANE}
+	local name=$LANE
+	[ "$KERNEL" = dist ] || name+=-${KERNEL#dist-}
+	BASE=${VMBUS_QEMU_OUT:-$REPO/build/qemu/$name}
 	mkdir -p "$BASE"
 	rm -rf "$BASE"/run-*
 	lanes_initramfs
@@ -147,7 +153,7 @@ lanes_main() {
 			say "$LANE run $i: logs in $dir"
 		fi
 	done
-	echo "# $LANE: $((RUNS - failed)) of $RUNS runs passed"
+	echo "# $name: $((RUNS - failed)) of $RUNS runs passed"
 	[ "$failed" -eq 0 ]
 }
 
