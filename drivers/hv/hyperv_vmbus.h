@@ -95,6 +95,8 @@ struct vmbus_msg_ring {
  *	@msg_work harvests it again once it has made room
  * @enabled: the hypervisor has this CPU's pages (cpuhp callbacks only)
  * @cpu: the owning CPU
+ * @events: channel events delivered on this CPU, with interrupts off (the
+ *	events statistic of debugfs hv_vmbus/stats sums them)
  */
 struct vmbus_synic {
 	struct hv_message_page *msg_page;
@@ -106,6 +108,7 @@ struct vmbus_synic {
 	bool stalled;
 	bool enabled;
 	unsigned int cpu;
+	u64 events;
 };
 
 /* Bits of vmbus_chan.flags. */
@@ -123,7 +126,8 @@ enum vmbus_chan_flag {
  * struct vmbus_chan - the guest's state of one channel
  * @ch: what drivers see; its kobj owns the memory (freed by its release)
  * @node: on vmbus_conn.channels, under vmbus_connection.channel_mutex
- * @events: host-to-guest events delivered to this channel (any CPU's ISR)
+ * @events: host-to-guest events delivered to this channel (any CPU's ISR),
+ *	counted under @sched_lock
  * @rescinded: a rescind for this channel was accepted; set under
  *	channel_mutex by the message work (a second rescind is ignored)
  * @released: RELID_RELEASED was sent, or the connection that knew the
@@ -147,7 +151,7 @@ struct vmbus_chan {
 	struct vmbus_channel ch;
 	raw_spinlock_t sched_lock;	/* the ISR's lock; see vmbus_chan_deliver() */
 	struct list_head node;
-	atomic64_t events;
+	u64 events;
 	bool rescinded;
 	bool released;
 	bool kobj_added;

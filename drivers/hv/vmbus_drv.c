@@ -205,6 +205,17 @@ static const char * const vmbus_stat_names[VMBUS_NR_STATS] = {
 	[VMBUS_STAT_COMPLETIONS_DROPPED] = "completions_dropped",
 };
 
+/* The events statistic: each CPU counts its own (vmbus_chan_deliver()). */
+static s64 vmbus_stat_events(void)
+{
+	s64 sum = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(vmbus_conn.synic, cpu)->events);
+	return sum;
+}
+
 static int vmbus_stats_show(struct seq_file *m, void *v)
 {
 	int i;
@@ -215,6 +226,7 @@ static int vmbus_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "fixups_pending %d\n", atomic_read(&vmbus_conn.fixups));
 	for (i = 0; i < VMBUS_NR_STATS; i++)
 		seq_printf(m, "%s %lld\n", vmbus_stat_names[i],
+			   i == VMBUS_STAT_EVENTS ? vmbus_stat_events() :
 			   atomic64_read(&vmbus_conn.stats[i]));
 	return 0;
 }

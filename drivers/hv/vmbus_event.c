@@ -161,23 +161,30 @@ out:
  */
 static void vmbus_chan_deliver(struct vmbus_channel *ch)
 {
+	struct vmbus_chan *vc = to_vmbus_chan(ch);
 	void (*cb)(void *context);
 
-	atomic64_inc(&to_vmbus_chan(ch)->events);
-	vmbus_stat_inc(VMBUS_STAT_EVENTS);
-	/* A rescinded channel's host side is gone: nothing to read. */
-	if (READ_ONCE(ch->rescind)) {
-		vmbus_stat_inc(VMBUS_STAT_EVENTS_DROPPED);
-		return;
-	}
+	/*
+	 * No locked increment of a shared counter per event: this CPU's
+	 * count is ours alone while interrupts are off.
+	 */
+	this_cpu_ptr(vmbus_conn.synic)->events++;
 	/*
 	 * sched_lock pairs with vmbus_reset_cb() in channel.c: once close
 	 * cleared the callback, no ISR calls it or touches the rings it is
-	 * about to free.  It is the private raw_spinlock_t, not the public
-	 * spinlock_t of struct vmbus_channel: this is hard-IRQ context, where
-	 * PREEMPT_RT's sleeping spinlock_t must not be taken.
+	 * about to free.  It also serializes the channel's event count, which
+	 * ISRs on several CPUs may update (the channel was moved).  It is the
+	 * private raw_spinlock_t, not the public spinlock_t of struct
+	 * vmbus_channel: this is hard-IRQ context, where PREEMPT_RT's
+	 * sleeping spinlock_t must not be taken.
 	 */
-	raw_spin_lock(&to_vmbus_chan(ch)->sched_lock);
+	raw_spin_lock(&vc->sched_lock);
+	WRITE_ONCE(vc->events, vc->events + 1);
+	/* A rescinded channel's host side is gone: nothing to read. */
+	if (READ_ONCE(ch->rescind)) {
+		vmbus_stat_inc(VMBUS_STAT_EVENTS_DROPPED);
+		goto out;
+	}
 	cb = READ_ONCE(ch->onchannel_callback);
 	if (!cb)
 		goto out;
@@ -193,7 +200,7 @@ static void vmbus_chan_deliver(struct vmbus_channel *ch)
 		tasklet_schedule(&ch->callback_event);
 	}
 out:
-	raw_spin_unlock(&to_vmbus_chan(ch)->sched_lock);
+	raw_spin_unlock(&vc->sched_lock);
 }
 
 /**
