@@ -259,6 +259,10 @@ static inline u32 vmbus_ver_minor(u32 version)
  * @relid_map: relid -> channel, read by the ISR under RCU
  * @event_latch: events that arrived for a relid with no channel mapped;
  *	delivered when a channel is published at that relid
+ * @scan_mark: the highest relid ever published since load; the ISR scans
+ *	the event page up to its word only (vmbus_relid_publish() takes the
+ *	bits of a relid above the old mark itself).  Written under
+ *	channel_mutex, never lowered.
  * @rescinded: relids rescinded but not yet released (RELID_RELEASED not
  *	sent); under vmbus_connection.channel_mutex.  A second rescind of
  *	one is a duplicate, also after the channel left the relid map.
@@ -292,6 +296,7 @@ struct vmbus_conn {
 	struct list_head channels;
 	struct vmbus_channel __rcu *relid_map[VMBUS_MAX_RELID + 1];
 	DECLARE_BITMAP(event_latch, VMBUS_MAX_RELID + 1);
+	u32 scan_mark;
 	DECLARE_BITMAP(rescinded, VMBUS_MAX_RELID + 1);
 	struct workqueue_struct *msg_wq;
 	struct workqueue_struct *offer_wq;

@@ -3,7 +3,8 @@
  * hv_vmbus: the guest event path, in the order an interrupt takes it.
  *
  *   vmbus_isr()            SINT 2 interrupt on some CPU (hard-IRQ)
- *   vmbus_event_scan()     takes every set relid off the CPU's SIEFP page
+ *   vmbus_event_scan()     takes every set relid off the CPU's SIEFP page,
+ *                          up to the highest relid ever published
  *   vmbus_chan_event()     relid map lookup under RCU; unmapped: latch
  *   vmbus_chan_deliver()   runs the callback, or schedules the tasklet
  *   vmbus_on_event()       the channel's callback tasklet
@@ -97,17 +98,21 @@ void vmbus_msg_reharvest(void *arg)
 }
 
 /*
- * Take every set relid off this CPU's event page.  sync_test_and_clear_bit()
- * is a full barrier between clearing the bit and loading the relid map
- * (step 4 of the publication argument at vmbus_relid_publish() below).
+ * Take every set relid off this CPU's event page, up to the word of the
+ * highest relid published (scan_mark; a relid above it has no channel, and
+ * publishing one takes its bits: vmbus_relid_publish()).
+ * sync_test_and_clear_bit() is a full barrier between clearing the bit and
+ * loading the relid map (step 4 of the publication argument at
+ * vmbus_relid_publish() below).
  */
 static void vmbus_event_scan(struct vmbus_synic *s)
 {
 	unsigned long *flags = s->event_page[VMBUS_MESSAGE_SINT].flags;
+	unsigned int i, bit, relid, words;
 	unsigned long word;
-	unsigned int i, bit, relid;
 
-	for (i = 0; i < HV_EVENT_FLAGS_LONG_COUNT; i++) {
+	words = READ_ONCE(vmbus_conn.scan_mark) / BITS_PER_LONG + 1;
+	for (i = 0; i < words; i++) {
 		word = READ_ONCE(flags[i]);
 		for_each_set_bit(bit, &word, BITS_PER_LONG) {
 			relid = i * BITS_PER_LONG + bit;
@@ -279,6 +284,37 @@ void vmbus_on_event(struct tasklet_struct *t)
  * Documentation/virt/hyperv/litmus/.
  */
 
+/*
+ * A relid above the scan mark: no ISR scanned its word, so a bit a fast or
+ * hostile host set for it before this publication is still on some CPU's
+ * event page.  Raise the mark, then take the relid's bit off every CPU's
+ * page into the latch, which the publication delivers.
+ *
+ *   host: set bit r; [full barrier]; interrupt the CPU
+ *   ISR:  load scan_mark; scan up to its word
+ *   here: store scan_mark = r; smp_mb(); sync_test_and_clear_bit(r)
+ *
+ * Forbidden: the ISR loads the old mark (and skips r's word) and this
+ * test-and-clear finds the bit clear.  The ISR runs after the bit was set
+ * (the host orders the bit before the interrupt), so if its load of the
+ * mark missed this store, the store-buffering pattern with smp_mb() here
+ * makes this test-and-clear see the bit.  Either way one side takes it.
+ * Litmus test: Documentation/virt/hyperv/litmus/scan-mark.litmus.
+ */
+static void vmbus_scan_mark_raise(u32 relid)
+{
+	unsigned long *flags;
+	unsigned int cpu;
+
+	WRITE_ONCE(vmbus_conn.scan_mark, relid);
+	smp_mb();
+	for_each_possible_cpu(cpu) {
+		flags = per_cpu_ptr(vmbus_conn.synic, cpu)->event_page[VMBUS_MESSAGE_SINT].flags;
+		if (sync_test_and_clear_bit(relid, flags))
+			set_bit(relid, vmbus_conn.event_latch);
+	}
+}
+
 /**
  * vmbus_relid_publish() - make a channel reachable from the ISR
  * @ch: a fully initialized channel whose relid slot is empty
@@ -290,6 +326,8 @@ void vmbus_relid_publish(struct vmbus_channel *ch)
 	u32 relid = ch->offermsg.child_relid;
 
 	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	if (relid > vmbus_conn.scan_mark)
+		vmbus_scan_mark_raise(relid);
 	rcu_assign_pointer(vmbus_conn.relid_map[relid], ch);
 	/* Pairs with smp_mb__after_atomic() in vmbus_chan_event(). */
 	smp_mb();

@@ -557,6 +557,9 @@ bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel);
 #define lockdep_assert_held(l) do { (void)(l); } while (0)
 #define lockdep_is_held(l) 1
 #define this_cpu_ptr(p) (p)
+/* One CPU, number 0: per-CPU data is the object itself. */
+#define per_cpu_ptr(p, cpu) ((void)(cpu), (p))
+#define for_each_possible_cpu(cpu) for ((cpu) = 0; (cpu) < 1; (cpu)++)
 #define local_irq_disable() do { } while (0)
 #define local_irq_enable() do { } while (0)
 #define local_bh_disable() do { } while (0)
