@@ -307,6 +307,7 @@ static void vmbus_scan_mark_raise(u32 relid)
 	unsigned int cpu;
 
 	WRITE_ONCE(vmbus_conn.scan_mark, relid);
+	/* The mark before the bits: pairs with interrupt entry in the ISR. */
 	smp_mb();
 	for_each_possible_cpu(cpu) {
 		flags = per_cpu_ptr(vmbus_conn.synic, cpu)->event_page[VMBUS_MESSAGE_SINT].flags;
