@@ -143,7 +143,7 @@ check-kexec: modules-dist tests
 	done; exit $$rc
 
 soak-kexec:
-	@$(MAKE) -s check-kexec check-kexec-612 KEXEC_RUNS=10
+	@$(MAKE) -s -k check-kexec check-kexec-612 KEXEC_RUNS=10
 
 # The same two lanes on Debian's 6.12 kernel.
 check-kexec-612: modules-612 tests

@@ -317,8 +317,10 @@ static int vmbus_rqstor_alloc(struct vmbus_channel *ch)
 	u32 i, size = ch->rqstor_size;
 
 	spin_lock_init(&rq->req_lock);
-	if (!size)
-		return vmbus_tids_alloc(ch);
+	if (!size) {
+		vmbus_tids_alloc(ch);
+		return 0;
+	}
 	rq->req_arr = kcalloc(size, sizeof(u64), GFP_KERNEL);
 	rq->req_bitmap = bitmap_zalloc(size, GFP_KERNEL);
 	if (!rq->req_arr || !rq->req_bitmap) {

@@ -430,7 +430,7 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu);
 
 /* vmbus_tids.c */
-int vmbus_tids_alloc(struct vmbus_channel *ch);
+void vmbus_tids_alloc(struct vmbus_channel *ch);
 void vmbus_tids_free(struct vmbus_channel *ch);
 void vmbus_tid_sent(struct vmbus_channel *ch, u64 tid);
 bool vmbus_tid_awaited(struct vmbus_channel *ch, u64 tid);

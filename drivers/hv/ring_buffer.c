@@ -379,9 +379,10 @@ again:
 	/*
 	 * A completion that no request awaits (the driver's own ids) never
 	 * reaches the driver; its bytes go back to the host with the next
-	 * hv_pkt_iter_close().
+	 * hv_pkt_iter_close().  Id 0 is never sent: it marks the host's own
+	 * messages, which the driver checks itself.
 	 */
-	if (d.type == VM_PKT_COMP && vmbus_tid_guarded(channel) &&
+	if (d.type == VM_PKT_COMP && d.trans_id && vmbus_tid_guarded(channel) &&
 	    !vmbus_tid_awaited(channel, d.trans_id)) {
 		rbi->priv_read_index = (rbi->priv_read_index + len +
 					VMBUS_PKT_TRAILER) % rbi->ring_datasize;

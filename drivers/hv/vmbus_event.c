@@ -173,7 +173,7 @@ static void vmbus_chan_deliver(struct vmbus_channel *ch)
 	 * No locked increment of a shared counter per event: this CPU's
 	 * count is ours alone while interrupts are off.
 	 */
-	this_cpu_ptr(vmbus_conn.synic)->events++;
+	this_cpu_inc(vmbus_conn.synic->events);
 	/*
 	 * sched_lock pairs with vmbus_reset_cb() in channel.c: once close
 	 * cleared the callback, no ISR calls it or touches the rings it is
@@ -285,10 +285,12 @@ void vmbus_on_event(struct tasklet_struct *t)
  */
 
 /*
- * A relid above the scan mark: no ISR scanned its word, so a bit a fast or
- * hostile host set for it before this publication is still on some CPU's
- * event page.  Raise the mark, then take the relid's bit off every CPU's
- * page into the latch, which the publication delivers.
+ * A relid above the scan mark: no ISR scanned beyond the mark, so a bit a
+ * fast or hostile host set for this relid, or for one between the old mark
+ * and it, before this publication is still on some CPU's event page.
+ * Raise the mark, then take every bit in (old mark, relid] off every CPU's
+ * page into the latch: this relid's is delivered by the publication, the
+ * others when their channels are published.
  *
  *   host: set bit r; [full barrier]; interrupt the CPU
  *   ISR:  load scan_mark; scan up to its word
@@ -301,18 +303,20 @@ void vmbus_on_event(struct tasklet_struct *t)
  * makes this test-and-clear see the bit.  Either way one side takes it.
  * Litmus test: Documentation/virt/hyperv/litmus/scan-mark.litmus.
  */
-static void vmbus_scan_mark_raise(u32 relid)
+static void vmbus_scan_mark_raise(u32 old, u32 relid)
 {
 	unsigned long *flags;
 	unsigned int cpu;
+	u32 r;
 
 	WRITE_ONCE(vmbus_conn.scan_mark, relid);
 	/* The mark before the bits: pairs with interrupt entry in the ISR. */
 	smp_mb();
 	for_each_possible_cpu(cpu) {
 		flags = per_cpu_ptr(vmbus_conn.synic, cpu)->event_page[VMBUS_MESSAGE_SINT].flags;
-		if (sync_test_and_clear_bit(relid, flags))
-			set_bit(relid, vmbus_conn.event_latch);
+		for (r = old + 1; r <= relid; r++)
+			if (test_bit(r, flags) && sync_test_and_clear_bit(r, flags))
+				set_bit(r, vmbus_conn.event_latch);
 	}
 }
 
@@ -328,7 +332,7 @@ void vmbus_relid_publish(struct vmbus_channel *ch)
 
 	lockdep_assert_held(&vmbus_connection.channel_mutex);
 	if (relid > vmbus_conn.scan_mark)
-		vmbus_scan_mark_raise(relid);
+		vmbus_scan_mark_raise(vmbus_conn.scan_mark, relid);
 	rcu_assign_pointer(vmbus_conn.relid_map[relid], ch);
 	/* Pairs with smp_mb__after_atomic() in vmbus_chan_event(). */
 	smp_mb();

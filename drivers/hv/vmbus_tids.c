@@ -12,9 +12,17 @@
  * written (under the outbound ring lock, before the host can see it) until
  * the driver consumes its completion (__hv_pkt_iter_next()).  The reader
  * skips any VM_PKT_COMP whose id is not kept: a log line and the
- * completions_dropped statistic (debugfs hv_vmbus/stats).  If memory for
- * the table runs out, the channel stops checking: no valid completion is
- * ever dropped for want of an entry.
+ * completions_dropped statistic (debugfs hv_vmbus/stats).  Id 0 is not
+ * checked: no request has it, and it marks the host's unsolicited messages,
+ * which the driver checks itself.  If memory for the table runs out (at
+ * open, or for an entry), the channel does not check: no valid completion
+ * is ever dropped for want of an entry.
+ *
+ * The limit: the ids are the driver's, and it reuses them.  A copy that
+ * arrives after the driver has finished the request and sent a new one with
+ * the same id (the same block-layer tag) matches the new request, exactly
+ * as the driver's own lookup would; only a copy for an id nobody awaits is
+ * caught.  The simulator sends its duplicate right behind the original.
  *
  * channel.c allocates the table at open and frees it at close;
  * ring_buffer.c calls the rest.  This file calls no other guest file.
@@ -32,20 +40,21 @@
  * @ch: a channel about to open
  *
  * Context: process context, may sleep.
- * Return: 0 or -ENOMEM.
  */
-int vmbus_tids_alloc(struct vmbus_channel *ch)
+void vmbus_tids_alloc(struct vmbus_channel *ch)
 {
 	struct vmbus_chan *vc = to_vmbus_chan(ch);
 
 	if (!ch->next_request_id_callback || ch->rqstor_size)
-		return 0;
+		return;
 	vc->tids = kmalloc(sizeof(*vc->tids), GFP_KERNEL);
-	if (!vc->tids)
-		return -ENOMEM;
+	if (!vc->tids) {
+		pr_warn("relid %u: no memory for transaction ids; completions not checked\n",
+			ch->offermsg.child_relid);
+		return;
+	}
 	xa_init_flags(vc->tids, XA_FLAGS_LOCK_IRQ);
 	set_bit(VMBUS_CHAN_TID_GUARD, &vc->flags);
-	return 0;
 }
 
 /**
@@ -65,7 +74,7 @@ void vmbus_tids_free(struct vmbus_channel *ch)
 	/* A writer tests the flag under the ring lock: none uses @tids after. */
 	spin_lock_irqsave(&ch->outbound.ring_lock, flags);
 	clear_bit(VMBUS_CHAN_TID_GUARD, &vc->flags);
-	vc->tids = NULL;
+	WRITE_ONCE(vc->tids, NULL);
 	spin_unlock_irqrestore(&ch->outbound.ring_lock, flags);
 	xa_destroy(tids);
 	kfree(tids);

@@ -24,8 +24,9 @@
  * sends other ids for packets that request a completion fails every
  * request here ("Incorrect transaction ID").  And it cannot tell a
  * duplicate completion from the real one: a core that passes the copy on
- * lets storvsc complete the request twice (no "dropped" line, and the
- * counter stays put).
+ * leaves storvsc to look the id up again (no "dropped" line, the counter
+ * stays put, storvsc logs "Incorrect transaction ID" if the request is
+ * gone, and completes the request that has the id now if it was reused).
  *
  * Sim: storvsc/control size_mb 64 (0 at the end), devices add <HV_SCSI_GUID>.
  */

@@ -43,7 +43,7 @@ void vmbus_set_event(struct vmbus_channel *channel)
 }
 
 /*
- * The transaction-id table of channel.c (not built here): the shim's
+ * The transaction-id table of vmbus_tids.c (not built here): the shim's
  * channels never set VMBUS_CHAN_TID_GUARD, so ring_buffer.c never calls
  * these.
  */

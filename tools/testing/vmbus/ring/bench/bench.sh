@@ -56,8 +56,13 @@ clang "${cflags[@]}" -DBENCH_PLAIN "${ours[@]}" "$here/bench_ring.c" \
 	"$ring/shim.c" -o "$out/bench_plain" -lpthread
 clang "${cflags[@]}" -I"$here/linux-shim" -DBENCH_LINUX "$here/bench_ring.c" \
 	"$out/linux/ring_buffer.c" "$ring/shim.c" -o "$out/bench_linux" -lpthread
-# --build: the lanes of make check only build them.
-[ "$build_only" = 0 ] || { echo "bench: built in $out"; exit 0; }
+# --build: the lanes of make check only build them, and run the dispatch
+# loop's functional check of the scan mark.
+if [ "$build_only" = 1 ]; then
+	"$out/bench_dispatch" check
+	echo "bench: built in $out"
+	exit 0
+fi
 
 "$out/bench_dispatch" 7 >"$out/dispatch.jsonl"
 python3 - "$out/dispatch.jsonl" "$out/dispatch.json" <<'PY'

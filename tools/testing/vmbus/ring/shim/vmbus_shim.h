@@ -557,6 +557,7 @@ bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel);
 #define lockdep_assert_held(l) do { (void)(l); } while (0)
 #define lockdep_is_held(l) 1
 #define this_cpu_ptr(p) (p)
+#define this_cpu_inc(x) ((x)++)
 /* One CPU, number 0: per-CPU data is the object itself. */
 #define per_cpu_ptr(p, cpu) ((void)(cpu), (p))
 #define for_each_possible_cpu(cpu) for ((cpu) = 0; (cpu) < 1; (cpu)++)
