@@ -136,21 +136,21 @@ check-qemu-dist: modules-dist tests
 # each in `make check` (the kdump one crashes on CPU 2, the kexec one on
 # the connect CPU), ten of each in `make soak-kexec`.
 KEXEC_RUNS ?= 1
-check-kexec: modules-dist tests
-	@rc=0; for lane in crash_kdump kexec_reboot; do \
-		$(KEXEC_LANES) --lane $$lane --runs $(KEXEC_RUNS) \
-			--modules $(BUILD)/modules/dist --tests $(TESTS_OUT) || rc=1; \
+# $(call kexec_lanes,K): both lanes on kernel K with build/modules/K.
+kexec_lanes = rc=0; for lane in crash_kdump kexec_reboot; do \
+	$(KEXEC_LANES) --lane $$lane --runs $(KEXEC_RUNS) --kernel $(1) \
+		--modules $(BUILD)/modules/$(1) --tests $(TESTS_OUT) || rc=1; \
 	done; exit $$rc
+
+check-kexec: modules-dist tests
+	@$(call kexec_lanes,dist)
 
 soak-kexec:
 	@$(MAKE) -s -k check-kexec check-kexec-612 KEXEC_RUNS=10
 
 # The same two lanes on Debian's 6.12 kernel.
 check-kexec-612: modules-612 tests
-	@rc=0; for lane in crash_kdump kexec_reboot; do \
-		$(KEXEC_LANES) --lane $$lane --runs $(KEXEC_RUNS) --kernel dist-6.12 \
-			--modules $(BUILD)/modules/dist-6.12 --tests $(TESTS_OUT) || rc=1; \
-	done; exit $$rc
+	@$(call kexec_lanes,dist-6.12)
 
 # The cloud flavour's config gives the same exports other CRCs: its own
 # build, against its own headers.

@@ -428,6 +428,8 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 
 /* channel.c */
 int vmbus_chan_move(struct vmbus_channel *ch, unsigned int cpu);
+int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
+		     void (*cb)(void *context), void *context);
 
 /* vmbus_tids.c */
 void vmbus_tids_alloc(struct vmbus_channel *ch);
@@ -435,8 +437,6 @@ void vmbus_tids_free(struct vmbus_channel *ch);
 void vmbus_tid_sent(struct vmbus_channel *ch, u64 tid);
 bool vmbus_tid_awaited(struct vmbus_channel *ch, u64 tid);
 void vmbus_tid_answered(struct vmbus_channel *ch, u64 tid);
-int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
-		     void (*cb)(void *context), void *context);
 
 /**
  * enum vmbus_msg_verdict - what vmbus_msg_check() found

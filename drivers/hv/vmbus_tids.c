@@ -93,6 +93,8 @@ void vmbus_tid_sent(struct vmbus_channel *ch, u64 tid)
 	unsigned long flags;
 	void *old;
 
+	/* vmbus_tids_free() clears the table under the same lock. */
+	lockdep_assert_held(&ch->outbound.ring_lock);
 	xa_lock_irqsave(vc->tids, flags);
 	old = xa_load(vc->tids, tid);
 	old = __xa_store(vc->tids, tid,

@@ -56,9 +56,8 @@
  * error; the next N completions each follow an extra completion with a
  * transaction id no request has, or an extra completion too short to hold
  * a VSTOR packet, or are sent twice (the copy right behind the
- * original); every
- * completion waits delay_ms first; the answers to
- * the next N EXECUTE_SRB requests are held until the control plane says
+ * original); every completion waits delay_ms first; the answers to the
+ * next N EXECUTE_SRB requests are held until the control plane says
  * `release` (sent as they were) or `abort` (failed: LOGICAL UNIT NOT
  * SUPPORTED), or the channel closes (cancelled), which is how a test has
  * requests in flight when the host revokes the controller.  Each injection

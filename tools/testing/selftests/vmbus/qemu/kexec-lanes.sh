@@ -20,9 +20,10 @@
 # in a page reserved with memmap=), so the second kernel's host knows
 # whether the first one's connection was unloaded (vmbus-sim.rst, "The host
 # record").  Each run: one QEMU boot of -smp 4, -m 1G, output under
-# build/qemu/<lane>/run-N/ (<lane>-6.12 on 6.12; console.log, first.log and next.log: the
-# console before and after the second kernel's banner, tap.txt, dmesg.txt
-# of the second kernel).  Exit 0 only if every run passed.
+# build/qemu/<lane>/run-N/ (<lane>-6.12 on 6.12): console.log, first.log
+# and next.log (the console before and after the second kernel's banner),
+# tap.txt and dmesg.txt of the second kernel.  Exit 0 only if every run
+# passed.
 set -euo pipefail
 
 LANES_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
