@@ -48,7 +48,7 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
-	check-qemu-debug soak run bench bench-storvsc bench-netvsc clean fuzz-repro modules-612 modules-612-rt \
+	check-qemu-debug soak run bench bench-storvsc bench-netvsc bench-hvsock clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-kexec \
 	soak-kexec check-kexec-612
 
@@ -107,11 +107,12 @@ fuzz-repro:
 # Ring throughput: ours vs the target kernel's ring_buffer.c (extracted at
 # bench time, never committed) vs a plain SPSC ring; table and
 # build/bench/ring.json (tools/testing/vmbus/ring/bench/bench.sh).  Then
-# bench-storvsc and bench-netvsc.
+# bench-storvsc, bench-netvsc and bench-hvsock.
 bench: setup
 	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh
 	@$(MAKE) -s bench-storvsc
 	@$(MAKE) -s bench-netvsc
+	@$(MAKE) -s bench-hvsock
 
 # Debian's hv_storvsc on the simulated disk against the kernel's brd of the
 # same size, in one QEMU guest; table and build/bench/storvsc.json
@@ -124,6 +125,13 @@ bench-storvsc: modules-dist tests
 # build/bench/netvsc.json (tools/testing/selftests/vmbus/qemu/bench-netvsc.sh).
 bench-netvsc: modules-dist tests
 	@$(REPO)/tools/testing/selftests/vmbus/qemu/bench-netvsc.sh
+
+# Debian's hv_sock against the simulated host's echo service, stream
+# throughput and connect latency, against AF_UNIX stream sockets in the
+# same QEMU guest; table and build/bench/hvsock.json
+# (tools/testing/selftests/vmbus/qemu/bench-hvsock.sh).
+bench-hvsock: modules-dist tests
+	@$(REPO)/tools/testing/selftests/vmbus/qemu/bench-hvsock.sh
 
 check-models: setup
 	@$(REPO)/scripts/check-models.sh

@@ -360,16 +360,18 @@ static void vmbus_on_tl_result(const struct vmbus_channel_message_header *hdr,
  * @shv_guest_servie_id: the guest's endpoint GUID
  * @shv_host_servie_id: the host service GUID
  *
- * Sends TL_CONNECT_REQUEST and waits up to VMBUS_TL_ANSWER_MS for the
- * answer.  An hv_sock offer for the two ids accepts: its device is
- * probed (and hv_sock's socket connected) after this returns.
- * TL_CONNECT_RESULT with a failure status refuses.  A host that does not
- * answer a refusal leaves the caller to its own connect timeout.
+ * Sends TL_CONNECT_REQUEST.  From protocol 4.1 on, where hosts answer a
+ * refusal with TL_CONNECT_RESULT, waits up to VMBUS_TL_ANSWER_MS for the
+ * answer: an hv_sock offer for the two ids accepts (its device is probed,
+ * and hv_sock's socket connected, after this returns), a failure status
+ * refuses.  A 4.0 host answers only by the offer, so there this returns
+ * at once and a refused connect ends at the caller's own connect timeout;
+ * so does one whose answer is late.
  *
  * Context: process context, may sleep.
- * Return: 0 (accepted, or no answer in time), -ECONNREFUSED if the host
- * refused, -EINVAL before protocol 4.0, -EIO if the request was not
- * delivered.
+ * Return: 0 (accepted, no answer in time, or sent to a 4.0 host),
+ * -ECONNREFUSED if the host refused, -EINVAL before protocol 4.0, -EIO if
+ * the request was not delivered.
  */
 int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
 				  const guid_t *shv_host_servie_id)
@@ -388,6 +390,8 @@ int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
 
 	if (vmbus_proto_version < VERSION_WIN10)
 		return -EINVAL;
+	if (vmbus_proto_version < VERSION_WIN10_V4_1)
+		return vmbus_post_msg(&msg, sizeof(msg));
 	init_completion(&w.done);
 	/* Listed before the request goes out: the answer may come at once. */
 	spin_lock(&vmbus_tl_lock);

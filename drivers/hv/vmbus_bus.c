@@ -108,19 +108,24 @@ static void vmbus_remove(struct device *dev)
 {
 	struct hv_driver *hdrv = drv_to_hv_drv(dev->driver);
 	struct hv_device *hdev = device_to_hv_device(dev);
+	struct vmbus_channel *sc;
 
 	if (hdrv->remove)
 		hdrv->remove(hdev);
 	/*
 	 * Drivers do not clear their callbacks when they let go (the
-	 * distribution's uio_hv_generic sets both and clears neither): a
-	 * sub-channel offered or a rescind arriving from now on must not call
-	 * into a driver that is gone.  Under the lock vmbus_add_subchannel()
-	 * and the rescind work read the callbacks with (channel_mgmt.c).
+	 * distribution's uio_hv_generic sets both and clears neither, storvsc
+	 * and netvsc leave the sub-channel callback set): a sub-channel
+	 * offered or a rescind of any of the device's channels arriving from
+	 * now on must not call into a driver that is gone.  Under the lock
+	 * vmbus_add_subchannel() and the rescind work read the callbacks with
+	 * (channel_mgmt.c); sub-channels join sc_list under it too.
 	 */
 	mutex_lock(&vmbus_connection.channel_mutex);
 	hdev->channel->sc_creation_callback = NULL;
 	hdev->channel->chn_rescind_callback = NULL;
+	list_for_each_entry(sc, &hdev->channel->sc_list, sc_list)
+		WRITE_ONCE(sc->chn_rescind_callback, NULL);
 	mutex_unlock(&vmbus_connection.channel_mutex);
 }
 

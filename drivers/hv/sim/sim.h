@@ -574,6 +574,7 @@ bool sim_ring_kick(u32 relid, const struct sim_backend *be);
 u32 sim_ring_relid(const struct sim_open *o);
 void *sim_ring_priv(const struct sim_open *o);
 u8 sim_ring_hvs_service(const struct sim_open *o);
+void sim_ring_data_sizes(const struct sim_open *o, u32 *guest_out, u32 *guest_in);
 void sim_ring_set_priv(struct sim_open *o, void *priv);
 
 /* sim_hvsock.c */

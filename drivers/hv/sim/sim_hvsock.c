@@ -7,10 +7,23 @@
  * service id).  A service the host runs gets an hv_sock offer: a device
  * whose class (offer.if_type) is the service id and whose instance
  * (offer.if_instance) is the guest's endpoint id, flagged
- * VMBUS_CHANNEL_TLNPI_PROVIDER_OFFER, in pipe mode, user_def[0] 0.  Any
- * other service is refused with TL_CONNECT_RESULT.  The host connects to
- * a guest listener with the same offer, class = the guest's service id,
- * instance = a host endpoint id, user_def[0] 1.
+ * VMBUS_CHANNEL_TLNPI_PROVIDER_OFFER, in pipe mode, is_for_guest_accept
+ * 0 (struct vmbus_hvsock_user_def).  Any other service is refused.  The
+ * host connects to a guest listener with the same offer, class = the
+ * guest's service id, instance = a host endpoint id, is_for_guest_accept 1.
+ *
+ * What depends on the protocol version the guest negotiated, as on
+ * Hyper-V:
+ *   below 4.0   no hv_sock: TL_CONNECT_REQUEST is a guest error, the host
+ *               does not connect;
+ *   4.0         a refusal is not answered (counted as "unanswered"): the
+ *               guest's connect times out;
+ *   4.1 on      a refusal is answered with TL_CONNECT_RESULT, status
+ *               VMBUS_TL_STATUS_CONNECTION_REFUSED;
+ *   below 5.0   the offer's parameters are version 0, and the rings of an
+ *               hv_sock channel must be six pages each, header pages
+ *               included (any other OPEN fails);
+ *   5.0 on      parameters version 1, rings of any size.
  *
  * Service ids are <port>-facb-11e6-bd58-64006a7986d3, the form hv_sock
  * maps AF_VSOCK ports to.  Every packet
@@ -55,6 +68,8 @@ enum sim_hvs_consts {
 	/* Host endpoint ports of host-initiated connections start here. */
 	SIM_HVS_HOST_PORT_BASE	= 0x40000000,
 	SIM_HVS_CMD_MAX		= 64,
+	/* Pages of each hv_sock ring below protocol 5.0, the header's included. */
+	SIM_HVS_OLD_RING_PAGES	= 6,
 };
 
 /* hv_sock's pipe header, ahead of every packet's data. */
@@ -75,6 +90,7 @@ enum sim_hvs_counter {
 	SIM_HVS_OPEN,
 	SIM_HVS_TOTAL,
 	SIM_HVS_REFUSED,
+	SIM_HVS_UNANSWERED,
 	SIM_HVS_GUEST_CLOSES,
 	SIM_HVS_HOST_CLOSES,
 	SIM_HVS_BYTES_IN,
@@ -87,6 +103,7 @@ static const char *const sim_hvs_counter_names[SIM_HVS_COUNTERS] = {
 	[SIM_HVS_OPEN]		= "open",
 	[SIM_HVS_TOTAL]		= "total",
 	[SIM_HVS_REFUSED]	= "refused",
+	[SIM_HVS_UNANSWERED]	= "unanswered",
 	[SIM_HVS_GUEST_CLOSES]	= "guest_closes",
 	[SIM_HVS_HOST_CLOSES]	= "host_closes",
 	[SIM_HVS_BYTES_IN]	= "bytes_in",
@@ -269,8 +286,8 @@ static void sim_hvs_seen(struct sim_open *o, const void *pkt, u32 len)
  * @word: the previous 32-bit word; the stream starts after 0
  *
  * Words go out little-endian: word[n + 1] = word[n] * 1664525 + 1013904223
- * from word[-1] = 0, the test's hvsock_pattern() in
- * tools/testing/selftests/vmbus/hvsock_test.c.
+ * from word[-1] = 0, the tests' hvsock_pattern() in
+ * tools/testing/selftests/vmbus/hvsock_util.c.
  *
  * Return: the next word.
  */
@@ -309,6 +326,26 @@ static bool sim_hvs_source(struct sim_open *o, struct sim_hvs_conn *conn)
 	return did;
 }
 
+/*
+ * A host below protocol 5.0 takes only rings of six pages each way for
+ * hv_sock, header page included.
+ */
+static bool sim_hvs_rings_ok(struct sim_open *o)
+{
+	const u32 want = (SIM_HVS_OLD_RING_PAGES - 1) * PAGE_SIZE;
+	u32 out, in;
+
+	if (sim_proto_version() >= VERSION_WIN10_V5)
+		return true;
+	sim_ring_data_sizes(o, &out, &in);
+	if (out == want && in == want)
+		return true;
+	sim_hvs_add(SIM_HVS_ERRORS, 1);
+	sim_guest_error("hv_sock relid %u: rings of %u and %u data bytes, not %u\n",
+			sim_ring_relid(o), out, in, want);
+	return false;
+}
+
 static int sim_hvs_open(const struct sim_backend *be, struct sim_open *o)
 {
 	struct sim_hvs_conn *conn;
@@ -318,6 +355,8 @@ static int sim_hvs_open(const struct sim_backend *be, struct sim_open *o)
 	ch = sim_chan_get(sim_ring_relid(o));
 	if (!ch)
 		return -ENOENT;
+	if (!sim_hvs_rings_ok(o))
+		return -EINVAL;
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
 		return -ENOMEM;
@@ -354,17 +393,25 @@ static const struct sim_backend sim_hvsock_backend = {
 	.close = sim_hvs_close,
 };
 
+/*
+ * Refuse a connect: from protocol 4.1 on with TL_CONNECT_RESULT, before
+ * that by not answering (the guest's connect times out).
+ */
 static void sim_hvs_refuse(const struct vmbus_channel_tl_connect_request *req)
 {
 	struct vmbus_channel_tl_connect_result msg = {
 		.header.msgtype = CHANNELMSG_TL_CONNECT_RESULT,
 		.service_id = req->host_service_id,
 		.endpoint_id = req->guest_endpoint_id,
-		.status = (s32)SIM_STATUS_FAIL,
+		.status = (s32)VMBUS_TL_STATUS_CONNECTION_REFUSED,
 	};
 	int ret;
 
 	sim_hvs_add(SIM_HVS_REFUSED, 1);
+	if (sim_proto_version() < VERSION_WIN10_V4_1) {
+		sim_hvs_add(SIM_HVS_UNANSWERED, 1);
+		return;
+	}
 	ret = sim_msg_send(&msg, sizeof(msg));
 	if (ret)
 		pr_err("sending TL_CONNECT_RESULT failed: %d\n", ret);
@@ -387,6 +434,12 @@ void sim_hvsock_connect_request(const void *data, u32 size, u32 conn_id)
 	lockdep_assert_held(&sim_lock);
 	if (!sim_proto_connected()) {
 		sim_guest_error("TL_CONNECT_REQUEST while not connected\n");
+		return;
+	}
+	if (sim_proto_version() < VERSION_WIN10) {
+		sim_hvs_add(SIM_HVS_ERRORS, 1);
+		sim_guest_error("TL_CONNECT_REQUEST at protocol %u.%u; hv_sock needs 4.0\n",
+				sim_proto_version() >> 16, sim_proto_version() & 0xffff);
 		return;
 	}
 	if (!sim_hvs_id_valid(&req->guest_endpoint_id) ||
@@ -445,9 +498,12 @@ static int sim_hvs_connect(u32 port, const char *name)
 	sim_hvs_id(&service, port);
 	sim_hvs_id(&endpoint, atomic_inc_return(&next_port));
 	mutex_lock(&sim_lock);
-	ret = sim_proto_connected() ?
-	      sim_proto_hvsock_add(&service, &endpoint, SIM_HVS_FROM_HOST, kind) :
-	      -ENOTCONN;
+	if (!sim_proto_connected())
+		ret = -ENOTCONN;
+	else if (sim_proto_version() < VERSION_WIN10)
+		ret = -EPROTONOSUPPORT;
+	else
+		ret = sim_proto_hvsock_add(&service, &endpoint, SIM_HVS_FROM_HOST, kind);
 	/* Under sim_lock, before the end of the connection can free it. */
 	if (!ret) {
 		sim_hvs_add(SIM_HVS_OPEN, 1);

@@ -38,6 +38,8 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include <linux/hyperv/vmbus_tl.h>
+
 #include "sim.h"
 
 enum {
@@ -183,11 +185,20 @@ static void sim_offer(struct sim_chan *ch)
 
 	lockdep_assert_held(&sim_lock);
 	if (dev->hvsock) {
-		/* Pipe mode; user_def[0] says who connected, as hv_sock reads it. */
+		struct vmbus_hvsock_user_def *ud = (void *)msg.offer.u.pipe.user_def;
+
+		/*
+		 * Pipe mode; is_for_guest_accept (user_def[0], all hv_sock
+		 * reads) says who connected.  The parameters' version is the
+		 * protocol's; the silo is the host's own (zero).
+		 */
 		msg.offer.chn_flags = VMBUS_CHANNEL_TLNPI_PROVIDER_OFFER |
 				      VMBUS_CHANNEL_NAMED_PIPE_MODE;
 		msg.offer.u.pipe.pipe_mode = VMBUS_PIPE_TYPE_BYTE;
-		msg.offer.u.pipe.user_def[0] = dev->hvsock == SIM_HVS_FROM_HOST;
+		ud->is_for_guest_accept = dev->hvsock == SIM_HVS_FROM_HOST;
+		ud->version = cpu_to_le32(sim_proto_version() >= VERSION_WIN10_V5 ?
+					  VMBUS_HVSOCK_PARAMS_V1 :
+					  VMBUS_HVSOCK_PARAMS_V0);
 	}
 	msg.monitorid = sim_monitor_assign(ch->relid);
 	msg.monitor_allocated = msg.monitorid != SIM_MONITOR_NONE;

@@ -747,6 +747,20 @@ u8 sim_ring_hvs_service(const struct sim_open *o)
 }
 
 /**
+ * sim_ring_data_sizes() - the data bytes of an open channel's two rings
+ * @o: the channel
+ * @guest_out: set to the guest's outbound ring's (the first in its GPADL)
+ * @guest_in: set to the guest's inbound ring's
+ *
+ * Each ring's size less its header page.
+ */
+void sim_ring_data_sizes(const struct sim_open *o, u32 *guest_out, u32 *guest_in)
+{
+	*guest_out = o->in.size;
+	*guest_in = o->out.size;
+}
+
+/**
  * sim_ring_set_priv() - store the back end's data of a channel
  * @o: the channel, in its back end's open
  * @priv: the data; the back end frees it in its close

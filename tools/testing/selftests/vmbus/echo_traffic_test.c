@@ -15,13 +15,18 @@
  * ping-pong run must be just as clean - every host-side signal of that run
  * came from the scanner, and none was missed.
  *
+ * Last, after rmmod vmbus_echo_drv (which leaves its sub-channel callback
+ * set, as the distribution's drivers do) the host offers a sub-channel
+ * again: hv_vmbus must not call into the module that is gone.
+ *
  * Parameters (environment or kernel command line): vmbus_echo_count, the
  * bulk packet count (default 1000000 on both kernels), vmbus_echo_pingpong
  * (default 2000), vmbus_echo_monitored (the monitored bulk count, default
  * 100000 on Debian's kernel, 20000 on the debug kernel).
  *
  * Sim modes: version_ceiling 5.3, one echo device with 7 sub-channels;
- * monitor 2 and monitor_latency 1000 for the second half.
+ * monitor 2 and monitor_latency 1000 for the second half; devices reoffer
+ * <relid> of sub-channel 1 at the end.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -175,6 +180,57 @@ static bool unload(void)
 	return vm_echo_unload() & vm_guest_unload();
 }
 
+/* The relid of the device's sub-channel @sub at the host; 0 if not offered. */
+static unsigned int sub_relid(unsigned int sub)
+{
+	struct vm_sim_devs devs = { 0 };
+	const struct vm_sim_dev *d;
+	unsigned int relid;
+
+	if (vm_sim_devices_load(&devs))
+		return 0;
+	d = vm_sim_devices_find(&devs, INSTANCE, sub);
+	relid = d && d->offered ? d->relid : 0;
+	vm_sim_devices_free(&devs);
+	return relid;
+}
+
+/* The guest took one more offer and lists every channel of the device. */
+static bool reoffered(void *arg)
+{
+	uint64_t offers = 0, before = *(uint64_t *)arg;
+	unsigned int r[NCHANS + 1];
+	struct vm_stats st;
+
+	return !vm_stats_load(VM_GUEST, "stats", &st) && vm_stat_get(&st, "offers", &offers) &&
+	       offers > before && vm_chan_relids(INSTANCE, r, NCHANS + 1) == NCHANS;
+}
+
+/*
+ * vmbus_echo_drv leaves its sub-channel callback set when it unbinds, as
+ * the distribution's storvsc and netvsc do; after rmmod the host offers
+ * sub-channel 1 again (rescind, then the offer once released).  hv_vmbus
+ * must not call the callback into the module that is gone: the channel
+ * joins the device, unopened.
+ */
+static bool late_subchannel(void)
+{
+	unsigned int relid = sub_relid(1);
+	uint64_t offers = 0;
+	struct vm_stats st;
+	bool ok;
+
+	if (!vm_expect(relid, "sub-channel 1 of %s is not offered", INSTANCE) ||
+	    !vm_echo_unload() || vm_stats_load(VM_GUEST, "stats", &st) ||
+	    !vm_stat_get(&st, "offers", &offers) || vm_sim_devices_cmd("reoffer %u", relid))
+		return false;
+	ok = vm_wait_until(reoffered, &offers, VM_MODPROBE_MS,
+			   "sub-channel 1 offered again and listed with the device");
+	ksft_print_msg("sub-channel 1: relid %u, offered again at relid %u\n", relid,
+		       sub_relid(1));
+	return ok & vm_guest_unload();
+}
+
 /* Every channel of the device carries a monitor id below 128. */
 static bool monitor_ids(void)
 {
@@ -227,7 +283,8 @@ int main(void)
 	ksft_test_result(monitored(), "monitored channels: %" PRIu64 " bulk packets and %" PRIu64
 			 " round trips, every signal through the monitor page\n", monitored_count,
 			 pingpong_count);
-	ksft_test_result(unload(), "rmmod %s and hv_vmbus\n", VM_ECHO_DRV);
+	ksft_test_result(late_subchannel(), "rmmod %s, a sub-channel offered after it: "
+			 "no call into the module; rmmod hv_vmbus\n", VM_ECHO_DRV);
 	ksft_test_result(vm_teardown(), "teardown: sim modes and devices restored\n");
 	vm_test_finished();
 }

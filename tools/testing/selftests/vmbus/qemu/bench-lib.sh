@@ -43,6 +43,12 @@ field() {
 	sed -n "s/^.*# BENCH $1 .*[ ]$2=\([0-9.]*\).*$/\1/p" "$tap" | head -n 1
 }
 
+# require_range OPTION VALUE MIN MAX: VALUE is a whole number from MIN to MAX.
+require_range() {
+	case $2 in ''|*[!0-9]*) die "$1 takes a number" ;; esac
+	[ "$2" -ge "$3" ] && [ "$2" -le "$4" ] || die "$1 $2: $3 to $4"
+}
+
 # require_positive METRICS WHAT...: every metric of every WHAT is there
 # and above 0.
 require_positive() {

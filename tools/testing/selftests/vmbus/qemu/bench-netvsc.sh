@@ -30,8 +30,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-case $secs in ''|*[!0-9]*) die "--seconds takes a number" ;; esac
-[ "$secs" -ge 1 ] && [ "$secs" -le 60 ] || die "--seconds $secs: 1 to 60"
+require_range --seconds "$secs" 1 60
 
 bench_prepare netvsc_bench_test
 # Four iperf3 runs, set-up and teardown.

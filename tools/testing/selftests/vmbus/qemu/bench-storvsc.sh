@@ -33,10 +33,8 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 # Both disks live in the guest's 1 GiB; the read runs are 4 per disk.
-case $mb in ''|*[!0-9]*) die "--mb takes a number" ;; esac
-case $ms in ''|*[!0-9]*) die "--ms takes a number" ;; esac
-[ "$mb" -ge 1 ] && [ "$mb" -le 256 ] || die "--mb $mb: 1 to 256"
-[ "$ms" -ge 100 ] && [ "$ms" -le 60000 ] || die "--ms $ms: 100 to 60000"
+require_range --mb "$mb" 1 256
+require_range --ms "$ms" 100 60000
 
 bench_prepare storvsc_bench_test
 # The test's own limit: 8 read runs, 2 fills, loads and unloads.
