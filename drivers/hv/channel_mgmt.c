@@ -390,6 +390,7 @@ int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
 
 	if (vmbus_proto_version < VERSION_WIN10)
 		return -EINVAL;
+	vmbus_stat_inc(VMBUS_STAT_TL_REQUESTS);
 	if (vmbus_proto_version < VERSION_WIN10_V4_1)
 		return vmbus_post_msg(&msg, sizeof(msg));
 	init_completion(&w.done);
@@ -399,8 +400,14 @@ int vmbus_send_tl_connect_request(const guid_t *shv_guest_servie_id,
 	spin_unlock(&vmbus_tl_lock);
 	ret = vmbus_post_msg(&msg, sizeof(msg));
 	timeout = msecs_to_jiffies(VMBUS_TL_ANSWER_MS);
-	if (!ret && wait_for_completion_killable_timeout(&w.done, timeout) > 0)
-		ret = w.status;
+	if (!ret) {
+		if (wait_for_completion_killable_timeout(&w.done, timeout) > 0)
+			ret = w.status;
+		else
+			vmbus_stat_inc(VMBUS_STAT_TL_UNANSWERED);
+	}
+	if (ret == -ECONNREFUSED)
+		vmbus_stat_inc(VMBUS_STAT_TL_REFUSED);
 	spin_lock(&vmbus_tl_lock);
 	list_del(&w.node);
 	spin_unlock(&vmbus_tl_lock);

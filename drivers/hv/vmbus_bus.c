@@ -266,7 +266,9 @@ int __vmbus_driver_register(struct hv_driver *hv_driver, struct module *owner,
  * vmbus_driver_unregister() - unregister a VMBus driver
  * @hv_driver: a driver registered with vmbus_driver_register()
  *
- * Unbinds every device from it and frees the ids added through new_id.
+ * Unbinds every device from it, waits for the add and rescind works that
+ * may still call one of its callbacks, and frees the ids added through
+ * new_id.
  *
  * Context: process context, may sleep.
  */
@@ -276,6 +278,14 @@ void vmbus_driver_unregister(struct hv_driver *hv_driver)
 
 	pr_debug("unregistering driver %s\n", hv_driver->name);
 	driver_unregister(&hv_driver->driver);
+	/*
+	 * vmbus_remove() cleared the driver's callbacks, but an add or
+	 * rescind work may have read one before and still be calling it
+	 * (channel_mgmt.c calls them after dropping channel_mutex): once
+	 * these are flushed nothing calls into the driver's module.
+	 */
+	flush_workqueue(vmbus_conn.offer_wq);
+	flush_workqueue(vmbus_conn.subchan_wq);
 	spin_lock(&hv_driver->dynids.lock);
 	list_for_each_entry_safe(dynid, tmp, &hv_driver->dynids.list, node) {
 		list_del(&dynid->node);

@@ -17,13 +17,13 @@
  *   below 4.0   no hv_sock: TL_CONNECT_REQUEST is a guest error, the host
  *               does not connect;
  *   4.0         a refusal is not answered (counted as "unanswered"): the
- *               guest's connect times out;
+ *               guest's connect times out; the rings of an hv_sock channel must be six pages each,
+ *               header pages included (any other OPEN fails);
  *   4.1 on      a refusal is answered with TL_CONNECT_RESULT, status
- *               VMBUS_TL_STATUS_CONNECTION_REFUSED;
- *   below 5.0   the offer's parameters are version 0, and the rings of an
- *               hv_sock channel must be six pages each, header pages
- *               included (any other OPEN fails);
- *   5.0 on      parameters version 1, rings of any size.
+ *               VMBUS_TL_STATUS_CONNECTION_REFUSED; rings of any size
+ *               (hv_sock still picks six pages below 5.0);
+ *   below 5.2   the offer's parameters are version 0;
+ *   5.2 on      parameters version 1.
  *
  * Service ids are <port>-facb-11e6-bd58-64006a7986d3, the form hv_sock
  * maps AF_VSOCK ports to.  Every packet
@@ -68,7 +68,7 @@ enum sim_hvs_consts {
 	/* Host endpoint ports of host-initiated connections start here. */
 	SIM_HVS_HOST_PORT_BASE	= 0x40000000,
 	SIM_HVS_CMD_MAX		= 64,
-	/* Pages of each hv_sock ring below protocol 5.0, the header's included. */
+	/* Pages of each hv_sock ring at protocol 4.0, the header's included. */
 	SIM_HVS_OLD_RING_PAGES	= 6,
 };
 
@@ -215,22 +215,27 @@ static void sim_hvs_close_work(struct work_struct *work)
 	kfree(c);
 }
 
+/* Queue the host's close of the connection (@service, @endpoint) at @relid. */
+static bool sim_hvs_queue_close(u32 relid, const guid_t *service, const guid_t *endpoint)
+{
+	struct sim_hvs_close *c = kzalloc(sizeof(*c), GFP_KERNEL);
+
+	if (!c)
+		return false;
+	c->relid = relid;
+	c->service = *service;
+	c->endpoint = *endpoint;
+	INIT_WORK(&c->work, sim_hvs_close_work);
+	queue_work(sim_wq, &c->work);
+	return true;
+}
+
 /* Queue the host's close of @o's connection, once. */
 static void sim_hvs_close_soon(struct sim_open *o, struct sim_hvs_conn *conn)
 {
-	struct sim_hvs_close *c;
-
-	if (conn->closing)
-		return;
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
-	if (!c)
-		return;
-	conn->closing = true;
-	c->relid = sim_ring_relid(o);
-	c->service = conn->class_id;
-	c->endpoint = conn->instance;
-	INIT_WORK(&c->work, sim_hvs_close_work);
-	queue_work(sim_wq, &c->work);
+	if (!conn->closing)
+		conn->closing = sim_hvs_queue_close(sim_ring_relid(o), &conn->class_id,
+						    &conn->instance);
 }
 
 /*
@@ -327,15 +332,15 @@ static bool sim_hvs_source(struct sim_open *o, struct sim_hvs_conn *conn)
 }
 
 /*
- * A host below protocol 5.0 takes only rings of six pages each way for
- * hv_sock, header page included.
+ * A 4.0 host takes only rings of six pages each way for hv_sock, header
+ * page included; the connection is closed again.
  */
 static bool sim_hvs_rings_ok(struct sim_open *o)
 {
 	const u32 want = (SIM_HVS_OLD_RING_PAGES - 1) * PAGE_SIZE;
 	u32 out, in;
 
-	if (sim_proto_version() >= VERSION_WIN10_V5)
+	if (sim_proto_version() >= VERSION_WIN10_V4_1)
 		return true;
 	sim_ring_data_sizes(o, &out, &in);
 	if (out == want && in == want)
@@ -355,8 +360,10 @@ static int sim_hvs_open(const struct sim_backend *be, struct sim_open *o)
 	ch = sim_chan_get(sim_ring_relid(o));
 	if (!ch)
 		return -ENOENT;
-	if (!sim_hvs_rings_ok(o))
+	if (!sim_hvs_rings_ok(o)) {
+		sim_hvs_queue_close(ch->relid, &ch->dev->class_id, &ch->dev->instance);
 		return -EINVAL;
+	}
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
 		return -ENOMEM;

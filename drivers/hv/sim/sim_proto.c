@@ -196,7 +196,7 @@ static void sim_offer(struct sim_chan *ch)
 				      VMBUS_CHANNEL_NAMED_PIPE_MODE;
 		msg.offer.u.pipe.pipe_mode = VMBUS_PIPE_TYPE_BYTE;
 		ud->is_for_guest_accept = dev->hvsock == SIM_HVS_FROM_HOST;
-		ud->version = cpu_to_le32(sim_proto_version() >= VERSION_WIN10_V5 ?
+		ud->version = cpu_to_le32(sim_proto_version() >= VERSION_WIN10_V5_2 ?
 					  VMBUS_HVSOCK_PARAMS_V1 :
 					  VMBUS_HVSOCK_PARAMS_V0);
 	}

@@ -25,14 +25,14 @@
  * struct vmbus_channel_tl_connect_result - the host's answer to a refused
  *	TL_CONNECT_REQUEST
  * @header: msgtype CHANNELMSG_TL_CONNECT_RESULT
+ * @endpoint_id: the request's guest_endpoint_id (first, as in the request)
  * @service_id: the request's host_service_id
- * @endpoint_id: the request's guest_endpoint_id
  * @status: 0, or the host's (negative) status of the failure
  */
 struct vmbus_channel_tl_connect_result {
 	struct vmbus_channel_message_header header;
-	guid_t service_id;
 	guid_t endpoint_id;
+	guid_t service_id;
 	s32 status;
 } __packed;
 
@@ -41,8 +41,8 @@ struct vmbus_channel_tl_connect_result {
 
 /* vmbus_hvsock_user_def.version, by the protocol the host speaks. */
 enum vmbus_hvsock_params_version {
-	VMBUS_HVSOCK_PARAMS_V0	= 0,	/* before protocol 5.0 */
-	VMBUS_HVSOCK_PARAMS_V1	= 1,	/* 5.0 and later */
+	VMBUS_HVSOCK_PARAMS_V0	= 0,	/* before protocol 5.2 */
+	VMBUS_HVSOCK_PARAMS_V1	= 1,	/* 5.2 and later */
 };
 
 /**
@@ -52,7 +52,7 @@ enum vmbus_hvsock_params_version {
  * @is_for_guest_container: 1 for a connection into a guest container
  * @version: &enum vmbus_hvsock_params_version, little-endian
  * @silo_id: the host silo of the connection; all zero for the host itself
- *	and before protocol 5.0
+ *	and before protocol 5.2
  */
 struct vmbus_hvsock_user_def {
 	u8 is_for_guest_accept;

@@ -20,8 +20,8 @@
  *   connection does not survive it (hv_sock's channels are not offered
  *   again; the socket reads EOF or a reset), the cycle does not hang, and
  *   a new connection works after the resume.  Skipped without pm_test.
- * - rmmod hv_sock with a connection open fails (EBUSY: the socket holds the
- *   transport), and the connection goes on; after its close rmmod works.
+ * - rmmod hv_sock with a connection open fails (in use: the socket holds
+ *   the transport), and the connection goes on; after its close rmmod works.
  *
  * Sim files: hvsock (counters, connect, close).
  */
@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <linux/vm_sockets.h>
 
 #include "hvsock_util.h"
@@ -327,20 +328,22 @@ out:
 
 /*
  * hv_sock cannot go while a socket uses it: AF_VSOCK holds a reference to
- * the transport of every connected socket, so rmmod fails with EBUSY and
- * the connection carries on.  Once it is closed, the last subtest's rmmod
- * succeeds.
+ * the transport of every connected socket, so delete_module() fails with
+ * EWOULDBLOCK (the module is in use) and the connection carries on.  Once
+ * it is closed, the last subtest's rmmod succeeds.
  */
 static bool test_unload_busy(void)
 {
-	int fd;
+	int fd, err;
 	bool ok;
 
 	fd = echo_open();
 	if (fd < 0)
 		return false;
-	ok = vm_expect(vm_rmmod("hv_sock", VM_RMMOD_MS) != 0,
-			"`rmmod hv_sock` with a connection open succeeded");
+	err = syscall(SYS_delete_module, "hv_sock", O_NONBLOCK) ? errno : 0;
+	ok = vm_expect(err == EWOULDBLOCK,
+		       "delete_module(hv_sock) with a connection open: want %s (in use), got %s",
+		       strerror(EWOULDBLOCK), err ? strerror(err) : "success");
 	ok &= vm_expect(vm_module_loaded("hv_sock"), "hv_sock is gone");
 	ok &= hvs_echo_transfer(fd, CYCLE_BYTES, true);
 	close(fd);
@@ -379,7 +382,7 @@ int main(void)
 		ksft_test_result_fail("hibernation with a connection open: it ends, new ones work\n");
 	}
 	ksft_test_result(test_unload_busy(),
-			 "rmmod hv_sock with a connection open: EBUSY, the connection goes on\n");
+			 "rmmod hv_sock with a connection open: in use, the connection goes on\n");
 	ksft_test_result(vm_rmmod_expect("hv_sock") && vm_teardown(),
 			 "teardown: hv_sock and hv_vmbus unloaded\n");
 	ksft_finished();
