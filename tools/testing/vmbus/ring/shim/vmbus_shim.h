@@ -25,6 +25,7 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 typedef int32_t s32;
 typedef int64_t s64;
+typedef uint32_t __le32;	/* x86-64 only: little-endian already */
 typedef unsigned int gfp_t;
 
 #define __rcu
@@ -366,6 +367,10 @@ struct vmbus_channel_message_header {
 	u32 padding;
 } __packed;
 
+/* The offer's user-defined bytes, all of them and in pipe mode after pipe_mode. */
+#define MAX_USER_DEFINED_BYTES		120
+#define MAX_PIPE_USER_DEFINED_BYTES	116
+
 struct vmbus_channel_offer {
 	guid_t if_type;
 	guid_t if_instance;
@@ -373,7 +378,7 @@ struct vmbus_channel_offer {
 	u64 reserved2;
 	u16 chn_flags;
 	u16 mmio_megabytes;
-	u8 user_def[120];
+	u8 user_def[MAX_USER_DEFINED_BYTES];
 	u16 sub_channel_index;
 	u16 reserved3;
 } __packed;
