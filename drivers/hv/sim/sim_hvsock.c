@@ -17,8 +17,9 @@
  *   below 4.0   no hv_sock: TL_CONNECT_REQUEST is a guest error, the host
  *               does not connect;
  *   4.0         a refusal is not answered (counted as "unanswered"): the
- *               guest's connect times out; the rings of an hv_sock channel must be six pages each,
- *               header pages included (any other OPEN fails);
+ *               guest's connect times out; the rings of an hv_sock
+ *               channel must be six pages each, header pages included
+ *               (any other OPEN fails);
  *   4.1 on      a refusal is answered with TL_CONNECT_RESULT, status
  *               VMBUS_TL_STATUS_CONNECTION_REFUSED; rings of any size
  *               (hv_sock still picks six pages below 5.0);

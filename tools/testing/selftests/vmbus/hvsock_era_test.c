@@ -23,7 +23,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,46 +197,21 @@ static bool refused(unsigned int era)
 /* The host connects to a guest listener: a transfer and the ring size. */
 static bool host_connects(unsigned int era)
 {
-	struct sockaddr_vm sa = {
-		.svm_family = AF_VSOCK,
-		.svm_cid = VMADDR_CID_ANY,
-		.svm_port = PORT_LISTEN,
-	};
-	struct pollfd p;
-	int lfd, fd = -1;
-	bool ok = false;
+	int fd = hvs_host_connect(PORT_LISTEN);
+	bool ok;
 
-	lfd = socket(AF_VSOCK, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1)) {
-		vm_expect(false, "listen on port %u: %s", PORT_LISTEN, strerror(errno));
-		goto out;
-	}
-	if (vm_write(VM_SIM, "hvsock", "connect %u echo", PORT_LISTEN))
-		goto out;
-	p = (struct pollfd){ .fd = lfd, .events = POLLIN };
-	if (poll(&p, 1, HVS_IO_MS) != 1) {
-		vm_expect(false, "no connection from the host in %u ms", HVS_IO_MS);
-		goto out;
-	}
-	fd = accept(lfd, NULL, NULL);
-	if (fd < 0) {
-		vm_expect(false, "accept: %s", strerror(errno));
-		goto out;
-	}
+	if (fd < 0)
+		return false;
 	ok = hvs_echo_transfer(fd, XFER_BYTES, false);
 	ok &= check_ring(era, PORT_LISTEN);
 	close(fd);
-	ok &= hvs_expect_no_open("the host's connection");
-out:
-	if (lfd >= 0)
-		close(lfd);
-	return ok;
+	return ok & hvs_expect_no_open("the host's connection");
 }
 
 /* Below 4.0: hv_sock does not load, and the host does not connect. */
 static bool no_hvsock(unsigned int era)
 {
-	char path[256];
+	char path[256], cmd[32];
 	bool ok;
 
 	ok = vm_expect(vm_modprobe("hv_sock", VM_MODPROBE_MS) != 0,
@@ -246,7 +220,8 @@ static bool no_hvsock(unsigned int era)
 			eras[era].version);
 	if (vm_path(path, sizeof(path), VM_SIM, "hvsock"))
 		return false;
-	ok &= vm_expect(vm_write_errno(path, "connect 5001 echo") == -EPROTONOSUPPORT,
+	snprintf(cmd, sizeof(cmd), "connect %u echo", PORT_LISTEN);
+	ok &= vm_expect(vm_write_errno(path, cmd) == -EPROTONOSUPPORT,
 			"%s: the host's connect: want EPROTONOSUPPORT", eras[era].version);
 	return ok;
 }

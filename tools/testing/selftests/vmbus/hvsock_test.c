@@ -282,47 +282,21 @@ static enum vm_verdict test_hibernate(void)
 
 static bool test_host_connects(void)
 {
-	struct sockaddr_vm sa = {
-		.svm_family = AF_VSOCK,
-		.svm_cid = VMADDR_CID_ANY,
-		.svm_port = PORT_LISTEN,
-	};
 	uint64_t in0 = 0, out0 = 0, t0 = vm_now_ms();
-	struct pollfd p;
-	int lfd, fd;
+	int fd;
 	bool ok;
 
 	if (hvs_counter("bytes_in", &in0) || hvs_counter("bytes_out", &out0))
 		return false;
-	lfd = socket(AF_VSOCK, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(lfd, 1)) {
-		ok = vm_expect(false, "listen on port %u: %s", PORT_LISTEN, strerror(errno));
-		goto out;
-	}
-	if (vm_write(VM_SIM, "hvsock", "connect %u echo", PORT_LISTEN)) {
-		ok = false;
-		goto out;
-	}
-	p = (struct pollfd){ .fd = lfd, .events = POLLIN };
-	if (poll(&p, 1, HVS_IO_MS) != 1) {
-		ok = vm_expect(false, "no connection from the host in %u ms", HVS_IO_MS);
-		goto out;
-	}
-	fd = accept(lfd, NULL, NULL);
-	if (fd < 0) {
-		ok = vm_expect(false, "accept: %s", strerror(errno));
-		goto out;
-	}
+	fd = hvs_host_connect(PORT_LISTEN);
+	if (fd < 0)
+		return false;
 	ok = hvs_echo_transfer(fd, ECHO_BYTES, true);
 	close(fd);
 	ksft_print_msg("host's connection: %d MiB each way in %llu ms\n", ECHO_BYTES >> 20,
 		       (unsigned long long)(vm_now_ms() - t0));
 	ok &= hvs_expect_no_open("the host's connection");
 	ok &= host_counted(in0, out0, ECHO_BYTES);
-out:
-	if (lfd >= 0)
-		close(lfd);
 	return ok;
 }
 

@@ -103,6 +103,41 @@ int hvs_connect(unsigned int port, int *err)
 	return fd;
 }
 
+/*
+ * The host connects to a guest listener on @port, served by its echo
+ * service: the accepted socket, or -1 (said why).
+ */
+int hvs_host_connect(unsigned int port)
+{
+	struct sockaddr_vm sa = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = VMADDR_CID_ANY,
+		.svm_port = port,
+	};
+	struct pollfd p;
+	int lfd, fd = -1;
+
+	lfd = socket(AF_VSOCK, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1)) {
+		vm_expect(false, "listen on port %u: %s", port, strerror(errno));
+		goto out;
+	}
+	if (vm_write(VM_SIM, "hvsock", "connect %u echo", port))
+		goto out;
+	p = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	if (poll(&p, 1, HVS_IO_MS) != 1) {
+		vm_expect(false, "no connection from the host in %u ms", HVS_IO_MS);
+		goto out;
+	}
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		vm_expect(false, "accept: %s", strerror(errno));
+out:
+	if (lfd >= 0)
+		close(lfd);
+	return fd;
+}
+
 static void fill(unsigned char *buf, size_t n, uint64_t *seed)
 {
 	size_t i;

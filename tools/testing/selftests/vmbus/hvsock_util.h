@@ -33,6 +33,7 @@ long hvs_pattern_check(struct hvs_pattern *pt, const unsigned char *p, size_t n)
 int hvs_counter(const char *name, uint64_t *value);
 bool hvs_expect_no_open(const char *what);
 int hvs_connect(unsigned int port, int *err);
+int hvs_host_connect(unsigned int port);
 bool hvs_echo_transfer(int fd, size_t total, bool fin);
 
 #endif
