@@ -46,10 +46,16 @@
  * empty list.  Supported: TEST UNIT READY, REQUEST SENSE, INQUIRY (standard;
  * VPD 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2), REPORT LUNS, READ CAPACITY
  * (10) and (16), MODE SENSE (6) and (10) (caching page, WCE as set; all pages),
- * READ/WRITE (6), (10), (16), SYNCHRONIZE CACHE (10) and (16).  Anything
+ * READ/WRITE (6), (10), (16), SYNCHRONIZE CACHE (10) and (16), and while
+ * the control plane offers discard (`discard 1`, at load), UNMAP and WRITE
+ * SAME (16): thin provisioning with unmapped blocks reading as zeros
+ * (LBPME and LBPRZ in READ CAPACITY (16), LBPU and LBPWS in VPD 0xb2, the
+ * limits in VPD 0xb0), RAM zeroed, a store's range punched out (or
+ * written with zeros where it cannot be punched).  Anything
  * else is CHECK CONDITION with fixed-format sense data: ILLEGAL REQUEST
  * with INVALID COMMAND OPERATION CODE, INVALID FIELD IN CDB, LBA OUT OF
- * RANGE or LOGICAL UNIT NOT SUPPORTED.
+ * RANGE or LOGICAL UNIT NOT SUPPORTED (and for UNMAP's parameter list,
+ * INVALID FIELD IN PARAMETER LIST or PARAMETER LIST LENGTH ERROR).
  *
  * Host faults, armed through the control plane (vmbus-sim.rst, "Synthetic
  * SCSI controller"): the next N READ/WRITE commands fail with a medium
@@ -80,6 +86,7 @@
 #include <linux/atomic.h>
 #include <linux/bvec.h>
 #include <linux/debugfs.h>
+#include <linux/falloc.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -248,6 +255,15 @@ enum {
 	SIM_STV_SHORT_LEN	= 8,
 	/* Fixed-format sense data. */
 	SIM_STV_SENSE_LEN	= 18,
+	/*
+	 * Discard (VPD 0xb0): blocks one UNMAP or WRITE SAME may name (32 MiB),
+	 * descriptors of one UNMAP, the granularity sd aligns discards to.
+	 */
+	SIM_STV_MAX_UNMAP	= 65536,
+	SIM_STV_MAX_UNMAP_DESC	= 16,
+	SIM_STV_UNMAP_GRAN	= 8,
+	SIM_STV_UNMAP_HDR	= 8,
+	SIM_STV_UNMAP_DESC	= 16,
 };
 
 /* Counters of the stats file. */
@@ -276,6 +292,9 @@ enum sim_stv_stat {
 	SIM_STV_RELEASED,
 	SIM_STV_ABORTED,
 	SIM_STV_BACKING_ERRORS,
+	SIM_STV_UNMAPS,
+	SIM_STV_WRITE_SAMES,
+	SIM_STV_BLOCKS_UNMAPPED,
 	SIM_STV_STAT_COUNT
 };
 
@@ -304,6 +323,9 @@ static const char * const sim_stv_stat_names[SIM_STV_STAT_COUNT] = {
 	[SIM_STV_RELEASED]		= "released",
 	[SIM_STV_ABORTED]		= "aborted",
 	[SIM_STV_BACKING_ERRORS]	= "backing_errors",
+	[SIM_STV_UNMAPS]		= "unmaps",
+	[SIM_STV_WRITE_SAMES]		= "write_sames",
+	[SIM_STV_BLOCKS_UNMAPPED]	= "blocks_unmapped",
 };
 
 /* Faults the control plane arms: how many injections are left. */
@@ -329,6 +351,8 @@ static atomic_t sim_stv_faults[SIM_STV_FAULT_COUNT];
 static unsigned int sim_stv_delay_ms;
 /* The caching page's WCE: the disks say they have a write cache. */
 static bool sim_stv_write_cache = true;
+/* Disks offer logical block provisioning (UNMAP, WRITE SAME (16)). */
+static bool sim_stv_discard = true;
 
 /* Takes one injection of @f if one is armed. */
 static bool sim_stv_fault(enum sim_stv_fault f)
@@ -556,6 +580,8 @@ enum {
 	SIM_ASC_LBA_RANGE	= 0x21,
 	SIM_ASC_INVALID_FIELD	= 0x24,
 	SIM_ASC_LUN_UNSUPPORTED	= 0x25,
+	SIM_ASC_INVALID_PARAM	= 0x26,
+	SIM_ASC_PARAM_LENGTH	= 0x1a,
 };
 
 static void sim_stv_good(struct sim_stv_srb *srb, u32 moved)
@@ -638,8 +664,19 @@ static u32 sim_stv_inquiry_vpd(u8 *d, u8 page, const struct sim_stv_ctl *ctl, u8
 		len = 4 + n;
 		break;
 	case 0xb0:
-		/* Block limits: the largest transfer, in blocks. */
+		/*
+		 * Block limits: the largest transfer, in blocks; with discard,
+		 * WSNZ (WRITE SAME of 0 blocks refused) and the UNMAP and WRITE
+		 * SAME limits.
+		 */
 		put_unaligned_be32(SIM_STV_MAX_XFER / SIM_STV_BLOCK, d + 8);
+		if (READ_ONCE(sim_stv_discard)) {
+			d[4] = 0x01;
+			put_unaligned_be32(SIM_STV_MAX_UNMAP, d + 20);
+			put_unaligned_be32(SIM_STV_MAX_UNMAP_DESC, d + 24);
+			put_unaligned_be32(SIM_STV_UNMAP_GRAN, d + 28);
+			put_unaligned_be64(SIM_STV_MAX_UNMAP, d + 36);
+		}
 		len = 0x3c;
 		break;
 	case 0xb1:
@@ -648,7 +685,15 @@ static u32 sim_stv_inquiry_vpd(u8 *d, u8 page, const struct sim_stv_ctl *ctl, u8
 		len = 0x3c;
 		break;
 	case 0xb2:
-		/* Logical block provisioning: none. */
+		/*
+		 * Logical block provisioning: with discard, UNMAP and WRITE SAME
+		 * (16) with UNMAP (LBPU, LBPWS), unmapped blocks read as zeros
+		 * (LBPRZ 001b), thin provisioned; else nothing.
+		 */
+		if (READ_ONCE(sim_stv_discard)) {
+			d[5] = 0x80 | 0x40 | 0x04;
+			d[6] = 0x02;
+		}
 		len = 4;
 		break;
 	default:
@@ -816,6 +861,217 @@ static void sim_stv_rw(struct sim_stv_srb *srb, const u8 *cdb,
 }
 
 /*
+ * Write @bytes at @at of @file, each block a copy of @block (NULL: zeros),
+ * through the VFS a page at a time; 0 or a negative errno.  In the
+ * channel's work, as sim_stv_file_io().
+ */
+static int sim_stv_file_fill(struct file *file, u64 at, u64 bytes, const u8 *block)
+{
+	unsigned int noio = memalloc_noio_save(), i;
+	loff_t pos = at;
+	ssize_t n = 0;
+	u8 *page;
+
+	page = kzalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!page) {
+		memalloc_noio_restore(noio);
+		return -ENOMEM;
+	}
+	for (i = 0; block && i < PAGE_SIZE / SIM_STV_BLOCK; i++)
+		memcpy(page + i * SIM_STV_BLOCK, block, SIM_STV_BLOCK);
+	while (bytes) {
+		n = kernel_write(file, page, min_t(u64, bytes, PAGE_SIZE), &pos);
+		if (n <= 0)
+			break;
+		bytes -= n;
+	}
+	kfree(page);
+	memalloc_noio_restore(noio);
+	if (bytes)
+		return n < 0 ? n : -EIO;
+	return 0;
+}
+
+/* With no write cache, what an unmap or a fill changed is stable first. */
+static int sim_stv_file_stable(struct file *file, u64 at, u64 bytes)
+{
+	unsigned int noio;
+	int err;
+
+	if (READ_ONCE(sim_stv_write_cache))
+		return 0;
+	noio = memalloc_noio_save();
+	err = vfs_fsync_range(file, at, at + bytes - 1, 1);
+	memalloc_noio_restore(noio);
+	return err;
+}
+
+/*
+ * Unmap @blocks at @lba of @disk: they read as zeros from now on.  RAM is
+ * cleared; a store's range is punched out (a file system's hole, a block
+ * device's zeroing without writing), else written with zeros.  The caller
+ * checked the range.  0 or a negative errno.
+ */
+static int sim_stv_deallocate(const struct sim_stv_disk *disk, u64 lba, u64 blocks)
+{
+	u64 at = lba * SIM_STV_BLOCK, bytes = blocks * SIM_STV_BLOCK;
+	unsigned int noio;
+	int err;
+
+	if (!disk->file) {
+		memset(disk->mem + at, 0, bytes);
+		return 0;
+	}
+	noio = memalloc_noio_save();
+	err = vfs_fallocate(disk->file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, at, bytes);
+	memalloc_noio_restore(noio);
+	if (err == -EOPNOTSUPP)
+		err = sim_stv_file_fill(disk->file, at, bytes, NULL);
+	return err ? err : sim_stv_file_stable(disk->file, at, bytes);
+}
+
+/*
+ * The data-out of @srb into @buf: exactly @len bytes of a write, else
+ * CHECK CONDITION (invalid field: wrong direction or too short).
+ */
+static bool sim_stv_data_out(struct sim_stv_srb *srb, const struct sim_stv_buf *b,
+			     u32 limit, u8 *buf, u32 len)
+{
+	if (srb->data_in != 0 || limit < len) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
+		return false;
+	}
+	sim_stv_copy(b, 0, buf, len, false);
+	return true;
+}
+
+/*
+ * UNMAP: a parameter list of a header and up to SIM_STV_MAX_UNMAP_DESC
+ * block descriptors (LBA, count), at most SIM_STV_MAX_UNMAP blocks in all.
+ * Every descriptor is checked before any block is unmapped: a list shorter
+ * than its header is PARAMETER LIST LENGTH ERROR; lengths that disagree,
+ * or too many descriptors or blocks, INVALID FIELD IN PARAMETER LIST; a
+ * range past the end, LBA OUT OF RANGE.  No ANCHOR.
+ */
+static void sim_stv_unmap(struct sim_stv_srb *srb, const u8 *cdb,
+			  const struct sim_stv_buf *b, u32 limit,
+			  const struct sim_stv_disk *disk)
+{
+	u8 list[SIM_STV_UNMAP_HDR + SIM_STV_UNMAP_DESC * SIM_STV_MAX_UNMAP_DESC];
+	u64 nblocks = disk->bytes / SIM_STV_BLOCK, lba, total = 0;
+	u32 plen = get_unaligned_be16(cdb + 7), dlen, n, i, cnt;
+	int err;
+
+	if (cdb[1] & 0x01) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
+		return;
+	}
+	if (!plen) {
+		/* An empty parameter list unmaps nothing. */
+		sim_stv_good(srb, 0);
+		return;
+	}
+	if (plen < SIM_STV_UNMAP_HDR) {
+		sim_stv_illegal(srb, SIM_ASC_PARAM_LENGTH);
+		return;
+	}
+	if (plen > limit) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
+		return;
+	}
+	/* Bytes past the room for the most descriptors are padding. */
+	if (!sim_stv_data_out(srb, b, limit, list, min_t(u32, plen, sizeof(list))))
+		return;
+	dlen = get_unaligned_be16(list + 2);
+	n = dlen / SIM_STV_UNMAP_DESC;
+	if (get_unaligned_be16(list) < 6 || dlen % SIM_STV_UNMAP_DESC ||
+	    SIM_STV_UNMAP_HDR + dlen > plen || n > SIM_STV_MAX_UNMAP_DESC) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_PARAM);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		lba = get_unaligned_be64(list + SIM_STV_UNMAP_HDR + i * SIM_STV_UNMAP_DESC);
+		cnt = get_unaligned_be32(list + SIM_STV_UNMAP_HDR + i * SIM_STV_UNMAP_DESC + 8);
+		if (lba > nblocks || cnt > nblocks - lba) {
+			sim_stv_illegal(srb, SIM_ASC_LBA_RANGE);
+			return;
+		}
+		total += cnt;
+	}
+	if (total > SIM_STV_MAX_UNMAP) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_PARAM);
+		return;
+	}
+	sim_stv_inc(SIM_STV_UNMAPS);
+	for (i = 0; i < n; i++) {
+		lba = get_unaligned_be64(list + SIM_STV_UNMAP_HDR + i * SIM_STV_UNMAP_DESC);
+		cnt = get_unaligned_be32(list + SIM_STV_UNMAP_HDR + i * SIM_STV_UNMAP_DESC + 8);
+		err = cnt ? sim_stv_deallocate(disk, lba, cnt) : 0;
+		if (err) {
+			sim_stv_backing_error(srb, "unmap", lba * SIM_STV_BLOCK, err);
+			return;
+		}
+		sim_stv_add(SIM_STV_BLOCKS_UNMAPPED, cnt);
+	}
+	sim_stv_good(srb, plen);
+}
+
+/*
+ * WRITE SAME (16): one block of data-out (none with NDOB: zeros) written
+ * to every block of the range.  With UNMAP, or NDOB, the blocks must read
+ * as zeros and are unmapped instead (a block of other data with UNMAP is
+ * written, as SBC allows).  0 blocks is refused (WSNZ), as is more than
+ * SIM_STV_MAX_UNMAP and ANCHOR.
+ */
+static void sim_stv_write_same(struct sim_stv_srb *srb, const u8 *cdb,
+			       const struct sim_stv_buf *b, u32 limit,
+			       const struct sim_stv_disk *disk)
+{
+	u64 nblocks = disk->bytes / SIM_STV_BLOCK, lba = get_unaligned_be64(cdb + 2), i;
+	bool unmap = cdb[1] & 0x08, ndob = cdb[1] & 0x01;
+	u32 blocks = get_unaligned_be32(cdb + 10);
+	u8 block[SIM_STV_BLOCK];
+	int err = 0;
+
+	if ((cdb[1] & 0x10) || !blocks || blocks > SIM_STV_MAX_UNMAP) {
+		sim_stv_illegal(srb, SIM_ASC_INVALID_FIELD);
+		return;
+	}
+	if (lba > nblocks || blocks > nblocks - lba) {
+		sim_stv_illegal(srb, SIM_ASC_LBA_RANGE);
+		return;
+	}
+	if (ndob)
+		memset(block, 0, sizeof(block));
+	else if (!sim_stv_data_out(srb, b, limit, block, sizeof(block)))
+		return;
+	sim_stv_inc(SIM_STV_WRITE_SAMES);
+	if ((unmap || ndob) && !memchr_inv(block, 0, sizeof(block))) {
+		err = sim_stv_deallocate(disk, lba, blocks);
+		if (!err)
+			sim_stv_add(SIM_STV_BLOCKS_UNMAPPED, blocks);
+	} else if (disk->file) {
+		err = sim_stv_file_fill(disk->file, lba * SIM_STV_BLOCK,
+					(u64)blocks * SIM_STV_BLOCK, block);
+		if (!err)
+			err = sim_stv_file_stable(disk->file, lba * SIM_STV_BLOCK,
+						  (u64)blocks * SIM_STV_BLOCK);
+	} else {
+		for (i = 0; i < blocks; i++)
+			memcpy(disk->mem + (lba + i) * SIM_STV_BLOCK, block, SIM_STV_BLOCK);
+	}
+	if (err) {
+		sim_stv_backing_error(srb, "write same", lba * SIM_STV_BLOCK, err);
+		return;
+	}
+	if (!unmap && !ndob) {
+		sim_stv_inc(SIM_STV_WRITES);
+		sim_stv_add(SIM_STV_BYTES_WRITTEN, (u64)blocks * SIM_STV_BLOCK);
+	}
+	sim_stv_good(srb, ndob ? 0 : SIM_STV_BLOCK);
+}
+
+/*
  * Commands every address answers, with or without a disk: @ctl has the
  * disks of this target (NULL: none), @present whether @srb's LUN is one.
  */
@@ -903,6 +1159,9 @@ static void sim_stv_scsi(struct sim_stv_srb *srb, const struct sim_stv_buf *b,
 		memset(d, 0, 32);
 		put_unaligned_be64(last, d);
 		put_unaligned_be32(SIM_STV_BLOCK, d + 8);
+		/* LBPME, LBPRZ: provisioning, unmapped blocks read as zeros. */
+		if (READ_ONCE(sim_stv_discard))
+			d[14] = 0x80 | 0x40;
 		sim_stv_data_in(srb, b, limit, d, 32,
 				get_unaligned_be32(cdb + 10));
 		return;
@@ -917,6 +1176,16 @@ static void sim_stv_scsi(struct sim_stv_srb *srb, const struct sim_stv_buf *b,
 	case WRITE_10:
 	case WRITE_16:
 		sim_stv_rw(srb, cdb, b, limit, disk);
+		return;
+	case UNMAP:
+		if (!READ_ONCE(sim_stv_discard))
+			break;
+		sim_stv_unmap(srb, cdb, b, limit, disk);
+		return;
+	case WRITE_SAME_16:
+		if (!READ_ONCE(sim_stv_discard))
+			break;
+		sim_stv_write_same(srb, cdb, b, limit, disk);
 		return;
 	case SYNCHRONIZE_CACHE:
 	case SYNCHRONIZE_CACHE_16:
@@ -1589,6 +1858,12 @@ static int sim_stv_cmd(char *cmd)
 		WRITE_ONCE(sim_stv_write_cache, on);
 		return 0;
 	}
+	if (!strcmp(verb, "discard") && arg) {
+		if (kstrtouint(arg, 10, &on) || on > 1)
+			return -EINVAL;
+		WRITE_ONCE(sim_stv_discard, on);
+		return 0;
+	}
 	if (!strcmp(verb, "release") && !arg)
 		return sim_stv_held_cmd(SIM_STV_RELEASE);
 	if (!strcmp(verb, "abort") && !arg)
@@ -1647,6 +1922,7 @@ static int sim_stv_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "protocol_version %u.%u\n", v >> 8, v & 0xff);
 	seq_printf(m, "delay_ms %u\n", READ_ONCE(sim_stv_delay_ms));
 	seq_printf(m, "write_cache %d\n", READ_ONCE(sim_stv_write_cache));
+	seq_printf(m, "discard %d\n", READ_ONCE(sim_stv_discard));
 	for (i = 0; i < SIM_STV_FAULT_COUNT; i++)
 		seq_printf(m, "armed_%s %d\n", sim_stv_fault_names[i],
 			   atomic_read(&sim_stv_faults[i]));
@@ -1733,6 +2009,7 @@ void sim_storvsc_exit(void)
 	for (i = 0; i < SIM_STV_FAULT_COUNT; i++)
 		atomic_set(&sim_stv_faults[i], 0);
 	WRITE_ONCE(sim_stv_write_cache, true);
+	WRITE_ONCE(sim_stv_discard, true);
 	mutex_lock(&sim_lock);
 	sim_stv_ctls_free();
 	sim_stv_backing_clear();

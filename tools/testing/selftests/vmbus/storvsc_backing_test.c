@@ -12,6 +12,10 @@
  * stores held; new patterns written through the SCSI disks, one buffered
  * and flushed (SYNCHRONIZE CACHE: the host's fsync), one with O_DIRECT,
  * are in the stores once the controller is gone and the host let them go.
+ * A discard through each disk (BLKDISCARD: sd's UNMAP) reaches its store:
+ * the range reads as zeros through the disk, the rest keeps its data (the
+ * host punches a hole in the file, and in the block device or writes
+ * zeros where it cannot), and the range written again holds the pattern.
  * Also: what the control plane refuses (a relative path, a character
  * device, a missing file, an address out of range, a block device that
  * backs another LUN already, a change while a channel is open); the block
@@ -27,9 +31,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "storvsc_util.h"
@@ -267,6 +274,56 @@ static bool through_disks(void)
 	       vm_expect_ge("host flushes (SYNCHRONIZE CACHE)", 1, flushes);
 }
 
+/* The file store's allocated KiB (less after a punched hole), or -1. */
+static long long file_kib(void)
+{
+	struct stat st;
+
+	return stat(FILE_STORE, &st) ? -1 : (long long)st.st_blocks / 2;
+}
+
+/*
+ * BLKDISCARD of MiB @mib of LUN @lun's disk, which holds the pattern @seed:
+ * that MiB reads as zeros, the next one still holds the pattern; the MiB
+ * is written with the pattern again.
+ */
+static bool discard_mib(unsigned int lun, unsigned int mib, uint64_t seed)
+{
+	uint64_t range[2] = { (uint64_t)mib << 20, STV_CHUNK }, unmapped0 = 0, unmapped1 = 0;
+	uint8_t *buf = NULL, *want = malloc(STV_CHUNK);
+	char dev[128];
+	bool ok;
+	int fd;
+
+	snprintf(dev, sizeof(dev), "/dev/%s", disk_name[lun]);
+	ok = want && !posix_memalign((void **)&buf, 4096, STV_CHUNK) &&
+	     stv_stat("blocks_unmapped", &unmapped0);
+	fd = ok ? open(dev, O_RDWR | O_DIRECT | O_CLOEXEC) : -1;
+	ok = ok && vm_expect(fd >= 0, "open %s: %s", dev, strerror(errno));
+	ok = ok && vm_expect(!ioctl(fd, BLKDISCARD, range), "BLKDISCARD %s: %s", dev,
+			     strerror(errno));
+	ok = ok && stv_xfer(fd, buf, STV_CHUNK, range[0], false);
+	memset(want, 0, STV_CHUNK);
+	ok = ok && vm_expect(!memcmp(buf, want, STV_CHUNK), "%s: MiB %u after the discard is "
+			     "not zeros", dev, mib);
+	if (ok)
+		ksft_print_msg("%s: MiB %u discarded, reads as zeros; %s allocates %lld KiB\n",
+			       dev, mib, FILE_STORE, file_kib());
+	stv_pattern(want, STV_CHUNK, seed, mib + 1);
+	ok = ok && stv_xfer(fd, buf, STV_CHUNK, range[0] + STV_CHUNK, false) &&
+	     vm_expect(!memcmp(buf, want, STV_CHUNK), "%s: MiB %u changed by the discard "
+		       "before it", dev, mib + 1);
+	stv_pattern(want, STV_CHUNK, seed, mib);
+	ok = ok && stv_xfer(fd, want, STV_CHUNK, range[0], true);
+	if (fd >= 0)
+		close(fd);
+	ok = ok && stv_stat("blocks_unmapped", &unmapped1) &&
+	     vm_expect_eq("blocks the host unmapped", STV_CHUNK / 512, unmapped1 - unmapped0);
+	free(buf);
+	free(want);
+	return ok;
+}
+
 /*
  * The file store cut to SHRUNK_MB under LUN 1's disk: a read past its end
  * fails with the host's medium error (ENODATA: sd passes MEDIUM ERROR up
@@ -343,7 +400,7 @@ int main(void)
 	/* Both run before vm_setup()'s handler, hv_storvsc's unload first. */
 	atexit(stores_restore);
 	atexit(stv_unload_at_exit);
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 	made = !vm_kmsg_mark(&mark) && stores_made();
 	named = made && stores_named();
 	ksft_test_result(named, "storvsc_backing_named: a block device (%u MiB) and a file "
@@ -354,6 +411,9 @@ int main(void)
 	io = found && through_disks();
 	ksft_test_result(io, "storvsc_backing_io: the stores' data read through the disks, "
 			 "new data written, flushed\n");
+	ksft_test_result(io && discard_mib(0, 2, SEED_BLK_SCSI) &&
+			 discard_mib(1, 1, SEED_FILE_SCSI), "storvsc_backing_discard: a MiB discarded through each "
+			 "disk reads as zeros, the rest keeps its data\n");
 	ksft_test_result(io && shrunk_store(), "storvsc_backing_shrunk: a read past a shrunk "
 			 "store fails (medium error), counted; the rest reads\n");
 	ksft_test_result(loaded && stv_counters(&mark) && stores_kept(),

@@ -16,6 +16,13 @@
  * before storvsc sees them, logged once and counted in hv_vmbus/stats
  * completions_dropped, and nothing fails; slow completions change nothing
  * but time.
+ * Discard: the host offers thin provisioning (UNMAP, WRITE SAME (16),
+ * unmapped blocks read as zeros), so sd picks UNMAP with the host's limits;
+ * BLKDISCARD of a MiB makes it read as zeros and leaves the data around
+ * it, and so does a WRITE SAME (16) with UNMAP sent through SG_IO, while
+ * one without UNMAP repeats its block; the host counts every block it
+ * unmapped; malformed UNMAPs and a WRITE SAME get CHECK CONDITION, ILLEGAL
+ * REQUEST with the ASC that names the fault, and change nothing.
  * hv_storvsc unloads, the host rescinds the controller and hv_vmbus lets
  * go of it.
  *
@@ -33,7 +40,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <dirent.h>
 #include <linux/fs.h>
+#include <scsi/sg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +66,12 @@ enum {
 	FAULT_READS	= 16,		/* O_DIRECT reads of 4 KiB per fault */
 	FAULT_READ	= 4096,
 	SLOW_MS		= 20,
+	DISCARD_OFF_MB	= 40,		/* 4 MiB written, parts unmapped */
+	DISCARD_MB	= 4,
+	DISK_BLOCKS	= DISK_MB << 11,
+	SAME_BLOCKS	= 8,		/* WRITE SAME without UNMAP */
 };
+#define DISCARD_SEED	0x646973636172640aULL
 
 static char disk[256];	/* sdX */
 static char dev[300];	/* /dev/sdX */
@@ -207,6 +221,197 @@ static bool slow(void)
 	return ok & !vm_write(VM_SIM, "storvsc/control", "delay_ms 0");
 }
 
+/* The scsi_disk attribute @attr of the disk, trimmed, into @buf. */
+static bool scsi_disk_attr(const char *attr, char *buf, size_t len)
+{
+	char path[600];
+	struct dirent *e;
+	bool ok = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/device/scsi_disk", disk);
+	d = opendir(path);
+	while (d && !ok && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/device/scsi_disk/%s/%s", disk,
+			 e->d_name, attr);
+		ok = stv_read_trim(path, buf, len);
+	}
+	if (d)
+		closedir(d);
+	return vm_expect(ok, "no scsi_disk attribute %s for %s", attr, disk);
+}
+
+/* A queue attribute of the disk as a number, or -1. */
+static int64_t queue_attr(const char *attr)
+{
+	char path[300], text[64];
+
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", disk, attr);
+	return stv_read_trim(path, text, sizeof(text)) ? strtoll(text, NULL, 10) : -1;
+}
+
+/*
+ * One command through SG_IO with @out bytes of data-out; its SCSI status,
+ * the sense key in @key and the ASC in @asc (0 without sense data); -1 if
+ * SG_IO itself failed.
+ */
+static int sg_cmd(int fd, uint8_t *cdb, uint8_t cdb_len, void *out, unsigned int out_len,
+		  uint8_t *key, uint8_t *asc)
+{
+	uint8_t sense[32] = { 0 };
+	struct sg_io_hdr h = {
+		.interface_id = 'S',
+		.dxfer_direction = out_len ? SG_DXFER_TO_DEV : SG_DXFER_NONE,
+		.cmd_len = cdb_len,
+		.mx_sb_len = sizeof(sense),
+		.dxfer_len = out_len,
+		.dxferp = out,
+		.cmdp = cdb,
+		.sbp = sense,
+		.timeout = 30000,
+	};
+
+	if (ioctl(fd, SG_IO, &h))
+		return vm_expect(false, "SG_IO: %s", strerror(errno)) - 1;
+	*key = h.sb_len_wr >= 14 ? sense[2] & 0x0f : 0;
+	*asc = h.sb_len_wr >= 14 ? sense[12] : 0;
+	return h.status;
+}
+
+/*
+ * UNMAP with one descriptor (@lba, @blocks), the descriptor list length
+ * @dlen in the header, @plen bytes of the list sent.
+ */
+static int sg_unmap(int fd, uint64_t lba, uint32_t blocks, uint16_t dlen, uint8_t plen,
+		    uint8_t *key, uint8_t *asc)
+{
+	uint8_t cdb[10] = { 0x42 }, list[24] = { 0 };
+	int i;
+
+	cdb[8] = plen;
+	list[1] = 22;
+	list[2] = dlen >> 8;
+	list[3] = dlen & 0xff;
+	for (i = 0; i < 8; i++)
+		list[8 + i] = lba >> (56 - 8 * i);
+	for (i = 0; i < 4; i++)
+		list[16 + i] = blocks >> (24 - 8 * i);
+	return sg_cmd(fd, cdb, sizeof(cdb), list, plen, key, asc);
+}
+
+/* WRITE SAME (16) of @block (NULL: no data-out, NDOB) over @blocks at @lba. */
+static int sg_write_same(int fd, uint64_t lba, uint32_t blocks, bool unmap,
+			 uint8_t *block, uint8_t *key, uint8_t *asc)
+{
+	uint8_t cdb[16] = { 0x93 };
+	int i;
+
+	cdb[1] = (unmap ? 0x08 : 0) | (block ? 0 : 0x01);
+	for (i = 0; i < 8; i++)
+		cdb[2 + i] = lba >> (56 - 8 * i);
+	for (i = 0; i < 4; i++)
+		cdb[10 + i] = blocks >> (24 - 8 * i);
+	return sg_cmd(fd, cdb, sizeof(cdb), block, block ? SECTOR : 0, key, asc);
+}
+
+/* A command that must fail with CHECK CONDITION, ILLEGAL REQUEST, @want_asc. */
+static bool refused(const char *what, int status, uint8_t key, uint8_t asc, uint8_t want_asc)
+{
+	ksft_print_msg("%s: status 0x%02x, sense key 0x%x, ASC 0x%02x\n", what, status, key, asc);
+	return vm_expect(status == 0x02 && key == 0x05 && asc == want_asc,
+			 "%s: expected CHECK CONDITION, ILLEGAL REQUEST, ASC 0x%02x", what,
+			 want_asc);
+}
+
+/*
+ * What sd made of the host's provisioning, the discards through the block
+ * layer and SG_IO, the refusals, and the data afterwards: chunk 0 and the
+ * rest of the region hold the pattern, chunk 1 and the second half of
+ * chunk 2 read as zeros, the first SAME_BLOCKS of chunk 3 hold the WRITE
+ * SAME block.
+ */
+static bool discard(void)
+{
+	static const char *const names[] = { "unmaps", "write_sames", "blocks_unmapped",
+					     "check_conditions" };
+	const uint64_t base = (uint64_t)DISCARD_OFF_MB << 20;
+	uint64_t v0[4] = { 0 }, v1[4] = { 0 }, range[2];
+	uint8_t *buf = NULL, *want = NULL, key, asc, block[SECTOR];
+	char mode[64] = "";
+	unsigned int i;
+	int fd, st;
+	size_t at;
+	bool ok;
+
+	ok = scsi_disk_attr("provisioning_mode", mode, sizeof(mode));
+	ksft_print_msg("provisioning_mode %s, discard_granularity %" PRId64
+		       ", discard_max_hw_bytes %" PRId64 "\n", mode,
+		       queue_attr("discard_granularity"), queue_attr("discard_max_hw_bytes"));
+	ok &= vm_expect(!strcmp(mode, "unmap"), "provisioning_mode '%s', expected 'unmap'", mode);
+	ok &= vm_expect_eq("discard_granularity", 4096, queue_attr("discard_granularity"));
+	ok &= vm_expect_eq("discard_max_hw_bytes", 32 << 20, queue_attr("discard_max_hw_bytes"));
+	ok &= stv_write_read(dev, O_DIRECT, DISCARD_OFF_MB, DISCARD_MB, DISCARD_SEED, "discard");
+	if (!ok || !stv_stats(names, 4, v0) || posix_memalign((void **)&buf, 4096, STV_CHUNK))
+		return false;
+	want = malloc(STV_CHUNK);
+	fd = open(dev, O_RDWR | O_DIRECT);
+	ok = vm_expect(want && fd >= 0, "open %s: %s", dev, strerror(errno));
+	/* The block layer's discard of chunk 1. */
+	range[0] = base + STV_CHUNK;
+	range[1] = STV_CHUNK;
+	ok = ok && vm_expect(!ioctl(fd, BLKDISCARD, range), "BLKDISCARD: %s", strerror(errno));
+	/* WRITE SAME (16) with UNMAP of chunk 2's second half, a block of zeros. */
+	memset(block, 0, sizeof(block));
+	ok = ok && vm_expect_eq("WRITE SAME (16) with UNMAP: status", 0,
+				sg_write_same(fd, (base + 5 * STV_CHUNK / 2) / SECTOR,
+					      STV_CHUNK / 2 / SECTOR, true, block, &key, &asc));
+	/* Without UNMAP: SAME_BLOCKS copies of one block at chunk 3. */
+	memset(block, 0xa5, sizeof(block));
+	ok = ok && vm_expect_eq("WRITE SAME (16): status", 0,
+				sg_write_same(fd, (base + 3 * STV_CHUNK) / SECTOR, SAME_BLOCKS,
+					      false, block, &key, &asc));
+	/* Refused, nothing changed: past the end, lengths that disagree, 0 blocks. */
+	if (ok) {
+		st = sg_unmap(fd, DISK_BLOCKS - 4, 8, 16, 24, &key, &asc);
+		ok = refused("UNMAP past the end", st, key, asc, 0x21);
+		st = sg_unmap(fd, base / SECTOR, 8, 15, 24, &key, &asc);
+		ok &= refused("UNMAP with a 15-byte descriptor list", st, key, asc, 0x26);
+		st = sg_unmap(fd, base / SECTOR, 8, 16, 4, &key, &asc);
+		ok &= refused("UNMAP with a 4-byte parameter list", st, key, asc, 0x1a);
+		st = sg_write_same(fd, base / SECTOR, 0, true, NULL, &key, &asc);
+		ok &= refused("WRITE SAME (16) of 0 blocks", st, key, asc, 0x24);
+	}
+	for (i = 0; ok && i < DISCARD_MB; i++) {
+		stv_pattern(want, STV_CHUNK, DISCARD_SEED, i);
+		if (i == 1)
+			memset(want, 0, STV_CHUNK);
+		if (i == 2)
+			memset(want + STV_CHUNK / 2, 0, STV_CHUNK / 2);
+		if (i == 3)
+			memset(want, 0xa5, SAME_BLOCKS * SECTOR);
+		ok = stv_xfer(fd, buf, STV_CHUNK, base + (uint64_t)i * STV_CHUNK, false);
+		for (at = 0; ok && at < STV_CHUNK && buf[at] == want[at]; at++)
+			;
+		ok = ok && vm_expect(at == STV_CHUNK, "MiB %u of the discard region, byte %zu: "
+				     "0x%02x, expected 0x%02x", i, at, buf[at], want[at]);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(want);
+	free(buf);
+	ok &= stv_stats(names, 4, v1);
+	ksft_print_msg("host: %" PRIu64 " UNMAP, %" PRIu64 " WRITE SAME, %" PRIu64
+		       " blocks unmapped, %" PRIu64 " CHECK CONDITIONs\n", v1[0] - v0[0],
+		       v1[1] - v0[1], v1[2] - v0[2], v1[3] - v0[3]);
+	ok = ok && vm_expect_ge("UNMAP commands", 1, v1[0] - v0[0]);
+	ok = ok && vm_expect_eq("WRITE SAME commands", 2, v1[1] - v0[1]);
+	ok = ok && vm_expect_eq("blocks unmapped", (STV_CHUNK + STV_CHUNK / 2) / SECTOR,
+				v1[2] - v0[2]);
+	return ok && vm_expect_eq("CHECK CONDITIONs", 4, v1[3] - v0[3]);
+}
+
 int main(void)
 {
 	const uint64_t direct = (uint64_t)DIRECT_MB << 20, buffered = (uint64_t)BUFFERED_MB << 20;
@@ -217,7 +422,7 @@ int main(void)
 	vm_setup();
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(stv_unload_at_exit);
-	ksft_set_plan(12);
+	ksft_set_plan(13);
 	loaded = !vm_kmsg_mark(&mark) && stv_load(SCSI_INSTANCE, DISK_MB, 0);
 	ksft_test_result(loaded, "storvsc_load: %u MiB controller offered, plain modprobe "
 			 "hv_storvsc\n", DISK_MB);
@@ -249,6 +454,9 @@ int main(void)
 			 "dropped and logged once, every read returns its data\n");
 	ksft_test_result(direct_ok && slow(), "storvsc_slow: completions %u ms late, every read "
 			 "succeeds\n", SLOW_MS);
+	ksft_test_result(direct_ok && discard(), "storvsc_discard: sd uses the host's UNMAP; "
+			 "discarded blocks read as zeros, WRITE SAME (16) both ways, bad ones "
+			 "refused with sense data\n");
 	ksft_test_result(loaded && stv_unload(disk) && stv_rescind(SCSI_INSTANCE),
 			 "storvsc_unload: rmmod hv_storvsc, the disk goes, controller rescinded\n");
 	ksft_test_result(!vm_write(VM_SIM, "storvsc/control", "size_mb 0") & vm_teardown(),

@@ -5,13 +5,16 @@
  * SCSI controllers; the distribution's hv_storvsc and the SCSI scan find
  * all six disks (REPORT LUNS), each at its own LUN of its own host, with
  * the host's serial number for that controller and LUN in VPD page 0x80
- * (VMBUSSIM<controller><lun>, two hex digits each).  A pattern of its own
+ * (VMBUSSIM<controller><lun>, two hex digits each).  The host offers no
+ * discard this time (`discard 0`: no LBPME, no provisioning in VPD 0xb2),
+ * and sd gives none of the disks a discard limit.  A pattern of its own
  * is written to each disk with O_DIRECT, and only then is each read back:
  * every disk has its own store, none sees another's data.  Every request
  * has its completion; unload, rescind of both controllers, the layout
  * back to one LUN.
  *
- * Sim: storvsc/control luns 3, size_mb 8 (at the end luns 1, size_mb 0),
+ * Sim: storvsc/control luns 3, size_mb 8, discard 0 (at the end luns 1,
+ * size_mb 0, discard 1),
  * devices add <HV_SCSI_GUID> twice; storvsc/stats luns and
  * controllers_with_disks.
  */
@@ -129,6 +132,7 @@ static bool all_disks(void *arg)
 static bool layout(void)
 {
 	unsigned int i, j, per_host[2] = { 0 }, hosts[2] = { ~0u, ~0u }, ctl, lun;
+	char path[300];
 	uint64_t v = 0;
 	bool ok;
 
@@ -141,6 +145,10 @@ static bool layout(void)
 		ksft_print_msg("%s: host %u lun %u serial '%s'\n", k->name, k->host, k->lun,
 			       k->serial);
 		ok &= stv_expect_size(k->name, DISK_MB);
+		snprintf(path, sizeof(path), "/sys/block/%.63s/queue/discard_max_bytes",
+			 k->name);
+		ok &= vm_expect(!vm_read_u64(path, &v), "%s", path) &&
+		      vm_expect_eq("discard_max_bytes of a disk without provisioning", 0, v);
 		ok &= vm_expect(k->lun < NLUN, "%s: LUN %u", k->name, k->lun);
 		ok &= vm_expect(sscanf(k->serial, "VMBUSSIM%2x%2x", &ctl, &lun) == 2 &&
 				lun == k->lun && ctl < NCTL, "%s: serial '%s' at LUN %u",
@@ -222,7 +230,8 @@ int main(void)
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(stv_unload_at_exit);
 	ksft_set_plan(5);
-	loaded = !vm_kmsg_mark(&mark) && stv_load_ctls(instances, NCTL, NLUN, DISK_MB, 0);
+	loaded = !vm_kmsg_mark(&mark) && !vm_write(VM_SIM, "storvsc/control", "discard 0") &&
+		 stv_load_ctls(instances, NCTL, NLUN, DISK_MB, 0);
 	laid = loaded && layout();
 	ksft_test_result(laid, "storvsc_luns_scan: %u controllers x %u LUNs, %u disks of %u MiB, "
 			 "own serials\n", NCTL, NLUN, NDISK, DISK_MB);
@@ -233,7 +242,8 @@ int main(void)
 	ksft_test_result(loaded && unload(), "storvsc_luns_unload: rmmod hv_storvsc, every "
 			 "disk gone, both controllers rescinded\n");
 	ksft_test_result(!vm_write(VM_SIM, "storvsc/control", "size_mb 0") &
-			 !vm_write(VM_SIM, "storvsc/control", "luns 1") & vm_teardown(),
+			 !vm_write(VM_SIM, "storvsc/control", "luns 1") &
+			 !vm_write(VM_SIM, "storvsc/control", "discard 1") & vm_teardown(),
 			 "storvsc_luns_teardown: one LUN, no disk, hv_vmbus unloaded, sim "
 			 "restored\n");
 	vm_test_finished();
