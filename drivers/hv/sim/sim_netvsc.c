@@ -36,12 +36,19 @@
  *
  * RNDIS: INITIALIZE (one packet per message), QUERY (MAC, frame size: the
  * NIC's host MTU, 1500 unless "mtu <mac> <n>" set another, link
- * speed, media state, offload capabilities: none; RSS capabilities: the
+ * speed, media state, offload capabilities: IPv4 TCP and UDP checksums
+ * both ways and LSOv2; RSS capabilities: the
  * NIC's queues and a 128-entry table, or not supported for a NIC of one
  * queue), SET (packet filter; RSS parameters: Toeplitz hash, table, key,
- * kept; offload parameters accepted), RESET, KEEPALIVE, HALT, and
- * INDICATE_STATUS media connect / disconnect when the control plane moves
- * the link.
+ * kept; offload parameters: what the guest turned on), RESET, KEEPALIVE,
+ * HALT, and INDICATE_STATUS media connect / disconnect when the control
+ * plane moves the link.
+ *
+ * Task offload: a data packet's per-packet information may ask the host
+ * to cut a large TCP send into segments of the MSS (sim_nv_lso()) or to
+ * compute a TCP or UDP checksum (sim_nv_tx_csum()), on the host's own copy
+ * of the message; received IPv4 TCP and UDP frames carry the checksums
+ * the host checked (sim_nv_rx_csum()).
  *
  * The switch: each NIC has a MAC; a frame the guest sends on one NIC goes
  * to the receive queue of the NIC with the destination MAC, a broadcast or
@@ -79,6 +86,7 @@
 #include <linux/etherdevice.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/ip.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
@@ -88,8 +96,12 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/tcp.h>
 #include <linux/uaccess.h>
+#include <linux/udp.h>
 #include <linux/vmalloc.h>
+#include <net/checksum.h>
+#include <net/ip.h>
 
 #include "../compat.h"
 #include "sim.h"
@@ -324,6 +336,62 @@ enum {
 	SIM_RSS_HASH_IPV6	= 0x0400,
 	SIM_RSS_HASH_TCP_IPV6	= 0x1000,
 	SIM_OID_OFFLOAD_ENCAP	= 0x0101010a,
+	/*
+	 * Task offload, IPv4 only (the host's NDIS 6.0 capability block):
+	 * checksums of TCP (with options) and UDP both ways, and large send
+	 * (LSOv2) of TCP up to SIM_NV_LSO_MAX bytes in at least 2 segments.
+	 */
+	SIM_NDIS_ENCAP_8023	= 0x0002,
+	SIM_NDIS_OBJECT_TYPE_DEFAULT = 0x80,
+	SIM_NDIS_CSUM_TCP4	= 0x010 | 0x004,
+	SIM_NDIS_CSUM_UDP4	= 0x040,
+	SIM_NV_LSO_MAX		= 62780,
+	SIM_NV_LSO_MIN_SEGS	= 2,
+	/* Offsets in the capability block and in the offload parameters. */
+	SIM_CAPS_IP4_TXENC	= 4,
+	SIM_CAPS_IP4_TXCSUM	= 8,
+	SIM_CAPS_IP4_RXENC	= 12,
+	SIM_CAPS_IP4_RXCSUM	= 16,
+	SIM_CAPS_LSO2_IP4_ENCAP	= 80,
+	SIM_CAPS_LSO2_IP4_MAX	= 84,
+	SIM_CAPS_LSO2_IP4_MINSG	= 88,
+	SIM_PARAMS_TCP4		= 5,
+	SIM_PARAMS_UDP4		= 6,
+	SIM_PARAMS_LSO2_IP4	= 11,
+	/* Offload parameter values: 0 leaves the setting as it is. */
+	SIM_PARAM_TX_RX_OFF	= 1,
+	SIM_PARAM_TX_ONLY	= 2,
+	SIM_PARAM_RX_ONLY	= 3,
+	SIM_PARAM_TX_RX_ON	= 4,
+	SIM_PARAM_LSO_OFF	= 1,
+	SIM_PARAM_LSO_ON	= 2,
+	/* Per-packet information types, and the bits of their values. */
+	SIM_PPI_CSUM		= 0,
+	SIM_PPI_LSO		= 2,
+	SIM_PPI_HDR		= 12,
+	SIM_CSUM_TX_IPV4	= BIT(0),
+	SIM_CSUM_TX_IPV6	= BIT(1),
+	SIM_CSUM_TX_TCP		= BIT(2),
+	SIM_CSUM_TX_UDP		= BIT(3),
+	SIM_CSUM_TX_IP		= BIT(4),
+	SIM_CSUM_RX_TCP_FAILED	= BIT(0),
+	SIM_CSUM_RX_UDP_FAILED	= BIT(1),
+	SIM_CSUM_RX_TCP_OK	= BIT(3),
+	SIM_CSUM_RX_UDP_OK	= BIT(4),
+	SIM_CSUM_RX_IP_OK	= BIT(5),
+	SIM_LSO_V2		= BIT(30),
+	SIM_LSO_IPV6		= BIT(31),
+	/* A segment of a large send: a frame of the largest host MTU. */
+	SIM_NV_SEG_MAX		= ETH_HLEN + 9216,
+};
+
+/* Offloads the guest turned on (OID_TCP_OFFLOAD_PARAMETERS). */
+enum {
+	SIM_NV_OFF_TX_TCP4	= BIT(0),
+	SIM_NV_OFF_TX_UDP4	= BIT(1),
+	SIM_NV_OFF_RX_TCP4	= BIT(2),
+	SIM_NV_OFF_RX_UDP4	= BIT(3),
+	SIM_NV_OFF_LSO4		= BIT(4),
 };
 
 /* Counters of the stats file. */
@@ -351,6 +419,12 @@ enum sim_nv_stat {
 	SIM_NV_SUB_GRANTED,
 	SIM_NV_SUB_CLOSED,
 	SIM_NV_RSS_SETS,
+	SIM_NV_OFFLOAD_SETS,
+	SIM_NV_TX_CSUM,
+	SIM_NV_LSO_SENDS,
+	SIM_NV_LSO_SEGMENTS,
+	SIM_NV_RX_CSUM_OK,
+	SIM_NV_RX_CSUM_BAD,
 	SIM_NV_STAT_COUNT
 };
 
@@ -378,6 +452,12 @@ static const char * const sim_nv_stat_names[SIM_NV_STAT_COUNT] = {
 	[SIM_NV_SUB_GRANTED]		= "subchannels_granted",
 	[SIM_NV_SUB_CLOSED]		= "subchannel_closes",
 	[SIM_NV_RSS_SETS]		= "rss_parameter_sets",
+	[SIM_NV_OFFLOAD_SETS]		= "offload_parameter_sets",
+	[SIM_NV_TX_CSUM]		= "tx_checksums_offloaded",
+	[SIM_NV_LSO_SENDS]		= "lso_sends",
+	[SIM_NV_LSO_SEGMENTS]		= "lso_segments",
+	[SIM_NV_RX_CSUM_OK]		= "rx_checksums_good",
+	[SIM_NV_RX_CSUM_BAD]		= "rx_checksums_bad",
 };
 
 static atomic64_t sim_nv_stats[SIM_NV_STAT_COUNT];
@@ -392,6 +472,8 @@ struct sim_nv_frame {
 	struct list_head node;
 	u32 len;
 	bool rndis;	/* a complete RNDIS message, not an Ethernet frame */
+	bool checked;	/* @csum_info is set: a frame is checked once */
+	u32 csum_info;	/* the receive checksum PPI's value, 0 for none */
 	u8 data[];
 };
 
@@ -437,6 +519,8 @@ struct sim_nv_buf {
  *	takes and frees them
  * @nbusy: busy slots, the guest's completions outstanding
  * @halted: RNDIS HALT came; WRITE_ONCE() by the primary's service
+ * @offloads: SIM_NV_OFF_* the guest turned on; WRITE_ONCE() by the
+ *	primary's service, read by every channel's
  *
  * Made by the primary's open; the last channel's close frees it, so a
  * sub-channel's service never finds the buffers gone.  @slots and @nslots
@@ -453,6 +537,7 @@ struct sim_nv_dev {
 	unsigned long *slots;
 	atomic_t nbusy;
 	bool halted;
+	u32 offloads;
 };
 
 struct sim_nic;
@@ -473,7 +558,9 @@ struct sim_nic;
  * @nrxq: how many; under sim_nv_lock
  * @backlog: completions waiting for room in the ring
  * @nbacklog: how many
- * @msg: scratch for a message gathered from GPA direct ranges
+ * @msg: scratch for a message gathered from GPA direct ranges (or
+ *	copied from the send buffer): the host's own copy, which it may change
+ * @seg: scratch for one segment of a large send
  */
 struct sim_nv_chan {
 	struct sim_open *o;
@@ -490,6 +577,7 @@ struct sim_nv_chan {
 	struct list_head backlog;
 	unsigned int nbacklog;
 	u8 *msg;
+	u8 *seg;
 };
 
 /**
@@ -497,6 +585,9 @@ struct sim_nv_chan {
  * @SIM_NV_FAULT_NONE: none pending
  * @SIM_NV_FAULT_UNKNOWN_TID: a send completion whose transaction id the
  *	guest never issued (%SIM_NV_BOGUS_TID)
+ * @SIM_NV_FAULT_BAD_CSUM: the next IPv4 TCP or UDP frame with a payload
+ *	that the NIC receives has its last byte changed in transit (the host
+ *	then finds its checksum bad)
  * @SIM_NV_FAULT_BAD_RNDIS: a receive slot holding an RNDIS header whose
  *	length claims more than the slot's range
  */
@@ -504,6 +595,7 @@ enum sim_nv_fault {
 	SIM_NV_FAULT_NONE,
 	SIM_NV_FAULT_UNKNOWN_TID,
 	SIM_NV_FAULT_BAD_RNDIS,
+	SIM_NV_FAULT_BAD_CSUM,
 };
 
 /* Out of every guest requestor's range, and none of its reserved values. */
@@ -743,10 +835,19 @@ static void sim_nv_query(struct sim_nv_chan *c, const struct sim_rndis_req *q)
 		v = SIM_NV_SPEED;
 		break;
 	case SIM_OID_TCP_OFFLOAD_HW_CAPS:
-		/* An NDIS 6.0 block that offers nothing. */
+		/* An NDIS 6.0 block: IPv4 checksums and large send. */
 		caps[0] = SIM_NDIS_OBJECT_TYPE_OFFLOAD;
 		caps[1] = 1;
 		caps[2] = SIM_NDIS_OFFLOAD_SIZE_6_0;
+		put_unaligned_le32(SIM_NDIS_ENCAP_8023, caps + SIM_CAPS_IP4_TXENC);
+		put_unaligned_le32(SIM_NDIS_CSUM_TCP4 | SIM_NDIS_CSUM_UDP4,
+				   caps + SIM_CAPS_IP4_TXCSUM);
+		put_unaligned_le32(SIM_NDIS_ENCAP_8023, caps + SIM_CAPS_IP4_RXENC);
+		put_unaligned_le32(SIM_NDIS_CSUM_TCP4 | SIM_NDIS_CSUM_UDP4,
+				   caps + SIM_CAPS_IP4_RXCSUM);
+		put_unaligned_le32(SIM_NDIS_ENCAP_8023, caps + SIM_CAPS_LSO2_IP4_ENCAP);
+		put_unaligned_le32(SIM_NV_LSO_MAX, caps + SIM_CAPS_LSO2_IP4_MAX);
+		put_unaligned_le32(SIM_NV_LSO_MIN_SEGS, caps + SIM_CAPS_LSO2_IP4_MINSG);
 		sim_nv_query_done(c, q->req_id, 0, caps, sizeof(caps));
 		return;
 	case SIM_OID_RSS_CAPS:
@@ -836,6 +937,66 @@ static u32 sim_nv_set_rss(struct sim_nv_chan *c, const u8 *p, u32 len)
 	return RNDIS_STATUS_SUCCESS;
 }
 
+/*
+ * One checksum setting of the offload parameters into @on: @tx and @rx
+ * (SIM_NV_OFF_*) as the value asks, 0 leaving both as they are; false for
+ * a value NDIS does not define.
+ */
+static bool sim_nv_csum_param(u8 v, u32 tx, u32 rx, u32 *on)
+{
+	switch (v) {
+	case 0:
+		return true;
+	case SIM_PARAM_TX_RX_OFF:
+		*on &= ~(tx | rx);
+		return true;
+	case SIM_PARAM_TX_ONLY:
+		*on = (*on & ~rx) | tx;
+		return true;
+	case SIM_PARAM_RX_ONLY:
+		*on = (*on & ~tx) | rx;
+		return true;
+	case SIM_PARAM_TX_RX_ON:
+		*on |= tx | rx;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * SET of the offload parameters (an NDIS object: header, then one byte
+ * per offload), @len bytes at @p: the IPv4 TCP and UDP checksums and
+ * LSOv2 for IPv4, which this host offers; turning on any other offload is
+ * refused.  Checked whole before any of it applies.
+ */
+static u32 sim_nv_set_offloads(struct sim_nv_chan *c, const u8 *p, u32 len)
+{
+	static const u8 others[] = { 4, 7, 8, 9, 10, 12 };
+	u32 on = READ_ONCE(c->dev->offloads);
+	unsigned int i;
+
+	if (len < SIM_PARAMS_LSO2_IP4 + 1 || p[0] != SIM_NDIS_OBJECT_TYPE_DEFAULT) {
+		sim_nv_guest_error(c, "offload parameters of bytes", len);
+		return RNDIS_STATUS_INVALID_DATA;
+	}
+	if (!sim_nv_csum_param(p[SIM_PARAMS_TCP4], SIM_NV_OFF_TX_TCP4, SIM_NV_OFF_RX_TCP4, &on) ||
+	    !sim_nv_csum_param(p[SIM_PARAMS_UDP4], SIM_NV_OFF_TX_UDP4, SIM_NV_OFF_RX_UDP4, &on))
+		return RNDIS_STATUS_INVALID_DATA;
+	if (p[SIM_PARAMS_LSO2_IP4] == SIM_PARAM_LSO_ON)
+		on |= SIM_NV_OFF_LSO4;
+	else if (p[SIM_PARAMS_LSO2_IP4] == SIM_PARAM_LSO_OFF)
+		on &= ~SIM_NV_OFF_LSO4;
+	else if (p[SIM_PARAMS_LSO2_IP4])
+		return RNDIS_STATUS_INVALID_DATA;
+	/* The IPv4 header checksum, IPv6, LSOv1, IPsec: not offered. */
+	for (i = 0; i < ARRAY_SIZE(others); i++)
+		if (p[others[i]] > SIM_PARAM_TX_RX_OFF)
+			return RNDIS_STATUS_NOT_SUPPORTED;
+	WRITE_ONCE(c->dev->offloads, on);
+	sim_nv_inc(SIM_NV_OFFLOAD_SETS);
+	return RNDIS_STATUS_SUCCESS;
+}
+
 static u32 sim_nv_set(struct sim_nv_chan *c, const struct sim_rndis_req *s,
 		      u32 len)
 {
@@ -858,6 +1019,7 @@ static u32 sim_nv_set(struct sim_nv_chan *c, const struct sim_rndis_req *s,
 			return RNDIS_STATUS_NOT_SUPPORTED;
 		return sim_nv_set_rss(c, (const u8 *)s + s->bufoff, s->buflen);
 	case SIM_OID_TCP_OFFLOAD_PARAMETERS:
+		return sim_nv_set_offloads(c, (const u8 *)s + s->bufoff, s->buflen);
 	case SIM_OID_OFFLOAD_ENCAP:
 		return RNDIS_STATUS_SUCCESS;
 	}
@@ -1022,6 +1184,7 @@ static void sim_nv_switch(struct sim_nv_chan *c, const u8 *frame, u32 len)
 		}
 		f->len = len;
 		f->rndis = false;
+		f->checked = false;
 		memcpy(f->data, frame, len);
 		list_add_tail(&f->node, &dst->rxq);
 		dst->nrxq++;
@@ -1039,8 +1202,198 @@ out:
 		sim_ring_kick(kick[i], &sim_netvsc_backend);
 }
 
+/*
+ * The IPv4 packet in the Ethernet frame at @f (@len bytes): its header,
+ * the offset of its payload in @f and the payload's length; NULL for
+ * anything else, a malformed header or a fragment.  @lso: the total length
+ * is 0 (a large send's), the packet runs to the end of the frame.
+ */
+static struct iphdr *sim_nv_ipv4(u8 *f, u32 len, bool lso, u32 *l4off, u32 *l4len)
+{
+	struct iphdr *ip = (struct iphdr *)(f + ETH_HLEN);
+	u32 ihl, tot;
+
+	if (len < ETH_HLEN + sizeof(*ip) || get_unaligned_be16(f + 12) != ETH_P_IP)
+		return NULL;
+	ihl = ip->ihl * 4;
+	tot = lso ? len - ETH_HLEN : be16_to_cpu(ip->tot_len);
+	if (ip->version != 4 || ihl < sizeof(*ip) || tot < ihl || tot > len - ETH_HLEN ||
+	    (be16_to_cpu(ip->frag_off) & (IP_MF | IP_OFFSET)))
+		return NULL;
+	*l4off = ETH_HLEN + ihl;
+	*l4len = tot - ihl;
+	return ip;
+}
+
+/* The checksum a TCP or UDP header at @l4 would have (@ip's pseudo header). */
+static __sum16 sim_nv_l4_csum(const struct iphdr *ip, const u8 *l4, u32 l4len)
+{
+	return csum_tcpudp_magic(ip->saddr, ip->daddr, l4len, ip->protocol,
+				 csum_partial(l4, l4len, 0));
+}
+
+/* Offset of the checksum in a TCP or UDP header that fits @l4len; 0 if not. */
+static u32 sim_nv_csum_at(u8 proto, u32 l4len)
+{
+	if (proto == IPPROTO_TCP && l4len >= sizeof(struct tcphdr))
+		return offsetof(struct tcphdr, check);
+	if (proto == IPPROTO_UDP && l4len >= sizeof(struct udphdr))
+		return offsetof(struct udphdr, check);
+	return 0;
+}
+
+/*
+ * Checksum offload of a frame the guest sent (@info: the PPI's value):
+ * the TCP or UDP checksum of the IPv4 packet computed into @f, as the
+ * guest asked and turned on; false for a request the host cannot carry
+ * out (IPv6, an offset that is not the transport header's, a protocol
+ * other than the one named).
+ */
+static bool sim_nv_tx_csum(struct sim_nv_chan *c, u8 *f, u32 len, u32 info)
+{
+	bool tcp = info & SIM_CSUM_TX_TCP, udp = info & SIM_CSUM_TX_UDP;
+	u32 on = READ_ONCE(c->dev->offloads), l4off, l4len, at;
+	struct iphdr *ip;
+	__sum16 sum;
+
+	if (!tcp && !udp)
+		return !(info & (SIM_CSUM_TX_IPV6 | SIM_CSUM_TX_IP));
+	ip = sim_nv_ipv4(f, len, false, &l4off, &l4len);
+	if (!ip || !(info & SIM_CSUM_TX_IPV4) || (info & SIM_CSUM_TX_IP) || (tcp && udp) ||
+	    !(on & (tcp ? SIM_NV_OFF_TX_TCP4 : SIM_NV_OFF_TX_UDP4)) ||
+	    ip->protocol != (tcp ? IPPROTO_TCP : IPPROTO_UDP) ||
+	    ((info >> 16) & 0x3ff) != l4off)
+		return false;
+	at = sim_nv_csum_at(ip->protocol, l4len);
+	if (!at)
+		return false;
+	put_unaligned((__force u16)0, (u16 *)(f + l4off + at));
+	sum = sim_nv_l4_csum(ip, f + l4off, l4len);
+	if (udp && !sum)
+		sum = CSUM_MANGLED_0;
+	put_unaligned((__force u16)sum, (u16 *)(f + l4off + at));
+	sim_nv_inc(SIM_NV_TX_CSUM);
+	return true;
+}
+
+/*
+ * A large send (LSOv2, IPv4): the TCP segment at @f, of @len bytes with
+ * headers that say nothing of its length, cut into segments of at most
+ * the PPI's MSS, each with its IP total length, id, header checksum, TCP
+ * sequence number, flags (FIN and PSH only on the last, CWR only on the
+ * first) and checksum, and each given to the switch.  False for a request
+ * the host cannot carry out.
+ */
+static bool sim_nv_lso(struct sim_nv_chan *c, u8 *f, u32 len, u32 info)
+{
+	u32 mss = info & 0xfffff, l4off, l4len, hdr, thl, off, n, seq;
+	struct iphdr *ip, *sip;
+	struct tcphdr *th, *sth;
+	u16 id;
+
+	ip = sim_nv_ipv4(f, len, true, &l4off, &l4len);
+	if (!ip || !(info & SIM_LSO_V2) || (info & SIM_LSO_IPV6) ||
+	    !(READ_ONCE(c->dev->offloads) & SIM_NV_OFF_LSO4) || ip->protocol != IPPROTO_TCP ||
+	    ((info >> 20) & 0x3ff) != l4off || l4len < sizeof(*th))
+		return false;
+	th = (struct tcphdr *)(f + l4off);
+	thl = th->doff * 4;
+	hdr = l4off + thl;
+	if (thl < sizeof(*th) || thl > l4len || !mss || hdr + mss > SIM_NV_SEG_MAX)
+		return false;
+	sim_nv_inc(SIM_NV_LSO_SENDS);
+	id = be16_to_cpu(ip->id);
+	seq = be32_to_cpu(th->seq);
+	for (off = 0; off < len - hdr || off == 0; off += n) {
+		n = min(mss, len - hdr - off);
+		memcpy(c->seg, f, hdr);
+		memcpy(c->seg + hdr, f + hdr + off, n);
+		sip = (struct iphdr *)(c->seg + ETH_HLEN);
+		sth = (struct tcphdr *)(c->seg + l4off);
+		sip->tot_len = cpu_to_be16(hdr - ETH_HLEN + n);
+		sip->id = cpu_to_be16(id++);
+		sip->check = 0;
+		sip->check = ip_fast_csum(sip, sip->ihl);
+		sth->seq = cpu_to_be32(seq + off);
+		if (off + n < len - hdr) {
+			sth->fin = 0;
+			sth->psh = 0;
+		}
+		if (off)
+			sth->cwr = 0;
+		sth->check = 0;
+		sth->check = sim_nv_l4_csum(sip, c->seg + l4off, thl + n);
+		sim_nv_inc(SIM_NV_LSO_SEGMENTS);
+		sim_nv_switch(c, c->seg, hdr + n);
+		if (!n)
+			break;
+	}
+	return true;
+}
+
+/*
+ * A data packet's per-packet information (@ppi_len bytes at @ppi, from
+ * the guest): the values of the checksum and large-send entries, if any,
+ * into @csum and @lso; false for entries that do not fit.
+ */
+static bool sim_nv_ppis(const u8 *ppi, u32 ppi_len, u32 *csum, u32 *lso, bool *has_csum,
+			bool *has_lso)
+{
+	u32 at = 0, size, type, off;
+
+	while (ppi_len - at >= SIM_PPI_HDR) {
+		size = get_unaligned_le32(ppi + at);
+		type = get_unaligned_le32(ppi + at + 4) & 0x7fffffff;
+		off = get_unaligned_le32(ppi + at + 8);
+		if (size < SIM_PPI_HDR || size > ppi_len - at || off < SIM_PPI_HDR ||
+		    off > size || size - off < sizeof(u32))
+			return false;
+		if (type == SIM_PPI_CSUM) {
+			*csum = get_unaligned_le32(ppi + at + off);
+			*has_csum = true;
+		} else if (type == SIM_PPI_LSO) {
+			*lso = get_unaligned_le32(ppi + at + off);
+			*has_lso = true;
+		}
+		at += size;
+	}
+	return at == ppi_len;
+}
+
+/*
+ * A data packet of the guest (@p, @body bytes from it on, the host's own
+ * copy): its frame, after the offloads its PPIs ask for, to the switch.
+ */
+static u32 sim_nv_data(struct sim_nv_chan *c, u8 *p, u32 body)
+{
+	const struct sim_rndis_pkt *pk = (const void *)p;
+	bool has_csum = false, has_lso = false;
+	u32 csum = 0, lso = 0;
+	u8 *f = p + pk->data_offset;
+
+	if (pk->ppi_len && (pk->ppi_offset < sizeof(*pk) || pk->ppi_offset > body ||
+			    pk->ppi_len > body - pk->ppi_offset ||
+			    !sim_nv_ppis(p + pk->ppi_offset, pk->ppi_len, &csum, &lso,
+					 &has_csum, &has_lso))) {
+		sim_nv_guest_error(c, "malformed per-packet information of bytes", pk->ppi_len);
+		return RNDIS_STATUS_INVALID_DATA;
+	}
+	if (has_lso) {
+		if (sim_nv_lso(c, f, pk->data_len, lso))
+			return RNDIS_STATUS_SUCCESS;
+		sim_nv_guest_error(c, "large send the host cannot do, PPI", lso);
+		return RNDIS_STATUS_INVALID_DATA;
+	}
+	if (has_csum && !sim_nv_tx_csum(c, f, pk->data_len, csum)) {
+		sim_nv_guest_error(c, "checksum offload the host cannot do, PPI", csum);
+		return RNDIS_STATUS_INVALID_DATA;
+	}
+	sim_nv_switch(c, f, pk->data_len);
+	return RNDIS_STATUS_SUCCESS;
+}
+
 /* One RNDIS message of @len bytes from the guest; its RNDIS status. */
-static u32 sim_nv_rndis(struct sim_nv_chan *c, const u8 *msg, u32 len)
+static u32 sim_nv_rndis(struct sim_nv_chan *c, u8 *msg, u32 len)
 {
 	const struct sim_rndis_hdr *h = (const void *)msg;
 	const struct sim_rndis_pkt *p = (const void *)(msg + sizeof(*h));
@@ -1075,8 +1428,7 @@ static u32 sim_nv_rndis(struct sim_nv_chan *c, const u8 *msg, u32 len)
 			sim_nv_guest_error(c, "malformed RNDIS packet of bytes", len);
 			return RNDIS_STATUS_INVALID_DATA;
 		}
-		sim_nv_switch(c, (const u8 *)p + p->data_offset, p->data_len);
-		return RNDIS_STATUS_SUCCESS;
+		return sim_nv_data(c, msg + sizeof(*h), body);
 	case RNDIS_MSG_INIT:
 		if (body < sizeof(u32))
 			break;
@@ -1131,7 +1483,7 @@ static u32 sim_nv_rndis(struct sim_nv_chan *c, const u8 *msg, u32 len)
 }
 
 /* The RNDIS messages of one SEND_RNDIS_PKT, back to back in @buf. */
-static bool sim_nv_rndis_all(struct sim_nv_chan *c, const u8 *buf, u32 len)
+static bool sim_nv_rndis_all(struct sim_nv_chan *c, u8 *buf, u32 len)
 {
 	const struct sim_rndis_hdr *h;
 	bool ok = true;
@@ -1248,7 +1600,8 @@ static u32 sim_nv_send_rndis(struct sim_nv_chan *c, const void *pkt, u32 off,
  */
 static u32 sim_nv_slot_size(u32 mtu)
 {
-	u32 need = sizeof(struct sim_rndis_hdr) + sizeof(struct sim_rndis_pkt) +
+	/* The checksum PPI of a received frame: 16 bytes. */
+	u32 need = sizeof(struct sim_rndis_hdr) + sizeof(struct sim_rndis_pkt) + 16 +
 		   ETH_HLEN + mtu;
 
 	return max_t(u32, SIM_NV_SLOT_MIN, ALIGN(need, SIM_NV_SLOT_ALIGN));
@@ -1467,6 +1820,66 @@ static void sim_nv_slot_put(struct sim_nv_dev *d, int slot)
  * Put @f into a slot and name it with a transfer-page packet.  Returns 0
  * when it went (or was dropped), -EAGAIN when it must wait.
  */
+/*
+ * The receive checksum information for frame @f of @len bytes, as a NIC
+ * that checked it reports it (a PPI value): for an IPv4 TCP or UDP packet
+ * while the guest turned that on, the transport checksum found good or
+ * bad (the IPv4 header's too when good); 0 for anything else, which the
+ * guest checks itself.
+ */
+static u32 sim_nv_rx_csum(const struct sim_nv_dev *d, u8 *f, u32 len)
+{
+	u32 on = READ_ONCE(d->offloads), l4off, l4len;
+	struct iphdr *ip = sim_nv_ipv4(f, len, false, &l4off, &l4len);
+	bool tcp;
+
+	if (!ip || !sim_nv_csum_at(ip->protocol, l4len))
+		return 0;
+	tcp = ip->protocol == IPPROTO_TCP;
+	if (!(on & (tcp ? SIM_NV_OFF_RX_TCP4 : SIM_NV_OFF_RX_UDP4)))
+		return 0;
+	if (ip_fast_csum(ip, ip->ihl) ||
+	    (sim_nv_l4_csum(ip, f + l4off, l4len) &&
+	     (tcp || get_unaligned((u16 *)(f + l4off + offsetof(struct udphdr, check)))))) {
+		sim_nv_inc(SIM_NV_RX_CSUM_BAD);
+		return tcp ? SIM_CSUM_RX_TCP_FAILED : SIM_CSUM_RX_UDP_FAILED;
+	}
+	sim_nv_inc(SIM_NV_RX_CSUM_OK);
+	return SIM_CSUM_RX_IP_OK | (tcp ? SIM_CSUM_RX_TCP_OK : SIM_CSUM_RX_UDP_OK);
+}
+
+/*
+ * The bad_csum fault: if it is armed for @c's NIC and frame @f is an IPv4
+ * TCP or UDP packet with a payload, its last byte changes, as a frame
+ * damaged on the wire would, and the fault is spent.
+ */
+static void sim_nv_damage(struct sim_nv_chan *c, struct sim_nv_frame *f)
+{
+	u32 l4off, l4len, hl;
+	struct iphdr *ip;
+	bool hit = false;
+
+	if (READ_ONCE(c->nic->fault) != SIM_NV_FAULT_BAD_CSUM)
+		return;
+	ip = sim_nv_ipv4(f->data, f->len, false, &l4off, &l4len);
+	if (!ip || !sim_nv_csum_at(ip->protocol, l4len))
+		return;
+	hl = ip->protocol == IPPROTO_TCP ?
+	     ((struct tcphdr *)(f->data + l4off))->doff * 4 : sizeof(struct udphdr);
+	if (l4len <= hl)
+		return;
+	spin_lock(&sim_nv_lock);
+	if (c->nic->fault == SIM_NV_FAULT_BAD_CSUM) {
+		c->nic->fault = SIM_NV_FAULT_NONE;
+		hit = true;
+	}
+	spin_unlock(&sim_nv_lock);
+	if (!hit)
+		return;
+	f->data[l4off + l4len - 1] ^= 0xff;
+	sim_nv_inc(SIM_NV_FAULTS);
+}
+
 static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 {
 	struct sim_rndis_hdr h = { .type = RNDIS_MSG_PACKET };
@@ -1483,8 +1896,31 @@ static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 		.m.channel_type = f->rndis,
 		.m.section_index = SIM_NV_NO_SECTION,
 	};
-	u32 total = f->rndis ? f->len : sizeof(h) + sizeof(p) + f->len;
+	struct {
+		u32 size;
+		u32 type;
+		u32 offset;
+		u32 value;
+	} __packed ppi = { .size = sizeof(ppi), .type = SIM_PPI_CSUM, .offset = SIM_PPI_HDR };
+	u32 hlen = sizeof(h) + sizeof(p), total;
 	int slot, ret;
+
+	if (!f->rndis) {
+		/* Once, even if the ring is full and the frame waits. */
+		if (!f->checked) {
+			sim_nv_damage(c, f);
+			f->csum_info = sim_nv_rx_csum(d, f->data, f->len);
+			f->checked = true;
+		}
+		ppi.value = f->csum_info;
+		if (ppi.value) {
+			p.ppi_offset = sizeof(p);
+			p.ppi_len = sizeof(ppi);
+			p.data_offset = sizeof(p) + sizeof(ppi);
+			hlen += sizeof(ppi);
+		}
+	}
+	total = f->rndis ? f->len : hlen + f->len;
 
 	if (total > d->slot) {
 		sim_nv_inc(SIM_NV_DROP_OVERSIZE);
@@ -1505,7 +1941,9 @@ static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 		p.data_len = f->len;
 		memcpy(at, &h, sizeof(h));
 		memcpy(at + sizeof(h), &p, sizeof(p));
-		memcpy(at + sizeof(h) + sizeof(p), f->data, f->len);
+		if (p.ppi_len)
+			memcpy(at + sizeof(h) + sizeof(p), &ppi, sizeof(ppi));
+		memcpy(at + hlen, f->data, f->len);
 	}
 	x.h.d.trans_id = slot;
 	x.h.range.byte_offset = slot * d->slot;
@@ -1622,7 +2060,11 @@ static bool sim_nv_fault(struct sim_nv_chan *c)
 		return false;
 	spin_lock(&sim_nv_lock);
 	f = c->nic->fault;
-	c->nic->fault = SIM_NV_FAULT_NONE;
+	/* A damaged frame waits for a frame to damage (sim_nv_damage()). */
+	if (f == SIM_NV_FAULT_BAD_CSUM)
+		f = SIM_NV_FAULT_NONE;
+	else
+		c->nic->fault = SIM_NV_FAULT_NONE;
 	spin_unlock(&sim_nv_lock);
 	switch (f) {
 	case SIM_NV_FAULT_UNKNOWN_TID:
@@ -1755,6 +2197,7 @@ static struct sim_nic *sim_nv_nic_for(const struct sim_chan *ch)
 static void sim_nv_chan_free(struct sim_nv_chan *c)
 {
 	kvfree(c->msg);
+	kvfree(c->seg);
 	kfree(c);
 }
 
@@ -1772,9 +2215,10 @@ static int sim_nv_open(const struct sim_backend *be, struct sim_open *o)
 	if (!c)
 		return -ENOMEM;
 	c->msg = kvmalloc(SIM_NV_MAX_MSG, GFP_KERNEL);
+	c->seg = kvmalloc(SIM_NV_SEG_MAX, GFP_KERNEL);
 	if (!ch->sub_index)
 		d = kzalloc(sizeof(*d), GFP_KERNEL);
-	if (!c->msg || (!ch->sub_index && !d)) {
+	if (!c->msg || !c->seg || (!ch->sub_index && !d)) {
 		kfree(d);
 		sim_nv_chan_free(c);
 		return -ENOMEM;
@@ -2061,6 +2505,7 @@ static int sim_nv_fault_cmd(char *arg)
 	static const char * const words[] = {
 		[SIM_NV_FAULT_UNKNOWN_TID - 1] = "unknown_tid",
 		[SIM_NV_FAULT_BAD_RNDIS - 1] = "bad_rndis",
+		[SIM_NV_FAULT_BAD_CSUM - 1] = "bad_csum",
 	};
 	struct sim_nic *nic;
 	u8 mac[ETH_ALEN];
