@@ -3,7 +3,8 @@
  * storvsc_io_test: the distribution's unmodified hv_storvsc, loaded with a
  * plain `modprobe hv_storvsc`, drives the simulated host's synthetic SCSI
  * controller: a 64 MiB RAM disk appears as /sys/block/sdX with the size
- * and the vendor and model the host gives ("Msft", "Virtual Disk"); a
+ * and the vendor and model the host gives ("Msft", "Virtual Disk"), and
+ * util-linux's lsblk and sg3-utils' sg_inq say the same; a
  * pseudo-random pattern written with O_DIRECT reads back the same, and so
  * does one written through the page cache and read again after the cache
  * was dropped; the host's counters account for every byte and every
@@ -76,10 +77,50 @@ enum {
 static char disk[256];	/* sdX */
 static char dev[300];	/* /dev/sdX */
 
+/* The output of shell command @cmd, whole, into @buf; false if it failed. */
+static bool tool_output(const char *cmd, char *buf, size_t len)
+{
+	size_t n = 0, got;
+	FILE *p = popen(cmd, "r");
+
+	if (!vm_expect(p, "popen %s: %s", cmd, strerror(errno)))
+		return false;
+	while (n < len - 1 && (got = fread(buf + n, 1, len - 1 - n, p)) > 0)
+		n += got;
+	buf[n] = '\0';
+	return vm_expect(pclose(p) == 0, "%s failed: '%s'", cmd, buf);
+}
+
+/* The value after @label in sg_inq's output, trimmed, into @val. */
+static void sg_inq_field(const char *out, const char *label, char *val, size_t len)
+{
+	const char *at = strstr(out, label);
+	size_t n = 0;
+
+	if (at)
+		at += strlen(label);
+	while (at && *at == ' ')
+		at++;
+	while (at && at[n] && at[n] != '\n' && n < len - 1)
+		n++;
+	while (n && at[n - 1] == ' ')
+		n--;
+	if (at)
+		memcpy(val, at, n);
+	val[n] = '\0';
+}
+
+/*
+ * The disk's size, vendor and model as sysfs, util-linux's lsblk and
+ * sg3-utils' sg_inq (a standard INQUIRY of its own through SG_IO) give
+ * them: all agree with the host's.
+ */
 static bool disk_ok(void)
 {
-	char path[300], text[64];
-	uint64_t sectors = 0;
+	char path[300], model[64], cmd[400], out[4096], vendor[64] = "", product[64] = "",
+	     lsv[64] = "", lsm[64] = "";
+	unsigned long long bytes = 0;
+	size_t n;
 	bool ok;
 
 	if (!stv_wait_disk(disk, sizeof(disk)))
@@ -88,10 +129,32 @@ static bool disk_ok(void)
 	ksft_print_msg("disk: %s\n", dev);
 	ok = stv_expect_size(disk, DISK_MB);
 	snprintf(path, sizeof(path), "/sys/block/%s/device/model", disk);
-	ok &= vm_expect(stv_read_trim(path, text, sizeof(text)) && !strcmp(text, "Virtual Disk"),
-			"%s: '%s', expected 'Virtual Disk'", path, text);
-	ksft_print_msg("/sys/block/%s: %" PRIu64 " sectors (%" PRIu64 " MiB), vendor Msft, "
-		       "model '%s'\n", disk, sectors, sectors >> 11, text);
+	ok &= vm_expect(stv_read_trim(path, model, sizeof(model)) &&
+			!strcmp(model, "Virtual Disk"), "%s: '%s', expected 'Virtual Disk'",
+			path, model);
+	snprintf(cmd, sizeof(cmd), "lsblk -b -d -n -o SIZE,VENDOR,MODEL %s", dev);
+	if (tool_output(cmd, out, sizeof(out))) {
+		ksft_print_msg("%s: %s", cmd, out);
+		ok &= vm_expect(sscanf(out, "%llu %63s %63[^\n]", &bytes, lsv, lsm) == 3,
+				"lsblk: '%s'", out);
+		for (n = strlen(lsm); n && lsm[n - 1] == ' '; n--)
+			lsm[n - 1] = '\0';
+		ok &= vm_expect_eq("lsblk: bytes", (uint64_t)DISK_MB << 20, bytes);
+		ok &= vm_expect(!strcmp(lsv, "Msft") && !strcmp(lsm, "Virtual Disk"),
+				"lsblk: vendor '%s', model '%s'", lsv, lsm);
+	} else {
+		ok = false;
+	}
+	snprintf(cmd, sizeof(cmd), "sg_inq %s", dev);
+	if (tool_output(cmd, out, sizeof(out))) {
+		sg_inq_field(out, "Vendor identification:", vendor, sizeof(vendor));
+		sg_inq_field(out, "Product identification:", product, sizeof(product));
+		ksft_print_msg("sg_inq %s: vendor '%s', product '%s'\n", dev, vendor, product);
+		ok &= vm_expect(!strcmp(vendor, "Msft") && !strcmp(product, "Virtual Disk"),
+				"sg_inq: '%s'", out);
+	} else {
+		ok = false;
+	}
 	return ok;
 }
 
@@ -427,8 +490,8 @@ int main(void)
 	ksft_test_result(loaded, "storvsc_load: %u MiB controller offered, plain modprobe "
 			 "hv_storvsc\n", DISK_MB);
 	found = loaded && disk_ok();
-	ksft_test_result(found, "storvsc_disk: /sys/block/sdX, %u MiB, Msft Virtual Disk\n",
-			 DISK_MB);
+	ksft_test_result(found, "storvsc_disk: /sys/block/sdX, %u MiB, Msft Virtual Disk; "
+			 "lsblk and sg_inq agree\n", DISK_MB);
 	direct_ok = found && stv_write_read(dev, O_DIRECT, 0, DIRECT_MB, DIRECT_SEED, "O_DIRECT");
 	io = direct_ok;
 	ksft_test_result(direct_ok, "storvsc_direct_io: %u MiB O_DIRECT pattern reads back\n",

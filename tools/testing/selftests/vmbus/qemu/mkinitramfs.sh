@@ -16,7 +16,8 @@
 # Also: /sbin/poweroff, /sbin/reboot, /sbin/halt (qemu/vmbus-power), the
 # hyperv-daemons package's hv_kvp_daemon with its shared libraries, its
 # scripts, /var/lib/hyperv and the name-service files getaddrinfo() reads,
-# e2fsprogs' mke2fs and e2fsck with util-linux's fsck, and iperf3.
+# e2fsprogs' mke2fs and e2fsck with util-linux's fsck and lsblk, iperf3,
+# and sg3-utils' sg_inq.
 # The staging tree is FILE's directory/initramfs/.
 set -euo pipefail
 
@@ -162,6 +163,16 @@ install_iperf3() {
 	install_with_libs "$1" /usr/bin/iperf3
 }
 
+# sg3-utils' sg_inq and util-linux's lsblk (scripts/setup-packages.sh) for
+# storvsc_io_test: what the standard tools say of the simulated disk.
+install_disk_tools() {
+	local f
+	for f in /usr/bin/sg_inq /usr/bin/lsblk; do
+		[ -x "$f" ] || die "$f missing (install sg3-utils and util-linux)"
+		install_with_libs "$1" "$f"
+	done
+}
+
 # Our modules go to updates/vmbus/; prints their names, one a line.
 install_our_modules() {
 	local root=$1 dst=$1/lib/modules/$KVER/updates/vmbus ko seen=" "
@@ -258,6 +269,7 @@ main() {
 	install_kvp_daemon "$root"
 	install_e2fsprogs "$root"
 	install_iperf3 "$root"
+	install_disk_tools "$root"
 	ours=$(install_our_modules "$root")
 	[ -n "$ours" ] || echo "mkinitramfs: warning: no .ko files under $MODULES" >&2
 	install_extra_modules "$root" "$ours"
