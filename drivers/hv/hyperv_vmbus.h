@@ -161,6 +161,7 @@ struct vmbus_chan {
 	struct work_struct destroy_work;
 	struct kref ref;
 	struct xarray *tids;
+	u32 in_len;	/* ring bytes of the inbound packet handed out last */
 };
 
 static inline struct vmbus_chan *to_vmbus_chan(struct vmbus_channel *ch)
@@ -216,6 +217,7 @@ enum vmbus_stat {
 	VMBUS_STAT_MSGS_FOREIGN,
 	VMBUS_STAT_OFFERS_HOTPLUG,
 	VMBUS_STAT_COMPLETIONS_DROPPED,
+	VMBUS_STAT_PACKETS_TRUNCATED,
 	VMBUS_STAT_TL_REQUESTS,
 	VMBUS_STAT_TL_REFUSED,
 	VMBUS_STAT_TL_UNANSWERED,

@@ -346,6 +346,10 @@ static u32 vmbus_iter_avail(struct vmbus_channel *ch)
  *
  * The packet is validated and copied into the ring's packet buffer; the
  * returned descriptor points there and stays valid until the next call.
+ * A packet longer than that buffer (the driver's max_pkt_size) is handed
+ * out cut to it, its length and data offset saying so, with a
+ * rate-limited line and the packets_truncated statistic; the iterator
+ * still steps over all of it.
  *
  * Context: the channel's callback, or the caller that serializes reads.
  * Return: the packet, or NULL if there is none or the ring is corrupt.
@@ -389,11 +393,27 @@ again:
 		dropped = true;
 		goto again;
 	}
-	if (len > rbi->pkt_buffer_size) {
-		vmbus_chan_break(channel, "inbound packet larger than the driver allows");
-		return NULL;
-	}
+	to_vmbus_chan(channel)->in_len = len;
 	copy = rbi->pkt_buffer;
+	if (len > rbi->pkt_buffer_size) {
+		/*
+		 * More than the driver takes (a newer host's longer packet, or
+		 * a hostile one): the driver gets the part that fits, which
+		 * says so in its own length; the iterator still steps over the
+		 * whole packet (in_len).
+		 */
+		len = rbi->pkt_buffer_size & ~7u;
+		if (len < sizeof(d)) {
+			vmbus_chan_break(channel, "inbound packet larger than the driver allows");
+			return NULL;
+		}
+		pr_warn_ratelimited("relid %u: inbound packet of %u bytes, more than the driver takes; it gets the first %u\n",
+				    channel->offermsg.child_relid, (u32)d.len8 << 3, len);
+		vmbus_stat_inc(VMBUS_STAT_PACKETS_TRUNCATED);
+		d.len8 = len >> 3;
+		if (d.offset8 > d.len8)
+			d.offset8 = d.len8;
+	}
 	memcpy(copy, src, len);
 	/* The host may have changed the ring since: keep what was checked. */
 	*copy = d;
@@ -418,7 +438,8 @@ __hv_pkt_iter_next(struct vmbus_channel *channel,
 
 	if (pkt->type == VM_PKT_COMP && vmbus_tid_guarded(channel))
 		vmbus_tid_answered(channel, pkt->trans_id);
-	rbi->priv_read_index = (rbi->priv_read_index + hv_pkt_len(pkt) +
+	/* The whole packet, also where the driver got only its first part. */
+	rbi->priv_read_index = (rbi->priv_read_index + to_vmbus_chan(channel)->in_len +
 				VMBUS_PKT_TRAILER) % rbi->ring_datasize;
 	return hv_pkt_iter_first(channel);
 }

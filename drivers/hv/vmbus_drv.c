@@ -203,6 +203,7 @@ static const char * const vmbus_stat_names[VMBUS_NR_STATS] = {
 	[VMBUS_STAT_MSGS_FOREIGN]	 = "msgs_foreign",
 	[VMBUS_STAT_OFFERS_HOTPLUG]	 = "offers_during_hotplug",
 	[VMBUS_STAT_COMPLETIONS_DROPPED] = "completions_dropped",
+	[VMBUS_STAT_PACKETS_TRUNCATED]	 = "packets_truncated",
 	[VMBUS_STAT_TL_REQUESTS]	 = "tl_connect_requests",
 	[VMBUS_STAT_TL_REFUSED]		 = "tl_connect_refused",
 	[VMBUS_STAT_TL_UNANSWERED]	 = "tl_connect_unanswered",

@@ -251,8 +251,9 @@ enum {
 	SIM_STV_MAX_FAULTS	= 1000000,
 	/* First transaction id of the bogus completions: no tag has it. */
 	SIM_STV_BOGUS_ID	= 0x7fff0000,
-	/* VSTOR bytes in a short completion. */
+	/* VSTOR bytes in a short completion; bytes after one in a long one. */
 	SIM_STV_SHORT_LEN	= 8,
+	SIM_STV_LONG_EXTRA	= 64,
 	/* Fixed-format sense data. */
 	SIM_STV_SENSE_LEN	= 18,
 	/*
@@ -284,6 +285,7 @@ enum sim_stv_stat {
 	SIM_STV_INJ_MEDIUM_ERRORS,
 	SIM_STV_INJ_BOGUS_IDS,
 	SIM_STV_INJ_SHORT,
+	SIM_STV_INJ_LONG,
 	SIM_STV_INJ_DUPLICATES,
 	SIM_STV_DELAYED,
 	SIM_STV_SUB_REQUESTS,
@@ -315,6 +317,7 @@ static const char * const sim_stv_stat_names[SIM_STV_STAT_COUNT] = {
 	[SIM_STV_INJ_MEDIUM_ERRORS]	= "injected_medium_errors",
 	[SIM_STV_INJ_BOGUS_IDS]		= "injected_bogus_ids",
 	[SIM_STV_INJ_SHORT]		= "injected_short_completions",
+	[SIM_STV_INJ_LONG]		= "injected_long_completions",
 	[SIM_STV_INJ_DUPLICATES]	= "injected_duplicate_ids",
 	[SIM_STV_DELAYED]		= "delayed_completions",
 	[SIM_STV_SUB_REQUESTS]		= "sub_channel_requests",
@@ -333,6 +336,7 @@ enum sim_stv_fault {
 	SIM_STV_FAULT_MEDIUM_ERROR,
 	SIM_STV_FAULT_BOGUS_ID,
 	SIM_STV_FAULT_SHORT,
+	SIM_STV_FAULT_LONG,
 	SIM_STV_FAULT_HOLD,
 	SIM_STV_FAULT_DUPLICATE,
 	SIM_STV_FAULT_COUNT
@@ -342,6 +346,7 @@ static const char * const sim_stv_fault_names[SIM_STV_FAULT_COUNT] = {
 	[SIM_STV_FAULT_MEDIUM_ERROR]	= "medium_error",
 	[SIM_STV_FAULT_BOGUS_ID]	= "bogus_id",
 	[SIM_STV_FAULT_SHORT]		= "short_completion",
+	[SIM_STV_FAULT_LONG]		= "long_completion",
 	[SIM_STV_FAULT_HOLD]		= "hold",
 	[SIM_STV_FAULT_DUPLICATE]	= "duplicate_id",
 };
@@ -463,6 +468,8 @@ struct sim_stv_pending {
 	struct list_head node;
 	u32 len;
 	struct sim_stv_comp c;
+	/* What follows the VSTOR packet in a long completion (fault). */
+	u8 tail[SIM_STV_LONG_EXTRA];
 };
 
 /**
@@ -1236,7 +1243,8 @@ static void sim_stv_send(struct sim_stv_chan *c, const struct sim_stv_comp *comp
 		sim_stv_inc(SIM_STV_ERRORS);
 		return;
 	}
-	p->c = *comp;
+	/* A long completion's tail follows @comp (sim_stv_complete()). */
+	memcpy(&p->c, comp, min_t(u32, len, sizeof(p->c) + sizeof(p->tail)));
 	p->len = len;
 	list_add_tail(&p->node, &c->backlog);
 	c->nbacklog++;
@@ -1246,11 +1254,17 @@ static void sim_stv_send(struct sim_stv_chan *c, const struct sim_stv_comp *comp
 /*
  * A completion for the guest, after the faults armed for it: the wait,
  * then an extra completion with an id no request has, or one too short
- * for a VSTOR packet; or the completion twice.
+ * for a VSTOR packet; the completion with SIM_STV_LONG_EXTRA bytes of
+ * 0xa5 after its VSTOR packet (a newer host's longer packet, which the
+ * guest must take by the part it knows); or the completion twice.
  */
 static void sim_stv_complete(struct sim_stv_chan *c, const struct sim_stv_comp *comp)
 {
 	unsigned int delay = READ_ONCE(sim_stv_delay_ms);
+	struct {
+		struct sim_stv_comp c;
+		u8 tail[SIM_STV_LONG_EXTRA];
+	} __packed lng;
 	struct sim_stv_comp bad;
 	u32 len = sizeof(bad.d) + SIM_STV_SHORT_LEN;
 
@@ -1271,7 +1285,15 @@ static void sim_stv_complete(struct sim_stv_chan *c, const struct sim_stv_comp *
 		sim_stv_inc(SIM_STV_INJ_SHORT);
 		sim_stv_send(c, &bad, len);
 	}
-	sim_stv_send(c, comp, sizeof(*comp));
+	if (sim_stv_fault(SIM_STV_FAULT_LONG)) {
+		lng.c = *comp;
+		lng.c.d.len8 = sizeof(lng) >> 3;
+		memset(lng.tail, 0xa5, sizeof(lng.tail));
+		sim_stv_inc(SIM_STV_INJ_LONG);
+		sim_stv_send(c, &lng.c, sizeof(lng));
+	} else {
+		sim_stv_send(c, comp, sizeof(*comp));
+	}
 	if (sim_stv_fault(SIM_STV_FAULT_DUPLICATE)) {
 		sim_stv_inc(SIM_STV_INJ_DUPLICATES);
 		sim_stv_send(c, comp, sizeof(*comp));

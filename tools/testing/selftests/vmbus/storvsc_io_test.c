@@ -15,8 +15,10 @@
  * request has, an extra completion too short for a VSTOR packet (and with
  * such an id) and a completion sent twice are each dropped by hv_vmbus
  * before storvsc sees them, logged once and counted in hv_vmbus/stats
- * completions_dropped, and nothing fails; slow completions change nothing
- * but time.
+ * completions_dropped, and nothing fails; a completion 64 bytes longer
+ * than a VSTOR packet reaches storvsc cut to the size it takes (logged,
+ * packets_truncated) and completes its request as usual; slow completions
+ * change nothing but time.
  * Discard: the host offers thin provisioning (UNMAP, WRITE SAME (16),
  * unmapped blocks read as zeros), so sd picks UNMAP with the host's limits;
  * BLKDISCARD of a MiB makes it read as zeros and leaves the data around
@@ -216,27 +218,35 @@ static int direct_reads(int *err, int *wrong)
 	return fd < 0 ? -1 : failed;
 }
 
-/* completions_dropped of hv_vmbus/stats, or -1. */
-static int64_t dropped(void)
+/* A counter of hv_vmbus/stats, or -1. */
+static int64_t guest_stat(const char *name)
 {
 	struct vm_stats st;
 	uint64_t v;
 
-	if (vm_stats_load(VM_GUEST, "stats", &st) || !vm_stat_get(&st, "completions_dropped", &v))
+	if (vm_stats_load(VM_GUEST, "stats", &st) || !vm_stat_get(&st, name, &v))
 		return -1;
 	return (int64_t)v;
+}
+
+static int64_t dropped(void)
+{
+	return guest_stat("completions_dropped");
 }
 
 /*
  * Arm @armed injections of @fault, run the reads: @want_failed of them
  * fail with ENODATA and the rest return the pattern, the host counts
  * @armed in @stat, and if @drops, hv_vmbus dropped @armed completions
- * (completions_dropped) with as many log lines, none of storvsc's own.
+ * (completions_dropped) with as many log lines, none of storvsc's own;
+ * hv_vmbus cut @armed packets to storvsc's size (packets_truncated) for
+ * long_completion, none for any other.
  */
 static bool fault_run(const char *fault, unsigned int armed, const char *stat,
 		      bool drops, int want_failed)
 {
-	int64_t drop0 = dropped(), drop1;
+	bool long_fault = !strcmp(fault, "long_completion");
+	int64_t drop0 = dropped(), drop1, cut0 = guest_stat("packets_truncated"), cut1;
 	struct vm_kmsg_mark mark;
 	int failed, err = 0, wrong;
 	uint64_t injected = 0;
@@ -247,6 +257,7 @@ static bool fault_run(const char *fault, unsigned int armed, const char *stat,
 		return false;
 	failed = direct_reads(&err, &wrong);
 	drop1 = dropped();
+	cut1 = guest_stat("packets_truncated");
 	ksft_print_msg("%s x%u: %d of %d reads failed (%s), %d returned other data; "
 		       "hv_vmbus dropped %" PRId64 " completions\n", fault, armed, failed,
 		       FAULT_READS, failed ? strerror(err) : "none", wrong, drop1 - drop0);
@@ -254,6 +265,9 @@ static bool fault_run(const char *fault, unsigned int armed, const char *stat,
 	ok &= vm_expect_eq("reads with other data than written", 0, wrong);
 	ok &= vm_expect(drop0 >= 0 && drop1 >= 0, "hv_vmbus/stats has no completions_dropped");
 	ok &= vm_expect_eq("completions hv_vmbus dropped", drops ? armed : 0, drop1 - drop0);
+	/* A long completion reaches storvsc cut to the size it takes. */
+	ok &= vm_expect(cut0 >= 0 && cut1 >= 0, "hv_vmbus/stats has no packets_truncated") &&
+	      vm_expect_eq("packets hv_vmbus cut", long_fault ? armed : 0, cut1 - cut0);
 	if (want_failed > 0)
 		ok &= vm_expect(err == ENODATA, "failed read: %s, expected ENODATA",
 				strerror(err));
@@ -485,7 +499,7 @@ int main(void)
 	vm_setup();
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(stv_unload_at_exit);
-	ksft_set_plan(13);
+	ksft_set_plan(14);
 	loaded = !vm_kmsg_mark(&mark) && stv_load(SCSI_INSTANCE, DISK_MB, 0);
 	ksft_test_result(loaded, "storvsc_load: %u MiB controller offered, plain modprobe "
 			 "hv_storvsc\n", DISK_MB);
@@ -512,6 +526,11 @@ int main(void)
 					 true, 0),
 			 "storvsc_fault_short_completion: 2 short completions dropped, logged "
 			 "once each, no read fails\n");
+	ksft_test_result(direct_ok && fault_run("long_completion", 2, "injected_long_completions",
+					 false, 0),
+			 "storvsc_fault_long_completion: 2 completions 64 bytes longer than a "
+			 "VSTOR packet, taken by the part storvsc knows, every read returns its "
+			 "data\n");
 	ksft_test_result(direct_ok && fault_run("duplicate_id", 3, "injected_duplicate_ids", true, 0),
 			 "storvsc_fault_duplicate_id: 3 completions sent twice, each copy "
 			 "dropped and logged once, every read returns its data\n");

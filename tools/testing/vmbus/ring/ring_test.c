@@ -353,6 +353,47 @@ static void test_reads_misc(void)
 	ok(guest_send(8, 1) == -ENODEV, "a rescinded channel: -ENODEV");
 }
 
+/*
+ * A packet longer than the driver's max_pkt_size reaches the iterator's
+ * caller cut to that size (its length says so), counted; the iterator
+ * steps over all of it, and the next packet is whole.
+ */
+static void test_iter_truncate(void)
+{
+	enum { SMALL_MAX = 64, LONG = 200 };
+	u8 in[LONG], small[16];
+	struct vmpacket_descriptor *d;
+	s64 before;
+
+	shim_chan_destroy(&sc);
+	if (shim_chan_init(&sc, DATA_PAGES, SMALL_MAX)) {
+		printf("Bail out! cannot map the rings\n");
+		exit(1);
+	}
+	fill(in, LONG, 3);
+	fill(small, sizeof(small), 4);
+	before = atomic64_read(&vmbus_conn.stats[VMBUS_STAT_PACKETS_TRUNCATED]);
+	ok(host_put(&ch->inbound, 6, 0, 1, in, LONG) == 0 &&
+	   host_put(&ch->inbound, 6, 0, 2, small, sizeof(small)) == 0,
+	   "host puts a 200-byte and a 16-byte packet");
+	d = hv_pkt_iter_first(ch);
+	ok(d && hv_pkt_len(d) == SMALL_MAX && d->trans_id == 1 &&
+	   !memcmp((u8 *)d + sizeof(*d), in, SMALL_MAX - sizeof(*d)),
+	   "the long packet comes cut to max_pkt_size, its first bytes intact");
+	ok(atomic64_read(&vmbus_conn.stats[VMBUS_STAT_PACKETS_TRUNCATED]) == before + 1,
+	   "packets_truncated counted it");
+	d = d ? __hv_pkt_iter_next(ch, d) : NULL;
+	ok(d && d->trans_id == 2 && hv_pkt_len(d) - (d->offset8 << 3) == sizeof(small) &&
+	   !memcmp((u8 *)d + (d->offset8 << 3), small, sizeof(small)),
+	   "the next packet is whole");
+	ok(d && !__hv_pkt_iter_next(ch, d), "then nothing");
+	hv_pkt_iter_close(ch);
+	ok(ch->inbound.ring_buffer->read_index == ch->inbound.ring_buffer->write_index &&
+	   !shim_chan_broken(&sc), "both consumed, the channel not broken");
+	shim_chan_destroy(&sc);
+	fresh();
+}
+
 int main(void)
 {
 	test_write_basic();
@@ -363,6 +404,7 @@ int main(void)
 	test_full();
 	test_many_in_order();
 	test_reads_misc();
+	test_iter_truncate();
 	shim_chan_destroy(&sc);
 	return tap_done();
 }

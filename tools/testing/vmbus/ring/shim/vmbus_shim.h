@@ -90,6 +90,7 @@ void shim_printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define pr_err(fmt, ...) shim_printk(pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_warn(fmt, ...) shim_printk(pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_err_ratelimited(fmt, ...) pr_err(fmt, ##__VA_ARGS__)
+#define pr_warn_ratelimited(fmt, ...) pr_warn(fmt, ##__VA_ARGS__)
 
 /* Bit operations on unsigned long words, atomic. */
 static inline bool test_bit(long nr, const unsigned long *addr)
@@ -179,6 +180,11 @@ typedef struct {
 static inline void atomic64_inc(atomic64_t *v)
 {
 	__atomic_fetch_add(&v->counter, 1, __ATOMIC_RELAXED);
+}
+
+static inline s64 atomic64_read(const atomic64_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
 }
 
 struct list_head {
