@@ -347,6 +347,8 @@ enum {
 	SIM_NDIS_CSUM_UDP4	= 0x040,
 	SIM_NV_LSO_MAX		= 62780,
 	SIM_NV_LSO_MIN_SEGS	= 2,
+	/* The smallest MSS a large send may ask for (TCP's own minimum). */
+	SIM_NV_LSO_MIN_MSS	= 88,
 	/* Offsets in the capability block and in the offload parameters. */
 	SIM_CAPS_IP4_TXENC	= 4,
 	SIM_CAPS_IP4_TXCSUM	= 8,
@@ -358,6 +360,7 @@ enum {
 	SIM_PARAMS_TCP4		= 5,
 	SIM_PARAMS_UDP4		= 6,
 	SIM_PARAMS_LSO2_IP4	= 11,
+	SIM_PARAMS_LSO2_IP6	= 12,
 	/* Offload parameter values: 0 leaves the setting as it is. */
 	SIM_PARAM_TX_RX_OFF	= 1,
 	SIM_PARAM_TX_ONLY	= 2,
@@ -520,7 +523,8 @@ struct sim_nv_buf {
  * @nbusy: busy slots, the guest's completions outstanding
  * @halted: RNDIS HALT came; WRITE_ONCE() by the primary's service
  * @offloads: SIM_NV_OFF_* the guest turned on; WRITE_ONCE() by the
- *	primary's service, read by every channel's
+ *	service of the channel the SET came on (hv_netvsc's primary; SETs
+ *	racing on two channels: the last one wins), read by every channel's
  *
  * Made by the primary's open; the last channel's close frees it, so a
  * sub-channel's service never finds the buffers gone.  @slots and @nslots
@@ -971,11 +975,11 @@ static bool sim_nv_csum_param(u8 v, u32 tx, u32 rx, u32 *on)
  */
 static u32 sim_nv_set_offloads(struct sim_nv_chan *c, const u8 *p, u32 len)
 {
-	static const u8 others[] = { 4, 7, 8, 9, 10, 12 };
+	static const u8 others[] = { 4, 7, 8, 9, 10, SIM_PARAMS_LSO2_IP6 };
 	u32 on = READ_ONCE(c->dev->offloads);
 	unsigned int i;
 
-	if (len < SIM_PARAMS_LSO2_IP4 + 1 || p[0] != SIM_NDIS_OBJECT_TYPE_DEFAULT) {
+	if (len < SIM_PARAMS_LSO2_IP6 + 1 || p[0] != SIM_NDIS_OBJECT_TYPE_DEFAULT) {
 		sim_nv_guest_error(c, "offload parameters of bytes", len);
 		return RNDIS_STATUS_INVALID_DATA;
 	}
@@ -1278,10 +1282,11 @@ static bool sim_nv_tx_csum(struct sim_nv_chan *c, u8 *f, u32 len, u32 info)
 
 /*
  * A large send (LSOv2, IPv4): the TCP segment at @f, of @len bytes with
- * headers that say nothing of its length, cut into segments of at most
- * the PPI's MSS, each with its IP total length, id, header checksum, TCP
- * sequence number, flags (FIN and PSH only on the last, CWR only on the
- * first) and checksum, and each given to the switch.  False for a request
+ * headers that say nothing of its length and at most SIM_NV_LSO_MAX bytes
+ * of payload, cut into segments of at most the PPI's MSS (88 or more),
+ * each with its IP total length, id, header checksum, TCP sequence
+ * number, flags (FIN and PSH only on the last, CWR only on the first)
+ * and checksum, and each given to the switch.  False for a request
  * the host cannot carry out.
  */
 static bool sim_nv_lso(struct sim_nv_chan *c, u8 *f, u32 len, u32 info)
@@ -1299,7 +1304,8 @@ static bool sim_nv_lso(struct sim_nv_chan *c, u8 *f, u32 len, u32 info)
 	th = (struct tcphdr *)(f + l4off);
 	thl = th->doff * 4;
 	hdr = l4off + thl;
-	if (thl < sizeof(*th) || thl > l4len || !mss || hdr + mss > SIM_NV_SEG_MAX)
+	if (thl < sizeof(*th) || thl > l4len || mss < SIM_NV_LSO_MIN_MSS ||
+	    hdr + mss > SIM_NV_SEG_MAX || len - hdr > SIM_NV_LSO_MAX)
 		return false;
 	sim_nv_inc(SIM_NV_LSO_SENDS);
 	id = be16_to_cpu(ip->id);
@@ -1343,7 +1349,8 @@ static bool sim_nv_ppis(const u8 *ppi, u32 ppi_len, u32 *csum, u32 *lso, bool *h
 
 	while (ppi_len - at >= SIM_PPI_HDR) {
 		size = get_unaligned_le32(ppi + at);
-		type = get_unaligned_le32(ppi + at + 4) & 0x7fffffff;
+		/* An entry marked internal is not the checksum or LSO one. */
+		type = get_unaligned_le32(ppi + at + 4);
 		off = get_unaligned_le32(ppi + at + 8);
 		if (size < SIM_PPI_HDR || size > ppi_len - at || off < SIM_PPI_HDR ||
 		    off > size || size - off < sizeof(u32))
@@ -1817,10 +1824,6 @@ static void sim_nv_slot_put(struct sim_nv_dev *d, int slot)
 }
 
 /*
- * Put @f into a slot and name it with a transfer-page packet.  Returns 0
- * when it went (or was dropped), -EAGAIN when it must wait.
- */
-/*
  * The receive checksum information for frame @f of @len bytes, as a NIC
  * that checked it reports it (a PPI value): for an IPv4 TCP or UDP packet
  * while the guest turned that on, the transport checksum found good or
@@ -1880,6 +1883,10 @@ static void sim_nv_damage(struct sim_nv_chan *c, struct sim_nv_frame *f)
 	sim_nv_inc(SIM_NV_FAULTS);
 }
 
+/*
+ * Put @f into a slot and name it with a transfer-page packet.  Returns 0
+ * when it went (or was dropped), -EAGAIN when it must wait.
+ */
 static int sim_nv_deliver(struct sim_nv_chan *c, struct sim_nv_frame *f)
 {
 	struct sim_rndis_hdr h = { .type = RNDIS_MSG_PACKET };
@@ -2498,7 +2505,7 @@ static int sim_nv_mac_uint(const struct sim_nv_uint_cmd *cmd, char *arg)
 	return nic ? 0 : -ENOENT;
 }
 
-/* fault <mac> unknown_tid|bad_rndis */
+/* fault <mac> unknown_tid|bad_rndis|bad_csum */
 static int sim_nv_fault_cmd(char *arg)
 {
 	/* Indexed by the fault's value less one (0 is SIM_NV_FAULT_NONE). */

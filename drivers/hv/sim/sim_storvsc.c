@@ -86,8 +86,8 @@
 #include <linux/atomic.h>
 #include <linux/bvec.h>
 #include <linux/debugfs.h>
-#include <linux/falloc.h>
 #include <linux/delay.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/list.h>
@@ -932,7 +932,8 @@ static int sim_stv_deallocate(const struct sim_stv_disk *disk, u64 lba, u64 bloc
 	noio = memalloc_noio_save();
 	err = vfs_fallocate(disk->file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, at, bytes);
 	memalloc_noio_restore(noio);
-	if (err == -EOPNOTSUPP)
+	/* A store that cannot punch, or not at 512-byte granularity. */
+	if (err == -EOPNOTSUPP || err == -EINVAL)
 		err = sim_stv_file_fill(disk->file, at, bytes, NULL);
 	return err ? err : sim_stv_file_stable(disk->file, at, bytes);
 }
@@ -991,7 +992,8 @@ static void sim_stv_unmap(struct sim_stv_srb *srb, const u8 *cdb,
 		return;
 	dlen = get_unaligned_be16(list + 2);
 	n = dlen / SIM_STV_UNMAP_DESC;
-	if (get_unaligned_be16(list) < 6 || dlen % SIM_STV_UNMAP_DESC ||
+	/* A descriptor cut short is refused, not ignored. */
+	if (get_unaligned_be16(list) != dlen + 6 || dlen % SIM_STV_UNMAP_DESC ||
 	    SIM_STV_UNMAP_HDR + dlen > plen || n > SIM_STV_MAX_UNMAP_DESC) {
 		sim_stv_illegal(srb, SIM_ASC_INVALID_PARAM);
 		return;
@@ -1009,7 +1011,6 @@ static void sim_stv_unmap(struct sim_stv_srb *srb, const u8 *cdb,
 		sim_stv_illegal(srb, SIM_ASC_INVALID_PARAM);
 		return;
 	}
-	sim_stv_inc(SIM_STV_UNMAPS);
 	for (i = 0; i < n; i++) {
 		lba = get_unaligned_be64(list + SIM_STV_UNMAP_HDR + i * SIM_STV_UNMAP_DESC);
 		cnt = get_unaligned_be32(list + SIM_STV_UNMAP_HDR + i * SIM_STV_UNMAP_DESC + 8);
@@ -1020,6 +1021,7 @@ static void sim_stv_unmap(struct sim_stv_srb *srb, const u8 *cdb,
 		}
 		sim_stv_add(SIM_STV_BLOCKS_UNMAPPED, cnt);
 	}
+	sim_stv_inc(SIM_STV_UNMAPS);
 	sim_stv_good(srb, plen);
 }
 
@@ -1035,7 +1037,7 @@ static void sim_stv_write_same(struct sim_stv_srb *srb, const u8 *cdb,
 			       const struct sim_stv_disk *disk)
 {
 	u64 nblocks = disk->bytes / SIM_STV_BLOCK, lba = get_unaligned_be64(cdb + 2), i;
-	bool unmap = cdb[1] & 0x08, ndob = cdb[1] & 0x01;
+	bool unmap = cdb[1] & 0x08, ndob = cdb[1] & 0x01, dealloc;
 	u32 blocks = get_unaligned_be32(cdb + 10);
 	u8 block[SIM_STV_BLOCK];
 	int err = 0;
@@ -1052,11 +1054,9 @@ static void sim_stv_write_same(struct sim_stv_srb *srb, const u8 *cdb,
 		memset(block, 0, sizeof(block));
 	else if (!sim_stv_data_out(srb, b, limit, block, sizeof(block)))
 		return;
-	sim_stv_inc(SIM_STV_WRITE_SAMES);
-	if ((unmap || ndob) && !memchr_inv(block, 0, sizeof(block))) {
+	dealloc = (unmap || ndob) && !memchr_inv(block, 0, sizeof(block));
+	if (dealloc) {
 		err = sim_stv_deallocate(disk, lba, blocks);
-		if (!err)
-			sim_stv_add(SIM_STV_BLOCKS_UNMAPPED, blocks);
 	} else if (disk->file) {
 		err = sim_stv_file_fill(disk->file, lba * SIM_STV_BLOCK,
 					(u64)blocks * SIM_STV_BLOCK, block);
@@ -1071,7 +1071,10 @@ static void sim_stv_write_same(struct sim_stv_srb *srb, const u8 *cdb,
 		sim_stv_backing_error(srb, "write same", lba * SIM_STV_BLOCK, err);
 		return;
 	}
-	if (!unmap && !ndob) {
+	sim_stv_inc(SIM_STV_WRITE_SAMES);
+	if (dealloc) {
+		sim_stv_add(SIM_STV_BLOCKS_UNMAPPED, blocks);
+	} else {
 		sim_stv_inc(SIM_STV_WRITES);
 		sim_stv_add(SIM_STV_BYTES_WRITTEN, (u64)blocks * SIM_STV_BLOCK);
 	}

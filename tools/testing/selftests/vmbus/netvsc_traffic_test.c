@@ -46,7 +46,7 @@
  *    never issued, a receive slot with a malformed RNDIS header; each is
  *    logged and refused, the slot completed, and datagrams still cross;
  *    a datagram A -> B damaged in transit (bad_csum on B): the host finds
- *    its checksum bad, B's UDP drops it (InCsumErrors), one datagram lost;
+ *    its checksum bad, B's UDP drops it (InCsumErrors), at most one lost;
  *  - a host short of receive buffer for B (two slots at most): a blast
  *    A -> B loses datagrams, each one counted (drops_recv_buf_exhausted
  *    among them); with the buffer whole again, none is lost;

@@ -290,13 +290,15 @@ static long long file_kib(void)
 static bool discard_mib(unsigned int lun, unsigned int mib, uint64_t seed)
 {
 	uint64_t range[2] = { (uint64_t)mib << 20, STV_CHUNK }, unmapped0 = 0, unmapped1 = 0;
-	uint8_t *buf = NULL, *want = malloc(STV_CHUNK);
+	uint8_t *buf = NULL, *want = NULL;
 	char dev[128];
 	bool ok;
 	int fd;
 
 	snprintf(dev, sizeof(dev), "/dev/%s", disk_name[lun]);
-	ok = want && !posix_memalign((void **)&buf, 4096, STV_CHUNK) &&
+	/* Both aligned: the pattern is written back with O_DIRECT. */
+	ok = !posix_memalign((void **)&want, 4096, STV_CHUNK) &&
+	     !posix_memalign((void **)&buf, 4096, STV_CHUNK) &&
 	     stv_stat("blocks_unmapped", &unmapped0);
 	fd = ok ? open(dev, O_RDWR | O_DIRECT | O_CLOEXEC) : -1;
 	ok = ok && vm_expect(fd >= 0, "open %s: %s", dev, strerror(errno));

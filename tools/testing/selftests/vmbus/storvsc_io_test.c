@@ -472,7 +472,8 @@ static bool discard(void)
 		for (at = 0; ok && at < STV_CHUNK && buf[at] == want[at]; at++)
 			;
 		ok = ok && vm_expect(at == STV_CHUNK, "MiB %u of the discard region, byte %zu: "
-				     "0x%02x, expected 0x%02x", i, at, buf[at], want[at]);
+				     "0x%02x, expected 0x%02x", i, at,
+				     at < STV_CHUNK ? buf[at] : 0, at < STV_CHUNK ? want[at] : 0);
 	}
 	if (fd >= 0)
 		close(fd);
