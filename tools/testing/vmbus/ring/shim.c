@@ -20,6 +20,8 @@
 
 #ifndef BENCH_LINUX
 struct vmbus_connection vmbus_connection;
+/* ring_buffer.c counts in the connection's statistics (vmbus_stat_inc()). */
+struct vmbus_conn vmbus_conn;
 #endif
 unsigned long shim_pr_err_count;
 unsigned long shim_set_event_count;
@@ -301,6 +303,3 @@ int host_get(struct hv_ring_buffer_info *rbi, struct vmpacket_descriptor *d,
 	WRITE_ONCE(rb->read_index, (r + ((u32)d->len8 << 3) + 8) % size);
 	return 0;
 }
-
-/* The connection: ring_buffer.c counts in its statistics (vmbus_stat_inc()). */
-struct vmbus_conn vmbus_conn;
