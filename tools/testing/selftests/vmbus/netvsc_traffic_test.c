@@ -997,16 +997,14 @@ static int64_t udp_csum_errors(pid_t pid)
  */
 static bool bad_csum(void)
 {
+	static const char *const names[] = { "rx_checksums_bad", "faults_injected" };
 	int64_t e0 = udp_csum_errors(child[1]), e1;
-	uint64_t bad0 = 0, bad1 = 0, f0 = 0, f1 = 0;
+	uint64_t v0[2] = { 0 }, v1[2] = { 0 };
 	unsigned int lost, lost2;
-	struct vm_stats st;
 	bool ok;
 
 	ok = vm_expect(e0 >= 0, "no Udp InCsumErrors in B's namespace") &&
-	     vm_expect(!vm_stats_load(VM_SIM, "netvsc/stats", &st) &&
-		       vm_stat_get(&st, "rx_checksums_bad", &bad0) &&
-		       vm_stat_get(&st, "faults_injected", &f0), "reading netvsc/stats") &&
+	     nv_stats(names, 2, v0) &&
 	     vm_expect(!vm_write(VM_SIM, "netvsc/control", "fault %s bad_csum", macs[1]),
 		       "netvsc/control fault %s bad_csum refused", macs[1]);
 	if (!ok)
@@ -1014,17 +1012,15 @@ static bool bad_csum(void)
 	lost = udp_run(addrs[1], MTU_COUNT);
 	e1 = udp_csum_errors(child[1]);
 	lost2 = udp_run(addrs[1], MTU_COUNT);
-	ok = vm_expect(!vm_stats_load(VM_SIM, "netvsc/stats", &st) &&
-		       vm_stat_get(&st, "rx_checksums_bad", &bad1) &&
-		       vm_stat_get(&st, "faults_injected", &f1), "reading netvsc/stats");
+	ok = nv_stats(names, 2, v1);
 	ksft_print_msg("bad_csum: A -> B %u of %u datagrams lost, then %u of %u; host: %" PRIu64
 		       " bad checksums found, %" PRIu64 " fault injected; B's UDP InCsumErrors +%"
-		       PRId64 "\n", lost, MTU_COUNT, lost2, MTU_COUNT, bad1 - bad0, f1 - f0,
-		       e1 - e0);
+		       PRId64 "\n", lost, MTU_COUNT, lost2, MTU_COUNT, v1[0] - v0[0],
+		       v1[1] - v0[1], e1 - e0);
 	/* The damaged one may be the warm-up's, which does not count. */
 	ok &= vm_expect(lost <= 1, "%u datagrams lost with one damaged", lost);
-	ok &= vm_expect_eq("faults injected", 1, f1 - f0);
-	ok &= vm_expect_eq("bad checksums the host found", 1, bad1 - bad0);
+	ok &= vm_expect_eq("faults injected", 1, v1[1] - v0[1]);
+	ok &= vm_expect_eq("bad checksums the host found", 1, v1[0] - v0[0]);
 	ok &= vm_expect_eq("B's UDP InCsumErrors", 1, e1 - e0);
 	return ok & vm_expect_eq("datagrams lost after the damaged one", 0, lost2);
 }
@@ -1389,15 +1385,7 @@ enum { OFFLOAD_STATS = 6 };
 
 static bool offload_stats(uint64_t *v)
 {
-	struct vm_stats st;
-	unsigned int i;
-	bool ok;
-
-	ok = vm_expect(!vm_stats_load(VM_SIM, "netvsc/stats", &st), "reading netvsc/stats");
-	for (i = 0; ok && i < OFFLOAD_STATS; i++)
-		ok = vm_expect(vm_stat_get(&st, offload_names[i], &v[i]), "no %s",
-			       offload_names[i]);
-	return ok;
+	return nv_stats(offload_names, OFFLOAD_STATS, v);
 }
 
 /*

@@ -126,3 +126,17 @@ int nv_relids(const char *mac, unsigned int *relid, unsigned int max)
 	closedir(d);
 	return n;
 }
+
+/* The counters @names of vmbus_sim/netvsc/stats into @v, in order. */
+bool nv_stats(const char *const *names, unsigned int n, uint64_t *v)
+{
+	struct vm_stats st;
+	unsigned int i;
+	bool ok;
+
+	ok = vm_expect(!vm_stats_load(VM_SIM, "netvsc/stats", &st), "reading netvsc/stats");
+	for (i = 0; ok && i < n; i++)
+		ok = vm_expect(vm_stat_get(&st, names[i], &v[i]), "netvsc/stats has no %s",
+			       names[i]);
+	return ok;
+}

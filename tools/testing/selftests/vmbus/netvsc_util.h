@@ -26,5 +26,6 @@ unsigned int nv_nic_relid_busy(const char *mac, unsigned int *busy);
 bool nv_nic_queues(const char *mac, struct nv_queues *q);
 void nv_instance(const char *mac, char *buf, size_t len);
 int nv_relids(const char *mac, unsigned int *relid, unsigned int max);
+bool nv_stats(const char *const *names, unsigned int n, uint64_t *v);
 
 #endif

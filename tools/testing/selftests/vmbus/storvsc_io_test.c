@@ -323,10 +323,11 @@ static bool scsi_disk_attr(const char *attr, char *buf, size_t len)
 /* A queue attribute of the disk as a number, or -1. */
 static int64_t queue_attr(const char *attr)
 {
-	char path[300], text[64];
+	char path[300];
+	uint64_t v;
 
 	snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", disk, attr);
-	return stv_read_trim(path, text, sizeof(text)) ? strtoll(text, NULL, 10) : -1;
+	return vm_read_u64(path, &v) ? -1 : (int64_t)v;
 }
 
 /*
