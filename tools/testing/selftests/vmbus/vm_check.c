@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmbus_util.h"
 
@@ -119,8 +120,27 @@ bool vm_modprobe_expect(const char *module, unsigned int timeout_ms)
 			 "`modprobe %s`: expected exit status 0", module);
 }
 
+/* Nothing holds @module: its refcnt is 0 (or there is no such file). */
+static bool module_unused(void *arg)
+{
+	char path[128];
+	uint64_t refs;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", (const char *)arg);
+	return access(path, R_OK) || vm_read_u64(path, &refs) || !refs;
+}
+
+/*
+ * A reference the test let go of may still be held a moment: an AF_VSOCK
+ * socket closed by the test holds hv_sock until the host's close reaches
+ * the guest, and a SCSI scan holds hv_storvsc.  So rmmod runs once the
+ * module's refcnt is 0, or after VM_RMMOD_MS with it still held (and
+ * then fails, saying so).
+ */
 bool vm_rmmod_expect(const char *module)
 {
+	vm_wait_until(module_unused, (void *)module, VM_RMMOD_MS, "%s's refcnt to reach 0",
+		      module);
 	return vm_expect(!vm_rmmod(module, VM_RMMOD_MS),
 			 "`rmmod %s`: expected exit status 0", module);
 }
