@@ -55,6 +55,22 @@ run_checkpatch() {
 		return 1
 	fi
 	echo "lint: checkpatch --strict clean ($(( ${#files[@]} + ${#exports[@]} )) files)"
+	run_checkpatch_tools
+}
+
+# Userspace tools in kernel style (tools/vmbus/): no kernel headers there, so
+# <inttypes.h>'s PRIu64 and a bare format attribute are what they can use.
+run_checkpatch_tools() {
+	local files
+	mapfile -t files < <(cd "$repo" && git ls-files -co --exclude-standard -- 'tools/vmbus/*.[ch]')
+	[ "${#files[@]}" -gt 0 ] || return 0
+	if ! checkpatch --ignore CAMELCASE,PREFER_DEFINED_ATTRIBUTE_MACRO -f "${files[@]}" \
+		>"$cp_dir/report-tools.txt" 2>&1; then
+		cat "$cp_dir/report-tools.txt" >&2
+		echo "lint: checkpatch --strict found problems in tools/vmbus" >&2
+		return 1
+	fi
+	echo "lint: checkpatch --strict clean (${#files[@]} files in tools/vmbus)"
 }
 
 # Two-way calls between hv_vmbus files, and between vmbus_sim files (the
