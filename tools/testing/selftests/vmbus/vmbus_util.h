@@ -351,4 +351,18 @@ struct vm_sim_chan {
 
 int vm_sim_chan_load(unsigned int relid, struct vm_sim_chan *c);
 
+/* vmbusctl (vm_ctl.c): one command line, split at spaces, and what it wrote. */
+struct vm_ctl_out {
+	int status;		/* exit status, or -errno */
+	char cmd[256];
+	char out[16384];
+	char err[2048];
+};
+
+const char *vm_ctl_path(void);
+int vm_vctl(struct vm_ctl_out *o, const char *fmt, va_list ap) VM_PRINTF(2, 0);
+int vm_ctl(struct vm_ctl_out *o, const char *fmt, ...) VM_PRINTF(2, 3);
+/* vm_ctl() that must exit 0: 0, or -errno after a diagnostic with its stderr. */
+int vm_ctl_ok(const char *fmt, ...) VM_PRINTF(1, 2);
+
 #endif

@@ -241,6 +241,19 @@ install_tests() {
 	mkdir -p "$root/vmbus-tests"
 	find "$TESTS" -mindepth 1 -maxdepth 1 -type f -exec cp -a {} "$root/vmbus-tests/" \;
 	install -m 0755 "$HERE/run_tests.sh" "$root/vmbus-tests/run_tests.sh"
+	install_vmbusctl "$root"
+}
+
+# vmbusctl (tools/vmbus/vmbusctl/, built into --tests with the programs) on
+# the PATH, its scenarios where `make run` and the tests look for them.
+install_vmbusctl() {
+	local root=$1 f
+	[ -x "$TESTS/vmbusctl" ] || die "$TESTS/vmbusctl missing (make tests builds it)"
+	install -D -m 0755 "$TESTS/vmbusctl" "$root/usr/sbin/vmbusctl"
+	mkdir -p "$root/usr/share/vmbusctl"
+	for f in "$TESTS"/*.vmbus; do
+		[ -f "$f" ] && install -m 0644 "$f" "$root/usr/share/vmbusctl/"
+	done
 }
 
 pack() {
