@@ -55,7 +55,7 @@ static void instance(char *buf, size_t len, char kind, unsigned int i)
 
 static unsigned int connect_cpu;
 
-/* Adds devices @first.. @first + @n - 1 of group @kind, class @class. */
+/* Adds devices @first.. @first + @n - 1 of group @kind, class @class (vmbusctl). */
 static bool add(const char *class, char kind, unsigned int first, unsigned int n,
 		unsigned int nsub)
 {
@@ -64,7 +64,7 @@ static bool add(const char *class, char kind, unsigned int first, unsigned int n
 
 	for (i = first; i < first + n; i++) {
 		instance(inst, sizeof(inst), kind, i);
-		if (vm_sim_devices_cmd("add %s %s %u", class, inst, nsub))
+		if (vm_ctl_ok("sim offer %s %s --subchannels %u", class, inst, nsub))
 			return false;
 	}
 	return true;

@@ -8,7 +8,7 @@
  * the channel was unmapped), counts it in msgs_bad, and changes nothing else.
  *
  * Sim modes: version_ceiling 5.3, 4 test devices; `rescind_dup`,
- * `rescind_stray`.
+ * `rescind_stray` (through `vmbusctl sim fault rescind dup|stray`).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -183,7 +183,7 @@ static bool rescind_dup(void)
 	    vm_kmsg_mark(&mark))
 		return false;
 	snprintf(dir, sizeof(dir), "%s/%s", VM_VMBUS_DEVICES, d->instance);
-	if (vm_sim_devices_cmd("rescind_dup %u", d->relid))
+	if (vm_ctl_ok("sim fault rescind dup %u", d->relid))
 		return false;
 	ok = vm_wait_until(dup_device_gone, dir, LOG_MS, "%s to go and %u devices left",
 			   dir, DEVICES - 1);
@@ -255,7 +255,8 @@ static bool rescind_stray(void)
 	}
 	snprintf(line, sizeof(line), "hv_vmbus: rescind of relid %u ignored: unknown relid",
 		 STRAY_RELID);
-	ok = !vm_sim_devices_cmd("rescind_stray %u", STRAY_RELID) && vm_wait_kmsg(&mark, line, true, LOG_MS) &&
+	ok = !vm_ctl_ok("sim fault rescind stray %u", STRAY_RELID) &&
+	     vm_wait_kmsg(&mark, line, true, LOG_MS) &&
 	     vm_wait_stat(VM_GUEST, "stats", "msgs_bad", msgs_bad0 + 1, LOG_MS);
 	if (!ok) {
 		show_rescind_lines(&mark);
