@@ -58,8 +58,8 @@ run_checkpatch() {
 	run_checkpatch_tools
 }
 
-# Userspace tools in kernel style (tools/vmbus/): no kernel headers there, so
-# <inttypes.h>'s PRIu64 and a bare format attribute are what they can use.
+# Userspace tools in kernel style (tools/vmbus/): without the kernel's headers
+# they print with the C library's PRIu64 and a bare format attribute.
 run_checkpatch_tools() {
 	local files
 	mapfile -t files < <(cd "$repo" && git ls-files -co --exclude-standard -- 'tools/vmbus/*.[ch]')
