@@ -245,10 +245,13 @@ install_tests() {
 }
 
 # vmbusctl (tools/vmbus/vmbusctl/, built into --tests with the programs) on
-# the PATH, its scenarios where `make run` and the tests look for them.
+# the PATH, its scenarios where `make run` and the tests look for them.  A
+# --tests folder of a few programs (the kexec lanes, the benches, the
+# hibernation disk) may have none: the guests that run it are the test
+# lanes and `make run`, which get build/tests/ whole.
 install_vmbusctl() {
 	local root=$1 f
-	[ -x "$TESTS/vmbusctl" ] || die "$TESTS/vmbusctl missing (make tests builds it)"
+	[ -x "$TESTS/vmbusctl" ] || return 0
 	install -D -m 0755 "$TESTS/vmbusctl" "$root/usr/sbin/vmbusctl"
 	mkdir -p "$root/usr/share/vmbusctl"
 	for f in "$TESTS"/*.vmbus; do
