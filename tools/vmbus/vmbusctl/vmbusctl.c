@@ -251,7 +251,9 @@ static const struct ctl_opt *repeated_short(const struct ctl_opt *opts, const ch
 
 /*
  * Options anywhere on the line, `-vv` as two `-v`; `--` ends them; a lone
- * `-` and negative numbers ("-1") are positionals.
+ * `-` and negative numbers ("-1") are positionals.  A command that takes no
+ * options reads every word after its first argument as an argument too, so
+ * that `exec sh -c ...` hands the program its own options.
  */
 static int ctl_parse(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_args *a)
 {
@@ -268,6 +270,8 @@ static int ctl_parse(const struct ctl_cmd *cmd, int argc, char **argv, struct ct
 			opts_done = true;
 			continue;
 		}
+		if (!cmd->opts && a->argc)
+			opts_done = true;
 		if (opts_done || s[0] != '-' || !s[1] || (s[1] >= '0' && s[1] <= '9')) {
 			if (a->argc == CTL_MAX_ARGS)
 				return ctl_usage_err("%s: too many arguments", cmd->name);
@@ -335,6 +339,8 @@ static void print_usage(FILE *f)
 	ctl_print_table(f, ctl_cmds, "");
 	fprintf(f, "\nsimulator commands:\n");
 	ctl_print_table(f, ctl_sim_cmds, "sim ");
+	fprintf(f, "\nHyper-V socket commands:\n");
+	ctl_print_table(f, ctl_sock_cmds, "sock ");
 	fprintf(f, "\nexit status: 0 done, 1 failed (nothing written unless the\n"
 		"simulator or the kernel refused the write), 2 usage error.\n");
 }
@@ -352,6 +358,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "the bus as lsvmbus shows it, or JSON" },
 	{ "sim", NULL, 0, 0, NULL, "sim <command> ...", "the simulated host (below)",
 	  ctl_sim_cmds },
+	{ "sock", NULL, 0, 0, NULL, "sock <command> ...", "Hyper-V sockets (below)",
+	  ctl_sock_cmds },
 	{ "stats", ctl_stats, 0, 1, ctl_stats_opts, "stats [<set>] [--json]",
 	  "counters: sim guest ic storvsc netvsc hvsock ..." },
 	{ "get", ctl_get, 2, 2, NULL, "get <set> <counter>", "one counter's value" },

@@ -99,6 +99,7 @@ int ctl_stat_read(const char *set, const char *name, uint64_t *v);
 
 /* Command tables of each file. */
 extern const struct ctl_cmd ctl_sim_cmds[];	/* sim.c: `vmbusctl sim ...` */
+extern const struct ctl_cmd ctl_sock_cmds[];	/* sock.c: `vmbusctl sock ...` */
 int ctl_list(const struct ctl_args *a, bool dry);		/* bus.c */
 int ctl_hibernate(const struct ctl_args *a, bool dry);		/* bus.c */
 int ctl_stats(const struct ctl_args *a, bool dry);		/* stats.c */
