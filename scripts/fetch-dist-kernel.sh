@@ -22,10 +22,18 @@ unpacked() {
 		[ -e "$dir/.unpacked" ]
 }
 
+# " (N MB)": the package's size in apt's lists, or nothing.
+deb_size() {
+	apt-cache show --no-all-versions "$1" 2>/dev/null |
+		awk '/^Size:/ { printf " (%d MB)", $2 / 1048576; exit }'
+}
+
 download_deb() {
 	local pkg=$1 debs=$2 deb
 	deb=$(find "$debs" -maxdepth 1 -name "${pkg}_*.deb" | sort | tail -n 1)
 	if [ -z "$deb" ]; then
+		echo "fetch-dist-kernel: downloading $pkg$(deb_size "$pkg") into $debs" \
+			"(once: later runs reuse it)..." >&2
 		# The sandbox user _apt may not be able to write here; we are
 		# only fetching a file, so download as ourselves.
 		(cd "$debs" && apt-get download -q -o APT::Sandbox::User="$(id -un)" "$pkg" >&2) ||

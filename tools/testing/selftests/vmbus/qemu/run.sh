@@ -153,6 +153,8 @@ resolve_kernel() {
 make_initramfs() {
 	# A new run, a zeroed virtio disk (qemu_args() makes it).
 	rm -f "$OUT/vdisk.img"
+	say "building the initramfs for $KVER (busybox, our modules and tests, $(wc -w <<<"$EXTRA")" \
+		"of Debian's modules)..."
 	"$HERE/mkinitramfs.sh" --kver "$KVER" --modtree "$MODTREE" --modules "$MODULES" \
 		--tests "$TESTS" --extra-modules "$EXTRA" --out "$OUT/initramfs.cpio.gz" ||
 		die "building the initramfs failed"
