@@ -534,12 +534,17 @@ static void vmbus_on_offer_cpus(const struct vmbus_channel_offer_channel *offer,
 	vc->ch.target_cpu = vmbus_chan_initial_cpu(&vc->ch, cpus_held);
 	list_add_tail(&vc->node, &vmbus_conn.channels);
 	vmbus_relid_publish(&vc->ch);
+	/*
+	 * The publication above is complete before the add work can run.
+	 * Queued before channel_mutex goes: vmbus_channels_suspend() sets
+	 * suspended under it and then flushes the workqueues, so no add work
+	 * of an offer taken before the flag can start after that flush.
+	 */
+	queue_work(vmbus_chan_wq(&vc->ch), &vc->ch.add_channel_work);
 	mutex_unlock(&vmbus_connection.channel_mutex);
 	vmbus_stat_inc(VMBUS_STAT_OFFERS);
 	if (is_hvsock_offer(offer))
 		vmbus_tl_answer(&offer->offer.if_type, &offer->offer.if_instance, 0);
-	/* The publication above is complete before the add work can run. */
-	queue_work(vmbus_chan_wq(&vc->ch), &vc->ch.add_channel_work);
 }
 
 /*
@@ -689,9 +694,14 @@ static void vmbus_chan_mark_rescinded(struct vmbus_chan *vc)
 	complete_all(&ch->rescind_event);
 }
 
-/* After vmbus_chan_mark_rescinded(), without channel_mutex. */
+/*
+ * After vmbus_chan_mark_rescinded(), under channel_mutex: the rescind work
+ * of a rescind taken before vmbus_channels_suspend() set suspended is
+ * queued before that flag and so before the flush that follows it.
+ */
 static void vmbus_chan_rescind_start(struct vmbus_chan *vc)
 {
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
 	vmbus_requests_cancel(vc->ch.offermsg.child_relid);
 	queue_work(vmbus_chan_wq(&vc->ch), &vc->rescind_work);
 }
@@ -724,8 +734,8 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 	}
 	vc = to_vmbus_chan(ch);
 	vmbus_chan_mark_rescinded(vc);
-	mutex_unlock(&vmbus_connection.channel_mutex);
 	vmbus_chan_rescind_start(vc);
+	mutex_unlock(&vmbus_connection.channel_mutex);
 	vmbus_stat_inc(VMBUS_STAT_RESCINDS);
 }
 
@@ -863,11 +873,11 @@ static void vmbus_hvsock_suspend(void)
 			vmbus_chan_mark_rescinded(vc);
 			/* The host did not rescind it: no RELID_RELEASED. */
 			vc->released = true;
+			vmbus_chan_rescind_start(vc);
 		}
 		mutex_unlock(&vmbus_connection.channel_mutex);
 		if (!vc)
 			break;
-		vmbus_chan_rescind_start(vc);
 		flush_workqueue(vmbus_conn.offer_wq);
 		n++;
 	}
