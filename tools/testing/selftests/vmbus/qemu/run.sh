@@ -420,11 +420,15 @@ verdict() {
 	return 1
 }
 
-# make run: QEMU's status, or 1 if the guest did not end in the orderly
-# shutdown the host asked for.
+# make run: QEMU's status, or 1 if the demo stopped at a failed step
+# (qemu/init says so, and still goes on to the end step) or the guest did
+# not end in the orderly shutdown the host asked for.
 run_verdict() {
 	PROBLEMS=()
 	[ "$QEMU_RC" -eq 0 ] && check_end "$CONSOLE" "$CONSOLE" poweroff "make run"
+	if grep -q "vmbus init: the demo stopped early" "$CONSOLE"; then
+		PROBLEMS+=("make run: the demo stopped at a failed step (see above in $CONSOLE)")
+	fi
 	[ "$QEMU_RC" -eq 0 ] || exit "$QEMU_RC"
 	[ ${#PROBLEMS[@]} -eq 0 ] || { printf 'run.sh: %s\n' "${PROBLEMS[@]}"; exit 1; }
 	exit 0
