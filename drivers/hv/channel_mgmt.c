@@ -651,6 +651,19 @@ static void vmbus_rescind_work(struct work_struct *work)
 	struct vmbus_channel *ch = &vc->ch;
 	void (*rescind_cb)(struct vmbus_channel *ch);
 
+	/*
+	 * A device not offered again at a resume: removed once every device
+	 * resumed, never against its driver's resume callback.  The ordered
+	 * workqueue waits too, so an offer of the same instance that came
+	 * after step 4 is still added after this removal.  A sub-channel
+	 * (no device of its own; its own workqueue, on which a driver's
+	 * resume may wait for new sub-channels) does not wait.
+	 */
+	if (READ_ONCE(vc->missing) && !ch->primary_channel &&
+	    !wait_for_completion_timeout(&vmbus_conn.pm_complete,
+					 VMBUS_PM_COMPLETE_TIMEOUT_S * HZ))
+		pr_warn("%pUl: the PM transition did not end in %u s; removing it now\n",
+			&ch->offermsg.offer.if_instance, VMBUS_PM_COMPLETE_TIMEOUT_S);
 	/* Cleared when the driver unbinds (vmbus_bus.c, vmbus_remove()). */
 	mutex_lock(&vmbus_connection.channel_mutex);
 	rescind_cb = READ_ONCE(ch->chn_rescind_callback);
@@ -971,7 +984,13 @@ void vmbus_channels_resume_begin(void)
 }
 
 /**
- * vmbus_channels_resume_end() - remove what was not re-offered, release the ISR
+ * vmbus_channels_resume_end() - rescind what was not re-offered, release the ISR
+ *
+ * A channel the host did not offer again is rescinded here, so its
+ * driver's resume callback, which the PM core runs after this one, finds
+ * it gone; its rescind work is queued now, in order with later offers on
+ * the ordered workqueue, and waits for vmbus_channels_resume_complete()
+ * before it removes the device, never against that callback.
  *
  * Context: process context, may sleep; ALLOFFERS_DELIVERED arrived or the
  * wait for it timed out.
@@ -989,6 +1008,9 @@ void vmbus_channels_resume_end(void)
 		pr_warn("%pUl was not offered again after resume; removing it\n",
 			&vc->ch.offermsg.offer.if_instance);
 		vc->fixup = false;
+		if (!gone)
+			reinit_completion(&vmbus_conn.pm_complete);
+		WRITE_ONCE(vc->missing, true);
 		/* Its relid means nothing to the host any more. */
 		vc->released = true;
 		WRITE_ONCE(vc->ch.rescind, true);
@@ -1001,6 +1023,21 @@ void vmbus_channels_resume_end(void)
 	if (atomic_sub_and_test(gone + 1, &vmbus_conn.fixups))
 		vmbus_events_release();
 	vmbus_stat_inc(VMBUS_STAT_RESUMES);
+}
+
+/**
+ * vmbus_channels_resume_complete() - the PM transition is over
+ *
+ * Every device's resume callback has run: the rescind work of the
+ * channels vmbus_channels_resume_end() found missing may remove their
+ * devices now.  Nothing waits after a transition without a resume, or
+ * one in which the host offered everything again.
+ *
+ * Context: process context (the root device's complete callback).
+ */
+void vmbus_channels_resume_complete(void)
+{
+	complete_all(&vmbus_conn.pm_complete);
 }
 
 static void vmbus_on_alloffers(const struct vmbus_channel_message_header *hdr,

@@ -44,6 +44,8 @@ void vmbus_conn_init(const struct vmbus_hypervisor *hv)
 	spin_lock_init(&vmbus_conn.req_lock);
 	INIT_LIST_HEAD(&vmbus_conn.requests);
 	init_completion(&vmbus_conn.alloffers);
+	init_completion(&vmbus_conn.pm_complete);
+	complete_all(&vmbus_conn.pm_complete);
 	INIT_LIST_HEAD(&vmbus_conn.channels);
 	WRITE_ONCE(vmbus_conn.unloading, false);
 	WRITE_ONCE(vmbus_conn.crash_unload, false);

@@ -41,6 +41,8 @@ enum vmbus_deadlines {
 	VMBUS_UNLOAD_TIMEOUT_S		= 10,
 	/* Resume: the host's re-offers, up to ALLOFFERS_DELIVERED. */
 	VMBUS_RESUME_TIMEOUT_S		= 10,
+	/* Resume: a removal waits for the end of the PM transition. */
+	VMBUS_PM_COMPLETE_TIMEOUT_S	= 60,
 	/*
 	 * The crash path's UNLOAD: a busy host may hold the answer for tens
 	 * of seconds; a line every VMBUS_CRASH_PROGRESS_S while it waits.
@@ -135,6 +137,8 @@ enum vmbus_chan_flag {
  * @kobj_added: @ch.kobj is visible in sysfs (channels/<relid>)
  * @fixup: suspended for hibernation and not re-offered yet: unmapped,
  *	waiting for an offer with its instance GUID (under channel_mutex)
+ * @missing: not re-offered at the resume: rescinded, its rescind work
+ *	waiting for the end of the PM transition (vmbus_conn.pm_complete)
  * @flags: VMBUS_CHAN_* bits, atomic
  * @rescind_work: removes the channel after a rescind, on offer_wq
  * @destroy_work: frees a rescinded sub-channel once its driver closed it
@@ -156,6 +160,7 @@ struct vmbus_chan {
 	bool released;
 	bool kobj_added;
 	bool fixup;
+	bool missing;
 	unsigned long flags;
 	struct work_struct rescind_work;
 	struct work_struct destroy_work;
@@ -294,6 +299,8 @@ struct vmbus_conn {
 	bool crash_unload;
 	bool suspended;
 	bool resuming;
+	/* Done outside a PM transition that removes channels (hibernation.rst). */
+	struct completion pm_complete;
 	atomic_t fixups;
 	u32 suspend_version;
 	bool pm_suspended;
@@ -416,6 +423,7 @@ void vmbus_channels_remove_all(void);
 int vmbus_channels_suspend(void);
 void vmbus_channels_resume_begin(void);
 void vmbus_channels_resume_end(void);
+void vmbus_channels_resume_complete(void);
 void vmbus_chan_put(struct vmbus_chan *vc);
 u16 vmbus_dev_type_id(const guid_t *class);
 extern const struct vmbus_device vmbus_devs[];

@@ -369,12 +369,22 @@ static int vmbus_bus_resume(struct device *dev)
 	return ret;
 }
 
+/*
+ * The end of a PM transition: the PM core runs the root's complete
+ * callback after every child's, so every hv_device has resumed.
+ */
+static void vmbus_bus_complete(struct device *dev)
+{
+	vmbus_channels_resume_complete();
+}
+
 static struct dev_pm_domain vmbus_root_pm = {
 	.ops = {
 		.freeze_noirq	= vmbus_bus_suspend,
 		.thaw_noirq	= vmbus_bus_resume,
 		.poweroff_noirq	= vmbus_bus_suspend,
 		.restore_noirq	= vmbus_bus_resume,
+		.complete	= vmbus_bus_complete,
 	},
 };
 
