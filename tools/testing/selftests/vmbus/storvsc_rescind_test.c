@@ -176,14 +176,6 @@ static int reader(int fd, unsigned int index, bool want_eio)
 	return n == 4096 ? 0 : 1;
 }
 
-static bool storvsc_unused(void *arg)
-{
-	uint64_t refs = 1;
-
-	(void)arg;
-	return !vm_read_u64("/sys/module/hv_storvsc/refcnt", &refs) && !refs;
-}
-
 /*
  * The SCSI midlayer's scan of the host done: a write to its scan file
  * waits for the scan under way (the same mutex), then scans once more,
@@ -213,8 +205,7 @@ static int open_idle(void)
 {
 	int fd;
 
-	if (!settle() ||
-	    !vm_wait_until(storvsc_unused, NULL, GONE_MS, "hv_storvsc's refcnt to reach 0"))
+	if (!settle() || !vm_wait_module_unused("hv_storvsc", GONE_MS))
 		return -1;
 	fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	vm_expect(fd >= 0, "open %s: %s", dev, strerror(errno));
@@ -356,7 +347,7 @@ static bool in_flight(void)
 /* rmmod hv_storvsc once the SCSI scan let go of it (open_idle()). */
 static bool unload(void)
 {
-	vm_wait_until(storvsc_unused, NULL, GONE_MS, "hv_storvsc's refcnt to reach 0");
+	vm_wait_module_unused("hv_storvsc", GONE_MS);
 	return vm_rmmod_expect("hv_storvsc") & vm_rmmod_expect("sd_mod");
 }
 

@@ -130,6 +130,12 @@ static bool module_unused(void *arg)
 	return access(path, R_OK) || vm_read_u64(path, &refs) || !refs;
 }
 
+bool vm_wait_module_unused(const char *module, unsigned int timeout_ms)
+{
+	return vm_wait_until(module_unused, (void *)module, timeout_ms,
+			     "%s's refcnt to reach 0", module);
+}
+
 /*
  * A reference the test let go of may still be held a moment: an AF_VSOCK
  * socket closed by the test holds hv_sock until the host's close reaches
@@ -139,8 +145,7 @@ static bool module_unused(void *arg)
  */
 bool vm_rmmod_expect(const char *module)
 {
-	vm_wait_until(module_unused, (void *)module, VM_RMMOD_MS, "%s's refcnt to reach 0",
-		      module);
+	vm_wait_module_unused(module, VM_RMMOD_MS);
 	return vm_expect(!vm_rmmod(module, VM_RMMOD_MS),
 			 "`rmmod %s`: expected exit status 0", module);
 }

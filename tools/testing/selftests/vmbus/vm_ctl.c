@@ -49,22 +49,19 @@ static int ctl_child(char *const argv[], int out, int err)
 	_exit(127);
 }
 
-/* Waits for @pid up to VM_CTL_MS: its exit status, or -ETIMEDOUT (killed). */
+/* Waits for @pid up to VM_CTL_MS: its exit status, or -ETIMEDOUT (killed) or -errno. */
 static int ctl_reap(pid_t pid, const char *cmd)
 {
-	uint64_t deadline = vm_now_ms() + VM_CTL_MS;
-	int status;
+	int status, err = vm_reap(pid, VM_CTL_MS, &status);
 
-	while (waitpid(pid, &status, WNOHANG) != pid) {
-		if (vm_now_ms() >= deadline) {
-			ksft_print_msg("`vmbusctl %s` still running after %u ms: killing it\n",
-				       cmd, VM_CTL_MS);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -ETIMEDOUT;
-		}
-		vm_sleep_ms(VM_POLL_MS);
+	if (err == -ETIMEDOUT) {
+		ksft_print_msg("`vmbusctl %s` still running after %u ms: killing it\n", cmd,
+			       VM_CTL_MS);
+		kill(pid, SIGKILL);
+		vm_reap(pid, VM_SETTLE_MS, &status);
 	}
+	if (err)
+		return err;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

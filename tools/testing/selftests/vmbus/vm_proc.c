@@ -31,7 +31,11 @@ static void format_argv(char *buf, size_t len, const char *const argv[])
 				 argv[i]);
 }
 
-static int reap(pid_t pid, unsigned int timeout_ms, int *status)
+/*
+ * Waits up to @timeout_ms for child @pid: 0 with its wait status in
+ * *@status, -ETIMEDOUT (still running; the caller kills it) or -errno.
+ */
+int vm_reap(pid_t pid, unsigned int timeout_ms, int *status)
 {
 	uint64_t deadline = vm_now_ms() + timeout_ms;
 	pid_t got;
@@ -78,12 +82,12 @@ int vm_run(unsigned int timeout_ms, const char *const argv[])
 	}
 	if (pid == 0)
 		child_exec(argv);
-	err = reap(pid, timeout_ms, &status);
+	err = vm_reap(pid, timeout_ms, &status);
 	if (err == -ETIMEDOUT) {
 		ksft_print_msg("`%s` still running after %u ms: killing it\n", cmd,
 			       timeout_ms);
 		kill(pid, SIGKILL);
-		reap(pid, VM_SETTLE_MS, &status);
+		vm_reap(pid, VM_SETTLE_MS, &status);
 		return -ETIMEDOUT;
 	}
 	if (err) {
@@ -283,12 +287,12 @@ int vm_echo_run_wait(int pid, const char *cmd, unsigned int timeout_ms)
 	uint64_t start = vm_now_ms();
 	int status, err;
 
-	err = reap(pid, timeout_ms, &status);
+	err = vm_reap(pid, timeout_ms, &status);
 	if (err == -ETIMEDOUT) {
 		ksft_print_msg("`%s` > run: the write has not returned after %u ms\n", cmd,
 			       timeout_ms);
 		kill(pid, SIGKILL);
-		reap(pid, VM_RMMOD_MS, &status);
+		vm_reap(pid, VM_RMMOD_MS, &status);
 		return -ETIMEDOUT;
 	}
 	if (err) {

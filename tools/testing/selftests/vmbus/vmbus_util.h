@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "vm_ksft.h"
 
@@ -101,12 +102,15 @@ bool vm_wait_stat(enum vm_side side, const char *file, const char *name,
 
 /* Commands and modules (vm_proc.c; the *_expect() checks: vm_check.c). */
 int vm_run(unsigned int timeout_ms, const char *const argv[]);
+int vm_reap(pid_t pid, unsigned int timeout_ms, int *status);
 int vm_modprobe(const char *module, unsigned int timeout_ms);
 int vm_rmmod(const char *module, unsigned int timeout_ms);
 bool vm_module_loaded(const char *module);
 /* modprobe / rmmod @module as a TAP expectation (exit status 0). */
 bool vm_modprobe_expect(const char *module, unsigned int timeout_ms);
 bool vm_rmmod_expect(const char *module);
+/* Waits up to @timeout_ms for @module's refcnt to be 0 (or the module gone). */
+bool vm_wait_module_unused(const char *module, unsigned int timeout_ms);
 bool vm_guest_load(unsigned int timeout_ms);
 bool vm_guest_unload(void);
 
