@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build the vmbus debug kernel (KASAN, lockdep, PROVE_RCU, DEBUG_OBJECTS,
-# kmemleak) from Debian's linux-source-6.1 under build/debug-kernel/:
+# Build the vmbus debug kernel (KASAN, lockdep with raw lock nesting,
+# PROVE_RCU, DEBUG_OBJECTS, kmemleak) from Debian's linux-source-6.1 under build/debug-kernel/:
 #   src/                 in-tree build (out-of-tree modules: make -C src M=...)
 #   src/arch/x86/boot/bzImage
 #   modroot/lib/modules/<release>/   (modules_install, stripped)

@@ -445,9 +445,9 @@ static void vmbus_reset_cb(struct vmbus_channel *ch)
 
 	tasklet_disable(&ch->callback_event);
 	/* Pairs with vmbus_chan_deliver() (vmbus_event.c), under sched_lock. */
-	raw_spin_lock_irqsave(&to_vmbus_chan(ch)->sched_lock, flags);
+	spin_lock_irqsave(&ch->sched_lock, flags);
 	WRITE_ONCE(ch->onchannel_callback, NULL);
-	raw_spin_unlock_irqrestore(&to_vmbus_chan(ch)->sched_lock, flags);
+	spin_unlock_irqrestore(&ch->sched_lock, flags);
 	tasklet_enable(&ch->callback_event);
 }
 

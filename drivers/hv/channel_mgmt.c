@@ -149,9 +149,7 @@ vmbus_chan_alloc(const struct vmbus_channel_offer_channel *offer)
 	INIT_LIST_HEAD(&ch->listentry);
 	INIT_LIST_HEAD(&ch->sc_list);
 	init_completion(&ch->rescind_event);
-	/* Unused (ours is vc->sched_lock); initialized for the ABI. */
 	spin_lock_init(&ch->sched_lock);
-	raw_spin_lock_init(&vc->sched_lock);
 	spin_lock_init(&ch->inbound.ring_lock);
 	spin_lock_init(&ch->outbound.ring_lock);
 	/* A callback: vmbus_chan_deliver() (vmbus_event.c) schedules it. */

@@ -97,8 +97,11 @@ struct vmbus_msg_ring {
  *	@msg_work harvests it again once it has made room
  * @enabled: the hypervisor has this CPU's pages (cpuhp callbacks only)
  * @cpu: the owning CPU
- * @events: channel events delivered on this CPU, with interrupts off (the
- *	events statistic of debugfs hv_vmbus/stats sums them)
+ * @events: channel events delivered on this CPU, by the event half or
+ *	between vmbus_events_local_begin() and _end() (the events statistic
+ *	of debugfs hv_vmbus/stats sums them)
+ * @irqd_pending: PREEMPT_RT: an interrupt woke this CPU's vmbus_irq/N
+ *	thread and the thread has not started its scan yet
  */
 struct vmbus_synic {
 	struct hv_message_page *msg_page;
@@ -111,6 +114,7 @@ struct vmbus_synic {
 	bool enabled;
 	unsigned int cpu;
 	u64 events;
+	bool irqd_pending;
 };
 
 /* Bits of vmbus_chan.flags. */
@@ -129,7 +133,7 @@ enum vmbus_chan_flag {
  * @ch: what drivers see; its kobj owns the memory (freed by its release)
  * @node: on vmbus_conn.channels, under vmbus_connection.channel_mutex
  * @events: host-to-guest events delivered to this channel (any CPU's ISR),
- *	counted under @sched_lock
+ *	counted under @ch.sched_lock
  * @rescinded: a rescind for this channel was accepted; set under
  *	channel_mutex by the message work (a second rescind is ignored)
  * @released: RELID_RELEASED was sent, or the connection that knew the
@@ -153,7 +157,6 @@ enum vmbus_chan_flag {
  */
 struct vmbus_chan {
 	struct vmbus_channel ch;
-	raw_spinlock_t sched_lock;	/* the ISR's lock; see vmbus_chan_deliver() */
 	struct list_head node;
 	u64 events;
 	bool rescinded;
@@ -401,6 +404,9 @@ int vmbus_request_offers_timeout(unsigned int timeout_s);
 
 /* vmbus_event.c: the interrupt entry, the event path, the relid map */
 void vmbus_isr(void);
+void vmbus_events_thread(struct vmbus_synic *s);
+void vmbus_events_local_begin(void);
+void vmbus_events_local_end(void);
 void vmbus_events_scan_local(void);
 void vmbus_msg_reharvest(void *arg);
 void vmbus_on_event(struct tasklet_struct *t);
@@ -409,6 +415,9 @@ void vmbus_relid_unpublish(struct vmbus_channel *ch);
 struct vmbus_channel *vmbus_relid_get(u32 relid);
 void vmbus_events_release(void);
 bool vmbus_msg_poll_unload(struct vmbus_synic *s, bool locked);
+
+/* vmbus_drv.c: PREEMPT_RT's per-CPU interrupt threads */
+void vmbus_irqd_wake(struct vmbus_synic *s);
 
 /* vmbus_crash.c: the connection's end without sleeping (panic, kexec) */
 void vmbus_unload_atomic(bool crash);

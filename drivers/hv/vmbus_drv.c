@@ -19,8 +19,10 @@
 #include <linux/percpu.h>
 #include <linux/pm.h>
 #include <linux/pm_domain.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/smp.h>
+#include <linux/smpboot.h>
 #include <linux/syscore_ops.h>
 
 #include "hyperv_vmbus.h"
@@ -261,11 +263,61 @@ static int vmbus_msglogs_alloc(void)
 	return -ENOMEM;
 }
 
+/*
+ * PREEMPT_RT: the event half of the interrupt runs in a per-CPU thread,
+ * vmbus_irq/N, as the kernel runs a threaded interrupt handler there
+ * (vmbus_events_irq() in vmbus_event.c says why).  The smpboot threads
+ * park while their CPU is down; they are unparked before and parked after
+ * the hotplug callbacks above, which take the CPU's bits themselves.
+ */
+static DEFINE_PER_CPU(struct task_struct *, vmbus_irqd);
+
+/**
+ * vmbus_irqd_wake() - wake this CPU's interrupt thread
+ * @s: this CPU's SynIC state
+ *
+ * Context: hard-IRQ on PREEMPT_RT, on the CPU of @s.
+ */
+void vmbus_irqd_wake(struct vmbus_synic *s)
+{
+	struct task_struct *t = __this_cpu_read(vmbus_irqd);
+
+	WRITE_ONCE(s->irqd_pending, true);
+	if (t)
+		wake_up_process(t);
+}
+
+static int vmbus_irqd_should_run(unsigned int cpu)
+{
+	return READ_ONCE(per_cpu_ptr(vmbus_conn.synic, cpu)->irqd_pending);
+}
+
+static void vmbus_irqd_fn(unsigned int cpu)
+{
+	vmbus_events_thread(per_cpu_ptr(vmbus_conn.synic, cpu));
+}
+
+/* An interrupt thread runs at the priority of the kernel's irq threads. */
+static void vmbus_irqd_setup(unsigned int cpu)
+{
+	sched_set_fifo(current);
+}
+
+static struct smp_hotplug_thread vmbus_irqd_threads = {
+	.store			= &vmbus_irqd,
+	.setup			= vmbus_irqd_setup,
+	.thread_should_run	= vmbus_irqd_should_run,
+	.thread_fn		= vmbus_irqd_fn,
+	.thread_comm		= "vmbus_irq/%u",
+};
+
 /* Stops the message path: no ISR, no SynIC, no message work any more. */
 static void vmbus_msg_path_stop(void)
 {
 	cpuhp_remove_state(vmbus_cpuhp_state);
 	vmbus_hv_clear_handler();
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		smpboot_unregister_percpu_thread(&vmbus_irqd_threads);
 	/* Nothing queues message work any more; let what is queued finish. */
 	flush_workqueue(vmbus_conn.msg_wq);
 }
@@ -274,21 +326,33 @@ static int vmbus_msg_path_start(void)
 {
 	int ret;
 
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		ret = smpboot_register_percpu_thread(&vmbus_irqd_threads);
+		if (ret) {
+			pr_err("no interrupt threads: %d\n", ret);
+			return ret;
+		}
+	}
 	/*
 	 * A callback: the platform module calls vmbus_isr() (vmbus_event.c)
 	 * on the SINT 2 interrupt until vmbus_hv_clear_handler().
 	 */
 	ret = vmbus_hv_set_handler(vmbus_isr);
 	if (ret)
-		return ret;
+		goto out_threads;
 	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hv/vmbus:online",
 				vmbus_synic_online, vmbus_synic_offline);
 	if (ret < 0) {
 		vmbus_hv_clear_handler();
-		return ret;
+		goto out_threads;
 	}
 	vmbus_cpuhp_state = ret;
 	return 0;
+
+out_threads:
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		smpboot_unregister_percpu_thread(&vmbus_irqd_threads);
+	return ret;
 }
 
 static void vmbus_log_backend(const struct vmbus_hypervisor *hv)

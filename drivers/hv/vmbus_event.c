@@ -3,6 +3,8 @@
  * hv_vmbus: the guest event path, in the order an interrupt takes it.
  *
  *   vmbus_isr()            SINT 2 interrupt on some CPU (hard-IRQ)
+ *   vmbus_events_irq()     the event half: here, or on PREEMPT_RT in the
+ *                          CPU's vmbus_irq/N thread (vmbus_events_thread())
  *   vmbus_event_scan()     takes every set relid off the CPU's SIEFP page,
  *                          up to the highest relid ever published
  *   vmbus_chan_event()     relid map lookup under RCU; unmapped: latch
@@ -41,6 +43,7 @@
 
 #include "hyperv_vmbus.h"
 
+static void vmbus_events_irq(struct vmbus_synic *s);
 static void vmbus_event_scan(struct vmbus_synic *s);
 static void vmbus_chan_event(u32 relid);
 static void vmbus_chan_deliver(struct vmbus_channel *ch);
@@ -62,14 +65,7 @@ void vmbus_isr(void)
 
 	if (!READ_ONCE(s->enabled))
 		return;
-	/*
-	 * Channels are being moved to new relids (hibernation resume): leave
-	 * the bits on the page; vmbus_events_release() scans every page once
-	 * the count is 0.  The host raises no second interrupt for a bit that
-	 * is still set, so that scan is what delivers them.
-	 */
-	if (!atomic_read(&vmbus_conn.fixups))
-		vmbus_event_scan(s);
+	vmbus_events_irq(s);
 	/*
 	 * The crash path's poller may read this CPU's slot and ring from
 	 * another CPU: exclusive with it, and once it started the slot is
@@ -80,6 +76,99 @@ void vmbus_isr(void)
 	raw_spin_unlock(&s->msg_lock);
 	if (harvested)
 		queue_work_on(s->cpu, vmbus_conn.msg_wq, &s->msg_work);
+}
+
+/*
+ * Take this CPU's events, unless hibernation resume holds them off.
+ * Context: the event half (vmbus_events_irq()), or between
+ * vmbus_events_local_begin() and vmbus_events_local_end().
+ */
+static void vmbus_events_take(struct vmbus_synic *s)
+{
+	/*
+	 * Channels are being moved to new relids (hibernation resume): leave
+	 * the bits on the page; vmbus_events_release() scans every page once
+	 * the count is 0.  The host raises no second interrupt for a bit that
+	 * is still set, so that scan is what delivers them.
+	 */
+	if (!atomic_read(&vmbus_conn.fixups))
+		vmbus_event_scan(s);
+}
+
+/*
+ * The event half of an interrupt, or of an IPI that stands for one, on
+ * this CPU.  A delivery takes the channel's sched_lock, a spinlock_t, and
+ * runs HV_CALL_ISR callbacks, which take spinlock_t too (Debian's
+ * uio_hv_generic wakes the readers of /dev/uioN).  On PREEMPT_RT those
+ * sleep, so there the half runs in this CPU's vmbus_irq/N thread: this
+ * only wakes it (vmbus_irqd_wake() in vmbus_drv.c).  Elsewhere it runs
+ * here, and lockdep is told that the interrupt would be threaded on RT,
+ * so that PROVE_RAW_LOCK_NESTING checks what it takes against the
+ * thread's rules and not the hard interrupt's.
+ *
+ * Context: hard-IRQ, on the CPU of @s.
+ */
+static void vmbus_events_irq(struct vmbus_synic *s)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		vmbus_irqd_wake(s);
+		return;
+	}
+	lockdep_hardirq_threaded();
+	vmbus_events_take(s);
+}
+
+/**
+ * vmbus_events_thread() - the event half, in the CPU's interrupt thread
+ * @s: the SynIC state of the thread's CPU
+ *
+ * PREEMPT_RT only: the body of the vmbus_irq/N thread that
+ * vmbus_irqd_wake() woke.  The flag is cleared before the scan, so an
+ * interrupt after the clear wakes the thread again, and one before it set
+ * its bits before the scan reads them.
+ *
+ * Context: the per-CPU thread, bound to the CPU of @s; sleeps.
+ */
+void vmbus_events_thread(struct vmbus_synic *s)
+{
+	WRITE_ONCE(s->irqd_pending, false);
+	/* The clear before the page: pairs with the interrupt's wake-up. */
+	smp_mb();
+	if (!READ_ONCE(s->enabled))
+		return;
+	/* The tasklets that deliveries schedule run at local_bh_enable(). */
+	local_bh_disable();
+	vmbus_events_take(s);
+	local_bh_enable();
+}
+
+/**
+ * vmbus_events_local_begin() - enter the event half's context from a task
+ *
+ * Bottom halves off, so the tasklets a delivery schedules run at
+ * vmbus_events_local_end().  Interrupts off as well, except on
+ * PREEMPT_RT: where the ISR delivers itself it must not interrupt a
+ * delivery on this CPU and spin on the channel's sched_lock; on RT that
+ * lock may sleep, and the ISR only wakes the thread.
+ *
+ * Context: process context; the caller stays on this CPU or does not
+ * care which CPU's counter it counts on.
+ */
+void vmbus_events_local_begin(void)
+{
+	local_bh_disable();
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		local_irq_disable();
+}
+
+/**
+ * vmbus_events_local_end() - leave what vmbus_events_local_begin() entered
+ */
+void vmbus_events_local_end(void)
+{
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		local_irq_enable();
+	local_bh_enable();
 }
 
 /**
@@ -131,8 +220,8 @@ static void vmbus_event_scan(struct vmbus_synic *s)
  * vmbus_chan_event() - an event for @relid was taken off an event page
  * @relid: the relid whose bit sync_test_and_clear_bit() found set
  *
- * Context: hard-IRQ (the ISR); the event-page bit was cleared with a full
- * barrier just before.
+ * Context: the event half (vmbus_events_irq()); the event-page bit was
+ * cleared with a full barrier just before.
  */
 static void vmbus_chan_event(u32 relid)
 {
@@ -162,7 +251,8 @@ out:
  * The callback tasklet never runs twice at once, and scheduling it while it
  * runs makes it run again, so an event during the callback is not lost.
  *
- * Context: hard-IRQ, or interrupts disabled.
+ * Context: the event half (vmbus_events_irq()), or between
+ * vmbus_events_local_begin() and vmbus_events_local_end().
  */
 static void vmbus_chan_deliver(struct vmbus_channel *ch)
 {
@@ -178,12 +268,11 @@ static void vmbus_chan_deliver(struct vmbus_channel *ch)
 	 * sched_lock pairs with vmbus_reset_cb() in channel.c: once close
 	 * cleared the callback, no ISR calls it or touches the rings it is
 	 * about to free.  It also serializes the channel's event count, which
-	 * ISRs on several CPUs may update (the channel was moved).  It is the
-	 * private raw_spinlock_t, not the public spinlock_t of struct
-	 * vmbus_channel: this is hard-IRQ context, where PREEMPT_RT's
-	 * sleeping spinlock_t must not be taken.
+	 * ISRs on several CPUs may update (the channel was moved).  A
+	 * spinlock_t: the callback under it may take one (on PREEMPT_RT this
+	 * runs in a thread, vmbus_events_irq()).
 	 */
-	raw_spin_lock(&vc->sched_lock);
+	spin_lock(&ch->sched_lock);
 	WRITE_ONCE(vc->events, vc->events + 1);
 	/* A rescinded channel's host side is gone: nothing to read. */
 	if (READ_ONCE(ch->rescind)) {
@@ -205,7 +294,7 @@ static void vmbus_chan_deliver(struct vmbus_channel *ch)
 		tasklet_schedule(&ch->callback_event);
 	}
 out:
-	raw_spin_unlock(&vc->sched_lock);
+	spin_unlock(&ch->sched_lock);
 }
 
 /**
@@ -337,9 +426,9 @@ void vmbus_relid_publish(struct vmbus_channel *ch)
 	/* Pairs with smp_mb__after_atomic() in vmbus_chan_event(). */
 	smp_mb();
 	if (test_and_clear_bit(relid, vmbus_conn.event_latch)) {
-		local_irq_disable();
+		vmbus_events_local_begin();
 		vmbus_chan_deliver(ch);
-		local_irq_enable();
+		vmbus_events_local_end();
 	}
 }
 
@@ -406,20 +495,18 @@ struct vmbus_channel *vmbus_relid_get(u32 relid)
  */
 void vmbus_events_scan_local(void)
 {
-	local_bh_disable();
-	local_irq_disable();
-	if (!atomic_read(&vmbus_conn.fixups))
-		vmbus_event_scan(this_cpu_ptr(vmbus_conn.synic));
-	local_irq_enable();
-	local_bh_enable();
+	vmbus_events_local_begin();
+	vmbus_events_take(this_cpu_ptr(vmbus_conn.synic));
+	vmbus_events_local_end();
 }
 
+/* An IPI that does what an interrupt on this CPU would. */
 static void vmbus_events_rescan(void *arg)
 {
 	struct vmbus_synic *s = this_cpu_ptr(vmbus_conn.synic);
 
 	if (READ_ONCE(s->enabled))
-		vmbus_event_scan(s);
+		vmbus_events_irq(s);
 }
 
 /**

@@ -13,6 +13,11 @@
  *    names the same CPU as the guest's, the run gets every echo back
  *    intact and in order, the host signalled no VP whose SynIC was off
  *    (vmbus_sim events_off 0) and saw no guest error.
+ *  - irq_threads: on PREEMPT_RT (/sys/kernel/realtime is 1) every online
+ *    CPU has its vmbus_irq/N thread after the cycles (smpboot parked and
+ *    unparked it with the CPU); elsewhere there is none, as the ISR takes
+ *    the events itself (Documentation/virt/hyperv/vmbus-core.rst, "The
+ *    event half and PREEMPT_RT").
  *  - hotplug_old_host: at version_ceiling 5.2 (MODIFYCHANNEL is not
  *    answered) a CPU with an open channel stays online (EBUSY) and the
  *    channel keeps its CPU and its traffic.
@@ -24,9 +29,11 @@
  * after the first (the kselftest timeout is 300 s); the rounds done are
  * printed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -193,6 +200,64 @@ static bool hotplug_under_traffic(void)
 	return ok & host_clean();
 }
 
+/* Is this a PREEMPT_RT kernel?  Only those have /sys/kernel/realtime. */
+static bool preempt_rt(void)
+{
+	char *text = NULL;
+	bool rt;
+
+	if (!vm_exists("/sys/kernel/realtime"))
+		return false;
+	rt = !vm_read_file("/sys/kernel/realtime", &text) && atoi(text) == 1;
+	free(text);
+	return rt;
+}
+
+/* Count the vmbus_irq/N threads; @on[N] is set for each one found. */
+static unsigned int irq_threads_find(bool on[MAX_CPUS])
+{
+	unsigned int n = 0, cpu;
+	struct dirent *de;
+	char path[300];
+	char *comm;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		comm = NULL;
+		if (vm_read_file(path, &comm))
+			continue;
+		if (sscanf(comm, "vmbus_irq/%u", &cpu) == 1) {
+			n++;
+			if (cpu < MAX_CPUS)
+				on[cpu] = true;
+		}
+		free(comm);
+	}
+	closedir(d);
+	return n;
+}
+
+static bool irq_threads(void)
+{
+	bool on[MAX_CPUS] = { false }, rt = preempt_rt(), ok = true;
+	unsigned int n = irq_threads_find(on);
+	long cpu;
+
+	ksft_print_msg("%s kernel: %u vmbus_irq threads for %ld online CPUs\n",
+		       rt ? "PREEMPT_RT" : "non-RT", n, cpus);
+	if (!rt)
+		return vm_expect(n == 0, "vmbus_irq threads on a non-RT kernel: %u", n);
+	for (cpu = 0; cpu < cpus; cpu++)
+		ok &= vm_expect(on[cpu], "cpu%ld has no vmbus_irq/%ld thread", cpu, cpu);
+	return ok;
+}
+
 /* At 5.2 the host does not answer MODIFYCHANNEL: the CPU stays online. */
 static bool old_host(void)
 {
@@ -239,13 +304,16 @@ int main(void)
 	if (cpus < 2 || cpus > MAX_CPUS || !vm_exists(path))
 		ksft_exit_skip("needs 2..%d online CPUs that can go offline, has %ld\n",
 			       MAX_CPUS, cpus);
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	loaded = load();
 	ksft_test_result(loaded, "echo device with %u sub-channels: %u channels open\n",
 			 NSUB, NCHANS);
 	ksft_test_result(loaded && hotplug_under_traffic(),
 			 "hotplug_under_traffic: every CPU but the connect CPU offline and "
 			 "online under a bulk run: channels moved, nothing lost\n");
+	ksft_test_result(loaded && irq_threads(),
+			 "irq_threads: a vmbus_irq/N thread per online CPU on PREEMPT_RT, "
+			 "none elsewhere\n");
 	ksft_test_result(loaded && old_host(),
 			 "hotplug_old_host: at 5.2 a CPU with an open channel stays online "
 			 "(EBUSY)\n");

@@ -71,6 +71,13 @@ void synchronize_rcu_expedited(void)
 {
 }
 
+/* PREEMPT_RT's interrupt thread: never built here (IS_ENABLED() is 0). */
+void vmbus_irqd_wake(struct vmbus_synic *s)
+{
+	(void)s;
+	abort();
+}
+
 /* bench_linux_sched.c */
 void linux_sched_init(struct vmbus_channel **map);
 void linux_chan_sched(union hv_synic_event_flags *pages);

@@ -567,6 +567,9 @@ bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel);
 #define RCU_INIT_POINTER(p, v) WRITE_ONCE(p, v)
 #define lockdep_assert_held(l) do { (void)(l); } while (0)
 #define lockdep_is_held(l) 1
+#define lockdep_hardirq_threaded() do { } while (0)
+/* No kernel option is set in userspace (PREEMPT_RT among them). */
+#define IS_ENABLED(option) 0
 #define this_cpu_ptr(p) (p)
 #define this_cpu_inc(x) ((x)++)
 /* One CPU, number 0: per-CPU data is the object itself. */
