@@ -49,7 +49,8 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
 	check-qemu-debug soak run bench bench-storvsc bench-netvsc bench-hvsock clean fuzz-repro modules-612 modules-612-rt \
-	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-kexec \
+	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-qemu-612-rt-smoke \
+	check-kexec \
 	soak-kexec check-kexec-612
 
 all: modules
@@ -185,10 +186,24 @@ check-qemu-612: check-crc-612 tests
 		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)" \
 		--params "$(SHORT_CHECK_PARAMS)"
 
-# PREEMPT_RT: not part of `make check` (testing.rst, "Target kernels").
+# PREEMPT_RT, every test: not part of `make check` (testing.rst, "Target
+# kernels").
 check-qemu-612-rt: modules-612-rt tests
 	@$(QEMU_RUN) --kernel dist-6.12-rt --mode check --modules $(BUILD)/modules/dist-6.12-rt \
 		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
+
+# PREEMPT_RT in `make check`: the tests whose paths differ there (the event
+# half in the vmbus_irq/N threads, HV_CALL_ISR callbacks in them, their
+# parking at CPU hotplug, the tasklet modes), short counts, no post checks
+# (they need every test).
+RT_SMOKE_TESTS := echo_traffic_test hotplug_test hvsock_test netvsc_traffic_test \
+	storvsc_io_test uio_test
+check-qemu-612-rt-smoke: modules-612-rt tests
+	@d=$(BUILD)/rt-smoke-tests && rm -rf $$d && mkdir -p $$d && \
+	for t in $(RT_SMOKE_TESTS); do cp $(TESTS_OUT)/$$t $$d/ || exit 1; done && \
+	VMBUS_QEMU_POST=0 VMBUS_QEMU_OUT=$(BUILD)/qemu/dist-6.12-rt-smoke \
+	$(QEMU_RUN) --kernel dist-6.12-rt --mode check --modules $(BUILD)/modules/dist-6.12-rt \
+		--tests $$d --extra-modules "$(EXTRA_MODS)" --params "$(SHORT_CHECK_PARAMS)"
 
 check-crc-debug: modules-debug
 	@$(REPO)/scripts/check-crc.sh debug $(DEBUG_KDIR)/Module.symvers \

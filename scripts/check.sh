@@ -16,6 +16,7 @@ lanes=(
 	"kexec:check-kexec"
 	"qemu-612:check-qemu-612"
 	"kexec-612:check-kexec-612"
+	"qemu-612-rt:check-qemu-612-rt-smoke"
 	"qemu-debug:check-qemu-debug"
 )
 failed=() summary=()
