@@ -20,6 +20,7 @@
 #include <linux/build_bug.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/kobject.h>
 #include <linux/ratelimit.h>
@@ -462,6 +463,123 @@ static void vmbus_send_relid_released(u32 relid)
 		vmbus_stat_inc(VMBUS_STAT_RELIDS_RELEASED);
 }
 
+/**
+ * struct vmbus_held_msg - an offer or rescind held while suspended
+ * @node: on vmbus_conn.held, in arrival order
+ * @len: the message's length, as vmbus_msg_check() accepted it
+ * @data: the message; zeroed beyond @len
+ */
+struct vmbus_held_msg {
+	struct list_head node;
+	u32 len;
+	u8 data[HV_MESSAGE_PAYLOAD_BYTE_COUNT] __aligned(8);
+};
+
+/* Test hook (debugfs suspend_delay_ms): a sleep in the suspend's window. */
+u32 vmbus_suspend_delay_ms;
+
+static u32 vmbus_msg_relid(const struct vmbus_channel_message_header *hdr)
+{
+	if (hdr->msgtype == CHANNELMSG_OFFERCHANNEL)
+		return ((const struct vmbus_channel_offer_channel *)hdr)->child_relid;
+	return ((const struct vmbus_channel_rescind_offer *)hdr)->child_relid;
+}
+
+/**
+ * vmbus_msg_hold() - keep an offer or rescind for later, if suspended
+ * @hdr: the message, validated by vmbus_msg_check()
+ * @len: its length
+ * @replay: the message is a held one being handled now
+ *
+ * While the bus suspends for hibernation the guest acts on no offer or
+ * rescind, but it may not forget one either: if the suspend fails, the
+ * host still holds the connection and never sends it again.  So the
+ * message is copied onto vmbus_conn.held, and so is every one that arrives
+ * while older ones wait there, to keep the host's order.  After a failed
+ * suspend a sub-channel offer is not held: a driver's resume callback may
+ * wait for it, and a new sub-channel removes no device.  Beyond
+ * %VMBUS_HELD_MAX the message is lost (held_overflow).
+ *
+ * Context: the message work, under channel_mutex, which the caller holds
+ * from this check until the message's work is queued.
+ * Return: true if the caller must not handle the message now.
+ */
+static bool vmbus_msg_hold(const struct vmbus_channel_message_header *hdr,
+			   u32 len, bool replay)
+{
+	const char *what = hdr->msgtype == CHANNELMSG_OFFERCHANNEL ? "offer" :
+							       "rescind";
+	struct vmbus_held_msg *h = NULL;
+
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	if (replay ||
+	    (!vmbus_conn.suspended && list_empty(&vmbus_conn.held)))
+		return false;
+	if (vmbus_conn.suspend_failed &&
+	    hdr->msgtype == CHANNELMSG_OFFERCHANNEL &&
+	    ((const struct vmbus_channel_offer_channel *)hdr)->offer.sub_channel_index)
+		return false;
+	/* vmbus_msg_check() never passes more than a SynIC payload. */
+	if (vmbus_conn.nheld < VMBUS_HELD_MAX && len <= sizeof(h->data))
+		h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h) {
+		vmbus_stat_inc(VMBUS_STAT_HELD_OVERFLOW);
+		pr_err_ratelimited("%s of relid %u lost while suspended: %s\n",
+				   what, vmbus_msg_relid(hdr),
+				   vmbus_conn.nheld >= VMBUS_HELD_MAX ?
+				   "too many messages held already" :
+				   "no memory to hold it");
+		return true;
+	}
+	h->len = len;
+	memcpy(h->data, hdr, len);
+	list_add_tail(&h->node, &vmbus_conn.held);
+	vmbus_conn.nheld++;
+	vmbus_stat_inc(VMBUS_STAT_HELD_SUSPENDED);
+	pr_info_ratelimited("%s of relid %u held: suspended for hibernation\n",
+			    what, vmbus_msg_relid(hdr));
+	return true;
+}
+
+/* Takes every held message off the list, under channel_mutex. */
+static unsigned int vmbus_held_free_locked(void)
+{
+	struct vmbus_held_msg *h, *tmp;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&vmbus_connection.channel_mutex);
+	list_for_each_entry_safe(h, tmp, &vmbus_conn.held, node) {
+		list_del(&h->node);
+		kfree(h);
+		n++;
+	}
+	vmbus_conn.nheld = 0;
+	return n;
+}
+
+/**
+ * vmbus_channels_held_drop() - forget the messages held during a suspend
+ *
+ * After the UNLOAD the host has forgotten every relid of the connection,
+ * and offers again after the reconnect what it still has: an offer or
+ * rescind held from the old connection must not be handled on the new one.
+ *
+ * Context: process context; after UNLOAD_RESPONSE, or at reconnect.
+ */
+void vmbus_channels_held_drop(void)
+{
+	unsigned int n;
+
+	mutex_lock(&vmbus_connection.channel_mutex);
+	n = vmbus_held_free_locked();
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	if (!n)
+		return;
+	atomic64_add(n, &vmbus_conn.stats[VMBUS_STAT_HELD_DROPPED]);
+	pr_info("suspend: %u offer(s) and rescind(s) held meanwhile dropped with the old connection\n",
+		n);
+}
+
 /*
  * Refuse an offer: log it, count it, and hand its relid back when
  * @release.  The relid is the host's number for its own record of the
@@ -471,8 +589,9 @@ static void vmbus_send_relid_released(u32 relid)
  * one, so no record to free, and the guest does not echo numbers it
  * cannot index), a relid the guest still holds for a live or rescinded
  * channel (its RELID_RELEASED would free the host's record of a channel
- * the guest still uses), and any offer while unloading or suspended (the
- * connection is going; the host drops all its records with it).
+ * the guest still uses), and any offer while unloading (the connection is
+ * going; the host drops all its records with it).  An offer that arrives
+ * while suspended is held, not refused (vmbus_msg_hold()).
  * Context: the message work, channel_mutex not held.
  */
 static void vmbus_offer_refuse(const struct vmbus_channel_offer_channel *offer,
@@ -488,22 +607,23 @@ static void vmbus_offer_refuse(const struct vmbus_channel_offer_channel *offer,
 }
 
 static void vmbus_on_offer_cpus(const struct vmbus_channel_offer_channel *offer,
-				bool cpus_held)
+				u32 len, bool cpus_held, bool replay)
 {
 	struct vmbus_channel *primary = NULL;
-	bool release = false, unloading, suspended;
+	bool release = false;
 	const char *why;
 	struct vmbus_chan *vc;
 
 	mutex_lock(&vmbus_connection.channel_mutex);
-	/* Read once: the log line and the counter must name the same state. */
-	unloading = READ_ONCE(vmbus_conn.unloading);
-	suspended = vmbus_conn.suspended;
-	if (unloading || suspended) {
+	if (READ_ONCE(vmbus_conn.unloading)) {
 		mutex_unlock(&vmbus_connection.channel_mutex);
-		vmbus_stat_inc(unloading ? VMBUS_STAT_MSGS_BAD : VMBUS_STAT_IGNORED_SUSPENDED);
-		pr_warn_ratelimited("offer for relid %u ignored: %s\n", offer->child_relid,
-				    unloading ? "unloading" : "suspended for hibernation");
+		vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
+		pr_warn_ratelimited("offer for relid %u ignored: unloading\n",
+				    offer->child_relid);
+		return;
+	}
+	if (vmbus_msg_hold(&offer->header, len, replay)) {
+		mutex_unlock(&vmbus_connection.channel_mutex);
 		return;
 	}
 	why = vmbus_offer_invalid(offer, &release);
@@ -551,16 +671,22 @@ static void vmbus_on_offer_cpus(const struct vmbus_channel_offer_channel *offer,
  * its MODIFYCHANNEL_RESPONSE (vmbus_cpu_evacuate() in vmbus_drv.c), and
  * then the offer goes to the connect CPU instead.
  */
-static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
-			   u32 len)
+static void vmbus_offer_take(const struct vmbus_channel_message_header *hdr,
+			     u32 len, bool replay)
 {
 	if (!cpus_read_trylock()) {
 		vmbus_stat_inc(VMBUS_STAT_OFFERS_HOTPLUG);
-		vmbus_on_offer_cpus((const void *)hdr, false);
+		vmbus_on_offer_cpus((const void *)hdr, len, false, replay);
 		return;
 	}
-	vmbus_on_offer_cpus((const void *)hdr, true);
+	vmbus_on_offer_cpus((const void *)hdr, len, true, replay);
 	cpus_read_unlock();
+}
+
+static void vmbus_on_offer(const struct vmbus_channel_message_header *hdr,
+			   u32 len)
+{
+	vmbus_offer_take(hdr, len, false);
 }
 
 static void vmbus_add_subchannel(struct vmbus_channel *sc)
@@ -717,8 +843,8 @@ static void vmbus_chan_rescind_start(struct vmbus_chan *vc)
 	queue_work(vmbus_chan_wq(&vc->ch), &vc->rescind_work);
 }
 
-static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
-			     u32 len)
+static void vmbus_rescind_take(const struct vmbus_channel_message_header *hdr,
+			       u32 len, bool replay)
 {
 	const struct vmbus_channel_rescind_offer *msg = (const void *)hdr;
 	struct vmbus_channel *ch;
@@ -726,10 +852,12 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 	struct vmbus_chan *vc;
 
 	mutex_lock(&vmbus_connection.channel_mutex);
+	if (vmbus_msg_hold(hdr, len, replay)) {
+		mutex_unlock(&vmbus_connection.channel_mutex);
+		return;
+	}
 	ch = vmbus_relid_get(msg->child_relid);
-	if (vmbus_conn.suspended)
-		why = "suspended for hibernation";
-	else if (ch && to_vmbus_chan(ch)->rescinded)
+	if (ch && to_vmbus_chan(ch)->rescinded)
 		why = "duplicate rescind";
 	else if (!ch && vmbus_relid_rescinded(msg->child_relid))
 		why = "duplicate rescind";	/* already unmapped, not released */
@@ -737,8 +865,7 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 		why = "unknown relid";
 	if (why) {
 		mutex_unlock(&vmbus_connection.channel_mutex);
-		vmbus_stat_inc(vmbus_conn.suspended ? VMBUS_STAT_IGNORED_SUSPENDED :
-						      VMBUS_STAT_MSGS_BAD);
+		vmbus_stat_inc(VMBUS_STAT_MSGS_BAD);
 		pr_warn_ratelimited("rescind of relid %u ignored: %s\n",
 				    msg->child_relid, why);
 		return;
@@ -748,6 +875,12 @@ static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
 	vmbus_chan_rescind_start(vc);
 	mutex_unlock(&vmbus_connection.channel_mutex);
 	vmbus_stat_inc(VMBUS_STAT_RESCINDS);
+}
+
+static void vmbus_on_rescind(const struct vmbus_channel_message_header *hdr,
+			     u32 len)
+{
+	vmbus_rescind_take(hdr, len, false);
 }
 
 /* The first sub-channel (@sub) or primary channel (!@sub) on the list. */
@@ -779,6 +912,10 @@ void vmbus_channels_remove_all(void)
 {
 	struct vmbus_chan *vc;
 
+	mutex_lock(&vmbus_connection.channel_mutex);
+	vmbus_held_free_locked();
+	mutex_unlock(&vmbus_connection.channel_mutex);
+
 	while ((vc = vmbus_chan_first(true)))
 		vmbus_chan_destroy(vc, false);
 	while ((vc = vmbus_chan_first(false))) {
@@ -791,11 +928,13 @@ void vmbus_channels_remove_all(void)
  * Hibernation.
  *
  * Suspend (the bus's noirq callback, after every driver's suspend callback
- * closed its channels): no offer or rescind is acted on any more; queued
- * adds and rescinds finish; sub-channels and hv_sock channels, which the
- * host does not offer again, are freed; every other channel is marked for
- * a fix-up and unmapped, and from then on the ISR leaves the event pages
- * alone.  Then the caller sends UNLOAD.
+ * closed its channels): offers and rescinds are held, not acted on
+ * (vmbus_msg_hold(); replayed after a failed suspend, dropped after the
+ * UNLOAD of a successful one); queued adds and rescinds finish;
+ * sub-channels and hv_sock channels, which the host does not offer again,
+ * are freed; every other channel is marked for a fix-up and unmapped, and
+ * from then on the ISR leaves the event pages alone.  Then the caller
+ * sends UNLOAD.
  *
  * Resume: the caller reconnects and requests offers; each re-offer of a
  * marked channel moves it to its new relid (vmbus_chan_fixup()).  At
@@ -912,18 +1051,31 @@ static void vmbus_hvsock_suspend(void)
 /**
  * vmbus_channels_suspend() - prepare the channels for hibernation
  *
+ * From the start, offers and rescinds are held (vmbus_msg_hold()).  If the
+ * suspend fails they stay held, and "suspended" stays set, until the PM
+ * transition completes (vmbus_channels_resume_complete()): handled earlier,
+ * a rescind would remove a device whose driver's resume callback runs.
+ *
  * Context: process context, may sleep; the bus's noirq suspend.
- * Return: 0, or -EBUSY (nothing changed) if a channel is still open.
+ * Return: 0, or -EBUSY if a channel is still open (no channel changed).
  */
 int vmbus_channels_suspend(void)
 {
 	struct vmbus_channel *open;
 	struct vmbus_chan *vc;
 	unsigned int n = 0;
+	u32 delay_ms;
 
 	mutex_lock(&vmbus_connection.channel_mutex);
 	WRITE_ONCE(vmbus_conn.suspended, true);
+	vmbus_conn.suspend_failed = false;
 	mutex_unlock(&vmbus_connection.channel_mutex);
+	delay_ms = min_t(u32, READ_ONCE(vmbus_suspend_delay_ms),
+			 VMBUS_SUSPEND_DELAY_MAX_MS);
+	if (delay_ms) {
+		pr_info("suspend: test delay of %u ms with messages held\n", delay_ms);
+		msleep(delay_ms);
+	}
 	/* Offers and rescinds handled before the flag finish now. */
 	flush_workqueue(vmbus_conn.offer_wq);
 	flush_workqueue(vmbus_conn.subchan_wq);
@@ -933,7 +1085,8 @@ int vmbus_channels_suspend(void)
 	if (open) {
 		pr_err("suspend: relid %u (%pUl) is still open; its driver did not close it\n",
 		       open->offermsg.child_relid, &open->offermsg.offer.if_instance);
-		WRITE_ONCE(vmbus_conn.suspended, false);
+		/* "suspended" stays: the held messages wait for the end. */
+		vmbus_conn.suspend_failed = true;
 		mutex_unlock(&vmbus_connection.channel_mutex);
 		return -EBUSY;
 	}
@@ -975,10 +1128,19 @@ int vmbus_channels_suspend(void)
  */
 void vmbus_channels_resume_begin(void)
 {
+	unsigned int n;
+
 	mutex_lock(&vmbus_connection.channel_mutex);
 	WRITE_ONCE(vmbus_conn.suspended, false);
 	vmbus_conn.resuming = true;
+	/* Normally none: the UNLOAD dropped them (vmbus_channels_held_drop()). */
+	n = vmbus_held_free_locked();
 	mutex_unlock(&vmbus_connection.channel_mutex);
+	if (n) {
+		atomic64_add(n, &vmbus_conn.stats[VMBUS_STAT_HELD_DROPPED]);
+		pr_warn("resume: %u message(s) the host sent after its UNLOAD_RESPONSE dropped\n",
+			n);
+	}
 }
 
 /**
@@ -1023,19 +1185,81 @@ void vmbus_channels_resume_end(void)
 	vmbus_stat_inc(VMBUS_STAT_RESUMES);
 }
 
+/* The oldest held message, or NULL (then nothing is held any more). */
+static struct vmbus_held_msg *vmbus_held_first(void)
+{
+	struct vmbus_held_msg *h;
+
+	mutex_lock(&vmbus_connection.channel_mutex);
+	h = list_first_entry_or_null(&vmbus_conn.held, struct vmbus_held_msg, node);
+	mutex_unlock(&vmbus_connection.channel_mutex);
+	return h;
+}
+
+/**
+ * vmbus_channels_replay() - handle what a failed suspend held
+ *
+ * Clears "suspended", then hands each held offer and rescind, oldest
+ * first, to its handler as if it had just arrived.  A message stays on
+ * the list until it has been handled, so one that arrives meanwhile is
+ * held behind it (vmbus_msg_hold()) and the host's order is kept; an
+ * offer and a rescind of the same relid, both held, end as the host's
+ * did: the channel is added and then rescinded, with RELID_RELEASED.
+ *
+ * Context: process context; the transition of the failed suspend has
+ * completed.
+ */
+static void vmbus_channels_replay(void)
+{
+	struct vmbus_held_msg *h;
+	unsigned int n = 0;
+
+	mutex_lock(&vmbus_connection.channel_mutex);
+	if (!vmbus_conn.suspend_failed) {
+		mutex_unlock(&vmbus_connection.channel_mutex);
+		return;
+	}
+	vmbus_conn.suspend_failed = false;
+	WRITE_ONCE(vmbus_conn.suspended, false);
+	if (vmbus_conn.nheld)
+		pr_info("suspend failed: handling %u offer(s) and rescind(s) held meanwhile\n",
+			vmbus_conn.nheld);
+	mutex_unlock(&vmbus_connection.channel_mutex);
+
+	while ((h = vmbus_held_first())) {
+		const struct vmbus_channel_message_header *hdr = (const void *)h->data;
+
+		if (hdr->msgtype == CHANNELMSG_OFFERCHANNEL)
+			vmbus_offer_take(hdr, h->len, true);
+		else
+			vmbus_rescind_take(hdr, h->len, true);
+		mutex_lock(&vmbus_connection.channel_mutex);
+		list_del(&h->node);
+		vmbus_conn.nheld--;
+		mutex_unlock(&vmbus_connection.channel_mutex);
+		kfree(h);
+		n++;
+	}
+	if (n)
+		atomic64_add(n, &vmbus_conn.stats[VMBUS_STAT_HELD_REPLAYED]);
+}
+
 /**
  * vmbus_channels_resume_complete() - the PM transition is over
  *
  * Every device's resume callback has run: the rescind work of the
  * channels vmbus_channels_resume_end() found missing may remove their
- * devices now.  Nothing waits after a transition without a resume, or
- * one in which the host offered everything again.
+ * devices now, and after a failed suspend the offers and rescinds held
+ * meanwhile are handled (vmbus_channels_replay()).  Nothing waits after a
+ * transition without a resume, or one in which the host offered
+ * everything again.
  *
  * Context: process context (the root device's complete callback).
  */
 void vmbus_channels_resume_complete(void)
 {
 	complete_all(&vmbus_conn.pm_complete);
+	vmbus_channels_replay();
 }
 
 static void vmbus_on_alloffers(const struct vmbus_channel_message_header *hdr,

@@ -47,6 +47,7 @@ void vmbus_conn_init(const struct vmbus_hypervisor *hv)
 	init_completion(&vmbus_conn.pm_complete);
 	complete_all(&vmbus_conn.pm_complete);
 	INIT_LIST_HEAD(&vmbus_conn.channels);
+	INIT_LIST_HEAD(&vmbus_conn.held);
 	WRITE_ONCE(vmbus_conn.unloading, false);
 	WRITE_ONCE(vmbus_conn.crash_unload, false);
 }

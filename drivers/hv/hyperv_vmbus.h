@@ -55,6 +55,17 @@ enum vmbus_deadlines {
 enum { VMBUS_MAX_RELID = HV_EVENT_FLAGS_COUNT - 1 };
 
 /*
+ * Most offers and rescinds held while suspended for hibernation (struct
+ * vmbus_conn @held): an honest host sends one offer and one rescind per
+ * device in the window, far fewer than this; one that sends more loses
+ * the excess (counted in held_overflow).
+ */
+enum { VMBUS_HELD_MAX = 256 };
+
+/* Longest test delay of debugfs suspend_delay_ms. */
+enum { VMBUS_SUSPEND_DELAY_MAX_MS = 10000 };
+
+/*
  * How long an hv_sock connect waits for the host to accept (an offer) or
  * refuse (TL_CONNECT_RESULT); a host that answers neither leaves the
  * socket to its own connect timeout.
@@ -219,7 +230,10 @@ enum vmbus_stat {
 	VMBUS_STAT_RESUMES,
 	VMBUS_STAT_FIXUPS,
 	VMBUS_STAT_DEVICES_MISSING,
-	VMBUS_STAT_IGNORED_SUSPENDED,
+	VMBUS_STAT_HELD_SUSPENDED,
+	VMBUS_STAT_HELD_REPLAYED,
+	VMBUS_STAT_HELD_DROPPED,
+	VMBUS_STAT_HELD_OVERFLOW,
 	VMBUS_STAT_RINGS_LEAKED,
 	VMBUS_STAT_OFFERS_REFUSED,
 	VMBUS_STAT_MSGS_FOREIGN,
@@ -258,8 +272,18 @@ static inline u32 vmbus_ver_minor(u32 version)
  * @crash_unload: the crash path's UNLOAD is under way or done: the ISR and
  *	the message work leave the slots and rings to its poller (read and
  *	written under each CPU's vmbus_synic.msg_lock)
- * @suspended: hibernation suspend started and resume has not reconnected
- *	yet: offers and rescinds are ignored (under channel_mutex)
+ * @suspended: hibernation suspend started and neither has resume
+ *	reconnected nor has a failed suspend's transition completed: offers
+ *	and rescinds are held on @held (under channel_mutex)
+ * @suspend_failed: the suspend failed (-EBUSY) and its transition has not
+ *	completed yet; @suspended stays set until then, but sub-channel
+ *	offers, which a driver's resume callback may wait for, are handled at
+ *	once (under channel_mutex)
+ * @held: copies of the offers and rescinds that arrived while @suspended,
+ *	in arrival order (struct vmbus_held_msg; under channel_mutex).
+ *	Replayed when a failed suspend's transition completes, dropped at
+ *	the UNLOAD of a successful one
+ * @nheld: entries on @held, at most VMBUS_HELD_MAX (under channel_mutex)
  * @resuming: resume reconnected and waits for the re-offers, which are
  *	matched to suspended channels (under channel_mutex)
  * @fixups: channels waiting for their re-offer, plus one held by the
@@ -301,7 +325,10 @@ struct vmbus_conn {
 	bool unloading;
 	bool crash_unload;
 	bool suspended;
+	bool suspend_failed;
 	bool resuming;
+	struct list_head held;
+	unsigned int nheld;
 	/* Done outside a PM transition that removes channels (hibernation.rst). */
 	struct completion pm_complete;
 	atomic_t fixups;
@@ -433,6 +460,8 @@ int vmbus_channels_suspend(void);
 void vmbus_channels_resume_begin(void);
 void vmbus_channels_resume_end(void);
 void vmbus_channels_resume_complete(void);
+void vmbus_channels_held_drop(void);
+extern u32 vmbus_suspend_delay_ms;
 void vmbus_chan_put(struct vmbus_chan *vc);
 u16 vmbus_dev_type_id(const guid_t *class);
 extern const struct vmbus_device vmbus_devs[];

@@ -199,7 +199,10 @@ static const char * const vmbus_stat_names[VMBUS_NR_STATS] = {
 	[VMBUS_STAT_RESUMES]		 = "resumes",
 	[VMBUS_STAT_FIXUPS]		 = "fixups",
 	[VMBUS_STAT_DEVICES_MISSING]	 = "devices_missing",
-	[VMBUS_STAT_IGNORED_SUSPENDED]	 = "ignored_suspended",
+	[VMBUS_STAT_HELD_SUSPENDED]	 = "held_suspended",
+	[VMBUS_STAT_HELD_REPLAYED]	 = "held_replayed",
+	[VMBUS_STAT_HELD_DROPPED]	 = "held_dropped",
+	[VMBUS_STAT_HELD_OVERFLOW]	 = "held_overflow",
 	[VMBUS_STAT_RINGS_LEAKED]	 = "rings_leaked",
 	[VMBUS_STAT_OFFERS_REFUSED]	 = "offers_refused",
 	[VMBUS_STAT_MSGS_FOREIGN]	 = "msgs_foreign",
@@ -245,6 +248,9 @@ static void vmbus_debugfs_init(void)
 			    &vmbus_stats_fops);
 	vmbus_msglog_debugfs(vmbus_msglog_in, "msg_in_log", vmbus_debugfs_dir);
 	vmbus_msglog_debugfs(vmbus_msglog_out, "msg_out_log", vmbus_debugfs_dir);
+	/* A test hook: widens the window in which suspend holds messages. */
+	debugfs_create_u32("suspend_delay_ms", 0600, vmbus_debugfs_dir,
+			   &vmbus_suspend_delay_ms);
 }
 
 static void vmbus_msglogs_free(void)
@@ -411,6 +417,8 @@ static int vmbus_bus_suspend(struct device *dev)
 		return ret;
 	vmbus_conn.suspend_version = READ_ONCE(vmbus_conn.version);
 	vmbus_disconnect();
+	/* The host forgot every relid: what it sent meanwhile means nothing. */
+	vmbus_channels_held_drop();
 	WRITE_ONCE(vmbus_conn.pm_suspended, true);
 	return 0;
 }
@@ -435,7 +443,9 @@ static int vmbus_bus_resume(struct device *dev)
 
 /*
  * The end of a PM transition: the PM core runs the root's complete
- * callback after every child's, so every hv_device has resumed.
+ * callback after every child's, so every hv_device has resumed.  After a
+ * suspend that failed, the offers and rescinds held meanwhile are handled
+ * here.
  */
 static void vmbus_bus_complete(struct device *dev)
 {

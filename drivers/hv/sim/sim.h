@@ -69,6 +69,8 @@ enum sim_limits {
 	SIM_MSG_CONN_ID_MAX	= 0xffff,
 	/* Longest sleep between event rounds or burst steps, in us. */
 	SIM_DELAY_US_MAX	= 1000000,
+	/* Longest delay of the devices command `late`. */
+	SIM_LATE_DELAY_MS_MAX	= 60000,
 	/* A burst stops if the guest keeps a rescinded relid longer. */
 	SIM_RELEASE_TIMEOUT_S	= 10,
 	/* Most event bits the reoffer_events mode sets after one offer. */
@@ -238,6 +240,8 @@ enum sim_stat {
 	SIM_STAT_CHURN_ADDS,
 	SIM_STAT_CHURN_RESCINDS,
 	SIM_STAT_CHURN_BUSY,
+	SIM_STAT_LATE_ADDS,
+	SIM_STAT_LATE_RESCINDS,
 	SIM_STAT_SIGNALS,
 	SIM_STAT_MODIFYCHANNELS,
 	SIM_STAT_PACKETS_IN,
@@ -712,6 +716,8 @@ bool sim_burst_active(void);
 int sim_churn_start(u32 count, u32 max_delay_us, u32 pool);
 void sim_churn_stop(void);
 bool sim_churn_active(void);
+int sim_late_start(u32 delay_ms, u32 relid, const guid_t *instance);
+void sim_late_stop(void);
 void sim_burst_init(void);
 void sim_burst_exit(void);
 

@@ -97,6 +97,24 @@ struct sim_churn {
 
 static struct sim_churn sim_ch;
 
+/**
+ * struct sim_late - the late job: one add and one rescind after a delay
+ * @job: the run (sim_job.c)
+ * @delay_ms: the sleep before both
+ * @relid: the relid whose device is rescinded
+ * @instance: the echo device added
+ *
+ * The parameters are written between sim_job_claim() and sim_job_launch().
+ */
+struct sim_late {
+	struct sim_job job;
+	u32 delay_ms;
+	u32 relid;
+	guid_t instance;
+};
+
+static struct sim_late sim_la;
+
 /* Step 1.  Returns false if no device is offered to the guest. */
 static bool sim_burst_rescind(void)
 {
@@ -369,6 +387,68 @@ bool sim_churn_active(void)
 	return sim_job_active(&sim_ch.job);
 }
 
+/* Sleep, then add the echo device and rescind the relid's device. */
+static void sim_late_run(struct sim_job *job)
+{
+	const guid_t class_id = SIM_TEST_ECHO_GUID;
+	int ret;
+
+	sim_job_sleep(job, sim_la.delay_ms * USEC_PER_MSEC);
+	if (sim_job_stopping(job))
+		return;
+	ret = sim_proto_dev_add(&class_id, &sim_la.instance, 0);
+	if (ret)
+		pr_warn("late: adding %pUl failed: %d\n", &sim_la.instance, ret);
+	else
+		sim_stat_inc(SIM_STAT_LATE_ADDS);
+	ret = sim_proto_rescind(sim_la.relid, SIM_RESCIND);
+	if (ret)
+		pr_warn("late: relid %u has no offered channel to rescind\n",
+			sim_la.relid);
+	else
+		sim_stat_inc(SIM_STAT_LATE_RESCINDS);
+	pr_info("late: after %u ms, %pUl added, relid %u rescinded\n",
+		sim_la.delay_ms, &sim_la.instance, sim_la.relid);
+}
+
+/**
+ * sim_late_start() - add a device and rescind one after a delay
+ * @delay_ms: the delay, at most SIM_LATE_DELAY_MS_MAX
+ * @relid: the rescinded channel's relid (its whole device goes)
+ * @instance: the instance of the echo device added
+ *
+ * Lets a test place host messages into a moment at which its own process
+ * cannot act, such as the guest's suspend for hibernation.
+ *
+ * Context: process context, may sleep; not under sim_lock.
+ * Return: 0; -EBUSY while a late job is pending; -EINVAL for bad arguments.
+ */
+int sim_late_start(u32 delay_ms, u32 relid, const guid_t *instance)
+{
+	int ret;
+
+	if (delay_ms > SIM_LATE_DELAY_MS_MAX || !relid || relid > SIM_MAX_RELID)
+		return -EINVAL;
+	ret = sim_job_claim(&sim_la.job);
+	if (ret)
+		return ret;
+	sim_la.delay_ms = delay_ms;
+	sim_la.relid = relid;
+	sim_la.instance = *instance;
+	sim_job_launch(&sim_la.job);
+	return 0;
+}
+
+/**
+ * sim_late_stop() - cancel a pending late job, or wait for its end
+ *
+ * Context: process context, may sleep; not under sim_lock.
+ */
+void sim_late_stop(void)
+{
+	sim_job_stop(&sim_la.job);
+}
+
 /**
  * sim_burst_init() - no burst and no churn at first
  *
@@ -383,6 +463,7 @@ void sim_burst_init(void)
 
 	sim_job_init(&sim_bu.job, sim_burst_run);
 	sim_job_init(&sim_ch.job, sim_churn_run);
+	sim_job_init(&sim_la.job, sim_late_run);
 	sim_proto_watch(&watcher);
 }
 
@@ -397,4 +478,5 @@ void sim_burst_exit(void)
 {
 	sim_job_exit(&sim_bu.job);
 	sim_job_exit(&sim_ch.job);
+	sim_job_exit(&sim_la.job);
 }

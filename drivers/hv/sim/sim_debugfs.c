@@ -462,6 +462,18 @@ static int sim_devices_churn(unsigned int argc, char **argv)
 	return sim_churn_start(count, max_delay_us, pool);
 }
 
+/* late <delay_ms> <relid> <instance> */
+static int sim_devices_late(unsigned int argc, char **argv)
+{
+	u32 delay_ms, relid;
+	guid_t instance;
+
+	if (argc != 3 || kstrtou32(argv[0], 10, &delay_ms) ||
+	    kstrtou32(argv[1], 10, &relid) || !sim_guid_parse(argv[2], &instance))
+		return -EINVAL;
+	return sim_late_start(delay_ms, relid, &instance);
+}
+
 static int sim_devices_cmd(char *cmd)
 {
 	char *words[SIM_CMD_WORDS], **argv = words + 1;
@@ -488,6 +500,8 @@ static int sim_devices_cmd(char *cmd)
 		return sim_devices_churn(argc, argv);
 	if (!strcmp(words[0], "withhold"))
 		return sim_devices_withhold(argc, argv);
+	if (!strcmp(words[0], "late"))
+		return sim_devices_late(argc, argv);
 	if (argc)
 		return -EINVAL;
 	if (!strcmp(words[0], "burst_stop")) {
@@ -499,6 +513,7 @@ static int sim_devices_cmd(char *cmd)
 		return 0;
 	}
 	if (!strcmp(words[0], "clear")) {
+		sim_late_stop();
 		sim_churn_stop();
 		sim_burst_stop();
 		sim_proto_dev_clear();

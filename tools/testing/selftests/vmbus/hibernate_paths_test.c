@@ -213,7 +213,7 @@ static bool rescind_path(void)
 {
 	const struct rs_chan *victim;
 	char instance[VM_GUID_LEN + 1];
-	uint64_t rescinds = 0, ignored = 0;
+	uint64_t rescinds = 0, held = 0, dropped = 0;
 	struct vm_stats st;
 	bool ok;
 
@@ -228,8 +228,10 @@ static bool rescind_path(void)
 	ok = gone_after_cycle(instance, DEVICES - 2, "unload_rescind");
 	ok &= rs_sim_stat("rescinds", &rescinds) && vm_expect_eq("rescinds", 1, rescinds);
 	if (!vm_stats_load(VM_GUEST, "stats", &st) &&
-	    vm_stat_get(&st, "ignored_suspended", &ignored))
-		ksft_print_msg("guest ignored_suspended %" PRIu64 "\n", ignored);
+	    vm_stat_get(&st, "held_suspended", &held) &&
+	    vm_stat_get(&st, "held_dropped", &dropped))
+		ksft_print_msg("guest held_suspended %" PRIu64 ", held_dropped %" PRIu64 "\n",
+			       held, dropped);
 	ok &= !rs_map_load(&after) &&
 	      vm_expect(!rs_map_find(&after, instance, 0), "%s is in the host's table",
 			instance);

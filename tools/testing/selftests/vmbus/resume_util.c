@@ -215,6 +215,19 @@ static int hibernate_write(uint64_t *ms)
 	return -err;
 }
 
+int rs_hibernate_try(uint64_t *ms)
+{
+	int err;
+
+	*ms = 0;
+	err = vm_write_errno(RS_PM_TEST, "core");
+	if (err) {
+		ksft_print_msg("`echo core > %s`: %s\n", RS_PM_TEST, strerror(-err));
+		return err;
+	}
+	return hibernate_write(ms);
+}
+
 bool rs_hibernate(uint64_t *ms)
 {
 	struct vm_kmsg_mark mark;

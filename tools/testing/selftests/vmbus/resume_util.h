@@ -93,5 +93,11 @@ bool rs_hibernate_possible(const char **why);
  * hibernation entry` and `... exit`).  *ms is the time the write took.
  */
 bool rs_hibernate(uint64_t *ms);
+/*
+ * One cycle as rs_hibernate() starts it, for a test that expects it to
+ * fail: 0 or the -errno of the write (-ETIMEDOUT after RS_HIBERNATE_MS,
+ * with a diagnostic); nothing is checked.  *ms is the time it took.
+ */
+int rs_hibernate_try(uint64_t *ms);
 
 #endif

@@ -23,7 +23,9 @@
  *
  * With the module parameter netvsc_ids=1, every channel is opened as
  * hv_netvsc opens its channels: with a requestor (rqstor_size) and
- * next_request_id_callback = vmbus_next_request_id.
+ * next_request_id_callback = vmbus_next_request_id.  With
+ * suspend_keep_open=1 the hibernation suspend callback leaves the channels
+ * open, so that the bus's suspend fails with -EBUSY (a test of that path).
  *
  * Every payload starts with struct echo_hdr: the per-channel sequence
  * number, the payload length, the run's generation and a checksum of the
@@ -57,6 +59,10 @@ MODULE_PARM_DESC(stall_ms, "a run fails with -ETIMEDOUT after this long without 
 static bool netvsc_ids;
 module_param(netvsc_ids, bool, 0444);
 MODULE_PARM_DESC(netvsc_ids, "open channels with a requestor and vmbus_next_request_id, as hv_netvsc does");
+
+static bool suspend_keep_open;
+module_param(suspend_keep_open, bool, 0644);
+MODULE_PARM_DESC(suspend_keep_open, "the hibernation suspend callback leaves the channels open (the bus's suspend fails)");
 
 enum echo_limits {
 	ECHO_MAX_PAYLOAD	= 16 * 1024,
@@ -139,6 +145,8 @@ struct echo_chan {
  * @stopping: remove started; no channel opens any more
  * @suspended: between the suspend and resume callbacks of hibernation;
  *	no channel opens
+ * @kept_open: the suspend callback left the channels open
+ *	(suspend_keep_open); the resume callback has nothing to reopen
  * @run_lock: one run at a time; @gen and @elapsed_ns change under it
  * @gen: generation of the current or last run
  * @api: an api run is on: the callback keeps the echoes for it
@@ -155,6 +163,7 @@ struct echo_dev {
 	unsigned int nchans;
 	bool stopping;
 	bool suspended;
+	bool kept_open;
 
 	struct mutex run_lock;	/* see @run_lock above */
 	u16 gen;
@@ -961,6 +970,11 @@ static int echo_suspend(struct hv_device *hdev)
 {
 	struct echo_dev *edev = hv_get_drvdata(hdev);
 
+	if (READ_ONCE(suspend_keep_open)) {
+		edev->kept_open = true;
+		dev_info(&hdev->device, "echo device suspended with its channels open\n");
+		return 0;
+	}
 	mutex_lock(&edev->run_lock);
 	mutex_lock(&edev->lock);
 	edev->suspended = true;
@@ -976,6 +990,11 @@ static int echo_resume(struct hv_device *hdev)
 	struct echo_dev *edev = hv_get_drvdata(hdev);
 	int ret;
 
+	if (edev->kept_open) {
+		edev->kept_open = false;
+		dev_info(&hdev->device, "echo device resumed; its channels stayed open\n");
+		return 0;
+	}
 	mutex_lock(&edev->lock);
 	edev->suspended = false;
 	ret = echo_chan_open(edev, hdev->channel);

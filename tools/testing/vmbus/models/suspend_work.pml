@@ -24,7 +24,14 @@
  *                 While "suspended" it leaves offers and rescinds queued:
  *                 they are handled after a failed suspend and dropped with
  *                 the connection at the UNLOAD (the protection that keeps
- *                 a failed suspend from losing them, below).
+ *                 a failed suspend from losing them, below).  The code
+ *                 copies them onto vmbus_conn.held (vmbus_msg_hold()),
+ *                 keeps their order there, hands them back to the same
+ *                 handlers at the end of the transition
+ *                 (vmbus_channels_replay()) and frees them after the
+ *                 UNLOAD (vmbus_channels_held_drop()): the same as leaving
+ *                 them in msgq.  Sub-channel offers, which the code does
+ *                 not hold after -EBUSY, are not modelled.
  *   worker        the ordered offer_wq: vmbus_add_channel_work() (no
  *                 device if rescinded; a probe during a PM transition is
  *                 deferred, so the channel stays closed) and
@@ -214,7 +221,7 @@ end:
 		/* under channel_mutex from here */
 		if
 		:: t != ALLOFFERS && suspended ->
-			skip		/* ignored: "suspended for hibernation" */
+			skip		/* DROP_SUSPENDED only: the message is lost */
 		:: t == OFFER && !suspended && resuming && fixup[k] ->
 			/* vmbus_chan_fixup(): the device stays */
 			fixup[k] = 0;
