@@ -11,8 +11,14 @@
  * suspend_keep_open=1, so their channels stay open and the bus's suspend
  * fails.  The guest's debugfs suspend_delay_ms holds the suspend for
  * DELAY_MS right after it started holding messages, and the host's
- * `late` command adds echo device N and rescinds B LATE_MS after the test
- * armed it, just before `echo disk`: both messages land in that window.
+ * `late` command adds echo device N and rescinds B some time after the test
+ * armed it, just before `echo disk`: both messages land in the middle of
+ * that window.  When the window opens depends on the kernel and the load
+ * (preallocating the image takes 6 s on the debug kernel, under 1 s on
+ * Debian's): a first failing `echo disk` without host messages measures
+ * it (calibrate), and the host's delay is its middle.
+ *
+ * calibrate `echo disk` fails with EBUSY and takes longer than the window.
  *
  * busy     `echo disk` fails with EBUSY; afterwards B is gone from the bus,
  *          N is there and bound (its channel open), A is still there, and
@@ -44,10 +50,14 @@
 
 enum {
 	DELAY_MS	= 9000,		/* the guest's window */
-	LATE_MS		= 4000,		/* the host's messages, after arming */
+	/* From the window's end to `echo disk` returning, at most (resume). */
+	AFTER_MS	= 500,
 	SETTLE_MS	= 60000,
 	HELD		= 2,		/* one offer, one rescind */
 };
+
+/* The host's delay after arming: the middle of the window (calibrate()). */
+static uint64_t late_ms;
 
 static const char *const echo_instances[] = { A_INSTANCE, B_INSTANCE };
 
@@ -121,16 +131,44 @@ static bool arm(const char *add, const char *gone)
 
 	if (!vm_expect(relid != 0, "%s is not offered by the host", gone))
 		return false;
-	ksft_print_msg("late: add %s, rescind %s at relid %u, %u ms after arming; "
-		       "guest window %u ms\n", add, gone, relid, LATE_MS, DELAY_MS);
+	ksft_print_msg("late: add %s, rescind %s at relid %u, %" PRIu64 " ms after arming; "
+		       "guest window %u ms\n", add, gone, relid, late_ms, DELAY_MS);
 	return !vm_write(VM_GUEST, "suspend_delay_ms", "%u", DELAY_MS) &&
-	       !vm_sim_devices_cmd("late %u %u %s", LATE_MS, relid, add);
+	       !vm_sim_devices_cmd("late %" PRIu64 " %u %s", late_ms, relid, add);
+}
+
+/*
+ * A failing `echo disk` with the window and no host messages: it returns
+ * about AFTER_MS after the window closed, so the window opened at
+ * ms - DELAY_MS - AFTER_MS; the host's messages go DELAY_MS / 2 later.
+ */
+static bool calibrate(void)
+{
+	uint64_t ms, open_ms;
+	int err;
+
+	if (vm_write_errno(KEEP_OPEN, "1") ||
+	    vm_write(VM_GUEST, "suspend_delay_ms", "%u", DELAY_MS))
+		return false;
+	err = rs_hibernate_try(&ms);
+	if (!vm_expect(err == -EBUSY, "calibrate: `echo disk`: expected EBUSY, got %s",
+		       err ? strerror(-err) : "success") ||
+	    !vm_expect(ms >= DELAY_MS, "calibrate: `echo disk` took %" PRIu64
+		       " ms, less than the window's %u ms", ms, DELAY_MS))
+		return false;
+	open_ms = ms > DELAY_MS + AFTER_MS ? ms - DELAY_MS - AFTER_MS : 0;
+	late_ms = open_ms + DELAY_MS / 2;
+	ksft_print_msg("calibrate: `echo disk` returned after %" PRIu64
+		       " ms: the window opens about %" PRIu64 " ms after it; host delay %"
+		       PRIu64 " ms\n", ms, open_ms, late_ms);
+	return true;
 }
 
 static bool setup(void)
 {
 	return modes() && vm_echo_load(echo_instances, 2, 0) &&
-	       rs_wait_bus_matches_host(SETTLE_MS) && !vm_sim_reset_stats();
+	       rs_wait_bus_matches_host(SETTLE_MS) && calibrate() &&
+	       !vm_sim_reset_stats();
 }
 
 static bool busy_path(void)
