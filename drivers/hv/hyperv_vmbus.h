@@ -432,8 +432,6 @@ int vmbus_request_offers_timeout(unsigned int timeout_s);
 /* vmbus_event.c: the interrupt entry, the event path, the relid map */
 void vmbus_isr(void);
 void vmbus_events_thread(struct vmbus_synic *s);
-void vmbus_events_local_begin(void);
-void vmbus_events_local_end(void);
 void vmbus_events_scan_local(void);
 void vmbus_msg_reharvest(void *arg);
 void vmbus_on_event(struct tasklet_struct *t);

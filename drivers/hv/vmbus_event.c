@@ -154,7 +154,7 @@ void vmbus_events_thread(struct vmbus_synic *s)
  * Context: process context; the caller stays on this CPU or does not
  * care which CPU's counter it counts on.
  */
-void vmbus_events_local_begin(void)
+static void vmbus_events_local_begin(void)
 {
 	local_bh_disable();
 	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
@@ -164,7 +164,7 @@ void vmbus_events_local_begin(void)
 /**
  * vmbus_events_local_end() - leave what vmbus_events_local_begin() entered
  */
-void vmbus_events_local_end(void)
+static void vmbus_events_local_end(void)
 {
 	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
 		local_irq_enable();
@@ -490,8 +490,9 @@ struct vmbus_channel *vmbus_relid_get(u32 relid)
  * every bit the host set before; and once more when the CPU is back.
  *
  * Context: process context pinned to the CPU (a hotplug callback); takes
- * the bits with interrupts off, as the ISR does, and runs the softirqs
- * that raised (channel tasklets) when bottom halves are enabled again.
+ * the bits in the event half's context (vmbus_events_local_begin()), and
+ * runs the softirqs that raised (channel tasklets) when bottom halves are
+ * enabled again.
  */
 void vmbus_events_scan_local(void)
 {
