@@ -6,6 +6,7 @@
 #                (KVER=6.12 or KVER=6.12-rt: Debian's 6.12 kernel)
 #   make check   every test lane (what CI runs)
 #   make soak    the debug-kernel lane with every test at its full count
+#   make soak-dist   the same on Debian's 6.1 kernel
 #   make soak-kexec  the kexec lanes, 10 runs each
 #   make bench   speed against baselines measured in the same run
 #
@@ -22,6 +23,7 @@ ABI_612_CLOUD = $(shell $(REPO)/scripts/kernel-abi.sh 6.12 cloud-amd64)
 ABI_612_RT = $(shell $(REPO)/scripts/kernel-abi.sh 6.12 rt-amd64)
 FETCH      := $(REPO)/scripts/fetch-dist-kernel.sh
 DEBUG_KDIR := $(BUILD)/debug-kernel/src
+INTREE_KDIR := $(BUILD)/intree-kernel/src
 QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
 KEXEC_LANES := $(REPO)/tools/testing/selftests/vmbus/qemu/kexec-lanes.sh
 TESTS_OUT := $(BUILD)/tests
@@ -36,10 +38,10 @@ TESTS_OUT := $(BUILD)/tests
 EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc brd veth:optional \
 	virtio_pci:optional virtio_blk:optional \
 	ext4:optional crc32c_generic:optional
-# The debug and 6.12 lanes of `make check` run the longest loops shorter
-# (KASAN and lockdep under TCG cost about ten times the distribution
-# kernel's time; the 6.1 lane runs them in full); `make soak` runs them at
-# the tests' full defaults on the debug kernel.
+# The lanes of `make check` run the longest loops shorter (KASAN and
+# lockdep under TCG cost about ten times the distribution kernel's time,
+# and CI has 90 minutes on two cores); `make soak` runs them at the tests'
+# full defaults on the debug kernel, `make soak-dist` on Debian's 6.1.
 SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 	vmbus_storvsc_fs_mb=64 vmbus_netvsc_tcp_mb=8 vmbus_hotplug_cycles=5 \
 	vmbus_hostile_hibernate_cycles=5 vmbus_hvsock_cycles=100 \
@@ -51,7 +53,7 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 	check-qemu-debug soak run bench bench-storvsc bench-netvsc bench-hvsock clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-qemu-612-rt-smoke \
 	check-kexec \
-	soak-kexec check-kexec-612
+	soak-kexec soak-dist check-kexec-612 intree-kernel modules-intree check-intree
 
 all: modules
 
@@ -79,6 +81,15 @@ modules-612-rt: setup
 
 debug-kernel: setup
 	@$(REPO)/scripts/build-debug-kernel.sh
+
+# Debian's 6.1 tree with our VMBus core built in (CONFIG_HYPERV=y) and the
+# simulated host its module (scripts/build-kernel.sh intree), and the test
+# drivers against it (the top-level Kbuild leaves drivers/hv/ to the tree).
+intree-kernel: setup
+	@$(REPO)/scripts/build-intree-kernel.sh
+
+modules-intree: intree-kernel
+	@$(REPO)/scripts/build-modules.sh intree $(INTREE_KDIR)
 
 tests: setup
 	@$(MAKE) -s -C $(REPO)/tools/testing/selftests/vmbus O=$(TESTS_OUT)
@@ -137,7 +148,15 @@ bench-hvsock: modules-dist tests
 check-models: setup
 	@$(REPO)/scripts/check-models.sh
 
+# In `make check` the 6.1 lane runs the short counts too, but for the CPU
+# hotplug cycles (100 offline/online rounds of every non-connect CPU);
+# `make soak-dist` runs every count in full on it.
+DIST_CHECK_PARAMS := $(filter-out vmbus_hotplug_cycles=%,$(SHORT_CHECK_PARAMS))
 check-qemu-dist: modules-dist tests
+	@$(QEMU_RUN) --kernel dist --mode check --modules $(BUILD)/modules/dist \
+		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)" --params "$(DIST_CHECK_PARAMS)"
+
+soak-dist: modules-dist tests
 	@$(QEMU_RUN) --kernel dist --mode check --modules $(BUILD)/modules/dist \
 		--tests $(TESTS_OUT) --extra-modules "$(EXTRA_MODS)"
 
@@ -204,6 +223,20 @@ check-qemu-612-rt-smoke: modules-612-rt tests
 	VMBUS_QEMU_POST=0 VMBUS_QEMU_OUT=$(BUILD)/qemu/dist-6.12-rt-smoke \
 	$(QEMU_RUN) --kernel dist-6.12-rt --mode check --modules $(BUILD)/modules/dist-6.12-rt \
 		--tests $$d --extra-modules "$(EXTRA_MODS)" --params "$(SHORT_CHECK_PARAMS)"
+
+# The intree lane: the kselftests installed from the tree the kernel's way
+# and run by its run_kselftest.sh (qemu/intree_lane.sh), in `make check`
+# these: attach and detach (load_unload, the built-in core's stand-in for
+# rmmod and modprobe), the tree's own hv_utils, hv_sock, hv_netvsc,
+# hv_storvsc and uio_hv_generic, echo traffic and a hibernation cycle.
+# INTREE_TESTS= (empty) runs every test.
+INTREE_TESTS ?= connect_test load_unload_test driver_bind_test ic_shutdown_test \
+	echo_traffic_test hibernate_test hvsock_test netvsc_traffic_test storvsc_io_test \
+	uio_test
+check-intree: modules-intree
+	@$(REPO)/tools/testing/selftests/vmbus/qemu/intree_lane.sh \
+		--modules $(BUILD)/modules/intree --tests "$(INTREE_TESTS)" \
+		--extra-modules "vmbus_sim $(EXTRA_MODS)" --params "$(SHORT_CHECK_PARAMS)"
 
 check-crc-debug: modules-debug
 	@$(REPO)/scripts/check-crc.sh debug $(DEBUG_KDIR)/Module.symvers \

@@ -41,7 +41,7 @@ KERNEL_FILES=(
 	modules.dep modules.order storvsc_drv.c netvsc.c rndis_filter.c
 	hyperv_net.h hyperv_transport.c pci-hyperv.c uio_hv_generic.c
 	sysfs-bus-vmbus linux-kernel.cfg linux-kernel.bell linux-kernel.cat
-	lsvmbus vmlinux.lds System.map bzImage
+	lsvmbus vmlinux.lds System.map bzImage run_kselftest.sh hv_trace.h
 )
 # Extensions that make a token a file name.
 EXT='c|h|rst|md|sh|pml|litmus|mk|py|pl'

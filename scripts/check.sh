@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # check.sh: every test lane (Documentation/virt/hyperv/testing.rst), in order.
 # A failing lane does not stop the others; the exit status is non-zero if
-# any failed.  The debug kernel, which only the last lane needs, builds in
-# the background from the start at the lowest CPU and I/O priority, on the
-# cycles the other lanes leave idle; the qemu-debug lane waits for it.
+# any failed.  The two kernels built from source, the in-tree one (VMBus
+# built in) and the debug one, which only the last two lanes need, build
+# one after the other in the background from the start at the lowest CPU
+# and I/O priority, on the cycles the other lanes leave idle; the
+# intree_builtin and qemu-debug lanes wait for theirs.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -17,35 +19,53 @@ lanes=(
 	"qemu-612:check-qemu-612"
 	"kexec-612:check-kexec-612"
 	"qemu-612-rt:check-qemu-612-rt-smoke"
+	"intree_builtin:check-intree"
 	"qemu-debug:check-qemu-debug"
 )
 failed=() summary=()
 
 make -s setup || { echo "check: setting up packages failed" >&2; exit 1; }
 
-bg_log=$repo/build/debug-kernel-background.log
 mkdir -p "$repo/build"
 bg_start=$(date +%s)
-nice -n 19 ionice -c 3 scripts/build-debug-kernel.sh >"$bg_log" 2>&1 &
+# kernel_bg FLAVOUR: build/FLAVOUR-kernel-background.log and .rc.
+kernel_bg() {
+	local rc=0
+	"scripts/build-$1-kernel.sh" >"$repo/build/$1-kernel-background.log" 2>&1 || rc=$?
+	echo "$rc $(( $(date +%s) - bg_start ))" >"$repo/build/$1-kernel-background.rc"
+}
+rm -f "$repo"/build/{intree,debug}-kernel-background.rc
+(
+	renice -n 19 -p "$BASHPID" >/dev/null
+	ionice -c 3 -p "$BASHPID"
+	kernel_bg intree
+	kernel_bg debug
+) </dev/null &
 bg_pid=$!
 trap 'kill "$bg_pid" 2>/dev/null' EXIT
 
-# Before the qemu-debug lane: the background build's outcome, and its log.
-wait_debug_kernel() {
-	local rc=0
-	wait "$bg_pid" || rc=$?
-	bg_pid=
-	cat "$bg_log"
-	echo "check: debug kernel built in the background in $(( $(date +%s) - bg_start )) s" \
+# Before the intree_builtin and qemu-debug lanes: the background build's
+# outcome for FLAVOUR, and its log.
+wait_kernel() {
+	local rcf=$repo/build/$1-kernel-background.rc rc t
+	while [ ! -f "$rcf" ] && kill -0 "$bg_pid" 2>/dev/null; do
+		sleep 5
+	done
+	[ -f "$rcf" ] || { echo "check: the background build of the $1 kernel died" >&2; return 1; }
+	read -r rc t <"$rcf"
+	cat "$repo/build/$1-kernel-background.log"
+	echo "check: $1 kernel built in the background, done $t s after the start" \
 		"(wall clock, lanes running beside it), exit status $rc"
-	return $rc
+	return "$rc"
 }
 
 for lane in "${lanes[@]}"; do
 	name=${lane%%:*} target=${lane#*:}
 	echo "=== lane $name ==="
 	start=$(date +%s)
-	if [ "$name" = qemu-debug ] && ! wait_debug_kernel; then
+	if [ "$name" = intree_builtin ] && ! wait_kernel intree; then
+		res=FAIL; failed+=("$name")
+	elif [ "$name" = qemu-debug ] && ! wait_kernel debug; then
 		res=FAIL; failed+=("$name")
 	elif make -s "$target"; then res=pass; else res=FAIL; failed+=("$name"); fi
 	summary+=("$(printf '%-12s %-4s %4ds' "$name" "$res" $(( $(date +%s) - start )))")

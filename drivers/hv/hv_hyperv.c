@@ -183,7 +183,7 @@ static void hyperv_crash(struct pt_regs *regs)
  * vmbus_hyperv_init() - register the Hyper-V back end if running on Hyper-V
  *
  * The init of vmbus_platform.ko: platform.c's panic and reboot notifiers
- * (on every kernel), then the back end; this file calls into platform.c,
+ * and shutdown callback (on every kernel), then the back end; this file calls into platform.c,
  * never the other way round.
  *
  * Context: module init.
@@ -205,6 +205,7 @@ static int __init vmbus_hyperv_init(void)
 		return ret;
 	}
 	hyperv_registered = true;
+	vmbus_hv_hooks_kexec_own();
 	hv_setup_kexec_handler(hyperv_kexec);
 	hv_setup_crash_handler(hyperv_crash);
 	return 0;

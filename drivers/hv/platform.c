@@ -16,10 +16,11 @@
  *  - vmbus_hv_interrupt(), in hard-IRQ context, calls the guest's handler
  *    under RCU; vmbus_hv_clear_handler() waits for those callers, so the
  *    guest's module can go away once it returns;
- *  - vmbus_hv_crash(), from the panic notifier, the reboot notifier (kexec
- *    runs it too) and the Hyper-V kexec and crash hooks, calls the guest's
- *    crash handler under RCU in the same way; vmbus_hv_clear_crash_handler()
- *    waits for those callers.
+ *  - vmbus_hv_crash(), from the panic notifier, the syscore shutdown
+ *    callback (reboot, power off, halt), the reboot notifier (kexec on
+ *    the simulated host) and the Hyper-V kexec and crash hooks, calls
+ *    the guest's crash handler under RCU in the same way;
+ *    vmbus_hv_clear_crash_handler() waits for those callers.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,8 +30,11 @@
 #include <linux/panic_notifier.h>
 #include <linux/rcupdate.h>
 #include <linux/reboot.h>
+#include <linux/string.h>
+#include <linux/syscore_ops.h>
 #include <linux/hyperv/vmbus_hv.h>
 
+#include "compat.h"
 #include "platform.h"
 
 static DEFINE_MUTEX(vmbus_hv_lock);
@@ -46,6 +50,11 @@ static bool vmbus_hv_attached;
 static void (*vmbus_hv_handler)(void);
 /* The guest's crash handler; written and read as vmbus_hv_handler is. */
 static void (*vmbus_hv_crash_handler)(bool crash);
+/*
+ * A guest built into the kernel (vmbus_hv_set_attach()): called after a
+ * back end registers.  Protected by vmbus_hv_lock.
+ */
+static void (*vmbus_hv_attach_fn)(void);
 
 static bool vmbus_hv_complete(const struct vmbus_hypervisor *hv)
 {
@@ -64,6 +73,7 @@ static bool vmbus_hv_complete(const struct vmbus_hypervisor *hv)
  */
 int vmbus_hv_register(const struct vmbus_hypervisor *hv)
 {
+	void (*attach)(void) = NULL;
 	int ret = 0;
 
 	if (!vmbus_hv_complete(hv))
@@ -76,12 +86,36 @@ int vmbus_hv_register(const struct vmbus_hypervisor *hv)
 		ret = -EBUSY;
 	} else {
 		vmbus_hv_backend = hv;
+		attach = vmbus_hv_attach_fn;
 		pr_info("hypervisor back end %s registered\n", hv->name);
 	}
 	mutex_unlock(&vmbus_hv_lock);
+	/* The guest takes vmbus_hv_lock itself (vmbus_hv_get()). */
+	if (attach)
+		attach();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vmbus_hv_register);
+
+/**
+ * vmbus_hv_set_attach() - have a built-in guest attach to back ends as they come
+ * @attach: called, in process context, after each vmbus_hv_register()
+ *
+ * A guest core built into the kernel initializes before any back end that
+ * is a module (vmbus_sim) can register; @attach lets it connect when one
+ * does, as a module guest would at its load.  @attach serializes against
+ * the guest's own attach and detach and calls vmbus_hv_get() itself; its
+ * failure is the guest's to report and does not undo the registration.
+ *
+ * Context: process context, may sleep.
+ */
+void vmbus_hv_set_attach(void (*attach)(void))
+{
+	mutex_lock(&vmbus_hv_lock);
+	vmbus_hv_attach_fn = attach;
+	mutex_unlock(&vmbus_hv_lock);
+}
+EXPORT_SYMBOL_GPL(vmbus_hv_set_attach);
 
 /**
  * vmbus_hv_unregister() - withdraw a hypervisor back end
@@ -287,11 +321,57 @@ static struct notifier_block vmbus_hv_panic_nb = {
 	.priority	= INT_MIN,
 };
 
-/* Reboot, power off, halt, and kexec (kernel_kexec() runs the chain too). */
+/*
+ * Reboot, power off and halt: kernel_restart(), kernel_power_off() and
+ * kernel_halt() run the syscore shutdown callbacks after
+ * device_shutdown(), on one CPU, so the drivers' last requests (the
+ * cache flush sd sends for a root disk on hv_storvsc) are answered before
+ * the host forgets the connection.  Kernels whose kernel_kexec() runs
+ * them too unload here on kexec as well.
+ */
+static void vmbus_hv_shutdown(VMBUS_SYSCORE_ARG)
+{
+	vmbus_hv_crash(false);
+}
+
+static struct syscore_ops vmbus_hv_syscore_ops = {
+	.shutdown	= vmbus_hv_shutdown,
+};
+
+VMBUS_SYSCORE_DEFINE(vmbus_hv_syscore, vmbus_hv_syscore_ops);
+
+/* Set when the back end's own kexec hook runs after device_shutdown(). */
+static bool vmbus_hv_kexec_hooked;
+
+/**
+ * vmbus_hv_hooks_kexec_own() - the back end unloads on kexec itself
+ *
+ * The Hyper-V back end's kexec hook (machine_shutdown()) runs after the
+ * devices shut down; with it, the reboot notifier below leaves kexec to it.
+ *
+ * Context: module init, before any kexec can start.
+ */
+void vmbus_hv_hooks_kexec_own(void)
+{
+	WRITE_ONCE(vmbus_hv_kexec_hooked, true);
+}
+
+/*
+ * kexec where nothing later reaches the guest: kernel_kexec() of 6.1 runs
+ * the reboot chain (with "kexec reboot" as its command) and then
+ * device_shutdown() and machine_shutdown(), but no syscore shutdown, and
+ * on the simulated host machine_shutdown() has no hook.  The UNLOAD then
+ * comes before the devices shut down; a disk flush after it waits for an
+ * answer the host no longer gives (Documentation/virt/hyperv/vmbus-core.rst,
+ * "The crash path").  Restart, power off and halt are left to
+ * vmbus_hv_shutdown().
+ */
 static int vmbus_hv_reboot_event(struct notifier_block *nb,
 				 unsigned long event, void *data)
 {
-	vmbus_hv_crash(false);
+	if (event == SYS_RESTART && data && !strcmp(data, "kexec reboot") &&
+	    !READ_ONCE(vmbus_hv_kexec_hooked))
+		vmbus_hv_crash(false);
 	return NOTIFY_DONE;
 }
 
@@ -301,7 +381,7 @@ static struct notifier_block vmbus_hv_reboot_nb = {
 };
 
 /**
- * vmbus_hv_hooks_register() - the panic and reboot notifiers
+ * vmbus_hv_hooks_register() - the panic and reboot notifiers, the shutdown callback
  *
  * Called by the module's init (hv_hyperv.c) on every kernel, Hyper-V or
  * not: the simulated host's guest has a crash path too.
@@ -315,10 +395,13 @@ int vmbus_hv_hooks_register(void)
 
 	atomic_notifier_chain_register(&panic_notifier_list, &vmbus_hv_panic_nb);
 	ret = register_reboot_notifier(&vmbus_hv_reboot_nb);
-	if (ret)
+	if (ret) {
 		atomic_notifier_chain_unregister(&panic_notifier_list,
 						 &vmbus_hv_panic_nb);
-	return ret;
+		return ret;
+	}
+	vmbus_syscore_register(vmbus_hv_syscore);
+	return 0;
 }
 
 /**
@@ -328,6 +411,7 @@ int vmbus_hv_hooks_register(void)
  */
 void vmbus_hv_hooks_unregister(void)
 {
+	vmbus_syscore_unregister(vmbus_hv_syscore);
 	unregister_reboot_notifier(&vmbus_hv_reboot_nb);
 	atomic_notifier_chain_unregister(&panic_notifier_list,
 					 &vmbus_hv_panic_nb);

@@ -5,5 +5,6 @@
 
 int vmbus_hv_hooks_register(void);
 void vmbus_hv_hooks_unregister(void);
+void vmbus_hv_hooks_kexec_own(void);
 
 #endif /* _VMBUS_PLATFORM_H */

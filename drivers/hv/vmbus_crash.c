@@ -26,7 +26,8 @@
  *     the caller, the others are asked by IPI.
  *
  * The platform layer calls vmbus_crash_handler() from its panic and reboot
- * notifiers and from the Hyper-V kexec and crash hooks
+ * notifiers, its syscore shutdown callback and the Hyper-V kexec and crash
+ * hooks
  * (drivers/hv/platform.c, drivers/hv/hv_hyperv.c); debugfs
  * hv_vmbus/crash_unload runs the same path for the tests.  It runs once
  * per connection.  Documentation/virt/hyperv/vmbus-core.rst, "The crash

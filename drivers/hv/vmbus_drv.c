@@ -412,6 +412,9 @@ static int vmbus_bus_suspend(struct device *dev)
 {
 	int ret;
 
+	/* Built in and not attached: no connection to suspend. */
+	if (!READ_ONCE(vmbus_conn.hv))
+		return 0;
 	ret = vmbus_channels_suspend();
 	if (ret)
 		return ret;
@@ -427,6 +430,8 @@ static int vmbus_bus_resume(struct device *dev)
 {
 	int ret;
 
+	if (!READ_ONCE(vmbus_conn.hv))
+		return 0;
 	ret = vmbus_reconnect(vmbus_conn.suspend_version);
 	if (!ret) {
 		vmbus_channels_resume_begin();
@@ -449,6 +454,8 @@ static int vmbus_bus_resume(struct device *dev)
  */
 static void vmbus_bus_complete(struct device *dev)
 {
+	if (!READ_ONCE(vmbus_conn.hv))
+		return;
 	vmbus_channels_resume_complete();
 }
 
@@ -521,7 +528,8 @@ static int vmbus_bus_init(void)
 	return 0;
 }
 
-static void vmbus_bus_exit(void)
+/* Built in, the bus stays for good. */
+static void __maybe_unused vmbus_bus_exit(void)
 {
 	vmbus_bus_ready(false);
 	vmbus_syscore_unregister(vmbus_syscore);
@@ -530,17 +538,41 @@ static void vmbus_bus_exit(void)
 	root_device_unregister(vmbus_conn.root);
 }
 
-static int __init vmbus_init(void)
+/*
+ * Attach and detach: what loading and unloading the module do, apart from
+ * the bus type and the root device (vmbus_bus_init()), which stay while a
+ * built-in hv_vmbus waits for a back end.  Serialized by vmbus_attach_lock:
+ * a built-in hv_vmbus attaches from vmbus_hv_register() of any back end,
+ * and detaches and attaches again through its `attached` parameter.
+ */
+static DEFINE_MUTEX(vmbus_attach_lock);
+/* Protected by vmbus_attach_lock. */
+static bool vmbus_attached;
+
+/*
+ * A second attach of a built-in hv_vmbus starts where a module load
+ * starts: counters at zero, no test hook set.  The detach left no channel,
+ * request, message or work behind.
+ */
+static void vmbus_state_reset(void)
+{
+	struct device *root = vmbus_conn.root;
+
+	memset(&vmbus_conn, 0, sizeof(vmbus_conn));
+	vmbus_conn.root = root;
+	WRITE_ONCE(vmbus_suspend_delay_ms, 0);
+}
+
+static int vmbus_attach(void)
 {
 	const struct vmbus_hypervisor *hv;
 	int ret;
 
+	lockdep_assert_held(&vmbus_attach_lock);
 	hv = vmbus_hv_get();
-	if (IS_ERR(hv)) {
-		pr_err("no hypervisor back end: not on Hyper-V and vmbus_sim not loaded (%ld)\n",
-		       PTR_ERR(hv));
+	if (IS_ERR(hv))
 		return PTR_ERR(hv);
-	}
+	vmbus_state_reset();
 	vmbus_log_backend(hv);
 	vmbus_conn_init(hv);
 
@@ -556,9 +588,6 @@ static int __init vmbus_init(void)
 	ret = vmbus_wqs_alloc();
 	if (ret)
 		goto err_free_synic;
-	ret = vmbus_bus_init();
-	if (ret)
-		goto err_destroy_wqs;
 	vmbus_debugfs_init();
 	ret = vmbus_msg_path_start();
 	if (ret)
@@ -569,6 +598,7 @@ static int __init vmbus_init(void)
 	/* Without a crash path the bus still works: logged, not fatal. */
 	vmbus_crash_init(vmbus_debugfs_dir);
 	vmbus_bus_ready(true);
+	vmbus_attached = true;
 	return 0;
 
 err_stop_msg_path:
@@ -577,8 +607,6 @@ err_stop_msg_path:
 	vmbus_channels_stop();
 err_remove_debugfs:
 	debugfs_remove_recursive(vmbus_debugfs_dir);
-	vmbus_bus_exit();
-err_destroy_wqs:
 	vmbus_wqs_destroy();
 err_free_synic:
 	vmbus_synic_free();
@@ -588,11 +616,15 @@ err_free_logs:
 	vmbus_msglogs_free();
 err_put_hv:
 	vmbus_hv_put(hv);
+	WRITE_ONCE(vmbus_conn.hv, NULL);
 	return ret;
 }
 
-static void __exit vmbus_exit(void)
+static void vmbus_detach(void)
 {
+	lockdep_assert_held(&vmbus_attach_lock);
+	/* Drivers registering from now on get -ENODEV. */
+	vmbus_bus_ready(false);
 	/* No crash path runs after this: it would race the UNLOAD below. */
 	vmbus_crash_exit();
 	/* No new channels; the host forgets every channel at UNLOAD. */
@@ -603,15 +635,116 @@ static void __exit vmbus_exit(void)
 	vmbus_msg_path_stop();
 	vmbus_channels_stop();
 	debugfs_remove_recursive(vmbus_debugfs_dir);
-	vmbus_bus_exit();
 	vmbus_wqs_destroy();
 	vmbus_synic_free();
 	vmbus_conn_pages_free();
 	vmbus_msglogs_free();
 	vmbus_hv_put(vmbus_conn.hv);
+	WRITE_ONCE(vmbus_conn.hv, NULL);
+	vmbus_attached = false;
 }
 
-module_init(vmbus_init);
+#ifdef MODULE
+static int __init vmbus_init(void)
+{
+	int ret;
+
+	ret = vmbus_bus_init();
+	if (ret)
+		return ret;
+	mutex_lock(&vmbus_attach_lock);
+	ret = vmbus_attach();
+	mutex_unlock(&vmbus_attach_lock);
+	if (ret == -ENODEV)
+		pr_err("no hypervisor back end: not on Hyper-V and vmbus_sim not loaded\n");
+	if (ret)
+		vmbus_bus_exit();
+	return ret;
+}
+
+static void __exit vmbus_exit(void)
+{
+	mutex_lock(&vmbus_attach_lock);
+	vmbus_detach();
+	mutex_unlock(&vmbus_attach_lock);
+	vmbus_bus_exit();
+}
+
 module_exit(vmbus_exit);
+#else /* built in: CONFIG_HYPERV=y */
+/* From vmbus_hv_register(): a back end arrived. */
+static void vmbus_backend_arrived(void)
+{
+	int ret = 0;
+
+	mutex_lock(&vmbus_attach_lock);
+	if (!vmbus_attached)
+		ret = vmbus_attach();
+	mutex_unlock(&vmbus_attach_lock);
+	if (ret)
+		pr_err("attaching to the new hypervisor back end failed: %d\n", ret);
+}
+
+static int vmbus_attached_set(const char *val, const struct kernel_param *kp)
+{
+	bool want;
+	int ret;
+
+	ret = kstrtobool(val, &want);
+	if (ret)
+		return ret;
+	mutex_lock(&vmbus_attach_lock);
+	if (want && !vmbus_attached)
+		ret = vmbus_attach();
+	else if (!want && vmbus_attached)
+		vmbus_detach();
+	mutex_unlock(&vmbus_attach_lock);
+	return ret;
+}
+
+static int vmbus_attached_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%c\n", READ_ONCE(vmbus_attached) ? 'Y' : 'N');
+}
+
+static const struct kernel_param_ops vmbus_attached_ops = {
+	.set	= vmbus_attached_set,
+	.get	= vmbus_attached_get,
+};
+
+/*
+ * /sys/module/hv_vmbus/parameters/attached: Y while connected to a host.
+ * Writing N ends the connection as rmmod ends the module's (UNLOAD, every
+ * device and channel removed; registered drivers stay); writing Y connects
+ * again to the registered back end, as modprobe would.  Root only.
+ */
+module_param_cb(attached, &vmbus_attached_ops, NULL, 0600);
+MODULE_PARM_DESC(attached, "Built in: connected to a host (write N to disconnect, Y to connect)");
+
+static int __init vmbus_init(void)
+{
+	int ret;
+
+	ret = vmbus_bus_init();
+	if (ret)
+		return ret;
+	/* Before the first try: a back end that registers meanwhile is seen. */
+	vmbus_hv_set_attach(vmbus_backend_arrived);
+	mutex_lock(&vmbus_attach_lock);
+	if (!vmbus_attached)
+		ret = vmbus_attach();
+	mutex_unlock(&vmbus_attach_lock);
+	if (ret == -ENODEV) {
+		pr_info("no hypervisor back end yet: attaching when one registers\n");
+		ret = 0;
+	} else if (ret) {
+		pr_err("attaching to the hypervisor back end failed: %d\n", ret);
+		ret = 0;
+	}
+	return ret;
+}
+#endif
+
+module_init(vmbus_init);
 MODULE_DESCRIPTION("Microsoft Hyper-V VMBus driver");
 MODULE_LICENSE("GPL");

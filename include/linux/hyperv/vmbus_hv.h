@@ -27,6 +27,11 @@
  * reboot notifiers and, on Hyper-V, from the kernel's kexec and crash
  * shutdown hooks, so that the host drops the old connection before the
  * next kernel contacts it.
+ *
+ * Built into the kernel (CONFIG_HYPERV=y), the guest core initializes
+ * before a back end that is a module can register: it names the function
+ * that attaches it with vmbus_hv_set_attach(), and vmbus_hv_register()
+ * calls it once the back end is in place.
  */
 #ifndef _LINUX_HYPERV_VMBUS_HV_H
 #define _LINUX_HYPERV_VMBUS_HV_H
@@ -117,6 +122,7 @@ void vmbus_hv_crash(bool crash);
 /* Guest side. */
 const struct vmbus_hypervisor *vmbus_hv_get(void);
 void vmbus_hv_put(const struct vmbus_hypervisor *hv);
+void vmbus_hv_set_attach(void (*attach)(void));
 int vmbus_hv_set_handler(void (*handler)(void));
 void vmbus_hv_clear_handler(void);
 int vmbus_hv_set_crash_handler(void (*handler)(bool crash));

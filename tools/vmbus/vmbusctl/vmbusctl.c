@@ -193,13 +193,27 @@ void ctl_sleep_ms(unsigned int ms)
 		;
 }
 
-/* 1 if /proc/modules lists @name, 0 if not, -errno if it cannot be read. */
+/*
+ * 1 if /proc/modules lists @name, 0 if not, -errno if it cannot be read.
+ * hv_vmbus built into the kernel counts as loaded while it is attached to
+ * a host (its `attached` parameter, which only the built-in core has).
+ */
 int ctl_module_loaded(const char *name)
 {
-	char *text = ctl_read(env_or("VMBUS_PROC_MODULES", "/proc/modules")), *line;
+	static const char attached[] = "/sys/module/hv_vmbus/parameters/attached";
+	char *text, *line;
 	size_t n = strlen(name);
 	int found = 0;
 
+	if (!strcmp(name, "hv_vmbus") && !access(attached, F_OK)) {
+		text = ctl_read(attached);
+		if (!text)
+			return -errno;
+		found = text[0] == 'Y';
+		free(text);
+		return found;
+	}
+	text = ctl_read(env_or("VMBUS_PROC_MODULES", "/proc/modules"));
 	if (!text)
 		return -errno;
 	for (line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)

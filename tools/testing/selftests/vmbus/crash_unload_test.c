@@ -3,8 +3,8 @@
  * crash_unload_test: the guest's crash path (drivers/hv/vmbus_crash.c)
  * under echo traffic, and a reconnect to a strict host afterwards.
  *
- * The panic notifier, the reboot notifier and the Hyper-V kexec and crash
- * hooks all end in vmbus_unload_atomic(); debugfs hv_vmbus/crash_unload
+ * The panic and reboot notifiers, the shutdown callback and the Hyper-V
+ * kexec and crash hooks all end in vmbus_unload_atomic(); debugfs hv_vmbus/crash_unload
  * runs it with interrupts off on the writing CPU.  With strict_contact 1
  * (the host refuses an INITIATE_CONTACT while the old connection is still
  * there, as Hyper-V does), twice - once from the last CPU, whose slot the

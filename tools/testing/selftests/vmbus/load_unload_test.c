@@ -61,9 +61,8 @@ static bool load_unload_cycles(void)
 
 static bool rmmod_within_deadline(void)
 {
-	const char *const argv[] = { "rmmod", "hv_vmbus", NULL };
 	uint64_t start = vm_now_ms();
-	int status = vm_run(UNANSWERED_RMMOD_MS, argv);
+	int status = vm_rmmod("hv_vmbus", UNANSWERED_RMMOD_MS);
 
 	ksft_print_msg("rmmod without UNLOAD_RESPONSE took %" PRIu64 " ms\n",
 		       vm_now_ms() - start);

@@ -8,6 +8,7 @@
  * says so) on success, a negative errno on failure, after a diagnostic.
  * vm_module_loaded() is a query and returns its answer.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -101,10 +102,63 @@ int vm_run(unsigned int timeout_ms, const char *const argv[])
 	return status;
 }
 
+/*
+ * hv_vmbus built into the kernel (CONFIG_HYPERV=y, the intree lane): no
+ * module to load or unload.  Its `attached` parameter does what modprobe
+ * and rmmod do to the module (Documentation/virt/hyperv/testing.rst,
+ * "Built into the kernel"), so every test runs unchanged: Y connects to
+ * the simulated host, N sends UNLOAD and removes every device.  The module
+ * build has no such parameter.
+ */
+#define VM_ATTACHED "/sys/module/hv_vmbus/parameters/attached"
+
+static bool builtin_core(const char *module)
+{
+	return !strcmp(module, "hv_vmbus") && vm_exists(VM_ATTACHED);
+}
+
+/* A VMBus driver that is a module: as its reference on the module would, it keeps the core. */
+static bool builtin_core_held(void)
+{
+	static const char drivers[] = "/sys/bus/vmbus/drivers";
+	char path[512];
+	struct dirent *d;
+	bool held = false;
+	DIR *dir;
+
+	dir = opendir(drivers);
+	if (!dir)
+		return false;
+	while (!held && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/module", drivers, d->d_name);
+		held = vm_exists(path);
+		if (held)
+			ksft_print_msg("hv_vmbus (built in): the driver %s of a module holds it\n",
+				       d->d_name);
+	}
+	closedir(dir);
+	return held;
+}
+
+/* Exit status as modprobe's or rmmod's: 0, or 1 after a diagnostic. */
+static int builtin_attach(bool attach)
+{
+	int err = vm_write_file(VM_ATTACHED, attach ? "Y" : "N");
+
+	if (err)
+		ksft_print_msg("`echo %c > %s`: %s\n", attach ? 'Y' : 'N', VM_ATTACHED,
+			       strerror(-err));
+	return err ? 1 : 0;
+}
+
 int vm_modprobe(const char *module, unsigned int timeout_ms)
 {
 	const char *const argv[] = { "modprobe", module, NULL };
 
+	if (builtin_core(module))
+		return builtin_attach(true);
 	return vm_run(timeout_ms, argv);
 }
 
@@ -112,6 +166,13 @@ int vm_rmmod(const char *module, unsigned int timeout_ms)
 {
 	const char *const argv[] = { "rmmod", module, NULL };
 
+	if (builtin_core(module)) {
+		if (!vm_module_loaded(module)) {
+			ksft_print_msg("rmmod: hv_vmbus (built in) is not attached\n");
+			return 1;
+		}
+		return builtin_core_held() ? 1 : builtin_attach(false);
+	}
 	return vm_run(timeout_ms, argv);
 }
 
@@ -122,6 +183,13 @@ bool vm_module_loaded(const char *module)
 	size_t len = strlen(module);
 	bool found = false;
 
+	if (builtin_core(module)) {
+		if (vm_read_file(VM_ATTACHED, &text))
+			return false;
+		found = text[0] == 'Y';
+		free(text);
+		return found;
+	}
 	if (vm_read_file(modules && *modules ? modules : "/proc/modules", &text))
 		return false;
 	for (line = strtok_r(text, "\n", &save); line && !found;

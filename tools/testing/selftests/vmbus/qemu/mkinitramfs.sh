@@ -236,12 +236,24 @@ run_depmod() {
 
 # The files at the top of --tests: the programs (the build keeps the
 # kselftest framework it extracted in a subdirectory, not needed here).
+# A --tests folder with run_kselftest.sh is what the kernel's `make -C
+# tools/testing/selftests TARGETS=vmbus install` wrote (the intree lane):
+# copied whole, init runs its run_kselftest.sh, and the kernel's runner
+# needs GNU timeout (busybox's has no --foreground).
 install_tests() {
 	local root=$1
 	mkdir -p "$root/vmbus-tests"
+	if [ -f "$TESTS/run_kselftest.sh" ]; then
+		cp -a "$TESTS/." "$root/vmbus-tests/"
+		install_with_libs "$root" "$(command -v timeout)"
+		[ "$(command -v timeout)" = /usr/bin/timeout ] ||
+			ln -sf "$(command -v timeout)" "$root/usr/bin/timeout"
+		install_vmbusctl "$root" "$TESTS/vmbus"
+		return
+	fi
 	find "$TESTS" -mindepth 1 -maxdepth 1 -type f -exec cp -a {} "$root/vmbus-tests/" \;
 	install -m 0755 "$HERE/run_tests.sh" "$root/vmbus-tests/run_tests.sh"
-	install_vmbusctl "$root"
+	install_vmbusctl "$root" "$TESTS"
 }
 
 # vmbusctl (tools/vmbus/vmbusctl/, built into --tests with the programs) on
@@ -250,11 +262,11 @@ install_tests() {
 # hibernation disk) may have none: the guests that run it are the test
 # lanes and `make run`, which get build/tests/ whole.
 install_vmbusctl() {
-	local root=$1 f
-	[ -x "$TESTS/vmbusctl" ] || return 0
-	install -D -m 0755 "$TESTS/vmbusctl" "$root/usr/sbin/vmbusctl"
+	local root=$1 dir=$2 f
+	[ -x "$dir/vmbusctl" ] || return 0
+	install -D -m 0755 "$dir/vmbusctl" "$root/usr/sbin/vmbusctl"
 	mkdir -p "$root/usr/share/vmbusctl"
-	for f in "$TESTS"/*.vmbus; do
+	for f in "$dir"/*.vmbus; do
 		# No scenario at all leaves the pattern itself in $f.
 		[ -f "$f" ] || continue
 		install -m 0644 "$f" "$root/usr/share/vmbusctl/"

@@ -2,7 +2,7 @@
 # Boot a kernel in QEMU (TCG, -smp 4) with our modules and kselftests in an
 # initramfs, and judge the run.
 #
-# Usage: run.sh --kernel dist|dist-6.12|dist-6.12-rt|debug --mode check|run
+# Usage: run.sh --kernel dist|dist-6.12|dist-6.12-rt|debug|intree --mode check|run
 #               --modules DIR --tests DIR
 #               [--timeout SECONDS] [--extra-modules "name ..."]
 #               [--params "name=value ..."]
@@ -10,6 +10,10 @@
 #   dist-6.12, dist-6.12-rt: Debian's newest 6.12 amd64 (rt-amd64, PREEMPT_RT)
 #          image, likewise; --modules built against its headers
 #   debug: build/debug-kernel/ (scripts/build-debug-kernel.sh, run it first)
+#   intree: build/intree-kernel/ (scripts/build-intree-kernel.sh): our
+#          hv_vmbus built in, vmbus_sim and the tree's Hyper-V drivers its
+#          modules (name vmbus_sim in --extra-modules); --modules holds the
+#          test drivers built against it
 #   check: run the tests; exit 0 only if every test passed or skipped, the
 #          TAP is complete, the kernel log scan is clean and QEMU did not
 #          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default: the
@@ -83,7 +87,7 @@ parse_args() {
 		esac
 		shift 2
 	done
-	case $KERNEL in dist|dist-6.12|dist-6.12-rt|debug) ;; *) usage ;; esac
+	case $KERNEL in dist|dist-6.12|dist-6.12-rt|debug|intree) ;; *) usage ;; esac
 	case $MODE in check|run) ;; *) usage ;; esac
 	if [ -z "$MODULES" ] || [ -z "$TESTS" ]; then usage; fi
 	[ -d "$MODULES" ] || die "--modules $MODULES: no such directory"
@@ -122,14 +126,23 @@ resolve_dist() {
 	MODTREE=$dir/lib/modules/$KVER
 }
 
-resolve_debug() {
-	local dk=$REPO/build/debug-kernel
+# resolve_built FLAVOUR: a kernel scripts/build-kernel.sh built.
+resolve_built() {
+	local dk=$REPO/build/$1-kernel
 	IMAGE=$dk/src/arch/x86/boot/bzImage
 	if [ ! -f "$IMAGE" ] || [ ! -f "$dk/src/include/config/kernel.release" ]; then
-		die "no debug kernel in $dk; run scripts/build-debug-kernel.sh first"
+		die "no $1 kernel in $dk; run scripts/build-$1-kernel.sh first"
 	fi
 	KVER=$(cat "$dk/src/include/config/kernel.release")
 	MODTREE=$dk/modroot/lib/modules/$KVER
+}
+
+resolve_intree() {
+	resolve_built intree
+}
+
+resolve_debug() {
+	resolve_built debug
 	# KASAN's shadow and kmemleak's metadata need room.
 	MEM=2G
 	# 4-level paging.  With LA57 (QEMU's -cpu max has it) this kernel's
