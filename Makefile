@@ -51,7 +51,7 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 	check-qemu-debug soak run bench bench-storvsc bench-netvsc bench-hvsock clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-qemu-612-rt-smoke \
 	check-kexec \
-	soak-kexec check-kexec-612
+	soak-kexec check-kexec-612 dkms-deb
 
 all: modules
 
@@ -221,6 +221,11 @@ soak: check-crc-debug tests
 
 check:
 	@$(REPO)/scripts/check.sh
+
+# The vmbus-dkms package (Documentation/virt/hyperv/dkms.rst): dkms-deb
+# writes build/dkms/vmbus-dkms_VERSION_all.deb.
+dkms-deb:
+	@$(REPO)/scripts/dkms-deb.sh $(BUILD)/dkms
 
 # make run KVER=6.12 (or 6.12-rt): the demo on Debian's 6.12 kernel.
 KVER ?= 6.1
