@@ -51,7 +51,7 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 	check-qemu-debug soak run bench bench-storvsc bench-netvsc bench-hvsock clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-qemu-612-rt-smoke \
 	check-kexec \
-	soak-kexec check-kexec-612 dkms-deb
+	soak-kexec check-kexec-612 dkms-deb check-dkms
 
 all: modules
 
@@ -223,9 +223,14 @@ check:
 	@$(REPO)/scripts/check.sh
 
 # The vmbus-dkms package (Documentation/virt/hyperv/dkms.rst): dkms-deb
-# writes build/dkms/vmbus-dkms_VERSION_all.deb.
+# writes build/dkms/vmbus-dkms_VERSION_all.deb; check-dkms builds it,
+# installs it with dkms into a throwaway root against Debian's 6.1 kernel
+# and checks the result (scripts/dkms_check.sh).
 dkms-deb:
 	@$(REPO)/scripts/dkms-deb.sh $(BUILD)/dkms
+
+check-dkms: setup
+	@$(REPO)/scripts/dkms_check.sh $(ABI)
 
 # make run KVER=6.12 (or 6.12-rt): the demo on Debian's 6.12 kernel.
 KVER ?= 6.1
