@@ -51,7 +51,8 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 	check-qemu-debug soak run bench bench-storvsc bench-netvsc bench-hvsock clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-qemu-612-rt-smoke \
 	check-kexec \
-	soak-kexec check-kexec-612 dkms-deb check-dkms
+	soak-kexec check-kexec-612 dkms-deb check-dkms \
+	check-dkms-rootdisk
 
 all: modules
 
@@ -231,6 +232,12 @@ dkms-deb:
 
 check-dkms: setup
 	@$(REPO)/scripts/dkms_check.sh $(ABI)
+
+# A bookworm root with the package and Debian's kernel booted in QEMU from
+# the simulated host's VMBus disk (scripts/dkms_rootdisk.sh; the first run
+# debootstraps, from the Debian mirror).  Not part of make check.
+check-dkms-rootdisk: setup
+	@$(REPO)/scripts/dkms_rootdisk.sh $(ABI)
 
 # make run KVER=6.12 (or 6.12-rt): the demo on Debian's 6.12 kernel.
 KVER ?= 6.1
