@@ -20,7 +20,9 @@
 #      writes a mark on the root and reboots (QEMU exits);
 #   5. the console must show root /dev/sda behind hv_storvsc with the
 #      package's hv_vmbus and pass the lanes' log scan (qemu/logscan.sh),
-#      and the image must hold the mark.
+#      and the image must hold the mark;
+#   6. dpkg --purge in the root: the modules gone, hv_vmbus the kernel's
+#      again, the initramfs remade without ours.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 abi=${1:-$("$repo/scripts/kernel-abi.sh")}
@@ -139,4 +141,19 @@ debugfs -R 'cat /vmbus-rootdisk.ok' "$img" 2>/dev/null | grep -q "^hv_vmbus=$ver
 	fail "no mark on the image: the root's writes did not reach the virtio disk"
 "$repo/tools/testing/selftests/vmbus/qemu/logscan.sh" "$work/console.log" ||
 	fail "the kernel log has problems (above)"
+
+# 6. Removal: dpkg --purge in the root takes the modules out and remakes
+# the initramfs without them.
+mount -t proc proc "$rootfs/proc"
+in_root dpkg --purge vmbus-dkms >"$work/purge.log" 2>&1 ||
+	fail "dpkg --purge vmbus-dkms in the root (log: $work/purge.log)"
+[ ! -e "$rootfs/lib/modules/$abi/updates/dkms/hv_vmbus.ko" ] || fail "hv_vmbus.ko left after the purge"
+res=$(in_root modinfo -k "$abi" -n hv_vmbus)
+[ "$res" = "/lib/modules/$abi/kernel/drivers/hv/hv_vmbus.ko" ] ||
+	fail "after the purge hv_vmbus resolves to $res"
+in_root lsinitramfs "/boot/initrd.img-$abi" >"$work/initrd-purged.list" 2>&1 || fail "lsinitramfs"
+! grep -q 'updates/dkms' "$work/initrd-purged.list" || fail "our modules still in the initramfs after the purge"
+[ ! -e "$rootfs/etc/vmbus-dkms" ] || fail "/etc/vmbus-dkms left after the purge"
+cleanup
+stamp "purged: hv_vmbus -> $res, initramfs without updates/dkms"
 say "PASS ($(($(date +%s) - start)) s)"
