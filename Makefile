@@ -53,7 +53,8 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 	check-qemu-debug soak run bench bench-storvsc bench-netvsc bench-hvsock clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-qemu-612-rt-smoke \
 	check-kexec \
-	soak-kexec soak-dist check-kexec-612 intree-kernel modules-intree check-intree
+	soak-kexec soak-dist check-kexec-612 intree-kernel modules-intree check-intree \
+	dkms-deb check-dkms check-dkms-rootdisk
 
 all: modules
 
@@ -254,6 +255,22 @@ soak: check-crc-debug tests
 
 check:
 	@$(REPO)/scripts/check.sh
+
+# The vmbus-dkms package (Documentation/virt/hyperv/dkms.rst): dkms-deb
+# writes build/dkms/vmbus-dkms_VERSION_all.deb; check-dkms builds it,
+# installs it with dkms into a throwaway root against Debian's 6.1 kernel
+# and checks the result (scripts/dkms_check.sh).
+dkms-deb:
+	@$(REPO)/scripts/dkms-deb.sh $(BUILD)/dkms
+
+check-dkms: setup
+	@$(REPO)/scripts/dkms_check.sh $(ABI)
+
+# A bookworm root with the package and Debian's kernel booted in QEMU from
+# the simulated host's VMBus disk (scripts/dkms_rootdisk.sh; the first run
+# debootstraps, from the Debian mirror).  Not part of make check.
+check-dkms-rootdisk: setup
+	@$(REPO)/scripts/dkms_rootdisk.sh $(ABI)
 
 # make run KVER=6.12 (or 6.12-rt): the demo on Debian's 6.12 kernel.
 KVER ?= 6.1

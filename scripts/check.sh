@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # check.sh: every test lane (Documentation/virt/hyperv/testing.rst), in order.
 # A failing lane does not stop the others; the exit status is non-zero if
-# any failed.  The two kernels built from source, the in-tree one (VMBus
-# built in) and the debug one, which only the last two lanes need, build
+# any failed.  The two kernels built from source, the debug one and the
+# in-tree one (VMBus built in), which only the last two lanes need, build
 # one after the other in the background from the start at the lowest CPU
 # and I/O priority, on the cycles the other lanes leave idle; the
-# intree_builtin and qemu-debug lanes wait for theirs.
+# qemu-debug and intree_builtin lanes wait for theirs.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 lanes=(
 	"build:check-build"
+	"dkms_package:check-dkms"
 	"userspace:check-userspace"
 	"models:check-models"
 	"qemu-dist:check-qemu-dist"
@@ -19,8 +20,8 @@ lanes=(
 	"qemu-612:check-qemu-612"
 	"kexec-612:check-kexec-612"
 	"qemu-612-rt:check-qemu-612-rt-smoke"
-	"intree_builtin:check-intree"
 	"qemu-debug:check-qemu-debug"
+	"intree_builtin:check-intree"
 )
 failed=() summary=()
 
@@ -38,13 +39,13 @@ rm -f "$repo"/build/{intree,debug}-kernel-background.rc
 (
 	renice -n 19 -p "$BASHPID" >/dev/null
 	ionice -c 3 -p "$BASHPID"
-	kernel_bg intree
 	kernel_bg debug
+	kernel_bg intree
 ) </dev/null &
 bg_pid=$!
 trap 'kill "$bg_pid" 2>/dev/null' EXIT
 
-# Before the intree_builtin and qemu-debug lanes: the background build's
+# Before the qemu-debug and intree_builtin lanes: the background build's
 # outcome for FLAVOUR, and its log.
 wait_kernel() {
 	local rcf=$repo/build/$1-kernel-background.rc rc t
