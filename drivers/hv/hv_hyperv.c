@@ -205,7 +205,9 @@ static int __init vmbus_hyperv_init(void)
 		return ret;
 	}
 	hyperv_registered = true;
-	vmbus_hv_hooks_kexec_own();
+	/* Only x86 has the hook: elsewhere hv_setup_kexec_handler() does nothing. */
+	if (IS_ENABLED(CONFIG_X86))
+		vmbus_hv_hooks_kexec_own();
 	hv_setup_kexec_handler(hyperv_kexec);
 	hv_setup_crash_handler(hyperv_crash);
 	return 0;

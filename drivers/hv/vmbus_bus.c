@@ -244,8 +244,9 @@ void vmbus_bus_unregister(void)
  * @hv_driver's id_table (or was added through new_id) bind to it.
  *
  * Context: process context, may sleep (probes matching devices).
- * Return: 0, -ENODEV if hv_vmbus is not connected to a host, or what
- * driver_register() returned.
+ * Return: 0, -ENODEV if the bus is closed to drivers (the module before
+ * its connection is up and while it unloads; built in, the bus is open
+ * from boot, host or not), or what driver_register() returned.
  */
 int __vmbus_driver_register(struct hv_driver *hv_driver, struct module *owner,
 			    const char *mod_name)

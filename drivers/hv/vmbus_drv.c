@@ -370,6 +370,17 @@ static void vmbus_log_backend(const struct vmbus_hypervisor *hv)
 		hv->name, ver.major, ver.minor, ver.build);
 }
 
+/*
+ * Built in, the work queues live as long as the bus (vmbus_init()): a
+ * driver may register and unregister while no host is attached, and
+ * vmbus_driver_unregister() flushes the offer queues.
+ */
+#ifdef MODULE
+static const bool vmbus_builtin;
+#else
+static const bool vmbus_builtin = true;
+#endif
+
 static void vmbus_wqs_destroy(void)
 {
 	if (vmbus_conn.msg_wq)
@@ -378,17 +389,31 @@ static void vmbus_wqs_destroy(void)
 		destroy_workqueue(vmbus_conn.offer_wq);
 	if (vmbus_conn.subchan_wq)
 		destroy_workqueue(vmbus_conn.subchan_wq);
+	vmbus_conn.msg_wq = NULL;
+	vmbus_conn.offer_wq = NULL;
+	vmbus_conn.subchan_wq = NULL;
+}
+
+/* At detach and on attach errors: the module's go, a built-in bus keeps them. */
+static void vmbus_wqs_release(void)
+{
+	if (!vmbus_builtin)
+		vmbus_wqs_destroy();
 }
 
 /*
  * Message work must never wait behind a driver; a primary's probe may wait
  * for its sub-channels' offers, so those are added on a queue of their own.
+ * Allocates those not there yet.
  */
 static int vmbus_wqs_alloc(void)
 {
-	vmbus_conn.msg_wq = alloc_workqueue("hv_vmbus_msg", WQ_MEM_RECLAIM, 0);
-	vmbus_conn.offer_wq = alloc_ordered_workqueue("hv_vmbus_offer", 0);
-	vmbus_conn.subchan_wq = alloc_ordered_workqueue("hv_vmbus_subchan", 0);
+	if (!vmbus_conn.msg_wq)
+		vmbus_conn.msg_wq = alloc_workqueue("hv_vmbus_msg", WQ_MEM_RECLAIM, 0);
+	if (!vmbus_conn.offer_wq)
+		vmbus_conn.offer_wq = alloc_ordered_workqueue("hv_vmbus_offer", 0);
+	if (!vmbus_conn.subchan_wq)
+		vmbus_conn.subchan_wq = alloc_ordered_workqueue("hv_vmbus_subchan", 0);
 	if (vmbus_conn.msg_wq && vmbus_conn.offer_wq && vmbus_conn.subchan_wq)
 		return 0;
 	vmbus_wqs_destroy();
@@ -552,14 +577,21 @@ static bool vmbus_attached;
 /*
  * A second attach of a built-in hv_vmbus starts where a module load
  * starts: counters at zero, no test hook set.  The detach left no channel,
- * request, message or work behind.
+ * request, message or work behind; the root device and the work queues
+ * belong to the bus (none yet in the module's first and only attach).
  */
 static void vmbus_state_reset(void)
 {
+	struct workqueue_struct *msg_wq = vmbus_conn.msg_wq;
+	struct workqueue_struct *offer_wq = vmbus_conn.offer_wq;
+	struct workqueue_struct *subchan_wq = vmbus_conn.subchan_wq;
 	struct device *root = vmbus_conn.root;
 
 	memset(&vmbus_conn, 0, sizeof(vmbus_conn));
 	vmbus_conn.root = root;
+	vmbus_conn.msg_wq = msg_wq;
+	vmbus_conn.offer_wq = offer_wq;
+	vmbus_conn.subchan_wq = subchan_wq;
 	WRITE_ONCE(vmbus_suspend_delay_ms, 0);
 }
 
@@ -598,7 +630,7 @@ static int vmbus_attach(void)
 	/* Without a crash path the bus still works: logged, not fatal. */
 	vmbus_crash_init(vmbus_debugfs_dir);
 	vmbus_bus_ready(true);
-	vmbus_attached = true;
+	WRITE_ONCE(vmbus_attached, true);
 	return 0;
 
 err_stop_msg_path:
@@ -607,7 +639,7 @@ err_stop_msg_path:
 	vmbus_channels_stop();
 err_remove_debugfs:
 	debugfs_remove_recursive(vmbus_debugfs_dir);
-	vmbus_wqs_destroy();
+	vmbus_wqs_release();
 err_free_synic:
 	vmbus_synic_free();
 err_free_conn_pages:
@@ -623,8 +655,9 @@ err_put_hv:
 static void vmbus_detach(void)
 {
 	lockdep_assert_held(&vmbus_attach_lock);
-	/* Drivers registering from now on get -ENODEV. */
-	vmbus_bus_ready(false);
+	/* The module's drivers registering from now on get -ENODEV. */
+	if (!vmbus_builtin)
+		vmbus_bus_ready(false);
 	/* No crash path runs after this: it would race the UNLOAD below. */
 	vmbus_crash_exit();
 	/* No new channels; the host forgets every channel at UNLOAD. */
@@ -635,13 +668,13 @@ static void vmbus_detach(void)
 	vmbus_msg_path_stop();
 	vmbus_channels_stop();
 	debugfs_remove_recursive(vmbus_debugfs_dir);
-	vmbus_wqs_destroy();
+	vmbus_wqs_release();
 	vmbus_synic_free();
 	vmbus_conn_pages_free();
 	vmbus_msglogs_free();
 	vmbus_hv_put(vmbus_conn.hv);
 	WRITE_ONCE(vmbus_conn.hv, NULL);
-	vmbus_attached = false;
+	WRITE_ONCE(vmbus_attached, false);
 }
 
 #ifdef MODULE
@@ -672,13 +705,20 @@ static void __exit vmbus_exit(void)
 
 module_exit(vmbus_exit);
 #else /* built in: CONFIG_HYPERV=y */
+/*
+ * Whether to attach when a back end registers: cleared by writing N to
+ * `attached`, so that a simulated host loaded again does not undo it.
+ * Protected by vmbus_attach_lock.
+ */
+static bool vmbus_attach_wanted = true;
+
 /* From vmbus_hv_register(): a back end arrived. */
 static void vmbus_backend_arrived(void)
 {
 	int ret = 0;
 
 	mutex_lock(&vmbus_attach_lock);
-	if (!vmbus_attached)
+	if (vmbus_attach_wanted && !vmbus_attached)
 		ret = vmbus_attach();
 	mutex_unlock(&vmbus_attach_lock);
 	if (ret)
@@ -693,7 +733,13 @@ static int vmbus_attached_set(const char *val, const struct kernel_param *kp)
 	ret = kstrtobool(val, &want);
 	if (ret)
 		return ret;
+	/* From the kernel command line, before vmbus_init(): only the wish. */
+	if (!READ_ONCE(vmbus_conn.root)) {
+		vmbus_attach_wanted = want;
+		return 0;
+	}
 	mutex_lock(&vmbus_attach_lock);
+	vmbus_attach_wanted = want;
 	if (want && !vmbus_attached)
 		ret = vmbus_attach();
 	else if (!want && vmbus_attached)
@@ -715,36 +761,56 @@ static const struct kernel_param_ops vmbus_attached_ops = {
 /*
  * /sys/module/hv_vmbus/parameters/attached: Y while connected to a host.
  * Writing N ends the connection as rmmod ends the module's (UNLOAD, every
- * device and channel removed; registered drivers stay); writing Y connects
- * again to the registered back end, as modprobe would.  Root only.
+ * device and channel removed; registered drivers stay) and keeps a back
+ * end that registers later from attaching; writing Y connects again to
+ * the registered back end, as modprobe would.  Root only.  Set at boot
+ * (hv_vmbus.attached=N) it is applied before vmbus_init() runs.
  */
 module_param_cb(attached, &vmbus_attached_ops, NULL, 0600);
 MODULE_PARM_DESC(attached, "Built in: connected to a host (write N to disconnect, Y to connect)");
 
+/*
+ * Built in, at subsys_initcall as the kernel's own core: the bus and its
+ * work queues are there before any driver's initcall (storage and network
+ * drivers built in come earlier in link order than drivers/hv/), and stay
+ * open to drivers whether or not a host is attached; devices come and
+ * bind when a back end registers and hv_vmbus attaches.
+ */
 static int __init vmbus_init(void)
 {
+	bool want;
 	int ret;
 
 	ret = vmbus_bus_init();
 	if (ret)
 		return ret;
+	ret = vmbus_wqs_alloc();
+	if (ret) {
+		vmbus_bus_exit();
+		return ret;
+	}
+	vmbus_bus_ready(true);
 	/* Before the first try: a back end that registers meanwhile is seen. */
 	vmbus_hv_set_attach(vmbus_backend_arrived);
 	mutex_lock(&vmbus_attach_lock);
-	if (!vmbus_attached)
+	want = vmbus_attach_wanted;
+	if (want && !vmbus_attached)
 		ret = vmbus_attach();
 	mutex_unlock(&vmbus_attach_lock);
-	if (ret == -ENODEV) {
+	if (!want)
+		pr_info("not attaching: hv_vmbus.attached=N\n");
+	else if (ret == -ENODEV)
 		pr_info("no hypervisor back end yet: attaching when one registers\n");
-		ret = 0;
-	} else if (ret) {
+	else if (ret)
 		pr_err("attaching to the hypervisor back end failed: %d\n", ret);
-		ret = 0;
-	}
-	return ret;
+	return 0;
 }
+
+subsys_initcall(vmbus_init);
 #endif
 
+#ifdef MODULE
 module_init(vmbus_init);
+#endif
 MODULE_DESCRIPTION("Microsoft Hyper-V VMBus driver");
 MODULE_LICENSE("GPL");

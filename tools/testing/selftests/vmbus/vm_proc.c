@@ -117,7 +117,11 @@ static bool builtin_core(const char *module)
 	return !strcmp(module, "hv_vmbus") && vm_exists(VM_ATTACHED);
 }
 
-/* A VMBus driver that is a module: as its reference on the module would, it keeps the core. */
+/*
+ * A VMBus driver that is a loadable module (its /sys/module entry has an
+ * initstate; a built-in one's has none): as its reference on the module
+ * would, it keeps the core.
+ */
 static bool builtin_core_held(void)
 {
 	static const char drivers[] = "/sys/bus/vmbus/drivers";
@@ -132,7 +136,7 @@ static bool builtin_core_held(void)
 	while (!held && (d = readdir(dir))) {
 		if (d->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/module", drivers, d->d_name);
+		snprintf(path, sizeof(path), "%s/%s/module/initstate", drivers, d->d_name);
 		held = vm_exists(path);
 		if (held)
 			ksft_print_msg("hv_vmbus (built in): the driver %s of a module holds it\n",

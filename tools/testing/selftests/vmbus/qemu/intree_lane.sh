@@ -66,6 +66,19 @@ done
 say "$(wc -l <"$KST/kselftest-list.txt") programs in kselftest-list.txt"
 
 # The post checks compare what every test left; this lane runs some.
-VMBUS_QEMU_POST=0 VMBUS_QEMU_OUT=$REPO/build/qemu/intree \
-	exec "$HERE/run.sh" --kernel intree --mode check --modules "$MODULES" \
+out=$REPO/build/qemu/intree
+VMBUS_QEMU_POST=0 VMBUS_QEMU_OUT=$out \
+	"$HERE/run.sh" --kernel intree --mode check --modules "$MODULES" \
 	--tests "$KST" --extra-modules "$EXTRA" --params "$PARAMS"
+
+# The VMBus drivers built into the kernel (intree-kernel.config) registered
+# at boot, before any host: the end step lists the bus's drivers.
+for drv in $(sed -n 's|^kernel/drivers/.*/\([a-z_-]*\)\.ko$|\1|p' \
+		"$(dirname "$(find "$REPO/build/intree-kernel/modroot/lib/modules" \
+			-maxdepth 2 -name modules.builtin | head -n 1)")/modules.builtin" |
+		grep -E '^(hyperv[_-]keyboard|hid[_-]hyperv|hv_storvsc|hv_netvsc|hv_utils|hv_balloon)$'); do
+	drv=${drv//-/_}
+	grep -qx "$drv" "$out/console.log" ||
+		die "the built-in driver $drv is not in /sys/bus/vmbus/drivers (console: $out/console.log)"
+	say "built-in driver $drv registered on the bus"
+done
