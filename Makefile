@@ -46,7 +46,8 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
 	vmbus_storvsc_fs_mb=64 vmbus_netvsc_tcp_mb=8 vmbus_hotplug_cycles=5 \
 	vmbus_hostile_hibernate_cycles=5 vmbus_hvsock_cycles=100 \
 	vmbus_storvsc_bench_mb=16 vmbus_storvsc_bench_ms=300 \
-	vmbus_storvsc_hibernate_cycles=2 vmbus_netvsc_udp_count=20000
+	vmbus_storvsc_hibernate_cycles=2 vmbus_netvsc_udp_count=20000 \
+	vmbus_ic_reload_cycles=25
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \

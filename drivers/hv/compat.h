@@ -57,6 +57,12 @@
 #define vmbus_syscore_unregister(name)	unregister_syscore(&(name))
 
 /*
+ * kernel_kexec() runs the syscore shutdown callbacks after
+ * device_shutdown(), as a reboot does (platform.c, vmbus_hv_shutdown()).
+ */
+#define VMBUS_KEXEC_RUNS_SYSCORE	true
+
+/*
  * vfs_iter_write() takes the file system's freeze protection itself
  * (file_start_write()); the caller must not.
  */
@@ -96,6 +102,9 @@ static inline int vmbus_match_override(struct hv_device *hdev,
 #define VMBUS_SYSCORE_DEFINE(name, o)	static struct syscore_ops *const name = &(o)
 #define vmbus_syscore_register(name)	register_syscore_ops(name)
 #define vmbus_syscore_unregister(name)	unregister_syscore_ops(name)
+
+/* kernel_kexec() runs no syscore shutdown: platform.c's reboot notifier. */
+#define VMBUS_KEXEC_RUNS_SYSCORE	false
 
 /* hv_driver.remove returns int. */
 #define vmbus_remove_ret	int

@@ -364,13 +364,14 @@ void vmbus_hv_hooks_kexec_own(void)
  * comes before the devices shut down; a disk flush after it waits for an
  * answer the host no longer gives (Documentation/virt/hyperv/vmbus-core.rst,
  * "The crash path").  Restart, power off and halt are left to
- * vmbus_hv_shutdown().
+ * vmbus_hv_shutdown(), and so is kexec on the kernels whose kernel_kexec()
+ * runs it (6.12: VMBUS_KEXEC_RUNS_SYSCORE), after device_shutdown().
  */
 static int vmbus_hv_reboot_event(struct notifier_block *nb,
 				 unsigned long event, void *data)
 {
-	if (event == SYS_RESTART && data && !strcmp(data, "kexec reboot") &&
-	    !READ_ONCE(vmbus_hv_kexec_hooked))
+	if (!VMBUS_KEXEC_RUNS_SYSCORE && event == SYS_RESTART && data &&
+	    !strcmp(data, "kexec reboot") && !READ_ONCE(vmbus_hv_kexec_hooked))
 		vmbus_hv_crash(false);
 	return NOTIFY_DONE;
 }

@@ -712,15 +712,33 @@ module_exit(vmbus_exit);
  */
 static bool vmbus_attach_wanted = true;
 
-/* From vmbus_hv_register(): a back end arrived. */
-static void vmbus_backend_arrived(void)
+/**
+ * vmbus_attach_if_wanted() - attach unless told not to or already attached
+ * @wanted: set to whether attaching is wanted (hv_vmbus.attached)
+ *
+ * Context: process context; takes vmbus_attach_lock.
+ * Return: 0 when attached, already attached or not wanted; -ENODEV when
+ * no back end is registered; another error from vmbus_attach().
+ */
+static int vmbus_attach_if_wanted(bool *wanted)
 {
 	int ret = 0;
 
 	mutex_lock(&vmbus_attach_lock);
-	if (vmbus_attach_wanted && !vmbus_attached)
+	*wanted = vmbus_attach_wanted;
+	if (*wanted && !vmbus_attached)
 		ret = vmbus_attach();
 	mutex_unlock(&vmbus_attach_lock);
+	return ret;
+}
+
+/* From vmbus_hv_register(): a back end arrived. */
+static void vmbus_backend_arrived(void)
+{
+	bool wanted;
+	int ret;
+
+	ret = vmbus_attach_if_wanted(&wanted);
 	if (ret)
 		pr_err("attaching to the new hypervisor back end failed: %d\n", ret);
 }
@@ -792,11 +810,7 @@ static int __init vmbus_init(void)
 	vmbus_bus_ready(true);
 	/* Before the first try: a back end that registers meanwhile is seen. */
 	vmbus_hv_set_attach(vmbus_backend_arrived);
-	mutex_lock(&vmbus_attach_lock);
-	want = vmbus_attach_wanted;
-	if (want && !vmbus_attached)
-		ret = vmbus_attach();
-	mutex_unlock(&vmbus_attach_lock);
+	ret = vmbus_attach_if_wanted(&want);
 	if (!want)
 		pr_info("not attaching: hv_vmbus.attached=N\n");
 	else if (ret == -ENODEV)

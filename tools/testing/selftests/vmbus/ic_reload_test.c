@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ic_reload_test: the distribution's hv_utils is unloaded and loaded again
- * 100 times while the simulated host offers all four integration
+ * vmbus_ic_reload_cycles times (environment or kernel command line,
+ * default 100, 1..10000) while the simulated host offers all four integration
  * components and hv_vmbus stays loaded.  Every load binds all four devices
  * and negotiates heartbeat, shutdown and time sync again (the host counts
  * one negotiation per open, and hv_utils logs one `Heartbeat IC version`
@@ -21,9 +22,12 @@
 #include "ic_util.h"
 
 enum {
-	CYCLES		= 100,
+	DEFAULT_CYCLES	= 100,
+	MAX_CYCLES	= 10000,
 	PROGRESS_EVERY	= 25,
 };
+
+static unsigned int cycles;
 
 static const enum ic_kind negotiating[] = { IC_HEARTBEAT, IC_SHUTDOWN, IC_TIMESYNC };
 #define NNEG (sizeof(negotiating) / sizeof(negotiating[0]))
@@ -47,9 +51,9 @@ static bool one_cycle(unsigned int cycle)
 {
 	if (!ic_utils_load() || !ic_wait_bound(IC_ALL, IC_BIND_MS) ||
 	    !negotiated(cycle))
-		return vm_expect(false, "cycle %u of %u: load failed", cycle, CYCLES);
+		return vm_expect(false, "cycle %u of %u: load failed", cycle, cycles);
 	if (!ic_utils_unload())
-		return vm_expect(false, "cycle %u of %u: unload failed", cycle, CYCLES);
+		return vm_expect(false, "cycle %u of %u: unload failed", cycle, cycles);
 	return true;
 }
 
@@ -67,16 +71,16 @@ static bool reload_cycles(struct vm_kmsg_mark *mark, unsigned int *done)
 			return false;
 	}
 	t0 = vm_now_ms();
-	for (*done = 0; *done < CYCLES; ) {
+	for (*done = 0; *done < cycles; ) {
 		if (!one_cycle(*done + 1))
 			break;
 		++*done;
 		if (*done % PROGRESS_EVERY == 0)
-			ksft_print_msg("%u of %u reloads, %" PRIu64 " ms\n", *done, CYCLES,
+			ksft_print_msg("%u of %u reloads, %" PRIu64 " ms\n", *done, cycles,
 				       vm_now_ms() - t0);
 	}
 	ksft_print_msg("hv_utils reloaded %u times in %" PRIu64 " ms\n", *done, vm_now_ms() - t0);
-	return vm_expect_eq("reload cycles", CYCLES, *done);
+	return vm_expect_eq("reload cycles", cycles, *done);
 }
 
 static bool counts_agree(const struct vm_kmsg_mark *mark)
@@ -91,12 +95,12 @@ static bool counts_agree(const struct vm_kmsg_mark *mark)
 		return false;
 	for (i = 0; i < NNEG; i++) {
 		snprintf(name, sizeof(name), "%s_negotiated", ic_name[negotiating[i]]);
-		ok &= vm_stat_get(&st, name, &v) && vm_expect_eq(name, base[i] + CYCLES, v);
+		ok &= vm_stat_get(&st, name, &v) && vm_expect_eq(name, base[i] + cycles, v);
 	}
 	ok &= vm_expect_stat(&st, "ic_protocol_errors", 0);
-	ok &= vm_expect_kmsg(mark, "hv_utils: Heartbeat IC version", false, CYCLES);
-	ok &= vm_expect_kmsg(mark, "hv_utils: Shutdown IC version", false, CYCLES);
-	ok &= vm_expect_kmsg(mark, "hv_utils: TimeSync IC version", false, CYCLES);
+	ok &= vm_expect_kmsg(mark, "hv_utils: Heartbeat IC version", false, cycles);
+	ok &= vm_expect_kmsg(mark, "hv_utils: Shutdown IC version", false, cycles);
+	ok &= vm_expect_kmsg(mark, "hv_utils: TimeSync IC version", false, cycles);
 	if (!vm_stats_load(VM_SIM, "stats", &st))
 		ok &= vm_expect_stat(&st, "guest_errors", 0);
 	return ok;
@@ -106,15 +110,20 @@ int main(void)
 {
 	struct vm_kmsg_mark mark;
 	unsigned int done = 0;
+	uint64_t n;
 	bool ran;
 
 	ksft_print_header();
 	vm_setup();
 	ic_setup();
+	n = vm_param_u64("vmbus_ic_reload_cycles", DEFAULT_CYCLES);
+	if (n < 1 || n > MAX_CYCLES)
+		ksft_exit_fail_msg("vmbus_ic_reload_cycles %" PRIu64 ": 1..%u\n", n, MAX_CYCLES);
+	cycles = n;
 	ksft_set_plan(4);
 	ran = reload_cycles(&mark, &done);
 	ksft_test_result(ran, "%u hv_utils unload/reload cycles, all four bound each time\n",
-			 CYCLES);
+			 cycles);
 	ksft_test_result(ran && counts_agree(&mark),
 			 "one negotiation and one version line per load, no protocol error\n");
 	vm_kmemleak_subtest("kmemleak: no leak from hv_utils, hv_vmbus, vmbus_sim, vmbus_platform");

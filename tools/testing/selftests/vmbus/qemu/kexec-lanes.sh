@@ -142,7 +142,9 @@ lanes_main() {
 		KERNEL_ARGS="$args vmbus_crash_cpu=$cpu"
 		PROBLEMS=() PASSED=0 FAILED=0 SKIPPED=0
 		t0=$SECONDS
-		boot "$LANE" poweroff "$dir/console.log" "$TIMEOUT"
+		# A kernel that panics in its own boot, before a module of ours
+		# loads, is booted once more (run.sh, early_panic()).
+		boot_once_more "$LANE" poweroff "$dir/console.log" "$TIMEOUT"
 		OUT=$dir CONSOLE=$dir/console.log
 		if [ "$QEMU_RC" -ne 0 ]; then PROBLEMS+=("QEMU exited with status $QEMU_RC"); fi
 		lanes_judge "$dir" "$cpu"

@@ -402,6 +402,16 @@ check_tap() {
 		PROBLEMS+=("TAP plan says $plan tests, $((oks + FAILED)) reported")
 	fi
 	[ "$FAILED" -eq 0 ] || PROBLEMS+=("$FAILED test(s) failed")
+	slowest
+}
+
+# The five programs that took longest, from run_tests.sh's "# time:" lines
+# (guest wall clock): where the lane's time went.
+slowest() {
+	local top
+	top=$(sed -n 's/^# time: \([^ ]*\) \([0-9]*\) s$/\2 \1/p' "$OUT/tap.txt" |
+		sort -rn | head -n 5 | awk '{ printf "%s%s %d s", (NR > 1 ? ", " : ""), $2, $1 }')
+	[ -z "$top" ] || say "slowest: $top"
 }
 
 verdict() {

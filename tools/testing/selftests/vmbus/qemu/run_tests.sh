@@ -3,7 +3,7 @@
 # directory whose name ends in `_test`, in sorted order, each under a
 # timeout, and prints one top-level TAP 13 stream:
 #   TAP version 13 / 1..N / `# `-prefixed program output /
-#   ok K name | not ok K name | ok K name # SKIP (exit 4)
+#   `# time: name S s` / ok K name | not ok K name | ok K name # SKIP (exit 4)
 # Usage: run_tests.sh [-t SECONDS]   (per-program timeout, default 300,
 # or $VMBUS_TEST_TIMEOUT).  Exit status: 0 if nothing failed.
 set -u
@@ -114,7 +114,10 @@ main() {
 	for t in $tests; do
 		k=$((k + 1))
 		rc=0
+		t0=$(date +%s)
 		run_one "$t" || rc=$?
+		# Wall time in the guest, for the lane's budget (testing.rst).
+		echo "# time: $(basename "$t") $(($(date +%s) - t0)) s"
 		report "$k" "$(basename "$t")" "$rc"
 		case $rc in 0|"$KSFT_SKIP") ;; *) failed=$((failed + 1)) ;; esac
 	done
