@@ -169,6 +169,26 @@ static u32 vmbus_ring_used(const struct hv_ring_buffer_info *rbi, u32 read,
 }
 
 /**
+ * vmbus_ring_step() - an index moved on by some bytes, wrapped
+ * @rbi: the ring
+ * @index: a checked index, inside the data area
+ * @n: bytes, no more than the data area holds
+ *
+ * One subtraction wraps it: the data size is not a power of two in
+ * general, and a division per packet is dear.
+ *
+ * Return: (@index + @n) modulo the data size.
+ */
+static u32 vmbus_ring_step(const struct hv_ring_buffer_info *rbi, u32 index,
+			   u32 n)
+{
+	index += n;
+	if (index >= rbi->ring_datasize)
+		index -= rbi->ring_datasize;
+	return index;
+}
+
+/**
  * vmbus_setevent() - signal the host that a channel has work
  * @channel: the channel
  *
@@ -263,6 +283,7 @@ int hv_ringbuffer_write(struct vmbus_channel *ch, const struct kvec *kv_list,
 	struct vmpacket_descriptor *desc;
 	unsigned long flags;
 	u64 tid, trailer;
+	const u64 zero = 0;
 	void *data;
 
 	for (i = 0; i < kv_count; i++)
@@ -297,20 +318,30 @@ int hv_ringbuffer_write(struct vmbus_channel *ch, const struct kvec *kv_list,
 	old_write = write;
 	data = hv_get_ring_buffer(rbi);
 	desc = data + write;
+	/*
+	 * The padding: zero the last 8-byte word the payload ends in, before
+	 * the payload overwrites the part of it that is not padding.  The
+	 * data pages are mapped twice, so the word never wraps.
+	 */
+	if (len & 7)
+		memcpy(data + write + (len & ~7u), &zero, sizeof(zero));
 	for (i = 0; i < kv_count; i++) {
 		memcpy(data + write, kv_list[i].iov_base, kv_list[i].iov_len);
 		write += kv_list[i].iov_len;
 	}
 	desc->trans_id = tid;
-	memset(data + write, 0, ALIGN(len, 8) - len);
 	write = old_write + ALIGN(len, 8);
 	trailer = (u64)old_write << 32;
 	memcpy(data + write, &trailer, sizeof(trailer));
-	write = (write + VMBUS_PKT_TRAILER) % rbi->ring_datasize;
+	write = vmbus_ring_step(rbi, old_write, total);
 
-	/* The packet is in place before the host can see the new index. */
-	virt_mb();
-	WRITE_ONCE(rbi->ring_buffer->write_index, write);
+	/*
+	 * The packet is in place before the host can see the new index: a
+	 * release orders every store (and load) of the packet before the
+	 * index store; pairs with the host's barrier between loading
+	 * write_index and reading the packet (channels.rst, "The ring").
+	 */
+	virt_store_release(&rbi->ring_buffer->write_index, write);
 	spin_unlock_irqrestore(&rbi->ring_lock, flags);
 
 	if (trans_id)
@@ -327,17 +358,96 @@ err_io:
 static u32 vmbus_iter_avail(struct vmbus_channel *ch)
 {
 	struct hv_ring_buffer_info *rbi = &ch->inbound;
-	u32 write = READ_ONCE(rbi->ring_buffer->write_index);
+	u32 write;
 
+	/* The packet bytes are read after the index: an acquire, which pairs
+	 * with the host's barrier between writing a packet and publishing
+	 * write_index.
+	 */
+	write = virt_load_acquire(&rbi->ring_buffer->write_index);
 	if (!vmbus_index_ok(rbi, write)) {
 		vmbus_chan_break(ch, "inbound write index out of range");
 		return 0;
 	}
-	/* The packet bytes are read after the index: pairs with the host's
-	 * barrier between writing a packet and publishing write_index.
-	 */
-	virt_rmb();
 	return vmbus_ring_used(rbi, rbi->priv_read_index, write);
+}
+
+/**
+ * vmbus_pkt_peek() - find and check the next unread inbound packet
+ * @channel: an open channel; the caller is its only reader
+ * @d: set to the packet's descriptor as checked (and cut, see below)
+ *
+ * Reads the descriptor out of the ring once and checks it against the
+ * bytes the host has published.  A packet longer than the ring's packet
+ * buffer (the driver's max_pkt_size) is cut to it: @d says so in its own
+ * length and data offset, with a rate-limited line and the
+ * packets_truncated statistic; the reader still steps over all of it
+ * (in_len).  Completions that no request awaits are stepped over here.
+ *
+ * Context: as hv_pkt_iter_first().
+ * Return: where the packet starts in the ring, hv_pkt_len(@d) bytes of it
+ * to be copied out; NULL if there is none or the ring is corrupt.
+ */
+static const void *vmbus_pkt_peek(struct vmbus_channel *channel,
+				  struct vmpacket_descriptor *d)
+{
+	struct hv_ring_buffer_info *rbi = &channel->inbound;
+	bool dropped = false;
+	const void *src;
+	u32 avail, len;
+
+	if (!rbi->ring_buffer || vmbus_chan_broken(channel))
+		return NULL;
+again:
+	avail = vmbus_iter_avail(channel);
+	if (avail < sizeof(*d) + VMBUS_PKT_TRAILER) {
+		/* No packet follows to close the iteration: give the room back. */
+		if (dropped)
+			hv_pkt_iter_close(channel);
+		return NULL;
+	}
+	src = hv_get_ring_buffer(rbi) + rbi->priv_read_index;
+	memcpy(d, src, sizeof(*d));
+	len = (u32)d->len8 << 3;
+	if (len < sizeof(*d) || len + VMBUS_PKT_TRAILER > avail ||
+	    ((u32)d->offset8 << 3) > len) {
+		vmbus_chan_break(channel, "inbound packet length beyond the data");
+		return NULL;
+	}
+	/*
+	 * A completion that no request awaits (the driver's own ids) never
+	 * reaches the driver; its bytes go back to the host with the next
+	 * hv_pkt_iter_close().  Id 0 is never sent: it marks the host's own
+	 * messages, which the driver checks itself.
+	 */
+	if (d->type == VM_PKT_COMP && d->trans_id && vmbus_tid_guarded(channel) &&
+	    !vmbus_tid_awaited(channel, d->trans_id)) {
+		rbi->priv_read_index = vmbus_ring_step(rbi, rbi->priv_read_index,
+						       len + VMBUS_PKT_TRAILER);
+		dropped = true;
+		goto again;
+	}
+	to_vmbus_chan(channel)->in_len = len;
+	if (len > rbi->pkt_buffer_size) {
+		/*
+		 * More than the driver takes (a newer host's longer packet, or
+		 * a hostile one): the driver gets the part that fits, which
+		 * says so in its own length; the iterator still steps over the
+		 * whole packet (in_len).
+		 */
+		len = rbi->pkt_buffer_size & ~7u;
+		if (len < sizeof(*d)) {
+			vmbus_chan_break(channel, "inbound packet larger than the driver allows");
+			return NULL;
+		}
+		pr_warn_ratelimited("relid %u: inbound packet of %u bytes, more than the driver takes; it gets the first %u\n",
+				    channel->offermsg.child_relid, (u32)d->len8 << 3, len);
+		vmbus_stat_inc(VMBUS_STAT_PACKETS_TRUNCATED);
+		d->len8 = len >> 3;
+		if (d->offset8 > d->len8)
+			d->offset8 = d->len8;
+	}
+	return src;
 }
 
 /**
@@ -356,68 +466,39 @@ static u32 vmbus_iter_avail(struct vmbus_channel *ch)
  */
 struct vmpacket_descriptor *hv_pkt_iter_first(struct vmbus_channel *channel)
 {
-	struct hv_ring_buffer_info *rbi = &channel->inbound;
 	struct vmpacket_descriptor d, *copy;
-	bool dropped = false;
-	u32 avail, len;
-	void *src;
+	const void *src;
 
-	if (!rbi->ring_buffer || vmbus_chan_broken(channel))
+	src = vmbus_pkt_peek(channel, &d);
+	if (!src)
 		return NULL;
-again:
-	avail = vmbus_iter_avail(channel);
-	if (avail < sizeof(d) + VMBUS_PKT_TRAILER) {
-		/* No packet follows to close the iteration: give the room back. */
-		if (dropped)
-			hv_pkt_iter_close(channel);
-		return NULL;
-	}
-	src = hv_get_ring_buffer(rbi) + rbi->priv_read_index;
-	memcpy(&d, src, sizeof(d));
-	len = (u32)d.len8 << 3;
-	if (len < sizeof(d) || len + VMBUS_PKT_TRAILER > avail ||
-	    ((u32)d.offset8 << 3) > len) {
-		vmbus_chan_break(channel, "inbound packet length beyond the data");
-		return NULL;
-	}
-	/*
-	 * A completion that no request awaits (the driver's own ids) never
-	 * reaches the driver; its bytes go back to the host with the next
-	 * hv_pkt_iter_close().  Id 0 is never sent: it marks the host's own
-	 * messages, which the driver checks itself.
-	 */
-	if (d.type == VM_PKT_COMP && d.trans_id && vmbus_tid_guarded(channel) &&
-	    !vmbus_tid_awaited(channel, d.trans_id)) {
-		rbi->priv_read_index = (rbi->priv_read_index + len +
-					VMBUS_PKT_TRAILER) % rbi->ring_datasize;
-		dropped = true;
-		goto again;
-	}
-	to_vmbus_chan(channel)->in_len = len;
-	copy = rbi->pkt_buffer;
-	if (len > rbi->pkt_buffer_size) {
-		/*
-		 * More than the driver takes (a newer host's longer packet, or
-		 * a hostile one): the driver gets the part that fits, which
-		 * says so in its own length; the iterator still steps over the
-		 * whole packet (in_len).
-		 */
-		len = rbi->pkt_buffer_size & ~7u;
-		if (len < sizeof(d)) {
-			vmbus_chan_break(channel, "inbound packet larger than the driver allows");
-			return NULL;
-		}
-		pr_warn_ratelimited("relid %u: inbound packet of %u bytes, more than the driver takes; it gets the first %u\n",
-				    channel->offermsg.child_relid, (u32)d.len8 << 3, len);
-		vmbus_stat_inc(VMBUS_STAT_PACKETS_TRUNCATED);
-		d.len8 = len >> 3;
-		if (d.offset8 > d.len8)
-			d.offset8 = d.len8;
-	}
-	memcpy(copy, src, len);
+	copy = channel->inbound.pkt_buffer;
+	memcpy(copy, src, hv_pkt_len(&d));
 	/* The host may have changed the ring since: keep what was checked. */
 	*copy = d;
 	return copy;
+}
+
+/**
+ * vmbus_pkt_consume() - step over the inbound packet handed out last
+ * @channel: the channel
+ * @pkt: that packet's descriptor, as checked
+ *
+ * Moves the private read index only; hv_pkt_iter_close() publishes it.
+ *
+ * Context: as hv_pkt_iter_first().
+ */
+static void vmbus_pkt_consume(struct vmbus_channel *channel,
+			      const struct vmpacket_descriptor *pkt)
+{
+	struct hv_ring_buffer_info *rbi = &channel->inbound;
+
+	if (pkt->type == VM_PKT_COMP && vmbus_tid_guarded(channel))
+		vmbus_tid_answered(channel, pkt->trans_id);
+	/* The whole packet, also where the driver got only its first part. */
+	rbi->priv_read_index = vmbus_ring_step(rbi, rbi->priv_read_index,
+					       to_vmbus_chan(channel)->in_len +
+					       VMBUS_PKT_TRAILER);
 }
 
 /**
@@ -434,13 +515,7 @@ struct vmpacket_descriptor *
 __hv_pkt_iter_next(struct vmbus_channel *channel,
 		   const struct vmpacket_descriptor *pkt)
 {
-	struct hv_ring_buffer_info *rbi = &channel->inbound;
-
-	if (pkt->type == VM_PKT_COMP && vmbus_tid_guarded(channel))
-		vmbus_tid_answered(channel, pkt->trans_id);
-	/* The whole packet, also where the driver got only its first part. */
-	rbi->priv_read_index = (rbi->priv_read_index + to_vmbus_chan(channel)->in_len +
-				VMBUS_PKT_TRAILER) % rbi->ring_datasize;
+	vmbus_pkt_consume(channel, pkt);
 	return hv_pkt_iter_first(channel);
 }
 
@@ -461,9 +536,14 @@ void hv_pkt_iter_close(struct vmbus_channel *channel)
 	if (!rbi->ring_buffer)
 		return;
 	old_read = READ_ONCE(rbi->ring_buffer->read_index);
-	/* Every read of the consumed packets happens before the index moves. */
-	virt_rmb();
-	WRITE_ONCE(rbi->ring_buffer->read_index, rbi->priv_read_index);
+	/*
+	 * Every read of the consumed packets happens before the index moves:
+	 * a release orders those loads before the store (a read barrier
+	 * would order them only before later loads); pairs with the host's
+	 * barrier between loading read_index and writing into the room it
+	 * gives (channels.rst, "The ring").
+	 */
+	virt_store_release(&rbi->ring_buffer->read_index, rbi->priv_read_index);
 
 	if (!rbi->ring_buffer->feature_bits.feat_pending_send_sz)
 		return;
@@ -504,24 +584,33 @@ void hv_pkt_iter_close(struct vmbus_channel *channel)
 int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 		       u32 *actual, u64 *requestid, bool raw)
 {
-	struct vmpacket_descriptor *desc;
+	struct vmpacket_descriptor d;
+	const void *src;
 	u32 offset, len;
 
 	*actual = 0;
 	*requestid = 0;
 	if (vmbus_chan_broken(ch))
 		return -EIO;
-	desc = hv_pkt_iter_first(ch);
-	if (!desc)
+	src = vmbus_pkt_peek(ch, &d);
+	if (!src)
 		return vmbus_chan_broken(ch) ? -EIO : 0;
-	offset = raw ? 0 : (u32)desc->offset8 << 3;
-	len = hv_pkt_len(desc) - offset;
+	offset = raw ? 0 : (u32)d.offset8 << 3;
+	len = hv_pkt_len(&d) - offset;
 	*actual = len;
-	*requestid = desc->trans_id;
+	*requestid = d.trans_id;
 	if (len > buflen)
 		return -ENOBUFS;
-	memcpy(buf, (void *)desc + offset, len);
-	__hv_pkt_iter_next(ch, desc);
+	/*
+	 * One copy, straight out of the ring into @buf, which is as private
+	 * as the packet buffer; what it holds of the descriptor is the
+	 * checked one, as hv_pkt_iter_first() hands out.  The packet is
+	 * at least a descriptor long, so the part of it in @buf fits.
+	 */
+	memcpy(buf, src + offset, len);
+	if (offset < sizeof(d))
+		memcpy(buf, (const void *)&d + offset, sizeof(d) - offset);
+	vmbus_pkt_consume(ch, &d);
 	hv_pkt_iter_close(ch);
 	return 0;
 }

@@ -266,8 +266,8 @@ static void sim_out_write(struct sim_open *o, const void *pkt, u32 len)
 	memcpy(r->data + old + len, &trailer, sizeof(trailer));
 	r->index = (old + len + SIM_PKT_TRAILER) % r->size;
 	/*
-	 * The packet is in place before the index: pairs with the virt_rmb()
-	 * in the guest's vmbus_iter_avail().
+	 * The packet is in place before the index: pairs with the guest's
+	 * acquire load of write_index in vmbus_iter_avail().
 	 */
 	virt_mb();
 	WRITE_ONCE(r->hdr->write_index, r->index);
@@ -354,8 +354,8 @@ static int sim_in_peek(struct sim_open *o, u32 *write)
 		sim_open_error(o, "outbound write_index out of range");
 		return -EIO;
 	}
-	/* Packet bytes after the index: pairs with the guest's virt_mb()
-	 * before it stores write_index in hv_ringbuffer_write().
+	/* Packet bytes after the index: pairs with the guest's release store
+	 * of write_index in hv_ringbuffer_write().
 	 */
 	virt_rmb();
 	avail = sim_used(r, r->index, *write);

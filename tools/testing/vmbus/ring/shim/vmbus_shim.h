@@ -60,13 +60,14 @@ typedef unsigned int gfp_t;
 #define static_assert(expr, ...) __shim_static_assert(expr, ##__VA_ARGS__, #expr)
 
 /*
- * READ_ONCE() / WRITE_ONCE() are acquire loads and release stores, and the
- * virt_* barriers sequentially consistent fences.  On x86 a plain load is
- * already an acquire and a plain store a release, so this is the machine
- * the driver runs on; ThreadSanitizer, which does not model fences, sees
- * the index hand-offs as the synchronisation they are.
+ * READ_ONCE() / WRITE_ONCE() are acquire loads and release stores, as are
+ * virt_load_acquire() / virt_store_release(), and the virt_* barriers
+ * sequentially consistent fences.  On x86 a plain load is already an
+ * acquire and a plain store a release, so this is the machine the driver
+ * runs on; ThreadSanitizer, which does not model fences, sees the index
+ * hand-offs as the synchronisation they are.
  *
- * SHIM_ONCE_RELAXED makes them relaxed: the mutant the two-thread test
+ * SHIM_ONCE_RELAXED makes all four relaxed: the mutant the two-thread test
  * must fail on (tools/testing/vmbus/ring/Makefile, run-tsan-mutant).
  */
 #ifdef SHIM_ONCE_RELAXED
@@ -80,6 +81,8 @@ typedef unsigned int gfp_t;
 	__atomic_load_n(&(x), SHIM_ONCE_LOAD); __v; })
 #define WRITE_ONCE(x, val) do { __typeof__(x) __v = (val); \
 	__atomic_store(&(x), &__v, SHIM_ONCE_STORE); } while (0)
+#define virt_load_acquire(p) __atomic_load_n((p), SHIM_ONCE_LOAD)
+#define virt_store_release(p, v) __atomic_store_n((p), (v), SHIM_ONCE_STORE)
 #define virt_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define virt_rmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define virt_wmb() __atomic_thread_fence(__ATOMIC_SEQ_CST)

@@ -15,8 +15,6 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define likely(x) __builtin_expect(!!(x), 1)
 #define min(a, b) ((a) < (b) ? (a) : (b))
-#define virt_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define virt_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define spin_is_locked(l) raw_spin_is_locked(&(l)->rlock)
 #define EXPORT_SYMBOL_GPL(sym) extern int bench_export_##sym
 #define BUILD_BUG_ON(cond) _Static_assert(!(cond), #cond)
