@@ -42,12 +42,12 @@ EXTRA_MODS := hv_utils uio_hv_generic hv_storvsc sd_mod hv_sock hv_netvsc brd ve
 # lockdep under TCG cost about ten times the distribution kernel's time,
 # and CI has 90 minutes on two cores); `make soak` runs them at the tests'
 # full defaults on the debug kernel, `make soak-dist` on Debian's 6.1.
-SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=5 \
+SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=3 \
 	vmbus_storvsc_fs_mb=64 vmbus_netvsc_tcp_mb=8 vmbus_hotplug_cycles=5 \
 	vmbus_hostile_hibernate_cycles=5 vmbus_hvsock_cycles=100 \
 	vmbus_storvsc_bench_mb=16 vmbus_storvsc_bench_ms=300 \
 	vmbus_storvsc_hibernate_cycles=2 vmbus_netvsc_udp_count=20000 \
-	vmbus_ic_reload_cycles=25
+	vmbus_ic_reload_cycles=25 vmbus_load_unload_cycles=20
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * load_unload_test: the guest core loads and unloads 50 times against one
- * simulated host without a reset, an error or a leak; and when the host never
+ * load_unload_test: the guest core loads and unloads vmbus_load_unload_cycles
+ * times (environment or kernel command line, default 50, 1..10000) against
+ * one simulated host without a reset, an error or a leak; and when the host never
  * answers UNLOAD, rmmod still finishes, and the next load resets the bus the
  * host still believes connected (if it does).
  *
@@ -14,17 +15,20 @@
 #include "vmbus_util.h"
 
 enum {
-	CYCLES = 50,
+	DEFAULT_CYCLES = 50,
+	MAX_CYCLES = 10000,
 	UNANSWERED_RMMOD_MS = 30000,	/* the guest waits 10 s for the answer */
 };
+
+static unsigned int cycles;
 
 static bool run_cycles(void)
 {
 	unsigned int i;
 
-	for (i = 1; i <= CYCLES; i++) {
+	for (i = 1; i <= cycles; i++) {
 		if (!vm_guest_load(VM_MODPROBE_MS) || !vm_guest_unload())
-			return vm_expect(false, "cycle %u of %u failed", i, CYCLES);
+			return vm_expect(false, "cycle %u of %u failed", i, cycles);
 	}
 	return true;
 }
@@ -34,11 +38,11 @@ static bool check_cycle_counters(void)
 	struct vm_stats st;
 	bool ok;
 
-	ok = vm_wait_stat(VM_SIM, "stats", "unloads", CYCLES, VM_SETTLE_MS);
-	ok &= vm_wait_stat(VM_SIM, "stats", "unload_responses", CYCLES, VM_SETTLE_MS);
+	ok = vm_wait_stat(VM_SIM, "stats", "unloads", cycles, VM_SETTLE_MS);
+	ok &= vm_wait_stat(VM_SIM, "stats", "unload_responses", cycles, VM_SETTLE_MS);
 	if (vm_stats_load(VM_SIM, "stats", &st))
 		return false;
-	ok &= vm_expect_stat(&st, "contacts", CYCLES);
+	ok &= vm_expect_stat(&st, "contacts", cycles);
 	ok &= vm_expect_stat(&st, "resets", 0);
 	ok &= vm_expect_stat(&st, "guest_errors", 0);
 	ok &= vm_expect_stat(&st, "connected", 0);
@@ -55,7 +59,7 @@ static bool load_unload_cycles(void)
 		return false;
 	ok = run_cycles();
 	ok &= check_cycle_counters();
-	ok &= vm_expect_version_lines(&mark, "5.3", CYCLES);
+	ok &= vm_expect_version_lines(&mark, "5.3", cycles);
 	return ok;
 }
 
@@ -144,12 +148,17 @@ static bool reconnect_after_unanswered(const struct unanswered *u)
 int main(void)
 {
 	struct unanswered u = { 0 };
+	uint64_t n;
 
 	ksft_print_header();
 	vm_setup();
+	n = vm_param_u64("vmbus_load_unload_cycles", DEFAULT_CYCLES);
+	if (n < 1 || n > MAX_CYCLES)
+		ksft_exit_fail_msg("vmbus_load_unload_cycles %" PRIu64 ": 1..%u\n", n, MAX_CYCLES);
+	cycles = n;
 	ksft_set_plan(5);
 	ksft_test_result(load_unload_cycles(), "%u modprobe/rmmod cycles, one contact each\n",
-			 CYCLES);
+			 cycles);
 	vm_kmemleak_subtest("kmemleak: no leak from hv_vmbus, vmbus_sim, vmbus_platform");
 	ksft_test_result(unload_unanswered(&u),
 			 "rmmod finishes when the host never answers UNLOAD\n");
