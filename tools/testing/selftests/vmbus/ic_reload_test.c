@@ -110,16 +110,12 @@ int main(void)
 {
 	struct vm_kmsg_mark mark;
 	unsigned int done = 0;
-	uint64_t n;
 	bool ran;
 
 	ksft_print_header();
 	vm_setup();
 	ic_setup();
-	n = vm_param_u64("vmbus_ic_reload_cycles", DEFAULT_CYCLES);
-	if (n < 1 || n > MAX_CYCLES)
-		ksft_exit_fail_msg("vmbus_ic_reload_cycles %" PRIu64 ": 1..%u\n", n, MAX_CYCLES);
-	cycles = n;
+	cycles = vm_param_range("vmbus_ic_reload_cycles", DEFAULT_CYCLES, 1, MAX_CYCLES);
 	ksft_set_plan(4);
 	ran = reload_cycles(&mark, &done);
 	ksft_test_result(ran, "%u hv_utils unload/reload cycles, all four bound each time\n",

@@ -148,14 +148,10 @@ static bool reconnect_after_unanswered(const struct unanswered *u)
 int main(void)
 {
 	struct unanswered u = { 0 };
-	uint64_t n;
 
 	ksft_print_header();
 	vm_setup();
-	n = vm_param_u64("vmbus_load_unload_cycles", DEFAULT_CYCLES);
-	if (n < 1 || n > MAX_CYCLES)
-		ksft_exit_fail_msg("vmbus_load_unload_cycles %" PRIu64 ": 1..%u\n", n, MAX_CYCLES);
-	cycles = n;
+	cycles = vm_param_range("vmbus_load_unload_cycles", DEFAULT_CYCLES, 1, MAX_CYCLES);
 	ksft_set_plan(5);
 	ksft_test_result(load_unload_cycles(), "%u modprobe/rmmod cycles, one contact each\n",
 			 cycles);

@@ -120,17 +120,13 @@ int main(void)
 {
 	struct vm_kmsg_mark mark;
 	bool loaded, found, io, ext4, made;
-	uint64_t mb;
 
 	ksft_print_header();
 	vm_setup();
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(stv_unload_at_exit);
 	ksft_set_plan(9);
-	mb = vm_param_u64("vmbus_storvsc_fs_mb", DEFAULT_MB);
-	if (mb < 64 || mb > MAX_MB)
-		ksft_exit_fail_msg("vmbus_storvsc_fs_mb=%" PRIu64 ": 64..%u\n", mb, MAX_MB);
-	disk_mb = mb;
+	disk_mb = vm_param_range("vmbus_storvsc_fs_mb", DEFAULT_MB, 64, MAX_MB);
 	loaded = !vm_kmsg_mark(&mark) && stv_load(SCSI_INSTANCE, disk_mb, 0);
 	ksft_test_result(loaded, "storvsc_fs_load: %u MiB controller offered, plain modprobe "
 			 "hv_storvsc\n", disk_mb);

@@ -315,9 +315,7 @@ int main(void)
 	atexit(stv_unload_at_exit);
 	atexit(writer_kill_at_exit);
 	ksft_set_plan(6);
-	cycles = vm_param_u64("vmbus_storvsc_hibernate_cycles", 3);
-	if (cycles < 1 || cycles > 1000)
-		ksft_exit_fail_msg("vmbus_storvsc_hibernate_cycles %u: 1..1000\n", cycles);
+	cycles = vm_param_range("vmbus_storvsc_hibernate_cycles", 3, 1, 1000);
 
 	loaded = !vm_kmsg_mark(&mark) && setup();
 	ksft_test_result(loaded, "storvsc_hib_load: controller with %u sub-channels, %u MiB "

@@ -345,6 +345,15 @@ uint64_t vm_param_u64(const char *name, uint64_t dflt)
 	return v;
 }
 
+uint64_t vm_param_range(const char *name, uint64_t dflt, uint64_t min, uint64_t max)
+{
+	uint64_t v = vm_param_u64(name, dflt);
+
+	if (v < min || v > max)
+		ksft_exit_fail_msg("%s %" PRIu64 ": %" PRIu64 "..%" PRIu64 "\n", name, v, min, max);
+	return v;
+}
+
 bool vm_dist_kernel(void)
 {
 	struct utsname u;

@@ -321,6 +321,8 @@ bool vm_echo_result_exists(const char *instance);
 bool vm_echo_expect_clean(const struct vm_echo_result *r, uint64_t want_total);
 /* Test parameter: $name from the environment or name=N on /proc/cmdline. */
 uint64_t vm_param_u64(const char *name, uint64_t dflt);
+/* vm_param_u64() within @min..@max; outside, the test fails at once, saying so. */
+uint64_t vm_param_range(const char *name, uint64_t dflt, uint64_t min, uint64_t max);
 /* True on Debian's own kernel (release ends in -amd64), not the debug one. */
 bool vm_dist_kernel(void);
 
