@@ -11,7 +11,8 @@
 #           to drivers/hv/vmbus/, include/linux/hyperv/ beside the kernel's
 #           headers, drivers/hv/Kconfig over the tree's, and the tree's own
 #           hv_utils, hv_balloon and hv_common stay (place_sources() below).
-#           6.1 or 6.12: the same fragments and the same placement.
+#           6.1 or 6.12: the same placement; kernel-base-<series>.config
+#           holds what the fragments set differently in the two sources.
 # Output, for both:
 #   src/                          the tree; src/arch/x86/boot/bzImage
 #   modroot/lib/modules/<release>/   (modules_install, stripped)
@@ -31,7 +32,8 @@ debug/6.1|intree/6.1|intree/6.12) ;;
 esac
 SRCPKG=linux-source-$SERIES
 TARBALL=/usr/src/$SRCPKG.tar.xz
-FRAGS=("$SCRIPTS/kernel-base.config" "$SCRIPTS/$FLAVOUR-kernel.config")
+FRAGS=("$SCRIPTS/kernel-base.config" "$SCRIPTS/kernel-base-$SERIES.config"
+       "$SCRIPTS/$FLAVOUR-kernel.config")
 # The 6.1 kernels keep their names; another series carries its own.
 NAME=$FLAVOUR
 [ "$SERIES" = 6.1 ] || NAME=$FLAVOUR-$SERIES
