@@ -24,6 +24,8 @@ ABI_612_RT = $(shell $(REPO)/scripts/kernel-abi.sh 6.12 rt-amd64)
 FETCH      := $(REPO)/scripts/fetch-dist-kernel.sh
 DEBUG_KDIR := $(BUILD)/debug-kernel/src
 INTREE_KDIR := $(BUILD)/intree-kernel/src
+INTREE_612_KDIR := $(BUILD)/intree-6.12-kernel/src
+INTREE_LANE := $(REPO)/tools/testing/selftests/vmbus/qemu/intree_lane.sh
 QEMU_RUN  := $(REPO)/tools/testing/selftests/vmbus/qemu/run.sh
 KEXEC_LANES := $(REPO)/tools/testing/selftests/vmbus/qemu/kexec-lanes.sh
 TESTS_OUT := $(BUILD)/tests
@@ -55,6 +57,7 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=3 \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-qemu-612-rt-smoke \
 	check-kexec \
 	soak-kexec soak-dist check-kexec-612 intree-kernel modules-intree check-intree \
+	intree-kernel-612 modules-intree-612 check-intree-612 \
 	dkms-deb check-dkms check-dkms-rootdisk
 
 all: modules
@@ -92,6 +95,13 @@ intree-kernel: setup
 
 modules-intree: intree-kernel
 	@$(REPO)/scripts/build-modules.sh intree $(INTREE_KDIR)
+
+# The same from Debian's linux-source-6.12, under build/intree-6.12-kernel/.
+intree-kernel-612: setup
+	@$(REPO)/scripts/build-intree-kernel.sh 6.12
+
+modules-intree-612: intree-kernel-612
+	@$(REPO)/scripts/build-modules.sh intree-6.12 $(INTREE_612_KDIR)
 
 tests: setup
 	@$(MAKE) -s -C $(REPO)/tools/testing/selftests/vmbus O=$(TESTS_OUT)
@@ -235,10 +245,19 @@ check-qemu-612-rt-smoke: modules-612-rt tests
 INTREE_TESTS ?= connect_test load_unload_test driver_bind_test ic_shutdown_test \
 	echo_traffic_test hibernate_test hvsock_test netvsc_traffic_test storvsc_io_test \
 	uio_test
+# $(call intree_lane,SERIES,NAME): the lane on build/NAME-kernel with
+# build/modules/NAME.
+intree_lane = $(INTREE_LANE) --kver $(1) --modules $(BUILD)/modules/$(2) \
+	--tests "$(INTREE_TESTS)" --extra-modules "vmbus_sim $(EXTRA_MODS)" \
+	--params "$(SHORT_CHECK_PARAMS)"
+
 check-intree: modules-intree
-	@$(REPO)/tools/testing/selftests/vmbus/qemu/intree_lane.sh \
-		--modules $(BUILD)/modules/intree --tests "$(INTREE_TESTS)" \
-		--extra-modules "vmbus_sim $(EXTRA_MODS)" --params "$(SHORT_CHECK_PARAMS)"
+	@$(call intree_lane,6.1,intree)
+
+# The lane on the 6.12 tree, the same tests: not part of `make check`
+# (testing.rst, "Built into the kernel").
+check-intree-612: modules-intree-612
+	@$(call intree_lane,6.12,intree-6.12)
 
 check-crc-debug: modules-debug
 	@$(REPO)/scripts/check-crc.sh debug $(DEBUG_KDIR)/Module.symvers \

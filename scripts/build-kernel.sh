@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# build-kernel.sh debug|intree: build one of the project's kernels from
-# Debian's linux-source-6.1 under build/<flavour>-kernel/:
+# build-kernel.sh debug|intree [SERIES]: build one of the project's kernels
+# from Debian's linux-source-SERIES (6.1, the default, or 6.12 for intree)
+# under build/<flavour>-kernel/ (6.1) or build/<flavour>-SERIES-kernel/:
 #   debug   KASAN, lockdep with raw lock nesting, PROVE_RCU, DEBUG_OBJECTS,
 #           kmemleak; the kernel's own VMBus drivers as modules, which ours
 #           replace at load time (out-of-tree modules: make -C src M=...).
+#           6.1 only.
 #   intree  this project's VMBus core built into the kernel (CONFIG_HYPERV=y)
 #           and the simulated host as a module of the tree: drivers/hv/ goes
 #           to drivers/hv/vmbus/, include/linux/hyperv/ beside the kernel's
 #           headers, drivers/hv/Kconfig over the tree's, and the tree's own
 #           hv_utils, hv_balloon and hv_common stay (place_sources() below).
+#           6.1 or 6.12: the same placement; kernel-base-<series>.config
+#           holds what the fragments set differently in the two sources.
 # Output, for both:
 #   src/                          the tree; src/arch/x86/boot/bzImage
 #   modroot/lib/modules/<release>/   (modules_install, stripped)
@@ -21,19 +25,23 @@ set -euo pipefail
 
 SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPTS/.." && pwd)
-TARBALL=/usr/src/linux-source-6.1.tar.xz
-SRCPKG=linux-source-6.1
-FLAVOUR=${1:-}
-case $FLAVOUR in
-debug|intree) ;;
-*) echo "usage: $0 debug|intree" >&2; exit 2 ;;
+FLAVOUR=${1:-} SERIES=${2:-6.1}
+case $FLAVOUR/$SERIES in
+debug/6.1|intree/6.1|intree/6.12) ;;
+*) echo "usage: $0 debug|intree [6.1|6.12] (6.12: intree only)" >&2; exit 2 ;;
 esac
-FRAGS=("$SCRIPTS/kernel-base.config" "$SCRIPTS/$FLAVOUR-kernel.config")
-DK=$REPO/build/$FLAVOUR-kernel
+SRCPKG=linux-source-$SERIES
+TARBALL=/usr/src/$SRCPKG.tar.xz
+FRAGS=("$SCRIPTS/kernel-base.config" "$SCRIPTS/kernel-base-$SERIES.config"
+       "$SCRIPTS/$FLAVOUR-kernel.config")
+# The 6.1 kernels keep their names; another series carries its own.
+NAME=$FLAVOUR
+[ "$SERIES" = 6.1 ] || NAME=$FLAVOUR-$SERIES
+DK=$REPO/build/$NAME-kernel
 SRC=$DK/src
 LOG=$DK/build.log
 MODROOT=$DK/modroot
-TAG="build-kernel $FLAVOUR"
+TAG="build-kernel $NAME"
 
 die() { echo "$TAG: $*" >&2; exit 1; }
 say() { echo "$TAG: $*"; }
@@ -81,9 +89,9 @@ extract_source() {
 	fi
 	[ -f "$TARBALL" ] || die "$TARBALL missing (run scripts/setup-packages.sh)"
 	say "extracting $(basename "$TARBALL") ($ver)"
-	rm -rf "$SRC" "$DK/linux-source-6.1"
+	rm -rf "$SRC" "${DK:?}/$SRCPKG"
 	tar -xf "$TARBALL" -C "$DK" || die "tar -xf $TARBALL failed"
-	mv "$DK/linux-source-6.1" "$SRC"
+	mv "$DK/$SRCPKG" "$SRC"
 	echo "$ver" >"$SRC/.extracted"
 }
 

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(build-essential bc bison flex libelf-dev libssl-dev dwarves rsync cpio
       kmod xz-utils zstd busybox-static qemu-system-x86 sparse spin
-      linux-source-6.1 python3 perl gawk hyperv-daemons e2fsprogs util-linux
+      linux-source-6.1 linux-source-6.12 python3 perl gawk hyperv-daemons e2fsprogs util-linux
       clang libclang-rt-14-dev gnuplot-nox kexec-tools iperf3 sg3-utils dkms)
 
 SUDO=

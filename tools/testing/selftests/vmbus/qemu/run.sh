@@ -2,7 +2,8 @@
 # Boot a kernel in QEMU (TCG, -smp 4) with our modules and kselftests in an
 # initramfs, and judge the run.
 #
-# Usage: run.sh --kernel dist|dist-6.12|dist-6.12-rt|debug|intree --mode check|run
+# Usage: run.sh --kernel dist|dist-6.12|dist-6.12-rt|debug|intree|intree-6.12
+#               --mode check|run
 #               --modules DIR --tests DIR
 #               [--timeout SECONDS] [--extra-modules "name ..."]
 #               [--params "name=value ..."]
@@ -14,6 +15,8 @@
 #          hv_vmbus built in, vmbus_sim and the tree's Hyper-V drivers its
 #          modules (name vmbus_sim in --extra-modules); --modules holds the
 #          test drivers built against it
+#   intree-6.12: the same from Debian's linux-source-6.12,
+#          build/intree-6.12-kernel/ (scripts/build-intree-kernel.sh 6.12)
 #   check: run the tests; exit 0 only if every test passed or skipped, the
 #          TAP is complete, the kernel log scan is clean and QEMU did not
 #          time out.  Per-test timeout: $VMBUS_TEST_TIMEOUT (default: the
@@ -59,7 +62,7 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 say() { echo "run.sh: $*"; }
 
 usage() {
-	sed -n '5,8s/^# \{0,1\}//p' "$0" >&2
+	sed -n '5,9s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -87,7 +90,7 @@ parse_args() {
 		esac
 		shift 2
 	done
-	case $KERNEL in dist|dist-6.12|dist-6.12-rt|debug|intree) ;; *) usage ;; esac
+	case $KERNEL in dist|dist-6.12|dist-6.12-rt|debug|intree|intree-6.12) ;; *) usage ;; esac
 	case $MODE in check|run) ;; *) usage ;; esac
 	if [ -z "$MODULES" ] || [ -z "$TESTS" ]; then usage; fi
 	[ -d "$MODULES" ] || die "--modules $MODULES: no such directory"
@@ -126,23 +129,24 @@ resolve_dist() {
 	MODTREE=$dir/lib/modules/$KVER
 }
 
-# resolve_built FLAVOUR: a kernel scripts/build-kernel.sh built.
+# resolve_built NAME BUILDER: a kernel scripts/build-kernel.sh built under
+# build/NAME-kernel, by the command BUILDER.
 resolve_built() {
 	local dk=$REPO/build/$1-kernel
 	IMAGE=$dk/src/arch/x86/boot/bzImage
 	if [ ! -f "$IMAGE" ] || [ ! -f "$dk/src/include/config/kernel.release" ]; then
-		die "no $1 kernel in $dk; run scripts/build-$1-kernel.sh first"
+		die "no $1 kernel in $dk; run $2 first"
 	fi
 	KVER=$(cat "$dk/src/include/config/kernel.release")
 	MODTREE=$dk/modroot/lib/modules/$KVER
 }
 
 resolve_intree() {
-	resolve_built intree
+	resolve_built intree scripts/build-intree-kernel.sh
 }
 
 resolve_debug() {
-	resolve_built debug
+	resolve_built debug scripts/build-debug-kernel.sh
 	# KASAN's shadow and kmemleak's metadata need room.
 	MEM=2G
 	# 4-level paging.  With LA57 (QEMU's -cpu max has it) this kernel's
@@ -157,6 +161,7 @@ resolve_kernel() {
 	case $KERNEL in
 	dist-6.12) resolve_dist 6.12 ;;
 	dist-6.12-rt) resolve_dist 6.12 rt-amd64 ;;
+	intree-6.12) resolve_built intree-6.12 "scripts/build-intree-kernel.sh 6.12" ;;
 	*) "resolve_$KERNEL" ;;
 	esac
 	[ -f "$IMAGE" ] || die "kernel image $IMAGE missing"
