@@ -17,10 +17,13 @@
 #      the store of a simulated SCSI controller's LUN, Debian's hv_storvsc
 #      finds it as /dev/sda, and the root is mounted from it (root=/dev/sda);
 #      init= is a script that says what the root is and which hv_vmbus runs,
-#      writes a mark on the root and powers off (QEMU exits);
+#      starts Debian's hv_kvp_daemon (hyperv-daemons, installed in the root)
+#      for the host's KVP query, writes a mark on the root and powers off
+#      (QEMU exits);
 #   5. the console must show root /dev/sda behind hv_storvsc with the
-#      package's hv_vmbus and pass the lanes' log scan (qemu/logscan.sh),
-#      and the image must hold the mark;
+#      package's hv_vmbus, the daemon's answer to the host (the guest's
+#      host name) and pass the lanes' log scan (qemu/logscan.sh), and the
+#      image must hold the mark;
 #   6. dpkg --purge in the root: the modules gone, hv_vmbus the kernel's
 #      again, the initramfs remade without ours.
 set -euo pipefail
@@ -58,7 +61,7 @@ fi
 # 2. The kernel, its headers and the package, in a copy.
 debs=()
 for p in "linux-image-$abi" "linux-headers-$abi" "linux-headers-${abi%-amd64}-common" \
-	linux-kbuild-6.1 linux-compiler-gcc-12-x86; do
+	linux-kbuild-6.1 linux-compiler-gcc-12-x86 hyperv-daemons; do
 	f=$(find "$repo/build/kernels/debs" /var/cache/apt/archives -maxdepth 1 \
 		-name "${p}_*.deb" 2>/dev/null | sort | tail -n 1)
 	if [ -z "$f" ]; then
@@ -99,9 +102,9 @@ echo vmbus-rootdisk >"$rootfs/etc/hostname"
 mount -t proc proc "$rootfs/proc"
 mount -t sysfs sysfs "$rootfs/sys"
 in_root() { chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
-in_root sh -c 'dpkg -i /tmp/debs/linux-*.deb' >"$work/kernel.log" 2>&1 ||
-	fail "installing the kernel in the root (log: $work/kernel.log)"
-stamp "kernel $abi and its headers installed in the root"
+in_root sh -c 'dpkg -i /tmp/debs/linux-*.deb /tmp/debs/hyperv-daemons_*.deb' >"$work/kernel.log" 2>&1 ||
+	fail "installing the kernel and hyperv-daemons in the root (log: $work/kernel.log)"
+stamp "kernel $abi, its headers and hyperv-daemons installed in the root"
 in_root dpkg --force-confold -i "/tmp/debs/$(basename "$deb")" >"$work/package.log" 2>&1 ||
 	fail "installing $(basename "$deb") in the root (log: $work/package.log)"
 grep '^vmbus-dkms:' "$work/package.log" | sed 's/^/  /'
@@ -137,6 +140,12 @@ grep -q '^vmbus-rootdisk: root disk.s driver: hv_storvsc' "$work/console.log" ||
 	fail "the root disk is not behind hv_storvsc"
 grep -q "^vmbus-rootdisk: hv_vmbus version: $ver" "$work/console.log" ||
 	fail "hv_vmbus is not the package's ($ver)"
+# hv_kvp_daemon answered the host's query for the guest's name (KVP, the
+# auto pool's index 0), and still ran when the init stopped it.
+grep -q '^vmbus-rootdisk: kvp: host.s query: enum 2 status=0x00000000 key=FullyQualifiedDomainName value=vmbus-rootdisk' \
+	"$work/console.log" || fail "hv_kvp_daemon did not answer the host's KVP query"
+grep -q '^vmbus-rootdisk: kvp: hv_kvp_daemon still running' "$work/console.log" ||
+	fail "hv_kvp_daemon ended before the power off"
 # The power off: sd's cache flush of the root disk answered before the
 # host let the connection go (hv_vmbus's UNLOAD comes after the devices
 # shut down), so no stall between the flush and the end.
