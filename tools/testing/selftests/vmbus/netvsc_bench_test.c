@@ -315,10 +315,16 @@ static bool tcp_run(const struct link *l, double *mbps)
 	end = json_obj(json_obj(out, "end"), "sum_received");
 	bytes = json_num(end, "bytes");
 	*mbps = json_num(end, "bits_per_second") / 1e6;
-	free(out);
 	ksft_print_msg("%s TCP: %.0f bytes received, %.1f Mb/s\n", l->name, bytes, *mbps);
-	return vm_expect(bytes > 0 && *mbps > 0, "%s: iperf3 reported no TCP data received",
-			 l->name);
+	/* No summary: the report's end says why (iperf3's "error", if any). */
+	if (!vm_expect(bytes > 0 && *mbps > 0, "%s: iperf3 reported no TCP data received; "
+		       "its report ends: %s", l->name,
+		       strlen(out) > 600 ? out + strlen(out) - 600 : out)) {
+		free(out);
+		return false;
+	}
+	free(out);
+	return true;
 }
 
 /* A -> B over @l: 64-byte datagrams B received per second. */
