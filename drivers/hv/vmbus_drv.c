@@ -214,7 +214,10 @@ static const char * const vmbus_stat_names[VMBUS_NR_STATS] = {
 	[VMBUS_STAT_TL_UNANSWERED]	 = "tl_connect_unanswered",
 };
 
-/* The events statistic: each CPU counts its own (vmbus_chan_deliver()). */
+/*
+ * The events statistic: each CPU counts what it delivered
+ * (vmbus_event_scan(), vmbus_relid_publish()).
+ */
 static s64 vmbus_stat_events(void)
 {
 	s64 sum = 0;

@@ -45,7 +45,7 @@
 
 static void vmbus_events_irq(struct vmbus_synic *s);
 static void vmbus_event_scan(struct vmbus_synic *s);
-static void vmbus_chan_event(u32 relid);
+static bool vmbus_chan_event(u32 relid);
 static void vmbus_chan_deliver(struct vmbus_channel *ch);
 static bool vmbus_msg_harvest(struct vmbus_synic *s);
 
@@ -193,11 +193,14 @@ void vmbus_msg_reharvest(void *arg)
  * sync_test_and_clear_bit() is a full barrier between clearing the bit and
  * loading the relid map (step 4 of the publication argument at
  * vmbus_relid_publish() below).
+ *
+ * The CPU's events statistic grows once per scan by the events delivered,
+ * not once per event: one memory update for the whole interrupt.
  */
 static void vmbus_event_scan(struct vmbus_synic *s)
 {
 	unsigned long *flags = s->event_page[VMBUS_MESSAGE_SINT].flags;
-	unsigned int i, bit, relid, words;
+	unsigned int i, bit, relid, words, delivered = 0;
 	unsigned long word;
 
 	words = READ_ONCE(vmbus_conn.scan_mark) / BITS_PER_LONG + 1;
@@ -211,9 +214,11 @@ static void vmbus_event_scan(struct vmbus_synic *s)
 				vmbus_stat_inc(VMBUS_STAT_EVENTS_DROPPED);
 				continue;
 			}
-			vmbus_chan_event(relid);
+			delivered += vmbus_chan_event(relid);
 		}
 	}
+	if (delivered)
+		this_cpu_add(vmbus_conn.synic->events, delivered);
 }
 
 /**
@@ -222,10 +227,13 @@ static void vmbus_event_scan(struct vmbus_synic *s)
  *
  * Context: the event half (vmbus_events_irq()); the event-page bit was
  * cleared with a full barrier just before.
+ * Return: true if it went to a channel (vmbus_chan_deliver()), false if it
+ * was latched for a relid not yet published.
  */
-static void vmbus_chan_event(u32 relid)
+static bool vmbus_chan_event(u32 relid)
 {
 	struct vmbus_channel *ch;
+	bool delivered = false;
 
 	rcu_read_lock();
 	ch = rcu_dereference(vmbus_conn.relid_map[relid]);
@@ -240,8 +248,10 @@ static void vmbus_chan_event(u32 relid)
 		}
 	}
 	vmbus_chan_deliver(ch);
+	delivered = true;
 out:
 	rcu_read_unlock();
+	return delivered;
 }
 
 /**
@@ -259,11 +269,6 @@ static void vmbus_chan_deliver(struct vmbus_channel *ch)
 	struct vmbus_chan *vc = to_vmbus_chan(ch);
 	void (*cb)(void *context);
 
-	/*
-	 * No locked increment of a shared counter per event: this CPU's
-	 * count is ours alone while interrupts are off.
-	 */
-	this_cpu_inc(vmbus_conn.synic->events);
 	/*
 	 * sched_lock pairs with vmbus_reset_cb() in channel.c: once close
 	 * cleared the callback, no ISR calls it or touches the rings it is
@@ -428,6 +433,8 @@ void vmbus_relid_publish(struct vmbus_channel *ch)
 	if (test_and_clear_bit(relid, vmbus_conn.event_latch)) {
 		vmbus_events_local_begin();
 		vmbus_chan_deliver(ch);
+		/* The scan counts its own deliveries; this one is counted here. */
+		this_cpu_inc(vmbus_conn.synic->events);
 		vmbus_events_local_end();
 	}
 }

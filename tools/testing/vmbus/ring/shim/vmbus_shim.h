@@ -575,6 +575,7 @@ bool hv_ringbuffer_spinlock_busy(struct vmbus_channel *channel);
 #define IS_ENABLED(option) 0
 #define this_cpu_ptr(p) (p)
 #define this_cpu_inc(x) ((x)++)
+#define this_cpu_add(x, n) ((x) += (n))
 /* One CPU, number 0: per-CPU data is the object itself. */
 #define per_cpu_ptr(p, cpu) ((void)(cpu), (p))
 #define for_each_possible_cpu(cpu) for ((cpu) = 0; (cpu) < 1; (cpu)++)
