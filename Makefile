@@ -56,7 +56,7 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=3 \
 	check-qemu-debug soak run bench bench-storvsc bench-netvsc bench-hvsock clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-qemu-612-rt-smoke \
 	check-kexec \
-	soak-kexec soak-dist check-kexec-612 intree-kernel modules-intree check-intree \
+	soak-kexec soak-dist check-kexec-612 check-kexec-debug intree-kernel modules-intree check-intree \
 	intree-kernel-612 modules-intree-612 check-intree-612 \
 	dkms-deb check-dkms check-dkms-rootdisk
 
@@ -186,11 +186,17 @@ check-kexec: modules-dist tests
 	@$(call kexec_lanes,dist)
 
 soak-kexec:
-	@$(MAKE) -s -k check-kexec check-kexec-612 KEXEC_RUNS=10
+	@$(MAKE) -s -k check-kexec check-kexec-612 check-kexec-debug KEXEC_RUNS=10
 
 # The same two lanes on Debian's 6.12 kernel.
 check-kexec-612: modules-612 tests
 	@$(call kexec_lanes,dist-6.12)
+
+# And on the debug kernel (KASAN, lockdep; scripts/debug-kernel.config has
+# kexec and kdump): the crash path under its checks.  Not part of `make
+# check`: its kernel is built there, the lanes add minutes.
+check-kexec-debug: modules-debug tests
+	@$(call kexec_lanes,debug)
 
 # The cloud flavour's config gives the same exports other CRCs: its own
 # build, against its own headers.

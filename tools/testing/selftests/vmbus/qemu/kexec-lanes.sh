@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The kexec lanes: kdump and kexec with channels busy, on Debian's 6.1 or
-# 6.12 kernel (Documentation/virt/hyperv/testing.rst, "The kexec lanes").
+# 6.12 kernel or the debug kernel (Documentation/virt/hyperv/testing.rst,
+# "The kexec lanes").
 #
 # Usage: kexec-lanes.sh --lane crash_kdump|kexec_reboot --modules DIR
-#                       --tests DIR [--runs N] [--kernel dist|dist-6.12]
+#                       --tests DIR [--runs N] [--kernel dist|dist-6.12|debug]
 #   crash_kdump:  crashkernel= reserved, kdump's capture kernel loaded with
 #                 Debian's kexec-tools (`kexec -p`), echo traffic on every
 #                 CPU, then `echo c > /proc/sysrq-trigger` on CPU 2, 0, 3,
@@ -14,13 +15,15 @@
 #                 notifier's UNLOAD) into a fresh kernel, from CPU 0, 2, 3,
 #                 1, 0, ...
 #   --tests: the directory with kexec_lane (the selftests' build).
-#   --kernel: Debian's 6.1 kernel (dist, the default) or 6.12; --modules
-#             must be built for it.
+#   --kernel: Debian's 6.1 kernel (dist, the default), 6.12, or the debug
+#             kernel (KASAN and lockdep; -m 2G and a larger crashkernel=);
+#             --modules must be built for it.
 # Both kernels' simulators share the host record (vmbus_sim.host_record=,
 # in a page reserved with memmap=), so the second kernel's host knows
 # whether the first one's connection was unloaded (vmbus-sim.rst, "The host
-# record").  Each run: one QEMU boot of -smp 4, -m 1G, output under
-# build/qemu/<lane>/run-N/ (<lane>-6.12 on 6.12): console.log, first.log
+# record").  Each run: one QEMU boot of -smp 4, -m 1G (2G on debug),
+# output under build/qemu/<lane>/run-N/ (<lane>-6.12 on 6.12, <lane>-debug
+# on the debug kernel): console.log, first.log
 # and next.log (the console before and after the second kernel's banner),
 # tap.txt and dmesg.txt of the second kernel.  Exit 0 only if every run
 # passed.
@@ -56,7 +59,10 @@ lanes_args() {
 		shift 2
 	done
 	case $LANE in crash_kdump|kexec_reboot) ;; *) lanes_usage ;; esac
-	case $LANE_KERNEL in dist|dist-6.12) ;; *) die "--kernel $LANE_KERNEL: dist or dist-6.12" ;; esac
+	case $LANE_KERNEL in
+	dist|dist-6.12|debug) ;;
+	*) die "--kernel $LANE_KERNEL: dist, dist-6.12 or debug" ;;
+	esac
 	[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs $RUNS: not a positive number"
 	if [ -z "$MODULES" ] || [ ! -d "$MODULES" ]; then die "--modules '$MODULES': no such directory"; fi
 	if [ -z "$TESTS" ] || [ ! -x "$TESTS/kexec_lane" ]; then die "--tests: no kexec_lane in '$TESTS'"; fi
@@ -120,18 +126,32 @@ lanes_judge() {
 	check_end "$next" "$OUT/dmesg.txt" poweroff "second kernel"
 }
 
+# lanes_next_early_panic DIR: the second kernel of DIR/console.log
+# panicked before a module of ours loaded in it (run.sh, early_panic()).
+lanes_next_early_panic() {
+	awk '/Linux version / { n++ } n >= 2' "$1/console.log" >"$1/next-try.log"
+	local rc=1
+	[ -s "$1/next-try.log" ] && early_panic "$1/next-try.log" && rc=0
+	rm -f "$1/next-try.log"
+	return "$rc"
+}
+
 lanes_main() {
 	local i cpu failed=0 mode dir t0
 	lanes_args "$@"
 	resolve_kernel
 	local name=$LANE
 	[ "$KERNEL" = dist ] || name+=-${KERNEL#dist-}
+	# The capture kernel's reservation: KASAN's shadow and kmemleak's pool
+	# need room in it too.
+	local crashkernel=384M
+	[ "$KERNEL" = debug ] && crashkernel=768M
 	BASE=${VMBUS_QEMU_OUT:-$REPO/build/qemu/$name}
 	mkdir -p "$BASE"
 	rm -rf "$BASE"/run-*
 	lanes_initramfs
 	local args="memmap=4K\$$RECORD vmbus_sim.host_record=$RECORD"
-	[ "$LANE" = crash_kdump ] && args+=" crashkernel=384M crash_kexec_post_notifiers"
+	[ "$LANE" = crash_kdump ] && args+=" crashkernel=$crashkernel crash_kexec_post_notifiers"
 	local cpus=("${KDUMP_CPUS[@]}")
 	[ "$LANE" = kexec_reboot ] && cpus=("${KEXEC_CPUS[@]}")
 	for ((i = 1; i <= RUNS; i++)); do
@@ -145,6 +165,16 @@ lanes_main() {
 		# A kernel that panics in its own boot, before a module of ours
 		# loads, is booted once more (run.sh, early_panic()).
 		boot_once_more "$LANE" poweroff "$dir/console.log" "$TIMEOUT"
+		# The second kernel boots afresh too: if it panics before a
+		# module of ours loads in it, the whole run goes once more.
+		if lanes_next_early_panic "$dir"; then
+			mv "$dir/console.log" "$dir/console.log.early-panic-next"
+			say "RETRY: the second kernel panicked before any module of ours was loaded:" \
+				"$(awk '/Linux version / { n++ } n >= 2' "$dir/console.log.early-panic-next" |
+					grep -m1 -E 'Oops|BUG|RIP:' || echo '?');" \
+				"the run goes once more, console kept as console.log.early-panic-next"
+			boot_once_more "$LANE" poweroff "$dir/console.log" "$TIMEOUT"
+		fi
 		OUT=$dir CONSOLE=$dir/console.log
 		if [ "$QEMU_RC" -ne 0 ]; then PROBLEMS+=("QEMU exited with status $QEMU_RC"); fi
 		lanes_judge "$dir" "$cpu"
