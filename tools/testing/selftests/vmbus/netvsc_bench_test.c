@@ -309,6 +309,8 @@ static bool tcp_run(const struct link *l, double *mbps)
 	char *out;
 	const char *end;
 	double bytes;
+	size_t n;
+	bool ok;
 
 	if (!iperf(l, false, &out))
 		return false;
@@ -317,14 +319,11 @@ static bool tcp_run(const struct link *l, double *mbps)
 	*mbps = json_num(end, "bits_per_second") / 1e6;
 	ksft_print_msg("%s TCP: %.0f bytes received, %.1f Mb/s\n", l->name, bytes, *mbps);
 	/* No summary: the report's end says why (iperf3's "error", if any). */
-	if (!vm_expect(bytes > 0 && *mbps > 0, "%s: iperf3 reported no TCP data received; "
-		       "its report ends: %s", l->name,
-		       strlen(out) > 600 ? out + strlen(out) - 600 : out)) {
-		free(out);
-		return false;
-	}
+	n = strlen(out);
+	ok = vm_expect(bytes > 0 && *mbps > 0, "%s: iperf3 reported no TCP data received; "
+		       "its report ends: %s", l->name, n > 600 ? out + n - 600 : out);
 	free(out);
-	return true;
+	return ok;
 }
 
 /* A -> B over @l: 64-byte datagrams B received per second. */

@@ -129,11 +129,7 @@ lanes_judge() {
 # lanes_next_early_panic DIR: the second kernel of DIR/console.log
 # panicked before a module of ours loaded in it (run.sh, early_panic()).
 lanes_next_early_panic() {
-	awk '/Linux version / { n++ } n >= 2' "$1/console.log" >"$1/next-try.log"
-	local rc=1
-	[ -s "$1/next-try.log" ] && early_panic "$1/next-try.log" && rc=0
-	rm -f "$1/next-try.log"
-	return "$rc"
+	awk '/Linux version / { n++ } n >= 2' "$1/console.log" | early_panic /dev/stdin
 }
 
 lanes_main() {
