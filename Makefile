@@ -129,7 +129,8 @@ fuzz-repro:
 		FUZZER=$(FUZZER) CRASH=$(abspath $(CRASH)) repro
 
 # Ring throughput: ours vs the target kernel's ring_buffer.c (extracted at
-# bench time, never committed) vs a plain SPSC ring; table and
+# bench time, never committed) vs a plain SPSC ring, in rounds, with a
+# busy-polling and an interrupt-driven consumer; table and
 # build/bench/ring.json (tools/testing/vmbus/ring/bench/bench.sh).  Then
 # bench-storvsc, bench-netvsc and bench-hvsock.
 bench: setup

@@ -25,6 +25,7 @@ struct vmbus_conn vmbus_conn;
 #endif
 unsigned long shim_pr_err_count;
 unsigned long shim_set_event_count;
+void (*shim_set_event_hook)(void);
 
 void shim_printk(const char *fmt, ...)
 {
@@ -42,6 +43,8 @@ void vmbus_set_event(struct vmbus_channel *channel)
 {
 	(void)channel;
 	__atomic_fetch_add(&shim_set_event_count, 1, __ATOMIC_RELAXED);
+	if (shim_set_event_hook)
+		shim_set_event_hook();
 }
 
 /*

@@ -10,6 +10,10 @@
 
 extern unsigned long shim_pr_err_count;
 extern unsigned long shim_set_event_count;
+/* Called by vmbus_set_event() after it counted, if set (the benchmark's
+ * interrupt-driven consumer wakes on it).
+ */
+extern void (*shim_set_event_hook)(void);
 
 struct page *shim_alloc_pages(unsigned int count);
 void shim_free_pages(struct page *pages);

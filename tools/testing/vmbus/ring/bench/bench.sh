@@ -11,10 +11,13 @@
 # times (our drivers/hv/ring_buffer.c; the target kernel's own
 # ring_buffer.c, extracted from the linux-source package into
 # build/bench/linux/ and never committed; a plain SPSC ring), runs each at
-# 64 B to 16 KiB payloads (median of 5 runs, two pinned busy-polling
-# threads), prints a table of Mpps and ratios to the kernel's, and writes
-# build/bench/ring.json and a plot of throughput against payload size,
-# build/bench/ring.png (gnuplot).
+# 64 B to 16 KiB payloads in 5 rounds of one run each (two pinned
+# threads; a busy-polling consumer, then an interrupt-driven one that
+# counts notifications), prints tables of Mpps, ratios and notifications
+# per 1,000 packets, and writes build/bench/ring.json and a plot of
+# throughput against payload size, build/bench/ring.png (gnuplot).  Last,
+# ring_spsc.c built without sanitizers streams SPSC_PACKETS (100 million)
+# packets of 1 to 1000 bytes through our ring and checks every one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ring=$(dirname "$here")
@@ -24,6 +27,7 @@ src=/usr/src/linux-source-6.1.tar.xz
 build_only=0
 if [ "${1:-}" = --build ]; then build_only=1; shift; fi
 packets=${1:-2000000}
+spsc_packets=${SPSC_PACKETS:-100000000}
 
 mkdir -p "$out/linux"
 # Only ring_buffer.c (its private header is bench/linux-shim/hyperv_vmbus.h)
@@ -56,6 +60,9 @@ clang "${cflags[@]}" -DBENCH_PLAIN "${ours[@]}" "$here/bench_ring.c" \
 	"$ring/shim.c" -o "$out/bench_plain" -lpthread
 clang "${cflags[@]}" -I"$here/linux-shim" -DBENCH_LINUX "$here/bench_ring.c" \
 	"$out/linux/ring_buffer.c" "$ring/shim.c" -o "$out/bench_linux" -lpthread
+# The lossless check at full speed: make check runs it under TSan, shorter.
+clang "${cflags[@]}" "${ours[@]}" "$ring/ring_spsc.c" "$ring/shim.c" \
+	-o "$out/ring_spsc" -lpthread
 # --build: the lanes of make check only build them, and run the dispatch
 # loop's functional check of the scan mark.
 if [ "$build_only" = 1 ]; then
@@ -91,32 +98,88 @@ json.dump({'unit': 'ns per interrupt (thread CPU time)', 'runs': rows},
 print('bench: wrote %s' % sys.argv[2])
 PY
 
-# The ring.
+# The ring: ROUNDS rounds, each one run of every ring in turn, so that a
+# change in the machine's speed during the bench hits all three alike;
+# every ratio is taken within a round.  Then the interrupt-driven consumer
+# (ours and the kernel's; the plain ring has no notifications).
+rounds=5
 : >"$out/ring.jsonl"
-for impl in linux ours plain; do
-	"$out/bench_$impl" "$impl" "$packets" >>"$out/ring.jsonl"
+for mode in poll irq; do
+	impls="linux ours plain"
+	[ "$mode" = poll ] || impls="linux ours"
+	for _ in $(seq "$rounds"); do
+		for impl in $impls; do
+			"$out/bench_$impl" "$impl" "$packets" "$mode" 1 >>"$out/ring.jsonl"
+		done
+	done
 done
 
-python3 - "$out/ring.jsonl" "$out/ring.json" <<'PY'
+python3 - "$out/ring.jsonl" "$out/ring.json" "$rounds" <<'PY'
 import json
+import statistics
 import sys
 
 rows = [json.loads(line) for line in open(sys.argv[1])]
-med = {(r['impl'], r['size']): r['median'] for r in rows}
+rounds = int(sys.argv[3])
+runs = {}
+for r in rows:
+    runs.setdefault((r['impl'], r['mode'], r['size']), []).append(r)
 sizes = sorted({r['size'] for r in rows})
-print('ring: Mpps, median of 5 (ratio to the kernel\'s ring_buffer.c)')
-print('%8s %10s %18s %18s' % ('payload', 'linux', 'ours', 'plain SPSC'))
+
+
+def mpps(impl, mode, size):
+    return [r['median'] for r in runs[(impl, mode, size)]]
+
+
+def ratios(a, b, mode, size):
+    return [x / y for x, y in zip(mpps(a, mode, size), mpps(b, mode, size))]
+
+
+def cell(v):
+    return '%5.2fx [%4.2f-%4.2f]' % (statistics.median(v), min(v), max(v))
+
+
+out = {'rounds': rounds, 'runs': rows, 'ratio_to_linux': {}, 'ratio_to_plain': {},
+       'irq': {}}
+print('ring: Mpps, median of %d rounds; ratios: median [min-max] of the rounds\''
+      ' ratios (one run of each ring per round)' % rounds)
+print('%8s %8s %8s %8s %22s %22s %22s' % ('payload', 'linux', 'ours', 'plain',
+                                          'ours/linux', 'plain/linux', 'ours/plain'))
 for s in sizes:
-    base = med[('linux', s)]
-    cells = ['%8.3f (%5.2fx)' % (med[(i, s)], med[(i, s)] / base if base else 0)
-             for i in ('ours', 'plain')]
-    print('%7dB %10.3f %18s %18s' % (s, base, cells[0], cells[1]))
-json.dump({'runs': rows,
-           'ratio_to_linux': {i: {str(s): med[(i, s)] / med[('linux', s)]
-                                  for s in sizes if med[('linux', s)]}
-                              for i in ('ours', 'plain')}},
-          open(sys.argv[2], 'w'), indent=1)
+    ol, pl, op = (ratios('ours', 'linux', 'poll', s), ratios('plain', 'linux', 'poll', s),
+                  ratios('ours', 'plain', 'poll', s))
+    out['ratio_to_linux'].setdefault('ours', {})[str(s)] = statistics.median(ol)
+    out['ratio_to_linux'].setdefault('plain', {})[str(s)] = statistics.median(pl)
+    out['ratio_to_plain'][str(s)] = statistics.median(op)
+    print('%7dB %8.3f %8.3f %8.3f %22s %22s %22s' % (
+        s, *(statistics.median(mpps(i, 'poll', s)) for i in ('linux', 'ours', 'plain')),
+        cell(ol), cell(pl), cell(op)))
+print('ring, interrupt-driven consumer (masked while it drains, sleeps on an '
+      'empty ring until notified): Mpps and the producer\'s notifications per '
+      '1,000 packets, median of %d rounds' % rounds)
+print('%8s %10s %12s %10s %12s' % ('payload', 'linux Mpps', 'notify/1000',
+                                   'ours Mpps', 'notify/1000'))
+for s in sizes:
+    cells = []
+    for i in ('linux', 'ours'):
+        v = mpps(i, 'irq', s)
+        n = [r['notify_median'] for r in runs[(i, 'irq', s)]]
+        out['irq'].setdefault(i, {})[str(s)] = {
+            'mpps': statistics.median(v), 'notify_per_1000': statistics.median(n),
+            'notify_min': min(n), 'notify_max': max(n)}
+        cells += ['%10.3f' % statistics.median(v),
+                  '%5.1f [%.0f-%.0f]' % (statistics.median(n), min(n), max(n))]
+    print('%7dB %s %12s %s %12s' % (s, cells[0], cells[1], cells[2], cells[3]))
+checked = sum(r['packets'] * len(r['mpps']) for r in rows)
+bad = sum(r['out_of_sequence'] for r in rows)
+out['packets_checked'] = checked
+out['out_of_sequence'] = bad
+print('ring: %d packets, each checked for its sequence number: %d out of sequence'
+      % (checked, bad))
+json.dump(out, open(sys.argv[2], 'w'), indent=1)
 print('bench: wrote %s' % sys.argv[2])
+if bad:
+    sys.exit(1)
 PY
 
 # The plot: one line per ring, payload bytes per second (medians) against
@@ -125,8 +188,14 @@ python3 - "$out/ring.json" "$out/ring.dat" <<'PY'
 import json
 import sys
 
+import statistics
+
 rows = json.load(open(sys.argv[1]))['runs']
-med = {(r['impl'], r['size']): r['median'] for r in rows}
+per = {}
+for r in rows:
+    if r['mode'] == 'poll':
+        per.setdefault((r['impl'], r['size']), []).append(r['median'])
+med = {k: statistics.median(v) for k, v in per.items()}
 with open(sys.argv[2], 'w') as f:
     f.write('# payload linux ours plain (MB/s of payload, median)\n')
     for s in sorted({r['size'] for r in rows}):
@@ -138,7 +207,7 @@ set terminal png size 900,560 noenhanced
 set output '$out/ring.png'
 set title 'VMBus ring throughput, one producer and one consumer thread'
 set xlabel 'payload bytes per packet'
-set ylabel 'payload MB/s (median of 5)'
+set ylabel 'payload MB/s (median of 5 rounds)'
 set logscale x 2
 set yrange [0:*]
 set key top left
@@ -148,3 +217,7 @@ plot '$out/ring.dat' using 1:2 with linespoints title 'Linux 6.1 ring_buffer.c',
      '' using 1:4 with linespoints title 'plain SPSC ring'
 GP
 echo "bench: wrote $out/ring.png"
+
+# Nothing lost over many packets: the two-thread test, no sanitizer.
+echo "ring: $spsc_packets packets of 1 to 1000 bytes through our ring (ring_spsc)"
+"$out/ring_spsc" "$spsc_packets" | grep -v '^ok 1 '
