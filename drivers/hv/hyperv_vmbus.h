@@ -143,8 +143,6 @@ enum vmbus_chan_flag {
  * struct vmbus_chan - the guest's state of one channel
  * @ch: what drivers see; its kobj owns the memory (freed by its release)
  * @node: on vmbus_conn.channels, under vmbus_connection.channel_mutex
- * @events: host-to-guest events delivered to this channel (any CPU's ISR),
- *	counted under @ch.sched_lock
  * @rescinded: a rescind for this channel was accepted; set under
  *	channel_mutex by the message work (a second rescind is ignored)
  * @released: RELID_RELEASED was sent, or the connection that knew the
@@ -162,14 +160,15 @@ enum vmbus_chan_flag {
  *	with a completion requested and not answered yet, each with its count
  *	(vmbus_tids.c)
  *
- * Field groups: @events is written by the ISR only.  Everything else is
- * written by the message work (offer, rescind) or the ordered offer_wq
- * (add, rescind work), under channel_mutex where the comment says so.
+ * Field groups: these are written by the message work (offer, rescind) or
+ * the ordered offer_wq (add, rescind work), under channel_mutex where the
+ * comment says so.  The host-to-guest events delivered to the channel are
+ * counted in @ch.interrupts, by the ISR under @ch.sched_lock, on that
+ * lock's cache line (vmbus_chan_deliver()).
  */
 struct vmbus_chan {
 	struct vmbus_channel ch;
 	struct list_head node;
-	u64 events;
 	bool rescinded;
 	bool released;
 	bool kobj_added;

@@ -431,7 +431,7 @@ static ssize_t vmbus_chan_show(struct kobject *kobj, struct kobj_attribute *attr
 	case VMBUS_CHAN_EVENTS:
 		return sysfs_emit(buf, "%llu\n", READ_ONCE(ch->sig_events));
 	case VMBUS_CHAN_INTERRUPTS:
-		return sysfs_emit(buf, "%llu\n", READ_ONCE(to_vmbus_chan(ch)->events));
+		return sysfs_emit(buf, "%llu\n", READ_ONCE(ch->interrupts));
 	case VMBUS_CHAN_MONITOR_ID:
 		return sysfs_emit(buf, "%u\n", ch->offermsg.monitorid);
 	case VMBUS_CHAN_SUBCHANNEL_ID:
