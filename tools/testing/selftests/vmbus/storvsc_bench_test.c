@@ -313,14 +313,9 @@ int main(void)
 	/* Registered after vm_setup()'s handler, so it runs before it. */
 	atexit(stv_unload_at_exit);
 	ksft_set_plan(7);
-	disk_mb = vm_param_u64("vmbus_storvsc_bench_mb", 64);
-	run_ms = vm_param_u64("vmbus_storvsc_bench_ms", 1000);
-	max_readers = vm_param_u64("vmbus_storvsc_bench_readers", MAX_READERS);
-	if (disk_mb < 1 || disk_mb > MAX_MB || run_ms < 1 || run_ms > 600000 ||
-	    max_readers < 1 || max_readers > MAX_READERS)
-		ksft_exit_fail_msg("vmbus_storvsc_bench_mb %u (1..%u), _ms %u (1..600000), "
-				   "_readers %u (1..%u)\n", disk_mb, MAX_MB, run_ms,
-				   max_readers, MAX_READERS);
+	disk_mb = vm_param_range("vmbus_storvsc_bench_mb", 64, 1, MAX_MB);
+	run_ms = vm_param_range("vmbus_storvsc_bench_ms", 1000, 1, 600000);
+	max_readers = vm_param_range("vmbus_storvsc_bench_readers", MAX_READERS, 1, MAX_READERS);
 	ksft_print_msg("disks of %u MiB, read runs of %u ms\n", disk_mb, run_ms);
 
 	loaded = !vm_kmsg_mark(&mark) && stv_load(SCSI_INSTANCE, disk_mb, NSUB);
