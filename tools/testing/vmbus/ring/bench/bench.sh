@@ -140,7 +140,9 @@ def cell(v):
 
 
 out = {'rounds': rounds, 'runs': rows, 'ratio_to_linux': {}, 'ratio_to_plain': {},
-       'irq': {}}
+       'irq': {}, 'mpps_median': {i: {str(s): statistics.median(mpps(i, 'poll', s))
+                                      for s in sizes}
+                                  for i in ('linux', 'ours', 'plain')}}
 print('ring: Mpps, median of %d rounds; ratios: median [min-max] of the rounds\''
       ' ratios (one run of each ring per round)' % rounds)
 print('%8s %8s %8s %8s %22s %22s %22s' % ('payload', 'linux', 'ours', 'plain',
@@ -152,7 +154,7 @@ for s in sizes:
     out['ratio_to_linux'].setdefault('plain', {})[str(s)] = statistics.median(pl)
     out['ratio_to_plain'][str(s)] = statistics.median(op)
     print('%7dB %8.3f %8.3f %8.3f %22s %22s %22s' % (
-        s, *(statistics.median(mpps(i, 'poll', s)) for i in ('linux', 'ours', 'plain')),
+        s, *(out['mpps_median'][i][str(s)] for i in ('linux', 'ours', 'plain')),
         cell(ol), cell(pl), cell(op)))
 print('ring, interrupt-driven consumer (masked while it drains, sleeps on an '
       'empty ring until notified): Mpps and the producer\'s notifications per '
@@ -188,18 +190,11 @@ python3 - "$out/ring.json" "$out/ring.dat" <<'PY'
 import json
 import sys
 
-import statistics
-
-rows = json.load(open(sys.argv[1]))['runs']
-per = {}
-for r in rows:
-    if r['mode'] == 'poll':
-        per.setdefault((r['impl'], r['size']), []).append(r['median'])
-med = {k: statistics.median(v) for k, v in per.items()}
+med = json.load(open(sys.argv[1]))['mpps_median']
 with open(sys.argv[2], 'w') as f:
     f.write('# payload linux ours plain (MB/s of payload, median)\n')
-    for s in sorted({r['size'] for r in rows}):
-        f.write('%d %s\n' % (s, ' '.join('%.1f' % (med[(i, s)] * s)
+    for s in sorted(med['ours'], key=int):
+        f.write('%s %s\n' % (s, ' '.join('%.1f' % (med[i][s] * int(s))
                                          for i in ('linux', 'ours', 'plain'))))
 PY
 gnuplot <<GP
