@@ -49,11 +49,13 @@ SHORT_CHECK_PARAMS := vmbus_echo_count=200000 vmbus_hibernate_cycles=3 \
 	vmbus_hostile_hibernate_cycles=5 vmbus_hvsock_cycles=100 \
 	vmbus_storvsc_bench_mb=16 vmbus_storvsc_bench_ms=300 \
 	vmbus_storvsc_hibernate_cycles=2 vmbus_netvsc_udp_count=20000 \
-	vmbus_ic_reload_cycles=25 vmbus_load_unload_cycles=20
+	vmbus_ic_reload_cycles=25 vmbus_load_unload_cycles=20 \
+	vmbus_control_bench_rounds=1 vmbus_control_bench_offers=64 \
+	vmbus_control_bench_chans=16
 
 .PHONY: all setup modules modules-dist modules-debug debug-kernel tests lint \
 	check check-build check-userspace check-models check-qemu-dist check-crc-debug \
-	check-qemu-debug soak run bench bench-storvsc bench-netvsc bench-hvsock clean fuzz-repro modules-612 modules-612-rt \
+	check-qemu-debug soak run bench bench-control bench-storvsc bench-netvsc bench-hvsock clean fuzz-repro modules-612 modules-612-rt \
 	check-crc-612 modules-612-cloud check-qemu-612 check-qemu-612-rt check-qemu-612-rt-smoke \
 	check-kexec \
 	soak-kexec soak-dist check-kexec-612 check-kexec-debug intree-kernel modules-intree check-intree \
@@ -132,12 +134,20 @@ fuzz-repro:
 # bench time, never committed) vs a plain SPSC ring, in rounds, with a
 # busy-polling and an interrupt-driven consumer; table and
 # build/bench/ring.json (tools/testing/vmbus/ring/bench/bench.sh).  Then
-# bench-storvsc, bench-netvsc and bench-hvsock.
+# bench-control, bench-storvsc, bench-netvsc and bench-hvsock.
 bench: setup
 	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh
+	@$(MAKE) -s bench-control
 	@$(MAKE) -s bench-storvsc
 	@$(MAKE) -s bench-netvsc
 	@$(MAKE) -s bench-hvsock
+
+# The control plane in one QEMU guest: offers, rescinds, channel opens and
+# closes at two scales, hibernation cycles with the bus empty and with
+# channels open; table and build/bench/control.json
+# (tools/testing/selftests/vmbus/qemu/bench-control.sh).
+bench-control: modules-dist tests
+	@$(REPO)/tools/testing/selftests/vmbus/qemu/bench-control.sh
 
 # Debian's hv_storvsc on the simulated disk against the kernel's brd of the
 # same size, in one QEMU guest; table and build/bench/storvsc.json

@@ -164,22 +164,8 @@ static bool check_offer_counters(void)
 	return ok;
 }
 
-static bool sim_table_empty(void *arg)
-{
-	char *text;
-	bool empty;
-
-	(void)arg;
-	empty = !vm_read(VM_SIM, "devices", &text) && !*text;
-	free(text);
-	return empty;
-}
-
 static bool rescind_all(void)
 {
-	struct vm_wait w = {
-		.done = sim_table_empty, .timeout_ms = RESCIND_MS, .poll_ms = 200,
-	};
 	uint64_t start = vm_now_ms();
 	bool ok = true;
 	size_t i;
@@ -194,7 +180,7 @@ static bool rescind_all(void)
 		       vm_now_ms() - start);
 	ok = vm_wait_vmbus_devices(0, RESCIND_MS);
 	ok &= vm_wait_stat(VM_SIM, "stats", "relids_released", DEVICES, RESCIND_MS);
-	ok &= vm_wait(&w, "an empty vmbus_sim/devices");
+	ok &= vm_wait_sim_table_empty(RESCIND_MS);
 	ksft_print_msg("rescind %u devices: %" PRIu64 " ms\n", DEVICES, vm_now_ms() - start);
 	return ok;
 }

@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "storvsc_util.h"
@@ -73,14 +72,6 @@ struct reader {
 };
 
 static unsigned int disk_mb, run_ms, max_readers;
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The first 16 bytes of block @blk of a disk tagged @tag. */
 static uint64_t header0(uint64_t tag, uint64_t blk)
@@ -126,13 +117,13 @@ static bool seq_write(const char *dev, uint64_t tag, uint8_t *buf, struct disk_r
 	int fd = open_direct(dev, O_WRONLY);
 	bool ok = fd >= 0;
 
-	t0 = now_us();
+	t0 = vm_now_us();
 	for (c = 0; ok && c < chunks; c++) {
 		fill_chunk(buf, tag, c);
 		ok = stv_xfer(fd, buf, SEQ_SIZE, (off_t)(c * SEQ_SIZE), true);
 	}
 	ok = ok && vm_expect(!fdatasync(fd), "fdatasync %s: %s", dev, strerror(errno));
-	t0 = now_us() - t0;
+	t0 = vm_now_us() - t0;
 	if (fd >= 0)
 		close(fd);
 	r->bytes_written = chunks * SEQ_SIZE;
@@ -148,9 +139,9 @@ static bool seq_read(const char *dev, uint64_t tag, uint8_t *buf, struct disk_re
 	unsigned int i;
 	bool ok = fd >= 0;
 
-	t0 = now_us();
+	t0 = vm_now_us();
 	end = t0 + (uint64_t)run_ms * 1000;
-	for (t = t0; ok && t < end; t = now_us(), c = (c + 1) % chunks, n++) {
+	for (t = t0; ok && t < end; t = vm_now_us(), c = (c + 1) % chunks, n++) {
 		ok = stv_xfer(fd, buf, SEQ_SIZE, (off_t)(c * SEQ_SIZE), false);
 		for (i = 0; ok && i < SEQ_SIZE / BLOCK; i++)
 			bad += !block_ok(buf + (size_t)i * BLOCK, tag,
@@ -181,7 +172,7 @@ static void *reader_main(void *arg)
 		rd->err = errno ? errno : ENOMEM;
 		goto out;
 	}
-	while (now_us() < rd->deadline_us) {
+	while (vm_now_us() < rd->deadline_us) {
 		x ^= x >> 12;
 		x ^= x << 25;
 		x ^= x >> 27;
@@ -208,7 +199,7 @@ static bool rand_read(const char *dev, uint64_t tag, unsigned int n, struct disk
 		      double *iops)
 {
 	struct reader rd[MAX_READERS];
-	uint64_t t0 = now_us(), reads = 0, bad = 0;
+	uint64_t t0 = vm_now_us(), reads = 0, bad = 0;
 	unsigned int i;
 	bool ok = true;
 
@@ -233,7 +224,7 @@ static bool rand_read(const char *dev, uint64_t tag, unsigned int n, struct disk
 		reads += rd[i].reads;
 		bad += rd[i].bad;
 	}
-	t0 = now_us() - t0;
+	t0 = vm_now_us() - t0;
 	r->bytes_read += reads * BLOCK;
 	*iops = t0 ? (double)reads * 1000000 / t0 : 0;
 	ok &= vm_expect_eq("4 KiB reads of a block that is not what was written there", 0,

@@ -65,6 +65,14 @@ uint64_t vm_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+uint64_t vm_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void vm_sleep_ms(unsigned int ms)
 {
 	struct timespec ts = {
@@ -160,4 +168,24 @@ bool vm_wait_vmbus_devices(unsigned int want, unsigned int timeout_ms)
 	};
 
 	return vm_wait(&w, "%u entries in %s", want, VM_VMBUS_DEVICES);
+}
+
+static bool sim_table_empty(void *arg)
+{
+	char *text;
+	bool empty;
+
+	(void)arg;
+	empty = !vm_read(VM_SIM, "devices", &text) && !*text;
+	free(text);
+	return empty;
+}
+
+bool vm_wait_sim_table_empty(unsigned int timeout_ms)
+{
+	struct vm_wait w = {
+		.done = sim_table_empty, .timeout_ms = timeout_ms, .poll_ms = 20,
+	};
+
+	return vm_wait(&w, "an empty vmbus_sim/devices (every relid released)");
 }

@@ -116,6 +116,7 @@ bool vm_guest_unload(void);
 
 /* Time and waits (vm_wait.c). */
 uint64_t vm_now_ms(void);
+uint64_t vm_now_us(void);
 void vm_sleep_ms(unsigned int ms);
 bool vm_wait_until(bool (*done)(void *arg), void *arg, unsigned int timeout_ms,
 		   const char *fmt, ...) VM_PRINTF(4, 5);
@@ -243,6 +244,8 @@ int vm_write_errno(const char *path, const char *text);
 int vm_dir_count(const char *path);
 int vm_vmbus_device_count(void);
 bool vm_wait_vmbus_devices(unsigned int want, unsigned int timeout_ms);
+/* Waits until the host's `devices` table is empty: every relid came back. */
+bool vm_wait_sim_table_empty(unsigned int timeout_ms);
 int vm_chan_read(const char *instance, unsigned int relid, const char *attr,
 		 uint64_t *value);
 void vm_guid_modalias(const char *guid, char *buf, size_t len);
