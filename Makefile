@@ -117,12 +117,14 @@ check-build: modules-dist lint
 
 # drivers/hv/ring_buffer.c in userspace: unit tests under ASan+UBSan, the
 # two-thread test under TSan, then each fuzzer for FUZZ_SECONDS
-# (tools/testing/vmbus/ring/Makefile); and the benchmarks built, not run.
+# (tools/testing/vmbus/ring/Makefile); the benchmarks built, not run; and
+# make bench's summary table on made-up results.
 FUZZ_SECONDS ?= 60
 check-userspace: setup
 	@$(MAKE) -s -C $(REPO)/tools/testing/vmbus/ring O=$(BUILD)/userspace \
 		FUZZ_SECONDS=$(FUZZ_SECONDS) check
 	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh --build
+	@$(REPO)/tools/testing/vmbus/bench_summary_test.sh
 
 # Run one fuzzer once on a crash file: make fuzz-repro FUZZER=msg CRASH=FILE
 # (Documentation/virt/hyperv/testing.rst, "Reproducing a fuzzer crash").
@@ -134,13 +136,18 @@ fuzz-repro:
 # bench time, never committed) vs a plain SPSC ring, in rounds, with a
 # busy-polling and an interrupt-driven consumer; table and
 # build/bench/ring.json (tools/testing/vmbus/ring/bench/bench.sh).  Then
-# bench-control, bench-storvsc, bench-netvsc and bench-hvsock.
+# bench-control, bench-storvsc, bench-netvsc and bench-hvsock; last, one
+# table of every figure against its baseline and target, from this run's
+# JSON files only (tools/testing/vmbus/bench_summary.py).
 bench: setup
+	@mkdir -p $(BUILD)/bench && touch $(BUILD)/bench/.bench-start
 	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh
 	@$(MAKE) -s bench-control
 	@$(MAKE) -s bench-storvsc
 	@$(MAKE) -s bench-netvsc
 	@$(MAKE) -s bench-hvsock
+	@python3 $(REPO)/tools/testing/vmbus/bench_summary.py $(BUILD)/bench \
+		>$(BUILD)/bench/summary.txt; rc=$$?; cat $(BUILD)/bench/summary.txt; exit $$rc
 
 # The control plane in one QEMU guest: offers, rescinds, channel opens and
 # closes at two scales, hibernation cycles with the bus empty and with
