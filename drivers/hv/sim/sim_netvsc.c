@@ -2344,11 +2344,24 @@ static const struct sim_backend sim_netvsc_backend = {
 };
 
 /*
+ * A NIC offered anew has its link up, as a new one does: a link an earlier
+ * run took down does not carry over.  Called right after the offer was
+ * queued, long before the guest can open the device and ask.
+ */
+static void sim_nv_link_reset(struct sim_nic *nic)
+{
+	spin_lock(&sim_nv_lock);
+	nic->link_up = true;
+	spin_unlock(&sim_nv_lock);
+}
+
+/*
  * add <mac> [<queues>]: a new NIC on the switch, offered to the guest, with
  * up to <queues> channels (1..SIM_NV_MAX_QUEUES, default 1).  For a NIC
  * the switch knows (a later test run), its offer again, with the queues
  * it had unless <queues> says otherwise; the count changes only while no
- * channel of the NIC is open and its device is not offered (-EBUSY).
+ * channel of the NIC is open and its device is not offered (-EBUSY).  A
+ * NIC offered anew comes back with its link up (sim_nv_link_reset()).
  */
 static int sim_nv_add_cmd(char *arg)
 {
@@ -2382,6 +2395,8 @@ static int sim_nv_add_cmd(char *arg)
 		if (queues == nic->queues) {
 			ret = sim_proto_dev_add(&sim_netvsc_backend.guid, &inst,
 						queues - 1);
+			if (!ret)
+				sim_nv_link_reset(nic);
 			return ret == -EEXIST ? 0 : ret;
 		}
 		/* Before the offer: the guest's open reads it. */
@@ -2390,6 +2405,8 @@ static int sim_nv_add_cmd(char *arg)
 		ret = sim_proto_dev_add(&sim_netvsc_backend.guid, &inst, queues - 1);
 		if (ret)
 			WRITE_ONCE(nic->queues, old);
+		else
+			sim_nv_link_reset(nic);
 		return ret == -EEXIST ? -EBUSY : ret;
 	}
 	for (i = 0; i < SIM_NV_MAX_NICS && !nic; i++)
