@@ -366,10 +366,8 @@ static bool cycle(unsigned int open_chans, double *ms)
 	if (!rs_hibernate(&disk_ms) || !rs_wait_bus_matches_host(VM_MODPROBE_SLOW_MS))
 		return false;
 	*ms = (double)(vm_now_ms() - t);
-	if (open_chans) {
-		opens += open_chans;
-		closes += open_chans;
-	}
+	opens += open_chans;
+	closes += open_chans;
 	return expect_open(open_chans, 1);
 }
 

@@ -57,20 +57,17 @@ bool vm_wait_stat(enum vm_side side, const char *file, const char *name,
 	return false;
 }
 
-uint64_t vm_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 uint64_t vm_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+uint64_t vm_now_ms(void)
+{
+	return vm_now_us() / 1000;
 }
 
 void vm_sleep_ms(unsigned int ms)
