@@ -528,6 +528,7 @@ int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 		return ret;
 	hv_ringbuffer_reset(&ch->outbound);
 	hv_ringbuffer_reset(&ch->inbound);
+	to_vmbus_chan(ch)->in_unchecked = false;
 	ret = vmbus_establish_gpadl(ch, page_address(ch->ringbuffer_page),
 				    ch->ringbuffer_pagecount << PAGE_SHIFT,
 				    &ch->ringbuffer_gpadlhandle);

@@ -180,6 +180,12 @@ struct vmbus_chan {
 	struct kref ref;
 	struct xarray *tids;
 	u32 in_len;	/* ring bytes of the inbound packet handed out last */
+	/*
+	 * The reader published read_index without looking at the host's
+	 * pending_send_sz behind a full barrier since it last did
+	 * (ring_buffer.c, vmbus_ring_publish()); the reader's alone.
+	 */
+	bool in_unchecked;
 };
 
 static inline struct vmbus_chan *to_vmbus_chan(struct vmbus_channel *ch)

@@ -297,17 +297,32 @@ int hv_ringbuffer_write(struct vmbus_channel *ch, const struct kvec *kv_list,
 	}
 	if (vmbus_chan_broken(ch) || !rbi->ring_buffer)
 		goto err_io;
-	read = READ_ONCE(rbi->ring_buffer->read_index);
 	write = READ_ONCE(rbi->ring_buffer->write_index);
-	if (!vmbus_index_ok(rbi, read) || !vmbus_index_ok(rbi, write)) {
+	if (!vmbus_index_ok(rbi, write)) {
 		vmbus_chan_break(ch, "outbound ring index out of range");
 		goto err_io;
 	}
-	/* Never fill the ring completely: full would look empty. */
+	/*
+	 * Room, first from the host's read index as this lock's holder last
+	 * saw it (priv_read_index, which an outbound ring has no other use
+	 * for): the host's reads only move it on towards write_index, so the
+	 * room it shows is never more than there is, and the line the host
+	 * writes is loaded only when that room is short.  Never fill the
+	 * ring completely: full would look empty.
+	 */
+	read = rbi->priv_read_index;
 	if (rbi->ring_datasize - vmbus_ring_used(rbi, read, write) <= total) {
-		++ch->out_full_total;
-		spin_unlock_irqrestore(&rbi->ring_lock, flags);
-		return -EAGAIN;
+		read = READ_ONCE(rbi->ring_buffer->read_index);
+		if (!vmbus_index_ok(rbi, read)) {
+			vmbus_chan_break(ch, "outbound ring index out of range");
+			goto err_io;
+		}
+		rbi->priv_read_index = read;
+		if (rbi->ring_datasize - vmbus_ring_used(rbi, read, write) <= total) {
+			++ch->out_full_total;
+			spin_unlock_irqrestore(&rbi->ring_lock, flags);
+			return -EAGAIN;
+		}
 	}
 	tid = vmbus_ring_trans_id(ch, kv_list[0].iov_base, requestid);
 	if (tid == VMBUS_RQST_ERROR) {
@@ -520,18 +535,34 @@ __hv_pkt_iter_next(struct vmbus_channel *channel,
 }
 
 /**
- * hv_pkt_iter_close() - publish the packets consumed so far
+ * vmbus_ring_publish() - publish the packets consumed so far
  * @channel: the channel
+ * @check: look at the host's pending_send_sz behind a full barrier even if
+ *	a plain look finds it clear
  *
- * Moves the read index the host sees and signals the host if the space
- * this made crosses its pending_send_sz.
+ * Moves the read index the host sees, then signals the host if the room
+ * this made crosses the host's pending_send_sz.  That decision needs a
+ * full barrier between the index store and the load of pending_send_sz
+ * (the host sets pending_send_sz, issues one and looks at read_index
+ * again), and on a busy ring the barrier is most of a packet's cost: it
+ * waits until the store owns the line the host writes write_index to.
+ * So without @check a plain load decides first, and a clear
+ * pending_send_sz skips the barrier.  That look may miss a request the
+ * host is making at that moment, and the host then waits: the reader
+ * owes it a look behind the barrier, and takes it with @check
+ * (hv_ringbuffer_read() whenever it leaves the ring with no packet
+ * unread, and hv_pkt_iter_close() always).  Until then the host waits
+ * for room that the ring's next packets, which the reader will go on to
+ * read, would give it anyway: @in_unchecked keeps the debt.
  *
  * Context: as hv_pkt_iter_first().
  */
-void hv_pkt_iter_close(struct vmbus_channel *channel)
+static void vmbus_ring_publish(struct vmbus_channel *channel, bool check)
 {
 	struct hv_ring_buffer_info *rbi = &channel->inbound;
+	struct vmbus_chan *vc = to_vmbus_chan(channel);
 	u32 old_read, pending, free_before, free_now, write;
+	bool owed;
 
 	if (!rbi->ring_buffer)
 		return;
@@ -547,11 +578,17 @@ void hv_pkt_iter_close(struct vmbus_channel *channel)
 
 	if (!rbi->ring_buffer->feature_bits.feat_pending_send_sz)
 		return;
+	if (!check && !READ_ONCE(rbi->ring_buffer->pending_send_sz)) {
+		vc->in_unchecked = true;
+		return;
+	}
 	/* The index store is visible before pending_send_sz is read: pairs
 	 * with the host's barrier between setting pending_send_sz and
 	 * re-reading read_index.
 	 */
 	virt_mb();
+	owed = vc->in_unchecked;
+	vc->in_unchecked = false;
 	pending = READ_ONCE(rbi->ring_buffer->pending_send_sz);
 	if (!pending)
 		return;
@@ -560,12 +597,32 @@ void hv_pkt_iter_close(struct vmbus_channel *channel)
 		return;
 	free_now = rbi->ring_datasize -
 		   vmbus_ring_used(rbi, rbi->priv_read_index, write);
-	free_before = rbi->ring_datasize - vmbus_ring_used(rbi, old_read, write);
-	/* Signal only on the crossing: not enough before, enough now. */
+	/*
+	 * Signal only on the crossing: not enough room before, enough now.
+	 * After publishes that skipped the barrier, "before" is the last
+	 * look behind it, which is not known: the room may have crossed in
+	 * any of them, so enough room now is the crossing.
+	 */
+	free_before = owed ? 0 : rbi->ring_datasize -
+				 vmbus_ring_used(rbi, old_read, write);
 	if (free_before > pending || free_now <= pending)
 		return;
 	++channel->intr_in_full;
 	vmbus_setevent(channel);
+}
+
+/**
+ * hv_pkt_iter_close() - publish the packets consumed so far
+ * @channel: the channel
+ *
+ * Moves the read index the host sees and signals the host if the space
+ * this made crosses its pending_send_sz.
+ *
+ * Context: as hv_pkt_iter_first().
+ */
+void hv_pkt_iter_close(struct vmbus_channel *channel)
+{
+	vmbus_ring_publish(channel, true);
 }
 
 /**
@@ -593,8 +650,12 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 	if (vmbus_chan_broken(ch))
 		return -EIO;
 	src = vmbus_pkt_peek(ch, &d);
-	if (!src)
+	if (!src) {
+		/* Nothing to read: pay what an earlier publish owes. */
+		if (to_vmbus_chan(ch)->in_unchecked)
+			vmbus_ring_publish(ch, true);
 		return vmbus_chan_broken(ch) ? -EIO : 0;
+	}
 	offset = raw ? 0 : (u32)d.offset8 << 3;
 	len = hv_pkt_len(&d) - offset;
 	*actual = len;
@@ -611,7 +672,11 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 	if (offset < sizeof(d))
 		memcpy(buf, (const void *)&d + offset, sizeof(d) - offset);
 	vmbus_pkt_consume(ch, &d);
-	hv_pkt_iter_close(ch);
+	/*
+	 * Publish per packet, as a reader that may not come back must; the
+	 * barrier only when no packet is left unread (vmbus_ring_publish()).
+	 */
+	vmbus_ring_publish(ch, vmbus_iter_avail(ch) == 0);
 	return 0;
 }
 

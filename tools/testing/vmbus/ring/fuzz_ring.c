@@ -148,6 +148,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	sc.vc.ch.inbound.priv_read_index = (get32(hdr + 4) & ~7u) % DATASIZE;
 	out->write_index = get32(hdr + 16);
 	out->read_index = get32(hdr + 20);
+	/* The writer's copy of the host's read index, as it last loaded it. */
+	sc.vc.ch.outbound.priv_read_index = (get32(hdr + 20) & ~7u) % DATASIZE;
+	sc.vc.in_unchecked = false;
 	out->interrupt_mask = get32(hdr + 24);
 
 	guest_reads(hdr);

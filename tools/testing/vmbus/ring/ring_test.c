@@ -345,9 +345,16 @@ static void test_reads_misc(void)
 	((struct vmpacket_descriptor *)ch->inbound.ring_buffer->buffer)->offset8 = 5;
 	ok(hv_ringbuffer_read(ch, out, 64, &actual, &rid, false) == -EIO,
 	   "offset8 beyond len8: -EIO");
+	/*
+	 * The writer looks at the host's read_index only when the room it
+	 * last saw there is short: a bad one breaks the channel then.
+	 */
 	fresh();
 	ch->outbound.ring_buffer->read_index = 4;
-	ok(guest_send(8, 1) == -EIO, "unaligned outbound read_index: -EIO");
+	ok(guest_send(8, 1) == 0, "room enough as last seen: the bad read_index unread");
+	ch->outbound.ring_buffer->write_index = DATASIZE - 8;
+	ok(guest_send(8, 1) == -EIO && shim_chan_broken(&sc),
+	   "unaligned outbound read_index, loaded for room: -EIO, broken");
 	fresh();
 	ch->rescind = true;
 	ok(guest_send(8, 1) == -ENODEV, "a rescinded channel: -ENODEV");
@@ -394,6 +401,66 @@ static void test_iter_truncate(void)
 	fresh();
 }
 
+/*
+ * The reader's signal for room (hv_ringbuffer_read()): on the crossing of
+ * the host's pending_send_sz only; a publish whose plain look found it
+ * clear leaves a debt that the next look behind the barrier pays, as a
+ * crossing, also on a read that finds nothing.  Packets of 1,000 bytes
+ * take 1,024 of the ring's 8,192.
+ */
+static void test_pending_send_sz(void)
+{
+	struct hv_ring_buffer *rb;
+	unsigned long sig;
+	u8 in[1000] = { 0 }, out[1024];
+	u32 actual, i;
+	u64 rid;
+
+	fresh();
+	rb = ch->inbound.ring_buffer;
+	for (i = 0; i < 3; i++)
+		host_put(&ch->inbound, 6, 0, i, in, sizeof(in));
+	/* 5,120 free; the host waits for 5,500. */
+	rb->pending_send_sz = 5500;
+	sig = shim_set_event_count;
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   actual == 1000 && shim_set_event_count == sig + 1 && ch->intr_in_full == 1,
+	   "6,144 free after a read: the crossing of 5,500 signals");
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   shim_set_event_count == sig + 1,
+	   "7,168 free after the next: no crossing, no signal");
+
+	fresh();
+	rb = ch->inbound.ring_buffer;
+	for (i = 0; i < 3; i++)
+		host_put(&ch->inbound, 6, 0, i, in, sizeof(in));
+	sig = shim_set_event_count;
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   shim_set_event_count == sig && sc.vc.in_unchecked,
+	   "pending_send_sz clear at a publish with packets left: no barrier, a debt");
+	/* The host asks now, having seen the read index before that read. */
+	rb->pending_send_sz = 5500;
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   shim_set_event_count == sig + 1 && !sc.vc.in_unchecked,
+	   "the next publish sees the request: the debt is paid with a signal");
+	rb->pending_send_sz = 0;
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   !sc.vc.in_unchecked && shim_set_event_count == sig + 1,
+	   "the read that empties the ring looks behind the barrier");
+
+	fresh();
+	rb = ch->inbound.ring_buffer;
+	sc.vc.in_unchecked = true;
+	rb->pending_send_sz = 100;
+	sig = shim_set_event_count;
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   actual == 0 && shim_set_event_count == sig + 1 && !sc.vc.in_unchecked,
+	   "a read that finds nothing pays a debt");
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   actual == 0 && shim_set_event_count == sig + 1,
+	   "and only once");
+}
+
 int main(void)
 {
 	test_write_basic();
@@ -405,6 +472,7 @@ int main(void)
 	test_many_in_order();
 	test_reads_misc();
 	test_iter_truncate();
+	test_pending_send_sz();
 	shim_chan_destroy(&sc);
 	return tap_done();
 }
