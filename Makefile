@@ -117,14 +117,16 @@ check-build: modules-dist lint
 
 # drivers/hv/ring_buffer.c in userspace: unit tests under ASan+UBSan, the
 # two-thread test under TSan, then each fuzzer for FUZZ_SECONDS
-# (tools/testing/vmbus/ring/Makefile); the benchmarks built, not run; and
-# make bench's summary table on made-up results.
+# (tools/testing/vmbus/ring/Makefile); the benchmarks built, not run;
+# make bench's summary table on made-up results; and which guest panics
+# run.sh boots once more, on made-up consoles.
 FUZZ_SECONDS ?= 60
 check-userspace: setup
 	@$(MAKE) -s -C $(REPO)/tools/testing/vmbus/ring O=$(BUILD)/userspace \
 		FUZZ_SECONDS=$(FUZZ_SECONDS) check
 	@$(REPO)/tools/testing/vmbus/ring/bench/bench.sh --build
 	@$(REPO)/tools/testing/vmbus/bench_summary_test.sh
+	@$(REPO)/tools/testing/selftests/vmbus/qemu/panic_retry_test.sh
 
 # Run one fuzzer once on a crash file: make fuzz-repro FUZZER=msg CRASH=FILE
 # (Documentation/virt/hyperv/testing.rst, "Reproducing a fuzzer crash").

@@ -9,17 +9,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-n=0 failed=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+# shellcheck source=tools/testing/vmbus/tap.sh
+. "$here/tap.sh"
 
 # has TEXT: the last summary has a line matching the extended regex TEXT.
 has() { grep -Eq "$1" "$dir/out"; }
@@ -96,4 +87,4 @@ rm "$dir/hvsock.json"
 rc=$?
 [ "$rc" = 1 ] && grep -q 'hvsock.json: missing' "$dir/err"
 ok $? "a missing file fails the summary"
-exit "$failed"
+exit "$tap_status"

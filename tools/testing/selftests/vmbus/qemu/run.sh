@@ -230,14 +230,50 @@ early_panic() {
 	     END { exit !early }' "$1"
 }
 
+# Did the first Oops in CONSOLE come from a breakpoint of the kernel's own
+# text patching that was gone again when the Oops was printed?  The kernel
+# patches a jump label or static call by writing int3 over its first byte,
+# then the rest, then the first byte, and waits for every CPU between
+# steps; its int3 handler takes a trap on a byte it is patching.  Under
+# TCG with several vCPU threads a vCPU may still run the old translation of
+# that code, with the int3, after the patching ended: the trap is then no
+# longer the handler's, and the kernel dies with "Oops: int3" although the
+# byte before the RIP in the dump's Code line is not int3 (0xcc) any more.
+# Seen on Debian's 6.12 kernel in kthread_worker_fn+0xac just after a
+# hibernation cycle brought the CPUs back.  Only an Oops in the kernel's
+# own text counts (no "[module]" on the RIP line).
+stale_int3() {
+	awk '/Oops: int3/ && !seen { seen = 1; next }
+	     seen && /RIP: / && !rip {
+		rip = 1
+		if (substr($0, index($0, "RIP: ")) ~ /\[/)
+			exit
+	     }
+	     seen && /Code: / {
+		for (i = 1; i <= NF; i++)
+			if ($i ~ /^</) { stale = (i > 2 && $(i - 1) != "cc"); break }
+		exit
+	     }
+	     END { exit !stale }' "$1"
+}
+
 # boot_once_more BOOT_MODE END_ACTION CONSOLE TIMEOUT: boot, and boot once
-# more if the first try panicked before a module of ours loaded; the failed console is kept
-# as CONSOLE.early-panic and the retry is said on the output.
+# more if the first try panicked before a module of ours loaded or died of
+# a stale text-patching breakpoint (stale_int3()); the failed console is
+# kept as CONSOLE.early-panic and the retry is said on the output.
 boot_once_more() {
+	local why
+
 	boot "$@"
-	early_panic "$3" || return 0
+	if early_panic "$3"; then
+		why="the kernel panicked before any module of ours was loaded"
+	elif grep -q 'Kernel panic' "$3" && stale_int3 "$3"; then
+		why="the kernel died of a breakpoint its own text patching had already removed"
+	else
+		return 0
+	fi
 	mv "$3" "$3.early-panic"
-	say "RETRY: the kernel panicked before any module of ours was loaded:" \
+	say "RETRY: $why:" \
 		"$(grep -m1 -E 'Oops|BUG|RIP:' "$3.early-panic" || echo '?');" \
 		"booting once more, console kept as $3.early-panic"
 	boot "$@"
