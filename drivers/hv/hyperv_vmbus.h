@@ -475,6 +475,7 @@ int hv_ringbuffer_init(struct hv_ring_buffer_info *rbi, struct page *pages,
 		       u32 page_cnt, u32 max_pkt_size);
 void hv_ringbuffer_cleanup(struct hv_ring_buffer_info *rbi);
 void hv_ringbuffer_reset(struct hv_ring_buffer_info *rbi);
+void vmbus_ring_settle(struct vmbus_channel *channel);
 int hv_ringbuffer_write(struct vmbus_channel *ch, const struct kvec *kv_list,
 			u32 kv_count, u64 requestid, u64 *trans_id);
 int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,

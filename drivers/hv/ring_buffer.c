@@ -551,9 +551,10 @@ __hv_pkt_iter_next(struct vmbus_channel *channel,
  * host is making at that moment, and the host then waits: the reader
  * owes it a look behind the barrier, and takes it with @check
  * (hv_ringbuffer_read() whenever it leaves the ring with no packet
- * unread, and hv_pkt_iter_close() always).  Until then the host waits
- * for room that the ring's next packets, which the reader will go on to
- * read, would give it anyway: @in_unchecked keeps the debt.
+ * unread or the channel's callback is not batched, vmbus_ring_settle()
+ * when a batched callback returns, and hv_pkt_iter_close() always).
+ * Until then the host waits, at most until the callback run ends:
+ * @in_unchecked keeps the debt.
  *
  * Context: as hv_pkt_iter_first().
  */
@@ -626,6 +627,22 @@ void hv_pkt_iter_close(struct vmbus_channel *channel)
 }
 
 /**
+ * vmbus_ring_settle() - pay a debt hv_ringbuffer_read() left
+ * @channel: the channel
+ *
+ * A look at pending_send_sz behind the barrier if a publish since the last
+ * one skipped it (vmbus_ring_publish()), so that no debt outlives the
+ * callback run that made it.
+ *
+ * Context: the channel's reader, after its callback returned.
+ */
+void vmbus_ring_settle(struct vmbus_channel *channel)
+{
+	if (to_vmbus_chan(channel)->in_unchecked)
+		vmbus_ring_publish(channel, true);
+}
+
+/**
  * hv_ringbuffer_read() - copy one inbound packet out
  * @ch: an open channel
  * @buf: where the packet goes
@@ -673,10 +690,16 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 		memcpy(buf, (const void *)&d + offset, sizeof(d) - offset);
 	vmbus_pkt_consume(ch, &d);
 	/*
-	 * Publish per packet, as a reader that may not come back must; the
-	 * barrier only when no packet is left unread (vmbus_ring_publish()).
+	 * Publish per packet, as a reader that may not come back must.  The
+	 * barrier is skipped (vmbus_ring_publish()) only while packets are
+	 * left unread and the reader is a batched callback: vmbus_on_event()
+	 * settles the debt when the callback returns (vmbus_ring_settle()).
+	 * A callback of the other modes runs once per interrupt, and the host
+	 * raises no interrupt while it waits for room in a ring that is not
+	 * empty.
 	 */
-	vmbus_ring_publish(ch, vmbus_iter_avail(ch) == 0);
+	vmbus_ring_publish(ch, ch->callback_mode != HV_CALL_BATCHED ||
+			   vmbus_iter_avail(ch) == 0);
 	return 0;
 }
 

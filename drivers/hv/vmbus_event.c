@@ -332,6 +332,8 @@ void vmbus_on_event(struct tasklet_struct *t)
 		cb(ch->channel_callback_context);
 		if (ch->callback_mode != HV_CALL_BATCHED || !ch->inbound.ring_buffer)
 			return;
+		/* No barrier debt of hv_ringbuffer_read() outlives the callback. */
+		vmbus_ring_settle(ch);
 		/* A broken ring's indices mean nothing: do not spin on them. */
 		if (test_bit(VMBUS_CHAN_BROKEN, &to_vmbus_chan(ch)->flags))
 			return;

@@ -459,6 +459,28 @@ static void test_pending_send_sz(void)
 	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
 	   actual == 0 && shim_set_event_count == sig + 1,
 	   "and only once");
+
+	/* The end of a batched callback run settles a debt. */
+	fresh();
+	rb = ch->inbound.ring_buffer;
+	for (i = 0; i < 2; i++)
+		host_put(&ch->inbound, 6, 0, i, in, sizeof(in));
+	sig = shim_set_event_count;
+	hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false);
+	rb->pending_send_sz = 100;
+	vmbus_ring_settle(ch);
+	ok(sc.vc.in_unchecked == false && shim_set_event_count == sig + 1,
+	   "vmbus_ring_settle() pays the debt: a signal");
+
+	/* A callback that runs once per interrupt takes the barrier every time. */
+	fresh();
+	ch->callback_mode = HV_CALL_DIRECT;
+	for (i = 0; i < 2; i++)
+		host_put(&ch->inbound, 6, 0, i, in, sizeof(in));
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   actual == 1000 && !sc.vc.in_unchecked,
+	   "HV_CALL_DIRECT: no debt with a packet left");
+	ch->callback_mode = HV_CALL_BATCHED;
 }
 
 int main(void)

@@ -47,6 +47,11 @@ u32 hv_end_read(struct hv_ring_buffer_info *rbi)
 	return 0;
 }
 
+void vmbus_ring_settle(struct vmbus_channel *channel)
+{
+	(void)channel;
+}
+
 bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work)
 {
 	(void)cpu; (void)wq; (void)work;
