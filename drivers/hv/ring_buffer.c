@@ -669,8 +669,7 @@ int hv_ringbuffer_read(struct vmbus_channel *ch, void *buf, u32 buflen,
 	src = vmbus_pkt_peek(ch, &d);
 	if (!src) {
 		/* Nothing to read: pay what an earlier publish owes. */
-		if (to_vmbus_chan(ch)->in_unchecked)
-			vmbus_ring_publish(ch, true);
+		vmbus_ring_settle(ch);
 		return vmbus_chan_broken(ch) ? -EIO : 0;
 	}
 	offset = raw ? 0 : (u32)d.offset8 << 3;
