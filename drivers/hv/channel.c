@@ -529,6 +529,8 @@ int vmbus_open_rings(struct vmbus_channel *ch, void *userdata, u32 userdatalen,
 	hv_ringbuffer_reset(&ch->outbound);
 	hv_ringbuffer_reset(&ch->inbound);
 	to_vmbus_chan(ch)->in_unchecked = false;
+	to_vmbus_chan(ch)->in_pub = 0;
+	to_vmbus_chan(ch)->out_write = 0;
 	ret = vmbus_establish_gpadl(ch, page_address(ch->ringbuffer_page),
 				    ch->ringbuffer_pagecount << PAGE_SHIFT,
 				    &ch->ringbuffer_gpadlhandle);

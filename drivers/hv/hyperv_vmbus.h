@@ -186,6 +186,16 @@ struct vmbus_chan {
 	 * (ring_buffer.c, vmbus_ring_publish()); the reader's alone.
 	 */
 	bool in_unchecked;
+	/*
+	 * The indices the guest itself publishes, as it last published them:
+	 * the reader's inbound read_index (its lock-free reader's alone) and
+	 * the writer's outbound write_index (under the outbound ring lock).
+	 * The ring code works from these, never from the ring page, which
+	 * the host can write and whose line the host polls
+	 * (ring_buffer.c).  vmbus_open_rings() zeroes both with the rings.
+	 */
+	u32 in_pub;
+	u32 out_write;
 };
 
 static inline struct vmbus_chan *to_vmbus_chan(struct vmbus_channel *ch)

@@ -13,9 +13,15 @@
  * The host writes the inbound ring's write_index, the outbound ring's
  * read_index, interrupt_mask and pending_send_sz of its side; all of them
  * are untrusted.  Each is read once with READ_ONCE() into a local, checked,
- * and only the local is used.  A packet is copied out of the ring before it
- * is parsed.  A bad index or length marks the channel broken: later ring
- * operations fail with -EIO, and the log says why once.
+ * and only the local is used.  The two indices the guest publishes (the
+ * outbound write_index, the inbound read_index) are never read back from
+ * the ring to decide anything (only the debug view shows the ring's): the
+ * guest keeps its own copy of each (struct vmbus_chan), so a host that
+ * rewrites them moves nothing, and the writer does not load the header
+ * line the host polls before it has a packet to publish.  A packet is
+ * copied out of the ring before it is parsed.  A bad index or length marks
+ * the channel broken: later ring operations fail with -EIO, and the log
+ * says why once.
  *
  * Signalling contract (the host enforces and counts it):
  *  - the writer signals only when the ring goes from empty to non-empty and
@@ -297,11 +303,8 @@ int hv_ringbuffer_write(struct vmbus_channel *ch, const struct kvec *kv_list,
 	}
 	if (vmbus_chan_broken(ch) || !rbi->ring_buffer)
 		goto err_io;
-	write = READ_ONCE(rbi->ring_buffer->write_index);
-	if (!vmbus_index_ok(rbi, write)) {
-		vmbus_chan_break(ch, "outbound ring index out of range");
-		goto err_io;
-	}
+	/* The guest's own copy: the host has no say in where we write. */
+	write = to_vmbus_chan(ch)->out_write;
 	/*
 	 * Room, first from the host's read index as this lock's holder last
 	 * saw it (priv_read_index, which an outbound ring has no other use
@@ -357,6 +360,7 @@ int hv_ringbuffer_write(struct vmbus_channel *ch, const struct kvec *kv_list,
 	 * write_index and reading the packet (channels.rst, "The ring").
 	 */
 	virt_store_release(&rbi->ring_buffer->write_index, write);
+	to_vmbus_chan(ch)->out_write = write;
 	spin_unlock_irqrestore(&rbi->ring_lock, flags);
 
 	if (trans_id)
@@ -567,7 +571,7 @@ static void vmbus_ring_publish(struct vmbus_channel *channel, bool check)
 
 	if (!rbi->ring_buffer)
 		return;
-	old_read = READ_ONCE(rbi->ring_buffer->read_index);
+	old_read = vc->in_pub;
 	/*
 	 * Every read of the consumed packets happens before the index moves:
 	 * a release orders those loads before the store (a read barrier
@@ -576,6 +580,7 @@ static void vmbus_ring_publish(struct vmbus_channel *channel, bool check)
 	 * gives (channels.rst, "The ring").
 	 */
 	virt_store_release(&rbi->ring_buffer->read_index, rbi->priv_read_index);
+	vc->in_pub = rbi->priv_read_index;
 
 	if (!rbi->ring_buffer->feature_bits.feat_pending_send_sz)
 		return;

@@ -107,7 +107,8 @@ static void guest_writes(const u8 *hdr)
 	u32 len = (u32)hdr[28] | (u32)hdr[29] << 8;
 	struct vmpacket_descriptor *d = (void *)pkt;
 	struct kvec kv = { pkt, sizeof(*d) + len };
-	u32 before = rbi->ring_buffer->write_index;
+	/* The writer goes on from its own copy, whatever the ring says. */
+	u32 before = sc.vc.out_write, shown = rbi->ring_buffer->write_index;
 	int rc;
 
 	*d = (struct vmpacket_descriptor){ 6, 2, (u16)(ALIGN(kv.iov_len, 8) >> 3),
@@ -116,12 +117,14 @@ static void guest_writes(const u8 *hdr)
 	require(rc == 0 || rc == -EAGAIN || rc == -EIO || rc == -ENODEV);
 	require(rc != -EIO || shim_chan_broken(&sc));
 	if (rc) {
-		require(rbi->ring_buffer->write_index == before);
+		require(rbi->ring_buffer->write_index == shown &&
+			sc.vc.out_write == before);
 		return;
 	}
 	index_ok(rbi, rbi->ring_buffer->write_index);
 	require(rbi->ring_buffer->write_index ==
-		(before + ALIGN(kv.iov_len, 8) + 8) % DATASIZE);
+		(before + ALIGN(kv.iov_len, 8) + 8) % DATASIZE &&
+		sc.vc.out_write == rbi->ring_buffer->write_index);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
@@ -146,6 +149,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	in->feature_bits.value = get32(hdr + 12);
 	in->interrupt_mask = 0;
 	sc.vc.ch.inbound.priv_read_index = (get32(hdr + 4) & ~7u) % DATASIZE;
+	/* What the guest last published: its own copies, always in range. */
+	sc.vc.in_pub = sc.vc.ch.inbound.priv_read_index;
+	sc.vc.out_write = (get32(hdr + 16) & ~7u) % DATASIZE;
+	/* The ring's outbound write_index as the host may have rewritten it. */
 	out->write_index = get32(hdr + 16);
 	out->read_index = get32(hdr + 20);
 	/* The writer's copy of the host's read index, as it last loaded it. */

@@ -77,11 +77,23 @@ static u32 used(struct hv_ring_buffer_info *rbi)
 	return w >= r ? w - r : rbi->ring_datasize - r + w;
 }
 
+/* Where the guest's writer last published: the ring's and its own copy. */
+static void set_out_write(u32 idx)
+{
+	ch->outbound.ring_buffer->write_index = idx;
+	sc.vc.out_write = idx;
+}
+
+/* An empty ring at @idx; the guest's side's own copies follow. */
 static void set_indices(struct hv_ring_buffer_info *rbi, u32 idx)
 {
 	rbi->ring_buffer->read_index = idx;
 	rbi->ring_buffer->write_index = idx;
 	rbi->priv_read_index = idx;
+	if (rbi == &ch->outbound)
+		sc.vc.out_write = idx;
+	else
+		sc.vc.in_pub = idx;
 }
 
 static void test_write_basic(void)
@@ -205,7 +217,7 @@ static void test_exact_fill(void)
 	fresh();
 	/* Free space just one byte-quantum above the packet: accepted. */
 	ch->outbound.ring_buffer->read_index = 0;
-	ch->outbound.ring_buffer->write_index = DATASIZE - total - 8;
+	set_out_write(DATASIZE - total - 8);
 	ok(guest_send(48, 6) == 0, "packet fits with 8 bytes to spare");
 	ok(ch->outbound.ring_buffer->write_index == DATASIZE - 8,
 	   "ring now holds datasize - 8 bytes");
@@ -216,7 +228,7 @@ static void test_exact_fill(void)
 	/* Free space exactly the packet: rejected, full would look empty. */
 	fresh();
 	ch->outbound.ring_buffer->read_index = 0;
-	ch->outbound.ring_buffer->write_index = DATASIZE - total;
+	set_out_write(DATASIZE - total);
 	ok(guest_send(48, 8) == -EAGAIN, "packet exactly filling the ring is rejected");
 	ok(ch->outbound.ring_buffer->write_index == DATASIZE - total,
 	   "write_index unchanged");
@@ -352,7 +364,7 @@ static void test_reads_misc(void)
 	fresh();
 	ch->outbound.ring_buffer->read_index = 4;
 	ok(guest_send(8, 1) == 0, "room enough as last seen: the bad read_index unread");
-	ch->outbound.ring_buffer->write_index = DATASIZE - 8;
+	set_out_write(DATASIZE - 8);
 	ok(guest_send(8, 1) == -EIO && shim_chan_broken(&sc),
 	   "unaligned outbound read_index, loaded for room: -EIO, broken");
 	fresh();
@@ -483,6 +495,50 @@ static void test_pending_send_sz(void)
 	ch->callback_mode = HV_CALL_BATCHED;
 }
 
+/*
+ * The indices the guest publishes come from its own copies: a host that
+ * rewrites them in the ring moves neither the writer nor the reader's
+ * signalling decision.
+ */
+static void test_own_indices(void)
+{
+	struct hv_ring_buffer *rb;
+	u8 in[1000] = { 0 }, out[1024];
+	unsigned long sig;
+	u32 actual, i;
+	u64 rid;
+
+	fresh();
+	ok(guest_send(40, 1) == 0 && sc.vc.out_write == 64,
+	   "the writer's own copy follows its publication (64)");
+	/* Unaligned and beyond the data: a hostile host's write. */
+	ch->outbound.ring_buffer->write_index = DATASIZE + 12;
+	ok(guest_send(40, 2) == 0 && !shim_chan_broken(&sc) &&
+	   ch->outbound.ring_buffer->write_index == 128,
+	   "a host that rewrote write_index moves nothing: the next packet at 64");
+	ok(host_check(40, 1) && host_check(40, 2), "and the host reads both intact");
+
+	fresh();
+	rb = ch->inbound.ring_buffer;
+	for (i = 0; i < 3; i++)
+		host_put(&ch->inbound, 6, 0, i, in, sizeof(in));
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   sc.vc.in_pub == 1024, "the reader's own copy follows its publication (1,024)");
+	/*
+	 * 6,144 free before the next read, 7,168 after it: a crossing of
+	 * 6,500.  Were the read index the host wrote (3,064: 8,184 free)
+	 * taken for "before", there would be none, and the waiting host
+	 * would not be signalled.
+	 */
+	rb->read_index = 3064;
+	rb->pending_send_sz = 6500;
+	sc.vc.in_unchecked = false;
+	sig = shim_set_event_count;
+	ok(hv_ringbuffer_read(ch, out, sizeof(out), &actual, &rid, false) == 0 &&
+	   shim_set_event_count == sig + 1 && rb->read_index == 2048,
+	   "a host that rewrote read_index: the crossing from the reader's own copy signals");
+}
+
 int main(void)
 {
 	test_write_basic();
@@ -495,6 +551,7 @@ int main(void)
 	test_reads_misc();
 	test_iter_truncate();
 	test_pending_send_sz();
+	test_own_indices();
 	shim_chan_destroy(&sc);
 	return tap_done();
 }
