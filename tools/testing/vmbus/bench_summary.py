@@ -52,6 +52,10 @@ if d:
                 ours / lin, '<= 1.00x', ours <= lin)
             row('dispatch', fig + ', vs floor', '%.1f' % ours, '%.1f floor' % floor,
                 ours / floor, '<= 1.30x', ours <= 1.3 * floor)
+            # No target: the floor with the map lookup and sched_lock.
+            locked = by[('locked', live, k)]
+            row('dispatch', fig + ', vs floor + lock', '%.1f' % ours,
+                '%.1f +lock' % locked, ours / locked)
 
 r = load('ring')
 if r:
@@ -68,12 +72,19 @@ if r:
         row('ring', 'Mpps, %d B, vs plain SPSC' % n, '%.3f' % med['ours'][s],
             '%.3f plain' % med['plain'][s], vp,
             want and '>= %.2fx' % want, want and vp >= want)
+        # No target: how near ours is to what the contract leaves any ring.
+        row('ring', 'Mpps, %d B, vs plain + contract' % n, '%.3f' % med['ours'][s],
+            '%.3f contract' % med['contract'][s], r['ratio_to_contract'][s])
     for s in sorted(r['irq']['ours'], key=int):
         o, lin = r['irq']['ours'][s], r['irq']['linux'][s]
         nl = o['notify_per_1000'] / lin['notify_per_1000'] if lin['notify_per_1000'] else 0
         row('ring', 'notifications/1000, %s B' % s, '%.1f' % o['notify_per_1000'],
             '%.1f linux' % lin['notify_per_1000'], nl, '<= 10 ours',
             o['notify_per_1000'] <= 10)
+        ct = r['irq']['contract'][s]['notify_per_1000']
+        row('ring', 'notifications/1000, %s B, vs contract' % s,
+            '%.1f' % o['notify_per_1000'], '%.1f contract' % ct,
+            o['notify_per_1000'] / ct if ct else None)
     row('ring', 'packets out of sequence', '%d' % r['out_of_sequence'],
         '%d checked' % r['packets_checked'], None, '0', r['out_of_sequence'] == 0)
 

@@ -20,15 +20,18 @@ cat >"$dir/dispatch.json" <<'EOF'
 {"runs": [
  {"impl": "linux", "live": 64, "k": 1, "median": 20.0},
  {"impl": "ours", "live": 64, "k": 1, "median": 10.0},
- {"impl": "floor", "live": 64, "k": 1, "median": 9.0}]}
+ {"impl": "floor", "live": 64, "k": 1, "median": 9.0},
+ {"impl": "locked", "live": 64, "k": 1, "median": 8.0}]}
 EOF
 cat >"$dir/ring.json" <<'EOF'
 {"mpps_median": {"linux": {"64": 2.0, "4096": 1.0}, "ours": {"64": 2.2, "4096": 1.3},
-                 "plain": {"64": 4.0, "4096": 1.3}},
+                 "plain": {"64": 4.0, "4096": 1.3}, "contract": {"64": 2.0, "4096": 1.3}},
  "ratio_to_linux": {"ours": {"64": 1.1, "4096": 1.3}},
  "ratio_to_plain": {"64": 0.55, "4096": 1.0},
+ "ratio_to_contract": {"64": 1.1, "4096": 1.0},
  "irq": {"linux": {"64": {"notify_per_1000": 4.0}, "4096": {"notify_per_1000": 0.0}},
-         "ours": {"64": {"notify_per_1000": 2.0}, "4096": {"notify_per_1000": 30.0}}},
+         "ours": {"64": {"notify_per_1000": 2.0}, "4096": {"notify_per_1000": 30.0}},
+         "contract": {"64": {"notify_per_1000": 4.0}, "4096": {"notify_per_1000": 0.0}}},
  "packets_checked": 1000, "out_of_sequence": 0}
 EOF
 cat >"$dir/control.json" <<'EOF'
@@ -56,19 +59,24 @@ cat >"$dir/hvsock.json" <<'EOF'
 EOF
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 "$here/bench_summary.py" "$dir" >"$dir/out" 2>"$dir/err"
 ok $? "every part present and from this run: exit status 0"
 has '^dispatch +ns/interrupt, 64 live, k=1, vs Linux +10\.0 +20\.0 linux +0\.50x +<= 1\.00x +met$'
 ok $? "dispatch: ours at half Linux's time meets its target"
-has '^dispatch +ns/interrupt, 64 live, k=1, vs floor +10\.0 +9\.0 floor +1\.11x +<= 1\.30x +met$'
-ok $? "dispatch: ours within 1.3x of the floor meets its target"
+has '^dispatch +ns/interrupt, 64 live, k=1, vs floor +10\.0 +9\.0 floor +1\.11x +<= 1\.30x +met$' &&
+	has '^dispatch +ns/interrupt, 64 live, k=1, vs floor \+ lock +10\.0 +8\.0 \+lock +1\.25x$'
+ok $? "dispatch: ours within 1.3x of the floor meets its target; floor + lock has none"
 has '^ring +Mpps, 64 B, vs Linux .* 1\.10x +>= 1\.20x +NOT met$' &&
 	has '^ring +Mpps, 4096 B, vs plain SPSC .* 1\.00x +>= 0\.90x +met$'
 ok $? "ring: throughput verdicts follow the per-size targets"
 has '^ring +notifications/1000, 4096 B +30\.0 .* NOT met$' &&
 	has '^ring +notifications/1000, 64 B +2\.0 .* met$'
 ok $? "ring: more than 10 notifications per 1,000 packets is not met"
+has '^ring +Mpps, 64 B, vs plain \+ contract +2\.200 +2\.000 contract +1\.10x$' &&
+	has '^ring +notifications/1000, 64 B, vs contract +2\.0 +4\.0 contract +0\.50x$' &&
+	has '^ring +notifications/1000, 4096 B, vs contract +30\.0 +0\.0 contract +-$'
+ok $? "ring: the contract ring's rows carry no target"
 has '^control +us per offer, 2047 +160\.0 +100\.0 at 64 +1\.60x +<= 1\.50x +NOT met$'
 ok $? "control: per-offer time at 2047 above 1.5x that at 64 is not met"
 has '^storvsc +MB/s 1 MiB reads vs brd .* 0\.60x +>= 0\.50x +met$' &&

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bench_dispatch.c: the channel-scheduling loop of the ISR, ns per
- * interrupt, for three loops built behind the same shims
+ * interrupt, for four loops built behind the same shims
  * (shim/vmbus_shim.h):
  *
  *   ours   vmbus_event_scan() of drivers/hv/vmbus_event.c, compiled
@@ -13,6 +13,10 @@
  *   floor  the scan and one atomic test-and-clear per set bit, nothing
  *          else; like ours, it scans up to the word of the highest live
  *          relid.
+ *   locked the floor plus the relid map lookup and the callback run
+ *          under the channel's sched_lock (which the kernel's loop and
+ *          ours both take: close and the serialization of HV_CALL_ISR
+ *          callbacks rely on it); no counters, no rescind or mode check.
  *
  * One interrupt: the host side sets k bits of live relids on the SINT's
  * event page (the same in every loop), then the loop takes them.  Every
@@ -131,9 +135,15 @@ static void setup(unsigned int live)
 
 static u64 floor_taken;
 
-/* Bounded by the highest live relid, as ours is. */
-static void floor_scan(unsigned long *flags)
+/*
+ * The floor, bounded by the highest live relid as ours is; with @deliver,
+ * floor + lock: each taken event's channel looked up and its callback run
+ * under sched_lock.  Inlined into both callers, where @deliver is a
+ * constant (as the compiler does with a static inline this small).
+ */
+static inline void floor_loop(unsigned long *flags, bool deliver)
 {
+	struct vmbus_channel *ch;
 	unsigned long word, m;
 	unsigned int i;
 
@@ -142,10 +152,31 @@ static void floor_scan(unsigned long *flags)
 		while (word) {
 			m = word & -word;
 			word &= word - 1;
-			if (__atomic_fetch_and(&flags[i], ~m, __ATOMIC_SEQ_CST) & m)
+			if (!(__atomic_fetch_and(&flags[i], ~m, __ATOMIC_SEQ_CST) & m))
+				continue;
+			if (!deliver) {
 				floor_taken++;
+				continue;
+			}
+			ch = READ_ONCE(vmbus_conn.relid_map[i * BITS_PER_LONG +
+							    __builtin_ctzl(m)]);
+			if (!ch)
+				continue;
+			spin_lock(&ch->sched_lock);
+			ch->onchannel_callback(ch->channel_callback_context);
+			spin_unlock(&ch->sched_lock);
 		}
 	}
+}
+
+static void floor_scan(unsigned long *flags)
+{
+	floor_loop(flags, false);
+}
+
+static void locked_scan(unsigned long *flags)
+{
+	floor_loop(flags, true);
 }
 
 /* The k relids of one interrupt: k <= live, spread over 1..live, distinct. */
@@ -187,8 +218,10 @@ static double run(const char *impl, unsigned int live, unsigned int k,
 			sync_set_bit(relids[p][j], flags);
 		if (impl[0] == 'o')
 			vmbus_event_scan(&synic);
-		else if (impl[0] == 'l')
+		else if (!strcmp(impl, "linux"))
 			linux_chan_sched(pages);
+		else if (impl[0] == 'l')
+			locked_scan(flags);
 		else
 			floor_scan(flags);
 	}
@@ -263,7 +296,7 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	static const char *const impls[] = { "linux", "ours", "floor" };
+	static const char *const impls[] = { "linux", "ours", "floor", "locked" };
 	static const unsigned int ks[] = { 1, 8, 64 }, lives[] = { 64, 2047 };
 	unsigned int runs = argc > 1 ? atoi(argv[1]) : 7;
 	double ns[64];
